@@ -1,0 +1,45 @@
+#pragma once
+// Reading FCS 2.0-3.2 files with flowCore's default value rules (shared/docs/flowcore_reading.md).
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "cytopipe/fcs/sample.hpp"
+
+namespace cytopipe::fcs {
+
+// Which data offsets to trust when HEADER and TEXT disagree.
+enum class OffsetPolicy {
+  Auto,    // the pair whose length fits $TOT x bytes/event (HEADER if both fit), with a notice
+  Header,  // always the HEADER pair (unless it is zero)
+  Text,    // always $BEGINDATA/$ENDDATA
+};
+
+// How stored values become event values.
+enum class ValueRule {
+  FlowCore,           // default read.FCS: mask, truncate at $PnR, linearise log integer channels
+  FlowCoreWithGain,   // as FlowCore, and linear channels divided by $PnG (Gating-ML's preparation)
+  Raw,                // stored values only (bit mask applied, nothing else)
+};
+
+struct ReadOptions {
+  std::size_t dataset = 0;           // 0-based index in the $NEXTDATA chain
+  OffsetPolicy offsets = OffsetPolicy::Auto;
+  ValueRule values = ValueRule::FlowCore;
+  bool read_events = true;           // false: HEADER + TEXT only (fast metadata)
+  bool allow_ascii = true;           // $DATATYPE A as an extension (with a notice)
+  bool parallel = true;              // decode blocks of events in parallel
+};
+
+// Reads one data set. Throws FcsError naming the file and the fault.
+Sample read_fcs(const std::filesystem::path& file, const ReadOptions& options = {});
+// The same from bytes already in memory; `name` is used in messages.
+Sample read_fcs(std::span<const std::byte> bytes, std::string_view name,
+                const ReadOptions& options = {});
+
+// The $NEXTDATA chain of a file, without decoding events.
+std::vector<DataSetInfo> list_datasets(const std::filesystem::path& file);
+
+}  // namespace cytopipe::fcs

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds (Release) and runs the main job on the bundled sample data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$(nproc)"
+./build/cytopipe --version

@@ -1,0 +1,54 @@
+#include "cytopipe/atomic_file.hpp"
+
+#include <atomic>
+#include <fstream>
+#include <string>
+#include <system_error>
+
+#include "cytopipe/error.hpp"
+
+namespace cytopipe {
+namespace {
+
+std::filesystem::path temporary_beside(const std::filesystem::path& target) {
+  static std::atomic<unsigned> counter{0};
+  auto name = "." + target.filename().string() + ".tmp" + std::to_string(counter++);
+  return target.parent_path() / name;
+}
+
+}  // namespace
+
+void write_file_atomically(const std::filesystem::path& target,
+                           const std::function<void(std::ostream&)>& write) {
+  const auto temp = temporary_beside(target);
+  try {
+    {
+      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+      if (!out) throw Error("cannot create output file", {target.string()});
+      write(out);
+      out.flush();
+      if (!out) throw Error("write failed (disk full or no permission?)", {target.string()});
+    }
+    std::error_code ec;
+    std::filesystem::rename(temp, target, ec);
+    if (ec) throw Error("cannot rename temporary file into place: " + ec.message(), {target.string()});
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temp, ignored);
+    throw;
+  }
+}
+
+void write_file_atomically(const std::filesystem::path& target, std::span<const std::byte> bytes) {
+  write_file_atomically(target, [&](std::ostream& out) {
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  });
+}
+
+void write_file_atomically(const std::filesystem::path& target, std::string_view text) {
+  write_file_atomically(target, [&](std::ostream& out) {
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  });
+}
+
+}  // namespace cytopipe
