@@ -1,0 +1,48 @@
+#pragma once
+// Histogram overlay: one channel's distribution for a sample against its control (e.g. BCMA stain
+// vs isotype), on a linear or already-transformed axis, with the positivity threshold drawn and
+// the % of events above it printed for each series.
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cytopipe/plot/figure.hpp"
+#include "cytopipe/plot/scale.hpp"
+
+namespace cytopipe::plot {
+
+struct HistogramSeries {
+  std::string name;               // legend entry, e.g. "BCMA" or "Isotype"
+  std::vector<double> values;     // event values in plotted units (non-finite ones are skipped)
+  std::optional<Rgb> colour;      // default: the palette, in order
+  bool filled = true;             // a filled tinted area, else an outline only
+};
+
+struct HistogramFigure {
+  std::string title;
+  std::string x_title;
+  std::string y_title;            // default "Count" or "% of max" (see normalise)
+  std::vector<HistogramSeries> series;
+  int bins = 128;
+  std::optional<double> x_min, x_max;  // default: the range of all values
+  bool normalise = true;          // scale each series to its own mode (=100), as flow software does
+  std::optional<double> threshold;     // vertical line; events > threshold count as positive
+  std::string positive_label = "+";    // printed as "<name> <positive_label> 63.2 %"
+  std::vector<Tick> x_ticks;      // custom ticks for transformed axes; empty = nice ticks
+  double width = 260, height = 170;    // plot area, points
+  double font_size = 9;
+};
+
+// Lays the histogram out. Throws Error for no series, a series without finite values, bins < 1,
+// or a non-finite / empty x range.
+Figure histogram_figure(const HistogramFigure& spec);
+
+// Percentage (0-100) of the finite values strictly above the threshold; NaN when there are none.
+double percent_above(std::span<const double> values, double threshold);
+
+// Counts per bin over [lo, hi): bin i covers [lo + i*w, lo + (i+1)*w), hi itself falls in the
+// last bin, values outside or non-finite are not counted.
+std::vector<double> bin_counts(std::span<const double> values, double lo, double hi, int bins);
+
+}  // namespace cytopipe::plot
