@@ -1,0 +1,86 @@
+#pragma once
+// The analysis a pipeline (or `cytopipe stats`) runs on a tidy table: for one read-out column,
+// grouped by a factor column (e.g. dose), optionally per stratum (e.g. each cell line), run a
+// list of tests and return tidy rows: one row per read-out x stratum x test x comparison/term.
+//
+//   stats::AnalysisSpec spec;
+//   spec.value = "pct_bcma_pos"; spec.group = "dose_nM"; spec.stratum = "cell_line";
+//   spec.control = "0"; spec.tests = {"anova", "dunnett", "jonckheere"};
+//   std::vector<stats::ResultRow> rows = stats::run_analysis(table, spec);
+//   stats::write_rows_csv(out_stream, rows);   // stats.csv
+//
+// Tests by name (case-insensitive):
+//   anova, welch (Welch's ANOVA), kruskal (Kruskal-Wallis),
+//   dunnett, dunnett-greater, dunnett-less (against the control level),
+//   tukey, dunn (after Kruskal-Wallis; vs control if given, else all pairs; adjustment below),
+//   pairwise-t (pooled SD; adjustment below), t, welch-t, mann-whitney (control vs each level),
+//   trend (regression on dose), trend-log (on log10 dose; zero handling below), jonckheere,
+//   hill (4PL fit of value on dose), shapiro (on ANOVA residuals), levene, brown-forsythe,
+//   two-way, two-way-iii (group x stratum, on the whole table, stratum = "all"),
+//   auto (assumption checks pick anova+dunnett/tukey, welch+dunnett, or kruskal+dunn; the rows
+//         say which and why in `method`).
+// Groups are ordered numerically when every level is a number (dose), else by first appearance.
+// The default control is the first level (the lowest dose). Rows with a missing value (empty,
+// NA, NaN) are dropped and counted in the row's `method`; a non-numeric value cell is an error.
+// Degenerate input never throws: the row carries `message` and NaN numbers.
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cytopipe/stats/adjust.hpp"
+#include "cytopipe/stats/result.hpp"
+#include "cytopipe/stats/table.hpp"
+#include "cytopipe/stats/trend.hpp"
+
+namespace cytopipe::stats {
+
+struct AnalysisSpec {
+  std::string value;                    // read-out column
+  std::string group;                    // factor column (dose)
+  std::optional<std::string> control;   // control level; default: first level
+  std::optional<std::string> stratum;   // analyse each level of this column separately
+  std::vector<std::string> tests;
+  Adjustment adjustment = Adjustment::holm;  // for dunn and pairwise-t
+  TrendOptions log_trend{DoseScale::log10, ZeroDose::exclude, 1.0};  // for trend-log
+  double alpha = 0.05;                  // for auto's assumption checks
+  SignificanceScale significance;
+};
+
+// One line of stats.csv. Omnibus tests give one row with comparison empty; post-hoc tests one
+// row per comparison; two-way ANOVA one row per term; fits one row per parameter.
+struct ResultRow {
+  std::string readout;
+  std::string stratum;        // level of the stratum column, "all" without one
+  std::string test;
+  std::string comparison;     // "10 - 0", term or parameter name; empty for the omnibus row
+  std::string statistic_name;
+  double statistic = kNaN;
+  double df1 = kNaN;
+  double df2 = kNaN;
+  double estimate = kNaN;
+  double ci_low = kNaN;
+  double ci_high = kNaN;
+  double p = kNaN;            // raw (omnibus, or unadjusted comparison) p
+  double p_adjusted = kNaN;
+  std::string adjustment;
+  std::string significance;   // from p_adjusted when present, else p
+  std::string n;              // "0:3;10:3;100:4" (level:n per group)
+  std::string alternative;
+  std::string method;
+  std::string message;        // why the numbers are NaN, if they are
+};
+
+// Throws cytopipe::Error for a bad spec (unknown column or test name, control level absent,
+// non-numeric value cell). Test-level problems become row messages.
+std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec);
+
+// Flattens one result into rows (used by run_analysis; handy for direct library use).
+std::vector<ResultRow> to_rows(const TestResult& result, const std::string& readout,
+                               const std::string& stratum);
+
+// CSV with a header line; numbers with 17 significant digits, NaN as empty cells.
+void write_rows_csv(std::ostream& out, const std::vector<ResultRow>& rows);
+const std::vector<std::string>& row_columns();
+
+}  // namespace cytopipe::stats

@@ -1,0 +1,21 @@
+#pragma once
+// Distributions Boost.Math lacks, by deterministic numerical integration (abs. error < 1e-9):
+// the studentized range (Tukey) and the one-factor multivariate t (Dunnett many-to-one).
+#include <span>
+
+namespace cytopipe::stats {
+
+// P(Q <= q) for the studentized range of `k` means with `df` residual df (R: ptukey).
+// df = +infinity gives the normal-theory range.
+double ptukey(double q, int k, double df);
+// The q with ptukey(q, k, df) = p (R: qtukey).
+double qtukey(double p, int k, double df);
+
+// Dunnett's many-to-one: T_i = Z_i / S with corr(Z_i, Z_j) = lambda_i lambda_j (i != j),
+// lambda_i = sqrt(n_i / (n_i + n_control)), S^2 ~ chi^2_df / df.
+// P(max_i |T_i| < c) when two_sided, else P(max_i T_i < c).
+double dunnett_cdf(double c, std::span<const double> lambda, double df, bool two_sided);
+// The c with dunnett_cdf(c, ...) = p: the critical value of simultaneous CIs.
+double dunnett_quantile(double p, std::span<const double> lambda, double df, bool two_sided);
+
+}  // namespace cytopipe::stats

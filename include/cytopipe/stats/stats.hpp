@@ -1,0 +1,15 @@
+#pragma once
+// The whole stats stage in one include.
+#include "cytopipe/stats/adjust.hpp"
+#include "cytopipe/stats/analysis.hpp"
+#include "cytopipe/stats/anova.hpp"
+#include "cytopipe/stats/assumptions.hpp"
+#include "cytopipe/stats/distributions.hpp"
+#include "cytopipe/stats/group.hpp"
+#include "cytopipe/stats/hill.hpp"
+#include "cytopipe/stats/nonparametric.hpp"
+#include "cytopipe/stats/posthoc.hpp"
+#include "cytopipe/stats/result.hpp"
+#include "cytopipe/stats/table.hpp"
+#include "cytopipe/stats/trend.hpp"
+#include "cytopipe/stats/ttest.hpp"
