@@ -15,6 +15,7 @@ struct CsvTable {
   std::string source;                          // file name, for messages
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;  // each as long as header
+  std::vector<int> row_lines;                  // 1-based line on which each row starts
 
   // Index of a column; Error listing the columns there are when it is missing.
   std::size_t column(std::string_view name) const;

@@ -1,0 +1,198 @@
+#include "cytopipe/plot/density.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "cytopipe/error.hpp"
+#include "plot/axes.hpp"
+#include "plot/layout_util.hpp"
+
+namespace cytopipe::plot {
+namespace {
+
+// 0.5th and 99.5th percentiles of the finite values, widened by 5 % of their span on each side:
+// a few far outliers must not squeeze the population into a corner.
+std::pair<double, double> default_range(std::span<const double> values) {
+  std::vector<double> finite;
+  finite.reserve(values.size());
+  for (double v : values)
+    if (std::isfinite(v)) finite.push_back(v);
+  const auto at = [&](double q) {
+    const auto k = static_cast<std::size_t>(q * static_cast<double>(finite.size() - 1));
+    std::nth_element(finite.begin(), finite.begin() + static_cast<std::ptrdiff_t>(k), finite.end());
+    return finite[k];
+  };
+  double lo = at(0.005), hi = at(0.995);
+  if (lo == hi) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  const double pad = (hi - lo) * 0.05;
+  return {lo - pad, hi + pad};
+}
+
+std::uint32_t to_argb(Rgb c) {
+  auto byte = [](double v) { return static_cast<std::uint32_t>(std::lround(std::clamp(v, 0.0, 1.0) * 255)); };
+  return 0xff000000u | (byte(c.r) << 16) | (byte(c.g) << 8) | byte(c.b);
+}
+
+}  // namespace
+
+Rgb density_colour(double t) {
+  // Blue -> cyan -> green -> yellow -> red, the usual pseudocolour order of flow software.
+  static constexpr std::array<std::uint32_t, 5> stops{0x2040c0, 0x10b0e0, 0x30b040, 0xf0d020, 0xd02020};
+  t = std::clamp(std::isfinite(t) ? t : 0.0, 0.0, 1.0);
+  const double pos = t * (stops.size() - 1);
+  const auto i = std::min(static_cast<std::size_t>(pos), stops.size() - 2);
+  const double u = pos - static_cast<double>(i);
+  const Rgb a = rgb(stops[i]), b = rgb(stops[i + 1]);
+  return {a.r + (b.r - a.r) * u, a.g + (b.g - a.g) * u, a.b + (b.b - a.b) * u};
+}
+
+Figure density_figure(const DensityFigure& spec) {
+  if (spec.x.size() != spec.y.size())
+    throw Error("density plot: x has " + std::to_string(spec.x.size()) + " values but y has " +
+                std::to_string(spec.y.size()));
+  if (spec.bins < 1) throw Error("density plot needs at least one bin (bins = " + std::to_string(spec.bins) + ")");
+  // Only pairs finite in both channels are plotted; ranges come from those.
+  std::vector<double> xs, ys;
+  xs.reserve(spec.x.size());
+  ys.reserve(spec.y.size());
+  for (std::size_t i = 0; i < spec.x.size(); ++i)
+    if (std::isfinite(spec.x[i]) && std::isfinite(spec.y[i])) {
+      xs.push_back(spec.x[i]);
+      ys.push_back(spec.y[i]);
+    }
+  if (xs.empty()) throw Error("density plot has no events with finite values in both channels");
+  auto [x_lo, x_hi] = default_range(xs);
+  auto [y_lo, y_hi] = default_range(ys);
+  if (spec.x_min) x_lo = *spec.x_min;
+  if (spec.x_max) x_hi = *spec.x_max;
+  if (spec.y_min) y_lo = *spec.y_min;
+  if (spec.y_max) y_hi = *spec.y_max;
+  const auto check_range = [](double lo, double hi, const char* name) {
+    if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi))
+      throw Error(std::string("density plot: ") + name + " range is empty or not finite (" +
+                  std::to_string(lo) + " to " + std::to_string(hi) + ")");
+  };
+  check_range(x_lo, x_hi, "x");
+  check_range(y_lo, y_hi, "y");
+
+  // Counts on a bins x bins grid, row 0 at the top (highest y), as the raster is drawn.
+  const auto n = static_cast<std::size_t>(spec.bins);
+  std::vector<double> counts(n * n, 0);
+  const double fx = spec.bins / (x_hi - x_lo), fy = spec.bins / (y_hi - y_lo);
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const double cx = (xs[i] - x_lo) * fx, cy = (ys[i] - y_lo) * fy;
+    if (cx < 0 || cy < 0 || cx > spec.bins || cy > spec.bins) continue;
+    const std::size_t col = std::min(static_cast<std::size_t>(cx), n - 1);
+    const std::size_t row = n - 1 - std::min(static_cast<std::size_t>(cy), n - 1);
+    counts[row * n + col] += 1;
+  }
+  const double peak = *std::max_element(counts.begin(), counts.end());
+  Raster raster;
+  raster.columns = raster.rows = spec.bins;
+  raster.pixels.resize(n * n, 0);  // empty bins transparent
+  // Log scale: single events stay visible next to a dense core.
+  for (std::size_t k = 0; k < counts.size(); ++k)
+    if (counts[k] > 0)
+      raster.pixels[k] = to_argb(density_colour(peak > 1 ? std::log(counts[k]) / std::log(peak) : 1));
+  const double size = spec.size;
+  raster.width = raster.height = size;
+  raster.role = "density";
+
+  std::vector<Mark> marks;
+  marks.push_back(std::move(raster));
+  const LinearScale sx(x_lo, x_hi, 0, size), sy(y_lo, y_hi, size, 0);
+  const auto page = [&](Point p) {
+    return Point{std::clamp(sx(p.x), 0.0, size), std::clamp(sy(p.y), 0.0, size)};
+  };
+  const Stroke gate_stroke{{}, 1.1};
+  const double f = spec.font_size;
+  for (const GateOverlay& gate : spec.gates) {
+    double top = size, left = size, right = 0;  // page bounding box of the outline
+    auto note = [&](Point p) {
+      top = std::min(top, p.y);
+      left = std::min(left, p.x);
+      right = std::max(right, p.x);
+    };
+    if (const auto* poly = std::get_if<PolygonOutline>(&gate.outline)) {
+      if (poly->vertices.size() < 3)
+        throw Error("density plot: polygon gate '" + gate.label + "' has fewer than 3 vertices");
+      Polyline outline{{}, true, gate_stroke, false, {}, 1, "gate"};
+      for (const Point& v : poly->vertices) {
+        outline.points.push_back(page(v));
+        note(outline.points.back());
+      }
+      marks.push_back(std::move(outline));
+    } else if (const auto* rect = std::get_if<RectangleOutline>(&gate.outline)) {
+      const Point a = page({rect->x_min.value_or(x_lo), rect->y_max.value_or(y_hi)});
+      const Point b = page({rect->x_max.value_or(x_hi), rect->y_min.value_or(y_lo)});
+      marks.push_back(Rect{a.x, a.y, b.x - a.x, b.y - a.y, false, {}, 1, gate_stroke, "gate"});
+      note(a);
+      note(b);
+    } else {
+      const auto& lines = std::get<ThresholdLines>(gate.outline);
+      if (lines.x) {
+        const double x = page({*lines.x, y_lo}).x;
+        marks.push_back(Line{{x, 0}, {x, size}, gate_stroke, "gate"});
+        note({x, 0});
+      }
+      if (lines.y) {
+        const double y = page({x_lo, *lines.y}).y;
+        marks.push_back(Line{{0, y}, {size, y}, gate_stroke, "gate"});
+        note({size, y});
+      }
+    }
+    std::string label = gate.label;
+    if (gate.percent) label += (label.empty() ? "" : " ") + detail::percent_text(*gate.percent);
+    if (label.empty()) continue;
+    Point at;
+    Anchor anchor = Anchor::Start;
+    Baseline baseline = Baseline::Bottom;
+    if (gate.label_at) {
+      at = page(*gate.label_at);
+    } else {
+      // Above the outline's top-left; inside the plot (below the top) if there is no room.
+      at = {left, top - 2};
+      if (at.y - detail::line_height(f) < 0) {
+        at.y = top + 2;
+        baseline = Baseline::Top;
+      }
+      if (at.x + detail::text_width(label, f, true) > size) {
+        at.x = std::min(size, right);
+        anchor = Anchor::End;
+      }
+    }
+    marks.push_back(Text{at, label, f, anchor, baseline, 0, true, {}, "gate-label"});
+  }
+  marks.push_back(Rect{0, 0, size, size, false, {}, 1, Stroke{{}, 0.8}, "frame"});
+
+  detail::Frame frame = detail::axis_frame({x_lo, x_hi, spec.x_ticks, spec.x_title},
+                                           {y_lo, y_hi, spec.y_ticks, spec.y_title}, size, size, f);
+  const double margin = 8;
+  double top = margin;
+  Figure figure;
+  if (!spec.title.empty()) {
+    figure.marks.push_back(Text{{margin, top}, spec.title, f * 1.2, Anchor::Start, Baseline::Top, 0, true, {}, "title"});
+    top += detail::line_height(f * 1.2) + 6;
+  } else {
+    top += 4;
+  }
+  const double left = margin + frame.left;
+  for (auto& mark : marks) {
+    detail::translate(mark, left, top);
+    figure.marks.push_back(std::move(mark));
+  }
+  for (auto& mark : frame.marks) {
+    detail::translate(mark, left, top);
+    figure.marks.push_back(std::move(mark));
+  }
+  figure.width = std::ceil(left + size + margin + 8);
+  figure.height = std::ceil(top + size + frame.bottom + margin);
+  return figure;
+}
+
+}  // namespace cytopipe::plot

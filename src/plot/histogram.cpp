@@ -1,0 +1,162 @@
+#include "cytopipe/plot/histogram.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "cytopipe/error.hpp"
+#include "plot/axes.hpp"
+#include "plot/layout_util.hpp"
+
+namespace cytopipe::plot {
+
+double percent_above(std::span<const double> values, double threshold) {
+  std::size_t finite = 0, above = 0;
+  for (double v : values)
+    if (std::isfinite(v)) {
+      ++finite;
+      above += v > threshold;
+    }
+  return finite == 0 ? std::numeric_limits<double>::quiet_NaN()
+                     : 100.0 * static_cast<double>(above) / static_cast<double>(finite);
+}
+
+std::vector<double> bin_counts(std::span<const double> values, double lo, double hi, int bins) {
+  if (bins < 1) throw Error("histogram needs at least one bin");
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi))
+    throw Error("histogram range is empty or not finite (" + std::to_string(lo) + " to " +
+                std::to_string(hi) + ")");
+  std::vector<double> counts(static_cast<std::size_t>(bins), 0);
+  const double per_unit = bins / (hi - lo);
+  for (double v : values) {
+    if (!(v >= lo && v <= hi)) continue;  // also drops NaN
+    const auto bin = std::min(static_cast<std::size_t>((v - lo) * per_unit), counts.size() - 1);
+    counts[bin] += 1;
+  }
+  return counts;
+}
+
+Figure histogram_figure(const HistogramFigure& spec) {
+  if (spec.series.empty()) throw Error("histogram has no series");
+  if (spec.bins < 1) throw Error("histogram needs at least one bin (bins = " + std::to_string(spec.bins) + ")");
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const auto& series : spec.series) {
+    bool any = false;
+    for (double v : series.values)
+      if (std::isfinite(v)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        any = true;
+      }
+    if (!any) throw Error("histogram series '" + series.name + "' has no finite values");
+  }
+  if (spec.x_min) lo = *spec.x_min;
+  if (spec.x_max) hi = *spec.x_max;
+  if (lo == hi && !spec.x_min && !spec.x_max) {  // every value equal: give the bar some room
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi))
+    throw Error("histogram x range is empty or not finite (" + std::to_string(lo) + " to " +
+                std::to_string(hi) + ")");
+
+  std::vector<std::vector<double>> heights;
+  double y_hi = 0;
+  for (const auto& series : spec.series) {
+    auto counts = bin_counts(series.values, lo, hi, spec.bins);
+    if (spec.normalise) {
+      const double mode = *std::max_element(counts.begin(), counts.end());
+      if (mode > 0)
+        for (double& c : counts) c = 100 * c / mode;
+    }
+    y_hi = std::max(y_hi, *std::max_element(counts.begin(), counts.end()));
+    heights.push_back(std::move(counts));
+  }
+  if (y_hi <= 0) y_hi = 1;  // nothing inside the range: an empty but valid frame
+  const auto y_ticks = nice_ticks(0, y_hi, 5);
+  const double f = spec.font_size;
+  const double w = spec.width, h = spec.height;
+  const detail::AxisSpec x_axis{lo, hi, spec.x_ticks, spec.x_title};
+  const detail::AxisSpec y_axis{0, y_ticks.back(), {},
+                                spec.y_title.empty() ? (spec.normalise ? "% of max" : "Count") : spec.y_title};
+  const LinearScale sx(lo, hi, 0, w), sy(0, y_ticks.back(), h, 0);
+
+  std::vector<Mark> marks;
+  const auto& palette = series_palette();
+  const double bin_w = (hi - lo) / spec.bins;
+  for (std::size_t s = 0; s < spec.series.size(); ++s) {
+    const HistogramSeries& series = spec.series[s];
+    const Rgb colour = series.colour.value_or(palette[s % palette.size()]);
+    // A step outline: across each bin at its height, closed along the baseline.
+    Polyline outline;
+    outline.points.push_back({sx(lo), sy(0)});
+    for (int b = 0; b < spec.bins; ++b) {
+      const double y = sy(heights[s][static_cast<std::size_t>(b)]);
+      outline.points.push_back({sx(lo + b * bin_w), y});
+      outline.points.push_back({sx(lo + (b + 1) * bin_w), y});
+    }
+    outline.points.push_back({sx(hi), sy(0)});
+    outline.closed = series.filled;
+    outline.filled = series.filled;
+    outline.fill = colour;
+    outline.fill_opacity = 0.35;
+    outline.stroke = Stroke{colour, 1.1};
+    outline.role = "histogram";
+    marks.push_back(std::move(outline));
+  }
+
+  if (spec.threshold) {
+    const double tx = sx(*spec.threshold);
+    if (tx >= 0 && tx <= w)
+      marks.push_back(Line{{tx, 0}, {tx, h}, Stroke{{}, 0.9, {3, 2}}, "threshold"});
+    // % positive, one line per series, top right of the threshold (left of it if no room).
+    const double lh = detail::line_height(f);
+    double widest = 0;
+    std::vector<std::string> lines;
+    for (const auto& series : spec.series) {
+      const double pct = percent_above(series.values, *spec.threshold);
+      lines.push_back((series.name.empty() ? "" : series.name + " ") + spec.positive_label + " " +
+                      detail::percent_text(pct));
+      widest = std::max(widest, detail::text_width(lines.back(), f));
+    }
+    const bool right = tx + 4 + widest <= w;
+    for (std::size_t s = 0; s < lines.size(); ++s) {
+      const Rgb colour = spec.series[s].colour.value_or(palette[s % palette.size()]);
+      marks.push_back(Text{{right ? std::max(tx, 0.0) + 4 : w - 2, 2 + static_cast<double>(s) * (lh + 1)},
+                           lines[s], f, right ? Anchor::Start : Anchor::End, Baseline::Top, 0, false,
+                           detail::shade(colour, 0.3), "percent-positive"});
+    }
+  }
+
+  detail::Frame frame = detail::axis_frame(x_axis, y_axis, w, h, f);
+  for (auto& mark : frame.marks) marks.push_back(std::move(mark));
+
+  // Legend: a swatch and name per series, above the plot on the right.
+  const double margin = 8;
+  double top = margin;
+  Figure figure;
+  if (!spec.title.empty()) {
+    figure.marks.push_back(Text{{margin, top}, spec.title, f * 1.2, Anchor::Start, Baseline::Top, 0, true, {}, "title"});
+    top += detail::line_height(f * 1.2) + 4;
+  }
+  const double lh = detail::line_height(f);
+  const double left = margin + frame.left;
+  double legend_x = left;
+  for (std::size_t s = 0; s < spec.series.size(); ++s) {
+    const Rgb colour = spec.series[s].colour.value_or(palette[s % palette.size()]);
+    const std::string name = spec.series[s].name.empty() ? "series " + std::to_string(s + 1) : spec.series[s].name;
+    figure.marks.push_back(Rect{legend_x, top + lh / 2 - 4, 8, 8, true, colour, 0.35, Stroke{colour, 1}, "legend-swatch"});
+    figure.marks.push_back(Text{{legend_x + 11, top + lh / 2}, name, f, Anchor::Start, Baseline::Middle, 0, false, {}, "legend-label"});
+    legend_x += 11 + detail::text_width(name, f) + 12;
+  }
+  top += lh + 6;
+  for (auto& mark : marks) {
+    detail::translate(mark, left, top);
+    figure.marks.push_back(std::move(mark));
+  }
+  figure.width = std::ceil(std::max(left + w, legend_x) + margin);
+  figure.height = std::ceil(top + h + frame.bottom + margin);
+  return figure;
+}
+
+}  // namespace cytopipe::plot

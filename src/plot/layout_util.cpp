@@ -1,0 +1,93 @@
+#include "plot/layout_util.hpp"
+
+#include <cairo.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+namespace cytopipe::plot {
+
+const std::vector<Rgb>& series_palette() {
+  static const std::vector<Rgb> palette{rgb(0x0072B2), rgb(0xD55E00), rgb(0x009E73),
+                                        rgb(0xCC79A7), rgb(0xE69F00), rgb(0x56B4E9),
+                                        rgb(0xF0E442), rgb(0x000000)};
+  return palette;
+}
+
+namespace detail {
+namespace {
+
+struct CairoDeleter {
+  void operator()(cairo_t* cr) const { cairo_destroy(cr); }
+};
+
+// One measuring context per thread: Cairo contexts must not be shared between threads.
+cairo_t* measuring_context() {
+  thread_local std::unique_ptr<cairo_t, CairoDeleter> context = [] {
+    cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_A8, 1, 1);
+    std::unique_ptr<cairo_t, CairoDeleter> cr(cairo_create(surface));
+    cairo_surface_destroy(surface);  // the context keeps its own reference
+    return cr;
+  }();
+  return context.get();
+}
+
+void select_font(cairo_t* cr, double size, bool bold) {
+  cairo_select_font_face(cr, kFontFamily, CAIRO_FONT_SLANT_NORMAL,
+                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, size);
+}
+
+}  // namespace
+
+double text_width(std::string_view text, double size, bool bold) {
+  cairo_t* cr = measuring_context();
+  select_font(cr, size, bold);
+  cairo_text_extents_t extents;
+  const std::string owned(text);
+  cairo_text_extents(cr, owned.c_str(), &extents);
+  return extents.x_advance;
+}
+
+double line_height(double size) {
+  cairo_t* cr = measuring_context();
+  select_font(cr, size, false);
+  cairo_font_extents_t extents;
+  cairo_font_extents(cr, &extents);
+  return extents.ascent + extents.descent;
+}
+
+Rgb tint(Rgb c, double a) { return {c.r + (1 - c.r) * a, c.g + (1 - c.g) * a, c.b + (1 - c.b) * a}; }
+Rgb shade(Rgb c, double a) { return {c.r * (1 - a), c.g * (1 - a), c.b * (1 - a)}; }
+
+void translate(Mark& mark, double dx, double dy) {
+  auto move = [&](Point& p) { p.x += dx; p.y += dy; };
+  std::visit(
+      [&](auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, Line>) {
+          move(m.from);
+          move(m.to);
+        } else if constexpr (std::is_same_v<T, Polyline>) {
+          for (auto& p : m.points) move(p);
+        } else if constexpr (std::is_same_v<T, Circle>) {
+          move(m.centre);
+        } else if constexpr (std::is_same_v<T, Text>) {
+          move(m.at);
+        } else {  // Rect, Raster
+          m.x += dx;
+          m.y += dy;
+        }
+      },
+      mark);
+}
+
+std::string percent_text(double percent) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f %%", percent);
+  return buffer;
+}
+
+}  // namespace detail
+}  // namespace cytopipe::plot
