@@ -1,0 +1,80 @@
+#pragma once
+// Applying a strategy to one sample: per-population membership bitsets and counts.
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cytopipe/fcs/sample.hpp"
+#include "cytopipe/gating/strategy.hpp"
+
+namespace cytopipe::gating {
+
+// Which events belong to a population: bit i of word i/64 is event i.
+class Membership {
+ public:
+  Membership() = default;
+  explicit Membership(std::size_t events, bool all = false);
+  std::size_t events() const noexcept { return events_; }
+  bool test(std::size_t event) const noexcept { return (words_[event >> 6] >> (event & 63)) & 1u; }
+  void set(std::size_t event) noexcept { words_[event >> 6] |= std::uint64_t{1} << (event & 63); }
+  std::size_t count() const noexcept;
+  std::span<const std::uint64_t> words() const noexcept { return words_; }
+  std::span<std::uint64_t> words() noexcept { return words_; }
+  // One byte per event (0/1), e.g. for fcs::WriteOptions::keep_event.
+  std::vector<std::uint8_t> to_flags() const;
+  bool operator==(const Membership&) const = default;
+
+ private:
+  std::size_t events_ = 0;
+  std::vector<std::uint64_t> words_;  // bits past events() are always 0
+};
+
+struct PopulationResult {
+  std::string name;
+  std::string parent;      // empty = root
+  std::string path;        // "/cells/singlets/live"
+  Membership members;      // final membership: the gate AND all its ancestors
+  std::size_t count = 0;
+};
+
+struct GateOptions {
+  bool parallel = true;            // TBB over blocks of events
+};
+
+class GatingResults {
+ public:
+  std::size_t events() const noexcept { return events_; }
+  // In GatingStrategy::populations() order.
+  const std::vector<PopulationResult>& populations() const noexcept { return populations_; }
+  // By name or path; nullptr when absent.
+  const PopulationResult* find(std::string_view name_or_path) const;
+  // As find, but an absent population is an Error listing the ones there are.
+  const PopulationResult& at(std::string_view name_or_path) const;
+  std::size_t count(std::string_view name_or_path) const { return at(name_or_path).count; }
+  // Count of the population's parent (events() for a root population).
+  std::size_t parent_count(std::string_view name_or_path) const;
+
+ private:
+  friend GatingResults gate_sample(const GatingStrategy&, const fcs::Sample&, const GateOptions&);
+  std::size_t events_ = 0;
+  std::vector<PopulationResult> populations_;
+};
+
+// Evaluates every population on the sample (validates the strategy and checks the sample first).
+// The sample's values must be prepared as the strategy expects (Gating-ML: read with
+// fcs::ValueRule::FlowCoreWithGain).
+GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sample,
+                          const GateOptions& options = {});
+
+// The values of one dimension for every event (compensated, ratio'd, scaled and bounded as the
+// dimension says), e.g. for statistics on transformed values. `strategy` supplies named matrices.
+std::vector<double> dimension_values(const GatingStrategy& strategy, const fcs::Sample& sample,
+                                     const Dimension& dimension);
+
+}  // namespace cytopipe::gating

@@ -1,0 +1,56 @@
+#pragma once
+// Population statistics of one channel's values (raw, compensated or transformed), over the
+// events of a population.
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cytopipe/gating/evaluate.hpp"
+
+namespace cytopipe::gating {
+
+struct StatisticsOptions {
+  std::vector<double> percentiles = {5, 25, 75, 95};  // in percent, 0..100
+  std::size_t mode_bins = 256;  // histogram of [min, max] of the population's values
+};
+
+struct PopulationStatistics {
+  std::size_t count = 0;
+  double percent_parent = 0;   // 100 x count / parent count (NaN if the parent is empty)
+  double percent_total = 0;    // 100 x count / all events (NaN if there are none)
+  // The following are NaN for an empty population (SD, CV need >= 2 events).
+  double mean = 0;
+  double median = 0;           // exact: mean of the two middle values for an even count
+  double geometric_mean = 0;   // of the positive values only ...
+  std::size_t geometric_mean_excluded = 0;  // ... this many values <= 0 were left out
+  double mode = 0;             // centre of the fullest bin of a mode_bins histogram
+  double sd = 0;               // sample standard deviation (n - 1)
+  double cv = 0;               // 100 x sd / mean
+  // FlowJo: robust SD = 0.5 x (P84.13 - P15.87) (the spread holding 68.26 % of the events
+  // around the median); robust CV = 100 x robust SD / median.
+  double robust_sd = 0;
+  double robust_cv = 0;
+  std::vector<std::pair<double, double>> percentiles;  // (percent, value), exact, type 7
+};
+
+// Statistics of `values` (one per event of the sample) over `members`. `parent_count` and
+// `total_events` give the percentages.
+PopulationStatistics population_statistics(std::span<const double> values,
+                                           const Membership& members, std::size_t parent_count,
+                                           std::size_t total_events,
+                                           const StatisticsOptions& options = {});
+// The same over a plain list of values (count-based fields then describe that list).
+PopulationStatistics value_statistics(std::vector<double> values,
+                                      const StatisticsOptions& options = {});
+
+// Exact percentile (0..100) by selection, linear interpolation between order statistics
+// (R's type 7). Reorders `values`. NaN for an empty span.
+double percentile(std::span<double> values, double percent);
+
+// The values of `channel` for the events of `members` (in event order).
+std::vector<double> select(std::span<const double> values, const Membership& members);
+
+}  // namespace cytopipe::gating
