@@ -1,0 +1,157 @@
+#pragma once
+// The pipeline config (pipelines/*.yaml), as read and validated by load_config. The format is
+// documented in docs/pipeline-config.md. Every element remembers where it was written so later
+// stages can report problems against the YAML file, line and column.
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cytopipe/error.hpp"
+
+namespace cytopipe::pipeline {
+
+struct Location {
+  std::string file;
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+  ErrorContext context(std::string where = {}) const { return {file, std::move(where), line, column}; }
+};
+
+// Keeps the samples whose factor values are in the listed levels (all conditions must hold).
+struct Selector {
+  std::vector<std::pair<std::string, std::vector<std::string>>> conditions;
+  Location at;
+  bool empty() const { return conditions.empty(); }
+};
+
+// A factor taken from an FCS keyword ($WELLID, TUBE NAME...).
+struct KeywordFactor {
+  std::string factor;
+  std::string keyword;
+  Location at;
+};
+
+// Factors taken from the file name by a regular expression (ECMAScript), one factor per group.
+struct FilenameFactors {
+  std::string pattern;
+  std::vector<std::string> factors;  // capture group 1, 2, ... in order
+  Location at;
+};
+
+struct InputsConfig {
+  std::vector<std::string> files;           // folders or globs (* ? in the last component)
+  Location files_at;
+  std::optional<std::filesystem::path> sample_sheet;  // CSV or TSV
+  Location sample_sheet_at;
+  std::string key_column = "file";          // sheet column holding the file name
+  std::vector<KeywordFactor> keywords;
+  std::vector<FilenameFactors> filename;
+  Selector select;                          // which samples of the sheet/folder to analyse
+  std::vector<std::string> factors;         // factors every sample must have
+  Location factors_at;
+};
+
+// Marker -> channel ($PnN). `instruments` override the default mapping for files whose $CYT
+// keyword equals the instrument name (case-insensitive).
+struct PanelConfig {
+  std::vector<std::pair<std::string, std::string>> markers;
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> instruments;
+  Location at;
+};
+
+enum class CompensationSource { File, Matrix, None };
+struct CompensationConfig {
+  CompensationSource source = CompensationSource::File;
+  std::filesystem::path matrix;  // for Matrix: CSV, header = detectors, one row per fluorochrome
+  Location at;
+};
+
+struct TransformEntry {
+  std::string channel;  // marker or channel name; "default" = every panel marker not listed
+  std::string spec;     // as transform::Transform::parse reads it
+  Location at;
+};
+
+// A positivity gate placed at a percentile of the matched control population.
+struct ThresholdGate {
+  std::string name;                // the new population, a child of `parent`
+  std::string parent;
+  std::string channel;             // marker or channel
+  double percentile = 99;          // of the control's parent population; events above are positive
+  Selector control;                // which samples are controls (e.g. role: isotype)
+  std::vector<std::string> match;  // factors a control must share with the sample
+  Selector applies_to;             // samples that get this gate (default: all)
+  Location at;
+};
+
+struct GatingConfig {
+  std::filesystem::path strategy;  // gating/*.yaml or Gating-ML
+  Location strategy_at;
+  std::vector<ThresholdGate> thresholds;
+};
+
+// A read-out: a named quantity per sample.
+struct ReadoutConfig {
+  std::string name;
+  std::string expression;          // e.g. "percent(BCMA+ of live)"
+  Location expression_at;
+  Selector applies_to;             // samples it is computed for (default: all)
+  Selector control;                // for specific_lysis / killing: the matched control samples
+  std::vector<std::string> match;  // factors the control must share
+  std::string description;
+  Location at;
+};
+
+struct AnalysisConfig {
+  std::string readout;
+  std::string group = "dose_nM";
+  std::optional<std::string> stratum;
+  std::optional<std::string> control_level;
+  std::vector<std::string> tests;
+  std::string adjustment = "holm";
+  Selector select;                 // rows of readouts.csv to analyse
+  std::string title;               // plot title / y axis
+  Location at;
+};
+
+struct OutputsConfig {
+  std::filesystem::path directory;
+  Location directory_at;
+  std::vector<std::string> statistics = {"count", "percent_parent", "percent_total", "median"};
+  std::vector<std::string> channels;  // markers/channels for per-channel statistics; empty = panel
+  bool plots = true;
+  bool report = true;
+  std::vector<std::pair<double, std::string>> significance;  // thresholds; empty = default
+};
+
+struct Config {
+  std::filesystem::path file;       // the YAML file
+  std::filesystem::path base_dir;   // relative paths in the config are relative to this
+  std::string name;
+  std::string description;
+  std::string text;                 // the file's bytes (for the config hash)
+  InputsConfig inputs;
+  PanelConfig panel;
+  CompensationConfig compensation;
+  std::vector<TransformEntry> transforms;
+  GatingConfig gating;
+  std::vector<ReadoutConfig> readouts;
+  std::vector<AnalysisConfig> analyses;
+  OutputsConfig outputs;
+
+  std::filesystem::path resolve(const std::filesystem::path& p) const {
+    return p.is_absolute() ? p : base_dir / p;
+  }
+};
+
+// Reads and checks the config without touching any FCS file: unknown keys (with the closest
+// known key), wrong types, missing files, malformed read-out expressions and references to
+// undefined read-outs. Throws one Error listing every problem found, each with file:line:column.
+Config load_config(const std::filesystem::path& file);
+Config parse_config(const std::string& text, const std::filesystem::path& file);
+
+}  // namespace cytopipe::pipeline

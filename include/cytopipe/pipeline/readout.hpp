@@ -1,0 +1,77 @@
+#pragma once
+// The read-out expression language of pipeline configs:
+//   count(POP)                       events in POP
+//   percent(POP of PARENT)           100 x count(POP) / count(PARENT)   (percent(POP): of its parent)
+//   viability(LIVE of PARENT)        the same, named as viability
+//   mean|median|geomean|sd|cv|rsd(CHANNEL, POP)   a statistic of a marker/channel in POP
+//   absolute_count(POP, BEADS, COLUMN)            count(POP) / count(BEADS) x sheet column COLUMN
+//   specific_lysis(X)                100 x (X - X_control) / (100 - X_control), X = % dead targets
+//   killing(X)                       100 x (1 - X / X_control), X = live targets (counts)
+// where X_control is X averaged over the matched control samples (the read-out's `control` and
+// `match`). Every read-out can state the formula it computes (formula()).
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cytopipe/pipeline/config.hpp"
+
+namespace cytopipe::pipeline {
+
+// Per-channel statistics a read-out or populations.csv can ask for.
+enum class Statistic { Mean, Median, GeoMean, Sd, Cv, Rsd };
+std::string_view to_string(Statistic statistic);
+std::optional<Statistic> parse_statistic(std::string_view name);
+
+struct Expression {
+  enum class Kind { Count, Percent, Channel, AbsoluteCount, SpecificLysis, Killing };
+  Kind kind = Kind::Count;
+  std::string function;            // as written ("percent", "viability", "median", ...)
+  std::string population;
+  std::string parent;              // Percent: empty = the population's parent in the gate tree
+  std::string channel;             // Channel
+  Statistic statistic = Statistic::Median;
+  std::string beads;               // AbsoluteCount: bead population
+  std::string column;              // AbsoluteCount: sample sheet column with beads added
+  std::vector<Expression> inner;   // SpecificLysis / Killing: the per-sample quantity
+
+  bool needs_control() const { return kind == Kind::SpecificLysis || kind == Kind::Killing; }
+};
+
+// Throws Error at `at` (file, line, column of the expression) for a malformed expression.
+Expression parse_expression(std::string_view text, const Location& at);
+
+// The expression written back in canonical form, and the formula it computes in words.
+std::string to_string(const Expression& e);
+std::string formula(const Expression& e);
+
+// Names the expression refers to, for validation against the gate tree and the panel.
+void collect_populations(const Expression& e, std::set<std::string>& out);
+void collect_channel_statistics(const Expression& e,
+                                std::set<std::pair<std::string, Statistic>>& out);  // (channel, stat)
+void collect_columns(const Expression& e, std::set<std::string>& out);
+
+// What the evaluator needs to know about one gated sample.
+struct PopulationValues {
+  std::string parent;
+  double count = 0;
+  std::map<std::pair<std::string, Statistic>, double> statistics;  // (channel, stat) -> value
+};
+struct SampleValues {
+  double total_events = 0;
+  std::map<std::string, PopulationValues> populations;
+  std::map<std::string, std::string> factors;
+};
+
+// The value of a quantity without controls; NaN when a denominator is zero. Error naming the
+// population, channel or column when it is absent from the sample.
+double evaluate(const Expression& e, const SampleValues& sample);
+// With controls (needs_control()): the matched controls' values of the inner quantity are
+// averaged. Error when `controls` is empty.
+double evaluate(const Expression& e, const SampleValues& sample,
+                const std::vector<const SampleValues*>& controls);
+
+}  // namespace cytopipe::pipeline
