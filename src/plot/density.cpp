@@ -166,7 +166,9 @@ Figure density_figure(const DensityFigure& spec) {
         anchor = Anchor::End;
       }
     }
-    marks.push_back(Text{at, label, f, anchor, baseline, 0, true, {}, "gate-label"});
+    const Text text{at, label, f, anchor, baseline, 0, true, {}, "gate-label"};
+    detail::add_label_backdrop(marks, text);
+    marks.push_back(text);
   }
   marks.push_back(Rect{0, 0, size, size, false, {}, 1, Stroke{{}, 0.8}, "frame"});
 

@@ -119,7 +119,7 @@ struct PanelLayout {
   double left = 0;               // extent left of the plot area (y labels and title)
   double width = 0;              // plot area width
   double top = 0;                // lowest y used above the plot area (<= 0)
-  double bottom = 0;             // extent below the plot area
+  double bottom = 0;             // lowest y used below the plot area's top (> panel height)
 };
 
 // Top of the drawn data (page y, smaller = higher) for one group across all series.
@@ -340,7 +340,7 @@ Figure dose_figure(const DoseFigure& spec) {
   double top = margin;
   Figure figure;
   if (!spec.title.empty()) {
-    figure.marks.push_back(Text{{0, top}, spec.title, f * 1.2, Anchor::Start, Baseline::Top, 0, true, {}, "title"});
+    figure.marks.push_back(Text{{margin, top}, spec.title, f * 1.2, Anchor::Start, Baseline::Top, 0, true, {}, "title"});
     top += line_height(f * 1.2) + 4;
   }
   const double panel_title_y = top;
@@ -360,7 +360,7 @@ Figure dose_figure(const DoseFigure& spec) {
     if (!spec.panels[p].title.empty())
       figure.marks.push_back(Text{{x + panel.width / 2, panel_title_y}, spec.panels[p].title, f, Anchor::Middle,
                                   Baseline::Top, 0, true, {}, "panel-title"});
-    bottom = std::max(bottom, plot_top + spec.panel_height + panel.bottom);
+    bottom = std::max(bottom, plot_top + panel.bottom);
     x += panel.width + panel_gap;
   }
   x -= panel_gap;

@@ -115,16 +115,17 @@ Figure histogram_figure(const HistogramFigure& spec) {
     std::vector<std::string> lines;
     for (const auto& series : spec.series) {
       const double pct = percent_above(series.values, *spec.threshold);
-      lines.push_back((series.name.empty() ? "" : series.name + " ") + spec.positive_label + " " +
-                      detail::percent_text(pct));
+      lines.push_back(series.name + spec.positive_label + " " + detail::percent_text(pct));
       widest = std::max(widest, detail::text_width(lines.back(), f));
     }
     const bool right = tx + 4 + widest <= w;
     for (std::size_t s = 0; s < lines.size(); ++s) {
       const Rgb colour = spec.series[s].colour.value_or(palette[s % palette.size()]);
-      marks.push_back(Text{{right ? std::max(tx, 0.0) + 4 : w - 2, 2 + static_cast<double>(s) * (lh + 1)},
-                           lines[s], f, right ? Anchor::Start : Anchor::End, Baseline::Top, 0, false,
-                           detail::shade(colour, 0.3), "percent-positive"});
+      const Text label{{right ? std::max(tx, 0.0) + 4 : w - 2, 2 + static_cast<double>(s) * (lh + 1)},
+                       lines[s], f, right ? Anchor::Start : Anchor::End, Baseline::Top, 0, false,
+                       detail::shade(colour, 0.3), "percent-positive"};
+      detail::add_label_backdrop(marks, label);
+      marks.push_back(label);
     }
   }
 

@@ -83,6 +83,22 @@ void translate(Mark& mark, double dx, double dy) {
       mark);
 }
 
+void add_label_backdrop(std::vector<Mark>& marks, const Text& text) {
+  const double w = text_width(text.text, text.size, text.bold) + 3;
+  const double h = line_height(text.size) + 1;
+  double x = text.at.x - 1.5;
+  if (text.anchor == Anchor::Middle) x -= w / 2 - 1.5;
+  if (text.anchor == Anchor::End) x -= w - 3;
+  double y = text.at.y;
+  switch (text.baseline) {
+    case Baseline::Top: y -= 0.5; break;
+    case Baseline::Middle: y -= h / 2; break;
+    case Baseline::Alphabetic: y -= h * 0.8; break;
+    case Baseline::Bottom: y -= h - 0.5; break;
+  }
+  marks.push_back(Rect{x, y, w, h, true, rgb(0xffffff), 0.8, Stroke{{}, 0}, "label-backdrop"});
+}
+
 std::string percent_text(double percent) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.1f %%", percent);

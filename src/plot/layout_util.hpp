@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "cytopipe/error.hpp"
 #include "cytopipe/plot/figure.hpp"
@@ -33,6 +34,10 @@ inline ErrorContext file_context(std::string file, std::string where = {}, int l
   context.line = line;
   return context;
 }
+
+// A white, slightly see-through box behind `text` (added before it), so a label stays readable
+// where it crosses data or gate outlines.
+void add_label_backdrop(std::vector<Mark>& marks, const Text& text);
 
 // Text with a fixed number of decimals ("63.2 %").
 std::string percent_text(double percent);

@@ -35,7 +35,7 @@ struct DensityFigure {
   std::string x_title, y_title;
   std::span<const double> x, y;   // event values, same length (non-finite pairs are skipped)
   std::optional<double> x_min, x_max, y_min, y_max;  // default: 0.5th-99.5th percentile + margin
-  int bins = 200;                 // per axis
+  int bins = 128;                 // per axis
   std::vector<GateOverlay> gates;
   std::vector<Tick> x_ticks, y_ticks;  // custom ticks for transformed axes; empty = nice ticks
   double size = 220;              // square plot area, points

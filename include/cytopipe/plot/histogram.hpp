@@ -28,7 +28,7 @@ struct HistogramFigure {
   std::optional<double> x_min, x_max;  // default: the range of all values
   bool normalise = true;          // scale each series to its own mode (=100), as flow software does
   std::optional<double> threshold;     // vertical line; events > threshold count as positive
-  std::string positive_label = "+";    // printed as "<name> <positive_label> 63.2 %"
+  std::string positive_label = "+";    // printed as "<name><positive_label> 63.2 %" ("BCMA+ 63.2 %")
   std::vector<Tick> x_ticks;      // custom ticks for transformed axes; empty = nice ticks
   double width = 260, height = 170;    // plot area, points
   double font_size = 9;
