@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cytopipe/error.hpp"
@@ -50,6 +51,7 @@ struct Channel {
   std::optional<double> gain;     // $PnG
   std::optional<double> voltage;  // $PnV
   bool linearised = false;        // this read turned log-amplified integers into linear values
+  bool gain_applied = false;      // this read divided the values by $PnG
 };
 
 // TEXT keywords in file order; lookups are case-insensitive, names trimmed, values right-trimmed.
@@ -66,9 +68,14 @@ class Keywords {
   // Replaces the value of an existing keyword (keeping its position) or appends a new one.
   void set(std::string_view name, std::string value);
   void erase(std::string_view name);
+  // Appends unless the name is already present (the first occurrence of a keyword wins, as in
+  // flowCore); returns whether it was added.
+  bool add_if_absent(std::string_view name, std::string value);
 
  private:
+  std::optional<std::size_t> position(std::string_view name) const;
   std::vector<Entry> entries_;
+  std::unordered_map<std::string, std::size_t> index_;  // upper-cased name -> entry
 };
 
 // A spillover (or spectrum) matrix: row i = how fluorochrome i spills into each detector.

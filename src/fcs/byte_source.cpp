@@ -1,0 +1,55 @@
+#include "fcs/byte_source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "cytopipe/fcs/sample.hpp"
+
+namespace cytopipe::fcs::detail {
+
+ByteSource::ByteSource(std::span<const std::byte> bytes) : memory_(bytes), size_(bytes.size()) {}
+
+ByteSource::ByteSource(const std::filesystem::path& file) : name_(file.string()) {
+  fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0)
+    throw FcsError(FcsErrorKind::Other, std::string("cannot open: ") + std::strerror(errno), {name_, ""});
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw FcsError(FcsErrorKind::Other, "not a regular file", {name_, ""});
+  }
+  size_ = static_cast<std::uint64_t>(info.st_size);
+#ifdef POSIX_FADV_SEQUENTIAL
+  ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+}
+
+ByteSource::~ByteSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::span<const std::byte> ByteSource::view(std::uint64_t offset, std::size_t length,
+                                            std::vector<std::byte>& scratch) const {
+  if (fd_ < 0) return memory_.subspan(static_cast<std::size_t>(offset), length);
+  if (scratch.size() < length) scratch.resize(length);
+  std::size_t done = 0;
+  while (done < length) {
+    ssize_t got = ::pread(fd_, scratch.data() + done, length - done,
+                          static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0)
+      throw FcsError(FcsErrorKind::Truncated,
+                     "read failed at byte " + std::to_string(offset + done) +
+                         (got < 0 ? std::string(": ") + std::strerror(errno) : std::string(": end of file")),
+                     {name_, ""});
+    done += static_cast<std::size_t>(got);
+  }
+  return {scratch.data(), length};
+}
+
+}  // namespace cytopipe::fcs::detail

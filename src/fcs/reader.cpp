@@ -1,0 +1,91 @@
+// read_fcs: HEADER/TEXT -> channel layout -> data offsets -> decoded events with flowCore's rules.
+#include "cytopipe/fcs/reader.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "fcs/byte_source.hpp"
+#include "fcs/dataset_text.hpp"
+#include "fcs/decode.hpp"
+#include "fcs/spillover.hpp"
+#include "fcs/text_util.hpp"
+#include "fcs/layout.hpp"
+
+namespace cytopipe::fcs {
+namespace {
+
+using detail::ByteSource;
+using detail::DataSetText;
+
+const DataSetText& pick_dataset(const ByteSource& source, const std::string& file,
+                                std::size_t index, const DataSetText& first, DataSetText& storage,
+                                const std::vector<DataSetInfo>& chain) {
+  if (index >= chain.size())
+    throw FcsError(FcsErrorKind::Other,
+                   "data set " + std::to_string(index + 1) + " requested, the file has " +
+                       std::to_string(chain.size()),
+                   {file, "$NEXTDATA"});
+  if (index == 0) return first;
+  storage = detail::read_dataset_text(source, chain[index].offset, file);
+  return storage;
+}
+
+Sample read_source(const ByteSource& source, const std::string& file, const ReadOptions& options) {
+  Sample sample;
+  sample.source = file;
+  DataSetText first = detail::read_dataset_text(source, 0, file);
+  std::vector<std::string> chain_notices;
+  sample.datasets = detail::dataset_chain(source, first, file, chain_notices);
+  DataSetText other;
+  const DataSetText& text =
+      pick_dataset(source, file, options.dataset, first, other, sample.datasets);
+  sample.dataset_index = options.dataset;
+  sample.version = text.header.version;
+  sample.notices = text.notices;
+  for (auto& n : chain_notices) sample.notices.push_back(std::move(n));
+  if (sample.datasets.size() > 1 && options.dataset == 0)
+    sample.notices.push_back("the file has " + std::to_string(sample.datasets.size()) +
+                             " data sets ($NEXTDATA); read the first");
+  sample.keywords = text.keywords;
+
+  detail::Layout layout = detail::plan_layout(text, source.size(), file, options, sample);
+  sample.events = EventMatrix(layout.events, sample.channels.size());
+  detail::decode_data(source, layout, options, sample);
+
+  auto spill = detail::parse_spillover(sample.keywords);
+  sample.spillover = std::move(spill.matrix);
+  sample.spillover_error = std::move(spill.error);
+  if (!sample.spillover_error.empty())
+    sample.notices.push_back("spillover not read: " + sample.spillover_error);
+  if (sample.spillover) {
+    std::string missing;
+    for (const auto& d : sample.spillover->detectors)
+      if (!sample.find_channel(d)) missing += (missing.empty() ? "" : ", ") + d;
+    if (!missing.empty())
+      sample.notices.push_back(sample.spillover->keyword + " names channels the file does not have: " +
+                               missing);
+  }
+  return sample;
+}
+
+}  // namespace
+
+Sample read_fcs(const std::filesystem::path& file, const ReadOptions& options) {
+  ByteSource source(file);
+  return read_source(source, file.string(), options);
+}
+
+Sample read_fcs(std::span<const std::byte> bytes, std::string_view name, const ReadOptions& options) {
+  ByteSource source(bytes);
+  return read_source(source, std::string(name), options);
+}
+
+std::vector<DataSetInfo> list_datasets(const std::filesystem::path& file) {
+  ByteSource source(file);
+  auto first = detail::read_dataset_text(source, 0, file.string());
+  std::vector<std::string> notices;
+  return detail::dataset_chain(source, first, file.string(), notices);
+}
+
+}  // namespace cytopipe::fcs
