@@ -1,0 +1,115 @@
+// Histogram overlay: binning, % positive and the threshold's page position.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "cytopipe/error.hpp"
+#include "cytopipe/plot/histogram.hpp"
+
+namespace cytopipe::plot {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+TEST(BinCounts, HalfOpenBinsWithTheTopInTheLastBin) {
+  const std::vector<double> values{0, 0.5, 1, 1.5, 2, 2.5, -0.1, kNaN};
+  EXPECT_EQ(bin_counts(values, 0, 2, 2), (std::vector<double>{2, 3}));  // [0,1): 0, 0.5; [1,2]: 1, 1.5, 2
+  EXPECT_EQ(bin_counts(values, 0, 2, 4), (std::vector<double>{1, 1, 1, 2}));
+  EXPECT_THROW(bin_counts(values, 1, 1, 4), Error);
+  EXPECT_THROW(bin_counts(values, 0, 1, 0), Error);
+}
+
+TEST(PercentAbove, CountsFiniteValuesStrictlyAbove) {
+  std::vector<double> values;
+  for (int i = 1; i <= 100; ++i) values.push_back(i);
+  EXPECT_DOUBLE_EQ(percent_above(values, 90), 10);   // 91..100
+  EXPECT_DOUBLE_EQ(percent_above(values, 90.5), 10);
+  EXPECT_DOUBLE_EQ(percent_above(values, 0), 100);
+  values.push_back(kNaN);                            // ignored, not counted as negative
+  EXPECT_DOUBLE_EQ(percent_above(values, 90), 10);
+  EXPECT_TRUE(std::isnan(percent_above(std::vector<double>{kNaN}, 0)));
+}
+
+HistogramFigure bcma_vs_isotype() {
+  HistogramFigure spec;
+  spec.title = "MM1S, 50 nM";
+  spec.x_title = "BCMA";
+  HistogramSeries stain{"BCMA", {}, std::nullopt, true}, isotype{"Isotype", {}, std::nullopt, false};
+  for (int i = 1; i <= 100; ++i) stain.values.push_back(i - 0.5);           // 0.5 .. 99.5
+  for (int i = 1; i <= 50; ++i) isotype.values.push_back(i * 0.5 - 0.25);  // 0.25 .. 24.75
+  spec.series = {stain, isotype};
+  spec.threshold = 80;
+  spec.x_min = 0;
+  spec.x_max = 100;
+  spec.bins = 10;
+  return spec;
+}
+
+TEST(HistogramFigure, PrintsPercentPositivePerSeries) {
+  const Figure figure = histogram_figure(bcma_vs_isotype());
+  const auto labels = figure.find<Text>("percent-positive");
+  ASSERT_EQ(labels.size(), 2u);
+  EXPECT_EQ(labels[0]->text, "BCMA+ 20.0 %");    // 80.5 .. 99.5: 20 of 100
+  EXPECT_EQ(labels[1]->text, "Isotype+ 0.0 %");  // all below 25
+  EXPECT_EQ(figure.find<Polyline>("histogram").size(), 2u);
+  const auto legend = figure.find<Text>("legend-label");
+  ASSERT_EQ(legend.size(), 2u);
+  EXPECT_EQ(legend[1]->text, "Isotype");
+}
+
+TEST(HistogramFigure, ThresholdAndStepsSitWhereTheAxisSays) {
+  const HistogramFigure spec = bcma_vs_isotype();
+  const Figure figure = histogram_figure(spec);
+  const Line* x_axis = figure.find<Line>("x-axis")[0];
+  const Line* y_axis = figure.find<Line>("y-axis")[0];
+  const double x0 = x_axis->from.x, x1 = x_axis->to.x;  // data 0 .. 100
+  const auto threshold = figure.find<Line>("threshold");
+  ASSERT_EQ(threshold.size(), 1u);
+  EXPECT_NEAR(threshold[0]->from.x, x0 + 0.8 * (x1 - x0), 1e-9);
+  // Normalised to the mode: every bin of the even stain holds 10 events = 100 % of max, so
+  // its steps all sit at the top tick (100), i.e. the top of the y axis.
+  const Polyline* stain = figure.find<Polyline>("histogram")[0];
+  const double top = std::min(y_axis->from.y, y_axis->to.y);
+  for (std::size_t i = 1; i + 1 < stain->points.size(); ++i) EXPECT_NEAR(stain->points[i].y, top, 1e-9);
+  // The isotype (0.25 .. 24.75 by 0.5) puts 20 values in each of bins 0 and 1 and 10 in bin 2:
+  // heights 100, 100 and 50 % of max.
+  const Polyline* iso = figure.find<Polyline>("histogram")[1];
+  const double bottom = std::max(y_axis->from.y, y_axis->to.y);
+  auto height_pct = [&](std::size_t point) { return (bottom - iso->points[point].y) / (bottom - top) * 100; };
+  EXPECT_NEAR(height_pct(1), 100, 1e-9);  // bin 0 left corner
+  EXPECT_NEAR(height_pct(3), 100, 1e-9);  // bin 1
+  EXPECT_NEAR(height_pct(5), 50, 1e-9);   // bin 2
+  EXPECT_NEAR(height_pct(7), 0, 1e-9);    // bin 3
+}
+
+TEST(HistogramFigure, CustomTicksForTransformedAxes) {
+  HistogramFigure spec = bcma_vs_isotype();
+  spec.x_ticks = {{0, "0"}, {50, "10^3"}, {100, "10^4"}, {150, "outside"}};
+  const Figure figure = histogram_figure(spec);
+  std::vector<std::string> labels;
+  for (const Text* t : figure.find<Text>("x-tick-label")) labels.push_back(t->text);
+  EXPECT_EQ(labels, (std::vector<std::string>{"0", "10^3", "10^4"}));
+}
+
+TEST(HistogramFigure, BadInputGivesClearErrors) {
+  EXPECT_THROW(histogram_figure(HistogramFigure{}), Error);
+  HistogramFigure nan_only = bcma_vs_isotype();
+  nan_only.series[1].values = {kNaN, kNaN};
+  try {
+    histogram_figure(nan_only);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'Isotype' has no finite values"), std::string::npos) << e.what();
+  }
+  HistogramFigure reversed = bcma_vs_isotype();
+  reversed.x_min = 10;
+  reversed.x_max = 10;
+  EXPECT_THROW(histogram_figure(reversed), Error);
+  HistogramFigure no_bins = bcma_vs_isotype();
+  no_bins.bins = 0;
+  EXPECT_THROW(histogram_figure(no_bins), Error);
+}
+
+}  // namespace
+}  // namespace cytopipe::plot
