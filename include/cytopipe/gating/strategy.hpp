@@ -24,6 +24,16 @@ struct GateNode {
   ErrorContext origin;  // file and line it was read from (for messages); empty when built in code
 };
 
+// A named compensation (Gating-ML spectrumMatrix): rows = fluorochromes (the compensated
+// outputs' names), columns = detectors. Non-square matrices unmix by least squares.
+struct SpectrumMatrix {
+  fcs::Spillover spectrum;
+  // Gating-ML matrix-inverted-already: `spectrum.values` is then the detectors x fluorochromes
+  // matrix that multiplies the raw row vector directly (no inversion).
+  bool inverted_already = false;
+  bool operator==(const SpectrumMatrix&) const = default;
+};
+
 // A population of the tree (derived from the gate nodes).
 struct Population {
   std::string name;
@@ -59,8 +69,8 @@ class GatingStrategy {
   std::string path(std::string_view population) const;
 
   // Named compensation matrices (Gating-ML spectrumMatrix), referenced by Dimension::compensation.
-  const std::map<std::string, fcs::Spillover>& matrices() const noexcept { return matrices_; }
-  void add_matrix(std::string id, fcs::Spillover matrix);
+  const std::map<std::string, SpectrumMatrix>& matrices() const noexcept { return matrices_; }
+  void add_matrix(std::string id, SpectrumMatrix matrix);
 
   // Structural checks: unique names, known parents and boolean operands, no cycles, no boolean
   // gate referring to itself, polygons >= 3 vertices, ellipsoid covariance n x n and invertible,
@@ -68,7 +78,8 @@ class GatingStrategy {
   // Errors name the gate (and its origin file/line).
   void validate() const;
   // Additionally checks that every dimension can be computed from this sample (channels and
-  // compensation outputs exist; "FCS" needs a spillover). Errors name the gate and the channel.
+  // compensation outputs exist). "FCS" on a file without a spillover leaves values
+  // uncompensated, as the Gating-ML compliance suite expects. Errors name the gate and channel.
   void check_sample(const fcs::Sample& sample) const;
 
   std::string name;          // optional title (YAML `name:`)
@@ -76,7 +87,7 @@ class GatingStrategy {
 
  private:
   std::vector<GateNode> gates_;
-  std::map<std::string, fcs::Spillover> matrices_;
+  std::map<std::string, SpectrumMatrix> matrices_;
 };
 
 }  // namespace cytopipe::gating
