@@ -2,7 +2,9 @@
 // Compensation (and spectral unmixing): compensated = raw x inverse(spillover) over the matrix's
 // detectors; other channels untouched.
 #include <cstddef>
+#include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cytopipe/fcs/sample.hpp"
@@ -28,11 +30,27 @@ class Compensation {
   fcs::EventMatrix compensate(const fcs::Sample& sample) const;
   // Replaces the detector columns of `sample` with compensated values (square matrices only).
   void apply_in_place(fcs::Sample& sample) const;
+  // As above, and renames the compensated channels (and their $PnN) to prefix + name, the common
+  // "Comp-" convention.
+  void apply_in_place(fcs::Sample& sample, std::string_view rename_prefix) const;
+
+  // sigma_max / sigma_min of the matrix (2-norm condition number).
+  double condition_number() const noexcept { return condition_; }
+  // Above this a matrix is refused: compensating would amplify noise by more than 1e12.
+  static constexpr double kMaxCondition = 1e12;
 
  private:
   fcs::Spillover spillover_;
   std::string name_;
   std::vector<double> inverse_;  // detectors x outputs, row-major
+  double condition_ = 0;
 };
+
+// A spillover matrix from a CSV or TSV file (delimiter detected): FlowJo's exported layout (a
+// header row of detector names after an empty corner cell, one row per fluorochrome starting with
+// its name; a title line before the header is skipped) or a plain header row + numeric rows (row
+// names then equal the header). Errors name the file, line and cell.
+fcs::Spillover read_spillover_table(const std::filesystem::path& file);
+fcs::Spillover parse_spillover_table(std::string_view text, const std::string& name);
 
 }  // namespace cytopipe::transform
