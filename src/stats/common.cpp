@@ -1,0 +1,132 @@
+#include "stats/common.hpp"
+
+#include <algorithm>
+#include <boost/math/distributions/chi_squared.hpp>
+#include <boost/math/distributions/fisher_f.hpp>
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
+#include <cmath>
+#include <numeric>
+
+namespace cytopipe::stats::detail {
+
+namespace bm = boost::math;
+
+double mean(std::span<const double> x) {
+  if (x.empty()) return kNaN;
+  return std::accumulate(x.begin(), x.end(), 0.0) / static_cast<double>(x.size());
+}
+
+double variance(std::span<const double> x) {
+  if (x.size() < 2) return kNaN;
+  const double m = mean(x);
+  double ss = 0;
+  for (double v : x) ss += (v - m) * (v - m);
+  return ss / static_cast<double>(x.size() - 1);
+}
+
+double median(std::span<const double> x) {
+  if (x.empty()) return kNaN;
+  std::vector<double> s(x.begin(), x.end());
+  std::sort(s.begin(), s.end());
+  const std::size_t n = s.size();
+  return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+std::vector<double> ranks(std::span<const double> x) {
+  const std::size_t n = x.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return x[a] < x[b]; });
+  std::vector<double> r(n);
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j + 1 < n && x[order[j + 1]] == x[order[i]]) ++j;
+    const double mid = 0.5 * static_cast<double>(i + j) + 1.0;
+    for (std::size_t k = i; k <= j; ++k) r[order[k]] = mid;
+    i = j + 1;
+  }
+  return r;
+}
+
+double tie_sum(std::span<const double> x) {
+  std::vector<double> s(x.begin(), x.end());
+  std::sort(s.begin(), s.end());
+  double sum = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t j = i;
+    while (j + 1 < s.size() && s[j + 1] == s[i]) ++j;
+    const double t = static_cast<double>(j - i + 1);
+    sum += t * t * t - t;
+    i = j + 1;
+  }
+  return sum;
+}
+
+std::vector<double> pooled(std::span<const Group> groups) {
+  std::vector<double> all;
+  for (const auto& g : groups) all.insert(all.end(), g.values.begin(), g.values.end());
+  return all;
+}
+
+std::size_t total_n(std::span<const Group> groups) {
+  std::size_t n = 0;
+  for (const auto& g : groups) n += g.values.size();
+  return n;
+}
+
+double t_upper(double t, double df) {
+  if (!(df > 0) || std::isnan(t)) return kNaN;
+  if (std::isinf(t)) return t > 0 ? 0.0 : 1.0;
+  return bm::cdf(bm::complement(bm::students_t(df), t));
+}
+
+double t_two_sided(double t, double df) {
+  const double u = t_upper(std::fabs(t), df);
+  return std::isnan(u) ? kNaN : std::min(1.0, 2 * u);
+}
+
+double t_quantile(double p, double df) {
+  if (!(df > 0) || !(p > 0 && p < 1)) return kNaN;
+  return bm::quantile(bm::students_t(df), p);
+}
+
+double f_upper(double f, double df1, double df2) {
+  if (!(df1 > 0) || !(df2 > 0) || std::isnan(f) || f < 0) return kNaN;
+  if (std::isinf(f)) return 0.0;
+  return bm::cdf(bm::complement(bm::fisher_f(df1, df2), f));
+}
+
+double chisq_upper(double x, double df) {
+  if (!(df > 0) || std::isnan(x) || x < 0) return kNaN;
+  if (std::isinf(x)) return 0.0;
+  return bm::cdf(bm::complement(bm::chi_squared(df), x));
+}
+
+double norm_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+double norm_upper(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
+double norm_quantile(double p) {
+  if (!(p > 0 && p < 1)) return p == 0 ? -INFINITY : (p == 1 ? INFINITY : kNaN);
+  return bm::quantile(bm::normal(), p);
+}
+
+double t_p(double t, double df, Alternative alternative) {
+  switch (alternative) {
+    case Alternative::greater: return t_upper(t, df);
+    case Alternative::less: return t_upper(-t, df);
+    default: return t_two_sided(t, df);
+  }
+}
+
+bool all_equal(std::span<const Group> groups) {
+  bool first = true;
+  double v0 = 0;
+  for (const auto& g : groups)
+    for (double v : g.values) {
+      if (first) { v0 = v; first = false; }
+      else if (v != v0) return false;
+    }
+  return true;
+}
+
+}  // namespace cytopipe::stats::detail

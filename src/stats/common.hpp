@@ -1,0 +1,40 @@
+#pragma once
+// Internal helpers shared by the stats sources: moments, ranks, tail probabilities.
+#include <span>
+#include <vector>
+
+#include "cytopipe/stats/group.hpp"
+
+namespace cytopipe::stats::detail {
+
+double mean(std::span<const double> x);
+// Sample variance (n - 1 denominator); NaN for n < 2.
+double variance(std::span<const double> x);
+double median(std::span<const double> x);
+
+// Mid-ranks (ties get the average rank), 1-based, of x.
+std::vector<double> ranks(std::span<const double> x);
+// Sum over tie groups of (t^3 - t).
+double tie_sum(std::span<const double> x);
+
+// All values of all groups, in group order.
+std::vector<double> pooled(std::span<const Group> groups);
+std::size_t total_n(std::span<const Group> groups);
+
+// Upper tail probabilities (Boost.Math). Return NaN for invalid df or statistic.
+double t_upper(double t, double df);
+double t_two_sided(double t, double df);
+double t_quantile(double p, double df);
+double f_upper(double f, double df1, double df2);
+double chisq_upper(double x, double df);
+double norm_cdf(double z);
+double norm_upper(double z);
+double norm_quantile(double p);
+
+// p value of a t statistic for the given alternative.
+double t_p(double t, double df, Alternative alternative);
+
+// True when every value in every group equals the first one.
+bool all_equal(std::span<const Group> groups);
+
+}  // namespace cytopipe::stats::detail

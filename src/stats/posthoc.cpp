@@ -1,0 +1,173 @@
+#include "cytopipe/stats/posthoc.hpp"
+
+#include <cmath>
+
+#include "cytopipe/stats/distributions.hpp"
+#include "cytopipe/stats/ttest.hpp"
+#include "stats/common.hpp"
+
+namespace cytopipe::stats {
+namespace {
+
+// Pooled residual variance of the one-way model and its df, or a reason it is unusable.
+struct Pooled {
+  double mse = kNaN;
+  double df = kNaN;
+  std::string problem;
+};
+
+Pooled pooled_variance(std::span<const Group> groups) {
+  Pooled p;
+  if (p.problem = check_groups(groups, 2, 2); !p.problem.empty()) return p;
+  if (detail::all_equal(groups)) {
+    p.problem = "all values are equal";
+    return p;
+  }
+  double ss = 0;
+  for (const auto& g : groups) {
+    const double m = detail::mean(g.values);
+    for (double v : g.values) ss += (v - m) * (v - m);
+  }
+  p.df = static_cast<double>(detail::total_n(groups) - groups.size());
+  if (ss <= 0) {
+    p.problem = "zero variance within every group";
+    return p;
+  }
+  p.mse = ss / p.df;
+  return p;
+}
+
+double size(const Group& g) { return static_cast<double>(g.values.size()); }
+
+}  // namespace
+
+TestResult dunnett(std::span<const Group> groups, std::size_t control, Alternative alternative,
+                   double confidence) {
+  TestResult r;
+  r.test = "Dunnett";
+  r.statistic_name = "t";
+  r.alternative = alternative;
+  r.method = "single-step, multivariate t by numerical integration";
+  r.groups = group_sizes(groups);
+  if (control >= groups.size()) {
+    r.message = "no control group";
+    return r;
+  }
+  const Pooled pooled = pooled_variance(groups);
+  if (!pooled.problem.empty()) {
+    r.message = pooled.problem;
+    return r;
+  }
+  r.df2 = pooled.df;
+  const Group& ref = groups[control];
+  std::vector<double> lambda;
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    if (g != control) lambda.push_back(std::sqrt(size(groups[g]) / (size(groups[g]) + size(ref))));
+  const bool two_sided = alternative == Alternative::two_sided;
+  const double crit = dunnett_quantile(confidence, lambda, pooled.df, two_sided);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (g == control) continue;
+    Comparison c;
+    c.group = groups[g].label;
+    c.reference = ref.label;
+    c.label = c.group + " - " + c.reference;
+    c.estimate = detail::mean(groups[g].values) - detail::mean(ref.values);
+    const double se = std::sqrt(pooled.mse * (1 / size(groups[g]) + 1 / size(ref)));
+    c.statistic = c.estimate / se;
+    c.df = pooled.df;
+    switch (alternative) {
+      case Alternative::greater:
+        c.p_adjusted = 1 - dunnett_cdf(c.statistic, lambda, pooled.df, false);
+        c.ci_low = c.estimate - crit * se, c.ci_high = INFINITY;
+        break;
+      case Alternative::less:
+        c.p_adjusted = 1 - dunnett_cdf(-c.statistic, lambda, pooled.df, false);
+        c.ci_low = -INFINITY, c.ci_high = c.estimate + crit * se;
+        break;
+      default:
+        c.p_adjusted = 1 - dunnett_cdf(std::fabs(c.statistic), lambda, pooled.df, true);
+        c.ci_low = c.estimate - crit * se, c.ci_high = c.estimate + crit * se;
+    }
+    c.p_adjusted = std::max(c.p_adjusted, 0.0);
+    c.adjustment = "single-step (Dunnett)";
+    r.comparisons.push_back(c);
+  }
+  return r;
+}
+
+TestResult tukey_hsd(std::span<const Group> groups, double confidence) {
+  TestResult r;
+  r.test = "Tukey HSD";
+  r.statistic_name = "q";
+  r.method = "studentized range by numerical integration";
+  r.groups = group_sizes(groups);
+  const Pooled pooled = pooled_variance(groups);
+  if (!pooled.problem.empty()) {
+    r.message = pooled.problem;
+    return r;
+  }
+  r.df2 = pooled.df;
+  const int k = static_cast<int>(groups.size());
+  const double crit = qtukey(confidence, k, pooled.df);
+  for (std::size_t i = 0; i < groups.size(); ++i)
+    for (std::size_t j = i + 1; j < groups.size(); ++j) {
+      Comparison c;
+      c.group = groups[j].label;
+      c.reference = groups[i].label;
+      c.label = c.group + " - " + c.reference;
+      c.estimate = detail::mean(groups[j].values) - detail::mean(groups[i].values);
+      const double se = std::sqrt(pooled.mse / 2 * (1 / size(groups[i]) + 1 / size(groups[j])));
+      c.statistic = std::fabs(c.estimate) / se;
+      c.df = pooled.df;
+      c.p_adjusted = std::max(0.0, 1 - ptukey(c.statistic, k, pooled.df));
+      c.ci_low = c.estimate - crit * se;
+      c.ci_high = c.estimate + crit * se;
+      c.adjustment = "Tukey";
+      r.comparisons.push_back(c);
+    }
+  return r;
+}
+
+TestResult pairwise_t(std::span<const Group> groups, Adjustment adjustment, bool pooled_sd) {
+  TestResult r;
+  r.test = pooled_sd ? "pairwise t-tests (pooled SD)" : "pairwise Welch t-tests";
+  r.statistic_name = "t";
+  r.groups = group_sizes(groups);
+  const Pooled pooled = pooled_variance(groups);
+  if (pooled_sd && !pooled.problem.empty()) {
+    r.message = pooled.problem;
+    return r;
+  }
+  if (auto problem = check_groups(groups, 2, 2); !problem.empty()) {
+    r.message = problem;
+    return r;
+  }
+  for (std::size_t i = 0; i < groups.size(); ++i)
+    for (std::size_t j = i + 1; j < groups.size(); ++j) {
+      Comparison c;
+      c.group = groups[j].label;
+      c.reference = groups[i].label;
+      c.label = c.group + " - " + c.reference;
+      c.estimate = detail::mean(groups[j].values) - detail::mean(groups[i].values);
+      if (pooled_sd) {
+        const double se = std::sqrt(pooled.mse * (1 / size(groups[i]) + 1 / size(groups[j])));
+        c.statistic = c.estimate / se;
+        c.df = pooled.df;
+        c.p_raw = detail::t_two_sided(c.statistic, c.df);
+      } else {
+        const TestResult t = t_test(groups[j], groups[i], false);
+        c.statistic = t.statistic;
+        c.df = t.df1;
+        c.p_raw = t.p;  // NaN (and excluded from the adjustment) when the pair is degenerate
+      }
+      c.adjustment = to_string(adjustment);
+      r.comparisons.push_back(c);
+    }
+  std::vector<double> raw;
+  for (const auto& c : r.comparisons) raw.push_back(c.p_raw);
+  const auto adjusted = adjust_p(raw, adjustment);
+  for (std::size_t i = 0; i < adjusted.size(); ++i) r.comparisons[i].p_adjusted = adjusted[i];
+  return r;
+}
+
+}  // namespace cytopipe::stats
