@@ -31,7 +31,11 @@ struct SpectrumMatrix {
   // Gating-ML matrix-inverted-already: `spectrum.values` is then the detectors x fluorochromes
   // matrix that multiplies the raw row vector directly (no inversion).
   bool inverted_already = false;
-  bool operator==(const SpectrumMatrix&) const = default;
+  bool operator==(const SpectrumMatrix& o) const {
+    return spectrum.fluorochromes == o.spectrum.fluorochromes &&
+           spectrum.detectors == o.spectrum.detectors && spectrum.values == o.spectrum.values &&
+           inverted_already == o.inverted_already;
+  }
 };
 
 // A population of the tree (derived from the gate nodes).

@@ -1,0 +1,282 @@
+// cytopipe's YAML strategy format (see gating/README.md). Every error names the file, the line
+// and column (yaml-cpp marks) and the gate.
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <set>
+
+#include "cytopipe/gating/io.hpp"
+
+namespace cytopipe::gating {
+namespace {
+
+struct YamlReader {
+  std::string file;
+
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& message,
+                         const std::string& where = {}) const {
+    const auto mark = n.Mark();
+    throw Error(message, ErrorContext{file, where, mark.is_null() ? 0 : mark.line + 1,
+                                      mark.is_null() ? 0 : mark.column + 1});
+  }
+  void keys(const YAML::Node& n, const std::set<std::string>& allowed,
+            const std::string& where) const {
+    for (const auto& kv : n) {
+      const auto k = kv.first.as<std::string>();
+      if (!allowed.contains(k)) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(kv.first, "unknown key '" + k + "' (expected one of: " + list + ")", where);
+      }
+    }
+  }
+  double number(const YAML::Node& n, const std::string& what, const std::string& where) const {
+    if (!n.IsScalar()) fail(n, what + " must be a number", where);
+    try {
+      const double v = n.as<double>();
+      if (std::isnan(v)) fail(n, what + " is NaN", where);
+      return v;
+    } catch (const YAML::Exception&) {
+      fail(n, what + " is not a number: '" + n.Scalar() + "'", where);
+    }
+  }
+  std::optional<double> optional_number(const YAML::Node& n, const std::string& what,
+                                        const std::string& where) const {
+    if (!n || n.IsNull()) return std::nullopt;
+    if (n.IsScalar() && (n.Scalar() == "~" || n.Scalar().empty())) return std::nullopt;
+    return number(n, what, where);
+  }
+  std::string text(const YAML::Node& n, const std::string& what, const std::string& where) const {
+    if (!n || !n.IsScalar() || n.Scalar().empty()) fail(n ? n : YAML::Node(), what + " must be a non-empty string", where);
+    return n.Scalar();
+  }
+  std::vector<double> numbers(const YAML::Node& n, const std::string& what,
+                              const std::string& where) const {
+    if (!n || !n.IsSequence()) fail(n ? n : YAML::Node(), what + " must be a list of numbers", where);
+    std::vector<double> out;
+    for (const auto& v : n) out.push_back(number(v, what, where));
+    return out;
+  }
+  // [lo, hi] with ~ for open sides.
+  std::pair<double, double> bounds(const YAML::Node& n, const std::string& where) const {
+    if (!n.IsSequence() || n.size() != 2) fail(n, "bounds must be [min, max] (~ for none)", where);
+    return {optional_number(n[0], "bound", where).value_or(-kUnbounded),
+            optional_number(n[1], "bound", where).value_or(kUnbounded)};
+  }
+
+  Dimension dimension(const YAML::Node& n, const std::string& where) const {
+    Dimension d;
+    if (n.IsScalar()) {
+      d.channel = text(n, "channel", where);
+      return d;
+    }
+    if (!n.IsMap()) fail(n, "a dimension is a channel name or a map", where);
+    keys(n, {"channel", "ratio", "compensation", "transform", "transform_id", "bounds"}, where);
+    if (n["channel"] && n["ratio"]) fail(n, "a dimension has either 'channel' or 'ratio'", where);
+    if (n["channel"]) d.channel = text(n["channel"], "channel", where);
+    else if (const auto r = n["ratio"]) {
+      if (!r.IsMap()) fail(r, "ratio must be a map (numerator, denominator, A, B, C)", where);
+      keys(r, {"id", "numerator", "denominator", "A", "B", "C", "bounds"}, where);
+      Ratio ratio;
+      if (r["id"]) ratio.id = text(r["id"], "ratio id", where);
+      ratio.numerator = text(r["numerator"], "ratio numerator", where);
+      ratio.denominator = text(r["denominator"], "ratio denominator", where);
+      if (r["A"]) ratio.A = number(r["A"], "A", where);
+      if (r["B"]) ratio.B = number(r["B"], "B", where);
+      if (r["C"]) ratio.C = number(r["C"], "C", where);
+      if (r["bounds"]) std::tie(ratio.bound_min, ratio.bound_max) = bounds(r["bounds"], where);
+      d.ratio = std::move(ratio);
+    } else {
+      fail(n, "a dimension needs 'channel' or 'ratio'", where);
+    }
+    if (n["compensation"]) d.compensation = text(n["compensation"], "compensation", where);
+    if (n["transform"]) {
+      try {
+        d.scale.transform = transform::Transform::parse(text(n["transform"], "transform", where));
+      } catch (const Error& e) {
+        fail(n["transform"], e.message(), where);
+      }
+    }
+    if (n["transform_id"]) d.scale.id = text(n["transform_id"], "transform_id", where);
+    if (n["bounds"]) std::tie(d.scale.bound_min, d.scale.bound_max) = bounds(n["bounds"], where);
+    return d;
+  }
+  std::vector<Dimension> dimensions(const YAML::Node& n, const std::string& where) const {
+    if (!n || !n.IsSequence() || n.size() == 0) fail(n ? n : YAML::Node(), "'dimensions' must be a non-empty list", where);
+    std::vector<Dimension> out;
+    for (const auto& d : n) out.push_back(dimension(d, where));
+    return out;
+  }
+  Interval interval(const YAML::Node& n, const std::string& where) const {
+    if (!n.IsSequence() || n.size() != 2) fail(n, "an interval is [min, max] (~ for open)", where);
+    Interval i{optional_number(n[0], "min", where), optional_number(n[1], "max", where)};
+    if (!i.min && !i.max) fail(n, "an interval needs min or max", where);
+    return i;
+  }
+
+  GateNode gate(const YAML::Node& n) const {
+    if (!n.IsMap()) fail(n, "a gate is a map with 'id' and 'type'");
+    GateNode node;
+    node.id = text(n["id"] ? n["id"] : n, "gate id", "");
+    const std::string where = "gate '" + node.id + "'";
+    const auto mark = n.Mark();
+    node.origin = ErrorContext{file, "", mark.line + 1, mark.column + 1};
+    if (n["parent"] && !n["parent"].IsNull()) node.parent = text(n["parent"], "parent", where);
+    if (!n["type"]) fail(n, "missing 'type' (range, rectangle, polygon, ellipsoid, quadrant, boolean)", where);
+    const std::string type = n["type"].Scalar();
+    if (type == "range") {
+      keys(n, {"id", "type", "parent", "dimension", "min", "max"}, where);
+      if (!n["dimension"]) fail(n, "a range gate needs 'dimension'", where);
+      RectangleGate r;
+      r.dimensions.push_back(dimension(n["dimension"], where));
+      r.intervals.push_back({optional_number(n["min"], "min", where), optional_number(n["max"], "max", where)});
+      if (!r.intervals[0].min && !r.intervals[0].max) fail(n, "a range gate needs 'min' or 'max'", where);
+      node.gate = std::move(r);
+    } else if (type == "rectangle") {
+      keys(n, {"id", "type", "parent", "dimensions", "intervals"}, where);
+      RectangleGate r;
+      r.dimensions = dimensions(n["dimensions"], where);
+      const auto iv = n["intervals"];
+      if (!iv || !iv.IsSequence()) fail(n, "a rectangle gate needs 'intervals' ([min, max] per dimension)", where);
+      for (const auto& i : iv) r.intervals.push_back(interval(i, where));
+      node.gate = std::move(r);
+    } else if (type == "polygon") {
+      keys(n, {"id", "type", "parent", "dimensions", "vertices"}, where);
+      PolygonGate p;
+      const auto dims = dimensions(n["dimensions"], where);
+      if (dims.size() != 2) fail(n["dimensions"], "a polygon gate needs exactly 2 dimensions", where);
+      p.dimensions = {dims[0], dims[1]};
+      const auto vs = n["vertices"];
+      if (!vs || !vs.IsSequence()) fail(n, "a polygon gate needs 'vertices' ([x, y] pairs)", where);
+      for (const auto& v : vs) {
+        const auto xy = numbers(v, "vertex", where);
+        if (xy.size() != 2) fail(v, "a vertex is [x, y]", where);
+        p.vertices.push_back({xy[0], xy[1]});
+      }
+      node.gate = std::move(p);
+    } else if (type == "ellipsoid") {
+      keys(n, {"id", "type", "parent", "dimensions", "mean", "covariance", "distance_square"}, where);
+      EllipsoidGate e;
+      e.dimensions = dimensions(n["dimensions"], where);
+      e.mean = numbers(n["mean"], "mean", where);
+      const auto cov = n["covariance"];
+      if (!cov || !cov.IsSequence()) fail(n, "an ellipsoid gate needs 'covariance' (rows)", where);
+      for (const auto& row : cov)
+        for (double v : numbers(row, "covariance row", where)) e.covariance.push_back(v);
+      if (n["distance_square"]) e.distance_square = number(n["distance_square"], "distance_square", where);
+      node.gate = std::move(e);
+    } else if (type == "quadrant") {
+      keys(n, {"id", "type", "parent", "dividers", "quadrants"}, where);
+      QuadrantGate q;
+      const auto ds = n["dividers"];
+      if (!ds || !ds.IsSequence()) fail(n, "a quadrant gate needs 'dividers'", where);
+      for (const auto& d : ds) {
+        if (!d.IsMap()) fail(d, "a divider is a map (id, dimension, values)", where);
+        keys(d, {"id", "dimension", "values"}, where);
+        Divider div;
+        div.id = text(d["id"], "divider id", where);
+        if (!d["dimension"]) fail(d, "a divider needs 'dimension'", where);
+        div.dimension = dimension(d["dimension"], where);
+        div.values = d["values"] && d["values"].IsScalar()
+                         ? std::vector<double>{number(d["values"], "divider value", where)}
+                         : numbers(d["values"], "divider values", where);
+        q.dividers.push_back(std::move(div));
+      }
+      const auto qs = n["quadrants"];
+      if (!qs || !qs.IsSequence()) fail(n, "a quadrant gate needs 'quadrants'", where);
+      for (const auto& qu : qs) {
+        if (!qu.IsMap()) fail(qu, "a quadrant is a map (name, positions)", where);
+        keys(qu, {"name", "positions"}, where);
+        Quadrant quadrant;
+        quadrant.name = text(qu["name"], "quadrant name", where);
+        const auto ps = qu["positions"];
+        if (!ps || !ps.IsMap()) fail(qu, "a quadrant needs 'positions' ({divider: location})", where);
+        for (const auto& kv : ps)
+          quadrant.positions.push_back({kv.first.as<std::string>(), number(kv.second, "location", where)});
+        q.quadrants.push_back(std::move(quadrant));
+      }
+      node.gate = std::move(q);
+    } else if (type == "boolean") {
+      keys(n, {"id", "type", "parent", "op", "operands"}, where);
+      BooleanGate b;
+      const std::string op = n["op"] ? n["op"].Scalar() : "";
+      if (op == "and") b.op = BooleanGate::Op::And;
+      else if (op == "or") b.op = BooleanGate::Op::Or;
+      else if (op == "not") b.op = BooleanGate::Op::Not;
+      else fail(n["op"] ? n["op"] : n, "'op' must be and, or or not", where);
+      const auto os = n["operands"];
+      if (!os || !os.IsSequence()) fail(n, "a boolean gate needs 'operands'", where);
+      for (const auto& o : os) {
+        if (o.IsScalar()) {
+          b.operands.push_back({o.Scalar(), false});
+        } else if (o.IsMap()) {
+          keys(o, {"population", "complement"}, where);
+          b.operands.push_back({text(o["population"], "operand population", where),
+                                o["complement"] && o["complement"].as<bool>()});
+        } else {
+          fail(o, "an operand is a population name or {population, complement}", where);
+        }
+      }
+      node.gate = std::move(b);
+    } else {
+      fail(n["type"], "unknown gate type '" + type +
+                          "' (range, rectangle, polygon, ellipsoid, quadrant, boolean)", where);
+    }
+    return node;
+  }
+
+  void matrix(const std::string& id, const YAML::Node& n, GatingStrategy& s) const {
+    const std::string where = "matrix '" + id + "'";
+    if (!n.IsMap()) fail(n, "a matrix is a map (fluorochromes, detectors, values)", where);
+    keys(n, {"fluorochromes", "detectors", "values", "inverted_already"}, where);
+    SpectrumMatrix m;
+    m.spectrum.keyword = id;
+    for (const auto& f : n["fluorochromes"]) m.spectrum.fluorochromes.push_back(f.Scalar());
+    for (const auto& d : n["detectors"]) m.spectrum.detectors.push_back(d.Scalar());
+    if (!n["values"] || !n["values"].IsSequence()) fail(n, "a matrix needs 'values' (rows)", where);
+    for (const auto& row : n["values"])
+      for (double v : numbers(row, "matrix row", where)) m.spectrum.values.push_back(v);
+    m.inverted_already = n["inverted_already"] && n["inverted_already"].as<bool>();
+    try {
+      s.add_matrix(id, std::move(m));
+    } catch (const Error& e) {
+      fail(n, e.message(), where);
+    }
+  }
+};
+
+}  // namespace
+
+GatingStrategy parse_strategy_yaml(std::string_view text, std::string_view name) {
+  YamlReader r{std::string(name)};
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    throw Error("bad YAML: " + e.msg, ErrorContext{r.file, "", e.mark.line + 1, e.mark.column + 1});
+  }
+  if (!root.IsMap()) r.fail(root, "a gating strategy is a map with 'gates'");
+  r.keys(root, {"name", "description", "matrices", "gates"}, "");
+  GatingStrategy s;
+  if (root["name"]) s.name = root["name"].Scalar();
+  if (root["description"]) s.description = root["description"].Scalar();
+  if (const auto m = root["matrices"]) {
+    if (!m.IsMap()) r.fail(m, "'matrices' must map matrix ids to matrices");
+    for (const auto& kv : m) r.matrix(kv.first.as<std::string>(), kv.second, s);
+  }
+  const auto gates = root["gates"];
+  if (!gates || !gates.IsSequence()) r.fail(root, "missing 'gates' (a list of gates)");
+  for (const auto& g : gates) {
+    GateNode node = r.gate(g);
+    const ErrorContext origin = node.origin;
+    try {
+      s.add(std::move(node));
+    } catch (const Error& e) {
+      throw Error(e.message(), ErrorContext{r.file, e.context().where, origin.line, origin.column});
+    }
+  }
+  s.validate();
+  return s;
+}
+
+}  // namespace cytopipe::gating

@@ -1,0 +1,170 @@
+// Writing a strategy back as cytopipe YAML: the same keys parse_strategy_yaml reads, numbers with
+// 17 significant digits so a round trip is exact.
+#include <yaml-cpp/yaml.h>
+
+#include "cytopipe/gating/io.hpp"
+
+namespace cytopipe::gating {
+namespace {
+
+void emit_bound(YAML::Emitter& out, double v) {
+  if (std::isinf(v)) out << YAML::Null;
+  else out << v;
+}
+void emit_optional(YAML::Emitter& out, const std::optional<double>& v) {
+  if (v) out << *v;
+  else out << YAML::Null;
+}
+
+void emit_dimension(YAML::Emitter& out, const Dimension& d) {
+  const bool plain = !d.ratio && d.compensation == kUncompensated && d.scale.is_identity() &&
+                     d.scale.id.empty();
+  if (plain) {
+    out << d.channel;
+    return;
+  }
+  out << YAML::BeginMap;
+  if (d.ratio) {
+    const Ratio& r = *d.ratio;
+    out << YAML::Key << "ratio" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    if (!r.id.empty()) out << YAML::Key << "id" << YAML::Value << r.id;
+    out << YAML::Key << "numerator" << YAML::Value << r.numerator;
+    out << YAML::Key << "denominator" << YAML::Value << r.denominator;
+    out << YAML::Key << "A" << YAML::Value << r.A << YAML::Key << "B" << YAML::Value << r.B
+        << YAML::Key << "C" << YAML::Value << r.C;
+    if (r.bound_min != -kUnbounded || r.bound_max != kUnbounded) {
+      out << YAML::Key << "bounds" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      emit_bound(out, r.bound_min);
+      emit_bound(out, r.bound_max);
+      out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+  } else {
+    out << YAML::Key << "channel" << YAML::Value << d.channel;
+  }
+  if (d.compensation != kUncompensated)
+    out << YAML::Key << "compensation" << YAML::Value << d.compensation;
+  if (!std::holds_alternative<transform::Identity>(d.scale.transform.params()))
+    out << YAML::Key << "transform" << YAML::Value << d.scale.transform.to_string();
+  if (!d.scale.id.empty()) out << YAML::Key << "transform_id" << YAML::Value << d.scale.id;
+  if (d.scale.bound_min != -kUnbounded || d.scale.bound_max != kUnbounded) {
+    out << YAML::Key << "bounds" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    emit_bound(out, d.scale.bound_min);
+    emit_bound(out, d.scale.bound_max);
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
+void emit_dimensions(YAML::Emitter& out, const std::vector<Dimension>& dims) {
+  out << YAML::Key << "dimensions" << YAML::Value << YAML::BeginSeq;
+  for (const auto& d : dims) emit_dimension(out, d);
+  out << YAML::EndSeq;
+}
+
+void emit_gate(YAML::Emitter& out, const GateNode& node) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "id" << YAML::Value << node.id;
+  out << YAML::Key << "type" << YAML::Value << std::string(gate_kind(node.gate));
+  if (!node.parent.empty()) out << YAML::Key << "parent" << YAML::Value << node.parent;
+  if (const auto* r = std::get_if<RectangleGate>(&node.gate)) {
+    if (r->dimensions.size() == 1) {
+      out << YAML::Key << "dimension" << YAML::Value;
+      emit_dimension(out, r->dimensions[0]);
+      if (r->intervals[0].min) out << YAML::Key << "min" << YAML::Value << *r->intervals[0].min;
+      if (r->intervals[0].max) out << YAML::Key << "max" << YAML::Value << *r->intervals[0].max;
+    } else {
+      emit_dimensions(out, r->dimensions);
+      out << YAML::Key << "intervals" << YAML::Value << YAML::BeginSeq;
+      for (const auto& i : r->intervals) {
+        out << YAML::Flow << YAML::BeginSeq;
+        emit_optional(out, i.min);
+        emit_optional(out, i.max);
+        out << YAML::EndSeq;
+      }
+      out << YAML::EndSeq;
+    }
+  } else if (const auto* p = std::get_if<PolygonGate>(&node.gate)) {
+    emit_dimensions(out, {p->dimensions[0], p->dimensions[1]});
+    out << YAML::Key << "vertices" << YAML::Value << YAML::BeginSeq;
+    for (const auto& v : p->vertices) out << YAML::Flow << YAML::BeginSeq << v[0] << v[1] << YAML::EndSeq;
+    out << YAML::EndSeq;
+  } else if (const auto* e = std::get_if<EllipsoidGate>(&node.gate)) {
+    emit_dimensions(out, e->dimensions);
+    out << YAML::Key << "mean" << YAML::Value << YAML::Flow << e->mean;
+    out << YAML::Key << "covariance" << YAML::Value << YAML::BeginSeq;
+    const std::size_t n = e->dimensions.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      out << YAML::Flow << YAML::BeginSeq;
+      for (std::size_t j = 0; j < n; ++j) out << e->covariance[i * n + j];
+      out << YAML::EndSeq;
+    }
+    out << YAML::EndSeq;
+    out << YAML::Key << "distance_square" << YAML::Value << e->distance_square;
+  } else if (const auto* q = std::get_if<QuadrantGate>(&node.gate)) {
+    out << YAML::Key << "dividers" << YAML::Value << YAML::BeginSeq;
+    for (const auto& d : q->dividers) {
+      out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << d.id;
+      out << YAML::Key << "dimension" << YAML::Value;
+      emit_dimension(out, d.dimension);
+      out << YAML::Key << "values" << YAML::Value << YAML::Flow << d.values << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+    out << YAML::Key << "quadrants" << YAML::Value << YAML::BeginSeq;
+    for (const auto& qu : q->quadrants) {
+      out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << qu.name;
+      out << YAML::Key << "positions" << YAML::Value << YAML::Flow << YAML::BeginMap;
+      for (const auto& p : qu.positions) out << YAML::Key << p.divider << YAML::Value << p.location;
+      out << YAML::EndMap << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  } else if (const auto* b = std::get_if<BooleanGate>(&node.gate)) {
+    out << YAML::Key << "op" << YAML::Value << std::string(to_string(b->op));
+    out << YAML::Key << "operands" << YAML::Value << YAML::BeginSeq;
+    for (const auto& o : b->operands) {
+      if (!o.complement) {
+        out << o.population;
+      } else {
+        out << YAML::Flow << YAML::BeginMap << YAML::Key << "population" << YAML::Value
+            << o.population << YAML::Key << "complement" << YAML::Value << true << YAML::EndMap;
+      }
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string to_yaml(const GatingStrategy& s) {
+  YAML::Emitter out;
+  out.SetDoublePrecision(17);
+  out << YAML::BeginMap;
+  if (!s.name.empty()) out << YAML::Key << "name" << YAML::Value << s.name;
+  if (!s.description.empty()) out << YAML::Key << "description" << YAML::Value << s.description;
+  if (!s.matrices().empty()) {
+    out << YAML::Key << "matrices" << YAML::Value << YAML::BeginMap;
+    for (const auto& [id, m] : s.matrices()) {
+      const auto& sp = m.spectrum;
+      out << YAML::Key << id << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "fluorochromes" << YAML::Value << YAML::Flow << sp.fluorochromes;
+      out << YAML::Key << "detectors" << YAML::Value << YAML::Flow << sp.detectors;
+      if (m.inverted_already) out << YAML::Key << "inverted_already" << YAML::Value << true;
+      const std::size_t cols = m.inverted_already ? sp.fluorochromes.size() : sp.detectors.size();
+      out << YAML::Key << "values" << YAML::Value << YAML::BeginSeq;
+      for (std::size_t i = 0; i + cols <= sp.values.size() && cols > 0; i += cols) {
+        out << YAML::Flow << YAML::BeginSeq;
+        for (std::size_t j = 0; j < cols; ++j) out << sp.values[i + j];
+        out << YAML::EndSeq;
+      }
+      out << YAML::EndSeq << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::Key << "gates" << YAML::Value << YAML::BeginSeq;
+  for (const auto& g : s.gates()) emit_gate(out, g);
+  out << YAML::EndSeq << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace cytopipe::gating
