@@ -1,0 +1,118 @@
+// Population statistics. Median and percentiles are exact order statistics found by selection
+// (std::nth_element), interpolated as R's type 7; nothing is binned except the mode.
+#include "cytopipe/gating/statistics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace cytopipe::gating {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Type-7 percentile of `v` (reordered). Selection twice: the lower order statistic, then the
+// smallest value above it.
+double select_percentile(std::span<double> v, double percent) {
+  if (v.empty()) return kNaN;
+  const double h = (static_cast<double>(v.size()) - 1) * std::clamp(percent, 0.0, 100.0) / 100.0;
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+  const double a = v[lo];
+  if (lo + 1 >= v.size() || h == static_cast<double>(lo)) return a;
+  const double b = *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end());
+  return a + (h - static_cast<double>(lo)) * (b - a);
+}
+
+}  // namespace
+
+double percentile(std::span<double> values, double percent) {
+  return select_percentile(values, percent);
+}
+
+std::vector<double> select(std::span<const double> values, const Membership& members) {
+  if (values.size() != members.events())
+    throw Error("statistics: " + std::to_string(values.size()) + " values for " +
+                std::to_string(members.events()) + " events");
+  std::vector<double> out;
+  out.reserve(members.count());
+  const auto words = members.words();
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    std::uint64_t bits = words[w];
+    while (bits) {
+      const int j = std::countr_zero(bits);
+      out.push_back(values[w * 64 + static_cast<std::size_t>(j)]);
+      bits &= bits - 1;
+    }
+  }
+  return out;
+}
+
+PopulationStatistics value_statistics(std::vector<double> v, const StatisticsOptions& options) {
+  PopulationStatistics s;
+  // Non-finite values (a ratio over 0, say) cannot enter sums or ranks.
+  std::erase_if(v, [](double x) { return !std::isfinite(x); });
+  const std::size_t n = v.size();
+  s.count = n;
+  s.percent_parent = s.percent_total = kNaN;
+  if (n == 0) {
+    s.mean = s.median = s.geometric_mean = s.mode = s.sd = s.cv = s.robust_sd = s.robust_cv = kNaN;
+    for (double p : options.percentiles) s.percentiles.emplace_back(p, kNaN);
+    return s;
+  }
+  long double sum = 0, log_sum = 0;
+  std::size_t positive = 0;
+  double lo = v[0], hi = v[0];
+  for (double x : v) {
+    sum += x;
+    if (x > 0) {
+      log_sum += std::log(x);
+      ++positive;
+    }
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  s.mean = static_cast<double>(sum / static_cast<long double>(n));
+  long double ss = 0;
+  for (double x : v) ss += (x - s.mean) * (x - s.mean);
+  s.sd = n > 1 ? std::sqrt(static_cast<double>(ss / static_cast<long double>(n - 1))) : kNaN;
+  s.cv = 100.0 * s.sd / s.mean;
+  s.geometric_mean = positive ? std::exp(static_cast<double>(log_sum / static_cast<long double>(positive))) : kNaN;
+  s.geometric_mean_excluded = n - positive;
+
+  // Mode: centre of the fullest of `mode_bins` equal bins over [lo, hi].
+  const std::size_t bins = std::max<std::size_t>(1, options.mode_bins);
+  if (hi > lo) {
+    std::vector<std::size_t> counts(bins, 0);
+    const double width = (hi - lo) / static_cast<double>(bins);
+    for (double x : v) {
+      auto b = static_cast<std::size_t>((x - lo) / width);
+      counts[std::min(b, bins - 1)]++;
+    }
+    const auto best = static_cast<std::size_t>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+    s.mode = lo + (static_cast<double>(best) + 0.5) * width;
+  } else {
+    s.mode = lo;
+  }
+
+  s.median = select_percentile(v, 50);
+  const double p84 = select_percentile(v, 84.13);
+  const double p16 = select_percentile(v, 15.87);
+  s.robust_sd = 0.5 * (p84 - p16);
+  s.robust_cv = 100.0 * s.robust_sd / s.median;
+  for (double p : options.percentiles) s.percentiles.emplace_back(p, select_percentile(v, p));
+  return s;
+}
+
+PopulationStatistics population_statistics(std::span<const double> values,
+                                           const Membership& members, std::size_t parent_count,
+                                           std::size_t total_events,
+                                           const StatisticsOptions& options) {
+  PopulationStatistics s = value_statistics(select(values, members), options);
+  s.count = members.count();
+  s.percent_parent = parent_count ? 100.0 * static_cast<double>(s.count) / static_cast<double>(parent_count) : kNaN;
+  s.percent_total = total_events ? 100.0 * static_cast<double>(s.count) / static_cast<double>(total_events) : kNaN;
+  return s;
+}
+
+}  // namespace cytopipe::gating

@@ -1,0 +1,119 @@
+// Bad strategies and bad samples are Errors that name the gate (and file/line for YAML).
+#include <gtest/gtest.h>
+
+#include "cytopipe/gating/gating.hpp"
+#include "gating/synthetic.hpp"
+
+namespace {
+
+using namespace cytopipe::gating;
+using cytopipe::Error;
+
+// Runs `f`, expecting an Error whose text contains every string of `parts`.
+template <class F>
+void expect_error(F f, std::initializer_list<std::string> parts) {
+  try {
+    f();
+    FAIL() << "no error thrown";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    for (const auto& p : parts) EXPECT_NE(what.find(p), std::string::npos) << "'" << p << "' not in: " << what;
+  }
+}
+
+const char* kHeader = "gates:\n";
+
+TEST(YamlErrors, UnknownGateTypeNamesGateFileAndLine) {
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - id: cells\n    type: range\n    dimension: FSC-A\n    min: 1\n"
+                                        "  - id: blob\n    type: blob\n", "s.yaml"); },
+               {"s.yaml:7", "gate 'blob'", "unknown gate type 'blob'"});
+}
+
+TEST(YamlErrors, PolygonWithTwoVertices) {
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - id: tri\n    type: polygon\n    dimensions: [A, B]\n"
+                                        "    vertices: [[0, 0], [1, 1]]\n", "p.yaml"); },
+               {"p.yaml:2", "gate 'tri'", "at least 3 vertices"});
+}
+
+TEST(YamlErrors, SingularCovariance) {
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - id: e\n    type: ellipsoid\n    dimensions: [A, B]\n"
+                                        "    mean: [0, 0]\n    covariance: [[1, 2], [2, 4]]\n", "e.yaml"); },
+               {"e.yaml:2", "gate 'e'", "singular"});
+}
+
+TEST(YamlErrors, BooleanReferringToItself) {
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - id: b\n    type: boolean\n    op: not\n    operands: [b]\n", "b.yaml"); },
+               {"b.yaml:2", "gate 'b'", "itself"});
+}
+
+TEST(YamlErrors, CycleOfParents) {
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - {id: a, type: range, parent: b, dimension: X, min: 0}\n"
+                                        "  - {id: b, type: range, parent: a, dimension: X, min: 0}\n", "c.yaml"); },
+               {"c.yaml", "cycle"});
+}
+
+TEST(YamlErrors, DuplicateNameAndMissingParent) {
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - {id: a, type: range, dimension: X, min: 0}\n"
+                                        "  - {id: a, type: range, dimension: Y, min: 0}\n", "d.yaml"); },
+               {"d.yaml:3", "gate 'a'", "already used"});
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - {id: a, type: range, parent: ghost, dimension: X, min: 0}\n", "m.yaml"); },
+               {"m.yaml:2", "gate 'a'", "parent population 'ghost' does not exist"});
+}
+
+TEST(YamlErrors, MalformedYamlAndUnknownKeysAndBadNumbers) {
+  expect_error([] { parse_strategy_yaml("gates: [\n  - id: a\n", "bad.yaml"); }, {"bad.yaml", "bad YAML"});
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - {id: a, type: range, dimension: X, min: 0, colour: red}\n", "k.yaml"); },
+               {"k.yaml:2", "unknown key 'colour'"});
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - {id: a, type: range, dimension: X, min: lots}\n", "n.yaml"); },
+               {"n.yaml:2", "not a number"});
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - {id: a, type: range, dimension: {channel: X, transform: 'wobble(3)'}, min: 0}\n",
+                                        "t.yaml"); },
+               {"t.yaml:2", "gate 'a'"});
+}
+
+TEST(SampleErrors, ChannelAbsentFromSampleNamesGateAndChannel) {
+  const auto sample = cytopipe::gating::test::make_sample({{"FSC-A", {1, 2}}}, "tube1.fcs");
+  const auto s = parse_strategy_yaml(std::string(kHeader) +
+                                     "  - {id: cd3, type: range, dimension: CD3, min: 0}\n", "g.yaml");
+  expect_error([&] { gate_sample(s, sample); }, {"gate 'cd3'", "'CD3'", "tube1.fcs", "FSC-A"});
+}
+
+TEST(SampleErrors, UnknownPopulationInResults) {
+  const auto sample = cytopipe::gating::test::make_sample({{"X", {1, 2}}});
+  const auto s = parse_strategy_yaml(std::string(kHeader) + "  - {id: a, type: range, dimension: X, min: 0}\n");
+  const auto r = gate_sample(s, sample);
+  expect_error([&] { (void)r.at("nope"); }, {"no population 'nope'", "a"});
+}
+
+TEST(GatingMLErrors, UnknownElementAndMissingTransformation) {
+  const std::string head =
+      "<?xml version=\"1.0\"?>\n<gating:Gating-ML xmlns:gating=\"http://www.isac-net.org/std/Gating-ML/v2.0/gating\" "
+      "xmlns:data-type=\"http://www.isac-net.org/std/Gating-ML/v2.0/datatypes\">\n";
+  expect_error([&] { parse_gatingml(head + "<gating:BlobGate gating:id=\"x\"/>\n</gating:Gating-ML>", "g.xml"); },
+               {"g.xml:3", "unknown gate type 'BlobGate'"});
+  expect_error([&] {
+    parse_gatingml(head +
+                       "<gating:RectangleGate gating:id=\"r\">\n<gating:dimension gating:min=\"1\" "
+                       "gating:transformation-ref=\"nowhere\"><data-type:fcs-dimension data-type:name=\"A\"/>"
+                       "</gating:dimension></gating:RectangleGate>\n</gating:Gating-ML>",
+                   "g.xml");
+  }, {"g.xml:4", "gate 'r'", "unknown transformation 'nowhere'"});
+  expect_error([&] { parse_gatingml("<notxml", "broken.xml"); }, {"broken.xml", "not well-formed"});
+  expect_error([&] { parse_gatingml("<?xml version=\"1.0\"?><root/>", "other.xml"); }, {"other.xml", "Gating-ML"});
+}
+
+TEST(LoadStrategy, MissingFileIsAnError) {
+  expect_error([] { load_strategy("/nonexistent/strategy.yaml"); }, {"/nonexistent/strategy.yaml", "cannot open"});
+}
+
+}  // namespace

@@ -1,0 +1,236 @@
+// Gate semantics on hand-made events: Gating-ML 2.0 edge rules, hierarchy, booleans, quadrants,
+// and agreement of the parallel bitset engine with a plain per-event evaluation.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "cytopipe/gating/gating.hpp"
+#include "gating/synthetic.hpp"
+
+namespace {
+
+using namespace cytopipe::gating;
+using cytopipe::gating::test::make_sample;
+
+Dimension dim(std::string channel) {
+  Dimension d;
+  d.channel = std::move(channel);
+  return d;
+}
+
+std::vector<int> members(const GatingResults& r, const std::string& pop) {
+  std::vector<int> out;
+  const auto& m = r.at(pop).members;
+  for (std::size_t e = 0; e < m.events(); ++e) out.push_back(m.test(e) ? 1 : 0);
+  return out;
+}
+
+TEST(RangeGate, MinInclusiveMaxExclusiveOpenSides) {
+  const auto sample = make_sample({{"A", {0.999, 1, 1.5, 2, 2.001}}});
+  GatingStrategy s;
+  s.add({"closed", "", RectangleGate{{dim("A")}, {Interval{1.0, 2.0}}}, {}});
+  s.add({"above", "", RectangleGate{{dim("A")}, {Interval{1.0, std::nullopt}}}, {}});
+  s.add({"below", "", RectangleGate{{dim("A")}, {Interval{std::nullopt, 2.0}}}, {}});
+  const auto r = gate_sample(s, sample);
+  EXPECT_EQ(members(r, "closed"), (std::vector<int>{0, 1, 1, 0, 0}));
+  EXPECT_EQ(members(r, "above"), (std::vector<int>{0, 1, 1, 1, 1}));
+  EXPECT_EQ(members(r, "below"), (std::vector<int>{1, 1, 1, 0, 0}));
+  EXPECT_EQ(r.count("closed"), 2u);
+}
+
+TEST(PolygonGate, EventsOnEdgesAndVerticesAreInside) {
+  // Rectangle (0,0)-(4,2): centre, the four edges, a vertex, and two points just outside.
+  const auto sample = make_sample({{"x", {2, 0, 4, 2, 2, 4, 5, 2}}, {"y", {1, 1, 1, 0, 2, 2, 1, 2.0001}}});
+  GatingStrategy s;
+  s.add({"square", "", PolygonGate{{dim("x"), dim("y")}, {{0, 0}, {4, 0}, {4, 2}, {0, 2}}}, {}});
+  const auto r = gate_sample(s, sample);
+  EXPECT_EQ(members(r, "square"), (std::vector<int>{1, 1, 1, 1, 1, 1, 0, 0}));
+}
+
+TEST(PolygonGate, BowTieInteriorByEvenOdd) {
+  // Bow tie (0,0)->(2,2)->(2,0)->(0,2): two triangles meeting at (1,1).
+  const auto sample = make_sample({{"x", {0.2, 1.8, 1.0, 1.0, 0.5, 1.5}}, {"y", {1.0, 1.0, 0.2, 1.8, 0.1, 1.9}}});
+  GatingStrategy s;
+  s.add({"bt", "", PolygonGate{{dim("x"), dim("y")}, {{0, 0}, {2, 2}, {2, 0}, {0, 2}}}, {}});
+  const auto r = gate_sample(s, sample);
+  // Left and right lobes are inside; top and bottom wedges are outside.
+  EXPECT_EQ(members(r, "bt"), (std::vector<int>{1, 1, 0, 0, 0, 0}));
+}
+
+TEST(EllipsoidGate, DistanceSquareIsInclusive) {
+  // Circle of radius 2 (covariance 4 I, distance 1): (2,0) is exactly on the boundary.
+  const auto sample = make_sample({{"x", {0, 2, 2.0001, 1.4, -1.5}}, {"y", {0, 0, 0, 1.4, -1.4}}});
+  GatingStrategy s;
+  s.add({"circle", "", EllipsoidGate{{dim("x"), dim("y")}, {0, 0}, {4, 0, 0, 4}, 1}, {}});
+  const auto r = gate_sample(s, sample);
+  EXPECT_EQ(members(r, "circle"), (std::vector<int>{1, 1, 0, 1, 0}));
+}
+
+TEST(QuadrantGate, FourQuadrantsPartitionAndDividerBelongsAbove) {
+  const auto sample = make_sample({{"a", {-1, 1, -1, 1, 0, 0}}, {"b", {-1, -1, 1, 1, 0, -5}}});
+  QuadrantGate q;
+  q.dividers = {{"A", dim("a"), {0}}, {"B", dim("b"), {0}}};
+  q.quadrants = {{"a-b-", {{"A", -1}, {"B", -1}}}, {"a+b-", {{"A", 1}, {"B", -1}}},
+                 {"a-b+", {{"A", -1}, {"B", 1}}}, {"a+b+", {{"A", 1}, {"B", 1}}}};
+  GatingStrategy s;
+  s.add({"Q", "", q, {}});
+  const auto r = gate_sample(s, sample);
+  EXPECT_EQ(members(r, "a-b-"), (std::vector<int>{1, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(members(r, "a+b-"), (std::vector<int>{0, 1, 0, 0, 0, 1}));
+  EXPECT_EQ(members(r, "a-b+"), (std::vector<int>{0, 0, 1, 0, 0, 0}));
+  EXPECT_EQ(members(r, "a+b+"), (std::vector<int>{0, 0, 0, 1, 1, 0}));
+  std::size_t total = 0;
+  for (const char* p : {"a-b-", "a+b-", "a-b+", "a+b+"}) total += r.count(p);
+  EXPECT_EQ(total, sample.event_count());
+}
+
+TEST(Hierarchy, ChildrenOnlyWithinParentAndPaths) {
+  const auto sample = make_sample({{"FSC", {10, 50, 60, 70, 80}}, {"Live", {0, 5, 0, 5, 5}}});
+  GatingStrategy s;
+  s.add({"cells", "", RectangleGate{{dim("FSC")}, {Interval{40.0, std::nullopt}}}, {}});
+  s.add({"live", "cells", RectangleGate{{dim("Live")}, {Interval{std::nullopt, 1.0}}}, {}});
+  s.add({"dead", "cells", BooleanGate{BooleanGate::Op::Not, {{"live", false}}}, {}});
+  s.add({"live_or_small", "", BooleanGate{BooleanGate::Op::Or, {{"live", false}, {"cells", true}}}, {}});
+  const auto r = gate_sample(s, sample);
+  EXPECT_EQ(members(r, "live"), (std::vector<int>{0, 0, 1, 0, 0}));  // event 0 is not a cell
+  EXPECT_EQ(members(r, "dead"), (std::vector<int>{0, 1, 0, 1, 1}));  // not live, within cells
+  EXPECT_EQ(members(r, "live_or_small"), (std::vector<int>{1, 0, 1, 0, 0}));
+  EXPECT_EQ(r.at("live").path, "/cells/live");
+  EXPECT_EQ(r.at("/cells/dead").name, "dead");
+  EXPECT_EQ(r.parent_count("live"), 4u);
+  EXPECT_EQ(s.path("dead"), "/cells/dead");
+  EXPECT_EQ(s.find_population("cells/live")->name, "live");
+}
+
+TEST(Evaluation, ParallelBitsetsMatchPlainPerEventEvaluation) {
+  // 300,001 events (not a multiple of 64) of two channels; a tree of every gate kind.
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> g(0, 1);
+  const std::size_t n = 300001;
+  std::vector<double> x(n), y(n), z(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = g(rng);
+    y[i] = 0.5 * x[i] + g(rng);
+    z[i] = std::exp(g(rng));
+  }
+  const auto sample = make_sample({{"x", x}, {"y", y}, {"z", z}});
+  GatingStrategy s;
+  const std::vector<std::array<double, 2>> poly = {{-2, -2}, {2, -1}, {1.5, 2}, {-1, 1.5}, {0, 0.3}};
+  s.add({"p", "", PolygonGate{{dim("x"), dim("y")}, poly}, {}});
+  s.add({"r", "p", RectangleGate{{dim("z")}, {Interval{0.5, 3.0}}}, {}});
+  s.add({"e", "r", EllipsoidGate{{dim("x"), dim("y")}, {0.2, 0.1}, {1.0, 0.3, 0.3, 0.8}, 1.5}, {}});
+  s.add({"b", "", BooleanGate{BooleanGate::Op::And, {{"p", false}, {"e", true}}}, {}});
+
+  GateOptions serial;
+  serial.parallel = false;
+  const auto par = gate_sample(s, sample);
+  const auto ser = gate_sample(s, sample, serial);
+
+  // Plain evaluation, independent of the engine.
+  auto in_poly = [&](double px, double py) {
+    bool in = false;
+    for (std::size_t i = 0, j = poly.size() - 1; i < poly.size(); j = i++) {
+      const auto& a = poly[i];
+      const auto& b = poly[j];
+      if ((a[1] > py) != (b[1] > py) && px < (b[0] - a[0]) * (py - a[1]) / (b[1] - a[1]) + a[0]) in = !in;
+    }
+    return in;
+  };
+  std::size_t np = 0, nr = 0, ne = 0, nb = 0;
+  const double det = 1.0 * 0.8 - 0.3 * 0.3;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool p = in_poly(x[i], y[i]);
+    const bool r = p && z[i] >= 0.5 && z[i] < 3.0;
+    const double dx = x[i] - 0.2, dy = y[i] - 0.1;
+    const bool e = r && (0.8 * dx * dx - 0.6 * dx * dy + 1.0 * dy * dy) / det <= 1.5;
+    const bool b = p && !e;
+    np += p;
+    nr += r;
+    ne += e;
+    nb += b;
+    ASSERT_EQ(par.at("p").members.test(i), p) << i;
+    ASSERT_EQ(par.at("r").members.test(i), r) << i;
+    ASSERT_EQ(par.at("e").members.test(i), e) << i;
+    ASSERT_EQ(par.at("b").members.test(i), b) << i;
+  }
+  EXPECT_EQ(par.count("p"), np);
+  EXPECT_EQ(par.count("r"), nr);
+  EXPECT_EQ(par.count("e"), ne);
+  EXPECT_EQ(par.count("b"), nb);
+  EXPECT_GT(ne, 1000u);
+  for (std::size_t i = 0; i < par.populations().size(); ++i)
+    EXPECT_TRUE(par.populations()[i].members == ser.populations()[i].members);
+}
+
+TEST(Evaluation, EmptySampleGivesEmptyPopulations) {
+  const auto sample = make_sample({{"A", {}}});
+  GatingStrategy s;
+  s.add({"a", "", RectangleGate{{dim("A")}, {Interval{0.0, 1.0}}}, {}});
+  const auto r = gate_sample(s, sample);
+  EXPECT_EQ(r.events(), 0u);
+  EXPECT_EQ(r.count("a"), 0u);
+}
+
+TEST(Editing, ThresholdGateCanBeAddedReplacedAndSerialised) {
+  const auto sample = make_sample({{"FSC", {10, 50, 60, 70}}, {"CD3", {1, 200, 900, 5000}}});
+  GatingStrategy s;
+  s.add({"cells", "", RectangleGate{{dim("FSC")}, {Interval{40.0, std::nullopt}}}, {}});
+  Dimension cd3 = dim("CD3");
+  cd3.scale.transform = cytopipe::transform::Transform(cytopipe::transform::ArcsinhCofactor{150});
+  s.add_or_replace({"CD3+", "cells", RectangleGate{{cd3}, {Interval{std::asinh(500.0 / 150), std::nullopt}}}, {}});
+  EXPECT_EQ(gate_sample(s, sample).count("CD3+"), 2u);
+  s.set_interval("CD3+", 0, Interval{std::asinh(100.0 / 150), std::nullopt});
+  EXPECT_EQ(gate_sample(s, sample).count("CD3+"), 3u);
+  // Round trip through YAML keeps the edit.
+  const auto again = parse_strategy_yaml(to_yaml(s));
+  EXPECT_EQ(gate_sample(again, sample).count("CD3+"), 3u);
+  EXPECT_EQ(to_yaml(again), to_yaml(s));
+  s.remove("cells");
+  EXPECT_TRUE(s.gates().empty());
+}
+
+TEST(Columns, TransformedAndRatioDimensionValues) {
+  const auto sample = make_sample({{"A", {1, 10, 100}}, {"B", {2, 4, 8}}});
+  GatingStrategy s;
+  Dimension r;
+  r.ratio = Ratio{"rat", "A", "B", 2, 0, 0, -cytopipe::gating::kUnbounded, 20};
+  const auto v = dimension_values(s, sample, r);
+  EXPECT_DOUBLE_EQ(v[0], 1.0);   // 2 * 1 / 2
+  EXPECT_DOUBLE_EQ(v[1], 5.0);   // 2 * 10 / 4
+  EXPECT_DOUBLE_EQ(v[2], 20.0);  // 25 clamped to boundMax 20
+  Dimension f = dim("A");
+  f.scale.transform = cytopipe::transform::Transform(cytopipe::transform::Flog{100, 2});
+  const auto w = dimension_values(s, sample, f);
+  EXPECT_DOUBLE_EQ(w[2], 1.0);  // 1/2 log10(100/100) + 1
+  EXPECT_DOUBLE_EQ(w[1], 0.5);
+}
+
+TEST(Compensation, NamedMatrixUnmixesSpilledValues) {
+  // True signals (a, b) spill: detector1 = a + 0.1 b, detector2 = 0.2 a + b.
+  const std::vector<double> a = {100, 0, 50}, b = {0, 100, 20};
+  std::vector<double> d1, d2;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    d1.push_back(a[i] + 0.1 * b[i]);
+    d2.push_back(0.2 * a[i] + b[i]);
+  }
+  const auto sample = make_sample({{"D1", d1}, {"D2", d2}});
+  GatingStrategy s;
+  SpectrumMatrix m;
+  m.spectrum.fluorochromes = {"FA", "FB"};
+  m.spectrum.detectors = {"D1", "D2"};
+  m.spectrum.values = {1, 0.2, 0.1, 1};  // row i = how fluorochrome i spills into each detector
+  s.add_matrix("M", m);
+  Dimension fa = dim("FA");
+  fa.compensation = "M";
+  Dimension fb = dim("FB");
+  fb.compensation = "M";
+  const auto va = dimension_values(s, sample, fa);
+  const auto vb = dimension_values(s, sample, fb);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_NEAR(va[i], a[i], 1e-9);
+    EXPECT_NEAR(vb[i], b[i], 1e-9);
+  }
+}
+
+}  // namespace

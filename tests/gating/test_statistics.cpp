@@ -1,0 +1,98 @@
+// Population statistics against values worked out by hand and against a sort-based reference.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "cytopipe/gating/statistics.hpp"
+
+namespace {
+
+using namespace cytopipe::gating;
+
+TEST(Statistics, OneToTenByHand) {
+  std::vector<double> v(10);
+  std::iota(v.begin(), v.end(), 1.0);
+  StatisticsOptions o;
+  o.percentiles = {0, 25, 100};
+  const auto s = value_statistics(v, o);
+  EXPECT_EQ(s.count, 10u);
+  EXPECT_DOUBLE_EQ(s.mean, 5.5);
+  EXPECT_DOUBLE_EQ(s.median, 5.5);
+  EXPECT_NEAR(s.sd, std::sqrt(55.0 / 6.0), 1e-12);  // sum of squares 82.5 over 9
+  EXPECT_NEAR(s.cv, 100 * std::sqrt(55.0 / 6.0) / 5.5, 1e-10);
+  // Geometric mean of 1..10 = (10!)^(1/10).
+  EXPECT_NEAR(s.geometric_mean, std::pow(3628800.0, 0.1), 1e-10);
+  EXPECT_EQ(s.geometric_mean_excluded, 0u);
+  ASSERT_EQ(s.percentiles.size(), 3u);
+  EXPECT_DOUBLE_EQ(s.percentiles[0].second, 1.0);
+  EXPECT_DOUBLE_EQ(s.percentiles[1].second, 3.25);  // type 7: 1 + 0.25 * 9 = 3.25th value
+  EXPECT_DOUBLE_EQ(s.percentiles[2].second, 10.0);
+  // Robust SD = (P84.13 - P15.87) / 2 with type-7 interpolation: h = 9p.
+  const double p84 = 1 + 9 * 0.8413, p16 = 1 + 9 * 0.1587;
+  EXPECT_NEAR(s.robust_sd, 0.5 * (p84 - p16), 1e-12);
+  EXPECT_NEAR(s.robust_cv, 100 * 0.5 * (p84 - p16) / 5.5, 1e-10);
+}
+
+TEST(Statistics, GeometricMeanExcludesNonPositiveAndSaysHowMany) {
+  const auto s = value_statistics({-5, 0, 2, 8});
+  EXPECT_DOUBLE_EQ(s.geometric_mean, 4.0);
+  EXPECT_EQ(s.geometric_mean_excluded, 2u);
+}
+
+TEST(Statistics, ModeIsTheFullestBin) {
+  std::vector<double> v = {0, 10, 7.1, 7.2, 7.3, 1, 2};
+  StatisticsOptions o;
+  o.mode_bins = 10;  // bins of width 1 over [0, 10]
+  EXPECT_DOUBLE_EQ(value_statistics(v, o).mode, 7.5);
+}
+
+TEST(Statistics, EmptyPopulationIsNaNNotACrash) {
+  const auto s = value_statistics({});
+  EXPECT_EQ(s.count, 0u);
+  EXPECT_TRUE(std::isnan(s.mean));
+  EXPECT_TRUE(std::isnan(s.median));
+  EXPECT_TRUE(std::isnan(s.sd));
+  const auto one = value_statistics({3});
+  EXPECT_DOUBLE_EQ(one.median, 3);
+  EXPECT_TRUE(std::isnan(one.sd));
+}
+
+TEST(Statistics, SelectionMatchesFullSortOnRandomData) {
+  std::mt19937_64 rng(11);
+  std::lognormal_distribution<double> d(3, 1);
+  std::vector<double> v(100003);
+  for (auto& x : v) x = d(rng);
+  std::vector<double> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  auto type7 = [&](double p) {
+    const double h = (sorted.size() - 1) * p / 100;
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    return lo + 1 < sorted.size() ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
+  };
+  StatisticsOptions o;
+  o.percentiles = {1, 5, 33.3, 50, 99.9};
+  const auto s = value_statistics(v, o);
+  EXPECT_DOUBLE_EQ(s.median, type7(50));
+  for (const auto& [p, value] : s.percentiles) EXPECT_DOUBLE_EQ(value, type7(p)) << p;
+}
+
+TEST(Statistics, PopulationPercentagesAndMembership) {
+  Membership m(100);
+  std::vector<double> values(100);
+  for (std::size_t i = 0; i < 100; ++i) {
+    values[i] = static_cast<double>(i);
+    if (i % 4 == 0) m.set(i);
+  }
+  const auto s = population_statistics(values, m, 50, 100);
+  EXPECT_EQ(s.count, 25u);
+  EXPECT_DOUBLE_EQ(s.percent_parent, 50.0);
+  EXPECT_DOUBLE_EQ(s.percent_total, 25.0);
+  EXPECT_DOUBLE_EQ(s.mean, 48.0);    // 0, 4, ..., 96
+  EXPECT_DOUBLE_EQ(s.median, 48.0);
+  EXPECT_THROW(population_statistics(std::vector<double>(5), m, 1, 1), cytopipe::Error);
+}
+
+}  // namespace
