@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "cytopipe/gating/io.hpp"
@@ -253,14 +254,27 @@ GatingStrategy parse_gatingml(std::string_view text, std::string_view name) {
   if (!xml::is(root, kGatingNs, "Gating-ML"))
     reader.fail(root, "the root element is not gating:Gating-ML (Gating-ML 2.0 namespace)");
 
+  // Gates and transformations are children of the root; elements outside the Gating-ML
+  // namespaces (vendor wrappers such as <sample>) are looked through, as other readers do.
+  std::vector<xmlNode*> elements;
+  std::function<void(const xmlNode*)> collect = [&](const xmlNode* parent) {
+    for (auto* n : xml::children(parent)) {
+      if (xml::in_ns(n, kGatingNs) || xml::in_ns(n, kTransformsNs) || xml::in_ns(n, kDataTypeNs))
+        elements.push_back(n);
+      else
+        collect(n);
+    }
+  };
+  collect(root);
+
   GatingStrategy s;
-  for (auto* n : xml::children(root)) {
+  for (auto* n : elements) {
     if (xml::is(n, kTransformsNs, "transformation")) reader.read_transformation(n);
     else if (xml::is(n, kTransformsNs, "spectrumMatrix")) reader.read_matrix(n, s);
   }
-  for (auto* n : xml::children(root)) {
+  for (auto* n : elements) {
     if (xml::in_ns(n, kTransformsNs) || xml::in_ns(n, kDataTypeNs)) continue;  // done / custom_info
-    if (xml::in_ns(n, kGatingNs) && xml::name(n).ends_with("Gate")) reader.read_gate(n, s);
+    if (xml::name(n).ends_with("Gate")) reader.read_gate(n, s);
     else reader.fail(n, "unknown gate type '" + std::string(xml::name(n)) + "'");
   }
   s.validate();
