@@ -51,34 +51,55 @@ Rgb density_colour(double t) {
   return {a.r + (b.r - a.r) * u, a.g + (b.g - a.g) * u, a.b + (b.b - a.b) * u};
 }
 
-Figure density_figure(const DensityFigure& spec) {
+namespace {
+
+struct FinitePairs {
+  std::vector<double> x, y;
+};
+
+FinitePairs finite_pairs(const DensityFigure& spec) {
   if (spec.x.size() != spec.y.size())
     throw Error("density plot: x has " + std::to_string(spec.x.size()) + " values but y has " +
                 std::to_string(spec.y.size()));
-  if (spec.bins < 1) throw Error("density plot needs at least one bin (bins = " + std::to_string(spec.bins) + ")");
   // Only pairs finite in both channels are plotted; ranges come from those.
-  std::vector<double> xs, ys;
-  xs.reserve(spec.x.size());
-  ys.reserve(spec.y.size());
+  FinitePairs pairs;
+  pairs.x.reserve(spec.x.size());
+  pairs.y.reserve(spec.y.size());
   for (std::size_t i = 0; i < spec.x.size(); ++i)
     if (std::isfinite(spec.x[i]) && std::isfinite(spec.y[i])) {
-      xs.push_back(spec.x[i]);
-      ys.push_back(spec.y[i]);
+      pairs.x.push_back(spec.x[i]);
+      pairs.y.push_back(spec.y[i]);
     }
-  if (xs.empty()) throw Error("density plot has no events with finite values in both channels");
-  auto [x_lo, x_hi] = default_range(xs);
-  auto [y_lo, y_hi] = default_range(ys);
-  if (spec.x_min) x_lo = *spec.x_min;
-  if (spec.x_max) x_hi = *spec.x_max;
-  if (spec.y_min) y_lo = *spec.y_min;
-  if (spec.y_max) y_hi = *spec.y_max;
-  const auto check_range = [](double lo, double hi, const char* name) {
-    if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi))
-      throw Error(std::string("density plot: ") + name + " range is empty or not finite (" +
-                  std::to_string(lo) + " to " + std::to_string(hi) + ")");
-  };
-  check_range(x_lo, x_hi, "x");
-  check_range(y_lo, y_hi, "y");
+  if (pairs.x.empty()) throw Error("density plot has no events with finite values in both channels");
+  return pairs;
+}
+
+std::pair<double, double> axis_range(std::span<const double> values, std::optional<double> lo,
+                                     std::optional<double> hi, const char* name) {
+  std::pair<double, double> range{0, 1};
+  if (!lo || !hi) range = default_range(values);
+  if (lo) range.first = *lo;
+  if (hi) range.second = *hi;
+  if (!std::isfinite(range.first) || !std::isfinite(range.second) || !(range.first < range.second))
+    throw Error(std::string("density plot: ") + name + " range is empty or not finite (" +
+                std::to_string(range.first) + " to " + std::to_string(range.second) + ")");
+  return range;
+}
+
+}  // namespace
+
+std::pair<double, double> density_range(const DensityFigure& spec, bool x_axis) {
+  const FinitePairs pairs = finite_pairs(spec);
+  return x_axis ? axis_range(pairs.x, spec.x_min, spec.x_max, "x") : axis_range(pairs.y, spec.y_min, spec.y_max, "y");
+}
+
+Figure density_figure(const DensityFigure& spec) {
+  if (spec.bins < 1) throw Error("density plot needs at least one bin (bins = " + std::to_string(spec.bins) + ")");
+  const FinitePairs pairs = finite_pairs(spec);
+  const std::vector<double>& xs = pairs.x;
+  const std::vector<double>& ys = pairs.y;
+  const auto [x_lo, x_hi] = axis_range(xs, spec.x_min, spec.x_max, "x");
+  const auto [y_lo, y_hi] = axis_range(ys, spec.y_min, spec.y_max, "y");
 
   // Counts on a bins x bins grid, row 0 at the top (highest y), as the raster is drawn.
   const auto n = static_cast<std::size_t>(spec.bins);

@@ -1,5 +1,6 @@
 #include "cytopipe/plot/scale.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -72,6 +73,37 @@ LinearScale::LinearScale(double domain_lo, double domain_hi, double page_lo, dou
     throw Error("axis domain is empty or not finite (" + std::to_string(domain_lo) + " to " +
                 std::to_string(domain_hi) + ")");
   factor_ = (page_hi - page_lo) / (domain_hi - domain_lo);
+}
+
+namespace {
+
+std::string superscript(int n) {
+  static const char* const digits[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
+  std::string out;
+  for (char c : std::to_string(n)) out += digits[c - '0'];
+  return out;
+}
+
+}  // namespace
+
+std::vector<Tick> decade_ticks(const std::function<double(double)>& to_plot, double plot_lo, double plot_hi,
+                               double min_gap) {
+  if (!std::isfinite(plot_lo) || !std::isfinite(plot_hi) || !(plot_lo < plot_hi))
+    throw Error("axis range is empty or not finite (" + std::to_string(plot_lo) + " to " +
+                std::to_string(plot_hi) + ")");
+  std::vector<std::pair<double, std::string>> candidates{{0.0, "0"}};
+  for (int k = 1; k <= 9; ++k) candidates.push_back({std::pow(10.0, k), "10" + superscript(k)});
+  for (int k = 1; k <= 9; ++k) candidates.push_back({-std::pow(10.0, k), "-10" + superscript(k)});
+  const double gap = min_gap * (plot_hi - plot_lo);
+  std::vector<Tick> kept;
+  for (const auto& [value, label] : candidates) {
+    const double at = to_plot(value);
+    if (!std::isfinite(at) || at < plot_lo || at > plot_hi) continue;
+    const bool crowded = std::any_of(kept.begin(), kept.end(), [&](const Tick& t) { return std::abs(t.position - at) < gap; });
+    if (!crowded) kept.push_back({at, label});
+  }
+  std::sort(kept.begin(), kept.end(), [](const Tick& a, const Tick& b) { return a.position < b.position; });
+  return kept;
 }
 
 }  // namespace cytopipe::plot

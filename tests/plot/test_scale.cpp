@@ -102,3 +102,31 @@ TEST(LinearScale, MapsAndInvertsWithYGrowingDown) {
 
 }  // namespace
 }  // namespace cytopipe::plot
+
+namespace cytopipe::plot {
+namespace {
+
+TEST(DecadeTicks, LogAxisGetsOneTickPerDecade) {
+  const auto ticks = decade_ticks([](double v) { return std::log10(v); }, 0.5, 5.2);
+  // log10 maps 0 and negatives to -inf / NaN: only 10^1 .. 10^5 lie in [0.5, 5.2].
+  ASSERT_EQ(ticks.size(), 5u);
+  for (int k = 1; k <= 5; ++k) {
+    EXPECT_DOUBLE_EQ(ticks[k - 1].position, k);
+  }
+  EXPECT_EQ(ticks[0].label, "10¹");
+  EXPECT_EQ(ticks[4].label, "10⁵");
+}
+
+TEST(DecadeTicks, CrowdedTicksNearZeroAreDropped) {
+  // asinh(x / 150): 0 at 0, 10 at 0.0666, 100 at 0.625, 1000 at 2.59, -10 at -0.0666, ...
+  const auto ticks = decade_ticks([](double v) { return std::asinh(v / 150); }, -1, 9);
+  std::vector<std::string> labels;
+  for (const auto& t : ticks) labels.push_back(t.label);
+  // Gap 6 % of 10 = 0.6: 10¹ and -10¹ sit within 0.07 of 0 and go; -10² (-0.625) is 0.625 away
+  // from 0 and stays; 10² (0.625) likewise; 10³..10⁵ (2.59, 4.89, 7.19) fit; 10⁶ (9.49) is out.
+  EXPECT_EQ(labels, (std::vector<std::string>{"-10²", "0", "10²", "10³", "10⁴", "10⁵"}));
+  EXPECT_THROW(decade_ticks([](double v) { return v; }, 1, 1), Error);
+}
+
+}  // namespace
+}  // namespace cytopipe::plot

@@ -3,6 +3,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -45,6 +46,11 @@ struct DensityFigure {
 // Lays the plot out. Throws Error if x and y differ in length, no pair is finite, bins < 1 or
 // a range is empty or non-finite.
 Figure density_figure(const DensityFigure& spec);
+
+// The [lo, hi] range density_figure plots on one axis (x_axis true: x): the fixed bounds where
+// set, else the 0.5th-99.5th percentile of the finite pairs widened by 5 % on each side.
+// Throws as density_figure does for unusable data.
+std::pair<double, double> density_range(const DensityFigure& spec, bool x_axis);
 
 // The pseudocolour map used for densities: t in [0, 1] from low (blue) to high (red).
 Rgb density_colour(double t);

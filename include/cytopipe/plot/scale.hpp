@@ -1,5 +1,6 @@
 #pragma once
 // Axis arithmetic: "nice" tick values, data-to-page mapping and tick label text.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,13 @@ struct Tick {
   double position = 0;
   std::string label;
 };
+
+// Ticks for an axis drawn in transformed units (logicle, arcsinh, log): 0 and the decades
+// +/-10^1 .. 10^9 of the original scale, placed at to_plot(value), labelled "0", "10³", "-10²".
+// Only those inside [plot_lo, plot_hi] are kept, and a tick closer than min_gap (a fraction of
+// the axis) to one already kept is dropped; 0 and positive decades take precedence.
+// Values to_plot cannot map (NaN) are skipped, so a log scale simply has no 0 or negatives.
+std::vector<Tick> decade_ticks(const std::function<double(double)>& to_plot, double plot_lo, double plot_hi,
+                               double min_gap = 0.06);
 
 }  // namespace cytopipe::plot

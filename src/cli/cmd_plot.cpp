@@ -1,0 +1,163 @@
+// `cytopipe plot dose|density`: figures from a readout table or an FCS file.
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "cytopipe/error.hpp"
+#include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/plot/density.hpp"
+#include "cytopipe/plot/dose.hpp"
+#include "cytopipe/plot/render.hpp"
+#include "cytopipe/plot/scale.hpp"
+#include "cytopipe/plot/table.hpp"
+#include "cytopipe/transform/transform.hpp"
+
+namespace cytopipe::cli {
+namespace {
+
+struct DoseOptions {
+  std::string table, value, by, output;
+  std::string facet, stars, series;
+  std::string title, x_title, y_title;
+  std::string summary = "bar";
+  bool independent_y = false;
+  std::optional<double> y_min, y_max;
+  double dpi = 300;
+};
+
+void add_optional(CLI::App* app, const std::string& name, std::optional<double>& target, const std::string& help) {
+  app->add_option_function<double>(name, [&target](double v) { target = v; }, help);
+}
+
+int run_dose(const DoseOptions& o) {
+  plot::format_for(o.output);  // reject a bad extension before reading anything
+  const plot::CsvTable table = plot::read_csv(o.table);
+  plot::DoseColumns columns;
+  columns.value = o.value;
+  columns.group = o.by;
+  if (!o.facet.empty()) columns.facet = o.facet;
+  if (!o.series.empty()) columns.series = o.series;
+  if (!o.stars.empty()) columns.stars = o.stars;
+  plot::DoseFigure spec = plot::dose_figure_from_table(table, columns);
+  spec.title = o.title;
+  if (!o.x_title.empty()) spec.x_title = o.x_title;
+  if (!o.y_title.empty()) spec.y_title = o.y_title;
+  spec.summary = o.summary == "mean-sd" ? plot::DoseSummary::MeanSd : plot::DoseSummary::MeanBar;
+  spec.shared_y = !o.independent_y;
+  spec.y_min = o.y_min;
+  spec.y_max = o.y_max;
+  plot::RenderOptions render;
+  render.png_dpi = o.dpi;
+  plot::save(plot::dose_figure(spec), o.output, render);
+  std::cout << "wrote " << o.output << '\n';
+  return 0;
+}
+
+struct DensityOptions {
+  std::string file, x, y, output, title;
+  std::string x_scale = "linear", y_scale = "linear";
+  int bins = 128;
+  std::size_t dataset = 0;
+  std::optional<double> x_min, x_max, y_min, y_max;
+  double dpi = 300;
+};
+
+// "FL2-A (BCMA)": the detector and, when the file names one, the marker.
+std::string axis_title(const fcs::Sample& sample, std::size_t channel) {
+  const fcs::Channel& c = sample.channels[channel];
+  return c.marker.empty() || c.marker == c.name ? c.name : c.name + " (" + c.marker + ")";
+}
+
+int run_density(const DensityOptions& o) {
+  plot::format_for(o.output);
+  const transform::Transform x_scale = transform::Transform::parse(o.x_scale);
+  const transform::Transform y_scale = transform::Transform::parse(o.y_scale);
+  fcs::ReadOptions read;
+  read.dataset = o.dataset;
+  const fcs::Sample sample = fcs::read_fcs(o.file, read);
+  const std::size_t xi = sample.channel_index(o.x), yi = sample.channel_index(o.y);
+  std::vector<double> x(sample.event_count()), y(sample.event_count());
+  x_scale.apply(sample.events.column(xi), x);
+  y_scale.apply(sample.events.column(yi), y);
+
+  plot::DensityFigure spec;
+  spec.title = o.title.empty() ? std::filesystem::path(o.file).filename().string() : o.title;
+  spec.x_title = axis_title(sample, xi);
+  spec.y_title = axis_title(sample, yi);
+  spec.x = x;
+  spec.y = y;
+  spec.bins = o.bins;
+  spec.x_min = o.x_min;
+  spec.x_max = o.x_max;
+  spec.y_min = o.y_min;
+  spec.y_max = o.y_max;
+  // Transformed axes are labelled in the original units (decades) over the range plotted.
+  const bool x_linear = x_scale.name() == "linear", y_linear = y_scale.name() == "linear";
+  if (!x_linear) {
+    const auto [lo, hi] = plot::density_range(spec, true);
+    spec.x_ticks = plot::decade_ticks([&](double v) { return x_scale.apply(v); }, lo, hi);
+  }
+  if (!y_linear) {
+    const auto [lo, hi] = plot::density_range(spec, false);
+    spec.y_ticks = plot::decade_ticks([&](double v) { return y_scale.apply(v); }, lo, hi);
+  }
+  plot::RenderOptions render;
+  render.png_dpi = o.dpi;
+  plot::save(plot::density_figure(spec), o.output, render);
+  std::cout << "wrote " << o.output << " (" << sample.event_count() << " events)\n";
+  return 0;
+}
+
+const RegisterCommand registration{{
+    "plot",
+    "Draw figures: dose-response panels from a readout table, densities from an FCS file",
+    [](CLI::App& app) -> std::function<int()> {
+      app.require_subcommand(1);
+      auto dose = std::make_shared<DoseOptions>();
+      CLI::App* d = app.add_subcommand("dose", "Dose-response figure (points, mean bar or mean +/- SD, stars) from a CSV table");
+      d->add_option("table", dose->table, "CSV table, one row per replicate")->required()->check(CLI::ExistingFile);
+      d->add_option("--value", dose->value, "column with the numeric read-out")->required();
+      d->add_option("--by", dose->by, "column with the dose group (x axis); the first dose is the control")->required();
+      d->add_option("--facet", dose->facet, "column splitting the data into side-by-side panels (e.g. cell line)");
+      d->add_option("--series", dose->series, "column splitting each panel into coloured series with a legend");
+      d->add_option("--stars", dose->stars, "column with the significance label vs control (ns, *, **, ***)");
+      d->add_option("-o,--output", dose->output, "output figure: .svg, .pdf or .png")->required();
+      d->add_option("--title", dose->title, "figure title");
+      d->add_option("--x-title", dose->x_title, "x-axis title (default: the --by column)");
+      d->add_option("--y-title", dose->y_title, "y-axis title (default: the --value column)");
+      d->add_option("--summary", dose->summary, "bar: mean bar + SD; mean-sd: mean line + SD")
+          ->check(CLI::IsMember({"bar", "mean-sd"}));
+      d->add_flag("--independent-y", dose->independent_y, "give each panel its own y range");
+      add_optional(d, "--y-min", dose->y_min, "fixed y-axis minimum");
+      add_optional(d, "--y-max", dose->y_max, "fixed y-axis maximum");
+      d->add_option("--dpi", dose->dpi, "PNG resolution")->check(CLI::Range(10.0, 2400.0));
+
+      auto density = std::make_shared<DensityOptions>();
+      CLI::App* n = app.add_subcommand("density", "Pseudocolour density of two channels of an FCS file");
+      n->add_option("file", density->file, "FCS file")->required()->check(CLI::ExistingFile);
+      n->add_option("--x", density->x, "x channel ($PnN)")->required();
+      n->add_option("--y", density->y, "y channel ($PnN)")->required();
+      n->add_option("-o,--output", density->output, "output figure: .svg, .pdf or .png")->required();
+      n->add_option("--x-scale", density->x_scale, "x scale, e.g. linear, \"logicle(T=262144,W=0.5,M=4.5,A=0)\", \"asinh(cofactor=150)\"");
+      n->add_option("--y-scale", density->y_scale, "y scale (as --x-scale)");
+      n->add_option("--bins", density->bins, "cells per axis")->check(CLI::Range(4, 1024));
+      n->add_option("--dataset", density->dataset, "0-based data set in a $NEXTDATA chain");
+      n->add_option("--title", density->title, "plot title (default: the file name)");
+      add_optional(n, "--x-min", density->x_min, "x range minimum (in scaled units)");
+      add_optional(n, "--x-max", density->x_max, "x range maximum (in scaled units)");
+      add_optional(n, "--y-min", density->y_min, "y range minimum (in scaled units)");
+      add_optional(n, "--y-max", density->y_max, "y range maximum (in scaled units)");
+      n->add_option("--dpi", density->dpi, "PNG resolution")->check(CLI::Range(10.0, 2400.0));
+
+      return [d, dose, n, density]() -> int {
+        if (d->parsed()) return run_dose(*dose);
+        if (n->parsed()) return run_density(*density);
+        return 2;
+      };
+    }}};
+
+}  // namespace
+}  // namespace cytopipe::cli
