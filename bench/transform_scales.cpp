@@ -59,8 +59,13 @@ void BM_LogicleExactScalar(benchmark::State& s) {
 
 }  // namespace
 
+// Wall-clock rates (all cores TBB gets) ...
 BENCHMARK(BM_LogicleBulk)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_HyperlogBulk)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_FasinhBulk)->Unit(benchmark::kMillisecond)->UseRealTime();
+// ... and per CPU-second of the whole process: values per core-second, which stays meaningful
+// on a machine shared with other jobs (2 cores give at most twice this).
+BENCHMARK(BM_LogicleBulk)->Name("BM_LogicleBulk/per_cpu_second")->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_HyperlogBulk)->Name("BM_HyperlogBulk/per_cpu_second")->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 BENCHMARK(BM_LogicleExactScalar)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();
