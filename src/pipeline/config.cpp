@@ -258,7 +258,7 @@ void read_analysis(YamlReader& r, const YAML::Node& node, Config& c) {
     const auto item = node[i];
     const std::string where = "analysis[" + std::to_string(i) + "]";
     if (!r.expect_map(item, where)) continue;
-    r.check_keys(item, where, {"readout", "group", "stratum", "control", "tests", "adjustment", "where", "title"});
+    r.check_keys(item, where, {"name", "readout", "group", "stratum", "control", "tests", "adjustment", "where", "title"});
     AnalysisConfig a;
     a.at = r.at(item);
     if (const auto ro = item["readout"]) {
@@ -281,6 +281,11 @@ void read_analysis(YamlReader& r, const YAML::Node& node, Config& c) {
     if (const auto adj = item["adjustment"]) a.adjustment = r.string(adj, where + ".adjustment").value_or(a.adjustment);
     if (const auto w = item["where"]) a.select = read_selector(r, w, where + ".where");
     if (const auto t = item["title"]) a.title = r.string(t, where + ".title").value_or("");
+    a.name = a.readout;
+    if (const auto n = item["name"]) a.name = r.string(n, where + ".name").value_or(a.readout);
+    for (const auto& other : c.analyses)
+      if (other.name == a.name)
+        r.error(item, where, "two analyses named '" + a.name + "': give each a distinct 'name'");
     c.analyses.push_back(std::move(a));
   }
 }
@@ -347,7 +352,6 @@ Config parse_config(const std::string& text, const std::filesystem::path& file) 
   if (const auto n = root["readouts"]) read_readouts(r, n, c);
   if (const auto n = root["analysis"]) read_analysis(r, n, c);
   if (const auto n = root["outputs"]) read_outputs(r, n, c);
-  if (c.outputs.directory.empty()) c.outputs.directory = std::filesystem::path("results") / c.name;
 
   // Names that must be unique across threshold gates.
   std::set<std::string> seen;

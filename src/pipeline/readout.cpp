@@ -131,7 +131,11 @@ const PopulationValues& population_of(const SampleValues& s, const std::string& 
   return it->second;
 }
 
-double ratio(double num, double den) { return den > 0 ? num / den : kNaN; }
+// A ratio whose denominator population is empty has no value: say which population it is.
+double ratio(double num, double den, const std::string& den_name) {
+  if (!(den > 0)) throw Error("population '" + den_name + "' is empty (0 events)");
+  return num / den;
+}
 
 }  // namespace
 
@@ -230,7 +234,7 @@ double evaluate(const Expression& e, const SampleValues& sample) {
       const auto& pop = population_of(sample, e.population);
       const std::string& parent = e.parent.empty() ? pop.parent : e.parent;
       const double den = parent.empty() ? sample.total_events : population_of(sample, parent).count;
-      return 100.0 * ratio(pop.count, den);
+      return 100.0 * ratio(pop.count, den, parent.empty() ? "all events" : parent);
     }
     case Expression::Kind::Channel: {
       const auto& pop = population_of(sample, e.population);
@@ -238,6 +242,7 @@ double evaluate(const Expression& e, const SampleValues& sample) {
       if (it == pop.statistics.end())
         throw Error(std::string(to_string(e.statistic)) + " of '" + e.channel + "' in '" +
                     e.population + "' was not computed for this sample");
+      if (pop.count == 0) throw Error("population '" + e.population + "' is empty (0 events)");
       return it->second;
     }
     case Expression::Kind::AbsoluteCount: {
@@ -253,7 +258,7 @@ double evaluate(const Expression& e, const SampleValues& sample) {
         throw Error("sample sheet column '" + e.column + "' holds '" + it->second + "', not a number");
       }
       return ratio(population_of(sample, e.population).count,
-                   population_of(sample, e.beads).count) * added;
+                   population_of(sample, e.beads).count, e.beads) * added;
     }
     case Expression::Kind::SpecificLysis:
     case Expression::Kind::Killing:

@@ -19,18 +19,6 @@ double median_of(std::vector<double>& v) {
 }
 }  // namespace
 
-double percentile(std::vector<double>& values, double p) {
-  if (values.empty()) return kNaN;
-  const double h = (static_cast<double>(values.size()) - 1) * std::clamp(p, 0.0, 100.0) / 100.0;
-  const auto lo = static_cast<std::size_t>(std::floor(h));
-  auto lo_it = values.begin() + static_cast<std::ptrdiff_t>(lo);
-  std::nth_element(values.begin(), lo_it, values.end());
-  const double a = *lo_it;
-  if (lo + 1 >= values.size()) return a;
-  const double b = *std::min_element(lo_it + 1, values.end());
-  return a + (h - static_cast<double>(lo)) * (b - a);
-}
-
 double compute_statistic(Statistic statistic, std::vector<double>& v) {
   const std::size_t n = v.size();
   if (n == 0) return kNaN;
@@ -63,13 +51,6 @@ double compute_statistic(Statistic statistic, std::vector<double>& v) {
     }
   }
   return kNaN;
-}
-
-void gather(std::span<const double> values, std::span<const std::uint8_t> member, std::vector<double>& out) {
-  out.clear();
-  const std::size_t n = std::min(values.size(), member.size());
-  for (std::size_t i = 0; i < n; ++i)
-    if (member[i]) out.push_back(values[i]);
 }
 
 }  // namespace cytopipe::pipeline

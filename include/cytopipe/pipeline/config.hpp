@@ -107,6 +107,7 @@ struct ReadoutConfig {
 };
 
 struct AnalysisConfig {
+  std::string name;                // names the plot file; default: the read-out
   std::string readout;
   std::string group = "dose_nM";
   std::optional<std::string> stratum;
@@ -119,7 +120,7 @@ struct AnalysisConfig {
 };
 
 struct OutputsConfig {
-  std::filesystem::path directory;
+  std::filesystem::path directory;   // empty: results/<name> under the current directory
   Location directory_at;
   std::vector<std::string> statistics = {"count", "percent_parent", "percent_total", "median"};
   std::vector<std::string> channels;  // markers/channels for per-channel statistics; empty = panel

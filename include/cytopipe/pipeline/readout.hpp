@@ -66,8 +66,9 @@ struct SampleValues {
   std::map<std::string, std::string> factors;
 };
 
-// The value of a quantity without controls; NaN when a denominator is zero. Error naming the
-// population, channel or column when it is absent from the sample.
+// The value of a quantity without controls. Error naming the population, channel or column when
+// it is absent from the sample, or the population when a denominator / statistic population is
+// empty (never a silent NaN).
 double evaluate(const Expression& e, const SampleValues& sample);
 // With controls (needs_control()): the matched controls' values of the inner quantity are
 // averaged. Error when `controls` is empty.

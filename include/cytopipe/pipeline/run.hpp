@@ -1,0 +1,79 @@
+#pragma once
+// Running a pipeline over its samples: control-derived thresholds first, then every sample through
+// read -> compensate -> panel -> gate -> statistics in a bounded TBB pipeline, then read-outs,
+// dose-response statistics, tables, plots and the report.
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cytopipe/gating/strategy.hpp"
+#include "cytopipe/pipeline/config.hpp"
+#include "cytopipe/pipeline/readout.hpp"
+#include "cytopipe/pipeline/samples.hpp"
+
+namespace cytopipe::pipeline {
+
+struct RunOptions {
+  int threads = 0;                   // 0 = all hardware threads
+  std::size_t files_in_flight = 0;   // 0 = as many as threads
+  bool fail_fast = false;            // stop at the first failed file
+  bool progress = true;              // a bar on a terminal, plain lines otherwise
+  std::optional<std::filesystem::path> output_dir;  // overrides outputs.directory
+  std::ostream* log = nullptr;       // progress and notices (nullptr: std::cerr)
+};
+
+// A problem with one sample: the file could not be analysed, or one of its read-outs could not be
+// computed. Listed in failures.csv.
+struct Failure {
+  std::string file;
+  std::string stage;    // read, panel, compensate, gate, threshold, readout
+  std::string reason;
+};
+
+// A control-derived threshold as resolved for one group of samples.
+struct ResolvedThreshold {
+  std::string gate;                          // ThresholdGate::name
+  std::vector<std::pair<std::string, std::string>> group;  // match factor -> level
+  std::vector<std::string> controls;         // control files pooled
+  std::size_t control_events = 0;            // events of the parent population pooled
+  double value = 0;                          // channel value; events above are positive
+};
+
+struct ReadoutRow {
+  const SampleEntry* sample = nullptr;
+  std::vector<double> values;                // one per config.readouts; NaN = not computed
+};
+
+struct RunResult {
+  std::filesystem::path output_dir;
+  SampleSet samples;
+  std::vector<Failure> failures;
+  std::vector<ResolvedThreshold> thresholds;
+  std::vector<ReadoutRow> readouts;
+  std::vector<std::string> written;          // output files, relative to output_dir
+  std::vector<std::string> summary_lines;    // key read-outs per group, for the console
+  std::size_t files_failed = 0;              // samples that could not be analysed at all
+  std::size_t events = 0;
+  double seconds = 0;
+  bool stopped_early = false;                // --fail-fast hit a failure
+};
+
+// The populations a config can refer to: the strategy's and the threshold gates'. Errors (with
+// the YAML location) for references to undefined populations or a threshold parent that is not a
+// strategy population; for strategies that compensate themselves while the pipeline does too.
+gating::GatingStrategy load_checked_strategy(const Config& config);
+
+// Where the outputs go: --output, else outputs.directory (relative to the config's folder), else
+// results/<name> under the current directory.
+std::filesystem::path output_directory(const Config& config, const RunOptions& options);
+
+// Runs everything and writes the outputs. Errors for problems that make the whole run meaningless
+// (config, no samples, unwritable output folder); per-file problems end up in RunResult::failures.
+RunResult run_pipeline(const Config& config, const RunOptions& options = {});
+
+}  // namespace cytopipe::pipeline

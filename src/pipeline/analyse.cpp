@@ -1,0 +1,221 @@
+#include "pipeline/analyse.hpp"
+
+#include <bit>
+#include <cmath>
+
+#include "cytopipe/gating/evaluate.hpp"
+#include "cytopipe/pipeline/statistics.hpp"
+#include "pipeline/prepare.hpp"
+
+namespace cytopipe::pipeline::detail {
+namespace {
+
+// The values of the members, in event order, into `out` (reused between populations).
+void gather_members(std::span<const double> values, const gating::Membership& members,
+                    std::vector<double>& out) {
+  out.clear();
+  const auto words = members.words();
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    std::uint64_t bits = words[w];
+    while (bits) {
+      const auto bit = static_cast<std::size_t>(std::countr_zero(bits));
+      out.push_back(values[w * 64 + bit]);
+      bits &= bits - 1;
+    }
+  }
+}
+
+// Statistics that leave the values in order first, then the ones that reorder them.
+void compute_all(const std::vector<Statistic>& wanted, std::vector<double>& values,
+                 std::map<Statistic, double>& out) {
+  static constexpr Statistic order[] = {Statistic::Mean, Statistic::Sd, Statistic::Cv,
+                                        Statistic::GeoMean, Statistic::Median, Statistic::Rsd};
+  for (auto s : order)
+    if (std::find(wanted.begin(), wanted.end(), s) != wanted.end()) out[s] = compute_statistic(s, values);
+}
+
+gating::GateNode threshold_node(const ThresholdGate& g, double value) {
+  gating::RectangleGate gate;
+  gating::Dimension dim;
+  dim.channel = g.channel;
+  gate.dimensions.push_back(dim);
+  gate.intervals.push_back(gating::Interval{value, std::nullopt});
+  return gating::GateNode{g.name, g.parent, gate, ErrorContext{}};
+}
+
+Failure failure_of(const SampleEntry& entry, const StageError& e) {
+  return {entry.name, e.stage(), e.what()};
+}
+
+}  // namespace
+
+std::string describe(const Selector& selector) {
+  std::string text;
+  for (const auto& [factor, levels] : selector.conditions) {
+    text += (text.empty() ? "" : ", ") + factor + "=";
+    for (std::size_t i = 0; i < levels.size(); ++i) text += (i ? "|" : "") + levels[i];
+  }
+  return text;
+}
+
+std::string group_key(const SampleEntry& sample, const std::vector<std::string>& factors) {
+  std::string key;
+  for (const auto& f : factors) {
+    const auto v = sample.factor(f);
+    key += f + "=" + std::string(v ? *v : std::string_view("")) + ", ";
+  }
+  if (!key.empty()) key.resize(key.size() - 2);
+  return key;
+}
+
+Plan make_plan(const Config& config, gating::GatingStrategy strategy) {
+  Plan plan;
+  plan.config = &config;
+  plan.strategy = std::move(strategy);
+  plan.matrix = load_matrix_compensation(config);
+  for (const auto& r : config.readouts) {
+    plan.readouts.push_back(parse_expression(r.expression, r.expression_at));
+    std::set<std::pair<std::string, Statistic>> stats;
+    collect_channel_statistics(plan.readouts.back(), stats);
+    // A channel statistic names its population last; record it per population.
+    std::function<void(const Expression&)> walk = [&](const Expression& e) {
+      if (e.kind == Expression::Kind::Channel) plan.needed[e.population].emplace(e.channel, e.statistic);
+      for (const auto& i : e.inner) walk(i);
+    };
+    walk(plan.readouts.back());
+  }
+  const auto& o = config.outputs;
+  plan.table_count = plan.table_percent_parent = plan.table_percent_total = false;
+  for (const auto& name : o.statistics) {
+    if (name == "count") plan.table_count = true;
+    else if (name == "percent_parent") plan.table_percent_parent = true;
+    else if (name == "percent_total") plan.table_percent_total = true;
+    else if (auto s = parse_statistic(name)) plan.table_statistics.push_back(*s);
+  }
+  plan.table_channels = o.channels;
+  if (plan.table_channels.empty())
+    for (const auto& [marker, channel] : config.panel.markers) plan.table_channels.push_back(marker);
+  plan.thresholds.resize(config.gating.thresholds.size());
+  return plan;
+}
+
+SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry) {
+  SampleOutcome out;
+  const Config& config = *plan.config;
+  try {
+    fcs::Sample sample = prepare_sample(config, entry, plan.matrix);
+    out.events = sample.event_count();
+
+    // This sample's strategy: the loaded one plus the threshold gates of its group.
+    gating::GatingStrategy strategy = plan.strategy;
+    for (std::size_t g = 0; g < config.gating.thresholds.size(); ++g) {
+      const auto& gate = config.gating.thresholds[g];
+      if (!entry.matches(gate.applies_to)) continue;
+      const auto key = group_key(entry, gate.match);
+      auto it = plan.thresholds[g].find(key);
+      if (it == plan.thresholds[g].end()) {
+        out.problems.push_back({entry.name, "threshold",
+                                "threshold gate '" + gate.name + "': no usable control sample (" +
+                                    describe(gate.control) + ") for " + (key.empty() ? "this sample" : key) +
+                                    "; populations below it are not computed"});
+        continue;
+      }
+      strategy.add(threshold_node(gate, it->second.value));
+    }
+
+    gating::GatingResults gated;
+    try {
+      gated = gating::gate_sample(strategy, sample);
+    } catch (const Error& e) {
+      throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
+    }
+
+    out.values.total_events = static_cast<double>(gated.events());
+    for (const auto& [k, v] : entry.factors) out.values.factors[k] = v;
+    std::vector<double> buffer;
+    const double total = static_cast<double>(gated.events());
+    for (const auto& pop : gated.populations()) {
+      auto& pv = out.values.populations[pop.name];
+      pv.parent = pop.parent;
+      pv.count = static_cast<double>(pop.count);
+      const double parent_count = pop.parent.empty() ? total : static_cast<double>(gated.parent_count(pop.name));
+      const double nan = std::nan("");
+      if (plan.table_count) out.rows.push_back({pop.name, pop.parent, "count", "", pv.count});
+      if (plan.table_percent_parent)
+        out.rows.push_back({pop.name, pop.parent, "percent_parent", "", parent_count > 0 ? 100.0 * pv.count / parent_count : nan});
+      if (plan.table_percent_total)
+        out.rows.push_back({pop.name, pop.parent, "percent_total", "", total > 0 ? 100.0 * pv.count / total : nan});
+
+      // Channels: those of the table (all statistics asked) and those the read-outs need here.
+      std::map<std::string, std::vector<Statistic>> wanted;
+      for (const auto& ch : plan.table_channels) wanted[ch] = plan.table_statistics;
+      if (auto it = plan.needed.find(pop.name); it != plan.needed.end())
+        for (const auto& [ch, s] : it->second)
+          if (std::find(wanted[ch].begin(), wanted[ch].end(), s) == wanted[ch].end()) wanted[ch].push_back(s);
+      for (const auto& [channel, stats] : wanted) {
+        if (stats.empty()) continue;
+        std::span<const double> values;
+        try {
+          values = sample.values(channel);
+        } catch (const Error& e) {
+          throw StageError("statistics", Error(e.message(), {entry.path.string(), channel, 0, 0}));
+        }
+        gather_members(values, pop.members, buffer);
+        std::map<Statistic, double> computed;
+        compute_all(stats, buffer, computed);
+        for (const auto& [s, v] : computed) {
+          pv.statistics[{channel, s}] = v;
+          if (std::find(plan.table_statistics.begin(), plan.table_statistics.end(), s) != plan.table_statistics.end() &&
+              std::find(plan.table_channels.begin(), plan.table_channels.end(), channel) != plan.table_channels.end())
+            out.rows.push_back({pop.name, pop.parent, std::string(to_string(s)), channel, v});
+        }
+      }
+    }
+    out.analysed = true;
+  } catch (const StageError& e) {
+    out.failure = failure_of(entry, e);
+  } catch (const Error& e) {
+    out.failure = Failure{entry.name, "analyse", e.what()};
+  } catch (const std::exception& e) {
+    // Allocation failures and the like: still one file's problem, not the batch's.
+    out.failure = Failure{entry.name, "analyse", std::string("internal error: ") + e.what()};
+  }
+  return out;
+}
+
+ControlOutcome measure_control(const Plan& plan, const SampleEntry& entry,
+                               const std::vector<std::size_t>& gates) {
+  ControlOutcome out;
+  const Config& config = *plan.config;
+  try {
+    fcs::Sample sample = prepare_sample(config, entry, plan.matrix);
+    out.events = sample.event_count();
+    gating::GatingResults gated;
+    try {
+      gated = gating::gate_sample(plan.strategy, sample);
+    } catch (const Error& e) {
+      throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
+    }
+    std::vector<double> buffer;
+    for (auto g : gates) {
+      const auto& gate = config.gating.thresholds[g];
+      std::span<const double> values;
+      try {
+        values = sample.values(gate.channel);
+      } catch (const Error& e) {
+        throw StageError("threshold", Error(e.message(), {entry.path.string(), gate.channel, 0, 0}));
+      }
+      gather_members(values, gated.at(gate.parent).members, buffer);
+      out.values.emplace_back(g, buffer);
+    }
+  } catch (const StageError& e) {
+    out.failure = failure_of(entry, e);
+  } catch (const Error& e) {
+    out.failure = Failure{entry.name, "threshold", e.what()};
+  } catch (const std::exception& e) {
+    out.failure = Failure{entry.name, "threshold", std::string("internal error: ") + e.what()};
+  }
+  return out;
+}
+
+}  // namespace cytopipe::pipeline::detail

@@ -1,0 +1,175 @@
+#include "pipeline/outputs.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cytopipe/atomic_file.hpp"
+#include "cytopipe/gating/io.hpp"
+#include "cytopipe/pipeline/sha256.hpp"
+
+namespace cytopipe::pipeline::detail {
+
+std::string format_number(double value) {
+  if (std::isnan(value)) return "";
+  if (std::isinf(value)) return value > 0 ? "Inf" : "-Inf";
+  if (value == std::floor(value) && std::abs(value) < 1e15) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", value);
+    return std::string(buf) == "-0" ? "0" : buf;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", value);
+  return buf;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void write_populations(const std::filesystem::path& file, const SampleSet& samples,
+                       const std::vector<SampleOutcome>& outcomes) {
+  write_file_atomically(file, [&](std::ostream& out) {
+    out << "file,population,parent,statistic,channel,value\n";
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      const auto& name = csv_field(samples.samples[i].name);
+      for (const auto& r : outcomes[i].rows)
+        out << name << ',' << csv_field(r.population) << ',' << csv_field(r.parent) << ',' << r.statistic << ','
+            << csv_field(r.channel) << ',' << format_number(r.value) << '\n';
+    }
+  });
+}
+
+void write_readouts(const std::filesystem::path& file, const Config& config, const SampleSet& samples,
+                    const std::vector<ReadoutRow>& rows) {
+  write_file_atomically(file, [&](std::ostream& out) {
+    out << "file";
+    for (const auto& f : samples.factor_names) out << ',' << csv_field(f);
+    for (const auto& r : config.readouts) out << ',' << csv_field(r.name);
+    out << '\n';
+    for (const auto& row : rows) {
+      out << csv_field(row.sample->name);
+      for (const auto& f : samples.factor_names) {
+        const auto v = row.sample->factor(f);
+        out << ',' << csv_field(v ? std::string(*v) : std::string());
+      }
+      for (double v : row.values) out << ',' << format_number(v);
+      out << '\n';
+    }
+  });
+}
+
+void write_formulas(const std::filesystem::path& file, const Config& config, const Plan& plan) {
+  write_file_atomically(file, [&](std::ostream& out) {
+    out << "readout,expression,formula,applies_to,control,match,description\n";
+    for (std::size_t i = 0; i < config.readouts.size(); ++i) {
+      const auto& r = config.readouts[i];
+      auto selector_text = [](const Selector& s) {
+        std::string t;
+        for (const auto& [f, levels] : s.conditions) {
+          t += (t.empty() ? "" : "; ") + f + " in {";
+          for (std::size_t k = 0; k < levels.size(); ++k) t += (k ? "," : "") + levels[k];
+          t += "}";
+        }
+        return t;
+      };
+      std::string match;
+      for (const auto& m : r.match) match += (match.empty() ? "" : ";") + m;
+      out << csv_field(r.name) << ',' << csv_field(to_string(plan.readouts[i])) << ','
+          << csv_field(formula(plan.readouts[i])) << ',' << csv_field(selector_text(r.applies_to)) << ','
+          << csv_field(selector_text(r.control)) << ',' << csv_field(match) << ',' << csv_field(r.description)
+          << '\n';
+    }
+  });
+}
+
+void write_failures(const std::filesystem::path& file, const std::vector<Failure>& failures) {
+  write_file_atomically(file, [&](std::ostream& out) {
+    out << "file,stage,reason\n";
+    for (const auto& f : failures)
+      out << csv_field(f.file) << ',' << csv_field(f.stage) << ',' << csv_field(f.reason) << '\n';
+  });
+}
+
+void write_gates_resolved(const std::filesystem::path& file, const Config& config,
+                          const gating::GatingStrategy& strategy,
+                          const std::vector<ResolvedThreshold>& thresholds) {
+  YAML::Emitter y;
+  y << YAML::BeginMap;
+  y << YAML::Key << "strategy" << YAML::Value << config.gating.strategy.generic_string();
+  y << YAML::Key << "strategy_sha256" << YAML::Value
+    << sha256_file(config.resolve(config.gating.strategy));
+  y << YAML::Key << "thresholds" << YAML::Value << YAML::BeginSeq;
+  for (const auto& g : config.gating.thresholds) {
+    y << YAML::BeginMap;
+    y << YAML::Key << "name" << YAML::Value << g.name;
+    y << YAML::Key << "parent" << YAML::Value << g.parent;
+    y << YAML::Key << "path" << YAML::Value << strategy.path(g.parent) + "/" + g.name;
+    y << YAML::Key << "channel" << YAML::Value << g.channel;
+    y << YAML::Key << "rule" << YAML::Value
+      << "events with " + g.channel + " >= threshold are positive; threshold = percentile " +
+             format_number(g.percentile) + " (R type 7) of " + g.channel + " over '" + g.parent +
+             "' of the matched controls, pooled";
+    y << YAML::Key << "groups" << YAML::Value << YAML::BeginSeq;
+    for (const auto& t : thresholds) {
+      if (t.gate != g.name) continue;
+      y << YAML::BeginMap;
+      y << YAML::Key << "match" << YAML::Value << YAML::BeginMap;
+      for (const auto& [f, v] : t.group) y << YAML::Key << f << YAML::Value << v;
+      y << YAML::EndMap;
+      y << YAML::Key << "controls" << YAML::Value << YAML::Flow << t.controls;
+      y << YAML::Key << "control_events" << YAML::Value << t.control_events;
+      y << YAML::Key << "threshold" << YAML::Value << format_number(t.value);
+      y << YAML::EndMap;
+    }
+    y << YAML::EndSeq;
+    y << YAML::EndMap;
+  }
+  y << YAML::EndSeq;
+  y << YAML::Key << "strategy_yaml" << YAML::Value << YAML::Literal << gating::to_yaml(strategy);
+  y << YAML::EndMap;
+  write_file_atomically(file, std::string(y.c_str()) + "\n");
+}
+
+void write_run_json(const std::filesystem::path& file, const Config& config, const RunResult& result,
+                    const Timings& timings, const std::vector<std::string>& input_hashes) {
+  nlohmann::ordered_json j;
+  j["cytopipe_version"] = CYTOPIPE_VERSION;
+  j["pipeline"] = config.name;
+  j["config"] = config.file.generic_string();
+  j["config_sha256"] = sha256_hex(config.text);
+  j["strategy_sha256"] = sha256_file(config.resolve(config.gating.strategy));
+  auto& inputs = j["inputs"] = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < result.samples.samples.size(); ++i)
+    inputs.push_back({{"file", result.samples.samples[i].name},
+                      {"path", result.samples.samples[i].path.generic_string()},
+                      {"sha256", input_hashes[i]}});
+  if (config.inputs.sample_sheet)
+    j["sample_sheet_sha256"] = sha256_file(config.resolve(*config.inputs.sample_sheet));
+  j["counts"] = {{"samples", result.samples.samples.size()},
+                 {"files_failed", result.files_failed},
+                 {"failures", result.failures.size()},
+                 {"events", result.events},
+                 {"thresholds_resolved", result.thresholds.size()},
+                 {"stopped_early", result.stopped_early}};
+  j["timings_seconds"] = {{"resolve_inputs", timings.resolve},
+                          {"thresholds", timings.thresholds},
+                          {"samples", timings.samples},
+                          {"readouts", timings.readouts},
+                          {"outputs", timings.outputs},
+                          {"total", timings.total}};
+  j["notices"] = result.samples.notices;
+  j["outputs"] = result.written;
+  write_file_atomically(file, j.dump(2) + "\n");
+}
+
+}  // namespace cytopipe::pipeline::detail

@@ -1,0 +1,146 @@
+#include "pipeline/prepare.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include "cytopipe/fcs/reader.hpp"
+
+namespace cytopipe::pipeline::detail {
+namespace {
+
+bool same_text(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::vector<std::string> split(const std::string& line, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  std::string cell;
+  while (std::getline(ss, cell, sep)) {
+    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\r' || cell.back() == '"')) cell.pop_back();
+    while (!cell.empty() && (cell.front() == ' ' || cell.front() == '"')) cell.erase(cell.begin());
+    out.push_back(cell);
+  }
+  return out;
+}
+
+// A square spillover matrix: a header of detector names, then one numeric row per detector.
+fcs::Spillover read_matrix(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw Error("cannot open compensation matrix", {file.string(), "", 0, 0});
+  fcs::Spillover s;
+  s.keyword = file.filename().string();
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line == "\r") continue;
+    const char sep = line.find('\t') != std::string::npos ? '\t' : ',';
+    auto cells = split(line, sep);
+    if (s.detectors.empty()) {
+      s.detectors = cells;
+      continue;
+    }
+    if (cells.size() != s.detectors.size())
+      throw Error("row has " + std::to_string(cells.size()) + " values for " +
+                      std::to_string(s.detectors.size()) + " detectors",
+                  {file.string(), "", line_no, 0});
+    for (const auto& c : cells) {
+      try {
+        std::size_t used = 0;
+        s.values.push_back(std::stod(c, &used));
+        if (used != c.size()) throw std::invalid_argument(c);
+      } catch (const std::exception&) {
+        throw Error("not a number: '" + c + "'", {file.string(), "", line_no, 0});
+      }
+    }
+  }
+  if (s.detectors.empty() || s.values.size() != s.detectors.size() * s.detectors.size())
+    throw Error("expected a square matrix with a header of detector names", {file.string(), "", 0, 0});
+  s.fluorochromes = s.detectors;
+  return s;
+}
+
+}  // namespace
+
+std::optional<transform::Compensation> load_matrix_compensation(const Config& config) {
+  if (config.compensation.source != CompensationSource::Matrix) return std::nullopt;
+  try {
+    return transform::Compensation(read_matrix(config.resolve(config.compensation.matrix)),
+                                   config.compensation.matrix.filename().string());
+  } catch (const Error& e) {
+    throw Error(e.what(), config.compensation.at.context("compensation.matrix"));
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> panel_for(const PanelConfig& panel, std::string_view cyt) {
+  auto markers = panel.markers;
+  for (const auto& [instrument, overrides] : panel.instruments) {
+    if (!same_text(instrument, cyt)) continue;
+    for (const auto& [marker, channel] : overrides) {
+      auto it = std::find_if(markers.begin(), markers.end(), [&](const auto& m) { return m.first == marker; });
+      if (it != markers.end()) it->second = channel;
+      else markers.emplace_back(marker, channel);
+    }
+  }
+  return markers;
+}
+
+fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
+                           const std::optional<transform::Compensation>& matrix) {
+  fcs::Sample sample;
+  try {
+    sample = fcs::read_fcs(entry.path);
+  } catch (const Error& e) {
+    throw StageError("read", e);
+  }
+  const std::string file = entry.path.string();
+  try {
+    if (config.compensation.source == CompensationSource::File) {
+      if (!sample.spillover) {
+        std::string why = sample.spillover_error.empty() ? "the file has no $SPILLOVER/SPILL keyword"
+                                                         : "its spillover keyword is unusable: " + sample.spillover_error;
+        throw Error(why + " (set 'compensation: none' or give a matrix)", {file, "compensation", 0, 0});
+      }
+      transform::Compensation(*sample.spillover, "FCS").apply_in_place(sample);
+    } else if (matrix) {
+      matrix->apply_in_place(sample);
+    }
+  } catch (const StageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw StageError("compensate", Error(e.message(), {file, e.context().where, 0, 0}));
+  }
+
+  const auto cyt = sample.keywords.find("$CYT");
+  const auto markers = panel_for(config.panel, cyt ? *cyt : std::string_view());
+  std::vector<std::size_t> targets;
+  for (const auto& [marker, channel] : markers) {
+    const auto index = sample.find_channel(channel);
+    if (!index) {
+      std::string have;
+      for (const auto& ch : sample.channels) have += (have.empty() ? "" : ", ") + ch.name;
+      throw StageError("panel", Error("marker '" + marker + "': channel '" + channel +
+                                          "' is not in the file (it has: " + have + ")",
+                                      {file, "panel." + marker, 0, 0}));
+    }
+    targets.push_back(*index);
+  }
+  for (std::size_t i = 0; i < markers.size(); ++i) {
+    // A marker may not take the name of another channel of the file (the gates would be ambiguous).
+    const auto clash = sample.find_channel(markers[i].first);
+    if (clash && *clash != targets[i] &&
+        std::find(targets.begin(), targets.end(), *clash) == targets.end())
+      throw StageError("panel", Error("marker '" + markers[i].first + "' is also the name of channel " +
+                                          std::to_string(*clash + 1) + " of the file",
+                                      {file, "panel." + markers[i].first, 0, 0}));
+  }
+  for (std::size_t i = 0; i < markers.size(); ++i) sample.channels[targets[i]].name = markers[i].first;
+  return sample;
+}
+
+}  // namespace cytopipe::pipeline::detail

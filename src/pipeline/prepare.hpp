@@ -1,0 +1,37 @@
+#pragma once
+// One sample from file to gate-ready values: read, compensate, name channels by marker.
+#include <optional>
+#include <string>
+
+#include "cytopipe/error.hpp"
+#include "cytopipe/fcs/sample.hpp"
+#include "cytopipe/pipeline/config.hpp"
+#include "cytopipe/pipeline/samples.hpp"
+#include "cytopipe/transform/compensation.hpp"
+
+namespace cytopipe::pipeline::detail {
+
+// An Error tagged with the step of the per-file pipeline it happened in (for failures.csv).
+class StageError : public Error {
+ public:
+  StageError(std::string stage, const Error& cause)
+      : Error(cause.message(), cause.context()), stage_(std::move(stage)) {}
+  const std::string& stage() const noexcept { return stage_; }
+
+ private:
+  std::string stage_;
+};
+
+// The compensation a config asks for when it is the same for every file (a matrix file).
+std::optional<transform::Compensation> load_matrix_compensation(const Config& config);
+
+// Reads the file, compensates it (the file's spillover, the matrix, or not at all) and renames
+// the panel's channels to their markers (so strategies and read-outs are instrument-independent).
+// Throws StageError.
+fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
+                           const std::optional<transform::Compensation>& matrix);
+
+// The marker -> channel mapping for a file of instrument `cyt` ($CYT, may be empty).
+std::vector<std::pair<std::string, std::string>> panel_for(const PanelConfig& panel, std::string_view cyt);
+
+}  // namespace cytopipe::pipeline::detail

@@ -1,0 +1,233 @@
+// Dose-response statistics over readouts.csv (stats.csv), dose figures and the HTML report.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "cytopipe/atomic_file.hpp"
+#include "cytopipe/plot/dose.hpp"
+#include "cytopipe/plot/render.hpp"
+#include "cytopipe/plot/report.hpp"
+#include "cytopipe/stats/analysis.hpp"
+#include "pipeline/outputs.hpp"
+
+namespace cytopipe::pipeline::detail {
+namespace {
+
+std::optional<double> as_number(const std::string& s) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(s, &used);
+    if (used == s.size()) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// Levels in dose order when all are numbers, else first appearance.
+std::vector<std::string> ordered_levels(std::vector<std::string> levels) {
+  std::vector<std::string> unique;
+  for (auto& l : levels)
+    if (std::find(unique.begin(), unique.end(), l) == unique.end()) unique.push_back(l);
+  if (std::all_of(unique.begin(), unique.end(), [](const auto& l) { return as_number(l).has_value(); }))
+    std::stable_sort(unique.begin(), unique.end(), [](const auto& a, const auto& b) { return *as_number(a) < *as_number(b); });
+  return unique;
+}
+
+std::string short_number(double v) {
+  std::ostringstream out;
+  out.precision(std::abs(v) >= 100 ? 4 : 3);
+  out << v;
+  return out.str();
+}
+
+struct AnalysisData {
+  const AnalysisConfig* config = nullptr;
+  std::size_t readout = 0;
+  std::vector<std::string> strata;                       // "all" without a stratum
+  std::vector<std::string> groups;
+  std::map<std::pair<std::string, std::string>, std::vector<double>> values;  // (stratum, group)
+  std::vector<stats::ResultRow> rows;
+  std::string control;
+};
+
+stats::SignificanceScale scale_of(const Config& config) {
+  stats::SignificanceScale scale;
+  if (!config.outputs.significance.empty()) {
+    scale.thresholds.clear();
+    for (const auto& [p, label] : config.outputs.significance)
+      if (label != "ns") scale.thresholds.emplace_back(p, label);
+    std::sort(scale.thresholds.begin(), scale.thresholds.end());
+  }
+  return scale;
+}
+
+// The significance label of each group against the control, from the first post-hoc test that
+// compares groups with the control.
+std::map<std::string, std::string> stars_by_group(const AnalysisData& a, const std::string& stratum) {
+  std::map<std::string, std::string> out;
+  for (const auto& r : a.rows) {
+    if (r.stratum != stratum || r.comparison.empty() || r.significance.empty()) continue;
+    const auto dash = r.comparison.find(" - ");
+    if (dash == std::string::npos) continue;
+    const auto group = r.comparison.substr(0, dash);
+    const auto reference = r.comparison.substr(dash + 3);
+    if (reference != a.control || out.count(group)) continue;
+    out[group] = r.significance;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> write_analyses(const std::filesystem::path& dir, const Config& config,
+                                        const Plan& plan, const RunResult& result,
+                                        std::vector<std::string>& summary) {
+  std::vector<std::string> written;
+  std::vector<AnalysisData> analyses;
+  std::vector<stats::ResultRow> all_rows;
+  const auto scale = scale_of(config);
+
+  for (const auto& a : config.analyses) {
+    AnalysisData data;
+    data.config = &a;
+    for (std::size_t i = 0; i < config.readouts.size(); ++i)
+      if (config.readouts[i].name == a.readout) data.readout = i;
+    std::vector<std::string> columns = {"file", a.group};
+    if (a.stratum) columns.push_back(*a.stratum);
+    columns.push_back(a.name);  // stats.csv names rows by analysis (one read-out may be analysed twice)
+    stats::Table table(columns);
+    table.source = "readouts.csv";
+    std::vector<std::string> strata, groups;
+    for (const auto& row : result.readouts) {
+      if (!row.sample->matches(a.select)) continue;
+      const double v = row.values[data.readout];
+      if (std::isnan(v)) continue;
+      const std::string group(row.sample->factor(a.group).value_or(""));
+      const std::string stratum = a.stratum ? std::string(row.sample->factor(*a.stratum).value_or("")) : "all";
+      std::vector<std::string> cells = {row.sample->name, group};
+      if (a.stratum) cells.push_back(stratum);
+      cells.push_back(format_number(v));
+      table.add_row(std::move(cells));
+      strata.push_back(stratum);
+      groups.push_back(group);
+      data.values[{stratum, group}].push_back(v);
+    }
+    data.strata = ordered_levels(strata);
+    data.groups = ordered_levels(groups);
+    data.control = a.control_level.value_or(data.groups.empty() ? "" : data.groups.front());
+    if (table.rows() > 0 && !a.tests.empty()) {
+      stats::AnalysisSpec spec;
+      spec.value = a.name;
+      spec.group = a.group;
+      spec.stratum = a.stratum;
+      spec.control = a.control_level;
+      spec.tests = a.tests;
+      spec.adjustment = stats::parse_adjustment(a.adjustment);
+      spec.significance = scale;
+      try {
+        data.rows = stats::run_analysis(table, spec);
+      } catch (const Error& e) {
+        throw Error(e.message(), a.at.context("analysis." + a.readout));
+      }
+      all_rows.insert(all_rows.end(), data.rows.begin(), data.rows.end());
+    }
+
+    // Console summary: mean +/- SD (n) per group, with the stars against the control.
+    for (const auto& stratum : data.strata) {
+      const auto stars = stars_by_group(data, stratum);
+      std::string line = a.name + (stratum == "all" ? "" : " [" + stratum + "]") + " by " + a.group + ":";
+      for (const auto& g : data.groups) {
+        auto it = data.values.find({stratum, g});
+        if (it == data.values.end()) continue;
+        const auto ms = plot::mean_sd(it->second);
+        line += "  " + g + ": " + short_number(ms.mean) + "±" + short_number(ms.sd) + " (n=" + std::to_string(ms.n) + ")";
+        if (auto s = stars.find(g); s != stars.end()) line += " " + s->second;
+      }
+      summary.push_back(line);
+    }
+    analyses.push_back(std::move(data));
+  }
+
+  if (!config.analyses.empty()) {
+    write_file_atomically(dir / "stats.csv", [&](std::ostream& out) { stats::write_rows_csv(out, all_rows); });
+    written.push_back("stats.csv");
+  }
+
+  // Figures: one per analysis, a facet per stratum.
+  std::vector<std::pair<std::string, plot::Figure>> figures;
+  if (config.outputs.plots || config.outputs.report) {
+    for (const auto& data : analyses) {
+      if (data.groups.empty()) continue;
+      plot::DoseFigure spec;
+      spec.title = data.config->title.empty() ? data.config->readout : data.config->title;
+      spec.y_title = data.config->readout;
+      spec.x_title = data.config->group;
+      for (const auto& stratum : data.strata) {
+        plot::DosePanel panel;
+        panel.title = stratum == "all" ? "" : stratum;
+        plot::DoseSeries series;
+        const auto stars = stars_by_group(data, stratum);
+        for (const auto& g : data.groups) {
+          auto it = data.values.find({stratum, g});
+          if (it == data.values.end()) continue;
+          panel.groups.push_back(g);
+          series.values.push_back(it->second);
+          if (auto s = stars.find(g); s != stars.end())
+            panel.marks.push_back({panel.groups.size() - 1, std::nullopt, 0, s->second});
+        }
+        if (panel.groups.empty()) continue;
+        panel.series.push_back(std::move(series));
+        spec.panels.push_back(std::move(panel));
+      }
+      if (spec.panels.empty()) continue;
+      try {
+        figures.emplace_back(data.config->name, plot::dose_figure(spec));
+      } catch (const Error& e) {
+        summary.push_back("plot of " + data.config->name + " skipped: " + e.message());
+      }
+    }
+  }
+  if (config.outputs.plots && !figures.empty()) {
+    std::filesystem::create_directories(dir / "plots");
+    for (const auto& [name, figure] : figures) {
+      plot::save(figure, dir / "plots" / (name + ".svg"));
+      written.push_back("plots/" + name + ".svg");
+    }
+  }
+
+  if (config.outputs.report) {
+    plot::HtmlReport report(config.name);
+    if (!config.description.empty()) report.paragraph(config.description);
+    report.paragraph(std::to_string(result.samples.samples.size()) + " samples, " +
+                     std::to_string(result.files_failed) + " files failed, " +
+                     std::to_string(result.failures.size()) + " problems listed in failures.csv.");
+    report.section("Read-outs");
+    plot::HtmlTable formulas{"How each read-out is computed", {"read-out", "expression", "formula"}, {}};
+    for (std::size_t i = 0; i < config.readouts.size(); ++i)
+      formulas.rows.push_back({config.readouts[i].name, to_string(plan.readouts[i]), formula(plan.readouts[i])});
+    report.table(std::move(formulas));
+    for (const auto& data : analyses) {
+      report.section(data.config->title.empty() ? data.config->readout : data.config->title);
+      for (const auto& [name, figure] : figures)
+        if (name == data.config->name) report.figure(figure, data.config->readout + " by " + data.config->group);
+      plot::HtmlTable t{"Tests", {"stratum", "test", "comparison", "statistic", "p", "p adjusted", "significance", "n", "message"}, {}};
+      for (const auto& r : data.rows)
+        t.rows.push_back({r.stratum, r.test, r.comparison,
+                          r.statistic_name + " = " + format_number(r.statistic), format_number(r.p),
+                          format_number(r.p_adjusted), r.significance, r.n, r.message});
+      report.table(std::move(t));
+    }
+    if (!result.failures.empty()) {
+      report.section("Failures");
+      plot::HtmlTable t{"Files and read-outs that could not be computed", {"file", "stage", "reason"}, {}};
+      for (const auto& f : result.failures) t.rows.push_back({f.file, f.stage, f.reason});
+      report.table(std::move(t));
+    }
+    report.write(dir / "report.html");
+    written.push_back("report.html");
+  }
+  return written;
+}
+
+}  // namespace cytopipe::pipeline::detail

@@ -1,0 +1,71 @@
+// Loading the config's gating strategy and checking every population the config refers to.
+#include <set>
+
+#include "cytopipe/gating/io.hpp"
+#include "cytopipe/pipeline/run.hpp"
+#include "pipeline/yaml_reader.hpp"
+
+namespace cytopipe::pipeline {
+
+gating::GatingStrategy load_checked_strategy(const Config& config) {
+  auto strategy = gating::load_strategy(config.resolve(config.gating.strategy));
+  std::vector<Error> errors;
+  auto error = [&](const Location& at, std::string where, std::string message) {
+    errors.emplace_back(std::move(message), at.context(std::move(where)));
+  };
+
+  // The pipeline compensates whole files before gating; a gate that compensates again would
+  // apply the spillover twice.
+  if (config.compensation.source != CompensationSource::None) {
+    for (const auto& node : strategy.gates())
+      for (const auto* dim : gating::dimensions_of(node.gate))
+        if (dim->compensation != gating::kUncompensated) {
+          error(config.gating.strategy_at, "gating.strategy",
+                "gate '" + node.id + "' compensates its dimension " + dim->label() + " ('" + dim->compensation +
+                    "') but the pipeline already compensates every file (compensation: " +
+                    (config.compensation.source == CompensationSource::File ? "file" : "matrix") +
+                    "); use uncompensated dimensions or set 'compensation: none'");
+          break;
+        }
+  }
+
+  std::vector<std::string> strategy_names;
+  for (const auto& p : strategy.populations()) strategy_names.push_back(p.name);
+  std::vector<std::string> all_names = strategy_names;
+  for (const auto& g : config.gating.thresholds) {
+    if (std::find(strategy_names.begin(), strategy_names.end(), g.name) != strategy_names.end())
+      error(g.at, "gating.thresholds." + g.name, "'" + g.name + "' is already a population of the strategy");
+    if (std::find(strategy_names.begin(), strategy_names.end(), g.parent) == strategy_names.end()) {
+      std::string msg = "parent '" + g.parent + "' is not a population of the strategy " +
+                        config.gating.strategy.string();
+      if (auto guess = detail::closest_name(g.parent, strategy_names); !guess.empty())
+        msg += " (did you mean '" + guess + "'?)";
+      error(g.at, "gating.thresholds." + g.name + ".parent", msg);
+    }
+    all_names.push_back(g.name);
+  }
+  for (const auto& r : config.readouts) {
+    Expression e;
+    try {
+      e = parse_expression(r.expression, r.expression_at);
+    } catch (const Error& err) {
+      errors.push_back(err);
+      continue;
+    }
+    std::set<std::string> used;
+    collect_populations(e, used);
+    for (const auto& name : used) {
+      if (std::find(all_names.begin(), all_names.end(), name) != all_names.end()) continue;
+      std::string msg = "undefined population '" + name + "'";
+      if (auto guess = detail::closest_name(name, all_names); !guess.empty())
+        msg += " (did you mean '" + guess + "'?)";
+      else
+        msg += " (the strategy defines " + std::to_string(strategy_names.size()) + " populations)";
+      error(r.expression_at, "readouts." + r.name, msg);
+    }
+  }
+  if (!errors.empty()) detail::throw_all(errors);
+  return strategy;
+}
+
+}  // namespace cytopipe::pipeline
