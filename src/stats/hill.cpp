@@ -134,6 +134,12 @@ TestResult fit_hill(std::span<const double> dose, std::span<const double> respon
     r.message = "the 4PL fit did not converge";
     return r;
   }
+  // The model is symmetric under (bottom, top, hill) -> (top, bottom, -hill): report the lower
+  // plateau as bottom, with a negative hill slope for a falling curve (as Prism and drc do).
+  if (best.theta(0) > best.theta(1)) {
+    std::swap(best.theta(0), best.theta(1));
+    best.theta(3) = -best.theta(3);
+  }
   const Evaluation e = evaluate(dose, response, best.theta);
   const double n = static_cast<double>(dose.size());
   const double df = n - 4;
