@@ -1,0 +1,154 @@
+// `cytopipe plot dose|density`, run as the built binary: exit codes, messages, output files.
+#include <gtest/gtest.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "support/shared_data.hpp"
+
+namespace {
+
+struct PlotRun {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string read_all(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string shell_quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+class PlotCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("cytopipe_cli_plot_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    // Two cell lines x four doses x triplicates, doses deliberately out of order.
+    std::ofstream csv(dir_ / "readout.csv");
+    csv << "cell_line,dose_nM,replicate,bcma_pos_pct,stars\n";
+    const char* doses[] = {"100", "0", "50", "25"};
+    const char* stars[] = {"***", "", "**", "*"};
+    for (const char* line : {"MM1S", "U266"})
+      for (int d = 0; d < 4; ++d)
+        for (int r = 1; r <= 3; ++r)
+          csv << line << ',' << doses[d] << ',' << r << ',' << 40 + 10 * d + r << ',' << stars[d] << '\n';
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  PlotRun run(const std::vector<std::string>& args) const {
+    std::string command = shell_quote(CYTOPIPE_BINARY);
+    command += " plot";
+    for (const auto& a : args) command += " " + shell_quote(a);
+    command += " >" + shell_quote((dir_ / "out").string()) + " 2>" + shell_quote((dir_ / "err").string());
+    PlotRun r;
+    const int status = std::system(command.c_str());
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = read_all(dir_ / "out");
+    r.err = read_all(dir_ / "err");
+    return r;
+  }
+
+  std::filesystem::path dir_;
+};
+
+// Paths filled with #0072B2 (the replicate points) in a Cairo SVG, outside <defs>.
+int count_point_paths(const std::string& svg) {
+  xmlDoc* doc = xmlReadMemory(svg.data(), static_cast<int>(svg.size()), "f.svg", nullptr,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (!doc) return -1;
+  int count = 0;
+  std::function<void(xmlNode*)> walk = [&](xmlNode* node) {
+    for (; node; node = node->next) {
+      if (node->type != XML_ELEMENT_NODE) continue;
+      const std::string name = reinterpret_cast<const char*>(node->name);
+      if (name == "defs") continue;
+      if (name == "path") {
+        xmlChar* style = xmlGetProp(node, reinterpret_cast<const xmlChar*>("style"));
+        if (style && std::strstr(reinterpret_cast<const char*>(style), "fill:rgb(0%,44.705882%,69.803922%)")) ++count;
+        xmlFree(style);
+      }
+      walk(node->children);
+    }
+  };
+  walk(xmlDocGetRootElement(doc));
+  xmlFreeDoc(doc);
+  return count;
+}
+
+TEST_F(PlotCli, DoseWritesAnSvgWithOnePointPerReplicate) {
+  const auto out = dir_ / "fig3.svg";
+  const PlotRun r = run({"dose", (dir_ / "readout.csv").string(), "--value", "bcma_pos_pct", "--by", "dose_nM",
+                         "--facet", "cell_line", "--stars", "stars", "-o", out.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(count_point_paths(read_all(out)), 24);
+}
+
+TEST_F(PlotCli, DosePngAndPdf) {
+  for (const char* name : {"fig3.png", "fig3.pdf"}) {
+    const auto out = dir_ / name;
+    const PlotRun r = run({"dose", (dir_ / "readout.csv").string(), "--value", "bcma_pos_pct", "--by", "dose_nM",
+                           "--summary", "mean-sd", "--dpi", "72", "-o", out.string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string bytes = read_all(out);
+    EXPECT_TRUE(bytes.starts_with(std::string(name).ends_with("png") ? "\x89PNG" : "%PDF-")) << name;
+  }
+}
+
+TEST_F(PlotCli, BadInputExitsOneWithTheReason) {
+  const std::string csv = (dir_ / "readout.csv").string();
+  PlotRun r = run({"dose", csv, "--value", "nope", "--by", "dose_nM", "-o", (dir_ / "x.svg").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no column 'nope'"), std::string::npos) << r.err;
+  r = run({"dose", csv, "--value", "bcma_pos_pct", "--by", "dose_nM", "-o", (dir_ / "x.jpg").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("unknown figure format '.jpg'"), std::string::npos) << r.err;
+  r = run({"dose", csv, "--value", "cell_line", "--by", "dose_nM", "-o", (dir_ / "x.svg").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("readout.csv:2: cell_line: value 'MM1S' is not a finite number"), std::string::npos) << r.err;
+  r = run({"dose", csv, "--value", "bcma_pos_pct", "--by", "dose_nM", "-o", (dir_ / "missing" / "x.svg").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("x.svg"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x.svg"));
+}
+
+TEST_F(PlotCli, MissingRequiredOptionIsUsageError) {
+  const PlotRun r = run({"dose", (dir_ / "readout.csv").string(), "--by", "dose_nM", "-o", (dir_ / "x.svg").string()});
+  EXPECT_EQ(r.code, 2);
+}
+
+TEST_F(PlotCli, DensityOfARealFileOnLogicleAxes) {
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "fcs_corpus/FlowKit_LSRII.fcs");
+  const auto out = dir_ / "cd3_cd4.png";
+  const PlotRun r = run({"density", fcs.string(), "--x", "PE-Cy7-A", "--y", "PacBlu-A", "--x-scale",
+                         "logicle(T=262144,W=0.5,M=4.5,A=0)", "--y-scale", "logicle(T=262144,W=0.5,M=4.5,A=0)",
+                         "--dpi", "72", "-o", out.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("10703 events"), std::string::npos) << r.out;  // $TOT of this file
+  EXPECT_TRUE(read_all(out).starts_with("\x89PNG"));
+}
+
+TEST_F(PlotCli, DensityUnknownChannelListsTheChannels) {
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "fcs_corpus/FlowKit_LSRII.fcs");
+  const PlotRun r = run({"density", fcs.string(), "--x", "FSC", "--y", "SSC-A", "-o", (dir_ / "x.png").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("FSC-A"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x.png"));
+}
+
+}  // namespace
