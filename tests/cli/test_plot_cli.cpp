@@ -54,8 +54,15 @@ class PlotCli : public ::testing::Test {
   PlotRun run(const std::vector<std::string>& args) const {
     std::string command = shell_quote(CYTOPIPE_BINARY);
     command += " plot";
-    for (const auto& a : args) command += " " + shell_quote(a);
-    command += " >" + shell_quote((dir_ / "out").string()) + " 2>" + shell_quote((dir_ / "err").string());
+    // Appending piecewise: `" " + std::string&&` trips a GCC 12 -Wrestrict false positive.
+    for (const auto& a : args) {
+      command += ' ';
+      command += shell_quote(a);
+    }
+    command += " >";
+    command += shell_quote((dir_ / "out").string());
+    command += " 2>";
+    command += shell_quote((dir_ / "err").string());
     PlotRun r;
     const int status = std::system(command.c_str());
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
