@@ -182,3 +182,35 @@ TEST(CorpusCompensation, FileSpilloverMatchesIndependentSolve) {
     }
   }
 }
+
+TEST(GatingMlReference, Set3NonSquareSpectrumMatrixUnmixing) {
+  // gates3.xml spectrumMatrix "MyNonSquareSpectrum": 2 fluorochromes x 3 detectors, solved by
+  // least squares; gates myPolygonGateWithCustomNonSquareSpectrumMatrix (triangle (5,5), (500,5),
+  // (500,500)) and ...OnArcSinH (triangle (2,2), (7,2), (7,7) after Tr_Arcsinh on both axes).
+  CYTOPIPE_SHARED_OR_SKIP(data, "gatingml_ref/gatingMLData/FCSFiles/9399_1_3_NKR.fcs");
+  CYTOPIPE_SHARED_OR_SKIP(results, "gatingml_ref/gatingMLData/ExpectedResults/set_3");
+  const fcs::Sample s = read_suite_file(data);
+  fcs::Spillover spectrum;
+  spectrum.detectors = {"PE-A", "PerCP-Cy5-5-A", "APC-A"};
+  spectrum.fluorochromes = {"Deconvoluted-P1", "Deconvoluted-P2"};
+  spectrum.values = {0.78, 0.13, 0.22, 0.05, 0.57, 0.89};
+  const ct::Compensation unmix(spectrum, "MyNonSquareSpectrum");
+  const fcs::EventMatrix m = unmix.compensate(s);
+  // Triangle (a,a), (b,a), (b,b): a <= y, x <= b, y <= x (no event lies on an edge here).
+  auto count_wrong = [&](const std::vector<char>& truth, double a, double b, const ct::Transform& t) {
+    std::size_t wrong = 0;
+    for (std::size_t e = 0; e < truth.size(); ++e) {
+      const double x = t.apply(m.column(0)[e]), y = t.apply(m.column(1)[e]);
+      const bool inside = y >= a && x <= b && y <= x;
+      wrong += inside != static_cast<bool>(truth[e]);
+    }
+    return wrong;
+  };
+  const auto plain = read_truth(results / "Results_myPolygonWithCustNonSqSpecMat.txt");
+  ASSERT_EQ(plain.size(), s.event_count());
+  EXPECT_EQ(count_wrong(plain, 5, 500, ct::Transform()), 0u);
+  const auto asinh = read_truth(results / "Results_myPolygonWCustNonSqSpecArcSinH.txt");
+  EXPECT_EQ(count_wrong(asinh, 2, 7,
+                        ct::Transform(ct::Fasinh{1.1752011936438014, 0.43429448190325176, 0.0})),
+            0u);
+}
