@@ -47,3 +47,4 @@ void BM_DoseFigurePng(benchmark::State& state) {
 BENCHMARK(BM_DoseFigurePng)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+BENCHMARK_MAIN();
