@@ -239,7 +239,8 @@ void read_readouts(YamlReader& r, const YAML::Node& node, Config& c) {
           if (!e.needs_control() && !ro.control.empty())
             r.error(ro.control.at, where + ".control", "only specific_lysis and killing use a control");
         } catch (const Error& e) {
-          r.error(ro.expression_at, where, e.message());
+          // The parser's location points into the expression; keep it.
+          r.error(Location{r.file(), e.context().line, e.context().column}, where, e.message());
         }
       }
     }

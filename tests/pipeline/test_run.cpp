@@ -1,0 +1,285 @@
+// End-to-end runs over tiny batches written by the test: every expected number follows from how
+// the tubes were built (counts by construction, R type-7 percentiles of a 1..n ramp).
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "cytopipe/pipeline/config.hpp"
+#include "cytopipe/pipeline/run.hpp"
+#include "cytopipe/pipeline/sha256.hpp"
+#include "tiny_batch.hpp"
+
+using namespace cytopipe::pipeline;
+using namespace cytopipe::pipeline::test;
+
+namespace {
+
+// Group A: isotype control (live marker 1..1000) and two samples; group B: one sample (and an
+// isotype unless `control_for_b` is false). Threshold = 99th percentile of the control's live
+// marker values = 1 + 0.99 * 999 = 990.01.
+struct Batch {
+  TempDir dir;
+  std::string sheet = "file,group,role,replicate\n";
+
+  void tube(const std::string& name, const std::string& group, const std::string& role,
+            const std::string& replicate, const Tube& t) {
+    std::filesystem::create_directories(dir / "data");
+    write_tube(dir / "data" / name, t);
+    sheet += name + "," + group + "," + role + "," + replicate + "\n";
+  }
+
+  Config config(const std::string& extra_readouts = "", const std::string& extra = "") {
+    write_text(dir / "data" / "samples.csv", sheet);
+    write_text(dir / "strategy.yaml", kTinyStrategy);
+    write_text(dir / "p.yaml", R"(name: tiny
+inputs:
+  files: data/
+  sample_sheet: data/samples.csv
+  factors: [group, role]
+panel:
+  markers: {Viability: V-A, BCMA: M-A}
+compensation: none
+gating:
+  strategy: strategy.yaml
+  thresholds:
+    - name: M+
+      parent: live
+      channel: BCMA
+      percentile: 99
+      control: {role: isotype}
+      match: [group]
+readouts:
+  viability: viability(live of cells)
+  positive: percent(M+ of live)
+  median_marker: median(BCMA, live)
+  live_count: count(live)
+)" + extra_readouts + R"(
+outputs:
+  directory: out
+)" + extra);
+    return load_config(dir / "p.yaml");
+  }
+};
+
+// A sample: 50 debris, `dead` dead cells, and live cells of which `positive` have marker 2000
+// (above 990.01) and the rest marker 500.
+Tube sample_tube(std::size_t dead, std::size_t live, std::size_t positive) {
+  Tube t;
+  t.debris = 50;
+  t.dead = dead;
+  for (std::size_t i = 0; i < live; ++i) t.live_marker.push_back(i < positive ? 2000 : 500);
+  return t;
+}
+
+Tube isotype_tube() {
+  Tube t;
+  t.debris = 20;
+  t.dead = 100;
+  t.live_marker = ramp(1000);
+  return t;
+}
+
+RunOptions quiet() {
+  RunOptions o;
+  o.progress = false;
+  o.threads = 2;
+  return o;
+}
+
+std::map<std::string, std::map<std::string, std::string>> read_table(const std::filesystem::path& file) {
+  std::istringstream in(read_text(file));
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> header;
+  std::stringstream hs(line);
+  for (std::string cell; std::getline(hs, cell, ',');) header.push_back(cell);
+  std::map<std::string, std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    std::stringstream ls(line);
+    std::vector<std::string> cells;
+    for (std::string cell; std::getline(ls, cell, ',');) cells.push_back(cell);
+    cells.resize(header.size());
+    for (std::size_t i = 0; i < header.size(); ++i) rows[cells[0]][header[i]] = cells[i];
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST(Run, ReadoutsThresholdsAndTablesOnATinyBatch) {
+  Batch b;
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(200, 300, 150));
+  b.tube("b_iso.fcs", "B", "isotype", "1", isotype_tube());
+  b.tube("b_1.fcs", "B", "sample", "1", sample_tube(0, 250, 200));
+  const auto config = b.config();
+  const auto result = run_pipeline(config, quiet());
+  EXPECT_TRUE(result.failures.empty()) << result.failures.front().reason;
+  ASSERT_EQ(result.thresholds.size(), 2u);
+  for (const auto& t : result.thresholds) {
+    EXPECT_NEAR(t.value, 990.01, 1e-9);
+    EXPECT_EQ(t.control_events, 1000u);
+  }
+  const auto out = b.dir / "out";
+  const auto readouts = read_table(out / "readouts.csv");
+  ASSERT_EQ(readouts.size(), 5u);
+  EXPECT_EQ(readouts.at("a_1.fcs").at("viability"), "80");             // 400 / 500
+  EXPECT_EQ(readouts.at("a_1.fcs").at("positive"), "25");              // 100 / 400
+  EXPECT_EQ(readouts.at("a_2.fcs").at("viability"), "60");             // 300 / 500
+  EXPECT_EQ(readouts.at("a_2.fcs").at("positive"), "50");              // 150 / 300
+  EXPECT_EQ(readouts.at("b_1.fcs").at("positive"), "80");              // 200 / 250
+  EXPECT_EQ(readouts.at("b_1.fcs").at("median_marker"), "2000");
+  EXPECT_EQ(readouts.at("a_iso.fcs").at("positive"), "1");             // 10 of 1..1000 above 990.01
+  EXPECT_EQ(readouts.at("a_iso.fcs").at("median_marker"), "500.5");
+  EXPECT_EQ(readouts.at("a_iso.fcs").at("live_count"), "1000");
+  EXPECT_EQ(readouts.at("a_1.fcs").at("group"), "A");
+
+  const auto pops = read_text(out / "populations.csv");
+  EXPECT_NE(pops.find("a_1.fcs,cells,,count,,500\n"), std::string::npos) << pops.substr(0, 400);
+  EXPECT_NE(pops.find("a_1.fcs,live,cells,percent_parent,,80\n"), std::string::npos);
+  EXPECT_NE(pops.find("a_1.fcs,M+,live,count,,100\n"), std::string::npos);
+  EXPECT_NE(pops.find("a_1.fcs,live,cells,median,BCMA,500\n"), std::string::npos);
+
+  const auto gates = read_text(out / "gates_resolved.yaml");
+  EXPECT_NE(gates.find("threshold: 990.01"), std::string::npos) << gates;
+  EXPECT_NE(gates.find("controls: [a_iso.fcs]"), std::string::npos) << gates;
+  EXPECT_EQ(read_text(out / "failures.csv"), "file,stage,reason\n");
+  const auto json = read_text(out / "run.json");
+  EXPECT_NE(json.find("\"config_sha256\""), std::string::npos);
+  EXPECT_NE(json.find(sha256_file(b.dir / "data" / "a_1.fcs")), std::string::npos);
+  const auto formulas = read_text(out / "readout_formulas.csv");
+  EXPECT_NE(formulas.find("positive,percent(M+ of live),100 * count(M+) / count(live)"), std::string::npos) << formulas;
+}
+
+TEST(Run, RerunGivesIdenticalTables) {
+  Batch b;
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(10, 40, 15));
+  const auto config = b.config();
+  auto options = quiet();
+  run_pipeline(config, options);
+  const auto out = b.dir / "out";
+  std::map<std::string, std::string> first;
+  for (auto name : {"populations.csv", "readouts.csv", "gates_resolved.yaml", "failures.csv", "readout_formulas.csv"})
+    first[name] = read_text(out / name);
+  options.threads = 1;
+  options.output_dir = b.dir / "out2";
+  run_pipeline(config, options);
+  for (const auto& [name, text] : first) EXPECT_EQ(read_text(b.dir / "out2" / name), text) << name;
+}
+
+TEST(Run, CorruptFileMissingChannelAndEmptyPopulationAreReportedAndTheRestGoesOn) {
+  Batch b;
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  // A corrupt file: a valid one cut in half.
+  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(100, 400, 100));
+  const auto whole = read_text(b.dir / "data" / "a_2.fcs");
+  write_text(b.dir / "data" / "a_2.fcs", whole.substr(0, whole.size() / 2));
+  // No viability channel.
+  Tube no_v = sample_tube(10, 100, 10);
+  no_v.with_viability_channel = false;
+  b.tube("a_3.fcs", "A", "sample", "3", no_v);
+  // Only debris: the 'cells' population is empty.
+  Tube debris;
+  debris.debris = 100;
+  b.tube("a_4.fcs", "A", "sample", "4", debris);
+  const auto result = run_pipeline(b.config(), quiet());
+
+  const auto failures = read_text(b.dir / "out" / "failures.csv");
+  EXPECT_EQ(result.files_failed, 2u);
+  EXPECT_NE(failures.find("a_2.fcs,read,"), std::string::npos) << failures;
+  EXPECT_NE(failures.find("a_3.fcs,panel,"), std::string::npos) << failures;
+  EXPECT_NE(failures.find("marker 'Viability': channel 'V-A' is not in the file (it has: FSC-A, SSC-A, M-A)"),
+            std::string::npos)
+      << failures;
+  EXPECT_NE(failures.find("a_4.fcs,readout,viability: population 'cells' is empty (0 events)"), std::string::npos)
+      << failures;
+  EXPECT_NE(failures.find("a_4.fcs,readout,positive: population 'live' is empty (0 events)"), std::string::npos)
+      << failures;
+  // The good file is complete.
+  const auto readouts = read_table(b.dir / "out" / "readouts.csv");
+  EXPECT_EQ(readouts.at("a_1.fcs").at("positive"), "25");
+  EXPECT_EQ(readouts.at("a_2.fcs").at("positive"), "");
+  EXPECT_EQ(readouts.at("a_4.fcs").at("live_count"), "0");
+}
+
+TEST(Run, ControlMissingForOneGroup) {
+  Batch b;
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  b.tube("b_1.fcs", "B", "sample", "1", sample_tube(0, 250, 200));
+  const auto result = run_pipeline(b.config(), quiet());
+  EXPECT_EQ(result.files_failed, 0u);
+  ASSERT_EQ(result.thresholds.size(), 1u);
+  const auto failures = read_text(b.dir / "out" / "failures.csv");
+  EXPECT_NE(failures.find("b_1.fcs,threshold,threshold gate 'M+': no usable control sample (role=isotype) for group=B"),
+            std::string::npos)
+      << failures;
+  EXPECT_NE(failures.find("b_1.fcs,readout,positive: population 'M+' was not computed for this sample"),
+            std::string::npos)
+      << failures;
+  const auto readouts = read_table(b.dir / "out" / "readouts.csv");
+  EXPECT_EQ(readouts.at("a_1.fcs").at("positive"), "25");
+  EXPECT_EQ(readouts.at("b_1.fcs").at("positive"), "");
+  EXPECT_EQ(readouts.at("b_1.fcs").at("viability"), "100");
+}
+
+TEST(Run, FailFastStopsAtTheFirstFailure) {
+  Batch b;
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  write_text(b.dir / "data" / "a_2.fcs", "not an FCS file at all");
+  b.sheet += "a_2.fcs,A,sample,2\n";
+  for (int i = 3; i < 12; ++i)
+    b.tube("a_" + std::to_string(i) + ".fcs", "A", "sample", std::to_string(i), sample_tube(1, 10, 1));
+  auto config = b.config();
+  config.gating.thresholds.clear();
+  config.readouts.erase(config.readouts.begin() + 1);  // 'positive' needs the threshold gate
+  auto options = quiet();
+  options.fail_fast = true;
+  options.files_in_flight = 1;
+  const auto result = run_pipeline(config, options);
+  EXPECT_TRUE(result.stopped_early);
+  EXPECT_EQ(result.files_failed, 1u);
+  EXPECT_EQ(result.failures.front().file, "a_2.fcs");
+  // Files after the failure were not analysed (no readouts for them).
+  const auto readouts = read_table(b.dir / "out" / "readouts.csv");
+  EXPECT_EQ(readouts.at("a_1.fcs").at("viability"), "80");
+  EXPECT_EQ(readouts.at("a_9.fcs").at("viability"), "");
+}
+
+TEST(Run, UndefinedPopulationIsAConfigErrorWithLocation) {
+  Batch b;
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  const auto config = b.config("  bad: percent(liv of cells)\n");
+  try {
+    run_pipeline(config, quiet());
+    FAIL() << "no error";
+  } catch (const cytopipe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("p.yaml:23:8: readouts.bad: undefined population 'liv' (did you mean 'live'?)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Run, CompensatesWithTheFilesSpillover) {
+  // True marker 1000 on every live cell, 10 % of V-A spills into M-A: raw M = 1000 + 0.1 * V.
+  Batch b;
+  Tube t = sample_tube(100, 400, 0);
+  cytopipe::fcs::Spillover s;
+  s.keyword = "$SPILLOVER";
+  s.detectors = s.fluorochromes = {"V-A", "M-A"};
+  s.values = {1, 0.1, 0, 1};
+  t.spillover = s;
+  for (auto& m : t.live_marker) m = 1000 + 0.1 * 100;
+  b.tube("a_1.fcs", "A", "sample", "1", t);
+  auto config = b.config();
+  config.gating.thresholds.clear();
+  config.readouts.erase(config.readouts.begin() + 1);
+  config.compensation.source = CompensationSource::File;
+  const auto result = run_pipeline(config, quiet());
+  ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
+  EXPECT_NEAR(result.readouts.front().values[1], 1000, 1e-3);  // median_marker
+}

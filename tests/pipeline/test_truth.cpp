@@ -1,0 +1,117 @@
+// The two shipped pipelines on the simulated tubes of sample_fcs/: every read-out that has a
+// ground-truth value in sample_fcs/truth.csv (labels of the simulated events) must be within the
+// stated tolerance. The worst error per quantity is printed.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "cytopipe/pipeline/config.hpp"
+#include "cytopipe/pipeline/run.hpp"
+#include "support/shared_data.hpp"
+#include "tiny_batch.hpp"
+
+using namespace cytopipe::pipeline;
+using namespace cytopipe::pipeline::test;
+
+namespace {
+
+// |estimate - truth| <= absolute + relative * |truth|. Gate-based estimates differ from the labels
+// by what the gates misclassify (tails of neighbouring populations, ~1 % of the control above
+// its 99th percentile) and by detector noise; the tolerances are a few times those effects.
+struct Tolerance {
+  double absolute = 0;
+  double relative = 0;
+};
+const std::map<std::string, Tolerance> kTolerance = {
+    {"singlet_pct", {2.0, 0}},       {"viability_pct", {2.0, 0}},      {"cd3_pct", {2.0, 0}},
+    {"car_pos_pct_of_cd3", {2.5, 0}}, {"bcma_pos_pct", {3.0, 0}},      {"bcma_mean", {0, 0.05}},
+    {"target_viability_pct", {2.5, 0}}, {"live_targets_abs", {0, 0.06}}, {"specific_lysis_pct", {3.0, 0}},
+    {"killing_pct", {4.0, 0}},
+};
+Tolerance tolerance_for(const std::string& quantity) {
+  if (auto it = kTolerance.find(quantity); it != kTolerance.end()) return it->second;
+  if (quantity.rfind("mean_", 0) == 0) return {60, 0.05};  // compensated means, noise ~35 units
+  return {0, 0};
+}
+
+using Table = std::map<std::string, std::map<std::string, std::string>>;  // file -> column -> cell
+
+Table read_csv_table(const std::filesystem::path& file) {
+  std::istringstream in(read_text(file));
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> header;
+  std::stringstream hs(line);
+  for (std::string cell; std::getline(hs, cell, ',');) header.push_back(cell);
+  Table rows;
+  while (std::getline(in, line)) {
+    std::stringstream ls(line);
+    std::vector<std::string> cells;
+    for (std::string cell; std::getline(ls, cell, ',');) cells.push_back(cell);
+    cells.resize(header.size());
+    for (std::size_t i = 1; i < header.size(); ++i) rows[cells[0]][header[i]] = cells[i];
+  }
+  return rows;
+}
+
+void check_pipeline(const std::string& pipeline, const std::vector<std::string>& required) {
+  const auto root = cytopipe::test::source_dir();
+  const auto truth_file = root / "sample_fcs" / "truth.csv";
+  if (!std::filesystem::exists(truth_file)) GTEST_SKIP() << "sample_fcs/truth.csv not generated yet";
+  TempDir dir;
+  const auto config = load_config(root / "pipelines" / (pipeline + ".yaml"));
+  RunOptions options;
+  options.progress = false;
+  options.threads = 2;
+  options.output_dir = dir.path();
+  const auto result = run_pipeline(config, options);
+  for (const auto& f : result.failures) ADD_FAILURE() << f.file << " [" << f.stage << "] " << f.reason;
+
+  const auto readouts = read_csv_table(dir / "readouts.csv");
+  std::istringstream truth(read_text(truth_file));
+  std::string line;
+  std::getline(truth, line);
+  struct Worst {
+    double error = 0;
+    std::string file;
+    std::size_t n = 0;
+  };
+  std::map<std::string, Worst> worst;
+  while (std::getline(truth, line)) {
+    std::stringstream ls(line);
+    std::string file, quantity, value;
+    std::getline(ls, file, ',');
+    std::getline(ls, quantity, ',');
+    std::getline(ls, value, ',');
+    auto row = readouts.find(file);
+    if (row == readouts.end()) continue;
+    auto cell = row->second.find(quantity);
+    if (cell == row->second.end() || cell->second.empty()) continue;
+    const double expected = std::stod(value), got = std::stod(cell->second);
+    const auto tol = tolerance_for(quantity);
+    const double allowed = tol.absolute + tol.relative * std::abs(expected);
+    EXPECT_LE(std::abs(got - expected), allowed) << pipeline << ": " << file << " " << quantity << " = " << got
+                                                 << ", truth " << expected;
+    auto& w = worst[quantity];
+    ++w.n;
+    if (std::abs(got - expected) >= w.error) w = {std::abs(got - expected), file, w.n};
+  }
+  for (const auto& q : required) EXPECT_GT(worst[q].n, 0u) << pipeline << ": no comparison for " << q;
+  for (const auto& [q, w] : worst)
+    std::cout << "[truth] " << pipeline << " " << q << ": n=" << w.n << " worst |error| = " << w.error << " ("
+              << w.file << "), tolerance " << tolerance_for(q).absolute << " + " << tolerance_for(q).relative
+              << " * |truth|\n";
+}
+
+}  // namespace
+
+TEST(Truth, Fig3SelinexorReadoutsMatchTheSimulation) {
+  check_pipeline("fig3_selinexor", {"viability_pct", "car_pos_pct_of_cd3", "bcma_pos_pct", "bcma_mean",
+                                    "target_viability_pct", "live_targets_abs", "specific_lysis_pct", "killing_pct"});
+}
+
+TEST(Truth, CarKineticsReadoutsMatchTheSimulation) {
+  check_pipeline("car_kinetics", {"viability_pct", "cd3_pct", "car_pos_pct_of_cd3", "mean_FITC-A", "mean_APC-A"});
+}
