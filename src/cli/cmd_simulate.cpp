@@ -15,6 +15,8 @@ struct SimulateArgs {
   std::optional<std::uint64_t> seed;
   std::optional<std::size_t> events;
   std::optional<std::size_t> replicates;
+  std::vector<std::string> experiments;
+  std::string style;
   unsigned threads = 0;
   bool quiet = false;
 };
@@ -32,12 +34,24 @@ const RegisterCommand simulate_command{{
           ->check(CLI::PositiveNumber);
       app.add_option("--replicates", args->replicates, "replicates per group for every experiment")
           ->check(CLI::PositiveNumber);
+      app.add_option("--experiments", args->experiments,
+                     "only these experiments (tcell_viability, tumour_bcma, coculture, car_kinetics)")
+          ->delimiter(',');
+      app.add_option("--style", args->style, "instrument style: facsdiva (FCS 3.1 float) or "
+                                             "facscalibur (FCS 2.0, 10-bit log)")
+          ->check(CLI::IsMember({"facsdiva", "facscalibur"}));
       app.add_option("--threads", args->threads, "files simulated in parallel (0 = all cores)");
       app.add_flag("-q,--quiet", args->quiet, "no summary line");
       return [args] {
         sim::Design design = sim::load_design(args->design);
         if (args->seed) design.seed = *args->seed;
         sim::scale_design(design, args->events, args->replicates);
+        if (!args->experiments.empty()) sim::restrict_experiments(design, args->experiments);
+        if (args->style == "facscalibur") {
+          design.instrument.style = sim::InstrumentStyle::FacsCalibur;
+          design.instrument.cytometer = "FACSCalibur";
+        }
+        if (args->style == "facsdiva") design.instrument.style = sim::InstrumentStyle::FacsDiva;
         sim::OutputOptions options;
         options.threads = args->threads;
         const auto summary = sim::write_simulation(design, args->output, options);

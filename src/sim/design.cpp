@@ -402,4 +402,29 @@ void scale_design(Design& design, std::optional<std::size_t> events,
   }
 }
 
+void restrict_experiments(Design& design, const std::vector<std::string>& names) {
+  const std::pair<const char*, ExperimentCommon*> all[] = {
+      {"tcell_viability", &design.tcell_viability.common},
+      {"tumour_bcma", &design.tumour_bcma.common},
+      {"coculture", &design.coculture.common},
+      {"car_kinetics", &design.car_kinetics.common}};
+  for (const auto& name : names) {
+    bool found = false;
+    for (const auto& [known, common] : all)
+      if (name == known) {
+        found = true;
+        if (!common->enabled) throw Error("experiment '" + name + "' is not enabled in the design", {design.source, "experiments." + name, 0, 0});
+      }
+    if (!found)
+      throw Error("unknown experiment '" + name +
+                      "' (expected tcell_viability, tumour_bcma, coculture or car_kinetics)",
+                  {design.source, "experiments", 0, 0});
+  }
+  for (const auto& [known, common] : all) {
+    bool keep = false;
+    for (const auto& name : names) keep = keep || name == known;
+    common->enabled = common->enabled && keep;
+  }
+}
+
 }  // namespace cytopipe::sim

@@ -177,4 +177,8 @@ Design load_design(const std::filesystem::path& file);
 void scale_design(Design& design, std::optional<std::size_t> events,
                   std::optional<std::size_t> replicates);
 
+// Keeps only the named experiments (tcell_viability, tumour_bcma, coculture, car_kinetics);
+// an unknown or disabled name is an Error.
+void restrict_experiments(Design& design, const std::vector<std::string>& names);
+
 }  // namespace cytopipe::sim
