@@ -4,10 +4,11 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <optional>
-#include <type_traits>
+#include <vector>
 
 #include "cytopipe/error.hpp"
 #include "transform/biexponential.hpp"
