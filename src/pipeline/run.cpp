@@ -125,9 +125,9 @@ void compute_readouts(const detail::Plan& plan, const std::vector<detail::Sample
 }  // namespace
 
 std::filesystem::path output_directory(const Config& config, const RunOptions& options) {
-  if (options.output_dir) return *options.output_dir;
+  if (options.output_dir) return options.output_dir->lexically_normal();
   if (config.outputs.directory.empty()) return std::filesystem::path("results") / config.name;
-  return config.resolve(config.outputs.directory);
+  return config.resolve(config.outputs.directory).lexically_normal();
 }
 
 RunResult run_pipeline(const Config& config, const RunOptions& options) {

@@ -26,7 +26,7 @@ struct Tolerance {
 };
 const std::map<std::string, Tolerance> kTolerance = {
     {"singlet_pct", {2.0, 0}},       {"viability_pct", {2.0, 0}},      {"cd3_pct", {2.0, 0}},
-    {"car_pos_pct_of_cd3", {2.5, 0}}, {"bcma_pos_pct", {3.0, 0}},      {"bcma_mean", {0, 0.05}},
+    {"car_pos_pct_of_cd3", {2.5, 0}}, {"bcma_pos_pct", {4.0, 0}},      {"bcma_mean", {0, 0.05}},
     {"target_viability_pct", {2.5, 0}}, {"live_targets_abs", {0, 0.06}}, {"specific_lysis_pct", {3.0, 0}},
     {"killing_pct", {4.0, 0}},
 };
