@@ -110,39 +110,63 @@ std::span<const double> ColumnCache::base(const std::string& compensation,
   return sample_.values(name);
 }
 
-std::span<const double> ColumnCache::get(const Dimension& d) {
-  const std::string key = column_key(d);
-  if (auto it = columns_.find(key); it != columns_.end()) return it->second;
+std::span<const double> ColumnCache::get(const Dimension& d, const Membership* need) {
+  if (!d.ratio && d.scale.is_identity()) return base(d.compensation, d.channel);  // shared, no copy
 
   const std::size_t n = sample_.event_count();
-  std::vector<double> values;
+  const std::size_t words = (n + 63) / 64;
+  Column& column = columns_[column_key(d)];
+  if (column.values.size() != n) {
+    column.values.assign(n, 0.0);
+    column.done.assign(words, 0);
+  }
+  // Runs of consecutive words still to compute.
+  std::vector<std::pair<std::size_t, std::size_t>> runs;
+  for (std::size_t w = 0; w < words; ++w) {
+    if (column.done[w] || (need && need->words()[w] == 0)) continue;
+    if (!runs.empty() && runs.back().second == w) runs.back().second = w + 1;
+    else runs.emplace_back(w, w + 1);
+    column.done[w] = 1;
+  }
+  if (runs.empty()) return column.values;
+
+  // Gather the raw (or ratio) values of those events, scale them in one bulk call, scatter back.
+  std::size_t total = 0;
+  for (const auto& [w0, w1] : runs) total += std::min(n, w1 * 64) - w0 * 64;
+  buffer_.resize(total);
+  std::span<const double> num, den;
   if (d.ratio) {
-    const auto num = base(d.compensation, d.ratio->numerator);
-    const auto den = base(d.compensation, d.ratio->denominator);
-    values.resize(n);
-    const Ratio r = *d.ratio;
-    for_blocks(n, parallel_, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t e = begin; e < end; ++e) {
-        const double v = r.A * (num[e] - r.B) / (den[e] - r.C);
-        values[e] = std::clamp(v, r.bound_min, r.bound_max);
-      }
-    });
+    num = base(d.compensation, d.ratio->numerator);
+    den = base(d.compensation, d.ratio->denominator);
   } else {
-    if (d.scale.is_identity()) {
-      // Untransformed channel: share the sample's (or compensation's) array, no copy.
-      return base(d.compensation, d.channel);
+    num = base(d.compensation, d.channel);
+  }
+  std::size_t at = 0;
+  for (const auto& [w0, w1] : runs) {
+    const std::size_t begin = w0 * 64, end = std::min(n, w1 * 64);
+    if (d.ratio) {
+      const Ratio& r = *d.ratio;
+      for (std::size_t e = begin; e < end; ++e)
+        buffer_[at++] = std::clamp(r.A * (num[e] - r.B) / (den[e] - r.C), r.bound_min, r.bound_max);
+    } else {
+      std::copy(num.begin() + static_cast<std::ptrdiff_t>(begin), num.begin() + static_cast<std::ptrdiff_t>(end),
+                buffer_.begin() + static_cast<std::ptrdiff_t>(at));
+      at += end - begin;
     }
-    const auto b = base(d.compensation, d.channel);
-    values.assign(b.begin(), b.end());
   }
   if (!std::holds_alternative<transform::Identity>(d.scale.transform.params()))
-    d.scale.transform.apply(values, values);
-  if (d.scale.bound_min != -kUnbounded || d.scale.bound_max != kUnbounded) {
-    const double lo = d.scale.bound_min, hi = d.scale.bound_max;
-    for (double& v : values) v = std::clamp(v, lo, hi);
+    d.scale.transform.apply(buffer_, buffer_);
+  if (d.scale.bound_min != -kUnbounded || d.scale.bound_max != kUnbounded)
+    for (double& v : buffer_) v = std::clamp(v, d.scale.bound_min, d.scale.bound_max);
+  at = 0;
+  for (const auto& [w0, w1] : runs) {
+    const std::size_t begin = w0 * 64, end = std::min(n, w1 * 64);
+    std::copy(buffer_.begin() + static_cast<std::ptrdiff_t>(at),
+              buffer_.begin() + static_cast<std::ptrdiff_t>(at + end - begin),
+              column.values.begin() + static_cast<std::ptrdiff_t>(begin));
+    at += end - begin;
   }
-  auto [it, inserted] = columns_.emplace(key, std::move(values));
-  return it->second;
+  return column.values;
 }
 
 }  // namespace cytopipe::gating

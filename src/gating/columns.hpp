@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cytopipe/fcs/sample.hpp"
+#include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/strategy.hpp"
 
 namespace cytopipe::gating {
@@ -15,8 +16,11 @@ namespace cytopipe::gating {
 class ColumnCache {
  public:
   ColumnCache(const GatingStrategy& strategy, const fcs::Sample& sample, bool parallel = true);
-  // The dimension's values for every event; valid as long as the cache lives.
-  std::span<const double> get(const Dimension& dimension);
+  // The dimension's values; valid as long as the cache lives. With `need`, scaled and ratio
+  // columns are only computed for the 64-event words where `need` has members (the gate's
+  // parent), so a transform is never paid for events no gate looks at; other words are
+  // unspecified. Without `need`, every event is computed.
+  std::span<const double> get(const Dimension& dimension, const Membership* need = nullptr);
 
  private:
   struct Compensated {
@@ -31,7 +35,12 @@ class ColumnCache {
   const fcs::Sample& sample_;
   bool parallel_;
   std::map<std::string, std::unique_ptr<Compensated>> compensations_;
-  std::map<std::string, std::vector<double>> columns_;
+  struct Column {
+    std::vector<double> values;
+    std::vector<char> done;  // per 64-event word
+  };
+  std::map<std::string, Column> columns_;
+  std::vector<double> buffer_;
 };
 
 // The key identifying a dimension's values (equal keys = equal values).

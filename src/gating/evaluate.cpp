@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
+#include <optional>
 #include <unordered_map>
 
 #include <tbb/blocked_range.h>
@@ -93,6 +95,72 @@ Bound to_bound(const double* values, const Interval& interval) {
           interval.max ? *interval.max : std::numeric_limits<double>::infinity()};
 }
 
+// Range and quadrant tests on a scaled dimension compare the raw values with the thresholds
+// mapped back through the scale, instead of scaling every event: for a scale S that is
+// non-decreasing and defined on all reals, S(x) >= t  <=>  x >= r(t), where r(t) is the
+// smallest double with S(r) >= t. r(t) is found by bisection over doubles on S itself (not
+// through the inverse), so the decision is the same, event for event, as scaling first.
+bool monotone_everywhere(const transform::Transform& t) {
+  const auto& p = t.params();
+  return std::holds_alternative<transform::Identity>(p) || std::holds_alternative<transform::Flin>(p) ||
+         std::holds_alternative<transform::Fasinh>(p) || std::holds_alternative<transform::Logicle>(p) ||
+         std::holds_alternative<transform::Hyperlog>(p) ||
+         std::holds_alternative<transform::ArcsinhCofactor>(p);
+}
+
+std::optional<double> raw_threshold(const Scale& scale, double t) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  auto S = [&](double x) { return std::clamp(scale.transform.apply(x), scale.bound_min, scale.bound_max); };
+  const double lo_end = -1e300, hi_end = 1e300;
+  const double s_lo = S(lo_end), s_hi = S(hi_end);
+  if (std::isnan(s_lo) || std::isnan(s_hi) || s_lo > s_hi) return std::nullopt;
+  if (s_lo >= t) return -inf;   // every value passes
+  if (!(s_hi >= t)) return inf;  // none does
+  // Bracket around the inverse's estimate, then bisect down to adjacent doubles.
+  double guess = scale.transform.inverse(std::clamp(t, scale.bound_min, scale.bound_max));
+  if (!std::isfinite(guess)) guess = 0;
+  double step = std::max(1.0, std::abs(guess)) * 1e-9;
+  double a = guess, b = guess;
+  for (int i = 0; S(a) >= t; ++i) {
+    a = std::max(lo_end, guess - step);
+    step *= 4;
+    if (i > 400 || a == lo_end) { a = lo_end; break; }
+  }
+  step = std::max(1.0, std::abs(guess)) * 1e-9;
+  for (int i = 0; !(S(b) >= t); ++i) {
+    b = std::min(hi_end, guess + step);
+    step *= 4;
+    if (i > 400 || b == hi_end) { b = hi_end; break; }
+  }
+  if (S(a) >= t || !(S(b) >= t)) return std::nullopt;
+  for (int i = 0; i < 2200 && std::nextafter(a, inf) < b; ++i) {
+    double m = a / 2 + b / 2;
+    if (!(m > a && m < b)) m = std::nextafter(a, inf);
+    if (S(m) >= t) b = m;
+    else a = m;
+  }
+  if (std::nextafter(a, inf) < b) return std::nullopt;
+  return b;
+}
+
+// The bound for one dimension of a range/rectangle/quadrant test, on raw values when the scale
+// allows it (see raw_threshold), else on the scaled column.
+Bound make_bound(ColumnCache& cache, const Dimension& d, const Interval& interval,
+                 const Membership& parent) {
+  if (!d.ratio && !d.scale.is_identity() && monotone_everywhere(d.scale.transform)) {
+    const auto lo = interval.min ? raw_threshold(d.scale, *interval.min)
+                                 : std::optional<double>(-std::numeric_limits<double>::infinity());
+    const auto hi = interval.max ? raw_threshold(d.scale, *interval.max)
+                                 : std::optional<double>(std::numeric_limits<double>::infinity());
+    if (lo && hi) {
+      Dimension raw = d;
+      raw.scale = Scale{};
+      return {cache.get(raw, &parent).data(), *lo, *hi};
+    }
+  }
+  return to_bound(cache.get(d, &parent).data(), interval);
+}
+
 void evaluate_polygon(const PolygonGate& g, const double* xs, const double* ys,
                       const Membership& parent, Membership& out, bool parallel) {
   // Even-odd rule: an event is inside when a ray towards +x crosses an odd number of edges
@@ -114,8 +182,17 @@ void evaluate_polygon(const PolygonGate& g, const double* xs, const double* ys,
   }
   const Edge* e0 = edges.data();
   const std::size_t ne = edges.size();
+  double xmin = v[0][0], xmax = v[0][0], ymin = v[0][1], ymax = v[0][1];
+  for (const auto& p : v) {
+    xmin = std::min(xmin, p[0]);
+    xmax = std::max(xmax, p[0]);
+    ymin = std::min(ymin, p[1]);
+    ymax = std::max(ymax, p[1]);
+  }
   evaluate(parent, out, parallel, [=](std::size_t e) {
     const double x = xs[e], y = ys[e];
+    // Outside the bounding box (or NaN): no edge can matter.
+    if (!(x >= xmin && x <= xmax && y >= ymin && y <= ymax)) return false;
     bool inside = false;
     bool on_edge = false;
     for (std::size_t k = 0; k < ne; ++k) {
@@ -124,7 +201,7 @@ void evaluate_polygon(const PolygonGate& g, const double* xs, const double* ys,
       if (y >= ed.ylo && y <= ed.yhi && x >= ed.xlo && x <= ed.xhi)
         on_edge |= (ed.x1 - ed.x0) * (y - ed.y0) == (ed.y1 - ed.y0) * (x - ed.x0);
     }
-    return inside | on_edge;
+    return inside || on_edge;
   });
 }
 
@@ -287,7 +364,7 @@ GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sam
       if (const auto* g = std::get_if<RectangleGate>(&node.gate)) {
         std::vector<Bound> bounds;
         for (std::size_t d = 0; d < g->dimensions.size(); ++d)
-          bounds.push_back(to_bound(cache.get(g->dimensions[d]).data(), g->intervals[d]));
+          bounds.push_back(make_bound(cache, g->dimensions[d], g->intervals[d], parent));
         evaluate_box(bounds, parent, r.members, parallel);
       } else if (const auto* g = std::get_if<QuadrantGate>(&node.gate)) {
         const Quadrant& quadrant = g->quadrants[static_cast<std::size_t>(pop.quadrant)];
@@ -295,15 +372,15 @@ GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sam
         for (const auto& pos : quadrant.positions) {
           const auto div = std::find_if(g->dividers.begin(), g->dividers.end(),
                                         [&](const Divider& d) { return d.id == pos.divider; });
-          bounds.push_back(to_bound(cache.get(div->dimension).data(), segment(*div, pos.location)));
+          bounds.push_back(make_bound(cache, div->dimension, segment(*div, pos.location), parent));
         }
         evaluate_box(bounds, parent, r.members, parallel);
       } else if (const auto* g = std::get_if<PolygonGate>(&node.gate)) {
-        evaluate_polygon(*g, cache.get(g->dimensions[0]).data(), cache.get(g->dimensions[1]).data(),
+        evaluate_polygon(*g, cache.get(g->dimensions[0], &parent).data(), cache.get(g->dimensions[1], &parent).data(),
                          parent, r.members, parallel);
       } else if (const auto* g = std::get_if<EllipsoidGate>(&node.gate)) {
         std::vector<const double*> cols;
-        for (const auto& d : g->dimensions) cols.push_back(cache.get(d).data());
+        for (const auto& d : g->dimensions) cols.push_back(cache.get(d, &parent).data());
         evaluate_ellipsoid(*g, cols, parent, r.members, parallel);
       } else if (const auto* g = std::get_if<BooleanGate>(&node.gate)) {
         std::vector<const Membership*> operands;
