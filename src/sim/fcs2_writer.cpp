@@ -1,5 +1,7 @@
 // FCS 2.0: "FCS2.0" + four spaces + six 8-character right-justified offsets (TEXT, DATA,
 // ANALYSIS begin/end, inclusive), TEXT as delimiter-separated keyword/value pairs, then DATA.
+// FCS 2.0 readers (flowCore among them) split TEXT plainly on the delimiter, so instead of
+// escaping we pick a delimiter that no keyword or value contains.
 #include "sim/fcs2_writer.hpp"
 
 #include <cstring>
@@ -10,16 +12,17 @@ namespace cytopipe::sim::detail {
 
 namespace {
 
-constexpr char kDelimiter = '/';
 constexpr std::size_t kHeaderBytes = 58;
 
-void append_field(std::string& text, const std::string& value) {
-  // A delimiter inside a value is written twice (FCS 2.0 section 3.2.9).
-  for (char c : value) {
-    text += c;
-    if (c == kDelimiter) text += c;
+char choose_delimiter(const std::vector<std::pair<std::string, std::string>>& keywords,
+                      const std::string& name) {
+  for (char candidate : {'/', '|', '\\', '!', '~', '^', '#', '@'}) {
+    bool used = false;
+    for (const auto& [key, value] : keywords)
+      used = used || key.find(candidate) != std::string::npos || value.find(candidate) != std::string::npos;
+    if (!used) return candidate;
   }
-  text += kDelimiter;
+  throw Error("every candidate TEXT delimiter occurs in a keyword value", {name, "TEXT", 0, 0});
 }
 
 std::string offset_field(std::size_t value) {
@@ -50,10 +53,13 @@ std::vector<std::byte> to_fcs2_bytes(const Fcs2Data& data, const std::string& na
   for (const auto& kv : data.keywords)
     if (!kv.second.empty()) keywords.push_back(kv);  // FCS forbids empty values
 
-  std::string text(1, kDelimiter);
+  const char delimiter = choose_delimiter(keywords, name);
+  std::string text(1, delimiter);
   for (const auto& [key, value] : keywords) {
-    append_field(text, key);
-    append_field(text, value);
+    text += key;
+    text += delimiter;
+    text += value;
+    text += delimiter;
   }
   const std::size_t text_begin = kHeaderBytes;
   const std::size_t text_end = text_begin + text.size() - 1;
