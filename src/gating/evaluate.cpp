@@ -110,7 +110,13 @@ bool monotone_everywhere(const transform::Transform& t) {
 
 std::optional<double> raw_threshold(const Scale& scale, double t) {
   constexpr double inf = std::numeric_limits<double>::infinity();
-  auto S = [&](double x) { return std::clamp(scale.transform.apply(x), scale.bound_min, scale.bound_max); };
+  // The bulk form, exactly as scaled columns are computed (it may differ from the scalar form
+  // in the last bits).
+  auto S = [&](double x) {
+    double in[1] = {x}, out[1];
+    scale.transform.apply(std::span<const double>(in), std::span<double>(out));
+    return std::clamp(out[0], scale.bound_min, scale.bound_max);
+  };
   const double lo_end = -1e300, hi_end = 1e300;
   const double s_lo = S(lo_end), s_hi = S(hi_end);
   if (std::isnan(s_lo) || std::isnan(s_hi) || s_lo > s_hi) return std::nullopt;

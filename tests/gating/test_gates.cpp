@@ -234,3 +234,51 @@ TEST(Compensation, NamedMatrixUnmixesSpilledValues) {
 }
 
 }  // namespace
+
+namespace {
+
+// Range and quadrant tests on scaled dimensions compare raw values with thresholds mapped back
+// through the scale; the decisions must equal scaling every event and comparing, also for
+// events within a few ulps of a threshold.
+TEST(ScaledThresholds, SameDecisionsAsScalingEveryEvent) {
+  using cytopipe::transform::Transform;
+  const std::vector<std::string> scales = {"logicle(T=262144,W=0.5,M=4.5,A=0)",
+                                           "hyperlog(T=10000,W=1,M=4.5,A=0)",
+                                           "fasinh(T=1000,M=4,A=1)", "flin(T=1000,A=50)"};
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-0.1, 1.0);
+  for (const auto& spec : scales) {
+    SCOPED_TRACE(spec);
+    Dimension d = dim("A");
+    d.scale.transform = Transform::parse(spec);
+    std::vector<double> thresholds;
+    for (int i = 0; i < 20; ++i) thresholds.push_back(u(rng));
+    std::vector<double> values;
+    for (double t : thresholds) {
+      double x = d.scale.transform.inverse(t);
+      for (int k = 0; k < 6; ++k) x = std::nextafter(x, -INFINITY);
+      for (int k = 0; k < 12; ++k) {
+        values.push_back(x);
+        x = std::nextafter(x, INFINITY);
+      }
+    }
+    for (int i = 0; i < 2000; ++i) values.push_back(d.scale.transform.inverse(u(rng)));
+    const auto sample = make_sample({{"A", values}});
+    GatingStrategy s;
+    for (std::size_t i = 0; i + 1 < thresholds.size(); i += 2) {
+      const double lo = std::min(thresholds[i], thresholds[i + 1]);
+      const double hi = std::max(thresholds[i], thresholds[i + 1]);
+      s.add({"r" + std::to_string(i), "", RectangleGate{{d}, {Interval{lo, hi}}}, {}});
+    }
+    const auto r = gate_sample(s, sample);
+    const auto scaled = dimension_values(s, sample, d);
+    for (const auto& node : s.gates()) {
+      const auto& iv = std::get<RectangleGate>(node.gate).intervals[0];
+      const auto& m = r.at(node.id).members;
+      for (std::size_t e = 0; e < values.size(); ++e)
+        ASSERT_EQ(m.test(e), iv.contains(scaled[e])) << node.id << " event " << e << " value " << values[e];
+    }
+  }
+}
+
+}  // namespace
