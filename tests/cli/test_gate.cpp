@@ -1,0 +1,148 @@
+// cytopipe gate: end to end on the Gating-ML compliance data (set 1 on data1.fcs): the per-event
+// membership columns equal the suite's truth files, the tidy statistics table holds the counts,
+// and bad input gives exit code 1 with a message naming the problem.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/shared_data.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int code;
+  std::string output;
+};
+
+Run run(const std::string& args) {
+  const fs::path log = fs::temp_directory_path() / ("cytopipe_gate_test_" + std::to_string(::getpid()) + ".log");
+  const std::string cmd = std::string(CYTOPIPE_BINARY) + " " + args + " > '" + log.string() + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::ifstream in(log);
+  std::ostringstream s;
+  s << in.rdbuf();
+  fs::remove(log);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, s.str()};
+}
+
+std::vector<std::string> split(const std::string& line, char sep = ',') {
+  std::vector<std::string> out;
+  std::string field;
+  std::istringstream in(line);
+  while (std::getline(in, field, sep)) out.push_back(field);
+  return out;
+}
+
+fs::path temp(const std::string& name) {
+  return fs::temp_directory_path() / ("cytopipe_gate_" + std::to_string(::getpid()) + "_" + name);
+}
+
+TEST(GateCommand, EventsMatchTruthFilesAndStatsHoldCounts) {
+  CYTOPIPE_SHARED_OR_SKIP(xml, "gatingml_ref/gatingMLData/Gating-MLFiles/gates1.xml");
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/gatingMLData/FCSFiles/data1.fcs");
+  CYTOPIPE_SHARED_OR_SKIP(truth_dir, "gatingml_ref/gatingMLData/ExpectedResults/set_1");
+  const fs::path events = temp("events.csv"), stats = temp("stats.csv");
+  const auto r = run("gate --strategy '" + xml.string() + "' '" + fcs.string() + "' --events '" +
+                     events.string() + "' --stats '" + stats.string() + "' --channels FL1-H,FSC-H");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("/Polygon1"), std::string::npos) << r.output;
+
+  // Per-event columns against the truth files.
+  std::ifstream in(events);
+  std::string line;
+  std::getline(in, line);
+  const auto header = split(line);
+  ASSERT_GE(header.size(), 3u);
+  EXPECT_EQ(header[0], "sample");
+  EXPECT_EQ(header[1], "event");
+  std::map<std::string, std::vector<char>> columns;
+  std::vector<std::vector<std::string>> rows;
+  while (std::getline(in, line)) {
+    const auto f = split(line);
+    ASSERT_EQ(f.size(), header.size());
+    for (std::size_t c = 2; c < f.size(); ++c) columns[header[c]].push_back(f[c] == "1");
+  }
+  std::size_t compared = 0;
+  std::map<std::string, std::size_t> truth_counts;
+  for (std::size_t c = 2; c < header.size(); ++c) {
+    const fs::path truth = truth_dir / ("Results_" + header[c] + ".txt");
+    if (!fs::exists(truth)) continue;  // Polygon3 has no truth file
+    std::ifstream t(truth);
+    std::size_t e = 0, mismatches = 0, ones = 0;
+    while (std::getline(t, line)) {
+      ones += line == "1";
+      mismatches += (line == "1") != static_cast<bool>(columns[header[c]].at(e++));
+    }
+    EXPECT_EQ(e, 13367u);
+    EXPECT_EQ(mismatches, 0u) << header[c];
+    truth_counts[header[c]] = ones;
+    ++compared;
+  }
+  EXPECT_GE(compared, 50u);
+
+  // The tidy table: counts agree with the truth files; per-channel statistics are present.
+  std::ifstream st(stats);
+  std::getline(st, line);
+  EXPECT_EQ(line, "sample,population,path,parent,statistic,channel,value");
+  std::size_t count_rows = 0, median_rows = 0;
+  while (std::getline(st, line)) {
+    const auto f = split(line);
+    ASSERT_EQ(f.size(), 7u) << line;
+    if (f[4] == "count" && truth_counts.contains(f[1])) {
+      EXPECT_EQ(std::stoul(f[6]), truth_counts[f[1]]) << f[1];
+      ++count_rows;
+    }
+    if (f[4] == "median" && (f[5] == "FL1-H" || f[5] == "FSC-H")) ++median_rows;
+  }
+  EXPECT_EQ(count_rows, truth_counts.size());
+  EXPECT_GE(median_rows, 2 * truth_counts.size());
+  fs::remove(events);
+  fs::remove(stats);
+}
+
+TEST(GateCommand, BadStrategyIsExitOneNamingFileAndGate) {
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/gatingMLData/FCSFiles/data1.fcs");
+  const fs::path yaml = temp("bad.yaml");
+  {
+    std::ofstream out(yaml);
+    out << "gates:\n  - id: tri\n    type: polygon\n    dimensions: [FSC-H, SSC-H]\n"
+           "    vertices: [[0, 0], [1, 1]]\n";
+  }
+  const auto r = run("gate --strategy '" + yaml.string() + "' '" + fcs.string() + "'");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("bad.yaml:2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("gate 'tri'"), std::string::npos) << r.output;
+  fs::remove(yaml);
+}
+
+TEST(GateCommand, ChannelMissingFromSampleIsExitOne) {
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/gatingMLData/FCSFiles/data1.fcs");
+  const fs::path yaml = temp("cd3.yaml");
+  {
+    std::ofstream out(yaml);
+    out << "gates:\n  - {id: T, type: range, dimension: CD3, min: 100}\n";
+  }
+  const auto r = run("gate --strategy '" + yaml.string() + "' '" + fcs.string() + "'");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("'CD3'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data1.fcs"), std::string::npos) << r.output;
+  fs::remove(yaml);
+}
+
+TEST(GateCommand, MissingArgumentsAreUsageErrors) {
+  EXPECT_EQ(run("gate").code, 2);
+  EXPECT_EQ(run("gate --strategy /nonexistent.yaml x.fcs").code, 2);
+}
+
+}  // namespace
