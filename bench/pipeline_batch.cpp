@@ -175,6 +175,7 @@ void BM_Pipeline(benchmark::State& state) {
   options.threads = static_cast<int>(state.range(0));
   options.files_in_flight = static_cast<std::size_t>(state.range(0));
   options.progress = false;
+  options.hash_inputs = state.range(1) != 0;
   options.output_dir = b.dir / "out";
   for (auto _ : state) {
     const auto result = cytopipe::pipeline::run_pipeline(b.config, options);
@@ -185,7 +186,8 @@ void BM_Pipeline(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_Pipeline)->Arg(1)->Arg(2)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+// Args: threads (= files in flight), SHA-256 of the inputs on/off.
+BENCHMARK(BM_Pipeline)->Args({1, 1})->Args({2, 1})->Args({1, 0})->Args({2, 0})->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_ReadOnly)->Arg(1)->Arg(2)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
 BENCHMARK_MAIN();

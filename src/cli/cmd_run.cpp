@@ -18,6 +18,7 @@ struct RunArgs {
   bool fail_fast = false;
   bool dry_run = false;
   bool quiet = false;
+  bool no_hash = false;
   std::string output;
 };
 
@@ -38,6 +39,7 @@ int run(const RunArgs& args) {
   options.files_in_flight = args.in_flight;
   options.fail_fast = args.fail_fast;
   options.progress = !args.quiet;
+  options.hash_inputs = !args.no_hash;
   if (!args.output.empty()) options.output_dir = args.output;
   const auto result = run_pipeline(config, options);
 
@@ -70,6 +72,7 @@ const cytopipe::cli::RegisterCommand kRun{{
       app.add_flag("--fail-fast", args->fail_fast, "stop at the first file that fails");
       app.add_flag("-n,--dry-run", args->dry_run, "validate and list the samples with their factors; read no events");
       app.add_flag("-q,--quiet", args->quiet, "no progress output");
+      app.add_flag("--no-hash", args->no_hash, "skip the SHA-256 of each input in run.json (faster)");
       app.add_option("-o,--output", args->output, "output folder (default: outputs.directory of the config)");
       return [args]() { return run(*args); };
     }}};

@@ -152,7 +152,7 @@ void write_run_json(const std::filesystem::path& file, const Config& config, con
   for (std::size_t i = 0; i < result.samples.samples.size(); ++i)
     inputs.push_back({{"file", result.samples.samples[i].name},
                       {"path", result.samples.samples[i].path.generic_string()},
-                      {"sha256", input_hashes[i]}});
+                      {"sha256", input_hashes[i].empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(input_hashes[i])}});
   if (config.inputs.sample_sheet)
     j["sample_sheet_sha256"] = sha256_file(config.resolve(*config.inputs.sample_sheet));
   j["counts"] = {{"samples", result.samples.samples.size()},

@@ -172,10 +172,12 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
         [&](std::size_t i) {
           Done d;
           d.outcome = detail::analyse_sample(plan, samples[i]);
-          try {
-            d.hash = sha256_file(samples[i].path);
-          } catch (const Error&) {
-            d.hash = "";  // unreadable: the failure is already recorded by the read
+          if (options.hash_inputs) {
+            try {
+              d.hash = sha256_file(samples[i].path);
+            } catch (const Error&) {
+              d.hash = "";  // unreadable: the failure is already recorded by the read
+            }
           }
           return d;
         },
