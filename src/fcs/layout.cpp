@@ -16,7 +16,12 @@ std::string pkey(std::size_t n, const char* suffix) { return "$P" + std::to_stri
   throw FcsError(kind, message, {file, keyword});
 }
 
-std::string quoted(std::string_view value) { return "'" + std::string(value.substr(0, 60)) + "'"; }
+std::string quoted(std::string_view value) {
+  std::string out(1, '\'');
+  out.append(value.substr(0, 60));
+  out += '\'';
+  return out;
+}
 
 // $BYTEORD as a permutation of 1..n (n <= 8).
 std::vector<int> parse_byteord(std::string_view value, const std::string& file) {
@@ -297,6 +302,11 @@ Layout plan_layout(const DataSetText& text, std::uint64_t file_size, const std::
   // Event count against $TOT.
   if (layout.ascii_delimited) {
     if (!tot) fail(FcsErrorKind::BadKeyword, file, "$TOT", "required keyword missing (ASCII '*' data)");
+    // Every value takes at least one character and a separator.
+    if (*tot > layout.data_length || *tot * sample.channels.size() > layout.data_length)
+      fail(FcsErrorKind::TotMismatch, file, "$TOT",
+           "$TOT is " + std::to_string(*tot) + " but the ASCII DATA segment has only " +
+               std::to_string(layout.data_length) + " bytes");
     layout.events = static_cast<std::size_t>(*tot);
   } else {
     const std::uint64_t available = layout.data_length * 8 / bits_per_event;

@@ -50,6 +50,7 @@ Sample read_source(const ByteSource& source, const std::string& file, const Read
   sample.keywords = text.keywords;
 
   detail::Layout layout = detail::plan_layout(text, source.size(), file, options, sample);
+  sample.event_total = layout.events;
   if (options.read_events) {
     sample.events = EventMatrix(layout.events, sample.channels.size());
     detail::decode_data(source, layout, options, sample);

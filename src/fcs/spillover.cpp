@@ -66,8 +66,14 @@ SpilloverParse parse_spillover(const Keywords& keywords) {
 
 std::string format_spillover(const Spillover& spillover) {
   std::string out = std::to_string(spillover.cols());
-  for (const auto& d : spillover.detectors) out += "," + d;
-  for (double v : spillover.values) out += "," + format_double(v);
+  for (const auto& d : spillover.detectors) {
+    out += ',';
+    out += d;
+  }
+  for (double v : spillover.values) {
+    out += ',';
+    out += format_double(v);
+  }
   return out;
 }
 

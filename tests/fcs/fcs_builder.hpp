@@ -120,8 +120,8 @@ inline FcsBuild basic_fcs(const std::string& datatype, int par, std::size_t tot,
   b.kw("$BYTEORD", byteord).kw("$DATATYPE", datatype).kw("$MODE", "L").kw("$NEXTDATA", "0");
   b.kw("$PAR", std::to_string(par)).kw("$TOT", std::to_string(tot));
   for (int n = 1; n <= par; ++n) {
-    const std::string p = "$P" + std::to_string(n);
-    b.kw(p + "N", "P" + std::to_string(n)).kw(p + "B", std::to_string(bits)).kw(p + "R", range).kw(p + "E", "0,0");
+    const std::string p = std::string("$P") + std::to_string(n);
+    b.kw(p + "N", std::string("P") + std::to_string(n)).kw(p + "B", std::to_string(bits)).kw(p + "R", range).kw(p + "E", "0,0");
   }
   return b;
 }

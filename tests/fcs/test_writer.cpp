@@ -38,7 +38,7 @@ TEST(Writer, RoundTripFloatFileKeepsValuesKeywordsAndSpillover) {
     const auto& name = entry.name;
     if (name == "$BEGINDATA" || name == "$ENDDATA" || name == "$BYTEORD" || name == "$DATATYPE" ||
         name == "$BEGINSTEXT" || name == "$ENDSTEXT" || name == "$BEGINANALYSIS" || name == "$ENDANALYSIS" ||
-        name == "SPILL" || name.find("$P") == 0 && name.back() == 'B')
+        name == "SPILL" || (name.find("$P") == 0 && name.back() == 'B'))
       continue;
     auto value = copy.keywords.find(name);
     ASSERT_TRUE(value) << name;

@@ -131,6 +131,7 @@ struct Sample {
   std::optional<Spillover> spillover;
   std::string spillover_error;     // why a present spillover keyword could not be parsed
   EventMatrix events;              // after the read rules (see ReadOptions::values)
+  std::size_t event_total = 0;     // events in the DATA segment (set by metadata-only reads too)
   std::vector<std::string> notices;  // non-fatal oddities found while reading
 
   std::size_t event_count() const noexcept { return events.events(); }
