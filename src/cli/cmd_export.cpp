@@ -7,6 +7,7 @@
 #include "cli/export_columns.hpp"
 #include "cli/export_csv.hpp"
 #include "cli/export_read_options.hpp"
+#include "cli/transform_options.hpp"
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/fcs/writer.hpp"
@@ -29,6 +30,7 @@ const RegisterCommand export_command{{
         std::vector<std::string> channels;
         std::string output;
         FcsReadFlags read;
+        TransformFlags scales;  // --compensate, --comp-prefix, --transform
       };
       auto args = std::make_shared<Args>();
       app.add_option("file", args->file, "FCS file")->required();
@@ -37,6 +39,7 @@ const RegisterCommand export_command{{
       app.add_option("-o,--output", args->output,
                      "Output file: .csv (CSV) or .fcs (FCS 3.1); CSV on stdout when absent");
       args->read.add_to(app);
+      args->scales.add_to(app);
       return std::function<int()>([args] {
         const std::string ext = args->output.empty() ? ".csv" : lower_extension(args->output);
         if (ext != ".csv" && ext != ".fcs") {
@@ -45,6 +48,7 @@ const RegisterCommand export_command{{
         }
         fcs::Sample sample = fcs::read_fcs(args->file, args->read.options());
         print_notices(sample);
+        args->scales.apply(sample);
         const auto channels = export_channels(sample, args->channels);
         if (ext == ".fcs") {
           fcs::WriteOptions options;
