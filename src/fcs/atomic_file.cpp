@@ -12,7 +12,10 @@ namespace {
 
 std::filesystem::path temporary_beside(const std::filesystem::path& target) {
   static std::atomic<unsigned> counter{0};
-  auto name = "." + target.filename().string() + ".tmp" + std::to_string(counter++);
+  std::string name = ".";
+  name += target.filename().string();
+  name += ".tmp";
+  name += std::to_string(counter++);
   return target.parent_path() / name;
 }
 
@@ -24,14 +27,14 @@ void write_file_atomically(const std::filesystem::path& target,
   try {
     {
       std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-      if (!out) throw Error("cannot create output file", {target.string()});
+      if (!out) throw Error("cannot create output file", ErrorContext{target.string(), {}, 0, 0});
       write(out);
       out.flush();
-      if (!out) throw Error("write failed (disk full or no permission?)", {target.string()});
+      if (!out) throw Error("write failed (disk full or no permission?)", ErrorContext{target.string(), {}, 0, 0});
     }
     std::error_code ec;
     std::filesystem::rename(temp, target, ec);
-    if (ec) throw Error("cannot rename temporary file into place: " + ec.message(), {target.string()});
+    if (ec) throw Error("cannot rename temporary file into place: " + ec.message(), ErrorContext{target.string(), {}, 0, 0});
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(temp, ignored);

@@ -177,8 +177,11 @@ TEST(SimCommitted, SampleFolderMatchesTheDesignAndBudget) {
   EXPECT_EQ(slurp(folder / "samples.csv"), samples_csv(tubes));
   std::set<std::string> listed;
   for (const auto& t : tubes) listed.insert(t.file);
-  for (const auto& entry : fs::directory_iterator(folder))
-    if (entry.path().extension() == ".fcs") EXPECT_TRUE(listed.count(entry.path().filename().string())) << entry.path();
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.path().extension() == ".fcs") {
+      EXPECT_TRUE(listed.count(entry.path().filename().string())) << entry.path();
+    }
+  }
   // Regenerate two files and compare their bytes with the committed ones.
   for (const auto& t : {tubes.front(), tubes[tubes.size() / 2]}) {
     const auto bytes = fcs::to_fcs_bytes(simulate_tube(d, t).sample);
