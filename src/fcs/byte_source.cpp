@@ -37,9 +37,15 @@ std::span<const std::byte> ByteSource::view(std::uint64_t offset, std::size_t le
                                             std::vector<std::byte>& scratch) const {
   if (fd_ < 0) return memory_.subspan(static_cast<std::size_t>(offset), length);
   if (scratch.size() < length) scratch.resize(length);
+  return view(offset, length, std::span(scratch));
+}
+
+std::span<const std::byte> ByteSource::view(std::uint64_t offset, std::size_t length,
+                                            std::span<std::byte> buffer) const {
+  if (fd_ < 0) return memory_.subspan(static_cast<std::size_t>(offset), length);
   std::size_t done = 0;
   while (done < length) {
-    ssize_t got = ::pread(fd_, scratch.data() + done, length - done,
+    ssize_t got = ::pread(fd_, buffer.data() + done, length - done,
                           static_cast<off_t>(offset + done));
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0)
@@ -49,7 +55,7 @@ std::span<const std::byte> ByteSource::view(std::uint64_t offset, std::size_t le
                      {name_, ""});
     done += static_cast<std::size_t>(got);
   }
-  return {scratch.data(), length};
+  return {buffer.data(), length};
 }
 
 }  // namespace cytopipe::fcs::detail

@@ -25,6 +25,9 @@ class ByteSource {
   // view into memory or read into `scratch`.
   std::span<const std::byte> view(std::uint64_t offset, std::size_t length,
                                   std::vector<std::byte>& scratch) const;
+  // As above, reading into `buffer` (at least `length` bytes). Safe to call concurrently.
+  std::span<const std::byte> view(std::uint64_t offset, std::size_t length,
+                                  std::span<std::byte> buffer) const;
   bool is_file() const noexcept { return fd_ >= 0; }
 
  private:

@@ -4,10 +4,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
 #include "cytopipe/fcs/sample.hpp"
+#include "fcs/huge_pages.hpp"
 
 namespace cytopipe::fcs::detail {
 
@@ -48,5 +50,19 @@ void decode_block(const DataPlan& plan, std::span<const std::byte> bytes, std::s
 // the library was built with TBB.
 void decode_events(const DataPlan& plan, std::span<const std::byte> bytes, std::size_t count,
                    EventMatrix& out, std::size_t first_event, bool parallel);
+
+// Returns DATA bytes [offset, offset + length) (offsets within the DATA segment), as a view of
+// memory or read into `scratch`. Called concurrently, each thread with its own scratch.
+using FetchBytes =
+    std::function<std::span<const std::byte>(std::size_t offset, std::size_t length, ScratchBuffer& scratch)>;
+
+// Bytes of DATA fetched and decoded at a time by decode_chunked.
+inline constexpr std::size_t chunk_bytes = huge_buffer_threshold;
+
+// Decodes all `count` events chunk by chunk, each chunk fetched by the thread that decodes it
+// (in parallel when `parallel` is set and the library was built with TBB), so the DATA segment
+// never sits whole in memory beside its decoded doubles.
+void decode_chunked(const DataPlan& plan, std::size_t count, EventMatrix& out, bool parallel,
+                    const FetchBytes& fetch);
 
 }  // namespace cytopipe::fcs::detail

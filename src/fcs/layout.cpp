@@ -450,24 +450,13 @@ void decode_data(const ByteSource& source, const Layout& layout, const ReadOptio
   if (layout.events > 0) {
     if (layout.datatype == DataType::Ascii) {
       decode_ascii(source, layout, sample, sample.source);
-    } else if (!source.is_file()) {
-      std::vector<std::byte> unused;
-      auto bytes = source.view(layout.data_begin, layout.plan.bytes_for(layout.events), unused);
-      decode_events(layout.plan, bytes, layout.events, sample.events, 0, options.parallel);
     } else {
-      // Read in chunks of whole events (a multiple of 8, so packed chunks start on a byte):
-      // the DATA segment is never held whole beside its decoded doubles.
-      constexpr std::size_t chunk_bytes = std::size_t{8} << 20;
-      std::size_t chunk_events = std::max<std::size_t>(8, chunk_bytes * 8 / layout.plan.bits_per_event);
-      chunk_events -= chunk_events % 8;
-      std::vector<std::byte> buffer;
-      for (std::size_t first = 0; first < layout.events; first += chunk_events) {
-        const std::size_t n = std::min(chunk_events, layout.events - first);
-        const std::size_t begin = layout.plan.bytes_for(first);
-        const std::size_t end = layout.plan.bytes_for(first + n);
-        auto bytes = source.view(layout.data_begin + begin, end - begin, buffer);
-        decode_events(layout.plan, bytes, n, sample.events, first, options.parallel);
-      }
+      decode_chunked(layout.plan, layout.events, sample.events, options.parallel,
+                     [&](std::size_t offset, std::size_t length, ScratchBuffer& scratch) {
+                       const auto at = layout.data_begin + offset;
+                       return source.is_file() ? source.view(at, length, scratch.get(length))
+                                               : source.view(at, length, std::span<std::byte>());
+                     });
     }
   }
   for (std::size_t c : layout.range_from_max) {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cytopipe/fcs/sample.hpp"
+#include "fcs/huge_pages.hpp"
 #include "fcs/text_util.hpp"
 
 namespace cytopipe::fcs {
@@ -56,9 +57,24 @@ void Keywords::erase(std::string_view name) {
 }
 
 EventMatrix::EventMatrix(std::size_t events, std::size_t channels)
-    : events_(events),
-      channels_(channels),
-      data_(std::make_unique_for_overwrite<double[]>(events * channels)) {}
+    : events_(events), channels_(channels) {
+  const std::size_t count = events * channels;
+  if (detail::huge_buffers_enabled && count >= detail::huge_buffer_threshold / sizeof(double)) {
+    if (auto mapping = detail::map_huge(count * sizeof(double)); mapping.data) {
+      data_ = std::unique_ptr<double[], Release>(static_cast<double*>(mapping.data),
+                                                 Release{mapping.length});
+      return;
+    }
+  }
+  data_ = std::unique_ptr<double[], Release>(std::make_unique_for_overwrite<double[]>(count).release());
+}
+
+void EventMatrix::Release::operator()(double* data) const noexcept {
+  if (mapped_bytes > 0)
+    detail::unmap_huge({data, mapped_bytes});
+  else
+    std::default_delete<double[]>()(data);
+}
 
 EventMatrix EventMatrix::clone() const {
   EventMatrix copy(events_, channels_);
