@@ -3,6 +3,9 @@
 
 #include <cmath>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cytopipe/error.hpp"
 #include "cytopipe/stats/stats.hpp"
@@ -10,6 +13,16 @@
 
 namespace cytopipe::stats {
 namespace {
+
+// A spec with the three fields every test sets (designated initializers would leave the others
+// to -Wmissing-field-initializers).
+AnalysisSpec spec_of(std::string value, std::string group, std::vector<std::string> tests) {
+  AnalysisSpec spec;
+  spec.value = std::move(value);
+  spec.group = std::move(group);
+  spec.tests = std::move(tests);
+  return spec;
+}
 
 // A long table built from two golden data sets as two cell lines.
 Table two_lines() {
@@ -56,7 +69,7 @@ TEST(Analysis, NumericLevelsAreOrderedByDoseAndControlDefaultsToTheLowest) {
   for (auto [d, y] : {std::pair{"100", "5"}, {"10", "3"}, {"0", "1"}, {"100", "6"}, {"10", "3.5"},
                       {"0", "1.2"}, {"100", "5.5"}, {"10", "2.9"}, {"0", "0.8"}})
     t.add_row({d, y});
-  AnalysisSpec spec{.value = "y", .group = "dose", .tests = {"dunnett", "jonckheere"}};
+  AnalysisSpec spec = spec_of("y", "dose", {"dunnett", "jonckheere"});
   const auto rows = run_analysis(t, spec);
   ASSERT_EQ(rows.size(), 4u);  // 2 Dunnett comparisons, JT and its z
   EXPECT_EQ(rows[0].comparison, "10 - 0");
@@ -72,7 +85,8 @@ TEST(Analysis, DegenerateStratumGetsAMessageRowNotAnException) {
                          {"A", "10", "4"}, {"B", "0", "7"}, {"B", "0", "7"}, {"B", "10", "7"},
                          {"B", "10", "7"}})
     t.add_row({l, d, y});
-  AnalysisSpec spec{.value = "y", .group = "dose", .stratum = "line", .tests = {"anova"}};
+  AnalysisSpec spec = spec_of("y", "dose", {"anova"});
+  spec.stratum = "line";
   const auto rows = run_analysis(t, spec);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_TRUE(rows[0].message.empty());
@@ -86,7 +100,7 @@ TEST(Analysis, NonNumericDoseForTrendIsAMessage) {
   for (auto [d, y] : {std::pair{"ctrl", "1"}, {"ctrl", "2"}, {"low", "3"}, {"low", "4"},
                       {"high", "6"}, {"high", "5"}})
     t.add_row({d, y});
-  AnalysisSpec spec{.value = "y", .group = "treatment", .tests = {"trend", "hill", "anova"}};
+  AnalysisSpec spec = spec_of("y", "treatment", {"trend", "hill", "anova"});
   const auto rows = run_analysis(t, spec);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_NE(rows[0].message.find("not numeric (level 'ctrl')"), std::string::npos) << rows[0].message;
@@ -99,7 +113,7 @@ TEST(Analysis, MissingValuesAreDroppedAndCounted) {
   for (auto [d, y] : {std::pair{"0", "1"}, {"0", "2"}, {"0", "NA"}, {"10", "3"}, {"10", "5"},
                       {"10", ""}})
     t.add_row({d, y});
-  const auto rows = run_analysis(t, {.value = "y", .group = "dose", .tests = {"t"}});
+  const auto rows = run_analysis(t, spec_of("y", "dose", {"t"}));
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].n, "10:2;0:2");  // the pair, as compared: level, then control
   EXPECT_NE(rows[0].method.find("2 rows with a missing value dropped"), std::string::npos);
@@ -108,7 +122,7 @@ TEST(Analysis, MissingValuesAreDroppedAndCounted) {
 TEST(Analysis, BadSpecThrowsWithContext) {
   Table t = two_lines();
   t.source = "table.csv";
-  AnalysisSpec spec{.value = "nope", .group = "dose", .tests = {"anova"}};
+  AnalysisSpec spec = spec_of("nope", "dose", {"anova"});
   try {
     run_analysis(t, spec);
     FAIL() << "no exception";
@@ -120,7 +134,7 @@ TEST(Analysis, BadSpecThrowsWithContext) {
   spec.tests = {"anovva"};
   EXPECT_THROW(run_analysis(t, spec), Error);
   spec.tests = {"dunnett"};
-  spec.control = "5";
+  spec.control.emplace("5");  // not operator=(const char*): GCC 12 -Wrestrict false positive
   EXPECT_THROW(run_analysis(t, spec), Error);
 }
 
@@ -130,7 +144,7 @@ TEST(Analysis, NonNumericValueIsAnErrorNamingTheLine) {
   t.add_row({"0", "1"});
   t.add_row({"0", "abc"});
   try {
-    run_analysis(t, {.value = "y", .group = "dose", .tests = {"anova"}});
+    run_analysis(t, spec_of("y", "dose", {"anova"}));
     FAIL() << "no exception";
   } catch (const Error& e) {
     EXPECT_EQ(e.context().line, 3);
@@ -139,7 +153,8 @@ TEST(Analysis, NonNumericValueIsAnErrorNamingTheLine) {
 }
 
 TEST(Analysis, TwoWayRunsOnceOverTheWholeTable) {
-  AnalysisSpec spec{.value = "pct", .group = "dose", .stratum = "cell_line", .tests = {"two-way"}};
+  AnalysisSpec spec = spec_of("pct", "dose", {"two-way"});
+  spec.stratum = "cell_line";
   const auto rows = run_analysis(two_lines(), spec);
   ASSERT_EQ(rows.size(), 4u);  // headline (interaction) + dose, cell_line, dose:cell_line
   EXPECT_EQ(rows[1].comparison, "dose");
@@ -149,7 +164,8 @@ TEST(Analysis, TwoWayRunsOnceOverTheWholeTable) {
 }
 
 TEST(Analysis, AutoSaysWhatItChoseAndWhy) {
-  AnalysisSpec spec{.value = "pct", .group = "dose", .control = "0", .tests = {"auto"}};
+  AnalysisSpec spec = spec_of("pct", "dose", {"auto"});
+  spec.control = "0";
   const auto rows = run_analysis(two_lines(), spec);
   ASSERT_FALSE(rows.empty());
   EXPECT_EQ(rows[0].method.rfind("auto: ", 0), 0u) << rows[0].method;
@@ -157,7 +173,7 @@ TEST(Analysis, AutoSaysWhatItChoseAndWhy) {
 }
 
 TEST(Analysis, CsvOutputHasHeaderAndEmptyCellsForNaN) {
-  AnalysisSpec spec{.value = "pct", .group = "dose", .tests = {"kruskal"}};
+  AnalysisSpec spec = spec_of("pct", "dose", {"kruskal"});
   std::ostringstream out;
   write_rows_csv(out, run_analysis(two_lines(), spec));
   const Table back = parse_csv(out.str());

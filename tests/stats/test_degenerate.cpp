@@ -91,8 +91,11 @@ TEST(Degenerate, HillFitReportsEc50OutsideTheTestedRange) {
               r.message.find("did not converge") != std::string::npos ||
               r.message.find("singular") != std::string::npos)
       << r.message;
-  for (const auto& p : r.parameters)
-    if (p.name == "ec50") EXPECT_TRUE(std::isnan(p.estimate));
+  for (const auto& p : r.parameters) {
+    if (p.name == "ec50") {
+      EXPECT_TRUE(std::isnan(p.estimate));
+    }
+  }
 }
 
 TEST(Degenerate, HillFitNeedsFourDoses) {
