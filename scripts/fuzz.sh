@@ -8,6 +8,10 @@ seconds=${1:-600}
 shift || true
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-fuzz"
+# clang and its libFuzzer runtime come from Debian (as root, like scripts/install-deps.sh).
+if ! command -v clang++ >/dev/null || ! dpkg -s libclang-rt-14-dev >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq clang libclang-rt-14-dev
+fi
 CXX=clang++ CC=clang cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCYTOPIPE_FUZZ=ON -DCYTOPIPE_TESTS=OFF -DCYTOPIPE_BENCH=OFF -DCYTOPIPE_FCS_TBB=OFF >/dev/null
 cmake --build "$build" --target fuzz_fcs_read -j2

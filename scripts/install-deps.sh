@@ -7,6 +7,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-math-dev libcairo2-dev libxml2-dev libxml2-utils
   nlohmann-json3-dev libfmt-dev libcli11-dev
+  time  # /usr/bin/time -v: peak memory in bench/*.sh
 )
 missing=()
 for p in "${packages[@]}"; do
