@@ -63,6 +63,26 @@ double tie_sum(std::span<const double> x) {
   return sum;
 }
 
+std::vector<double> mann_whitney_pmf(std::size_t m, std::size_t n) {
+  // Counts of rank subsets by dynamic programming over the pooled ranks: the item at position t,
+  // chosen as x number j + 1, has t - j y values below it. Only additions of positive counts, so
+  // the counts keep full relative precision (C(100, 50) ~ 1e29 is still far from overflow).
+  const std::size_t max_u = m * n;
+  std::vector<std::vector<double>> ways(m + 1, std::vector<double>(max_u + 1, 0.0));
+  ways[0][0] = 1;
+  for (std::size_t t = 0; t < m + n; ++t)
+    for (std::size_t j = std::min(m, t + 1); j >= 1; --j) {
+      const std::size_t below = t - (j - 1);  // y values before this item
+      if (below > n) continue;
+      for (std::size_t s = max_u; s + 1 > below; --s) ways[j][s] += ways[j - 1][s - below];
+    }
+  std::vector<double> pmf = std::move(ways[m]);
+  double total = 0;
+  for (double w : pmf) total += w;
+  for (double& w : pmf) w /= total;
+  return pmf;
+}
+
 std::vector<double> pooled(std::span<const Group> groups) {
   std::vector<double> all;
   for (const auto& g : groups) all.insert(all.end(), g.values.begin(), g.values.end());

@@ -17,6 +17,10 @@ std::vector<double> ranks(std::span<const double> x);
 // Sum over tie groups of (t^3 - t).
 double tie_sum(std::span<const double> x);
 
+// Null distribution of the Mann-Whitney count U (pairs of an x above a y) for m x and n y values
+// without ties: element u is P(U = u), u = 0 .. m n.
+std::vector<double> mann_whitney_pmf(std::size_t m, std::size_t n);
+
 // All values of all groups, in group order.
 std::vector<double> pooled(std::span<const Group> groups);
 std::size_t total_n(std::span<const Group> groups);

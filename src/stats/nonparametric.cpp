@@ -20,27 +20,14 @@ std::vector<double> mean_ranks(std::span<const Group> groups, const std::vector<
   return out;
 }
 
-// P(U <= u) of the Mann-Whitney U for sizes m, n without ties: counts of rank subsets by dynamic
-// programming over the pooled ranks (the item at position t, chosen as x number j+1, has t - j - 1
-// y values below it).
+// P(U <= u) of the Mann-Whitney U for sizes m, n without ties.
 double exact_u_cdf(double u, std::size_t m, std::size_t n) {
-  const std::size_t max_u = m * n;
   if (u < 0) return 0.0;
-  if (u >= static_cast<double>(max_u)) return 1.0;
-  std::vector<std::vector<double>> ways(m + 1, std::vector<double>(max_u + 1, 0.0));
-  ways[0][0] = 1;
-  for (std::size_t t = 0; t < m + n; ++t)
-    for (std::size_t j = std::min(m, t + 1); j >= 1; --j) {
-      const std::size_t below = t - (j - 1);  // y values before this item
-      if (below > n) continue;
-      for (std::size_t s = max_u; s + 1 > below; --s) ways[j][s] += ways[j - 1][s - below];
-    }
-  double total = 0, cum = 0;
-  for (std::size_t s = 0; s <= max_u; ++s) {
-    total += ways[m][s];
-    if (static_cast<double>(s) <= u) cum += ways[m][s];
-  }
-  return cum / total;
+  if (u >= static_cast<double>(m * n)) return 1.0;
+  const auto pmf = detail::mann_whitney_pmf(m, n);
+  double cum = 0;
+  for (std::size_t s = 0; s < pmf.size() && static_cast<double>(s) <= u; ++s) cum += pmf[s];
+  return cum;
 }
 
 }  // namespace

@@ -93,12 +93,34 @@ TestResult linear_trend(std::span<const double> dose, std::span<const double> re
   return r;
 }
 
+namespace {
+
+// Exact null distribution of JT without ties: JT is the sum over groups i of the Mann-Whitney
+// count of group i against all later groups pooled, and under H0 these counts are independent
+// (the ranks within group i and the later groups carry no information about the ranks among the
+// later groups), so the distribution is their convolution. Element s is P(JT = s).
+std::vector<double> jt_null_pmf(std::span<const Group> groups) {
+  std::vector<double> pmf = {1.0};
+  std::size_t later = detail::total_n(groups);
+  for (std::size_t i = 0; i + 1 < groups.size(); ++i) {
+    const std::size_t m = groups[i].values.size();
+    later -= m;
+    const auto u = detail::mann_whitney_pmf(m, later);
+    std::vector<double> next(pmf.size() + u.size() - 1, 0.0);
+    for (std::size_t a = 0; a < pmf.size(); ++a)
+      for (std::size_t b = 0; b < u.size(); ++b) next[a + b] += pmf[a] * u[b];
+    pmf = std::move(next);
+  }
+  return pmf;
+}
+
+}  // namespace
+
 TestResult jonckheere_terpstra(std::span<const Group> groups, Alternative alternative) {
   TestResult r;
   r.test = "Jonckheere-Terpstra";
   r.statistic_name = "JT";
   r.alternative = alternative;
-  r.method = "normal approximation, ties-corrected variance, no continuity correction";
   r.groups = group_sizes(groups);
   if (r.message = check_groups(groups, 2, 1); !r.message.empty()) return r;
   if (detail::all_equal(groups)) {
@@ -145,6 +167,25 @@ TestResult jonckheere_terpstra(std::span<const Group> groups, Alternative altern
   r.statistic = jt;
   const double z = (jt - mean) / std::sqrt(variance);
   r.parameters = {{"z", z, kNaN, kNaN, kNaN, z, kNaN}};
+  // Exact as clinfun::jonckheere.test: without ties up to 100 observations (the distribution has
+  // at most N^2 / 2 + 1 points, so this stays cheap); two-sided = twice the smaller tail.
+  const bool ties = tie_2 > 0;
+  if (!ties && all.size() <= kJtExactMaxN) {
+    r.method = "exact permutation distribution (no ties, N <= 100)";
+    const auto pmf = jt_null_pmf(groups);
+    const auto at = static_cast<std::size_t>(jt);  // an integer without ties
+    double lower = 0, upper = 0;  // P(JT <= jt), P(JT >= jt), each summed from its own tail
+    for (std::size_t s = 0; s <= at; ++s) lower += pmf[s];
+    for (std::size_t s = at; s < pmf.size(); ++s) upper += pmf[s];
+    switch (alternative) {
+      case Alternative::greater: r.p = std::min(1.0, upper); break;
+      case Alternative::less: r.p = std::min(1.0, lower); break;
+      default: r.p = std::min(1.0, 2 * std::min(lower, upper));
+    }
+    return r;
+  }
+  r.method = std::string("normal approximation, ties-corrected variance, no continuity correction (") +
+             (ties ? "ties" : "N > 100") + ")";
   switch (alternative) {
     case Alternative::greater: r.p = detail::norm_upper(z); break;
     case Alternative::less: r.p = detail::norm_cdf(z); break;

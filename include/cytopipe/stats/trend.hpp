@@ -1,7 +1,9 @@
 #pragma once
 // Trend across ordered doses: least-squares regression of the read-out on dose or log10(dose)
-// (R: summary(lm(y ~ dose))), and the Jonckheere-Terpstra test (normal approximation with the
-// ties-corrected variance, no continuity correction; always, also for small samples).
+// (R: summary(lm(y ~ dose))), and the Jonckheere-Terpstra test: exact p from the permutation
+// distribution when nothing is tied and N <= 100 (as clinfun::jonckheere.test), else the normal
+// approximation with the ties-corrected variance, no continuity correction; `method` says which.
+#include <cstddef>
 #include <span>
 
 #include "cytopipe/stats/group.hpp"
@@ -24,7 +26,10 @@ struct TrendOptions {
 TestResult linear_trend(std::span<const double> dose, std::span<const double> response,
                         const TrendOptions& options = {});
 
-// Groups in increasing dose order. greater: values increase with dose.
+inline constexpr std::size_t kJtExactMaxN = 100;
+
+// Groups in increasing dose order. greater: values increase with dose. Two-sided exact p is
+// twice the smaller tail (at most 1). parameters: "z", the standardised statistic (always).
 TestResult jonckheere_terpstra(std::span<const Group> groups,
                                Alternative alternative = Alternative::two_sided);
 
