@@ -3,12 +3,73 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <mutex>
+#include <vector>
 
 namespace cytopipe::fcs::detail {
+namespace {
+
+// Released mappings kept for the next buffer of about the same size. On our VMs giving a large
+// mapping back to the kernel and faulting a new one in (zeroed) costs more CPU than decoding
+// into it, and a batch reads many files of similar size. Bounded: at most `cache_entries`
+// mappings and `cache_bytes` in all; anything beyond is unmapped at once.
+constexpr std::size_t cache_entries = 4;
+constexpr std::size_t cache_bytes = std::size_t{512} << 20;
+
+// False before the cache is built and after it is destroyed at exit (a matrix released later,
+// e.g. a static one, is unmapped directly).
+constinit bool cache_alive = false;
+
+struct MappingCache {
+  std::mutex mutex;
+  std::vector<HugeMapping> free;  // oldest first
+  std::size_t bytes = 0;
+  MappingCache() { cache_alive = true; }
+  ~MappingCache() {
+    cache_alive = false;
+    drop();
+  }
+  void drop() noexcept {
+    for (const auto& m : free) ::munmap(m.data, m.length);
+    free.clear();
+    bytes = 0;
+  }
+};
+
+MappingCache& cache() {
+  static MappingCache instance;
+  return instance;
+}
+
+// A cached mapping of at least `length` bytes wasting at most a quarter of it (best fit).
+HugeMapping take_cached(std::size_t length) noexcept {
+  auto& c = cache();
+  std::lock_guard lock(c.mutex);
+  auto best = c.free.end();
+  for (auto it = c.free.begin(); it != c.free.end(); ++it)
+    if (it->length >= length && it->length - length <= length / 4 &&
+        (best == c.free.end() || it->length < best->length))
+      best = it;
+  if (best == c.free.end()) return {};
+  const HugeMapping found = *best;
+  c.free.erase(best);
+  c.bytes -= found.length;
+  return found;
+}
+
+}  // namespace
+
+void release_cached_huge_mappings() noexcept {
+  if (!cache_alive) return;
+  auto& c = cache();
+  std::lock_guard lock(c.mutex);
+  c.drop();
+}
 
 HugeMapping map_huge(std::size_t bytes) noexcept {
   if (bytes == 0 || bytes > SIZE_MAX - 2 * huge_page_bytes) return {};
   const std::size_t length = (bytes + huge_page_bytes - 1) / huge_page_bytes * huge_page_bytes;
+  if (const HugeMapping reused = take_cached(length); reused.data) return reused;
   // Over-map by one huge page and trim, so the kept range starts on a 2 MiB boundary (a huge
   // page can only back an aligned range).
   const std::size_t reserved = length + huge_page_bytes;
@@ -27,7 +88,20 @@ HugeMapping map_huge(std::size_t bytes) noexcept {
 }
 
 void unmap_huge(HugeMapping mapping) noexcept {
-  if (mapping.data) ::munmap(mapping.data, mapping.length);
+  if (!mapping.data) return;
+  if (mapping.length > cache_bytes || !cache_alive) {
+    ::munmap(mapping.data, mapping.length);
+    return;
+  }
+  auto& c = cache();
+  std::lock_guard lock(c.mutex);
+  c.free.push_back(mapping);
+  c.bytes += mapping.length;
+  while (c.free.size() > cache_entries || c.bytes > cache_bytes) {
+    ::munmap(c.free.front().data, c.free.front().length);
+    c.bytes -= c.free.front().length;
+    c.free.erase(c.free.begin());
+  }
 }
 
 std::span<std::byte> ScratchBuffer::get(std::size_t bytes) {

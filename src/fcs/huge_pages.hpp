@@ -3,7 +3,8 @@
 // Why: first touching fresh memory costs one page fault per page, and on our 2-core VMs a 4 KiB
 // fault costs ~12 us of CPU, so a fresh 128 MB event matrix spent ~0.4 s in faults before a
 // single value was decoded; with transparent huge pages (`madvise` mode on Debian) the same
-// matrix faults 61 times and costs ~13 ms (the kernel still zeroes it).
+// matrix faults 61 times and costs ~13 ms (the kernel still zeroes it). Released mappings are
+// kept for reuse (bounded, see huge_pages.cpp), so a batch of reads faults once.
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -24,9 +25,13 @@ struct HugeMapping {
   void* data = nullptr;
   std::size_t length = 0;  // whole huge pages
 };
-// At least `bytes` of uninitialised (kernel-zeroed) memory; {nullptr, 0} when mmap fails.
+// At least `bytes` of uninitialised memory (fresh from the kernel, or a released mapping reused);
+// {nullptr, 0} when mmap fails.
 HugeMapping map_huge(std::size_t bytes) noexcept;
+// Releases a mapping: kept (bounded) for reuse by map_huge, else returned to the kernel.
 void unmap_huge(HugeMapping mapping) noexcept;
+// Returns every kept mapping to the kernel (benchmarks of a first read; memory pressure).
+void release_cached_huge_mappings() noexcept;
 
 // A reusable scratch buffer: a huge-page mapping when large (and enabled), the heap otherwise.
 // Contents are not kept when it grows.

@@ -93,7 +93,8 @@ struct Spillover {
 class EventMatrix {
  public:
   EventMatrix() = default;
-  // Storage is left uninitialised (decoders overwrite every value).
+  // Storage is left uninitialised (decoders overwrite every value); a large matrix may reuse the
+  // memory of one released earlier, so never rely on zeros.
   EventMatrix(std::size_t events, std::size_t channels);
   std::size_t events() const noexcept { return events_; }
   std::size_t channels() const noexcept { return channels_; }
