@@ -1,11 +1,18 @@
 #include "pipeline/prepare.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/pipeline/sha256.hpp"
 
 namespace cytopipe::pipeline::detail {
 namespace {
@@ -65,6 +72,39 @@ fcs::Spillover read_matrix(const std::filesystem::path& file) {
   return s;
 }
 
+// The whole file in memory, hashed 1 MiB at a time right after each read (still in cache).
+std::vector<std::byte> read_hashed(const std::filesystem::path& file, std::string& hex) {
+  const std::string name = file.string();
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(std::string("cannot open: ") + std::strerror(errno), {name, "", 0, 0});
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) throw Error("not a regular file", {name, "", 0, 0});
+#ifdef POSIX_FADV_SEQUENTIAL
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  std::vector<std::byte> bytes(static_cast<std::size_t>(info.st_size));
+  Sha256 hash;
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t got = ::read(fd, bytes.data() + done, std::min(kChunk, bytes.size() - done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw Error(std::string("read failed: ") + std::strerror(errno), {name, "", 0, 0});
+    if (got == 0) {  // shrank while being read
+      bytes.resize(done);
+      break;
+    }
+    hash.update(std::span<const std::byte>(bytes.data() + done, static_cast<std::size_t>(got)));
+    done += static_cast<std::size_t>(got);
+  }
+  hex = hash.hex();
+  return bytes;
+}
+
 }  // namespace
 
 std::optional<transform::Compensation> load_matrix_compensation(const Config& config) {
@@ -91,10 +131,15 @@ std::vector<std::pair<std::string, std::string>> panel_for(const PanelConfig& pa
 }
 
 fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
-                           const std::optional<transform::Compensation>& matrix) {
+                           const std::optional<transform::Compensation>& matrix, std::string* sha256) {
   fcs::Sample sample;
   try {
-    sample = fcs::read_fcs(entry.path);
+    if (sha256) {
+      const auto bytes = read_hashed(entry.path, *sha256);  // freed once decoded
+      sample = fcs::read_fcs(bytes, entry.path.string());
+    } else {
+      sample = fcs::read_fcs(entry.path);
+    }
   } catch (const Error& e) {
     throw StageError("read", e);
   }

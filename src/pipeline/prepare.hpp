@@ -27,9 +27,11 @@ std::optional<transform::Compensation> load_matrix_compensation(const Config& co
 
 // Reads the file, compensates it (the file's spillover, the matrix, or not at all) and renames
 // the panel's channels to their markers (so strategies and read-outs are instrument-independent).
-// Throws StageError.
+// With `sha256`, the file's SHA-256 (hex) is computed from the same bytes the reader decodes: the
+// file is read once, hashed chunk by chunk while each chunk is in cache. Throws StageError.
 fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
-                           const std::optional<transform::Compensation>& matrix);
+                           const std::optional<transform::Compensation>& matrix,
+                           std::string* sha256 = nullptr);
 
 // The marker -> channel mapping for a file of instrument `cyt` ($CYT, may be empty).
 std::vector<std::pair<std::string, std::string>> panel_for(const PanelConfig& panel, std::string_view cyt);
