@@ -1,9 +1,13 @@
 // Batch throughput of `cytopipe run` with the Fig. 3 strategy vs just reading the same files.
 //   bench_pipeline_batch [--benchmark_filter=...]
-// Environment: CYTOPIPE_BENCH_FILES (default 100), CYTOPIPE_BENCH_EVENTS (default 1000000).
+// Environment: CYTOPIPE_BENCH_FILES (default 100), CYTOPIPE_BENCH_EVENTS (default 1000000),
+// CYTOPIPE_BENCH_COPIES=1 (distinct files instead of symbolic links), CYTOPIPE_BENCH_DIR (build
+// the batch there and keep it, or reuse it if it is already there; default: a temporary folder
+// removed at exit). bench/pipeline_batch.sh runs every case in its own process for peak memory.
 // One synthetic tube (13 channels, Fig. 3 panel, debris/beads/doublets/dead/live T and tumour
-// cells) is written once; the batch is that many symbolic links to it, so the disk holds one file
-// and every file is read from the page cache in both benchmarks alike.
+// cells, float32) is written once; the batch is that many symbolic links to it (the disk holds
+// one file) or copies of it (100 x 1M events = 5.2 GB, as a real batch: every file has its own
+// pages). Both benchmarks read the same files, so both see the same page cache.
 // Counters: files/s, events/s, and peak resident memory (ru_maxrss, whole process so far).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -89,24 +93,39 @@ const Batch& batch() {
     Batch b;
     b.files = env_or("CYTOPIPE_BENCH_FILES", 100);
     b.events = env_or("CYTOPIPE_BENCH_EVENTS", 1000000);
-    b.dir = std::filesystem::temp_directory_path() / ("cytopipe_bench_pipeline_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(b.dir / "data");
+    const char* keep = std::getenv("CYTOPIPE_BENCH_DIR");
+    const bool copies = env_or("CYTOPIPE_BENCH_COPIES", 0) != 0;
+    b.dir = keep ? std::filesystem::path(keep)
+                 : std::filesystem::temp_directory_path() / ("cytopipe_bench_pipeline_" + std::to_string(::getpid()));
     static struct Cleanup {
       std::filesystem::path dir;
       ~Cleanup() {
         std::error_code ignored;
-        std::filesystem::remove_all(dir, ignored);
+        if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
       }
-    } cleanup{b.dir};
-    cytopipe::fcs::write_fcs(b.dir / "tube.fcs", synthetic_tube(b.events));
-    std::ofstream sheet(b.dir / "data" / "samples.csv");
-    sheet << "file,dose_nM\n";
-    for (std::size_t i = 0; i < b.files; ++i) {
-      const auto name = "tube_" + std::to_string(1000 + i) + ".fcs";
-      std::filesystem::create_symlink(b.dir / "tube.fcs", b.dir / "data" / name);
-      sheet << name << ',' << (i % 4) * 25 << '\n';
+    } cleanup{keep ? std::filesystem::path() : b.dir};
+    // A kept batch is reused when it is complete (same size and kind): the stamp is written last.
+    const std::string stamp = std::to_string(b.files) + " " + std::to_string(b.events) + " " + (copies ? "copies" : "links");
+    const bool ready = [&] {
+      std::ifstream in(b.dir / "stamp");
+      std::string line;
+      return std::getline(in, line) && line == stamp;
+    }();
+    if (!ready) {
+      std::filesystem::remove_all(b.dir / "data");
+      std::filesystem::create_directories(b.dir / "data");
+      cytopipe::fcs::write_fcs(b.dir / "tube.fcs", synthetic_tube(b.events));
+      std::ofstream sheet(b.dir / "data" / "samples.csv");
+      sheet << "file,dose_nM\n";
+      for (std::size_t i = 0; i < b.files; ++i) {
+        const auto name = "tube_" + std::to_string(1000 + i) + ".fcs";
+        if (copies) std::filesystem::copy_file(b.dir / "tube.fcs", b.dir / "data" / name);
+        else std::filesystem::create_symlink(b.dir / "tube.fcs", b.dir / "data" / name);
+        sheet << name << ',' << (i % 4) * 25 << '\n';
+      }
+      sheet.close();
+      std::ofstream(b.dir / "stamp") << stamp << '\n';
     }
-    sheet.close();
     const auto source = std::filesystem::path(__FILE__).parent_path().parent_path();
     std::ofstream config(b.dir / "bench.yaml");
     config << "name: bench\ninputs:\n  files: data/\n  sample_sheet: data/samples.csv\n"
@@ -130,8 +149,18 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-void set_counters(benchmark::State& state, const Batch& b) {
+// User + system CPU seconds of the whole process (every thread) so far: load-independent cost.
+double process_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+void set_counters(benchmark::State& state, const Batch& b, double cpu_seconds) {
   const double files = static_cast<double>(b.files) * static_cast<double>(state.iterations());
+  state.counters["cpu_s"] = cpu_seconds;
+  state.counters["events_per_cpu_s"] = files * static_cast<double>(b.events) / cpu_seconds;
   state.counters["files_per_s"] = benchmark::Counter(files, benchmark::Counter::kIsRate);
   state.counters["events_per_s"] =
       benchmark::Counter(files * static_cast<double>(b.events), benchmark::Counter::kIsRate);
@@ -147,6 +176,7 @@ void BM_ReadOnly(benchmark::State& state) {
   for (const auto& f : std::filesystem::directory_iterator(b.dir / "data"))
     if (f.path().extension() == ".fcs") files.push_back(f.path());
   tbb::task_arena arena(threads);
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
     std::size_t next = 0, total = 0;
     arena.execute([&] {
@@ -165,7 +195,7 @@ void BM_ReadOnly(benchmark::State& state) {
     });
     benchmark::DoNotOptimize(total);
   }
-  set_counters(state, b);
+  set_counters(state, b, process_cpu_seconds() - cpu0);
 }
 
 // The whole pipeline: read, panel, gate (Fig. 3 tree), statistics, read-outs, tables.
@@ -177,11 +207,12 @@ void BM_Pipeline(benchmark::State& state) {
   options.progress = false;
   options.hash_inputs = state.range(1) != 0;
   options.output_dir = b.dir / "out";
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
     const auto result = cytopipe::pipeline::run_pipeline(b.config, options);
     if (!result.failures.empty()) state.SkipWithError(result.failures.front().reason.c_str());
   }
-  set_counters(state, b);
+  set_counters(state, b, process_cpu_seconds() - cpu0);
 }
 
 }  // namespace

@@ -104,6 +104,54 @@ PopulationStatistics value_statistics(std::vector<double> v, const StatisticsOpt
   return s;
 }
 
+double statistic(Statistic statistic, std::span<double> v) {
+  switch (statistic) {
+    case Statistic::Mean:
+    case Statistic::Sd:
+    case Statistic::Cv: {
+      // Summed in event order, skipping non-finite values: value_statistics' order after erase_if.
+      long double sum = 0;
+      std::size_t n = 0;
+      for (double x : v)
+        if (std::isfinite(x)) {
+          sum += x;
+          ++n;
+        }
+      if (n == 0) return kNaN;
+      const double mean = static_cast<double>(sum / static_cast<long double>(n));
+      if (statistic == Statistic::Mean) return mean;
+      if (n < 2) return kNaN;
+      long double ss = 0;
+      for (double x : v)
+        if (std::isfinite(x)) ss += (x - mean) * (x - mean);
+      const double sd = std::sqrt(static_cast<double>(ss / static_cast<long double>(n - 1)));
+      return statistic == Statistic::Sd ? sd : 100.0 * sd / mean;
+    }
+    case Statistic::GeometricMean: {
+      long double log_sum = 0;
+      std::size_t positive = 0;
+      for (double x : v)
+        if (std::isfinite(x) && x > 0) {
+          log_sum += std::log(x);
+          ++positive;
+        }
+      return positive ? std::exp(static_cast<double>(log_sum / static_cast<long double>(positive))) : kNaN;
+    }
+    case Statistic::Median:
+    case Statistic::RobustSd:
+    case Statistic::RobustCv: {
+      // Order statistics do not depend on order: move the finite values to the front.
+      const auto finite = std::partition(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+      const auto f = v.first(static_cast<std::size_t>(finite - v.begin()));
+      if (f.empty()) return kNaN;
+      if (statistic == Statistic::Median) return select_percentile(f, 50);
+      const double robust_sd = 0.5 * (select_percentile(f, 84.13) - select_percentile(f, 15.87));
+      return statistic == Statistic::RobustSd ? robust_sd : 100.0 * robust_sd / select_percentile(f, 50);
+    }
+  }
+  return kNaN;
+}
+
 PopulationStatistics population_statistics(std::span<const double> values,
                                            const Membership& members, std::size_t parent_count,
                                            std::size_t total_events,

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "cytopipe/gating/evaluate.hpp"
-#include "cytopipe/pipeline/statistics.hpp"
+#include "cytopipe/gating/statistics.hpp"
 #include "pipeline/prepare.hpp"
 
 namespace cytopipe::pipeline::detail {
@@ -25,13 +25,14 @@ void gather_members(std::span<const double> values, const gating::Membership& me
   }
 }
 
-// Statistics that leave the values in order first, then the ones that reorder them.
+// Each statistic by gating's definition, on the same buffer: the sums first, in event order
+// (as gating sums them), then the order statistics, which permute the buffer.
 void compute_all(const std::vector<Statistic>& wanted, std::vector<double>& values,
                  std::map<Statistic, double>& out) {
-  static constexpr Statistic order[] = {Statistic::Mean, Statistic::Sd, Statistic::Cv,
-                                        Statistic::GeoMean, Statistic::Median, Statistic::Rsd};
+  static constexpr Statistic order[] = {Statistic::Mean, Statistic::Sd, Statistic::Cv, Statistic::GeometricMean,
+                                        Statistic::Median, Statistic::RobustSd, Statistic::RobustCv};
   for (auto s : order)
-    if (std::find(wanted.begin(), wanted.end(), s) != wanted.end()) out[s] = compute_statistic(s, values);
+    if (std::find(wanted.begin(), wanted.end(), s) != wanted.end()) out[s] = gating::statistic(s, values);
 }
 
 gating::GateNode threshold_node(const ThresholdGate& g, double value) {
@@ -79,7 +80,14 @@ Plan make_plan(const Config& config, gating::GatingStrategy strategy) {
     collect_channel_statistics(plan.readouts.back(), stats);
     // A channel statistic names its population last; record it per population.
     std::function<void(const Expression&)> walk = [&](const Expression& e) {
-      if (e.kind == Expression::Kind::Channel) plan.needed[e.population].emplace(e.channel, e.statistic);
+      if (e.kind == Expression::Kind::Channel) {
+        plan.needed[e.population].emplace(statistic_channel(e), e.statistic);
+        if (e.scaled) {
+          const auto* entry = transform_for(config, e.channel);
+          if (!entry) throw Error("no transforms: entry for '" + e.channel + "'", r.expression_at.context("readouts." + r.name));
+          plan.scales.try_emplace(statistic_channel(e), Plan::Scale{e.channel, transform::Transform::parse(entry->spec)});
+        }
+      }
       for (const auto& i : e.inner) walk(i);
     };
     walk(plan.readouts.back());
@@ -99,11 +107,45 @@ Plan make_plan(const Config& config, gating::GatingStrategy strategy) {
   return plan;
 }
 
-SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry) {
+void plan_histograms(Plan& plan, const SampleSet& samples) {
+  const Config& config = *plan.config;
+  if (!config.outputs.report) return;
+  for (std::size_t a = 0; a < config.analyses.size(); ++a) {
+    const auto& analysis = config.analyses[a];
+    std::size_t r = 0;
+    while (r < config.readouts.size() && config.readouts[r].name != analysis.readout) ++r;
+    if (r == config.readouts.size()) continue;
+    // The marker: a channel statistic's channel, or the channel a threshold gate is set on (in
+    // its parent, so both sides of the threshold show). Other read-outs have no single marker.
+    const Expression& e = plan.readouts[r];
+    Plan::Histogram h;
+    h.analysis = a;
+    if (e.kind == Expression::Kind::Channel) {
+      h.population = e.population;
+      h.channel = e.channel;
+    } else if (e.kind == Expression::Kind::Percent) {
+      for (const auto& gate : config.gating.thresholds)
+        if (gate.name == e.population) {
+          h.population = gate.parent;
+          h.channel = gate.channel;
+        }
+    }
+    if (h.channel.empty()) continue;
+    for (const auto& s : samples.samples) {
+      if (!s.matches(analysis.select) || !s.matches(config.readouts[r].applies_to)) continue;
+      const std::string stratum = analysis.stratum ? std::string(s.factor(*analysis.stratum).value_or("")) : "all";
+      const std::string group(s.factor(analysis.group).value_or(""));
+      if (h.samples.try_emplace({stratum, group}, s.name).second) plan.keep[s.name].emplace(h.population, h.channel);
+    }
+    if (!h.samples.empty()) plan.histograms.push_back(std::move(h));
+  }
+}
+
+SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::string* sha256) {
   SampleOutcome out;
   const Config& config = *plan.config;
   try {
-    fcs::Sample sample = prepare_sample(config, entry, plan.matrix);
+    fcs::Sample sample = prepare_sample(config, entry, plan.matrix, sha256);
     out.events = sample.event_count();
 
     // This sample's strategy: the loaded one plus the threshold gates of its group.
@@ -130,6 +172,26 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry) {
       throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
     }
 
+    if (auto keep = plan.keep.find(entry.name); keep != plan.keep.end()) {
+      for (const auto& [population, channel] : keep->second) {
+        const auto* pop = gated.find(population);
+        if (!pop) continue;  // e.g. a threshold gate without a control: reported elsewhere
+        std::span<const double> values;
+        try {
+          values = sample.values(channel);
+        } catch (const Error&) {
+          continue;  // the read-out on this channel reports it
+        }
+        std::vector<double> all;
+        gather_members(values, pop->members, all);
+        const std::size_t stride = (all.size() + kHistogramValues - 1) / kHistogramValues;
+        auto& kept = out.histograms[{population, channel}];
+        kept.reserve(all.size() / std::max<std::size_t>(stride, 1) + 1);
+        for (std::size_t i = 0; i < all.size(); i += stride) kept.push_back(all[i]);
+        if (const auto* t = transform_for(config, channel)) transform::Transform::parse(t->spec).apply(kept, kept);
+      }
+    }
+
     out.values.total_events = static_cast<double>(gated.events());
     for (const auto& [k, v] : entry.factors) out.values.factors[k] = v;
     std::vector<double> buffer;
@@ -154,13 +216,16 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry) {
           if (std::find(wanted[ch].begin(), wanted[ch].end(), s) == wanted[ch].end()) wanted[ch].push_back(s);
       for (const auto& [channel, stats] : wanted) {
         if (stats.empty()) continue;
+        const auto scale = plan.scales.find(channel);
+        const std::string& source = scale != plan.scales.end() ? scale->second.channel : channel;
         std::span<const double> values;
         try {
-          values = sample.values(channel);
+          values = sample.values(source);
         } catch (const Error& e) {
-          throw StageError("statistics", Error(e.message(), {entry.path.string(), channel, 0, 0}));
+          throw StageError("statistics", Error(e.message(), {entry.path.string(), source, 0, 0}));
         }
         gather_members(values, pop.members, buffer);
+        if (scale != plan.scales.end()) scale->second.transform.apply(buffer, buffer);
         std::map<Statistic, double> computed;
         compute_all(stats, buffer, computed);
         for (const auto& [s, v] : computed) {

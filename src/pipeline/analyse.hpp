@@ -12,6 +12,7 @@
 #include "cytopipe/pipeline/readout.hpp"
 #include "cytopipe/pipeline/run.hpp"
 #include "cytopipe/transform/compensation.hpp"
+#include "cytopipe/transform/transform.hpp"
 
 namespace cytopipe::pipeline::detail {
 
@@ -22,14 +23,38 @@ struct Plan {
   std::vector<Expression> readouts;         // parsed, in config order
   // Channel statistics per population the read-outs need.
   std::map<std::string, std::set<std::pair<std::string, Statistic>>> needed;
+  // Statistics on a transformed scale: statistic_channel ("scaled(BCMA)") -> channel and scale.
+  struct Scale {
+    std::string channel;
+    transform::Transform transform;
+  };
+  std::map<std::string, Scale> scales;
   std::vector<std::string> table_channels;  // populations.csv per-channel statistics ...
   std::vector<Statistic> table_statistics;  // ... for every population
   bool table_count = true, table_percent_parent = true, table_percent_total = true;
   // Resolved thresholds: gate index -> group key (match levels joined) -> threshold.
   std::vector<std::map<std::string, ResolvedThreshold>> thresholds;
+
+  // The report's histograms: per analysis, the marker a read-out is about (its channel and
+  // population) in one representative sample per stratum and group (the first by file name).
+  struct Histogram {
+    std::size_t analysis = 0;
+    std::string population;
+    std::string channel;
+    std::map<std::pair<std::string, std::string>, std::string> samples;  // (stratum, group) -> file
+  };
+  std::vector<Histogram> histograms;
+  std::map<std::string, std::set<std::pair<std::string, std::string>>> keep;  // file -> (population, channel)
 };
 
 Plan make_plan(const Config& config, gating::GatingStrategy strategy);
+
+// Chooses the representative samples of the report's histograms (needs the samples: after
+// make_plan, before the batch).
+void plan_histograms(Plan& plan, const SampleSet& samples);
+
+// At most this many values (evenly strided over the events) are kept per histogram.
+inline constexpr std::size_t kHistogramValues = 20000;
 
 // "role=isotype, experiment=a|b", for messages.
 std::string describe(const Selector& selector);
@@ -51,11 +76,14 @@ struct SampleOutcome {
   std::vector<Failure> problems;       // analysed, but e.g. a threshold had no control
   SampleValues values;
   std::vector<PopulationRow> rows;
+  // Plan::keep's values for this file, on the channel's transforms: scale (linear without one).
+  std::map<std::pair<std::string, std::string>, std::vector<double>> histograms;
   std::size_t events = 0;
 };
 
 // Reads, gates and measures one sample. Never throws for a bad file: the outcome says why.
-SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry);
+// With `sha256`, also the file's SHA-256 from the bytes read for decoding (empty if unreadable).
+SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::string* sha256 = nullptr);
 
 // Pass 1: the parent-population values of every threshold gate this control sample serves.
 struct ControlOutcome {

@@ -306,7 +306,7 @@ void read_outputs(YamlReader& r, const YAML::Node& node, Config& c) {
       if (name == "count" || name == "percent_parent" || name == "percent_total" || parse_statistic(name))
         continue;
       const std::vector<std::string> known = {"count", "percent_parent", "percent_total", "mean",
-                                              "median", "geomean", "sd", "cv", "rsd"};
+                                              "median", "geomean", "sd", "cv", "rsd", "rcv"};
       std::string msg = "unknown statistic '" + name + "'";
       if (auto guess = detail::closest_name(name, known); !guess.empty()) msg += " (did you mean '" + guess + "'?)";
       r.error(s.IsSequence() ? s[i] : s, "outputs.statistics", msg);
@@ -324,6 +324,21 @@ void read_outputs(YamlReader& r, const YAML::Node& node, Config& c) {
 }
 
 }  // namespace
+
+const TransformEntry* transform_for(const Config& config, std::string_view channel) {
+  auto entry = [&](std::string_view key) -> const TransformEntry* {
+    for (const auto& t : config.transforms)
+      if (t.channel == key) return &t;
+    return nullptr;
+  };
+  if (const auto* own = entry(channel)) return own;
+  for (const auto& [marker, mapped] : config.panel.markers)
+    if (marker == channel) {
+      if (const auto* by_channel = entry(mapped)) return by_channel;
+      return entry("default");
+    }
+  return nullptr;
+}
 
 Config parse_config(const std::string& text, const std::filesystem::path& file) {
   Config c;

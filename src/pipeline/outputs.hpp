@@ -35,6 +35,7 @@ void write_run_json(const std::filesystem::path& file, const Config& config, con
 // written (relative to `dir`) and appends console summary lines to `summary`.
 std::vector<std::string> write_analyses(const std::filesystem::path& dir, const Config& config,
                                         const Plan& plan, const RunResult& result,
+                                        const std::vector<SampleOutcome>& outcomes,
                                         std::vector<std::string>& summary);
 
 }  // namespace cytopipe::pipeline::detail

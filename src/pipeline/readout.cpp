@@ -97,11 +97,18 @@ class Parser {
         e.parent = name_at(args[0].first + of + 4, args[0].second, "parent population");
       }
     } else if (auto statistic = parse_statistic(f)) {
-      expect_args(2, "a channel and a population: " + f + "(CHANNEL, POP)");
+      if (args.size() != 2 && args.size() != 3)
+        fail(open, "'" + f + "' takes a channel and a population: " + f + "(CHANNEL, POP) or " + f +
+                       "(CHANNEL, POP, scaled)");
       e.kind = Expression::Kind::Channel;
       e.statistic = *statistic;
       e.channel = name_at(args[0].first, args[0].second, "channel");
       e.population = name_at(args[1].first, args[1].second, "population");
+      if (args.size() == 3) {
+        const auto scale = name_at(args[2].first, args[2].second, "scale");
+        if (scale != "scaled") fail(args[2].first, "third argument must be 'scaled' (the channel's transforms: scale), not '" + scale + "'");
+        e.scaled = true;
+      }
     } else if (f == "absolute_count") {
       expect_args(3, "absolute_count(POP, BEADS, COLUMN)");
       e.kind = Expression::Kind::AbsoluteCount;
@@ -115,7 +122,7 @@ class Parser {
       if (e.inner.front().needs_control()) fail(args[0].first, "'" + f + "' cannot nest another control-based read-out");
     } else {
       fail(begin, "unknown function '" + f +
-                      "' (known: count, percent, viability, mean, median, geomean, sd, cv, rsd, "
+                      "' (known: count, percent, viability, mean, median, geomean, sd, cv, rsd, rcv, "
                       "absolute_count, specific_lysis, killing)");
     }
     return e;
@@ -143,17 +150,18 @@ std::string_view to_string(Statistic statistic) {
   switch (statistic) {
     case Statistic::Mean: return "mean";
     case Statistic::Median: return "median";
-    case Statistic::GeoMean: return "geomean";
+    case Statistic::GeometricMean: return "geomean";
     case Statistic::Sd: return "sd";
     case Statistic::Cv: return "cv";
-    case Statistic::Rsd: return "rsd";
+    case Statistic::RobustSd: return "rsd";
+    case Statistic::RobustCv: return "rcv";
   }
   return "?";
 }
 
 std::optional<Statistic> parse_statistic(std::string_view name) {
-  for (auto s : {Statistic::Mean, Statistic::Median, Statistic::GeoMean, Statistic::Sd,
-                 Statistic::Cv, Statistic::Rsd})
+  for (auto s : {Statistic::Mean, Statistic::Median, Statistic::GeometricMean, Statistic::Sd,
+                 Statistic::Cv, Statistic::RobustSd, Statistic::RobustCv})
     if (to_string(s) == name) return s;
   return std::nullopt;
 }
@@ -168,7 +176,8 @@ std::string to_string(const Expression& e) {
     case Expression::Kind::Percent:
       return e.function + "(" + e.population + (e.parent.empty() ? "" : " of " + e.parent) + ")";
     case Expression::Kind::Channel:
-      return std::string(to_string(e.statistic)) + "(" + e.channel + ", " + e.population + ")";
+      return std::string(to_string(e.statistic)) + "(" + e.channel + ", " + e.population +
+             (e.scaled ? ", scaled)" : ")");
     case Expression::Kind::AbsoluteCount:
       return "absolute_count(" + e.population + ", " + e.beads + ", " + e.column + ")";
     case Expression::Kind::SpecificLysis:
@@ -185,15 +194,23 @@ std::string formula(const Expression& e) {
              (e.parent.empty() ? "parent of " + e.population : e.parent) + ")" +
              (e.function == "viability" ? " (viability: % live)" : "");
     case Expression::Kind::Channel:
+      if (e.scaled) {
+        Expression linear = e;
+        linear.scaled = false;
+        linear.channel = e.channel + " on its transforms: scale";
+        return formula(linear);
+      }
       switch (e.statistic) {
         case Statistic::Mean: return "arithmetic mean of " + e.channel + " over " + e.population;
         case Statistic::Median: return "median of " + e.channel + " over " + e.population;
-        case Statistic::GeoMean:
+        case Statistic::GeometricMean:
           return "geometric mean of the positive " + e.channel + " values over " + e.population;
         case Statistic::Sd: return "standard deviation (n-1) of " + e.channel + " over " + e.population;
         case Statistic::Cv: return "100 * sd / mean of " + e.channel + " over " + e.population;
-        case Statistic::Rsd:
-          return "robust SD (1.4826 * median absolute deviation) of " + e.channel + " over " + e.population;
+        case Statistic::RobustSd:
+          return "robust SD = (P84.13 - P15.87) / 2 of " + e.channel + " over " + e.population;
+        case Statistic::RobustCv:
+          return "robust CV = 100 * robust SD / median of " + e.channel + " over " + e.population;
       }
       break;
     case Expression::Kind::AbsoluteCount:
@@ -216,9 +233,13 @@ void collect_populations(const Expression& e, std::set<std::string>& out) {
   for (const auto& i : e.inner) collect_populations(i, out);
 }
 
+std::string statistic_channel(const Expression& e) {
+  return e.scaled ? "scaled(" + e.channel + ")" : e.channel;
+}
+
 void collect_channel_statistics(const Expression& e,
                                 std::set<std::pair<std::string, Statistic>>& out) {
-  if (e.kind == Expression::Kind::Channel) out.emplace(e.channel, e.statistic);
+  if (e.kind == Expression::Kind::Channel) out.emplace(statistic_channel(e), e.statistic);
   for (const auto& i : e.inner) collect_channel_statistics(i, out);
 }
 
@@ -238,9 +259,9 @@ double evaluate(const Expression& e, const SampleValues& sample) {
     }
     case Expression::Kind::Channel: {
       const auto& pop = population_of(sample, e.population);
-      auto it = pop.statistics.find({e.channel, e.statistic});
+      auto it = pop.statistics.find({statistic_channel(e), e.statistic});
       if (it == pop.statistics.end())
-        throw Error(std::string(to_string(e.statistic)) + " of '" + e.channel + "' in '" +
+        throw Error(std::string(to_string(e.statistic)) + " of '" + statistic_channel(e) + "' in '" +
                     e.population + "' was not computed for this sample");
       if (pop.count == 0) throw Error("population '" + e.population + "' is empty (0 events)");
       return it->second;

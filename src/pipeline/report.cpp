@@ -6,6 +6,7 @@
 
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/plot/dose.hpp"
+#include "cytopipe/plot/histogram.hpp"
 #include "cytopipe/plot/render.hpp"
 #include "cytopipe/plot/report.hpp"
 #include "cytopipe/stats/analysis.hpp"
@@ -78,10 +79,50 @@ std::map<std::string, std::string> stars_by_group(const AnalysisData& a, const s
   return out;
 }
 
+// One figure per stratum: the marker in one representative sample per group, overlaid (each
+// normalised to its mode), on the channel's transforms: scale.
+void histogram_figures(plot::HtmlReport& report, const Config& config, const AnalysisData& data,
+                       const Plan::Histogram& h, const std::map<std::string, const SampleOutcome*>& outcome_of,
+                       std::vector<std::string>& summary) {
+  const auto* scale = transform_for(config, h.channel);
+  std::vector<std::string> strata, groups;
+  for (const auto& [key, file] : h.samples) {
+    strata.push_back(key.first);
+    groups.push_back(key.second);
+  }
+  for (const auto& stratum : ordered_levels(strata)) {
+    plot::HistogramFigure spec;
+    spec.title = h.channel + " in " + h.population + (stratum == "all" ? "" : ", " + stratum);
+    spec.x_title = h.channel + (scale ? " (" + scale->spec + ")" : "");
+    std::string files;
+    for (const auto& group : ordered_levels(groups)) {
+      auto s = h.samples.find({stratum, group});
+      if (s == h.samples.end()) continue;
+      auto o = outcome_of.find(s->second);
+      if (o == outcome_of.end() || !o->second->analysed) continue;
+      auto v = o->second->histograms.find({h.population, h.channel});
+      if (v == o->second->histograms.end() || v->second.empty()) continue;
+      plot::HistogramSeries series;
+      series.name = data.config->group + " " + group;
+      series.values = v->second;
+      series.filled = false;
+      spec.series.push_back(std::move(series));
+      files += (files.empty() ? "" : ", ") + s->second;
+    }
+    if (spec.series.empty()) continue;
+    try {
+      report.figure(plot::histogram_figure(spec), spec.title + ": one sample per " + data.config->group + " (" + files + ")");
+    } catch (const Error& e) {
+      summary.push_back("histogram of " + data.config->name + " skipped: " + e.message());
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> write_analyses(const std::filesystem::path& dir, const Config& config,
                                         const Plan& plan, const RunResult& result,
+                                        const std::vector<SampleOutcome>& outcomes,
                                         std::vector<std::string>& summary) {
   std::vector<std::string> written;
   std::vector<AnalysisData> analyses;
@@ -207,10 +248,16 @@ std::vector<std::string> write_analyses(const std::filesystem::path& dir, const 
     for (std::size_t i = 0; i < config.readouts.size(); ++i)
       formulas.rows.push_back({config.readouts[i].name, to_string(plan.readouts[i]), formula(plan.readouts[i])});
     report.table(std::move(formulas));
-    for (const auto& data : analyses) {
+    std::map<std::string, const SampleOutcome*> outcome_of;
+    for (std::size_t i = 0; i < outcomes.size() && i < result.samples.samples.size(); ++i)
+      outcome_of[result.samples.samples[i].name] = &outcomes[i];
+    for (std::size_t a = 0; a < analyses.size(); ++a) {
+      const auto& data = analyses[a];
       report.section(data.config->title.empty() ? data.config->readout : data.config->title);
       for (const auto& [name, figure] : figures)
         if (name == data.config->name) report.figure(figure, data.config->readout + " by " + data.config->group);
+      for (const auto& h : plan.histograms)
+        if (h.analysis == a) histogram_figures(report, config, data, h, outcome_of, summary);
       plot::HtmlTable t{"Tests", {"stratum", "test", "comparison", "statistic", "p", "p adjusted", "significance", "n", "message"}, {}};
       for (const auto& r : data.rows)
         t.rows.push_back({r.stratum, r.test, r.comparison,

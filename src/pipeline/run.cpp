@@ -9,7 +9,6 @@
 #include <iostream>
 
 #include "cytopipe/gating/statistics.hpp"
-#include "cytopipe/pipeline/sha256.hpp"
 #include "pipeline/analyse.hpp"
 #include "pipeline/batch.hpp"
 #include "pipeline/outputs.hpp"
@@ -139,6 +138,7 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   RunResult result;
   result.samples = resolve_samples(config);
   detail::Plan plan = detail::make_plan(config, load_checked_strategy(config));
+  detail::plan_histograms(plan, result.samples);
   result.output_dir = output_directory(config, options);
   std::error_code ec;
   std::filesystem::create_directories(result.output_dir, ec);
@@ -171,14 +171,8 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
         samples.size(), in_flight,
         [&](std::size_t i) {
           Done d;
-          d.outcome = detail::analyse_sample(plan, samples[i]);
-          if (options.hash_inputs) {
-            try {
-              d.hash = sha256_file(samples[i].path);
-            } catch (const Error&) {
-              d.hash = "";  // unreadable: the failure is already recorded by the read
-            }
-          }
+          // The hash comes from the bytes read for decoding (unreadable: empty, the read failed).
+          d.outcome = detail::analyse_sample(plan, samples[i], options.hash_inputs ? &d.hash : nullptr);
           return d;
         },
         [&](std::size_t i, Done&& d) {
@@ -212,7 +206,7 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   detail::write_formulas(dir / "readout_formulas.csv", config, plan);
   detail::write_gates_resolved(dir / "gates_resolved.yaml", config, plan.strategy, result.thresholds);
   result.written = {"populations.csv", "readouts.csv", "readout_formulas.csv", "gates_resolved.yaml"};
-  auto more = detail::write_analyses(dir, config, plan, result, result.summary_lines);
+  auto more = detail::write_analyses(dir, config, plan, result, outcomes, result.summary_lines);
   result.written.insert(result.written.end(), more.begin(), more.end());
   detail::write_failures(dir / "failures.csv", result.failures);
   result.written.push_back("failures.csv");

@@ -2,6 +2,7 @@
 // the tubes were built (counts by construction, R type-7 percentiles of a 1..n ramp).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "cytopipe/pipeline/config.hpp"
@@ -282,4 +283,50 @@ TEST(Run, CompensatesWithTheFilesSpillover) {
   const auto result = run_pipeline(config, quiet());
   ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
   EXPECT_NEAR(result.readouts.front().values[1], 1000, 1e-3);  // median_marker
+}
+
+TEST(Run, ScaledReadoutsUseTheTransformsSection) {
+  // b_1: 200 live cells with BCMA 2000 and 50 with 500; a_iso: live BCMA 1..1000, V 100.
+  Batch b;
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("b_1.fcs", "B", "sample", "1", sample_tube(0, 250, 200));
+  const auto config = b.config(
+      "  log_mean: mean(BCMA, live, scaled)\n"
+      "  v_scaled: median(Viability, live, scaled)\n"
+      "  rsd_marker: rsd(BCMA, live)\n",
+      "transforms:\n  BCMA: log10(floor=1)\n  default: asinh(cofactor=150)\n");
+  const auto result = run_pipeline(config, quiet());
+  const auto readouts = read_table(b.dir / "out" / "readouts.csv");
+  // Mean of log10 values, not log10 of the mean.
+  const double log_mean = (200 * std::log10(2000.0) + 50 * std::log10(500.0)) / 250;
+  EXPECT_NEAR(std::stod(readouts.at("b_1.fcs").at("log_mean")), log_mean, 1e-9);
+  EXPECT_NEAR(std::stod(readouts.at("a_iso.fcs").at("log_mean")),
+              [] {
+                double s = 0;
+                for (int i = 1; i <= 1000; ++i) s += std::log10(i);
+                return s / 1000;
+              }(),
+              1e-9);
+  // Viability has no entry of its own: the panel's default applies.
+  EXPECT_NEAR(std::stod(readouts.at("b_1.fcs").at("v_scaled")), std::asinh(100.0 / 150.0), 1e-9);
+  // FlowJo robust SD of 1..1000: (P84.13 - P15.87) / 2 with P = 1 + p/100 * 999.
+  EXPECT_NEAR(std::stod(readouts.at("a_iso.fcs").at("rsd_marker")), 0.5 * (0.8413 - 0.1587) * 999, 1e-9);
+  const auto formulas = read_text(b.dir / "out" / "readout_formulas.csv");
+  EXPECT_NE(formulas.find("mean(BCMA, live, scaled)"), std::string::npos) << formulas;
+  EXPECT_NE(formulas.find("log10(floor=1)"), std::string::npos) << formulas;
+}
+
+TEST(Run, ScaledReadoutWithoutATransformIsAConfigError) {
+  Batch b;
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  const auto config = b.config("  log_mean: mean(BCMA, live, scaled)\n");
+  try {
+    run_pipeline(config, quiet());
+    FAIL() << "no error";
+  } catch (const cytopipe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("p.yaml:23:13: readouts.log_mean: 'mean(BCMA, live, scaled)' asks for the "
+                                         "transformed scale of 'BCMA' but transforms: has no entry for it"),
+              std::string::npos)
+        << e.what();
+  }
 }

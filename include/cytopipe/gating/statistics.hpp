@@ -53,4 +53,13 @@ double percentile(std::span<double> values, double percent);
 // The values of `channel` for the events of `members` (in event order).
 std::vector<double> select(std::span<const double> values, const Membership& members);
 
+// One statistic at a time, with the definitions and arithmetic of value_statistics (equal to its
+// field bit for bit), for callers that need only a few (the pipeline's batch path): nothing else
+// is computed and nothing is copied.
+enum class Statistic { Mean, Median, GeometricMean, Sd, Cv, RobustSd, RobustCv };
+// Non-finite values are ignored, as value_statistics does. Median and the robust statistics
+// reorder `values` (a permutation: every value stays in the span); the others leave it as is.
+// NaN when no finite value is left (SD, CV: fewer than 2).
+double statistic(Statistic statistic, std::span<double> values);
+
 }  // namespace cytopipe::gating

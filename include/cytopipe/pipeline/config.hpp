@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -148,6 +149,11 @@ struct Config {
     return p.is_absolute() ? p : base_dir / p;
   }
 };
+
+// The transforms: entry that applies to a marker or channel: its own entry, else (for a panel
+// marker) the entry of its default-panel channel, else `default` (panel markers only); nullptr
+// when none applies.
+const TransformEntry* transform_for(const Config& config, std::string_view channel);
 
 // Reads and checks the config without touching any FCS file: unknown keys (with the closest
 // known key), wrong types, missing files, malformed read-out expressions and references to

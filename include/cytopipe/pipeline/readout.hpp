@@ -3,7 +3,9 @@
 //   count(POP)                       events in POP
 //   percent(POP of PARENT)           100 x count(POP) / count(PARENT)   (percent(POP): of its parent)
 //   viability(LIVE of PARENT)        the same, named as viability
-//   mean|median|geomean|sd|cv|rsd(CHANNEL, POP)   a statistic of a marker/channel in POP
+//   mean|median|geomean|sd|cv|rsd|rcv(CHANNEL, POP)   a statistic of a marker/channel in POP
+//                                    (definitions: gating/statistics.hpp), on linear values
+//   mean|...(CHANNEL, POP, scaled)   the same on the channel's `transforms:` scale
 //   absolute_count(POP, BEADS, COLUMN)            count(POP) / count(BEADS) x sheet column COLUMN
 //   specific_lysis(X)                100 x (X - X_control) / (100 - X_control), X = % dead targets
 //   killing(X)                       100 x (1 - X / X_control), X = live targets (counts)
@@ -17,12 +19,14 @@
 #include <string_view>
 #include <vector>
 
+#include "cytopipe/gating/statistics.hpp"
 #include "cytopipe/pipeline/config.hpp"
 
 namespace cytopipe::pipeline {
 
-// Per-channel statistics a read-out or populations.csv can ask for.
-enum class Statistic { Mean, Median, GeoMean, Sd, Cv, Rsd };
+// Per-channel statistics a read-out or populations.csv can ask for: gating's, so a pipeline
+// statistic means exactly what `cytopipe gate` reports (mean, median, geomean, sd, cv, rsd, rcv).
+using Statistic = gating::Statistic;
 std::string_view to_string(Statistic statistic);
 std::optional<Statistic> parse_statistic(std::string_view name);
 
@@ -34,6 +38,7 @@ struct Expression {
   std::string parent;              // Percent: empty = the population's parent in the gate tree
   std::string channel;             // Channel
   Statistic statistic = Statistic::Median;
+  bool scaled = false;             // Channel: values mapped through the channel's transforms: entry
   std::string beads;               // AbsoluteCount: bead population
   std::string column;              // AbsoluteCount: sample sheet column with beads added
   std::vector<Expression> inner;   // SpecificLysis / Killing: the per-sample quantity
@@ -48,10 +53,14 @@ Expression parse_expression(std::string_view text, const Location& at);
 std::string to_string(const Expression& e);
 std::string formula(const Expression& e);
 
+// Where a Channel statistic is kept in PopulationValues::statistics: the channel, or
+// "scaled(CHANNEL)" for one on the transformed scale.
+std::string statistic_channel(const Expression& e);
+
 // Names the expression refers to, for validation against the gate tree and the panel.
 void collect_populations(const Expression& e, std::set<std::string>& out);
 void collect_channel_statistics(const Expression& e,
-                                std::set<std::pair<std::string, Statistic>>& out);  // (channel, stat)
+                                std::set<std::pair<std::string, Statistic>>& out);  // (statistic_channel, stat)
 void collect_columns(const Expression& e, std::set<std::string>& out);
 
 // What the evaluator needs to know about one gated sample.

@@ -23,7 +23,7 @@ struct RunOptions {
   std::size_t files_in_flight = 0;   // 0 = as many as threads
   bool fail_fast = false;            // stop at the first failed file
   bool progress = true;              // a bar on a terminal, plain lines otherwise
-  bool hash_inputs = true;           // SHA-256 of every input in run.json (reads each file twice)
+  bool hash_inputs = true;           // SHA-256 of every input in run.json (of the bytes decoded)
   std::optional<std::filesystem::path> output_dir;  // overrides outputs.directory
   std::ostream* log = nullptr;       // progress and notices (nullptr: std::cerr)
 };
