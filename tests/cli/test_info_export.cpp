@@ -8,55 +8,24 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <sys/wait.h>
 
 #include "cytopipe/fcs/reader.hpp"
+#include "support/cli_run.hpp"
 #include "support/shared_data.hpp"
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
+using cytopipe::test::CliResult;
 
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string quote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+std::string slurp(const std::filesystem::path& path) { return cytopipe::test::read_text_file(path); }
 
 std::filesystem::path scratch_dir() {
-  auto dir = std::filesystem::temp_directory_path() /
-             (std::string("cytopipe_cli_info_export_") + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
+  return std::filesystem::temp_directory_path() /
+         (std::string("cytopipe_cli_info_export_") + std::to_string(::getpid()));
 }
 
-Run run(const std::vector<std::string>& args) {
-  const auto dir = scratch_dir();
-  std::string command = quote(CYTOPIPE_BINARY);
-  for (const auto& a : args) {
-    command += ' ';
-    command += quote(a);
-  }
-  command += " >";
-  command += quote((dir / "out").string());
-  command += " 2>";
-  command += quote((dir / "err").string());
-  Run r;
-  int status = std::system(command.c_str());
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(dir / "out");
-  r.err = slurp(dir / "err");
-  return r;
+CliResult run(const std::vector<std::string>& args) {
+  return cytopipe::test::run_cytopipe(args, scratch_dir());
 }
 
 class InfoExport : public ::testing::Test {

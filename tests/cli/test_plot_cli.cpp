@@ -12,27 +12,14 @@
 #include <functional>
 #include <sstream>
 
+#include "support/cli_run.hpp"
 #include "support/shared_data.hpp"
 
 namespace {
 
-struct PlotRun {
-  int code = -1;
-  std::string out, err;
-};
+using PlotRun = cytopipe::test::CliResult;
 
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string shell_quote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+std::string read_all(const std::filesystem::path& path) { return cytopipe::test::read_text_file(path); }
 
 class PlotCli : public ::testing::Test {
  protected:
@@ -52,23 +39,9 @@ class PlotCli : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   PlotRun run(const std::vector<std::string>& args) const {
-    std::string command = shell_quote(CYTOPIPE_BINARY);
-    command += " plot";
-    // Appending piecewise: `" " + std::string&&` trips a GCC 12 -Wrestrict false positive.
-    for (const auto& a : args) {
-      command += ' ';
-      command += shell_quote(a);
-    }
-    command += " >";
-    command += shell_quote((dir_ / "out").string());
-    command += " 2>";
-    command += shell_quote((dir_ / "err").string());
-    PlotRun r;
-    const int status = std::system(command.c_str());
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = read_all(dir_ / "out");
-    r.err = read_all(dir_ / "err");
-    return r;
+    std::vector<std::string> full = {"plot"};
+    full.insert(full.end(), args.begin(), args.end());
+    return cytopipe::test::run_cytopipe(full, dir_);
   }
 
   std::filesystem::path dir_;
