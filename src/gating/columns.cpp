@@ -6,7 +6,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
-#include "gating/linear_algebra.hpp"
+#include "cytopipe/transform/compensation.hpp"
 
 namespace cytopipe::gating {
 namespace {
@@ -66,35 +66,37 @@ const ColumnCache::Compensated* ColumnCache::compensated(const std::string& comp
     return nullptr;
   }
 
-  const std::size_t f = spectrum->fluorochromes.size();
-  const std::size_t d = spectrum->detectors.size();
-  std::vector<double> p;  // d x f: compensated row = raw row x p
-  if (inverted) {
-    p = spectrum->values;
-  } else {
-    auto solved = unmixing_matrix(spectrum->values, f, d);
-    if (!solved)
-      throw Error("compensation matrix '" + compensation + "' is singular",
-                  ErrorContext{sample_.source, "", 0, 0});
-    p = std::move(*solved);
-  }
-  std::vector<std::span<const double>> raw;
-  for (const auto& det : spectrum->detectors) raw.push_back(sample_.values(det));
-
   auto out = std::make_unique<Compensated>();
   out->outputs = spectrum->fluorochromes;
-  const std::size_t n = sample_.event_count();
-  out->columns.assign(f, std::vector<double>(n, 0.0));
-  for_blocks(n, parallel_, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t o = 0; o < f; ++o) {
-      double* dst = out->columns[o].data();
-      for (std::size_t k = 0; k < d; ++k) {
-        const double w = p[k * f + o];
-        const double* src = raw[k].data();
-        for (std::size_t e = begin; e < end; ++e) dst[e] += w * src[e];
+  if (inverted) {
+    // Gating-ML's matrix-inverted-already: the matrix is the (detectors x outputs) solution itself.
+    const std::size_t f = spectrum->fluorochromes.size();
+    const std::size_t d = spectrum->detectors.size();
+    const std::vector<double>& p = spectrum->values;
+    std::vector<std::span<const double>> raw;
+    for (const auto& det : spectrum->detectors) raw.push_back(sample_.values(det));
+    const std::size_t n = sample_.event_count();
+    out->values = fcs::EventMatrix(n, f);
+    for_blocks(n, parallel_, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t o = 0; o < f; ++o) {
+        double* dst = out->values.column(o).data();
+        std::fill(dst + begin, dst + end, 0.0);
+        for (std::size_t k = 0; k < d; ++k) {
+          const double w = p[k * f + o];
+          const double* src = raw[k].data();
+          for (std::size_t e = begin; e < end; ++e) dst[e] += w * src[e];
+        }
       }
+    });
+  } else {
+    // The one compensation of the project (LU / least squares with a condition-number check).
+    try {
+      out->values = transform::Compensation(*spectrum, compensation).compensate(sample_);
+    } catch (const Error& e) {
+      if (!e.context().file.empty()) throw;
+      throw Error(e.message(), ErrorContext{sample_.source, e.context().where, 0, 0});
     }
-  });
+  }
   auto* ptr = out.get();
   compensations_[compensation] = std::move(out);
   return ptr;
@@ -104,7 +106,7 @@ std::span<const double> ColumnCache::base(const std::string& compensation,
                                           const std::string& name) {
   if (const Compensated* c = compensated(compensation)) {
     for (std::size_t i = 0; i < c->outputs.size(); ++i)
-      if (c->outputs[i] == name) return c->columns[i];
+      if (c->outputs[i] == name) return c->values.column(i);
   }
   // Channels outside the matrix are read as they are.
   return sample_.values(name);

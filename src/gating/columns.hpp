@@ -25,7 +25,7 @@ class ColumnCache {
  private:
   struct Compensated {
     std::vector<std::string> outputs;
-    std::vector<std::vector<double>> columns;  // one per output
+    fcs::EventMatrix values;  // one column per output
   };
   // A channel (or compensation output) before any ratio or scale.
   std::span<const double> base(const std::string& compensation, const std::string& name);

@@ -45,22 +45,4 @@ std::optional<std::vector<double>> invert_matrix(const std::vector<double>& a, s
   return inv;
 }
 
-std::optional<std::vector<double>> unmixing_matrix(const std::vector<double>& s, std::size_t rows,
-                                                   std::size_t cols) {
-  if (rows == cols) return invert_matrix(s, rows);
-  // G = S S^T (rows x rows)
-  std::vector<double> g(rows * rows, 0.0);
-  for (std::size_t i = 0; i < rows; ++i)
-    for (std::size_t j = 0; j < rows; ++j)
-      for (std::size_t k = 0; k < cols; ++k) g[i * rows + j] += s[i * cols + k] * s[j * cols + k];
-  auto gi = invert_matrix(g, rows);
-  if (!gi) return std::nullopt;
-  // P = S^T G^-1 (cols x rows)
-  std::vector<double> p(cols * rows, 0.0);
-  for (std::size_t c = 0; c < cols; ++c)
-    for (std::size_t j = 0; j < rows; ++j)
-      for (std::size_t i = 0; i < rows; ++i) p[c * rows + j] += s[i * cols + c] * (*gi)[i * rows + j];
-  return p;
-}
-
 }  // namespace cytopipe::gating
