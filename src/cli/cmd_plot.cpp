@@ -42,6 +42,9 @@ int run_dose(const DoseOptions& o) {
   if (!o.series.empty()) columns.series = o.series;
   if (!o.stars.empty()) columns.stars = o.stars;
   plot::DoseFigure spec = plot::dose_figure_from_table(table, columns);
+  if (spec.missing_values > 0)
+    std::cerr << "cytopipe: notice: " << spec.missing_values << " row(s) without a value in column '"
+              << o.value << "' left out\n";
   spec.title = o.title;
   if (!o.x_title.empty()) spec.x_title = o.x_title;
   if (!o.y_title.empty()) spec.y_title = o.y_title;

@@ -143,9 +143,17 @@ DoseFigure dose_figure_from_table(const CsvTable& table, const DoseColumns& colu
   };
   std::map<std::tuple<std::size_t, std::size_t, std::string>, Cell> cells;  // (facet, series, group)
   std::map<std::size_t, std::vector<std::string>> facet_groups;
+  std::size_t skipped_missing = 0;
   for (std::size_t r = 0; r < table.rows.size(); ++r) {
     const auto& row = table.rows[r];
     const int line = r < table.row_lines.size() ? table.row_lines[r] : 0;
+    // An empty or NA cell is a read-out that does not apply to that row (e.g. a control tube):
+    // left out and counted, as R drops NA; anything else that is not a number is an error.
+    const std::string_view value_text = trim(row[value_col]);
+    if (value_text.empty() || value_text == "NA") {
+      ++skipped_missing;
+      continue;
+    }
     const auto value = parse_number(row[value_col]);
     if (!value || !std::isfinite(*value))
       throw Error("value '" + row[value_col] + "' is not a finite number", detail::file_context(table.source, columns.value, line));
@@ -174,7 +182,10 @@ DoseFigure dose_figure_from_table(const CsvTable& table, const DoseColumns& colu
   const bool numeric = std::all_of(groups.begin(), groups.end(), [](const std::string& g) {
     return parse_number(g).has_value();
   });
+  if (cells.empty())
+    throw Error("no row has a value (every cell is empty or NA)", detail::file_context(table.source, columns.value, 0));
   DoseFigure figure;
+  figure.missing_values = skipped_missing;
   figure.x_title = columns.group;
   figure.y_title = columns.value;
   for (std::size_t f = 0; f < facets.size(); ++f) {

@@ -99,6 +99,18 @@ TEST(DoseFromTable, BadValuesAndConflictingStarsAreErrors) {
             std::string::npos);
 }
 
+TEST(DoseFromTable, EmptyAndNaCellsAreLeftOutAndCounted) {
+  const CsvTable t = parse_csv("dose,v\n0,1\n0,\n0,3\n25,NA\n25,5\n25, \n", "r.csv");
+  const DoseFigure f = dose_figure_from_table(t, {"v", "dose", {}, {}, {}});
+  EXPECT_EQ(f.missing_values, 3u);
+  ASSERT_EQ(f.panels.size(), 1u);
+  ASSERT_EQ(f.panels[0].series.size(), 1u);
+  EXPECT_EQ(f.panels[0].series[0].values, (std::vector<std::vector<double>>{{1, 3}, {5}}));
+  const CsvTable none = parse_csv("dose,v\n0,\n25,NA\n", "r.csv");
+  EXPECT_NE(error_of([&] { dose_figure_from_table(none, {"v", "dose", {}, {}, {}}); }).find("no row has a value"),
+            std::string::npos);
+}
+
 TEST(DoseFromTable, MissingGroupInOnePanelIsReportedByTheLayout) {
   const CsvTable table = parse_csv("line,dose,v\nA,0,1\nA,25,2\nB,0,3\nB,25,4\nB,50,5\n", "r.csv");
   DoseFigure figure = dose_figure_from_table(table, {"v", "dose", "line", {}, {}});

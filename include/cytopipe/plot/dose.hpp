@@ -49,6 +49,7 @@ struct DoseFigure {
   double panel_width = 0;                   // points per panel plot area; 0 = by group count
   double panel_height = 170;                // points, plot area
   double font_size = 9;
+  std::size_t missing_values = 0;           // source rows without a value (empty/NA), left out
 };
 
 // Lays the figure out. Throws Error for no panels, a panel without groups or series, a series

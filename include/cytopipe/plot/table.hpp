@@ -38,6 +38,7 @@ struct DoseColumns {
 // Groups rows into panels (first-appearance order), groups (numeric order when every group label
 // is a number, else first-appearance order) and series. The first group is the control: a
 // non-empty stars value on other groups becomes a SignificanceMark above that group.
+// Rows whose value is empty or NA are left out and counted in DoseFigure::missing_values.
 // Error (file, line, column) for a non-numeric value, or conflicting stars within one group.
 DoseFigure dose_figure_from_table(const CsvTable& table, const DoseColumns& columns);
 
