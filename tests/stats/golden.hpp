@@ -23,8 +23,17 @@ inline nlohmann::json load_golden(const std::string& name) {
   return nlohmann::json::parse(in);
 }
 
+// null is NaN; "Inf" / "-Inf" are the infinities (JSON has none), e.g. one-sided CI bounds.
 inline double number(const nlohmann::json& j) {
-  return j.is_null() ? std::nan("") : j.get<double>();
+  if (j.is_null()) return std::nan("");
+  if (j.is_string()) {
+    const auto s = j.get<std::string>();
+    if (s == "Inf") return INFINITY;
+    if (s == "-Inf") return -INFINITY;
+    ADD_FAILURE() << "not a number in a fixture: " << s;
+    return std::nan("");
+  }
+  return j.get<double>();
 }
 
 inline std::vector<double> numbers(const nlohmann::json& j) {
