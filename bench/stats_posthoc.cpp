@@ -1,8 +1,12 @@
 // Cost of the numerically integrated post-hoc tests (studentized range, one-factor multivariate t).
 #include <benchmark/benchmark.h>
 
+#include <string>
+#include <vector>
+
 #include "cytopipe/stats/distributions.hpp"
 #include "cytopipe/stats/posthoc.hpp"
+#include "cytopipe/stats/trend.hpp"
 
 namespace {
 
@@ -22,6 +26,25 @@ void BM_Ptukey(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(ptukey(3.7, static_cast<int>(state.range(0)), 12));
 }
 BENCHMARK(BM_Ptukey)->Arg(3)->Arg(6)->Unit(benchmark::kMillisecond);
+
+// Huge df: the scale integral is still computed (no shortcut to df = infinity).
+void BM_PtukeyHugeDf(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(ptukey(3.7, static_cast<int>(state.range(0)), 1e6));
+}
+BENCHMARK(BM_PtukeyHugeDf)->Arg(3)->Arg(6)->Unit(benchmark::kMillisecond);
+
+// Exact Jonckheere-Terpstra at the largest N it is used for (100, no ties) and a small design.
+void BM_JonckheereExact(benchmark::State& state) {
+  const int k = 4, n = static_cast<int>(state.range(0));
+  std::vector<Group> groups;
+  for (int g = 0; g < k; ++g) {
+    Group group{std::to_string(g), {}};
+    for (int i = 0; i < n; ++i) group.values.push_back(g * 0.3 + i * 0.1 + g * 1e-3);
+    groups.push_back(std::move(group));
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(jonckheere_terpstra(groups));
+}
+BENCHMARK(BM_JonckheereExact)->Arg(3)->Arg(25)->Unit(benchmark::kMillisecond);
 
 void BM_Tukey(benchmark::State& state) {
   const auto groups = dose_groups(static_cast<int>(state.range(0)), 4);
