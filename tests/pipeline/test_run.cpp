@@ -330,3 +330,21 @@ TEST(Run, ScaledReadoutWithoutATransformIsAConfigError) {
         << e.what();
   }
 }
+
+TEST(Run, ReportHasAHistogramOfTheMarkerPerGroup) {
+  Batch b;
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(200, 300, 150));
+  b.tube("b_iso.fcs", "B", "isotype", "1", isotype_tube());
+  b.tube("b_1.fcs", "B", "sample", "1", sample_tube(0, 250, 200));
+  const auto config = b.config("", "analysis:\n  - readout: median_marker\n    where: {role: sample}\n"
+                                   "    group: group\n    tests: []\n");
+  const auto result = run_pipeline(config, quiet());
+  ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
+  const auto report = read_text(b.dir / "out" / "report.html");
+  // One representative per group, the first sample by file name; the marker in the population
+  // the read-out measures.
+  EXPECT_NE(report.find("BCMA in live: one sample per group (a_1.fcs, b_1.fcs)"), std::string::npos);
+  EXPECT_EQ(report.find("a_2.fcs, b_1.fcs"), std::string::npos);
+}
