@@ -118,10 +118,11 @@ std::span<const double> ColumnCache::get(const Dimension& d, const Membership* n
   const std::size_t n = sample_.event_count();
   const std::size_t words = (n + 63) / 64;
   Column& column = columns_[column_key(d)];
-  if (column.values.size() != n) {
-    column.values.assign(n, 0.0);
+  if (column.values.events() != n) {
+    column.values = fcs::EventMatrix(n, 1);
     column.done.assign(words, 0);
   }
+  const std::span<double> values = column.values.column(0);
   // Runs of consecutive words still to compute.
   std::vector<std::pair<std::size_t, std::size_t>> runs;
   for (std::size_t w = 0; w < words; ++w) {
@@ -130,12 +131,13 @@ std::span<const double> ColumnCache::get(const Dimension& d, const Membership* n
     else runs.emplace_back(w, w + 1);
     column.done[w] = 1;
   }
-  if (runs.empty()) return column.values;
+  if (runs.empty()) return values;
 
   // Gather the raw (or ratio) values of those events, scale them in one bulk call, scatter back.
   std::size_t total = 0;
   for (const auto& [w0, w1] : runs) total += std::min(n, w1 * 64) - w0 * 64;
-  buffer_.resize(total);
+  if (buffer_.events() < total) buffer_ = fcs::EventMatrix(total, 1);
+  const std::span<double> buffer = buffer_.column(0).first(total);
   std::span<const double> num, den;
   if (d.ratio) {
     num = base(d.compensation, d.ratio->numerator);
@@ -149,26 +151,26 @@ std::span<const double> ColumnCache::get(const Dimension& d, const Membership* n
     if (d.ratio) {
       const Ratio& r = *d.ratio;
       for (std::size_t e = begin; e < end; ++e)
-        buffer_[at++] = std::clamp(r.A * (num[e] - r.B) / (den[e] - r.C), r.bound_min, r.bound_max);
+        buffer[at++] = std::clamp(r.A * (num[e] - r.B) / (den[e] - r.C), r.bound_min, r.bound_max);
     } else {
       std::copy(num.begin() + static_cast<std::ptrdiff_t>(begin), num.begin() + static_cast<std::ptrdiff_t>(end),
-                buffer_.begin() + static_cast<std::ptrdiff_t>(at));
+                buffer.begin() + static_cast<std::ptrdiff_t>(at));
       at += end - begin;
     }
   }
   if (!std::holds_alternative<transform::Identity>(d.scale.transform.params()))
-    d.scale.transform.apply(buffer_, buffer_);
+    d.scale.transform.apply(buffer, buffer);
   if (d.scale.bound_min != -kUnbounded || d.scale.bound_max != kUnbounded)
-    for (double& v : buffer_) v = std::clamp(v, d.scale.bound_min, d.scale.bound_max);
+    for (double& v : buffer) v = std::clamp(v, d.scale.bound_min, d.scale.bound_max);
   at = 0;
   for (const auto& [w0, w1] : runs) {
     const std::size_t begin = w0 * 64, end = std::min(n, w1 * 64);
-    std::copy(buffer_.begin() + static_cast<std::ptrdiff_t>(at),
-              buffer_.begin() + static_cast<std::ptrdiff_t>(at + end - begin),
-              column.values.begin() + static_cast<std::ptrdiff_t>(begin));
+    std::copy(buffer.begin() + static_cast<std::ptrdiff_t>(at),
+              buffer.begin() + static_cast<std::ptrdiff_t>(at + end - begin),
+              values.begin() + static_cast<std::ptrdiff_t>(begin));
     at += end - begin;
   }
-  return column.values;
+  return values;
 }
 
 }  // namespace cytopipe::gating

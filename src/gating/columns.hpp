@@ -35,12 +35,14 @@ class ColumnCache {
   const fcs::Sample& sample_;
   bool parallel_;
   std::map<std::string, std::unique_ptr<Compensated>> compensations_;
+  // Uninitialised event-length storage (fcs::EventMatrix: huge pages, reused between samples):
+  // zeroing and first-touch faults of fresh columns cost more than the scaling itself.
   struct Column {
-    std::vector<double> values;
-    std::vector<char> done;  // per 64-event word
+    fcs::EventMatrix values;  // one column; only words marked done hold values
+    std::vector<char> done;   // per 64-event word
   };
   std::map<std::string, Column> columns_;
-  std::vector<double> buffer_;
+  fcs::EventMatrix buffer_;  // gather/scale/scatter scratch, grown as needed
 };
 
 // The key identifying a dimension's values (equal keys = equal values).
