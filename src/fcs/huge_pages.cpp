@@ -13,7 +13,7 @@ namespace {
 // mapping back to the kernel and faulting a new one in (zeroed) costs more CPU than decoding
 // into it, and a batch reads many files of similar size. Bounded: at most `cache_entries`
 // mappings and `cache_bytes` in all; anything beyond is unmapped at once.
-constexpr std::size_t cache_entries = 4;
+constexpr std::size_t cache_entries = 32;  // a batch file: its matrix plus a few scaled gate columns
 constexpr std::size_t cache_bytes = std::size_t{512} << 20;
 
 // False before the cache is built and after it is destroyed at exit (a matrix released later,
