@@ -37,33 +37,14 @@ void for_word_blocks(std::size_t words, bool parallel, const Body& body) {
                     [&](const tbb::blocked_range<std::size_t>& r) { body(r.begin(), r.end()); });
 }
 
-// 64 flags (0/1 bytes) to a word: bit j = flags[j]. SSE2 is in every x86-64.
-inline std::uint64_t pack_flags(const std::uint8_t* flags) {
-#if defined(__SSE2__)
-  std::uint64_t bits = 0;
-  for (int i = 0; i < 4; ++i) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(flags + 16 * i));
-    const auto m = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_slli_epi16(v, 7)));
-    bits |= static_cast<std::uint64_t>(m) << (16 * i);
-  }
-  return bits;
-#else
-  std::uint64_t bits = 0;
-  for (int j = 0; j < 64; ++j) bits |= static_cast<std::uint64_t>(flags[j] & 1u) << j;
-  return bits;
-#endif
-}
-
-// out = test(events) AND parent, word by word, testing only words the parent touches.
-// A full word is tested as 64 independent flags (a loop the compiler vectorises for simple
-// tests), then packed; `test` is a lambda (inlined: no virtual call per event).
-template <class Test>
-void evaluate(const Membership& parent, Membership& out, bool parallel, const Test& test) {
+// out = word_bits(first, count) AND parent, for each 64-event word the parent touches (count is
+// 64 but for the last word); words without parent members are 0 and never tested.
+template <class WordBits>
+void evaluate_words(const Membership& parent, Membership& out, bool parallel, const WordBits& word_bits) {
   const std::size_t n = parent.events();
   const auto pw = parent.words();
   auto ow = out.words();
   for_word_blocks(pw.size(), parallel, [&](std::size_t begin, std::size_t end) {
-    alignas(64) std::uint8_t flags[64];
     for (std::size_t w = begin; w < end; ++w) {
       const std::uint64_t mask = pw[w];
       if (mask == 0) {
@@ -71,18 +52,24 @@ void evaluate(const Membership& parent, Membership& out, bool parallel, const Te
         continue;
       }
       const std::size_t first = w * 64;
-      const std::size_t count = std::min<std::size_t>(64, n - first);
-      std::uint64_t bits = 0;
-      if (count == 64) {
-        for (std::size_t j = 0; j < 64; ++j) flags[j] = static_cast<std::uint8_t>(test(first + j));
-        bits = pack_flags(flags);
-      } else {
-        for (std::size_t j = 0; j < count; ++j)
-          bits |= static_cast<std::uint64_t>(test(first + j)) << j;
-      }
-      ow[w] = bits & mask;
+      ow[w] = word_bits(first, std::min<std::size_t>(64, n - first)) & mask;
     }
   });
+}
+
+// The bits of events first .. first + count - 1 under a per-event test.
+template <class Test>
+std::uint64_t test_bits(std::size_t first, std::size_t count, const Test& test) {
+  std::uint64_t bits = 0;
+  for (std::size_t j = 0; j < count; ++j) bits |= static_cast<std::uint64_t>(test(first + j)) << j;
+  return bits;
+}
+
+// out = test(events) AND parent; `test` is a lambda (inlined: no virtual call per event).
+template <class Test>
+void evaluate(const Membership& parent, Membership& out, bool parallel, const Test& test) {
+  evaluate_words(parent, out, parallel,
+                 [&](std::size_t first, std::size_t count) { return test_bits(first, count, test); });
 }
 
 struct Bound {
@@ -95,44 +82,31 @@ struct Bound {
 template <std::size_t N>
 void evaluate_box_words(const std::array<Bound, N>& b, const Membership& parent, Membership& out,
                         bool parallel) {
-  const std::size_t n = parent.events();
-  const auto pw = parent.words();
-  auto ow = out.words();
-  for_word_blocks(pw.size(), parallel, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t w = begin; w < end; ++w) {
-      const std::uint64_t mask = pw[w];
-      if (mask == 0) {
-        ow[w] = 0;
-        continue;
-      }
-      const std::size_t first = w * 64;
-      const std::size_t count = std::min<std::size_t>(64, n - first);
-      std::uint64_t bits = 0;
-#if defined(__SSE2__)
-      if (count == 64) {
-        for (std::size_t i = 0; i < 64; i += 2) {
-          __m128d in = _mm_castsi128_pd(_mm_set1_epi32(-1));
-          for (std::size_t k = 0; k < N; ++k) {
-            const __m128d v = _mm_loadu_pd(b[k].values + first + i);
-            in = _mm_and_pd(in, _mm_and_pd(_mm_cmpge_pd(v, _mm_set1_pd(b[k].lo)),
-                                           _mm_cmplt_pd(v, _mm_set1_pd(b[k].hi))));
-          }
-          bits |= static_cast<std::uint64_t>(_mm_movemask_pd(in)) << i;
-        }
-        ow[w] = bits & mask;
-        continue;
-      }
-#endif
-      for (std::size_t j = 0; j < count; ++j) {
-        bool in = true;
-        for (std::size_t k = 0; k < N; ++k) {
-          const double v = b[k].values[first + j];
-          in &= (v >= b[k].lo) & (v < b[k].hi);
-        }
-        bits |= static_cast<std::uint64_t>(in) << j;
-      }
-      ow[w] = bits & mask;
+  const auto test = [&b](std::size_t e) {
+    bool in = true;
+    for (std::size_t k = 0; k < N; ++k) {
+      const double v = b[k].values[e];
+      in &= (v >= b[k].lo) & (v < b[k].hi);
     }
+    return in;
+  };
+  evaluate_words(parent, out, parallel, [&](std::size_t first, std::size_t count) {
+#if defined(__SSE2__)
+    if (count == 64) {
+      std::uint64_t bits = 0;
+      for (std::size_t i = 0; i < 64; i += 2) {
+        __m128d in = _mm_castsi128_pd(_mm_set1_epi32(-1));
+        for (std::size_t k = 0; k < N; ++k) {
+          const __m128d v = _mm_loadu_pd(b[k].values + first + i);
+          in = _mm_and_pd(in, _mm_and_pd(_mm_cmpge_pd(v, _mm_set1_pd(b[k].lo)),
+                                         _mm_cmplt_pd(v, _mm_set1_pd(b[k].hi))));
+        }
+        bits |= static_cast<std::uint64_t>(_mm_movemask_pd(in)) << i;
+      }
+      return bits;
+    }
+#endif
+    return test_bits(first, count, test);
   });
 }
 
@@ -363,41 +337,19 @@ void evaluate_polygon(const PolygonGate& g, const double* xs, const double* ys,
     }
     return inside || on_edge;
   };
-  // Full words two events per SSE2 operation, branch-free: the same comparisons and the same
-  // arithmetic as `test` (so the same decisions, event for event).
+  // Full words go to the SSE2/AVX2 kernels above (the same decisions as `test`).
   const BoundingBox box{xmin, xmax, ymin, ymax};
 #if defined(__SSE2__)
   // CYTOPIPE_NO_AVX2 forces the SSE2 kernel (tests run the compliance suite on both).
   static const bool use_avx2 = __builtin_cpu_supports("avx2") && std::getenv("CYTOPIPE_NO_AVX2") == nullptr;
 #endif
-  const std::size_t n = parent.events();
-  const auto pw = parent.words();
-  auto ow = out.words();
-  for_word_blocks(pw.size(), parallel, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t w = begin; w < end; ++w) {
-      const std::uint64_t mask = pw[w];
-      if (mask == 0) {
-        ow[w] = 0;
-        continue;
-      }
-      const std::size_t first = w * 64;
-      const std::size_t count = std::min<std::size_t>(64, n - first);
-      if (count < 64) {
-        std::uint64_t bits = 0;
-        for (std::size_t j = 0; j < count; ++j) bits |= static_cast<std::uint64_t>(test(first + j)) << j;
-        ow[w] = bits & mask;
-        continue;
-      }
+  evaluate_words(parent, out, parallel, [&](std::size_t first, std::size_t count) -> std::uint64_t {
 #if defined(__SSE2__)
-      const std::uint64_t bits = use_avx2 ? polygon_word_avx2(e0, ne, box, xs + first, ys + first)
-                                          : polygon_word_sse2(e0, ne, box, xs + first, ys + first);
-      ow[w] = bits & mask;
-#else
-      std::uint64_t bits = 0;
-      for (std::size_t j = 0; j < 64; ++j) bits |= static_cast<std::uint64_t>(test(first + j)) << j;
-      ow[w] = bits & mask;
+    if (count == 64)
+      return use_avx2 ? polygon_word_avx2(e0, ne, box, xs + first, ys + first)
+                      : polygon_word_sse2(e0, ne, box, xs + first, ys + first);
 #endif
-    }
+    return test_bits(first, count, test);
   });
 }
 
