@@ -130,22 +130,6 @@ double process_cpu_seconds() {
   return s(usage.ru_utime) + s(usage.ru_stime);
 }
 
-// As the reader's huge-page buffers, but always fresh from the kernel (map_huge may reuse).
-cytopipe::fcs::detail::HugeMapping fresh_huge_mapping(std::size_t bytes) {
-  using cytopipe::fcs::detail::huge_page_bytes;
-  const std::size_t length = (bytes + huge_page_bytes - 1) / huge_page_bytes * huge_page_bytes;
-  const std::size_t reserved = length + huge_page_bytes;  // trimmed to a 2 MiB-aligned range
-  void* raw = ::mmap(nullptr, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return {};
-  const auto begin = reinterpret_cast<std::uintptr_t>(raw);
-  const auto aligned = (begin + huge_page_bytes - 1) & ~std::uintptr_t{huge_page_bytes - 1};
-  if (aligned > begin) ::munmap(raw, aligned - begin);
-  if (const std::size_t tail = begin + reserved - (aligned + length); tail > 0)
-    ::munmap(reinterpret_cast<void*>(aligned + length), tail);
-  ::madvise(reinterpret_cast<void*>(aligned), length, MADV_HUGEPAGE);
-  return {reinterpret_cast<void*>(aligned), length};
-}
-
 template <typename Copy>
 double timed_copy(Copy copy) {
   const auto t0 = Clock::now();
@@ -186,7 +170,8 @@ void run(benchmark::State& state, const std::filesystem::path& file, Read read, 
     }));
   for (int i = 0; i < copies; ++i)
     huge_copy.push_back(timed_copy([&] {
-      const auto mapping = fresh_huge_mapping(bytes.size());
+      // As the reader's huge-page buffers, but always fresh from the kernel (map_huge may reuse).
+      const auto mapping = cytopipe::fcs::detail::map_huge_fresh(bytes.size());
       if (!mapping.data) return state.SkipWithError("mmap failed");
       std::memcpy(mapping.data, bytes.data(), bytes.size());
       benchmark::DoNotOptimize(mapping.data);

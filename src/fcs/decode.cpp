@@ -175,30 +175,6 @@ void decode_block(const DataPlan& plan, std::span<const std::byte> bytes, std::s
   }
 }
 
-void decode_events(const DataPlan& plan, std::span<const std::byte> bytes, std::size_t count,
-                   EventMatrix& out, std::size_t first_event, bool parallel) {
-  // Blocks of events big enough to amortise scheduling, small enough to balance two cores.
-  constexpr std::size_t block = 16384;  // a multiple of 8, so packed blocks start on a byte
-#ifdef CYTOPIPE_FCS_TBB
-  if (parallel && count > 2 * block) {
-    const std::size_t blocks = (count + block - 1) / block;
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks),
-                      [&](const tbb::blocked_range<std::size_t>& r) {
-                        for (std::size_t b = r.begin(); b != r.end(); ++b) {
-                          const std::size_t first = b * block;
-                          const std::size_t n = std::min(block, count - first);
-                          decode_block(plan, bytes.subspan(plan.bytes_for(first)), n, out,
-                                       first_event + first);
-                        }
-                      });
-    return;
-  }
-#else
-  (void)parallel;
-#endif
-  decode_block(plan, bytes, count, out, first_event);
-}
-
 void decode_chunked(const DataPlan& plan, std::size_t count, EventMatrix& out, bool parallel,
                     const FetchBytes& fetch) {
   if (count == 0) return;

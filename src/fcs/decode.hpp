@@ -46,11 +46,6 @@ struct DataPlan {
 void decode_block(const DataPlan& plan, std::span<const std::byte> bytes, std::size_t count,
                   EventMatrix& out, std::size_t first_event);
 
-// As decode_block, split into blocks of events decoded in parallel when `parallel` is set and
-// the library was built with TBB.
-void decode_events(const DataPlan& plan, std::span<const std::byte> bytes, std::size_t count,
-                   EventMatrix& out, std::size_t first_event, bool parallel);
-
 // Returns DATA bytes [offset, offset + length) (offsets within the DATA segment), as a view of
 // memory or read into `scratch`. Called concurrently, each thread with its own scratch.
 using FetchBytes =

@@ -66,10 +66,9 @@ void release_cached_huge_mappings() noexcept {
   c.drop();
 }
 
-HugeMapping map_huge(std::size_t bytes) noexcept {
+HugeMapping map_huge_fresh(std::size_t bytes) noexcept {
   if (bytes == 0 || bytes > SIZE_MAX - 2 * huge_page_bytes) return {};
   const std::size_t length = (bytes + huge_page_bytes - 1) / huge_page_bytes * huge_page_bytes;
-  if (const HugeMapping reused = take_cached(length); reused.data) return reused;
   // Over-map by one huge page and trim, so the kept range starts on a 2 MiB boundary (a huge
   // page can only back an aligned range).
   const std::size_t reserved = length + huge_page_bytes;
@@ -85,6 +84,13 @@ HugeMapping map_huge(std::size_t bytes) noexcept {
   ::madvise(data, length, MADV_HUGEPAGE);  // advice only: without THP the mapping still works
 #endif
   return {data, length};
+}
+
+HugeMapping map_huge(std::size_t bytes) noexcept {
+  if (bytes == 0 || bytes > SIZE_MAX - 2 * huge_page_bytes) return {};
+  const std::size_t length = (bytes + huge_page_bytes - 1) / huge_page_bytes * huge_page_bytes;
+  if (const HugeMapping reused = take_cached(length); reused.data) return reused;
+  return map_huge_fresh(bytes);
 }
 
 void unmap_huge(HugeMapping mapping) noexcept {

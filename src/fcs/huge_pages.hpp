@@ -28,6 +28,9 @@ struct HugeMapping {
 // At least `bytes` of uninitialised memory (fresh from the kernel, or a released mapping reused);
 // {nullptr, 0} when mmap fails.
 HugeMapping map_huge(std::size_t bytes) noexcept;
+// As map_huge, but always a new mapping from the kernel (never a cached one); release it with
+// munmap or unmap_huge.
+HugeMapping map_huge_fresh(std::size_t bytes) noexcept;
 // Releases a mapping: kept (bounded) for reuse by map_huge, else returned to the kernel.
 void unmap_huge(HugeMapping mapping) noexcept;
 // Returns every kept mapping to the kernel (benchmarks of a first read; memory pressure).
