@@ -24,6 +24,53 @@ double select_percentile(std::span<double> v, double percent) {
   return a + (h - static_cast<double>(lo)) * (b - a);
 }
 
+// Mean and sample SD of the finite values, summed in order in long double. The one definition
+// behind value_statistics and statistic(): mean NaN without values, SD NaN with fewer than 2.
+struct Moments {
+  double mean = kNaN;
+  double sd = kNaN;
+};
+Moments moments(std::span<const double> v) {
+  long double sum = 0;
+  std::size_t n = 0;
+  for (double x : v)
+    if (std::isfinite(x)) {
+      sum += x;
+      ++n;
+    }
+  Moments m;
+  if (n == 0) return m;
+  m.mean = static_cast<double>(sum / static_cast<long double>(n));
+  if (n < 2) return m;
+  long double ss = 0;
+  for (double x : v)
+    if (std::isfinite(x)) ss += (x - m.mean) * (x - m.mean);
+  m.sd = std::sqrt(static_cast<double>(ss / static_cast<long double>(n - 1)));
+  return m;
+}
+
+// Geometric mean of the finite positive values (NaN when none) and how many values that was.
+struct GeometricMean {
+  double value = kNaN;
+  std::size_t positive = 0;
+};
+GeometricMean geometric_mean(std::span<const double> v) {
+  long double log_sum = 0;
+  GeometricMean g;
+  for (double x : v)
+    if (std::isfinite(x) && x > 0) {
+      log_sum += std::log(x);
+      ++g.positive;
+    }
+  if (g.positive) g.value = std::exp(static_cast<double>(log_sum / static_cast<long double>(g.positive)));
+  return g;
+}
+
+// FlowJo's robust SD of finite values (reordered): half the spread of the central 68.26 %.
+double robust_sd(std::span<double> v) {
+  return 0.5 * (select_percentile(v, 84.13) - select_percentile(v, 15.87));
+}
+
 }  // namespace
 
 double percentile(std::span<double> values, double percent) {
@@ -60,25 +107,15 @@ PopulationStatistics value_statistics(std::vector<double> v, const StatisticsOpt
     for (double p : options.percentiles) s.percentiles.emplace_back(p, kNaN);
     return s;
   }
-  long double sum = 0, log_sum = 0;
-  std::size_t positive = 0;
-  double lo = v[0], hi = v[0];
-  for (double x : v) {
-    sum += x;
-    if (x > 0) {
-      log_sum += std::log(x);
-      ++positive;
-    }
-    lo = std::min(lo, x);
-    hi = std::max(hi, x);
-  }
-  s.mean = static_cast<double>(sum / static_cast<long double>(n));
-  long double ss = 0;
-  for (double x : v) ss += (x - s.mean) * (x - s.mean);
-  s.sd = n > 1 ? std::sqrt(static_cast<double>(ss / static_cast<long double>(n - 1))) : kNaN;
+  const Moments m = moments(v);
+  s.mean = m.mean;
+  s.sd = m.sd;
   s.cv = 100.0 * s.sd / s.mean;
-  s.geometric_mean = positive ? std::exp(static_cast<double>(log_sum / static_cast<long double>(positive))) : kNaN;
-  s.geometric_mean_excluded = n - positive;
+  const GeometricMean g = geometric_mean(v);
+  s.geometric_mean = g.value;
+  s.geometric_mean_excluded = n - g.positive;
+  const auto [lo_it, hi_it] = std::minmax_element(v.begin(), v.end());
+  const double lo = *lo_it, hi = *hi_it;
 
   // Mode: centre of the fullest of `mode_bins` equal bins over [lo, hi].
   const std::size_t bins = std::max<std::size_t>(1, options.mode_bins);
@@ -96,9 +133,7 @@ PopulationStatistics value_statistics(std::vector<double> v, const StatisticsOpt
   }
 
   s.median = select_percentile(v, 50);
-  const double p84 = select_percentile(v, 84.13);
-  const double p16 = select_percentile(v, 15.87);
-  s.robust_sd = 0.5 * (p84 - p16);
+  s.robust_sd = robust_sd(v);
   s.robust_cv = 100.0 * s.robust_sd / s.median;
   for (double p : options.percentiles) s.percentiles.emplace_back(p, select_percentile(v, p));
   return s;
@@ -106,37 +141,13 @@ PopulationStatistics value_statistics(std::vector<double> v, const StatisticsOpt
 
 double statistic(Statistic statistic, std::span<double> v) {
   switch (statistic) {
-    case Statistic::Mean:
-    case Statistic::Sd:
+    case Statistic::Mean: return moments(v).mean;
+    case Statistic::Sd: return moments(v).sd;
     case Statistic::Cv: {
-      // Summed in event order, skipping non-finite values: value_statistics' order after erase_if.
-      long double sum = 0;
-      std::size_t n = 0;
-      for (double x : v)
-        if (std::isfinite(x)) {
-          sum += x;
-          ++n;
-        }
-      if (n == 0) return kNaN;
-      const double mean = static_cast<double>(sum / static_cast<long double>(n));
-      if (statistic == Statistic::Mean) return mean;
-      if (n < 2) return kNaN;
-      long double ss = 0;
-      for (double x : v)
-        if (std::isfinite(x)) ss += (x - mean) * (x - mean);
-      const double sd = std::sqrt(static_cast<double>(ss / static_cast<long double>(n - 1)));
-      return statistic == Statistic::Sd ? sd : 100.0 * sd / mean;
+      const Moments m = moments(v);
+      return 100.0 * m.sd / m.mean;
     }
-    case Statistic::GeometricMean: {
-      long double log_sum = 0;
-      std::size_t positive = 0;
-      for (double x : v)
-        if (std::isfinite(x) && x > 0) {
-          log_sum += std::log(x);
-          ++positive;
-        }
-      return positive ? std::exp(static_cast<double>(log_sum / static_cast<long double>(positive))) : kNaN;
-    }
+    case Statistic::GeometricMean: return geometric_mean(v).value;
     case Statistic::Median:
     case Statistic::RobustSd:
     case Statistic::RobustCv: {
@@ -145,8 +156,8 @@ double statistic(Statistic statistic, std::span<double> v) {
       const auto f = v.first(static_cast<std::size_t>(finite - v.begin()));
       if (f.empty()) return kNaN;
       if (statistic == Statistic::Median) return select_percentile(f, 50);
-      const double robust_sd = 0.5 * (select_percentile(f, 84.13) - select_percentile(f, 15.87));
-      return statistic == Statistic::RobustSd ? robust_sd : 100.0 * robust_sd / select_percentile(f, 50);
+      const double rsd = robust_sd(f);
+      return statistic == Statistic::RobustSd ? rsd : 100.0 * rsd / select_percentile(f, 50);
     }
   }
   return kNaN;
