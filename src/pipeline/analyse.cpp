@@ -76,21 +76,15 @@ Plan make_plan(const Config& config, gating::GatingStrategy strategy) {
   plan.matrix = load_matrix_compensation(config);
   for (const auto& r : config.readouts) {
     plan.readouts.push_back(parse_expression(r.expression, r.expression_at));
-    std::set<std::pair<std::string, Statistic>> stats;
-    collect_channel_statistics(plan.readouts.back(), stats);
     // A channel statistic names its population last; record it per population.
-    std::function<void(const Expression&)> walk = [&](const Expression& e) {
-      if (e.kind == Expression::Kind::Channel) {
-        plan.needed[e.population].emplace(statistic_channel(e), e.statistic);
-        if (e.scaled) {
-          const auto* entry = transform_for(config, e.channel);
-          if (!entry) throw Error("no transforms: entry for '" + e.channel + "'", r.expression_at.context("readouts." + r.name));
-          plan.scales.try_emplace(statistic_channel(e), Plan::Scale{e.channel, transform::Transform::parse(entry->spec)});
-        }
+    for_each_channel_statistic(plan.readouts.back(), [&](const Expression& e) {
+      plan.needed[e.population].emplace(statistic_channel(e), e.statistic);
+      if (e.scaled) {
+        const auto* entry = transform_for(config, e.channel);
+        if (!entry) throw Error("no transforms: entry for '" + e.channel + "'", r.expression_at.context("readouts." + r.name));
+        plan.scales.try_emplace(statistic_channel(e), Plan::Scale{e.channel, transform::Transform::parse(entry->spec)});
       }
-      for (const auto& i : e.inner) walk(i);
-    };
-    walk(plan.readouts.back());
+    });
   }
   const auto& o = config.outputs;
   plan.table_count = plan.table_percent_parent = plan.table_percent_total = false;

@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -87,12 +86,10 @@ void write_formulas(const std::filesystem::path& file, const Config& config, con
       for (const auto& m : r.match) match += (match.empty() ? "" : ";") + m;
       // A statistic on a transformed scale states which scale.
       std::string text = formula(plan.readouts[i]);
-      std::function<void(const Expression&)> scales = [&](const Expression& e) {
-        if (e.kind == Expression::Kind::Channel && e.scaled)
+      for_each_channel_statistic(plan.readouts[i], [&](const Expression& e) {
+        if (e.scaled)
           if (const auto* t = transform_for(config, e.channel)) text += "; " + e.channel + " scale: " + t->spec;
-        for (const auto& inner : e.inner) scales(inner);
-      };
-      scales(plan.readouts[i]);
+      });
       out << csv_field(r.name) << ',' << csv_field(to_string(plan.readouts[i])) << ','
           << csv_field(text) << ',' << csv_field(selector_text(r.applies_to)) << ','
           << csv_field(selector_text(r.control)) << ',' << csv_field(match) << ',' << csv_field(r.description)

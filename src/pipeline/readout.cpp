@@ -237,10 +237,9 @@ std::string statistic_channel(const Expression& e) {
   return e.scaled ? "scaled(" + e.channel + ")" : e.channel;
 }
 
-void collect_channel_statistics(const Expression& e,
-                                std::set<std::pair<std::string, Statistic>>& out) {
-  if (e.kind == Expression::Kind::Channel) out.emplace(statistic_channel(e), e.statistic);
-  for (const auto& i : e.inner) collect_channel_statistics(i, out);
+void for_each_channel_statistic(const Expression& e, const std::function<void(const Expression&)>& visit) {
+  if (e.kind == Expression::Kind::Channel) visit(e);
+  for (const auto& i : e.inner) for_each_channel_statistic(i, visit);
 }
 
 void collect_columns(const Expression& e, std::set<std::string>& out) {

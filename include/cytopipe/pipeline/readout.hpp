@@ -12,6 +12,7 @@
 // where X_control is X averaged over the matched control samples (the read-out's `control` and
 // `match`). Every read-out can state the formula it computes (formula()).
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -59,8 +60,8 @@ std::string statistic_channel(const Expression& e);
 
 // Names the expression refers to, for validation against the gate tree and the panel.
 void collect_populations(const Expression& e, std::set<std::string>& out);
-void collect_channel_statistics(const Expression& e,
-                                std::set<std::pair<std::string, Statistic>>& out);  // (statistic_channel, stat)
+// Calls `visit` for every channel statistic in `e`, nested ones included.
+void for_each_channel_statistic(const Expression& e, const std::function<void(const Expression&)>& visit);
 void collect_columns(const Expression& e, std::set<std::string>& out);
 
 // What the evaluator needs to know about one gated sample.
