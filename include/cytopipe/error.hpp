@@ -31,13 +31,8 @@ class Error : public std::runtime_error {
     if (!c.file.empty()) {
       out += c.file;
       if (c.line > 0) {
-        // Appended piecewise: `':' + std::string` trips GCC 12's -Wrestrict false positive.
-        out += ':';
-        out += std::to_string(c.line);
-        if (c.column > 0) {
-          out += ':';
-          out += std::to_string(c.column);
-        }
+        out += ':' + std::to_string(c.line);
+        if (c.column > 0) out += ':' + std::to_string(c.column);
       }
       out += ": ";
     }

@@ -12,11 +12,7 @@ namespace {
 
 std::filesystem::path temporary_beside(const std::filesystem::path& target) {
   static std::atomic<unsigned> counter{0};
-  std::string name = ".";
-  name += target.filename().string();
-  name += ".tmp";
-  name += std::to_string(counter++);
-  return target.parent_path() / name;
+  return target.parent_path() / ("." + target.filename().string() + ".tmp" + std::to_string(counter++));
 }
 
 }  // namespace

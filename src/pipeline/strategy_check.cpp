@@ -1,5 +1,4 @@
 // Loading the config's gating strategy and checking every population the config refers to.
-#include <functional>
 #include <set>
 
 #include "cytopipe/gating/io.hpp"
@@ -54,20 +53,14 @@ gating::GatingStrategy load_checked_strategy(const Config& config) {
       continue;
     }
     // A statistic on the transformed scale needs a transforms: entry for its channel.
-    std::function<void(const Expression&)> check_scales = [&](const Expression& x) {
-      if (x.kind == Expression::Kind::Channel && x.scaled && !transform_for(config, x.channel)) {
-        std::string msg = to_string(x);  // appended piecewise: GCC 12 -Wrestrict false positive on "'" + ...
-        msg.insert(0, 1, '\'');
-        msg += "' asks for the transformed scale of '";
-        msg += x.channel;
-        msg += "' but transforms: has no entry for it (add '";
-        msg += x.channel;
-        msg += ": SPEC' or 'default' for panel markers)";
-        error(r.expression_at, "readouts." + r.name, std::move(msg));
+    for_each_channel_statistic(e, [&](const Expression& x) {
+      if (x.scaled && !transform_for(config, x.channel)) {
+        error(r.expression_at, "readouts." + r.name,
+              "'" + to_string(x) + "' asks for the transformed scale of '" + x.channel +
+                  "' but transforms: has no entry for it (add '" + x.channel +
+                  ": SPEC' or 'default' for panel markers)");
       }
-      for (const auto& i : x.inner) check_scales(i);
-    };
-    check_scales(e);
+    });
     std::set<std::string> used;
     collect_populations(e, used);
     for (const auto& name : used) {
