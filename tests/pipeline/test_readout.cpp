@@ -57,6 +57,9 @@ TEST(Readout, MalformedExpressionsNameTheColumn) {
   EXPECT_NE(message("viability(live)").find("'viability' takes 'LIVE of PARENT'"), std::string::npos);
   EXPECT_NE(message("killing(killing(count(a)))").find("cannot nest"), std::string::npos);
   EXPECT_NE(message("percent( of live)").find("missing population"), std::string::npos);
+  EXPECT_NE(message("mean(BCMA, live, log)").find("third argument must be 'scaled'"), std::string::npos);
+  EXPECT_NE(message("mean(BCMA, live, log)").find("not 'log'"), std::string::npos);
+  EXPECT_NE(message("mean(BCMA, live, scaled, x)").find("'mean' takes a channel and a population"), std::string::npos);
 }
 
 TEST(Readout, ValuesAgainstHandArithmetic) {
