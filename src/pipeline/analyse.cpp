@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <mutex>
 
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/statistics.hpp"
@@ -10,19 +11,61 @@
 namespace cytopipe::pipeline::detail {
 namespace {
 
-// The values of the members, in event order, into `out` (reused between populations).
-void gather_members(std::span<const double> values, const gating::Membership& members,
+// The values of the members, in event order, into `out` (`count` = the members' count).
+void gather_members(std::span<const double> values, const gating::Membership& members, std::size_t count,
                     std::vector<double>& out) {
-  out.clear();
+  out.resize(count);
+  double* next = out.data();
   const auto words = members.words();
   for (std::size_t w = 0; w < words.size(); ++w) {
     std::uint64_t bits = words[w];
+    const double* block = values.data() + w * 64;
     while (bits) {
-      const auto bit = static_cast<std::size_t>(std::countr_zero(bits));
-      out.push_back(values[w * 64 + bit]);
+      *next++ = block[std::countr_zero(bits)];
       bits &= bits - 1;
     }
   }
+}
+
+// Gather buffers kept between samples (a few MB each): a fresh one per sample cost more in page
+// faults, as glibc trims and regrows its heap, than the statistics computed on it. A pool rather
+// than thread_local storage: a thread waiting inside TBB may start another sample's analysis.
+class BufferPool {
+ public:
+  BufferPool() { free_.reserve(kKept); }  // so give() never allocates
+  class Lease {
+   public:
+    explicit Lease(BufferPool& pool) : pool_(pool), buffer_(pool.take()) {}
+    ~Lease() { pool_.give(std::move(buffer_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    std::vector<double>& get() noexcept { return buffer_; }
+
+   private:
+    BufferPool& pool_;
+    std::vector<double> buffer_;
+  };
+
+ private:
+  std::vector<double> take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return {};
+    auto buffer = std::move(free_.back());
+    free_.pop_back();
+    return buffer;
+  }
+  void give(std::vector<double>&& buffer) noexcept {
+    std::lock_guard lock(mutex_);
+    if (free_.size() < kKept) free_.push_back(std::move(buffer));
+  }
+  static constexpr std::size_t kKept = 8;  // more than files in flight on our machines
+  std::mutex mutex_;
+  std::vector<std::vector<double>> free_;
+};
+
+BufferPool& gather_buffers() {
+  static BufferPool pool;
+  return pool;
 }
 
 // Each statistic by gating's definition, on the same buffer: the sums first, in event order
@@ -177,7 +220,7 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::st
           continue;  // the read-out on this channel reports it
         }
         std::vector<double> all;
-        gather_members(values, pop->members, all);
+        gather_members(values, pop->members, pop->count, all);
         const std::size_t stride = (all.size() + kHistogramValues - 1) / kHistogramValues;
         auto& kept = out.histograms[{population, channel}];
         kept.reserve(all.size() / std::max<std::size_t>(stride, 1) + 1);
@@ -188,7 +231,8 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::st
 
     out.values.total_events = static_cast<double>(gated.events());
     for (const auto& [k, v] : entry.factors) out.values.factors[k] = v;
-    std::vector<double> buffer;
+    BufferPool::Lease lease(gather_buffers());
+    std::vector<double>& buffer = lease.get();
     const double total = static_cast<double>(gated.events());
     for (const auto& pop : gated.populations()) {
       auto& pv = out.values.populations[pop.name];
@@ -218,7 +262,7 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::st
         } catch (const Error& e) {
           throw StageError("statistics", Error(e.message(), {entry.path.string(), source, 0, 0}));
         }
-        gather_members(values, pop.members, buffer);
+        gather_members(values, pop.members, pop.count, buffer);
         if (scale != plan.scales.end()) scale->second.transform.apply(buffer, buffer);
         std::map<Statistic, double> computed;
         compute_all(stats, buffer, computed);
@@ -264,7 +308,8 @@ ControlOutcome measure_control(const Plan& plan, const SampleEntry& entry,
       } catch (const Error& e) {
         throw StageError("threshold", Error(e.message(), {entry.path.string(), gate.channel, 0, 0}));
       }
-      gather_members(values, gated.at(gate.parent).members, buffer);
+      const auto& parent = gated.at(gate.parent);
+      gather_members(values, parent.members, parent.count, buffer);
       out.values.emplace_back(g, buffer);
     }
   } catch (const StageError& e) {

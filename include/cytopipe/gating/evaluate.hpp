@@ -16,10 +16,18 @@
 namespace cytopipe::gating {
 
 // Which events belong to a population: bit i of word i/64 is event i.
+// Storage of large memberships is recycled between samples (a bounded process-wide pool): a
+// batch creates a dozen 125 KB bitsets per file, and fresh heap pages for them cost more in
+// page faults than gating the file.
 class Membership {
  public:
   Membership() = default;
   explicit Membership(std::size_t events, bool all = false);
+  Membership(const Membership& other);
+  Membership(Membership&& other) noexcept = default;
+  Membership& operator=(const Membership& other);
+  Membership& operator=(Membership&& other) noexcept;
+  ~Membership();
   std::size_t events() const noexcept { return events_; }
   bool test(std::size_t event) const noexcept { return (words_[event >> 6] >> (event & 63)) & 1u; }
   void set(std::size_t event) noexcept { words_[event >> 6] |= std::uint64_t{1} << (event & 63); }
@@ -28,7 +36,9 @@ class Membership {
   std::span<std::uint64_t> words() noexcept { return words_; }
   // One byte per event (0/1), e.g. for fcs::WriteOptions::keep_event.
   std::vector<std::uint8_t> to_flags() const;
-  bool operator==(const Membership&) const = default;
+  bool operator==(const Membership& other) const noexcept {
+    return events_ == other.events_ && words_ == other.words_;
+  }
 
  private:
   std::size_t events_ = 0;
