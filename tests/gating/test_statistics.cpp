@@ -79,6 +79,57 @@ TEST(Statistics, SelectionMatchesFullSortOnRandomData) {
   for (const auto& [p, value] : s.percentiles) EXPECT_DOUBLE_EQ(value, type7(p)) << p;
 }
 
+// percentile() narrows by radix passes on large inputs: every rank, on data built to stress it
+// (heavy ties, negatives and zeros, one crowded exponent, a lone value past a crowded bin),
+// must equal the sorted reference exactly.
+TEST(Statistics, PercentileIsExactAgainstSortOnHardInputs) {
+  std::mt19937_64 rng(5);
+  std::vector<std::vector<double>> inputs;
+  {
+    std::vector<double> v(50000);  // few distinct values: long runs of ties
+    std::uniform_int_distribution<int> small(-3, 3);
+    for (auto& x : v) x = small(rng) * 0.5;
+    inputs.push_back(v);
+  }
+  {
+    std::vector<double> v(40001);  // all within [1024, 1025): one exponent, narrow mantissas
+    std::uniform_real_distribution<double> u(1024, 1025);
+    for (auto& x : v) x = u(rng);
+    inputs.push_back(v);
+  }
+  {
+    std::vector<double> v(30000);  // signed, spanning many decades, with exact zeros
+    std::normal_distribution<double> z(0, 1);
+    for (auto& x : v) x = (rng() % 10 == 0) ? 0.0 : std::sinh(6 * z(rng));
+    inputs.push_back(v);
+  }
+  {
+    std::vector<double> v(20000, 7.0);  // one value repeated, then a single larger one
+    v.back() = 7.0000000000000009;
+    inputs.push_back(v);
+  }
+  {
+    std::vector<double> v(10000, 1.0);  // two values: the middle ranks sit on the boundary
+    std::fill(v.begin() + 5000, v.end(), 2.0);
+    std::shuffle(v.begin(), v.end(), rng);
+    inputs.push_back(v);
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<double> sorted = inputs[i];
+    std::sort(sorted.begin(), sorted.end());
+    const double n = static_cast<double>(sorted.size());
+    for (double p : {0.0, 0.001, 1.0, 15.87, 25.0, 49.999, 50.0, 50.001, 50.01, 84.13, 99.0, 99.999, 100.0}) {
+      const double h = (n - 1) * p / 100;
+      const auto lo = static_cast<std::size_t>(std::floor(h));
+      const double want = lo + 1 < sorted.size() && h != static_cast<double>(lo)
+                              ? sorted[lo] + (h - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo])
+                              : sorted[lo];
+      std::vector<double> work = inputs[i];
+      EXPECT_EQ(percentile(work, p), want) << "input " << i << ", " << p << " %";
+    }
+  }
+}
+
 TEST(Statistics, PopulationPercentagesAndMembership) {
   Membership m(100);
   std::vector<double> values(100);
