@@ -78,8 +78,34 @@ struct Bound {
   double lo, hi;  // lo inclusive, hi exclusive; infinities for open sides
 };
 
-// Full 64-event words of a range/rectangle test, two events per SSE2 compare; the same
-// comparisons as the scalar form (ordered compares: NaN is outside, as there).
+#if defined(__SSE2__)
+// AVX2 kernels are chosen at run time; CYTOPIPE_NO_AVX2 forces SSE2 (tests run the compliance
+// suite on both).
+bool use_avx2() {
+  static const bool use = __builtin_cpu_supports("avx2") && std::getenv("CYTOPIPE_NO_AVX2") == nullptr;
+  return use;
+}
+
+// One full 64-event word of a range/rectangle test, four events per AVX compare: the same
+// ordered comparisons as the SSE2 and scalar forms.
+template <std::size_t N>
+__attribute__((target("avx2"))) std::uint64_t box_word_avx2(const std::array<Bound, N>& b, std::size_t first) {
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < 64; i += 4) {
+    __m256d in = _mm256_castsi256_pd(_mm256_set1_epi32(-1));
+    for (std::size_t k = 0; k < N; ++k) {
+      const __m256d v = _mm256_loadu_pd(b[k].values + first + i);
+      in = _mm256_and_pd(in, _mm256_and_pd(_mm256_cmp_pd(v, _mm256_set1_pd(b[k].lo), _CMP_GE_OQ),
+                                           _mm256_cmp_pd(v, _mm256_set1_pd(b[k].hi), _CMP_LT_OQ)));
+    }
+    bits |= static_cast<std::uint64_t>(_mm256_movemask_pd(in)) << i;
+  }
+  return bits;
+}
+#endif
+
+// Full 64-event words of a range/rectangle test, two events per SSE2 compare (four with AVX2);
+// the same comparisons as the scalar form (ordered compares: NaN is outside, as there).
 template <std::size_t N>
 void evaluate_box_words(const std::array<Bound, N>& b, const Membership& parent, Membership& out,
                         bool parallel) {
@@ -91,8 +117,12 @@ void evaluate_box_words(const std::array<Bound, N>& b, const Membership& parent,
     }
     return in;
   };
+#if defined(__SSE2__)
+  const bool avx2 = use_avx2();
+#endif
   evaluate_words(parent, out, parallel, [&](std::size_t first, std::size_t count) {
 #if defined(__SSE2__)
+    if (count == 64 && avx2) return box_word_avx2(b, first);
     if (count == 64) {
       std::uint64_t bits = 0;
       for (std::size_t i = 0; i < 64; i += 2) {
@@ -218,12 +248,30 @@ struct BoundingBox {
   double xmin, xmax, ymin, ymax;
 };
 
+// What the vector kernels need besides the edges. The exact on-edge test (a zero cross product
+// within the edge's box) costs more than the crossing test, and almost no event is on an edge,
+// so the kernels first flag events *near* an edge and run the exact test only where a flagged
+// event is not already inside. Near: |x - xe| <= near_x, where xe = x0 + (y - y0) * dxdy is the
+// crossing test's own intercept. For an event exactly on a non-horizontal edge, x and xe agree
+// to a few ulps of the polygon's largest |x| (both come from the same rounded differences), so
+// near_x = 1e-9 x that is a safe over-approximation. Horizontal edges (dxdy = 0, never crossed)
+// are flagged by y == y0 instead.
+struct PolygonShape {
+  const Edge* edges;
+  std::size_t count;
+  const double* horizontal_y;  // y of each horizontal edge
+  std::size_t horizontals;
+  BoundingBox box;
+  double near_x;
+};
+
 #if defined(__SSE2__)
 // One full 64-event word of a polygon test, two events per SSE2 operation, branch-free but for
-// skipping pairs outside the bounding box. The same comparisons and arithmetic as the scalar
-// test in evaluate_polygon (so the same decisions, event for event).
-std::uint64_t polygon_word_sse2(const Edge* edges, std::size_t ne, const BoundingBox& box,
-                                const double* xs, const double* ys) {
+// skipping pairs outside the bounding box and the rare exact on-edge test. The same comparisons
+// and arithmetic as the scalar test in evaluate_polygon (so the same decisions, event for event).
+std::uint64_t polygon_word_sse2(const PolygonShape& p, const double* xs, const double* ys) {
+  const BoundingBox& box = p.box;
+  const __m128d sign = _mm_set1_pd(-0.0);
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < 64; i += 2) {
     const __m128d x = _mm_loadu_pd(xs + i);
@@ -232,24 +280,33 @@ std::uint64_t polygon_word_sse2(const Edge* edges, std::size_t ne, const Boundin
                                      _mm_and_pd(_mm_cmpge_pd(y, _mm_set1_pd(box.ymin)), _mm_cmple_pd(y, _mm_set1_pd(box.ymax))));
     if (_mm_movemask_pd(inbox) == 0) continue;
     __m128d inside = _mm_setzero_pd();
-    __m128d on_edge = _mm_setzero_pd();
-    for (std::size_t k = 0; k < ne; ++k) {
-      const Edge& ed = edges[k];
+    __m128d near = _mm_setzero_pd();
+    for (std::size_t k = 0; k < p.count; ++k) {
+      const Edge& ed = p.edges[k];
       const __m128d y0 = _mm_set1_pd(ed.y0);
       const __m128d dy = _mm_sub_pd(y, y0);
       // (y0 > y) != (y1 > y)  and  x < x0 + (y - y0) * dxdy
       const __m128d crosses = _mm_xor_pd(_mm_cmpgt_pd(y0, y), _mm_cmpgt_pd(_mm_set1_pd(ed.y1), y));
-      const __m128d left = _mm_cmplt_pd(x, _mm_add_pd(_mm_set1_pd(ed.x0), _mm_mul_pd(dy, _mm_set1_pd(ed.dxdy))));
-      inside = _mm_xor_pd(inside, _mm_and_pd(crosses, left));
-      // within the edge's box and (x1 - x0) * (y - y0) == (y1 - y0) * (x - x0)
-      const __m128d in_edge_box =
-          _mm_and_pd(_mm_and_pd(_mm_cmpge_pd(y, _mm_set1_pd(ed.ylo)), _mm_cmple_pd(y, _mm_set1_pd(ed.yhi))),
-                     _mm_and_pd(_mm_cmpge_pd(x, _mm_set1_pd(ed.xlo)), _mm_cmple_pd(x, _mm_set1_pd(ed.xhi))));
-      const __m128d collinear = _mm_cmpeq_pd(_mm_mul_pd(_mm_set1_pd(ed.x1 - ed.x0), dy),
-                                             _mm_mul_pd(_mm_set1_pd(ed.y1 - ed.y0), _mm_sub_pd(x, _mm_set1_pd(ed.x0))));
-      on_edge = _mm_or_pd(on_edge, _mm_and_pd(in_edge_box, collinear));
+      const __m128d xe = _mm_add_pd(_mm_set1_pd(ed.x0), _mm_mul_pd(dy, _mm_set1_pd(ed.dxdy)));
+      inside = _mm_xor_pd(inside, _mm_and_pd(crosses, _mm_cmplt_pd(x, xe)));
+      near = _mm_or_pd(near, _mm_cmple_pd(_mm_andnot_pd(sign, _mm_sub_pd(x, xe)), _mm_set1_pd(p.near_x)));
     }
-    const __m128d result = _mm_and_pd(inbox, _mm_or_pd(inside, on_edge));
+    for (std::size_t h = 0; h < p.horizontals; ++h) near = _mm_or_pd(near, _mm_cmpeq_pd(y, _mm_set1_pd(p.horizontal_y[h])));
+    __m128d result = _mm_and_pd(inbox, inside);
+    if (_mm_movemask_pd(_mm_andnot_pd(inside, _mm_and_pd(inbox, near)))) {
+      __m128d on_edge = _mm_setzero_pd();
+      for (std::size_t k = 0; k < p.count; ++k) {
+        const Edge& ed = p.edges[k];
+        // within the edge's box and (x1 - x0) * (y - y0) == (y1 - y0) * (x - x0)
+        const __m128d in_edge_box =
+            _mm_and_pd(_mm_and_pd(_mm_cmpge_pd(y, _mm_set1_pd(ed.ylo)), _mm_cmple_pd(y, _mm_set1_pd(ed.yhi))),
+                       _mm_and_pd(_mm_cmpge_pd(x, _mm_set1_pd(ed.xlo)), _mm_cmple_pd(x, _mm_set1_pd(ed.xhi))));
+        const __m128d collinear = _mm_cmpeq_pd(_mm_mul_pd(_mm_set1_pd(ed.x1 - ed.x0), _mm_sub_pd(y, _mm_set1_pd(ed.y0))),
+                                               _mm_mul_pd(_mm_set1_pd(ed.y1 - ed.y0), _mm_sub_pd(x, _mm_set1_pd(ed.x0))));
+        on_edge = _mm_or_pd(on_edge, _mm_and_pd(in_edge_box, collinear));
+      }
+      result = _mm_or_pd(result, _mm_and_pd(inbox, on_edge));
+    }
     bits |= static_cast<std::uint64_t>(_mm_movemask_pd(result)) << i;
   }
   return bits;
@@ -257,9 +314,10 @@ std::uint64_t polygon_word_sse2(const Edge* edges, std::size_t ne, const Boundin
 
 // The same with four events per AVX operation, for CPUs that have AVX2 (chosen at run time).
 // No FMA: the products and sums round exactly as in the SSE2 and scalar forms.
-__attribute__((target("avx2"))) std::uint64_t polygon_word_avx2(const Edge* edges, std::size_t ne,
-                                                                const BoundingBox& box,
-                                                                const double* xs, const double* ys) {
+__attribute__((target("avx2"))) std::uint64_t polygon_word_avx2(const PolygonShape& p, const double* xs,
+                                                                const double* ys) {
+  const BoundingBox& box = p.box;
+  const __m256d sign = _mm256_set1_pd(-0.0);
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < 64; i += 4) {
     const __m256d x = _mm256_loadu_pd(xs + i);
@@ -271,28 +329,38 @@ __attribute__((target("avx2"))) std::uint64_t polygon_word_avx2(const Edge* edge
                                     _mm256_cmp_pd(y, _mm256_set1_pd(box.ymax), _CMP_LE_OQ)));
     if (_mm256_movemask_pd(inbox) == 0) continue;
     __m256d inside = _mm256_setzero_pd();
-    __m256d on_edge = _mm256_setzero_pd();
-    for (std::size_t k = 0; k < ne; ++k) {
-      const Edge& ed = edges[k];
+    __m256d near = _mm256_setzero_pd();
+    for (std::size_t k = 0; k < p.count; ++k) {
+      const Edge& ed = p.edges[k];
       const __m256d y0 = _mm256_set1_pd(ed.y0);
       const __m256d dy = _mm256_sub_pd(y, y0);
       const __m256d crosses = _mm256_xor_pd(_mm256_cmp_pd(y0, y, _CMP_GT_OQ),
                                             _mm256_cmp_pd(_mm256_set1_pd(ed.y1), y, _CMP_GT_OQ));
-      const __m256d left = _mm256_cmp_pd(
-          x, _mm256_add_pd(_mm256_set1_pd(ed.x0), _mm256_mul_pd(dy, _mm256_set1_pd(ed.dxdy))), _CMP_LT_OQ);
-      inside = _mm256_xor_pd(inside, _mm256_and_pd(crosses, left));
-      const __m256d in_edge_box =
-          _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(y, _mm256_set1_pd(ed.ylo), _CMP_GE_OQ),
-                                      _mm256_cmp_pd(y, _mm256_set1_pd(ed.yhi), _CMP_LE_OQ)),
-                        _mm256_and_pd(_mm256_cmp_pd(x, _mm256_set1_pd(ed.xlo), _CMP_GE_OQ),
-                                      _mm256_cmp_pd(x, _mm256_set1_pd(ed.xhi), _CMP_LE_OQ)));
-      const __m256d collinear =
-          _mm256_cmp_pd(_mm256_mul_pd(_mm256_set1_pd(ed.x1 - ed.x0), dy),
-                        _mm256_mul_pd(_mm256_set1_pd(ed.y1 - ed.y0), _mm256_sub_pd(x, _mm256_set1_pd(ed.x0))),
-                        _CMP_EQ_OQ);
-      on_edge = _mm256_or_pd(on_edge, _mm256_and_pd(in_edge_box, collinear));
+      const __m256d xe = _mm256_add_pd(_mm256_set1_pd(ed.x0), _mm256_mul_pd(dy, _mm256_set1_pd(ed.dxdy)));
+      inside = _mm256_xor_pd(inside, _mm256_and_pd(crosses, _mm256_cmp_pd(x, xe, _CMP_LT_OQ)));
+      near = _mm256_or_pd(near, _mm256_cmp_pd(_mm256_andnot_pd(sign, _mm256_sub_pd(x, xe)),
+                                              _mm256_set1_pd(p.near_x), _CMP_LE_OQ));
     }
-    const __m256d result = _mm256_and_pd(inbox, _mm256_or_pd(inside, on_edge));
+    for (std::size_t h = 0; h < p.horizontals; ++h)
+      near = _mm256_or_pd(near, _mm256_cmp_pd(y, _mm256_set1_pd(p.horizontal_y[h]), _CMP_EQ_OQ));
+    __m256d result = _mm256_and_pd(inbox, inside);
+    if (_mm256_movemask_pd(_mm256_andnot_pd(inside, _mm256_and_pd(inbox, near)))) {
+      __m256d on_edge = _mm256_setzero_pd();
+      for (std::size_t k = 0; k < p.count; ++k) {
+        const Edge& ed = p.edges[k];
+        const __m256d in_edge_box =
+            _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(y, _mm256_set1_pd(ed.ylo), _CMP_GE_OQ),
+                                        _mm256_cmp_pd(y, _mm256_set1_pd(ed.yhi), _CMP_LE_OQ)),
+                          _mm256_and_pd(_mm256_cmp_pd(x, _mm256_set1_pd(ed.xlo), _CMP_GE_OQ),
+                                        _mm256_cmp_pd(x, _mm256_set1_pd(ed.xhi), _CMP_LE_OQ)));
+        const __m256d collinear =
+            _mm256_cmp_pd(_mm256_mul_pd(_mm256_set1_pd(ed.x1 - ed.x0), _mm256_sub_pd(y, _mm256_set1_pd(ed.y0))),
+                          _mm256_mul_pd(_mm256_set1_pd(ed.y1 - ed.y0), _mm256_sub_pd(x, _mm256_set1_pd(ed.x0))),
+                          _CMP_EQ_OQ);
+        on_edge = _mm256_or_pd(on_edge, _mm256_and_pd(in_edge_box, collinear));
+      }
+      result = _mm256_or_pd(result, _mm256_and_pd(inbox, on_edge));
+    }
     bits |= static_cast<std::uint64_t>(_mm256_movemask_pd(result)) << i;
   }
   return bits;
@@ -339,16 +407,19 @@ void evaluate_polygon(const PolygonGate& g, const double* xs, const double* ys,
     return inside || on_edge;
   };
   // Full words go to the SSE2/AVX2 kernels above (the same decisions as `test`).
-  const BoundingBox box{xmin, xmax, ymin, ymax};
+  std::vector<double> horizontal_y;
+  for (const Edge& ed : edges)
+    if (ed.y0 == ed.y1) horizontal_y.push_back(ed.y0);
+  const PolygonShape shape{e0, ne, horizontal_y.data(), horizontal_y.size(), BoundingBox{xmin, xmax, ymin, ymax},
+                           1e-9 * std::max(std::abs(xmin), std::abs(xmax)) + 1e-300};
 #if defined(__SSE2__)
-  // CYTOPIPE_NO_AVX2 forces the SSE2 kernel (tests run the compliance suite on both).
-  static const bool use_avx2 = __builtin_cpu_supports("avx2") && std::getenv("CYTOPIPE_NO_AVX2") == nullptr;
+  const bool avx2 = use_avx2();
 #endif
   evaluate_words(parent, out, parallel, [&](std::size_t first, std::size_t count) -> std::uint64_t {
 #if defined(__SSE2__)
     if (count == 64)
-      return use_avx2 ? polygon_word_avx2(e0, ne, box, xs + first, ys + first)
-                      : polygon_word_sse2(e0, ne, box, xs + first, ys + first);
+      return avx2 ? polygon_word_avx2(shape, xs + first, ys + first)
+                  : polygon_word_sse2(shape, xs + first, ys + first);
 #endif
     return test_bits(first, count, test);
   });
@@ -399,6 +470,86 @@ Interval segment(const Divider& divider, double location) {
   return out;
 }
 
+// All quadrants of a quadrant gate in one pass over the parent's words: each distinct
+// (divider, segment) test is made once per word and the quadrants are ANDs of those words
+// (the same comparisons as testing each quadrant as a rectangle).
+constexpr std::size_t kMaxQuadrantTests = 16;
+void evaluate_quadrants(const std::vector<Bound>& tests, const std::vector<std::vector<std::size_t>>& terms,
+                        const Membership& parent, std::vector<Membership>& out, bool parallel) {
+  const std::size_t n = parent.events();
+  const auto pw = parent.words();
+  const std::size_t nt = tests.size();
+#if defined(__SSE2__)
+  const bool avx2 = use_avx2();
+#endif
+  for_word_blocks(pw.size(), parallel, [&](std::size_t begin, std::size_t end) {
+    std::array<std::uint64_t, kMaxQuadrantTests> bits{};
+    for (std::size_t w = begin; w < end; ++w) {
+      const std::uint64_t mask = pw[w];
+      if (mask == 0) {
+        for (auto& m : out) m.words()[w] = 0;
+        continue;
+      }
+      const std::size_t first = w * 64;
+      const std::size_t count = std::min<std::size_t>(64, n - first);
+      for (std::size_t t = 0; t < nt; ++t) {
+        const std::array<Bound, 1> b{tests[t]};
+#if defined(__SSE2__)
+        if (count == 64 && avx2) {
+          bits[t] = box_word_avx2(b, first);
+          continue;
+        }
+#endif
+        bits[t] = test_bits(first, count, [&b](std::size_t e) {
+          const double v = b[0].values[e];
+          return (v >= b[0].lo) & (v < b[0].hi);
+        });
+      }
+      for (std::size_t q = 0; q < out.size(); ++q) {
+        std::uint64_t acc = mask;
+        for (std::size_t t : terms[q]) acc &= bits[t];
+        out[q].words()[w] = acc;
+      }
+    }
+  });
+}
+
+// Every quadrant of `g` over `parent`, in g.quadrants order.
+std::vector<Membership> evaluate_quadrant_gate(const QuadrantGate& g, ColumnCache& cache, const Membership& parent,
+                                               bool parallel) {
+  std::vector<std::pair<std::size_t, std::size_t>> keys;  // (divider, segment) of each test
+  std::vector<Bound> tests;
+  std::vector<std::vector<std::size_t>> terms(g.quadrants.size());
+  for (std::size_t q = 0; q < g.quadrants.size(); ++q)
+    for (const auto& pos : g.quadrants[q].positions) {
+      const auto div = static_cast<std::size_t>(
+          std::find_if(g.dividers.begin(), g.dividers.end(), [&](const Divider& d) { return d.id == pos.divider; }) -
+          g.dividers.begin());
+      const Divider& divider = g.dividers[div];
+      const auto seg = static_cast<std::size_t>(
+          std::upper_bound(divider.values.begin(), divider.values.end(), pos.location) - divider.values.begin());
+      const std::pair<std::size_t, std::size_t> key{div, seg};
+      auto at = static_cast<std::size_t>(std::find(keys.begin(), keys.end(), key) - keys.begin());
+      if (at == keys.size()) {
+        keys.push_back(key);
+        tests.push_back(make_bound(cache, divider.dimension, segment(divider, pos.location), parent));
+      }
+      terms[q].push_back(at);
+    }
+  std::vector<Membership> out;
+  for (std::size_t q = 0; q < g.quadrants.size(); ++q) out.emplace_back(parent.events());
+  if (tests.size() <= kMaxQuadrantTests) {
+    evaluate_quadrants(tests, terms, parent, out, parallel);
+  } else {  // unusually many dividers: one rectangle test per quadrant
+    for (std::size_t q = 0; q < g.quadrants.size(); ++q) {
+      std::vector<Bound> bounds;
+      for (std::size_t t : terms[q]) bounds.push_back(tests[t]);
+      evaluate_box(bounds, parent, out[q], parallel);
+    }
+  }
+  return out;
+}
+
 void combine_boolean(const BooleanGate& g, const std::vector<const Membership*>& operands,
                      const Membership& parent, Membership& out, bool parallel) {
   const std::size_t n = parent.events();
@@ -422,19 +573,32 @@ void combine_boolean(const BooleanGate& g, const std::vector<const Membership*>&
   });
 }
 
+// Set bits of words[begin, end). The portable build has no POPCNT instruction (std::popcount
+// becomes a libgcc call per word), so the hardware form is chosen at run time.
+#if defined(__x86_64__) && !defined(__POPCNT__)
+__attribute__((target("popcnt"))) std::size_t popcount_popcnt(const std::uint64_t* w, std::size_t n) {
+  std::size_t c = 0;
+  for (std::size_t i = 0; i < n; ++i) c += static_cast<std::size_t>(__builtin_popcountll(w[i]));
+  return c;
+}
+#endif
+std::size_t popcount_words(const std::uint64_t* w, std::size_t n) {
+#if defined(__x86_64__) && !defined(__POPCNT__)
+  static const bool hardware = __builtin_cpu_supports("popcnt");
+  if (hardware) return popcount_popcnt(w, n);
+#endif
+  std::size_t c = 0;
+  for (std::size_t i = 0; i < n; ++i) c += static_cast<std::size_t>(std::popcount(w[i]));
+  return c;
+}
+
 std::size_t popcount(const Membership& m, bool parallel) {
   const auto w = m.words();
-  if (!parallel || w.size() < 4 * kWordsPerBlock) {
-    std::size_t c = 0;
-    for (auto x : w) c += static_cast<std::size_t>(std::popcount(x));
-    return c;
-  }
+  if (!parallel || w.size() < 4 * kWordsPerBlock) return popcount_words(w.data(), w.size());
   return tbb::parallel_reduce(
       tbb::blocked_range<std::size_t>(0, w.size(), 4 * kWordsPerBlock), std::size_t{0},
       [&](const tbb::blocked_range<std::size_t>& r, std::size_t c) {
-        for (std::size_t i = r.begin(); i < r.end(); ++i)
-          c += static_cast<std::size_t>(std::popcount(w[i]));
-        return c;
+        return c + popcount_words(w.data() + r.begin(), r.size());
       },
       std::plus<>());
 }
@@ -538,11 +702,7 @@ Membership::Membership(std::size_t events, bool all) : events_(events), words_(z
   }
 }
 
-std::size_t Membership::count() const noexcept {
-  std::size_t c = 0;
-  for (auto w : words_) c += static_cast<std::size_t>(std::popcount(w));
-  return c;
-}
+std::size_t Membership::count() const noexcept { return popcount_words(words_.data(), words_.size()); }
 
 std::vector<std::uint8_t> Membership::to_flags() const {
   std::vector<std::uint8_t> out(events_);
@@ -588,6 +748,7 @@ GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sam
   std::unordered_map<std::string, std::size_t> index;
   const Membership everyone(n, true);
   ColumnCache cache(strategy, sample, parallel);
+  std::unordered_map<std::size_t, std::vector<Membership>> quadrants;  // gate index -> all quadrants
 
   for (const Population& pop : pops) {
     const GateNode& node = strategy.gates()[pop.gate];
@@ -606,14 +767,10 @@ GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sam
           bounds.push_back(make_bound(cache, g->dimensions[d], g->intervals[d], parent));
         evaluate_box(bounds, parent, r.members, parallel);
       } else if (const auto* g = std::get_if<QuadrantGate>(&node.gate)) {
-        const Quadrant& quadrant = g->quadrants[static_cast<std::size_t>(pop.quadrant)];
-        std::vector<Bound> bounds;
-        for (const auto& pos : quadrant.positions) {
-          const auto div = std::find_if(g->dividers.begin(), g->dividers.end(),
-                                        [&](const Divider& d) { return d.id == pos.divider; });
-          bounds.push_back(make_bound(cache, div->dimension, segment(*div, pos.location), parent));
-        }
-        evaluate_box(bounds, parent, r.members, parallel);
+        // The first of the gate's populations computes every quadrant (they share a parent).
+        auto& done = quadrants[pop.gate];
+        if (done.empty()) done = evaluate_quadrant_gate(*g, cache, parent, parallel);
+        r.members = std::move(done[static_cast<std::size_t>(pop.quadrant)]);
       } else if (const auto* g = std::get_if<PolygonGate>(&node.gate)) {
         evaluate_polygon(*g, cache.get(g->dimensions[0], &parent).data(), cache.get(g->dimensions[1], &parent).data(),
                          parent, r.members, parallel);
