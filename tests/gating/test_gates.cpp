@@ -58,6 +58,58 @@ TEST(PolygonGate, BowTieInteriorByEvenOdd) {
   EXPECT_EQ(members(r, "bt"), (std::vector<int>{1, 1, 0, 0, 0, 0}));
 }
 
+// The vector kernels test exact edge membership only for events flagged near an edge: events
+// exactly on horizontal, vertical and sloped edges, one ulp off them, at vertices, and random
+// ones, in full 64-event words, must get the decisions of the definition (even-odd inside, or a
+// zero cross product within the edge's box), written out here independently of the engine.
+TEST(PolygonGate, VectorKernelsDecideEdgeEventsAsTheDefinition) {
+  const std::vector<std::array<double, 2>> poly = {{0, 0}, {4096, 0}, {4096, 1000}, {6144, 3000}, {1024, 3000}, {0, 1500}};
+  std::vector<double> x, y;
+  auto add = [&](double px, double py) {
+    x.push_back(px);
+    y.push_back(py);
+  };
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-500, 6700);
+  for (std::size_t i = 0; i < poly.size(); ++i) {
+    const auto& a = poly[i];
+    const auto& b = poly[(i + 1) % poly.size()];
+    for (int k = 0; k <= 64; ++k) {  // on the edge (exact where the arithmetic allows), and beside it
+      const double t = k / 64.0;
+      const double px = a[0] + t * (b[0] - a[0]), py = a[1] + t * (b[1] - a[1]);
+      add(px, py);
+      add(std::nextafter(px, -1e9), py);
+      add(std::nextafter(px, 1e9), py);
+      add(px, std::nextafter(py, -1e9));
+      add(px, std::nextafter(py, 1e9));
+    }
+  }
+  while (x.size() % 64 != 0 || x.size() < 4096) add(u(rng), u(rng) * 0.5);
+  const auto sample = make_sample({{"x", x}, {"y", y}});
+  GatingStrategy s;
+  s.add({"p", "", PolygonGate{{dim("x"), dim("y")}, poly}, {}});
+  const auto r = gate_sample(s, sample);
+  std::size_t on_edges = 0;
+  for (std::size_t e = 0; e < x.size(); ++e) {
+    const double px = x[e], py = y[e];
+    bool inside = false, on_edge = false;
+    for (std::size_t i = 0; i < poly.size(); ++i) {
+      const auto& a = poly[i];
+      const auto& b = poly[(i + 1) % poly.size()];
+      if ((a[1] > py) != (b[1] > py)) {
+        const double dxdy = (b[0] - a[0]) / (b[1] - a[1]);
+        if (px < a[0] + (py - a[1]) * dxdy) inside = !inside;
+      }
+      if (py >= std::min(a[1], b[1]) && py <= std::max(a[1], b[1]) && px >= std::min(a[0], b[0]) &&
+          px <= std::max(a[0], b[0]) && (b[0] - a[0]) * (py - a[1]) == (b[1] - a[1]) * (px - a[0]))
+        on_edge = true;
+    }
+    on_edges += on_edge;
+    ASSERT_EQ(r.at("p").members.test(e), inside || on_edge) << "event " << e << " (" << px << ", " << py << ")";
+  }
+  EXPECT_GT(on_edges, 300u);  // the edge events really are on the edges
+}
+
 TEST(EllipsoidGate, DistanceSquareIsInclusive) {
   // Circle of radius 2 (covariance 4 I, distance 1): (2,0) is exactly on the boundary.
   const auto sample = make_sample({{"x", {0, 2, 2.0001, 1.4, -1.5}}, {"y", {0, 0, 0, 1.4, -1.4}}});
