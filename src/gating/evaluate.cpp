@@ -470,12 +470,13 @@ Interval segment(const Divider& divider, double location) {
   return out;
 }
 
-// All quadrants of a quadrant gate in one pass over the parent's words: each distinct
-// (divider, segment) test is made once per word and the quadrants are ANDs of those words
-// (the same comparisons as testing each quadrant as a rectangle).
-constexpr std::size_t kMaxQuadrantTests = 16;
-void evaluate_quadrants(const std::vector<Bound>& tests, const std::vector<std::vector<std::size_t>>& terms,
-                        const Membership& parent, std::vector<Membership>& out, bool parallel) {
+// Several populations over one parent in one pass over the parent's words, each an AND of
+// range tests: every distinct test is made once per word (the same comparisons as testing each
+// population as a rectangle), and each column is read while its words are in cache. Used for a
+// quadrant gate's quadrants and for sibling range/rectangle gates.
+constexpr std::size_t kMaxSharedTests = 16;
+void evaluate_conjunctions(const std::vector<Bound>& tests, const std::vector<std::vector<std::size_t>>& terms,
+                           const Membership& parent, std::vector<Membership>& out, bool parallel) {
   const std::size_t n = parent.events();
   const auto pw = parent.words();
   const std::size_t nt = tests.size();
@@ -483,7 +484,7 @@ void evaluate_quadrants(const std::vector<Bound>& tests, const std::vector<std::
   const bool avx2 = use_avx2();
 #endif
   for_word_blocks(pw.size(), parallel, [&](std::size_t begin, std::size_t end) {
-    std::array<std::uint64_t, kMaxQuadrantTests> bits{};
+    std::array<std::uint64_t, kMaxSharedTests> bits{};
     for (std::size_t w = begin; w < end; ++w) {
       const std::uint64_t mask = pw[w];
       if (mask == 0) {
@@ -514,6 +515,67 @@ void evaluate_quadrants(const std::vector<Bound>& tests, const std::vector<std::
   });
 }
 
+// The rectangle gate of population `first`, and with it the rectangle gates of its later
+// siblings (same parent), in one pass: `out` gets the first's membership, `early` the siblings'
+// (by population index). A sibling whose bounds cannot be prepared is left out, to fail later
+// under its own name.
+void evaluate_rectangle_siblings(const GatingStrategy& strategy, const std::vector<Population>& pops,
+                                 std::size_t first, const RectangleGate& gate, ColumnCache& cache,
+                                 const Membership& parent, bool parallel, Membership& out,
+                                 std::unordered_map<std::size_t, Membership>& early) {
+  std::vector<Bound> tests;
+  std::vector<std::vector<std::size_t>> terms;
+  std::vector<std::size_t> members;  // population indices, `first` first
+  auto find_test = [&](const Bound& b) {
+    return static_cast<std::size_t>(std::find_if(tests.begin(), tests.end(), [&](const Bound& t) {
+                                      return t.values == b.values && t.lo == b.lo && t.hi == b.hi;
+                                    }) - tests.begin());
+  };
+  auto add = [&](const RectangleGate& g, std::size_t population) {
+    std::vector<Bound> bounds;
+    for (std::size_t d = 0; d < g.dimensions.size(); ++d)
+      bounds.push_back(make_bound(cache, g.dimensions[d], g.intervals[d], parent));
+    std::size_t fresh = 0;
+    for (const Bound& b : bounds) fresh += find_test(b) == tests.size();
+    if (tests.size() + fresh > kMaxSharedTests) return false;
+    std::vector<std::size_t> term;
+    for (const Bound& b : bounds) {
+      const std::size_t at = find_test(b);
+      if (at == tests.size()) tests.push_back(b);
+      term.push_back(at);
+    }
+    terms.push_back(std::move(term));
+    members.push_back(population);
+    return true;
+  };
+  if (!add(gate, first)) {  // more dimensions than one pass takes: the plain rectangle test
+    std::vector<Bound> bounds;
+    for (std::size_t d = 0; d < gate.dimensions.size(); ++d)
+      bounds.push_back(make_bound(cache, gate.dimensions[d], gate.intervals[d], parent));
+    evaluate_box(bounds, parent, out, parallel);
+    return;
+  }
+  for (std::size_t j = first + 1; j < pops.size(); ++j) {
+    if (pops[j].parent != pops[first].parent || early.count(j)) continue;
+    const auto* g = std::get_if<RectangleGate>(&strategy.gates()[pops[j].gate].gate);
+    if (!g) continue;
+    try {
+      add(*g, j);
+    } catch (const Error&) {
+      // evaluated (and reported) on its own turn
+    }
+  }
+  std::vector<Membership> results;
+  for (std::size_t k = 0; k < members.size(); ++k) results.emplace_back(parent.events());
+  if (members.size() == 1 && tests.size() <= 2) {
+    evaluate_box(tests, parent, results[0], parallel);  // the plain kernel: no sharing to gain
+  } else {
+    evaluate_conjunctions(tests, terms, parent, results, parallel);
+  }
+  out = std::move(results[0]);
+  for (std::size_t k = 1; k < members.size(); ++k) early.emplace(members[k], std::move(results[k]));
+}
+
 // Every quadrant of `g` over `parent`, in g.quadrants order.
 std::vector<Membership> evaluate_quadrant_gate(const QuadrantGate& g, ColumnCache& cache, const Membership& parent,
                                                bool parallel) {
@@ -538,8 +600,8 @@ std::vector<Membership> evaluate_quadrant_gate(const QuadrantGate& g, ColumnCach
     }
   std::vector<Membership> out;
   for (std::size_t q = 0; q < g.quadrants.size(); ++q) out.emplace_back(parent.events());
-  if (tests.size() <= kMaxQuadrantTests) {
-    evaluate_quadrants(tests, terms, parent, out, parallel);
+  if (tests.size() <= kMaxSharedTests) {
+    evaluate_conjunctions(tests, terms, parent, out, parallel);
   } else {  // unusually many dividers: one rectangle test per quadrant
     for (std::size_t q = 0; q < g.quadrants.size(); ++q) {
       std::vector<Bound> bounds;
@@ -750,7 +812,9 @@ GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sam
   ColumnCache cache(strategy, sample, parallel);
   std::unordered_map<std::size_t, std::vector<Membership>> quadrants;  // gate index -> all quadrants
 
-  for (const Population& pop : pops) {
+  std::unordered_map<std::size_t, Membership> siblings;  // population index -> computed early
+  for (std::size_t i = 0; i < pops.size(); ++i) {
+    const Population& pop = pops[i];
     const GateNode& node = strategy.gates()[pop.gate];
     const Membership& parent =
         pop.parent.empty() ? everyone : results.populations_[index.at(pop.parent)].members;
@@ -761,11 +825,11 @@ GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sam
              "/" + pop.name;
     r.members = Membership(n);
     try {
-      if (const auto* g = std::get_if<RectangleGate>(&node.gate)) {
-        std::vector<Bound> bounds;
-        for (std::size_t d = 0; d < g->dimensions.size(); ++d)
-          bounds.push_back(make_bound(cache, g->dimensions[d], g->intervals[d], parent));
-        evaluate_box(bounds, parent, r.members, parallel);
+      if (auto done = siblings.find(i); done != siblings.end()) {
+        r.members = std::move(done->second);  // computed with an earlier sibling
+        siblings.erase(done);
+      } else if (const auto* g = std::get_if<RectangleGate>(&node.gate)) {
+        evaluate_rectangle_siblings(strategy, pops, i, *g, cache, parent, parallel, r.members, siblings);
       } else if (const auto* g = std::get_if<QuadrantGate>(&node.gate)) {
         // The first of the gate's populations computes every quadrant (they share a parent).
         auto& done = quadrants[pop.gate];

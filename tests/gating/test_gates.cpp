@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "cytopipe/gating/gating.hpp"
@@ -213,6 +214,64 @@ TEST(Evaluation, ParallelBitsetsMatchPlainPerEventEvaluation) {
   EXPECT_GT(ne, 1000u);
   for (std::size_t i = 0; i < par.populations().size(); ++i)
     EXPECT_TRUE(par.populations()[i].members == ser.populations()[i].members);
+}
+
+// Sibling range/rectangle gates are evaluated together in one pass (up to 16 distinct tests a
+// pass, shared tests made once): many siblings, repeated and overlapping intervals, open sides,
+// NaN values and a partial last word, each checked against its own per-event definition.
+TEST(Evaluation, SiblingRectanglesEvaluatedTogetherMatchEachDefinition) {
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> g(0, 1);
+  const std::size_t n = 70001;
+  std::vector<double> x(n), y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = i % 997 == 0 ? std::nan("") : g(rng);
+    y[i] = std::round(4 * g(rng)) / 4;  // ties on the interval ends
+  }
+  const auto sample = make_sample({{"x", x}, {"y", y}});
+  struct Box {
+    std::optional<double> xlo, xhi, ylo, yhi;
+  };
+  std::vector<Box> boxes;
+  for (int k = 0; k < 14; ++k) {
+    const double a = -1.5 + 0.25 * k;
+    boxes.push_back({a, a + 1, std::nullopt, std::nullopt});      // x only
+    boxes.push_back({std::nullopt, a, -0.5, 0.5});                // x open below, y closed
+    boxes.push_back({a, std::nullopt, std::nullopt, a});          // both one-sided
+  }
+  boxes.push_back(boxes[0]);  // an exact duplicate shares every test
+  GatingStrategy s;
+  s.add({"root", "", RectangleGate{{dim("y")}, {Interval{-100.0, 100.0}}}, {}});
+  for (std::size_t b = 0; b < boxes.size(); ++b) {
+    RectangleGate r;
+    if (boxes[b].xlo || boxes[b].xhi) {
+      r.dimensions.push_back(dim("x"));
+      r.intervals.push_back(Interval{boxes[b].xlo, boxes[b].xhi});
+    }
+    if (boxes[b].ylo || boxes[b].yhi) {
+      r.dimensions.push_back(dim("y"));
+      r.intervals.push_back(Interval{boxes[b].ylo, boxes[b].yhi});
+    }
+    s.add({"b" + std::to_string(b), "root", r, {}});
+  }
+  const auto res = gate_sample(s, sample);
+  for (std::size_t b = 0; b < boxes.size(); ++b) {
+    const auto& box = boxes[b];
+    const auto& m = res.at("b" + std::to_string(b)).members;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool in_root = y[i] >= -100 && y[i] < 100;
+      auto within = [](double v, std::optional<double> lo, std::optional<double> hi) {
+        return (lo ? v >= *lo : !std::isnan(v)) && (hi ? v < *hi : !std::isnan(v));
+      };
+      bool in = in_root;
+      if (box.xlo || box.xhi) in = in && within(x[i], box.xlo, box.xhi);
+      if (box.ylo || box.yhi) in = in && within(y[i], box.ylo, box.yhi);
+      count += in;
+      ASSERT_EQ(m.test(i), in) << "b" << b << " event " << i;
+    }
+    EXPECT_EQ(res.count("b" + std::to_string(b)), count);
+  }
 }
 
 TEST(Evaluation, EmptySampleGivesEmptyPopulations) {
