@@ -15,16 +15,7 @@ namespace {
 void gather_members(std::span<const double> values, const gating::Membership& members, std::size_t count,
                     std::vector<double>& out) {
   out.resize(count);
-  double* next = out.data();
-  const auto words = members.words();
-  for (std::size_t w = 0; w < words.size(); ++w) {
-    std::uint64_t bits = words[w];
-    const double* block = values.data() + w * 64;
-    while (bits) {
-      *next++ = block[std::countr_zero(bits)];
-      bits &= bits - 1;
-    }
-  }
+  gating::gather(values, members, out);
 }
 
 // Gather buffers kept between samples (a few MB each): a fresh one per sample cost more in page

@@ -130,6 +130,37 @@ TEST(Statistics, PercentileIsExactAgainstSortOnHardInputs) {
   }
 }
 
+// gather() (AVX-512 where the CPU has it; ctest runs this again with CYTOPIPE_NO_AVX512=1):
+// every member's value, in event order, for sparse, dense, full and empty words and a partial
+// last word, and a clear error when the output is too small.
+TEST(Statistics, GatherTakesEachMemberInEventOrder) {
+  std::mt19937_64 rng(21);
+  const std::size_t n = 64 * 40 + 37;
+  std::vector<double> values(n);
+  for (std::size_t i = 0; i < n; ++i) values[i] = static_cast<double>(i) + 0.25;
+  for (double density : {0.0, 0.01, 0.3, 0.9, 1.0}) {
+    Membership m(n);
+    std::bernoulli_distribution in(density);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t word = i / 64;
+      const bool forced_full = word % 7 == 3, forced_empty = word % 5 == 1;
+      if (forced_full || (!forced_empty && in(rng))) m.set(i);
+    }
+    std::vector<double> want;
+    for (std::size_t i = 0; i < n; ++i)
+      if (m.test(i)) want.push_back(values[i]);
+    std::vector<double> got(want.size() + 3, -1.0);
+    ASSERT_EQ(gather(values, m, got), want.size()) << density;
+    EXPECT_TRUE(std::equal(want.begin(), want.end(), got.begin())) << density;
+    EXPECT_EQ(got[want.size()], -1.0) << "nothing written past the members";
+    EXPECT_EQ(select(values, m), want);
+    if (!want.empty()) {
+      std::vector<double> small(want.size() - 1);
+      EXPECT_THROW(gather(values, m, small), cytopipe::Error);
+    }
+  }
+}
+
 TEST(Statistics, PopulationPercentagesAndMembership) {
   Membership m(100);
   std::vector<double> values(100);

@@ -52,6 +52,10 @@ double percentile(std::span<double> values, double percent);
 
 // The values of `channel` for the events of `members` (in event order).
 std::vector<double> select(std::span<const double> values, const Membership& members);
+// The same into `out`, which must hold at least members.count() values (throws otherwise, or
+// when `values` is not one per event); returns how many were written. For callers that reuse
+// one buffer.
+std::size_t gather(std::span<const double> values, const Membership& members, std::span<double> out);
 
 // One statistic at a time, with the definitions and arithmetic of value_statistics (equal to its
 // field bit for bit), for callers that need only a few (the pipeline's batch path): nothing else
