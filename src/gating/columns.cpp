@@ -133,6 +133,18 @@ std::span<const double> ColumnCache::get(const Dimension& d, const Membership* n
   }
   if (runs.empty()) return values;
 
+  const bool identity = std::holds_alternative<transform::Identity>(d.scale.transform.params());
+  const bool clamped = d.scale.bound_min != -kUnbounded || d.scale.bound_max != kUnbounded;
+  if (d.ratio && identity && !clamped) {  // a plain ratio: straight into the column
+    const std::span<const double> num = base(d.compensation, d.ratio->numerator);
+    const std::span<const double> den = base(d.compensation, d.ratio->denominator);
+    const Ratio& r = *d.ratio;
+    for (const auto& [w0, w1] : runs)
+      for (std::size_t e = w0 * 64, end = std::min(n, w1 * 64); e < end; ++e)
+        values[e] = std::clamp(r.A * (num[e] - r.B) / (den[e] - r.C), r.bound_min, r.bound_max);
+    return values;
+  }
+
   // Gather the raw (or ratio) values of those events, scale them in one bulk call, scatter back.
   std::size_t total = 0;
   for (const auto& [w0, w1] : runs) total += std::min(n, w1 * 64) - w0 * 64;
@@ -158,9 +170,8 @@ std::span<const double> ColumnCache::get(const Dimension& d, const Membership* n
       at += end - begin;
     }
   }
-  if (!std::holds_alternative<transform::Identity>(d.scale.transform.params()))
-    d.scale.transform.apply(buffer, buffer);
-  if (d.scale.bound_min != -kUnbounded || d.scale.bound_max != kUnbounded)
+  if (!identity) d.scale.transform.apply(buffer, buffer);
+  if (clamped)
     for (double& v : buffer) v = std::clamp(v, d.scale.bound_min, d.scale.bound_max);
   at = 0;
   for (const auto& [w0, w1] : runs) {

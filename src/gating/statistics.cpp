@@ -90,15 +90,26 @@ struct Moments {
 };
 // The mean of the finite values (NaN without any) and how many there are: moments()' first pass,
 // alone for callers that want only the mean.
+// Four long double partial sums (a fixed order, so results repeat exactly): one x87 chain
+// was latency-bound, and the extended precision already makes the order immaterial to the
+// rounded mean but for rare ties.
 std::pair<double, std::size_t> finite_mean(std::span<const double> v) {
-  long double sum = 0;
+  long double sum[4] = {0, 0, 0, 0};
   std::size_t n = 0;
-  for (double x : v)
-    if (std::isfinite(x)) {
-      sum += x;
+  std::size_t i = 0;
+  for (; i + 4 <= v.size(); i += 4)
+    for (std::size_t k = 0; k < 4; ++k)
+      if (std::isfinite(v[i + k])) {
+        sum[k] += v[i + k];
+        ++n;
+      }
+  for (; i < v.size(); ++i)
+    if (std::isfinite(v[i])) {
+      sum[0] += v[i];
       ++n;
     }
-  return {n == 0 ? kNaN : static_cast<double>(sum / static_cast<long double>(n)), n};
+  const long double total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+  return {n == 0 ? kNaN : static_cast<double>(total / static_cast<long double>(n)), n};
 }
 
 Moments moments(std::span<const double> v) {
