@@ -173,7 +173,9 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::st
   SampleOutcome out;
   const Config& config = *plan.config;
   try {
-    fcs::Sample sample = prepare_sample(config, entry, plan.matrix, sha256);
+    fcs::Sample sample = prepare_sample(config, entry, plan.matrix, sha256, plan.parallel_within_file);
+    gating::GateOptions gate_options;
+    gate_options.parallel = plan.parallel_within_file;
     out.events = sample.event_count();
 
     // This sample's strategy: the loaded one plus the threshold gates of its group.
@@ -195,7 +197,7 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::st
 
     gating::GatingResults gated;
     try {
-      gated = gating::gate_sample(strategy, sample);
+      gated = gating::gate_sample(strategy, sample, gate_options);
     } catch (const Error& e) {
       throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
     }
@@ -282,11 +284,13 @@ ControlOutcome measure_control(const Plan& plan, const SampleEntry& entry,
   ControlOutcome out;
   const Config& config = *plan.config;
   try {
-    fcs::Sample sample = prepare_sample(config, entry, plan.matrix);
+    fcs::Sample sample = prepare_sample(config, entry, plan.matrix, nullptr, plan.parallel_within_file);
+    gating::GateOptions gate_options;
+    gate_options.parallel = plan.parallel_within_file;
     out.events = sample.event_count();
     gating::GatingResults gated;
     try {
-      gated = gating::gate_sample(plan.strategy, sample);
+      gated = gating::gate_sample(plan.strategy, sample, gate_options);
     } catch (const Error& e) {
       throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
     }

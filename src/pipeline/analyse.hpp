@@ -34,6 +34,10 @@ struct Plan {
   bool table_count = true, table_percent_parent = true, table_percent_total = true;
   // Resolved thresholds: gate index -> group key (match levels joined) -> threshold.
   std::vector<std::map<std::string, ResolvedThreshold>> thresholds;
+  // Decode and gate each file with parallel tasks too. Off when as many files are in flight as
+  // there are threads: every core already has a file, and splitting each file's work only adds
+  // task overhead and interleaves two files' data in the caches.
+  bool parallel_within_file = true;
 
   // The report's histograms: per analysis, the marker a read-out is about (its channel and
   // population) in one representative sample per stratum and group (the first by file name).

@@ -150,13 +150,16 @@ std::vector<std::pair<std::string, std::string>> panel_for(const PanelConfig& pa
 }
 
 fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
-                           const std::optional<transform::Compensation>& matrix, std::string* sha256) {
+                           const std::optional<transform::Compensation>& matrix, std::string* sha256,
+                           bool parallel) {
   fcs::Sample sample;
+  fcs::ReadOptions options;
+  options.parallel = parallel;
   try {
     if (sha256) {
-      sample = fcs::read_fcs(read_hashed(entry.path, *sha256), entry.path.string());
+      sample = fcs::read_fcs(read_hashed(entry.path, *sha256), entry.path.string(), options);
     } else {
-      sample = fcs::read_fcs(entry.path);
+      sample = fcs::read_fcs(entry.path, options);
     }
   } catch (const Error& e) {
     throw StageError("read", e);

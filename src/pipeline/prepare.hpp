@@ -28,10 +28,11 @@ std::optional<transform::Compensation> load_matrix_compensation(const Config& co
 // Reads the file, compensates it (the file's spillover, the matrix, or not at all) and renames
 // the panel's channels to their markers (so strategies and read-outs are instrument-independent).
 // With `sha256`, the file's SHA-256 (hex) is computed from the same bytes the reader decodes: the
-// file is read once, hashed chunk by chunk while each chunk is in cache. Throws StageError.
+// file is read once, hashed chunk by chunk while each chunk is in cache. `parallel`: decode with
+// parallel tasks. Throws StageError.
 fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
                            const std::optional<transform::Compensation>& matrix,
-                           std::string* sha256 = nullptr);
+                           std::string* sha256 = nullptr, bool parallel = true);
 
 // The marker -> channel mapping for a file of instrument `cyt` ($CYT, may be empty).
 std::vector<std::pair<std::string, std::string>> panel_for(const PanelConfig& panel, std::string_view cyt);

@@ -148,6 +148,7 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   const int threads = options.threads > 0 ? options.threads : tbb::this_task_arena::max_concurrency();
   const std::size_t in_flight = options.files_in_flight ? options.files_in_flight : static_cast<std::size_t>(threads);
   tbb::task_arena arena(threads);
+  plan.parallel_within_file = in_flight < static_cast<std::size_t>(threads);
 
   const auto& samples = result.samples.samples;
   std::vector<detail::SampleOutcome> outcomes(samples.size());
