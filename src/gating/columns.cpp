@@ -112,76 +112,67 @@ std::span<const double> ColumnCache::base(const std::string& compensation,
   return sample_.values(name);
 }
 
-std::span<const double> ColumnCache::get(const Dimension& d, const Membership* need) {
-  if (!d.ratio && d.scale.is_identity()) return base(d.compensation, d.channel);  // shared, no copy
-
+ColumnCache::LazyColumn ColumnCache::lazy(const Dimension& d) {
+  LazyColumn out;
+  if (!d.ratio && d.scale.is_identity()) {  // shared, no copy
+    out.values = base(d.compensation, d.channel);
+    return out;
+  }
   const std::size_t n = sample_.event_count();
-  const std::size_t words = (n + 63) / 64;
-  Column& column = columns_[column_key(d)];
+  ComputedColumn& column = columns_[column_key(d)];
   if (column.values.events() != n) {
     column.values = fcs::EventMatrix(n, 1);
-    column.done.assign(words, 0);
+    column.done.assign((n + 63) / 64, 0);
   }
-  const std::span<double> values = column.values.column(0);
-  // Runs of consecutive words still to compute.
-  std::vector<std::pair<std::size_t, std::size_t>> runs;
-  for (std::size_t w = 0; w < words; ++w) {
-    if (column.done[w] || (need && need->words()[w] == 0)) continue;
-    if (!runs.empty() && runs.back().second == w) runs.back().second = w + 1;
-    else runs.emplace_back(w, w + 1);
-    column.done[w] = 1;
+  out.values = column.values.column(0);
+  out.column = &column;
+  out.dimension = &d;
+  if (d.ratio) {
+    out.num = base(d.compensation, d.ratio->numerator);
+    out.den = base(d.compensation, d.ratio->denominator);
+  } else {
+    out.num = base(d.compensation, d.channel);
   }
-  if (runs.empty()) return values;
+  return out;
+}
 
+void ColumnCache::fill(const LazyColumn& c, const Membership* need, std::size_t begin, std::size_t end) const {
+  if (!c.column) return;
+  ComputedColumn& column = *c.column;
+  const Dimension& d = *c.dimension;
+  const std::size_t n = sample_.event_count();
+  double* values = column.values.column(0).data();
   const bool identity = std::holds_alternative<transform::Identity>(d.scale.transform.params());
   const bool clamped = d.scale.bound_min != -kUnbounded || d.scale.bound_max != kUnbounded;
-  if (d.ratio && identity && !clamped) {  // a plain ratio: straight into the column
-    const std::span<const double> num = base(d.compensation, d.ratio->numerator);
-    const std::span<const double> den = base(d.compensation, d.ratio->denominator);
-    const Ratio& r = *d.ratio;
-    for (const auto& [w0, w1] : runs)
-      for (std::size_t e = w0 * 64, end = std::min(n, w1 * 64); e < end; ++e)
-        values[e] = std::clamp(r.A * (num[e] - r.B) / (den[e] - r.C), r.bound_min, r.bound_max);
-    return values;
-  }
-
-  // Gather the raw (or ratio) values of those events, scale them in one bulk call, scatter back.
-  std::size_t total = 0;
-  for (const auto& [w0, w1] : runs) total += std::min(n, w1 * 64) - w0 * 64;
-  if (buffer_.events() < total) buffer_ = fcs::EventMatrix(total, 1);
-  const std::span<double> buffer = buffer_.column(0).first(total);
-  std::span<const double> num, den;
-  if (d.ratio) {
-    num = base(d.compensation, d.ratio->numerator);
-    den = base(d.compensation, d.ratio->denominator);
-  } else {
-    num = base(d.compensation, d.channel);
-  }
-  std::size_t at = 0;
-  for (const auto& [w0, w1] : runs) {
-    const std::size_t begin = w0 * 64, end = std::min(n, w1 * 64);
+  auto wanted = [&](std::size_t w) { return !column.done[w] && (!need || need->words()[w] != 0); };
+  for (std::size_t w = begin; w < end;) {
+    if (!wanted(w)) {
+      ++w;
+      continue;
+    }
+    std::size_t stop = w;  // a run of consecutive words to compute
+    while (stop < end && wanted(stop)) column.done[stop++] = 1;
+    const std::size_t first = w * 64, last = std::min(n, stop * 64);
     if (d.ratio) {
       const Ratio& r = *d.ratio;
-      for (std::size_t e = begin; e < end; ++e)
-        buffer[at++] = std::clamp(r.A * (num[e] - r.B) / (den[e] - r.C), r.bound_min, r.bound_max);
+      for (std::size_t e = first; e < last; ++e)
+        values[e] = std::clamp(r.A * (c.num[e] - r.B) / (c.den[e] - r.C), r.bound_min, r.bound_max);
     } else {
-      std::copy(num.begin() + static_cast<std::ptrdiff_t>(begin), num.begin() + static_cast<std::ptrdiff_t>(end),
-                buffer.begin() + static_cast<std::ptrdiff_t>(at));
-      at += end - begin;
+      std::copy(c.num.begin() + static_cast<std::ptrdiff_t>(first), c.num.begin() + static_cast<std::ptrdiff_t>(last),
+                values + first);
     }
+    const std::span<double> run(values + first, last - first);
+    if (!identity) d.scale.transform.apply(run, run);  // in place: elementwise
+    if (clamped)
+      for (double& v : run) v = std::clamp(v, d.scale.bound_min, d.scale.bound_max);
+    w = stop;
   }
-  if (!identity) d.scale.transform.apply(buffer, buffer);
-  if (clamped)
-    for (double& v : buffer) v = std::clamp(v, d.scale.bound_min, d.scale.bound_max);
-  at = 0;
-  for (const auto& [w0, w1] : runs) {
-    const std::size_t begin = w0 * 64, end = std::min(n, w1 * 64);
-    std::copy(buffer.begin() + static_cast<std::ptrdiff_t>(at),
-              buffer.begin() + static_cast<std::ptrdiff_t>(at + end - begin),
-              values.begin() + static_cast<std::ptrdiff_t>(begin));
-    at += end - begin;
-  }
-  return values;
+}
+
+std::span<const double> ColumnCache::get(const Dimension& d, const Membership* need) {
+  const LazyColumn column = lazy(d);
+  fill(column, need, 0, (sample_.event_count() + 63) / 64);
+  return column.values;
 }
 
 }  // namespace cytopipe::gating

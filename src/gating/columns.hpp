@@ -13,6 +13,14 @@
 
 namespace cytopipe::gating {
 
+// A computed (ratio or scaled) column. Uninitialised event-length storage (fcs::EventMatrix:
+// huge pages, reused between samples): zeroing and first-touch faults of fresh columns cost more
+// than the scaling itself.
+struct ComputedColumn {
+  fcs::EventMatrix values;  // one column; only words marked done hold values
+  std::vector<char> done;   // per 64-event word
+};
+
 class ColumnCache {
  public:
   ColumnCache(const GatingStrategy& strategy, const fcs::Sample& sample, bool parallel = true);
@@ -21,6 +29,21 @@ class ColumnCache {
   // parent), so a transform is never paid for events no gate looks at; other words are
   // unspecified. Without `need`, every event is computed.
   std::span<const double> get(const Dimension& dimension, const Membership* need = nullptr);
+
+  // Block-wise evaluation: a dimension's column whose values become valid word range by word
+  // range through fill(). A channel (or compensation output) is valid at once; a ratio or scaled
+  // column is computed, once per word, for the words where `need` has members. `dimension` must
+  // outlive the column's use.
+  struct LazyColumn {
+    std::span<const double> values;
+    ComputedColumn* column = nullptr;  // null: nothing to compute
+    const Dimension* dimension = nullptr;
+    std::span<const double> num, den;  // the channel(s) it is computed from
+  };
+  LazyColumn lazy(const Dimension& dimension);
+  // Makes words [begin_word, end_word) of `column` valid where `need` (all events when null) has
+  // members. Safe to call concurrently for disjoint word ranges.
+  void fill(const LazyColumn& column, const Membership* need, std::size_t begin_word, std::size_t end_word) const;
 
  private:
   struct Compensated {
@@ -35,14 +58,7 @@ class ColumnCache {
   const fcs::Sample& sample_;
   bool parallel_;
   std::map<std::string, std::unique_ptr<Compensated>> compensations_;
-  // Uninitialised event-length storage (fcs::EventMatrix: huge pages, reused between samples):
-  // zeroing and first-touch faults of fresh columns cost more than the scaling itself.
-  struct Column {
-    fcs::EventMatrix values;  // one column; only words marked done hold values
-    std::vector<char> done;   // per 64-event word
-  };
-  std::map<std::string, Column> columns_;
-  fcs::EventMatrix buffer_;  // gather/scale/scatter scratch, grown as needed
+  std::map<std::string, ComputedColumn> columns_;
 };
 
 // The key identifying a dimension's values (equal keys = equal values).
