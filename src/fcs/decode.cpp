@@ -176,13 +176,13 @@ void decode_block(const DataPlan& plan, std::span<const std::byte> bytes, std::s
 }
 
 void decode_chunked(const DataPlan& plan, std::size_t count, EventMatrix& out, bool parallel,
-                    const FetchBytes& fetch) {
+                    const FetchBytes& fetch, const std::function<void(std::size_t, std::size_t)>& decoded) {
   if (count == 0) return;
-  // Whole events, about one huge page's worth of bytes per chunk and a multiple of 8 events
-  // (packed chunks start on a byte).
+  // Whole events, about chunk_bytes of DATA per chunk and a multiple of 64 events (packed
+  // chunks start on a byte; DecodeHooks get whole bitset words).
   const std::size_t bits = std::max<std::size_t>(1, plan.bits_per_event);
-  std::size_t chunk = std::max<std::size_t>(8, chunk_bytes * 8 / bits);
-  chunk -= chunk % 8;
+  std::size_t chunk = std::max<std::size_t>(64, chunk_bytes * 8 / bits);
+  chunk -= chunk % 64;
   const std::size_t chunks = (count + chunk - 1) / chunk;
   auto decode_one = [&](std::size_t index, ScratchBuffer& scratch) {
     const std::size_t first = index * chunk;
@@ -190,6 +190,7 @@ void decode_chunked(const DataPlan& plan, std::size_t count, EventMatrix& out, b
     const std::size_t begin = plan.bytes_for(first);
     const auto bytes = fetch(begin, plan.bytes_for(first + n) - begin, scratch);
     decode_block(plan, bytes, n, out, first);
+    if (decoded) decoded(first, n);
   };
 #ifdef CYTOPIPE_FCS_TBB
   if (parallel && chunks > 1) {

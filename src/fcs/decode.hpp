@@ -56,8 +56,10 @@ inline constexpr std::size_t chunk_bytes = huge_buffer_threshold;
 
 // Decodes all `count` events chunk by chunk, each chunk fetched by the thread that decodes it
 // (in parallel when `parallel` is set and the library was built with TBB), so the DATA segment
-// never sits whole in memory beside its decoded doubles.
+// never sits whole in memory beside its decoded doubles. Chunks are whole 64-event words; after
+// each, `decoded` (when set) is called with its events, from the decoding thread.
 void decode_chunked(const DataPlan& plan, std::size_t count, EventMatrix& out, bool parallel,
-                    const FetchBytes& fetch);
+                    const FetchBytes& fetch,
+                    const std::function<void(std::size_t first, std::size_t count)>& decoded = {});
 
 }  // namespace cytopipe::fcs::detail

@@ -446,7 +446,10 @@ void decode_ascii(const ByteSource& source, const Layout& layout, Sample& sample
 }  // namespace
 
 void decode_data(const ByteSource& source, const Layout& layout, const ReadOptions& options,
-                 Sample& sample) {
+                 Sample& sample, const std::function<void(std::size_t, std::size_t)>& decoded) {
+  // Chunk by chunk only when nothing is changed after decoding (a range taken from the column
+  // maximum is): else once, at the end.
+  const bool per_chunk = decoded && layout.range_from_max.empty() && layout.datatype != DataType::Ascii;
   if (layout.events > 0) {
     if (layout.datatype == DataType::Ascii) {
       decode_ascii(source, layout, sample, sample.source);
@@ -456,7 +459,8 @@ void decode_data(const ByteSource& source, const Layout& layout, const ReadOptio
                        const auto at = layout.data_begin + offset;
                        return source.is_file() ? source.view(at, length, scratch.get(length))
                                                : source.view(at, length, std::span<std::byte>());
-                     });
+                     },
+                     per_chunk ? decoded : std::function<void(std::size_t, std::size_t)>());
     }
   }
   for (std::size_t c : layout.range_from_max) {
@@ -466,6 +470,7 @@ void decode_data(const ByteSource& source, const Layout& layout, const ReadOptio
     sample.notices.push_back(pkey(c + 1, "R") + " missing or invalid: the column maximum " +
                              format_double(max) + " is used as the range");
   }
+  if (decoded && !per_chunk && layout.events > 0) decoded(0, layout.events);
 }
 
 }  // namespace cytopipe::fcs::detail

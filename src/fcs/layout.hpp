@@ -29,8 +29,9 @@ struct Layout {
 Layout plan_layout(const DataSetText& text, std::uint64_t file_size, const std::string& file,
                    const ReadOptions& options, Sample& sample);
 
-// Decodes the DATA segment into sample.events (sized by the caller).
+// Decodes the DATA segment into sample.events (sized by the caller), calling `decoded` (when
+// set) for runs of whole 64-event words whose values are final (see DecodeHooks).
 void decode_data(const ByteSource& source, const Layout& layout, const ReadOptions& options,
-                 Sample& sample);
+                 Sample& sample, const std::function<void(std::size_t, std::size_t)>& decoded = {});
 
 }  // namespace cytopipe::fcs::detail

@@ -31,7 +31,25 @@ const DataSetText& pick_dataset(const ByteSource& source, const std::string& fil
   return storage;
 }
 
-Sample read_source(const ByteSource& source, const std::string& file, const ReadOptions& options) {
+// $SPILLOVER / SPILL (metadata: read before the events, so DecodeHooks::prepare sees it).
+void read_spillover(Sample& sample) {
+  auto spill = detail::parse_spillover(sample.keywords);
+  sample.spillover = std::move(spill.matrix);
+  sample.spillover_error = std::move(spill.error);
+  if (!sample.spillover_error.empty())
+    sample.notices.push_back("spillover not read: " + sample.spillover_error);
+  if (sample.spillover) {
+    std::string missing;
+    for (const auto& d : sample.spillover->detectors)
+      if (!sample.find_channel(d)) missing += (missing.empty() ? "" : ", ") + d;
+    if (!missing.empty())
+      sample.notices.push_back(sample.spillover->keyword + " names channels the file does not have: " +
+                               missing);
+  }
+}
+
+Sample read_source(const ByteSource& source, const std::string& file, const ReadOptions& options,
+                   const DecodeHooks& hooks) {
   Sample sample;
   sample.source = file;
   DataSetText first = detail::read_dataset_text(source, 0, file);
@@ -51,37 +69,28 @@ Sample read_source(const ByteSource& source, const std::string& file, const Read
 
   detail::Layout layout = detail::plan_layout(text, source.size(), file, options, sample);
   sample.event_total = layout.events;
+  read_spillover(sample);
   if (options.read_events) {
     sample.events = EventMatrix(layout.events, sample.channels.size());
-    detail::decode_data(source, layout, options, sample);
-  }
-
-  auto spill = detail::parse_spillover(sample.keywords);
-  sample.spillover = std::move(spill.matrix);
-  sample.spillover_error = std::move(spill.error);
-  if (!sample.spillover_error.empty())
-    sample.notices.push_back("spillover not read: " + sample.spillover_error);
-  if (sample.spillover) {
-    std::string missing;
-    for (const auto& d : sample.spillover->detectors)
-      if (!sample.find_channel(d)) missing += (missing.empty() ? "" : ", ") + d;
-    if (!missing.empty())
-      sample.notices.push_back(sample.spillover->keyword + " names channels the file does not have: " +
-                               missing);
+    if (hooks.prepare) hooks.prepare(sample);
+    detail::decode_data(source, layout, options, sample, hooks.decoded);
+  } else if (hooks.prepare) {
+    hooks.prepare(sample);
   }
   return sample;
 }
 
 }  // namespace
 
-Sample read_fcs(const std::filesystem::path& file, const ReadOptions& options) {
+Sample read_fcs(const std::filesystem::path& file, const ReadOptions& options, const DecodeHooks& hooks) {
   ByteSource source(file);
-  return read_source(source, file.string(), options);
+  return read_source(source, file.string(), options, hooks);
 }
 
-Sample read_fcs(std::span<const std::byte> bytes, std::string_view name, const ReadOptions& options) {
+Sample read_fcs(std::span<const std::byte> bytes, std::string_view name, const ReadOptions& options,
+                const DecodeHooks& hooks) {
   ByteSource source(bytes);
-  return read_source(source, std::string(name), options);
+  return read_source(source, std::string(name), options, hooks);
 }
 
 std::vector<DataSetInfo> list_datasets(const std::filesystem::path& file) {

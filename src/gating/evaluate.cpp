@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 
 #include <tbb/blocked_range.h>
@@ -349,44 +350,59 @@ std::size_t GatingResults::parent_count(std::string_view name_or_path) const {
   return p.parent.empty() ? events_ : at(p.parent).count;
 }
 
-GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sample,
-                          const GateOptions& options) {
+struct GatingRun::State {
+  State(const GatingStrategy& s, const fcs::Sample& sample, const GateOptions& options)
+      : strategy(s),
+        pops(s.populations()),
+        events(sample.event_count()),
+        words((events + 63) / 64),
+        everyone(events, true),
+        cache(s, sample, options.parallel),
+        prep{s, pops, cache, results.populations_, {}, std::vector<char>(pops.size(), 0), {}} {}
+
+  const GatingStrategy& strategy;
+  std::vector<Population> pops;
+  std::size_t events;
+  std::size_t words;
+  GatingResults results;
+  Membership everyone;
+  ColumnCache cache;
+  Preparation prep;
+};
+
+GatingRun::GatingRun(const GatingStrategy& strategy, const fcs::Sample& sample, const GateOptions& options) {
   strategy.validate();
   strategy.check_sample(sample);
-  const auto pops = strategy.populations();
-  const std::size_t n = sample.event_count();
-  const std::size_t words = (n + 63) / 64;
-
-  GatingResults results;
-  results.events_ = n;
-  results.populations_.reserve(pops.size());
+  state_ = std::make_unique<State>(strategy, sample, options);
+  State& st = *state_;
+  const auto& pops = st.pops;
+  auto& populations = st.results.populations_;
+  st.results.events_ = st.events;
+  populations.reserve(pops.size());
   std::unordered_map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < pops.size(); ++i) {
     PopulationResult r;
     r.name = pops[i].name;
     r.parent = pops[i].parent;
-    r.path = (pops[i].parent.empty() ? std::string() : results.populations_[index.at(pops[i].parent)].path) + "/" +
+    r.path = (pops[i].parent.empty() ? std::string() : populations[index.at(pops[i].parent)].path) + "/" +
              pops[i].name;
-    r.members = Membership(n);
+    r.members = Membership(st.events);
     index.emplace(r.name, i);
-    results.populations_.push_back(std::move(r));
+    populations.push_back(std::move(r));
   }
-
-  // Prepare every gate (all errors surface here, in tree order, naming their gate).
-  const Membership everyone(n, true);
-  ColumnCache cache(strategy, sample, options.parallel);
-  Preparation prep{strategy, pops, cache, results.populations_, {}, std::vector<char>(pops.size(), 0), {}};
   for (const auto& pop : pops)
-    prep.parents.push_back(pop.parent.empty() ? &everyone : &results.populations_[index.at(pop.parent)].members);
+    st.prep.parents.push_back(pop.parent.empty() ? &st.everyone : &populations[index.at(pop.parent)].members);
+
+  // Prepare every gate: all errors surface here, in tree order, naming their gate.
   for (std::size_t i = 0; i < pops.size(); ++i) {
-    if (prep.assigned[i]) continue;  // done with an earlier sibling or quadrant
+    if (st.prep.assigned[i]) continue;  // done with an earlier sibling or quadrant
     const GateNode& node = strategy.gates()[pops[i].gate];
     try {
-      if (const auto* g = std::get_if<RectangleGate>(&node.gate)) prep.rectangles(i, *g);
-      else if (const auto* g = std::get_if<QuadrantGate>(&node.gate)) prep.quadrants(i, *g);
-      else if (const auto* g = std::get_if<PolygonGate>(&node.gate)) prep.polygon(i, *g);
-      else if (const auto* g = std::get_if<EllipsoidGate>(&node.gate)) prep.ellipsoid(i, *g);
-      else if (const auto* g = std::get_if<BooleanGate>(&node.gate)) prep.boolean(i, *g, index);
+      if (const auto* g = std::get_if<RectangleGate>(&node.gate)) st.prep.rectangles(i, *g);
+      else if (const auto* g = std::get_if<QuadrantGate>(&node.gate)) st.prep.quadrants(i, *g);
+      else if (const auto* g = std::get_if<PolygonGate>(&node.gate)) st.prep.polygon(i, *g);
+      else if (const auto* g = std::get_if<EllipsoidGate>(&node.gate)) st.prep.ellipsoid(i, *g);
+      else if (const auto* g = std::get_if<BooleanGate>(&node.gate)) st.prep.boolean(i, *g, index);
     } catch (const Error& e) {
       if (!e.context().where.empty()) throw;
       ErrorContext context = node.origin;
@@ -395,26 +411,73 @@ GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sam
       throw Error(e.message() + " (sample " + sample.source + ")", std::move(context));
     }
   }
+}
 
-  // Walk the blocks; within a block, the steps in tree order (parents and operands first).
-  auto run = [&](std::size_t first_block, std::size_t end_block) {
-    for (std::size_t block = first_block; block < end_block; ++block) {
-      const std::size_t begin = block * kBlockWords, end = std::min(words, begin + kBlockWords);
-      for (const Step& step : prep.steps) {
-        for (const auto& column : step.columns) cache.fill(column, step.parent, begin, end);
-        step.kernel(begin, end);
-      }
+GatingRun::~GatingRun() = default;
+GatingRun::GatingRun(GatingRun&&) noexcept = default;
+GatingRun& GatingRun::operator=(GatingRun&&) noexcept = default;
+
+void GatingRun::evaluate(std::size_t first_event, std::size_t count) {
+  State& st = *state_;
+  if (first_event % 64 != 0 || first_event + count > st.events ||
+      (count % 64 != 0 && first_event + count != st.events))
+    throw Error("gating: events " + std::to_string(first_event) + "+" + std::to_string(count) +
+                " are not whole 64-event words of the " + std::to_string(st.events) + " events");
+  const std::size_t end_word = (first_event + count + 63) / 64;
+  // Block by block; within a block, the steps in tree order (parents and operands first).
+  for (std::size_t begin = first_event / 64; begin < end_word; begin += kBlockWords) {
+    const std::size_t end = std::min(end_word, begin + kBlockWords);
+    for (const Step& step : st.prep.steps) {
+      for (const auto& column : step.columns) st.cache.fill(column, step.parent, begin, end);
+      step.kernel(begin, end);
     }
+  }
+}
+
+GatingResults GatingRun::finish() {
+  State& st = *state_;
+  for (auto& r : st.results.populations_)
+    r.count = detail::popcount_words(r.members.words().data(), r.members.words().size());
+  GatingResults out = std::move(st.results);
+  state_.reset();
+  return out;
+}
+
+bool gates_while_decoding(const GatingStrategy& strategy) {
+  auto plain = [](const Dimension& d) { return d.compensation == kUncompensated; };
+  for (const auto& node : strategy.gates()) {
+    const bool ok = std::visit(
+        [&](const auto& g) {
+          using G = std::decay_t<decltype(g)>;
+          if constexpr (std::is_same_v<G, QuadrantGate>) {
+            return std::all_of(g.dividers.begin(), g.dividers.end(), [&](const Divider& d) { return plain(d.dimension); });
+          } else if constexpr (std::is_same_v<G, BooleanGate>) {
+            return true;
+          } else {
+            return std::all_of(g.dimensions.begin(), g.dimensions.end(), plain);
+          }
+        },
+        node.gate);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sample,
+                          const GateOptions& options) {
+  GatingRun run(strategy, sample, options);
+  const std::size_t n = sample.event_count();
+  const std::size_t block = kBlockWords * 64;
+  const std::size_t blocks = (n + block - 1) / block;
+  auto evaluate_blocks = [&](std::size_t first, std::size_t last) {
+    run.evaluate(first * block, std::min(n, last * block) - first * block);
   };
-  const std::size_t blocks = (words + kBlockWords - 1) / kBlockWords;
   if (options.parallel && blocks > 2)
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 2),
-                      [&](const tbb::blocked_range<std::size_t>& r) { run(r.begin(), r.end()); });
+                      [&](const tbb::blocked_range<std::size_t>& r) { evaluate_blocks(r.begin(), r.end()); });
   else
-    run(0, blocks);
-
-  for (auto& r : results.populations_) r.count = detail::popcount_words(r.members.words().data(), r.members.words().size());
-  return results;
+    evaluate_blocks(0, blocks);
+  return run.finish();
 }
 
 std::vector<double> dimension_values(const GatingStrategy& strategy, const fcs::Sample& sample,

@@ -3,6 +3,7 @@
 #include <bit>
 #include <cmath>
 #include <mutex>
+#include <optional>
 
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/statistics.hpp"
@@ -173,11 +174,6 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::st
   SampleOutcome out;
   const Config& config = *plan.config;
   try {
-    fcs::Sample sample = prepare_sample(config, entry, plan.matrix, sha256, plan.parallel_within_file);
-    gating::GateOptions gate_options;
-    gate_options.parallel = plan.parallel_within_file;
-    out.events = sample.event_count();
-
     // This sample's strategy: the loaded one plus the threshold gates of its group.
     gating::GatingStrategy strategy = plan.strategy;
     for (std::size_t g = 0; g < config.gating.thresholds.size(); ++g) {
@@ -195,12 +191,37 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::st
       strategy.add(threshold_node(gate, it->second.value));
     }
 
+    gating::GateOptions gate_options;
+    gate_options.parallel = plan.parallel_within_file;
+    auto gate_error = [&](const Error& e) {
+      return StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
+    };
     gating::GatingResults gated;
-    try {
-      gated = gating::gate_sample(strategy, sample, gate_options);
-    } catch (const Error& e) {
-      throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
+    fcs::Sample sample;
+    if (gating::gates_while_decoding(strategy)) {
+      // Gate each chunk as it is decoded and compensated, while its values are in cache.
+      std::optional<gating::GatingRun> run;
+      Streaming streaming;
+      streaming.ready = [&](fcs::Sample& s) {
+        try {
+          run.emplace(strategy, s, gate_options);
+        } catch (const Error& e) {
+          throw gate_error(e);
+        }
+      };
+      streaming.decoded = [&](std::size_t first, std::size_t count) { run->evaluate(first, count); };
+      sample = prepare_sample(config, entry, plan.matrix, sha256, plan.parallel_within_file, &streaming);
+      if (!run) run.emplace(strategy, sample, gate_options);  // no events to decode
+      gated = run->finish();
+    } else {
+      sample = prepare_sample(config, entry, plan.matrix, sha256, plan.parallel_within_file);
+      try {
+        gated = gating::gate_sample(strategy, sample, gate_options);
+      } catch (const Error& e) {
+        throw gate_error(e);
+      }
     }
+    out.events = sample.event_count();
 
     if (auto keep = plan.keep.find(entry.name); keep != plan.keep.end()) {
       for (const auto& [population, channel] : keep->second) {

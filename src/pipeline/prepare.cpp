@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/transform/compensation.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
 
 namespace cytopipe::pipeline::detail {
@@ -149,39 +150,50 @@ std::vector<std::pair<std::string, std::string>> panel_for(const PanelConfig& pa
   return markers;
 }
 
-fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
-                           const std::optional<transform::Compensation>& matrix, std::string* sha256,
-                           bool parallel) {
-  fcs::Sample sample;
-  fcs::ReadOptions options;
-  options.parallel = parallel;
-  try {
-    if (sha256) {
-      sample = fcs::read_fcs(read_hashed(entry.path, *sha256), entry.path.string(), options);
-    } else {
-      sample = fcs::read_fcs(entry.path, options);
-    }
-  } catch (const Error& e) {
-    throw StageError("read", e);
-  }
-  const std::string file = entry.path.string();
+namespace {
+
+// The compensation a sample gets: the file's spillover (kept in `own`), the config's matrix, or
+// none (null). Throws StageError("compensate").
+const transform::Compensation* compensation_for(const Config& config, const fcs::Sample& sample,
+                                                const std::optional<transform::Compensation>& matrix,
+                                                std::optional<transform::Compensation>& own) {
   try {
     if (config.compensation.source == CompensationSource::File) {
       if (!sample.spillover) {
         std::string why = sample.spillover_error.empty() ? "the file has no $SPILLOVER/SPILL keyword"
                                                          : "its spillover keyword is unusable: " + sample.spillover_error;
-        throw Error(why + " (set 'compensation: none' or give a matrix)", {file, "compensation", 0, 0});
+        throw Error(why + " (set 'compensation: none' or give a matrix)", {sample.source, "compensation", 0, 0});
       }
-      transform::Compensation(*sample.spillover, "FCS").apply_in_place(sample);
-    } else if (matrix) {
-      matrix->apply_in_place(sample);
+      own.emplace(*sample.spillover, "FCS");
+      return &*own;
     }
-  } catch (const StageError&) {
-    throw;
+    return matrix ? &*matrix : nullptr;
   } catch (const Error& e) {
-    throw StageError("compensate", Error(e.message(), {file, e.context().where, 0, 0}));
+    throw StageError("compensate", Error(e.message(), {sample.source, e.context().where, 0, 0}));
   }
+}
 
+// The detector columns of `compensation` in `sample` (StageError("compensate") when missing).
+std::vector<std::size_t> compensated_columns(const transform::Compensation& compensation, const fcs::Sample& sample) {
+  try {
+    return compensation.detector_columns(sample);
+  } catch (const Error& e) {
+    throw StageError("compensate", Error(e.message(), {sample.source, e.context().where, 0, 0}));
+  }
+}
+
+void compensate(const transform::Compensation& compensation, fcs::Sample& sample, std::span<const std::size_t> columns,
+                std::size_t first, std::size_t count) {
+  try {
+    compensation.apply_in_place(sample, columns, first, count);
+  } catch (const Error& e) {
+    throw StageError("compensate", Error(e.message(), {sample.source, e.context().where, 0, 0}));
+  }
+}
+
+// Renames the panel's channels to their markers. Throws StageError("panel").
+void apply_panel(const Config& config, fcs::Sample& sample) {
+  const std::string& file = sample.source;
   const auto cyt = sample.keywords.find("$CYT");
   const auto markers = panel_for(config.panel, cyt ? *cyt : std::string_view());
   std::vector<std::size_t> targets;
@@ -206,6 +218,56 @@ fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
                                       {file, "panel." + markers[i].first, 0, 0}));
   }
   for (std::size_t i = 0; i < markers.size(); ++i) sample.channels[targets[i]].name = markers[i].first;
+}
+
+}  // namespace
+
+fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
+                           const std::optional<transform::Compensation>& matrix, std::string* sha256,
+                           bool parallel, const Streaming* streaming) {
+  fcs::ReadOptions options;
+  options.parallel = parallel;
+  std::optional<transform::Compensation> own;
+  const transform::Compensation* compensation = nullptr;
+  std::vector<std::size_t> columns;
+  fcs::DecodeHooks hooks;
+  if (streaming) {
+    fcs::Sample* target = nullptr;
+    hooks.prepare = [&](fcs::Sample& s) {
+      target = &s;
+      compensation = compensation_for(config, s, matrix, own);
+      if (compensation) columns = compensated_columns(*compensation, s);  // before renaming
+      apply_panel(config, s);
+      if (streaming->ready) streaming->ready(s);
+    };
+    hooks.decoded = [&](std::size_t first, std::size_t count) {
+      if (compensation) compensate(*compensation, *target, columns, first, count);
+      if (streaming->decoded) streaming->decoded(first, count);
+    };
+  }
+  fcs::Sample sample;
+  try {
+    if (sha256) {
+      sample = fcs::read_fcs(read_hashed(entry.path, *sha256), entry.path.string(), options, hooks);
+    } else {
+      sample = fcs::read_fcs(entry.path, options, hooks);
+    }
+  } catch (const StageError&) {
+    throw;
+  } catch (const Error& e) {
+    throw StageError("read", e);
+  }
+  if (streaming) return sample;
+
+  compensation = compensation_for(config, sample, matrix, own);
+  if (compensation) {
+    try {
+      compensation->apply_in_place(sample);
+    } catch (const Error& e) {
+      throw StageError("compensate", Error(e.message(), {sample.source, e.context().where, 0, 0}));
+    }
+  }
+  apply_panel(config, sample);
   return sample;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // One sample from file to gate-ready values: read, compensate, name channels by marker.
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -30,9 +31,20 @@ std::optional<transform::Compensation> load_matrix_compensation(const Config& co
 // With `sha256`, the file's SHA-256 (hex) is computed from the same bytes the reader decodes: the
 // file is read once, hashed chunk by chunk while each chunk is in cache. `parallel`: decode with
 // parallel tasks. Throws StageError.
+//
+// With `streaming`, the work is done while the file is decoded: `ready` is called once the
+// sample's metadata is final (channels renamed, compensation checked; events allocated, not yet
+// read), then `decoded` for each run of whole 64-event words as soon as it is decoded and
+// compensated (from the decoding threads; see fcs::DecodeHooks), so a caller can gate it while
+// it is in cache. Errors they throw propagate (a StageError keeps its stage).
+struct Streaming {
+  std::function<void(fcs::Sample& sample)> ready;
+  std::function<void(std::size_t first_event, std::size_t count)> decoded;
+};
 fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
                            const std::optional<transform::Compensation>& matrix,
-                           std::string* sha256 = nullptr, bool parallel = true);
+                           std::string* sha256 = nullptr, bool parallel = true,
+                           const Streaming* streaming = nullptr);
 
 // The marker -> channel mapping for a file of instrument `cyt` ($CYT, may be empty).
 std::vector<std::pair<std::string, std::string>> panel_for(const PanelConfig& panel, std::string_view cyt);

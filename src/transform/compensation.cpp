@@ -190,7 +190,7 @@ Compensation::Compensation(fcs::Spillover spillover, std::string name)
 fcs::EventMatrix Compensation::compensate(const fcs::Sample& sample) const {
   const std::size_t outputs = spillover_.rows();
   std::vector<const double*> in;
-  for (std::size_t index : detector_columns(sample, spillover_, name_))
+  for (std::size_t index : detector_columns(sample))
     in.push_back(sample.events.column(index).data());
   const std::size_t n = sample.event_count();
   fcs::EventMatrix out(n, outputs);
@@ -209,7 +209,7 @@ void Compensation::apply_in_place(fcs::Sample& sample) const {
   if (spillover_.rows() != spillover_.cols())
     throw Error("a non-square (unmixing) matrix cannot replace the detector columns in place",
                 where(name_));
-  const std::vector<std::size_t> columns = detector_columns(sample, spillover_, name_);
+  const std::vector<std::size_t> columns = detector_columns(sample);
   const std::size_t outputs = columns.size();
   std::vector<const double*> in;
   std::vector<double*> target;
@@ -226,6 +226,31 @@ void Compensation::apply_in_place(fcs::Sample& sample) const {
                       combine(in, inverse_.data(), outputs, r.begin(), r.end() - r.begin(),
                               dst.data());
                     });
+}
+
+std::vector<std::size_t> Compensation::detector_columns(const fcs::Sample& sample) const {
+  return transform::detector_columns(sample, spillover_, name_);
+}
+
+void Compensation::apply_in_place(fcs::Sample& sample, std::span<const std::size_t> columns,
+                                  std::size_t first_event, std::size_t count) const {
+  if (spillover_.rows() != spillover_.cols())
+    throw Error("a non-square (unmixing) matrix cannot replace the detector columns in place",
+                where(name_));
+  if (columns.size() != spillover_.cols() || first_event + count > sample.event_count())
+    throw Error("compensation: " + std::to_string(columns.size()) + " columns, events " + std::to_string(first_event) +
+                    "+" + std::to_string(count) + " of " + std::to_string(sample.event_count()),
+                where(name_));
+  const std::size_t outputs = columns.size();
+  std::vector<const double*> in;
+  std::vector<double*> dst;
+  for (std::size_t index : columns) in.push_back(sample.events.column(index).data());
+  for (std::size_t begin = first_event; begin < first_event + count; begin += kEventBlock) {
+    const std::size_t n = std::min(kEventBlock, first_event + count - begin);
+    dst.clear();
+    for (std::size_t index : columns) dst.push_back(sample.events.column(index).data() + begin);
+    combine(in, inverse_.data(), outputs, begin, n, dst.data());
+  }
 }
 
 void Compensation::apply_in_place(fcs::Sample& sample, std::string_view rename_prefix) const {

@@ -242,3 +242,32 @@ TEST(SpilloverTable, ErrorsNameLineAndCell) {
   EXPECT_THROW(ct::parse_spillover_table("", "empty.csv"), cytopipe::Error);
   EXPECT_THROW(ct::read_spillover_table("/nonexistent/comp.csv"), cytopipe::Error);
 }
+
+namespace {
+
+// Compensating run by run (as the pipeline does while a file is decoded, after renaming the
+// channels) gives the whole-sample result, bit for bit, whatever the run boundaries.
+TEST(Compensation, RunByRunInPlaceEqualsWholeSample) {
+  const auto spill = square({"FITC-A", "PE-A", "APC-A"}, {1, 0.12, 0.01, 0.2, 1, 0.05, 0.003, 0.08, 1});
+  const ct::Compensation comp(spill, "SPILL");
+  fcs::Sample whole = make_sample({"FSC-A", "PE-A", "FITC-A", "APC-A"}, 70001, 9);
+  fcs::Sample runs = make_sample({"FSC-A", "PE-A", "FITC-A", "APC-A"}, 70001, 9);
+  comp.apply_in_place(whole);
+  const auto columns = comp.detector_columns(runs);
+  ASSERT_EQ(columns, (std::vector<std::size_t>{2, 1, 3}));
+  for (auto& channel : runs.channels) channel.name = "renamed " + channel.name;  // columns stay valid
+  std::mt19937_64 rng(3);
+  for (std::size_t first = 0; first < runs.event_count();) {
+    const std::size_t count = std::min<std::size_t>(runs.event_count() - first, 1 + rng() % 9000);
+    comp.apply_in_place(runs, columns, first, count);
+    first += count;
+  }
+  for (std::size_t c = 0; c < 4; ++c)
+    for (std::size_t e = 0; e < whole.event_count(); ++e)
+      ASSERT_EQ(runs.events.column(c)[e], whole.events.column(c)[e]) << "channel " << c << " event " << e;
+  EXPECT_THROW(comp.apply_in_place(runs, columns, 70000, 2), cytopipe::Error);
+  EXPECT_THROW(comp.apply_in_place(runs, std::vector<std::size_t>{2, 1}, 0, 10), cytopipe::Error);
+  EXPECT_THROW((void)comp.detector_columns(make_sample({"FSC-A", "PE-A"}, 10, 1)), cytopipe::Error);
+}
+
+}  // namespace

@@ -2,6 +2,7 @@
 // Reading FCS 2.0-3.2 files with flowCore's default value rules (shared/docs/flowcore_reading.md).
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -33,11 +34,24 @@ struct ReadOptions {
   bool parallel = true;              // decode blocks of events in parallel
 };
 
+// A hand in the middle of a read, for callers that process events while they are decoded (in
+// cache) rather than after. `prepare` sees the sample once its metadata is final (channels,
+// keywords, spillover, notices so far) and its event matrix allocated but not yet filled; it may
+// edit metadata (e.g. rename channels). `decoded` is then called for runs of events whose values
+// are final: whole 64-event words (count a multiple of 64 unless the run ends at the last event),
+// from the decoding threads (concurrently, in any order, each event exactly once). An exception
+// from either ends the read and propagates.
+struct DecodeHooks {
+  std::function<void(Sample& sample)> prepare;
+  std::function<void(std::size_t first_event, std::size_t count)> decoded;
+};
+
 // Reads one data set. Throws FcsError naming the file and the fault.
-Sample read_fcs(const std::filesystem::path& file, const ReadOptions& options = {});
+Sample read_fcs(const std::filesystem::path& file, const ReadOptions& options = {},
+                const DecodeHooks& hooks = {});
 // The same from bytes already in memory; `name` is used in messages.
 Sample read_fcs(std::span<const std::byte> bytes, std::string_view name,
-                const ReadOptions& options = {});
+                const ReadOptions& options = {}, const DecodeHooks& hooks = {});
 
 // The $NEXTDATA chain of a file, without decoding events.
 std::vector<DataSetInfo> list_datasets(const std::filesystem::path& file);

@@ -71,7 +71,7 @@ class GatingResults {
   std::size_t parent_count(std::string_view name_or_path) const;
 
  private:
-  friend GatingResults gate_sample(const GatingStrategy&, const fcs::Sample&, const GateOptions&);
+  friend class GatingRun;
   std::size_t events_ = 0;
   std::vector<PopulationResult> populations_;
 };
@@ -81,6 +81,34 @@ class GatingResults {
 // fcs::ValueRule::FlowCoreWithGain).
 GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sample,
                           const GateOptions& options = {});
+
+// Gating while the events arrive, e.g. as a reader decodes them, so each block is gated while
+// it is still in cache. Prepared on a sample whose metadata is final and whose event matrix is
+// allocated (validating the strategy against it: every error is raised here); evaluate() takes
+// runs of whole 64-event words once their values are final (in any order, concurrently for
+// disjoint runs); finish() counts and hands over the results. The sample must stay in place
+// (not moved) until the last evaluate(). Gates on compensated dimensions compensate the whole
+// sample when prepared, so such strategies cannot gate this way (see gates_while_decoding).
+class GatingRun {
+ public:
+  GatingRun(const GatingStrategy& strategy, const fcs::Sample& sample, const GateOptions& options = {});
+  ~GatingRun();
+  GatingRun(GatingRun&&) noexcept;
+  GatingRun& operator=(GatingRun&&) noexcept;
+
+  // Events [first_event, first_event + count): first_event a multiple of 64, and count too
+  // unless the run ends at the last event.
+  void evaluate(std::size_t first_event, std::size_t count);
+  GatingResults finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Whether GatingRun can gate the strategy's events while they are decoded: no dimension reads
+// compensated values.
+bool gates_while_decoding(const GatingStrategy& strategy);
 
 // The values of one dimension for every event (compensated, ratio'd, scaled and bounded as the
 // dimension says), e.g. for statistics on transformed values. `strategy` supplies named matrices.

@@ -3,6 +3,7 @@
 // detectors; other channels untouched.
 #include <cstddef>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,14 @@ class Compensation {
   fcs::EventMatrix compensate(const fcs::Sample& sample) const;
   // Replaces the detector columns of `sample` with compensated values (square matrices only).
   void apply_in_place(fcs::Sample& sample) const;
+  // The sample's columns of the matrix's detectors, in detector order (an Error listing what the
+  // sample has when one is missing).
+  std::vector<std::size_t> detector_columns(const fcs::Sample& sample) const;
+  // As apply_in_place, for events [first_event, first_event + count) of `columns` (from
+  // detector_columns, so channels may be renamed in between) on the calling thread: e.g. a chunk
+  // just decoded. Disjoint ranges may be compensated concurrently.
+  void apply_in_place(fcs::Sample& sample, std::span<const std::size_t> columns, std::size_t first_event,
+                      std::size_t count) const;
   // As above, and renames the compensated channels (and their $PnN) to prefix + name, the common
   // "Comp-" convention.
   void apply_in_place(fcs::Sample& sample, std::string_view rename_prefix) const;
