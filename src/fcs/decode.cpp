@@ -7,7 +7,6 @@
 
 #ifdef CYTOPIPE_FCS_TBB
 #include <tbb/blocked_range.h>
-#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #endif
 
@@ -192,21 +191,22 @@ void decode_chunked(const DataPlan& plan, std::size_t count, EventMatrix& out, b
     decode_block(plan, bytes, n, out, first);
     if (decoded) decoded(first, n);
   };
+  // Each thread reads its chunks into its own buffer, kept for the thread's next read (a fresh
+  // one per file was faulted in again every time). Its bytes are only used by decode_block,
+  // before the hook runs, so a nested read on the same thread (a TBB thread waiting inside the
+  // hook may start one) cannot disturb a buffer still in use.
+  thread_local ScratchBuffer scratch;
 #ifdef CYTOPIPE_FCS_TBB
-  if (parallel && chunks > 1) {
-    // Each thread reads its own chunks into its own buffer: reading overlaps decoding.
-    tbb::enumerable_thread_specific<ScratchBuffer> scratch;
+  if (parallel && chunks > 1) {  // reading overlaps decoding
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks, 1),
                       [&](const tbb::blocked_range<std::size_t>& r) {
-                        auto& buffer = scratch.local();
-                        for (std::size_t i = r.begin(); i != r.end(); ++i) decode_one(i, buffer);
+                        for (std::size_t i = r.begin(); i != r.end(); ++i) decode_one(i, scratch);
                       });
     return;
   }
 #else
   (void)parallel;
 #endif
-  ScratchBuffer scratch;
   for (std::size_t i = 0; i < chunks; ++i) decode_one(i, scratch);
 }
 

@@ -52,7 +52,7 @@ using FetchBytes =
     std::function<std::span<const std::byte>(std::size_t offset, std::size_t length, ScratchBuffer& scratch)>;
 
 // Bytes of DATA fetched and decoded at a time by decode_chunked.
-inline constexpr std::size_t chunk_bytes = huge_buffer_threshold;
+inline constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
 
 // Decodes all `count` events chunk by chunk, each chunk fetched by the thread that decodes it
 // (in parallel when `parallel` is set and the library was built with TBB), so the DATA segment
