@@ -28,6 +28,20 @@ void for_blocks(std::size_t n, bool parallel, const Body& body) {
                     [&](const tbb::blocked_range<std::size_t>& r) { body(r.begin(), r.end()); });
 }
 
+// clamp(A (num - B) / (den - C)) over a run: division-bound, so also compiled for AVX2 (picked
+// at run time); no FMA can form here, so both forms round alike.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+void ratio_run(const double* __restrict__ num, const double* __restrict__ den, double* __restrict__ out,
+               std::size_t n, const Ratio& r) {
+  const double A = r.A, B = r.B, C = r.C, lo = r.bound_min, hi = r.bound_max;
+  for (std::size_t e = 0; e < n; ++e) {
+    const double v = A * (num[e] - B) / (den[e] - C);
+    out[e] = v < lo ? lo : (hi < v ? hi : v);  // std::clamp
+  }
+}
+
 }  // namespace
 
 std::string column_key(const Dimension& d) {
@@ -154,9 +168,7 @@ void ColumnCache::fill(const LazyColumn& c, const Membership* need, std::size_t 
     while (stop < end && wanted(stop)) column.done[stop++] = 1;
     const std::size_t first = w * 64, last = std::min(n, stop * 64);
     if (d.ratio) {
-      const Ratio& r = *d.ratio;
-      for (std::size_t e = first; e < last; ++e)
-        values[e] = std::clamp(r.A * (c.num[e] - r.B) / (c.den[e] - r.C), r.bound_min, r.bound_max);
+      ratio_run(c.num.data() + first, c.den.data() + first, values + first, last - first, *d.ratio);
     } else {
       std::copy(c.num.begin() + static_cast<std::ptrdiff_t>(first), c.num.begin() + static_cast<std::ptrdiff_t>(last),
                 values + first);

@@ -243,9 +243,15 @@ void box_words(std::span<const Bound> bounds, const Membership& parent, Membersh
   }
 }
 
-void conjunction_words(std::span<const Bound> tests, const std::vector<std::vector<std::size_t>>& terms,
-                       const Membership& parent, std::span<Membership* const> out, std::size_t begin,
-                       std::size_t end) {
+namespace {
+
+// The loop of conjunction_words around a one-test word function; always inlined, so that in the
+// AVX2 form below the whole loop, tests included, is AVX2 code without a call per test.
+template <class TestWord>
+__attribute__((always_inline)) inline void conjunction_loop(std::span<const Bound> tests,
+                                                            const std::vector<std::vector<std::size_t>>& terms,
+                                                            const Membership& parent, std::span<Membership* const> out,
+                                                            std::size_t begin, std::size_t end, const TestWord& test_word) {
   const std::size_t n = parent.events();
   const auto pw = parent.words();
   const std::size_t nt = std::min(tests.size(), kMaxSharedTests);
@@ -258,13 +264,40 @@ void conjunction_words(std::span<const Bound> tests, const std::vector<std::vect
     }
     const std::size_t first = w * 64;
     const std::size_t count = std::min<std::size_t>(64, n - first);
-    for (std::size_t t = 0; t < nt; ++t) bits[t] = box_word<1>(&tests[t], first, count);
+    for (std::size_t t = 0; t < nt; ++t) bits[t] = test_word(&tests[t], first, count);
     for (std::size_t k = 0; k < out.size(); ++k) {
       std::uint64_t acc = mask;
       for (std::size_t t : terms[k]) acc &= bits[t];
       out[k]->words()[w] = acc;
     }
   }
+}
+
+#if defined(__SSE2__)
+__attribute__((target("avx2"))) void conjunction_words_avx2(std::span<const Bound> tests,
+                                                            const std::vector<std::vector<std::size_t>>& terms,
+                                                            const Membership& parent, std::span<Membership* const> out,
+                                                            std::size_t begin, std::size_t end) {
+  conjunction_loop(tests, terms, parent, out, begin, end, [](const Bound* b, std::size_t first, std::size_t count) {
+    return count == 64 ? box_word_avx2<1>(b, first) : box_bits(b, 1, first, count);
+  });
+}
+#endif
+
+}  // namespace
+
+void conjunction_words(std::span<const Bound> tests, const std::vector<std::vector<std::size_t>>& terms,
+                       const Membership& parent, std::span<Membership* const> out, std::size_t begin,
+                       std::size_t end) {
+#if defined(__SSE2__)
+  static const bool avx2 = use_avx2();
+  if (avx2) {
+    conjunction_words_avx2(tests, terms, parent, out, begin, end);
+    return;
+  }
+#endif
+  conjunction_loop(tests, terms, parent, out, begin, end,
+                   [](const Bound* b, std::size_t first, std::size_t count) { return box_word<1>(b, first, count); });
 }
 
 // Even-odd rule: an event is inside when a ray towards +x crosses an odd number of edges (edges
