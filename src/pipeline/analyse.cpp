@@ -211,7 +211,7 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::st
       };
       streaming.decoded = [&](std::size_t first, std::size_t count) { run->evaluate(first, count); };
       sample = prepare_sample(config, entry, plan.matrix, sha256, plan.parallel_within_file, &streaming);
-      if (!run) run.emplace(strategy, sample, gate_options);  // no events to decode
+      if (!run) throw Error("internal: the reader did not announce the sample");  // it always does
       gated = run->finish();
     } else {
       sample = prepare_sample(config, entry, plan.matrix, sha256, plan.parallel_within_file);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <sstream>
 
@@ -75,8 +76,8 @@ fcs::Spillover read_matrix(const std::filesystem::path& file) {
   return s;
 }
 
-// A per-thread buffer for whole files, kept between files: allocating (and zeroing, and
-// faulting in) 50+ MB per file cost more than hashing it. Uninitialised: every byte used is read.
+// A buffer for a whole file, kept between files: allocating (and zeroing, and faulting in)
+// 50+ MB per file cost more than hashing it. Uninitialised: every byte used is read.
 struct FileBuffer {
   std::unique_ptr<std::byte[]> data;
   std::size_t capacity = 0;
@@ -90,9 +91,48 @@ struct FileBuffer {
   }
 };
 
-// The whole file in memory, hashed 1 MiB at a time right after each read (still in cache).
-// The span lives in this thread's buffer until the thread's next call.
-std::span<const std::byte> read_hashed(const std::filesystem::path& file, std::string& hex) {
+// File buffers lent one per read and given back after it (not thread_local: a TBB thread waiting
+// inside one file's decoding may start reading another file).
+class FileBuffers {
+ public:
+  class Lease {
+   public:
+    explicit Lease(FileBuffers& pool) : pool_(pool), buffer_(pool.take()) {}
+    ~Lease() { pool_.give(std::move(buffer_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    FileBuffer& get() noexcept { return buffer_; }
+
+   private:
+    FileBuffers& pool_;
+    FileBuffer buffer_;
+  };
+  FileBuffers() { free_.reserve(kKept); }  // so give() never allocates
+
+ private:
+  FileBuffer take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return {};
+    FileBuffer b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void give(FileBuffer&& b) noexcept {
+    std::lock_guard lock(mutex_);
+    if (free_.size() < kKept) free_.push_back(std::move(b));
+  }
+  static constexpr std::size_t kKept = 8;  // more than files in flight on our machines
+  std::mutex mutex_;
+  std::vector<FileBuffer> free_;
+};
+
+FileBuffers& file_buffers() {
+  static FileBuffers pool;
+  return pool;
+}
+
+// The whole file in `buffer`, hashed 1 MiB at a time right after each read (still in cache).
+std::span<const std::byte> read_hashed(const std::filesystem::path& file, std::string& hex, FileBuffer& buffer) {
   const std::string name = file.string();
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(std::string("cannot open: ") + std::strerror(errno), {name, "", 0, 0});
@@ -105,7 +145,6 @@ std::span<const std::byte> read_hashed(const std::filesystem::path& file, std::s
 #ifdef POSIX_FADV_SEQUENTIAL
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-  thread_local FileBuffer buffer;
   std::span<std::byte> bytes = buffer.get(static_cast<std::size_t>(info.st_size));
   Sha256 hash;
   constexpr std::size_t kChunk = std::size_t{1} << 20;
@@ -230,9 +269,9 @@ fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
   std::optional<transform::Compensation> own;
   const transform::Compensation* compensation = nullptr;
   std::vector<std::size_t> columns;
+  fcs::Sample* target = nullptr;  // the reader's sample, while it is decoded
   fcs::DecodeHooks hooks;
   if (streaming) {
-    fcs::Sample* target = nullptr;
     hooks.prepare = [&](fcs::Sample& s) {
       target = &s;
       compensation = compensation_for(config, s, matrix, own);
@@ -248,7 +287,8 @@ fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
   fcs::Sample sample;
   try {
     if (sha256) {
-      sample = fcs::read_fcs(read_hashed(entry.path, *sha256), entry.path.string(), options, hooks);
+      FileBuffers::Lease buffer(file_buffers());
+      sample = fcs::read_fcs(read_hashed(entry.path, *sha256, buffer.get()), entry.path.string(), options, hooks);
     } else {
       sample = fcs::read_fcs(entry.path, options, hooks);
     }
