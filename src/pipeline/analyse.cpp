@@ -2,11 +2,11 @@
 
 #include <bit>
 #include <cmath>
-#include <mutex>
 #include <optional>
 
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/statistics.hpp"
+#include "pipeline/pool.hpp"
 #include "pipeline/prepare.hpp"
 
 namespace cytopipe::pipeline::detail {
@@ -19,41 +19,8 @@ void gather_members(std::span<const double> values, const gating::Membership& me
   gating::gather(values, members, out);
 }
 
-// Gather buffers kept between samples (a few MB each): a fresh one per sample cost more in page
-// faults, as glibc trims and regrows its heap, than the statistics computed on it. A pool rather
-// than thread_local storage: a thread waiting inside TBB may start another sample's analysis.
-class BufferPool {
- public:
-  BufferPool() { free_.reserve(kKept); }  // so give() never allocates
-  class Lease {
-   public:
-    explicit Lease(BufferPool& pool) : pool_(pool), buffer_(pool.take()) {}
-    ~Lease() { pool_.give(std::move(buffer_)); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    std::vector<double>& get() noexcept { return buffer_; }
-
-   private:
-    BufferPool& pool_;
-    std::vector<double> buffer_;
-  };
-
- private:
-  std::vector<double> take() {
-    std::lock_guard lock(mutex_);
-    if (free_.empty()) return {};
-    auto buffer = std::move(free_.back());
-    free_.pop_back();
-    return buffer;
-  }
-  void give(std::vector<double>&& buffer) noexcept {
-    std::lock_guard lock(mutex_);
-    if (free_.size() < kKept) free_.push_back(std::move(buffer));
-  }
-  static constexpr std::size_t kKept = 8;  // more than files in flight on our machines
-  std::mutex mutex_;
-  std::vector<std::vector<double>> free_;
-};
+// Gather buffers kept between samples (a few MB each).
+using BufferPool = Pool<std::vector<double>>;
 
 BufferPool& gather_buffers() {
   static BufferPool pool;

@@ -10,13 +10,13 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <sstream>
 
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/transform/compensation.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
+#include "pipeline/pool.hpp"
 
 namespace cytopipe::pipeline::detail {
 namespace {
@@ -91,40 +91,8 @@ struct FileBuffer {
   }
 };
 
-// File buffers lent one per read and given back after it (not thread_local: a TBB thread waiting
-// inside one file's decoding may start reading another file).
-class FileBuffers {
- public:
-  class Lease {
-   public:
-    explicit Lease(FileBuffers& pool) : pool_(pool), buffer_(pool.take()) {}
-    ~Lease() { pool_.give(std::move(buffer_)); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    FileBuffer& get() noexcept { return buffer_; }
-
-   private:
-    FileBuffers& pool_;
-    FileBuffer buffer_;
-  };
-  FileBuffers() { free_.reserve(kKept); }  // so give() never allocates
-
- private:
-  FileBuffer take() {
-    std::lock_guard lock(mutex_);
-    if (free_.empty()) return {};
-    FileBuffer b = std::move(free_.back());
-    free_.pop_back();
-    return b;
-  }
-  void give(FileBuffer&& b) noexcept {
-    std::lock_guard lock(mutex_);
-    if (free_.size() < kKept) free_.push_back(std::move(b));
-  }
-  static constexpr std::size_t kKept = 8;  // more than files in flight on our machines
-  std::mutex mutex_;
-  std::vector<FileBuffer> free_;
-};
+// Whole-file buffers lent one per hashed read.
+using FileBuffers = Pool<FileBuffer>;
 
 FileBuffers& file_buffers() {
   static FileBuffers pool;

@@ -28,6 +28,28 @@ std::vector<int> members(const GatingResults& r, const std::string& pop) {
   return out;
 }
 
+// n events of x ~ N(0,1), y = x/2 + N(0,1), z = exp(N(0,1)) (a partial last word when n is not a
+// multiple of 64).
+struct ThreeChannels {
+  std::vector<double> x, y, z;
+  cytopipe::fcs::Sample sample;
+};
+ThreeChannels three_channels(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> g(0, 1);
+  ThreeChannels t;
+  t.x.resize(n);
+  t.y.resize(n);
+  t.z.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    t.x[i] = g(rng);
+    t.y[i] = 0.5 * t.x[i] + g(rng);
+    t.z[i] = std::exp(g(rng));
+  }
+  t.sample = make_sample({{"x", t.x}, {"y", t.y}, {"z", t.z}});
+  return t;
+}
+
 TEST(RangeGate, MinInclusiveMaxExclusiveOpenSides) {
   const auto sample = make_sample({{"A", {0.999, 1, 1.5, 2, 2.001}}});
   GatingStrategy s;
@@ -158,17 +180,10 @@ TEST(Hierarchy, ChildrenOnlyWithinParentAndPaths) {
 }
 
 TEST(Evaluation, ParallelBitsetsMatchPlainPerEventEvaluation) {
-  // 300,001 events (not a multiple of 64) of two channels; a tree of every gate kind.
-  std::mt19937_64 rng(7);
-  std::normal_distribution<double> g(0, 1);
+  // 300,001 events (not a multiple of 64) of three channels; a tree of every gate kind.
   const std::size_t n = 300001;
-  std::vector<double> x(n), y(n), z(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    x[i] = g(rng);
-    y[i] = 0.5 * x[i] + g(rng);
-    z[i] = std::exp(g(rng));
-  }
-  const auto sample = make_sample({{"x", x}, {"y", y}, {"z", z}});
+  const auto data = three_channels(n, 7);
+  const auto& [x, y, z, sample] = data;
   GatingStrategy s;
   const std::vector<std::array<double, 2>> poly = {{-2, -2}, {2, -1}, {1.5, 2}, {-1, 1.5}, {0, 0.3}};
   s.add({"p", "", PolygonGate{{dim("x"), dim("y")}, poly}, {}});
@@ -279,16 +294,10 @@ TEST(Evaluation, SiblingRectanglesEvaluatedTogetherMatchEachDefinition) {
 // gate_sample's results, population by population; ill-formed runs are errors; strategies on
 // compensated dimensions are reported as unable to gate this way.
 TEST(Evaluation, GatingRunInAnyOrderEqualsGateSample) {
-  std::mt19937_64 rng(12);
-  std::normal_distribution<double> g(0, 1);
   const std::size_t n = 200003;
-  std::vector<double> x(n), y(n), z(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    x[i] = g(rng);
-    y[i] = 0.5 * x[i] + g(rng);
-    z[i] = std::exp(g(rng));
-  }
-  const auto sample = make_sample({{"x", x}, {"y", y}, {"z", z}});
+  const auto data = three_channels(n, 12);
+  const auto& sample = data.sample;
+  std::mt19937_64 rng(12);
   GatingStrategy s;
   s.add({"p", "", PolygonGate{{dim("x"), dim("y")}, {{-2, -2}, {2, -1}, {1.5, 2}, {-1, 1.5}}}, {}});
   Dimension scaled = dim("z");
