@@ -24,20 +24,39 @@ inline std::uint64_t order_key(double x) noexcept {
   return (u >> 63) ? ~u : (u | (std::uint64_t{1} << 63));
 }
 
-// The k-th smallest value (0-based) and the value after it in order (NaN when k is the last),
-// exactly, without reordering `v`. A histogram of the top 16 key bits finds the bin holding the
+// Selection by key bits. A histogram of the top 16 bits of order_key finds the bin holding the
 // k-th value; selection finishes on that bin's values alone (a few percent of them even when
 // the values crowd into one octave). Two streaming passes instead of nth_element's
-// data-dependent shuffling of the whole buffer: several times faster on a population's 10^5 to
-// 10^6 values.
-std::pair<double, double> order_statistic_pair(std::span<const double> v, std::size_t k) {
-  constexpr int kShift = 48;
-  constexpr std::size_t kBins = std::size_t{1} << (64 - kShift);
-  // Per-thread scratch (nothing in here waits on other tasks, so no other use can interleave).
+// data-dependent shuffling of the whole buffer (several times faster on a population's 10^5 to
+// 10^6 values), and `v` is not reordered. With `finite_only`, non-finite values are left out
+// (so callers need no partition pass).
+constexpr int kKeyShift = 48;
+constexpr std::size_t kKeyBins = std::size_t{1} << (64 - kKeyShift);
+
+// Per-thread scratch (nothing below waits on other tasks, so no other use can interleave).
+std::vector<std::uint32_t>& key_counts() {
   thread_local std::vector<std::uint32_t> counts;
+  return counts;
+}
+
+// Fills key_counts() and returns how many values were counted.
+std::size_t key_histogram(std::span<const double> v, bool finite_only) {
+  auto& counts = key_counts();
+  counts.assign(kKeyBins, 0);
+  std::size_t n = 0;
+  for (double x : v) {
+    if (finite_only && !std::isfinite(x)) continue;
+    ++counts[order_key(x) >> kKeyShift];
+    ++n;
+  }
+  return n;
+}
+
+// The k-th smallest counted value (0-based) and the one after it in order (NaN when k is the
+// last), exactly, from the histogram key_histogram() just made of `v`.
+std::pair<double, double> order_statistic_pair(std::span<const double> v, std::size_t k, bool finite_only) {
+  const auto& counts = key_counts();
   thread_local std::vector<double> candidates;
-  counts.assign(kBins, 0);
-  for (double x : v) ++counts[order_key(x) >> kShift];
   std::uint64_t bin = 0;
   std::size_t below = 0;  // values in smaller bins
   while (below + counts[bin] <= k) below += counts[bin++];
@@ -46,8 +65,9 @@ std::pair<double, double> order_statistic_pair(std::span<const double> v, std::s
   candidates.reserve(counts[bin]);
   std::uint64_t above = ~std::uint64_t{0};  // smallest key in a larger bin
   for (double x : v) {
+    if (finite_only && !std::isfinite(x)) continue;
     const std::uint64_t key = order_key(x);
-    const std::uint64_t top = key >> kShift;
+    const std::uint64_t top = key >> kKeyShift;
     if (top == bin) candidates.push_back(x);
     above = std::min(above, top > bin ? key : ~std::uint64_t{0});  // branch-free
   }
@@ -65,21 +85,39 @@ std::pair<double, double> order_statistic_pair(std::span<const double> v, std::s
   return {a, b};
 }
 
-// Type-7 percentile of `v` (order unchanged, though callers may not rely on that).
+// Type-7 interpolation between the order statistics around position h of n values.
+double type7(double h, std::size_t lo, std::size_t n, double a, double b) {
+  if (lo + 1 >= n || h == static_cast<double>(lo)) return a;
+  return a + (h - static_cast<double>(lo)) * (b - a);
+}
+
+// Type-7 percentile of `v` (may reorder it).
 double select_percentile(std::span<double> v, double percent) {
   if (v.empty()) return kNaN;
   const double h = (static_cast<double>(v.size()) - 1) * std::clamp(percent, 0.0, 100.0) / 100.0;
   const auto lo = static_cast<std::size_t>(std::floor(h));
   if (v.size() < 4096) {  // small: plain selection
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
-    const double a = v[lo];
-    if (lo + 1 >= v.size() || h == static_cast<double>(lo)) return a;
-    const double b = *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end());
-    return a + (h - static_cast<double>(lo)) * (b - a);
+    const double b = lo + 1 < v.size() ? *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()) : kNaN;
+    return type7(h, lo, v.size(), v[lo], b);
   }
-  const auto [a, b] = order_statistic_pair(v, lo);
-  if (lo + 1 >= v.size() || h == static_cast<double>(lo)) return a;
-  return a + (h - static_cast<double>(lo)) * (b - a);
+  key_histogram(v, false);
+  const auto [a, b] = order_statistic_pair(v, lo, false);
+  return type7(h, lo, v.size(), a, b);
+}
+
+// Type-7 percentile of the finite values of `v` (NaN when there are none; may reorder `v`).
+double finite_percentile(std::span<double> v, double percent) {
+  if (v.size() < 4096) {
+    const auto finite = std::partition(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+    return select_percentile(v.first(static_cast<std::size_t>(finite - v.begin())), percent);
+  }
+  const std::size_t n = key_histogram(v, true);
+  if (n == 0) return kNaN;
+  const double h = (static_cast<double>(n) - 1) * std::clamp(percent, 0.0, 100.0) / 100.0;
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  const auto [a, b] = order_statistic_pair(v, lo, true);
+  return type7(h, lo, n, a, b);
 }
 
 // Mean and sample SD of the finite values, summed in order in long double. The one definition
@@ -142,9 +180,9 @@ GeometricMean geometric_mean(std::span<const double> v) {
   return g;
 }
 
-// FlowJo's robust SD of finite values (reordered): half the spread of the central 68.26 %.
+// FlowJo's robust SD of the finite values (may reorder): half the spread of the central 68.26 %.
 double robust_sd(std::span<double> v) {
-  return 0.5 * (select_percentile(v, 84.13) - select_percentile(v, 15.87));
+  return 0.5 * (finite_percentile(v, 84.13) - finite_percentile(v, 15.87));
 }
 
 }  // namespace
@@ -269,16 +307,11 @@ double statistic(Statistic statistic, std::span<double> v) {
       return 100.0 * m.sd / m.mean;
     }
     case Statistic::GeometricMean: return geometric_mean(v).value;
-    case Statistic::Median:
+    case Statistic::Median: return finite_percentile(v, 50);
     case Statistic::RobustSd:
     case Statistic::RobustCv: {
-      // Order statistics do not depend on order: move the finite values to the front.
-      const auto finite = std::partition(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
-      const auto f = v.first(static_cast<std::size_t>(finite - v.begin()));
-      if (f.empty()) return kNaN;
-      if (statistic == Statistic::Median) return select_percentile(f, 50);
-      const double rsd = robust_sd(f);
-      return statistic == Statistic::RobustSd ? rsd : 100.0 * rsd / select_percentile(f, 50);
+      const double rsd = robust_sd(v);
+      return statistic == Statistic::RobustSd ? rsd : 100.0 * rsd / finite_percentile(v, 50);
     }
   }
   return kNaN;
