@@ -200,6 +200,20 @@ struct Preparation {
   std::vector<char> assigned;              // population already has a step
   std::vector<Step> steps;
 
+  // The step's kernel: one plain box test per output, for more tests than a shared pass takes.
+  static void separate_boxes(const std::vector<std::vector<PreparedBound>>& per_output,
+                             std::vector<Membership*> outputs, Step& step) {
+    std::vector<std::vector<Bound>> plain(outputs.size());
+    for (std::size_t k = 0; k < outputs.size(); ++k)
+      for (const auto& b : per_output[k]) {
+        plain[k].push_back(b.bound);
+        step.need(b.column);
+      }
+    step.kernel = [plain, outputs, parent = step.parent](std::size_t b, std::size_t e) {
+      for (std::size_t k = 0; k < outputs.size(); ++k) detail::box_words(plain[k], *parent, *outputs[k], b, e);
+    };
+  }
+
   // Population `first`'s rectangle and the rectangles of its later siblings, in one step. A
   // sibling whose bounds cannot be prepared is left out, to fail on its own turn under its name.
   void rectangles(std::size_t first, const RectangleGate& gate) {
@@ -208,14 +222,7 @@ struct Preparation {
     Conjunctions c;
     const auto bounds = rectangle_bounds(cache, gate);
     if (!c.add(bounds, &results[first].members, step)) {  // too many dimensions to share a pass
-      std::vector<Bound> plain;
-      for (const auto& b : bounds) {
-        plain.push_back(b.bound);
-        step.need(b.column);
-      }
-      step.kernel = [plain, out = &results[first].members, parent = step.parent](std::size_t b, std::size_t e) {
-        detail::box_words(plain, *parent, *out, b, e);
-      };
+      separate_boxes({bounds}, {&results[first].members}, step);
       assigned[first] = 1;
       steps.push_back(std::move(step));
       return;
@@ -259,15 +266,7 @@ struct Preparation {
     if (shared) {
       step.kernel = c.kernel(*step.parent);
     } else {  // unusually many dividers: one box test per quadrant
-      std::vector<std::vector<Bound>> plain(outputs.size());
-      for (std::size_t k = 0; k < outputs.size(); ++k)
-        for (const auto& b : per_output[k]) {
-          plain[k].push_back(b.bound);
-          step.need(b.column);
-        }
-      step.kernel = [plain, outputs, parent = step.parent](std::size_t b, std::size_t e) {
-        for (std::size_t k = 0; k < outputs.size(); ++k) detail::box_words(plain[k], *parent, *outputs[k], b, e);
-      };
+      separate_boxes(per_output, outputs, step);
     }
     steps.push_back(std::move(step));
   }
@@ -352,18 +351,14 @@ std::size_t GatingResults::parent_count(std::string_view name_or_path) const {
 
 struct GatingRun::State {
   State(const GatingStrategy& s, const fcs::Sample& sample, const GateOptions& options)
-      : strategy(s),
-        pops(s.populations()),
+      : pops(s.populations()),
         events(sample.event_count()),
-        words((events + 63) / 64),
         everyone(events, true),
         cache(s, sample, options.parallel),
         prep{s, pops, cache, results.populations_, {}, std::vector<char>(pops.size(), 0), {}} {}
 
-  const GatingStrategy& strategy;
   std::vector<Population> pops;
   std::size_t events;
-  std::size_t words;
   GatingResults results;
   Membership everyone;
   ColumnCache cache;

@@ -94,8 +94,7 @@ std::uint64_t box_bits(const Bound* b, std::size_t nb, std::size_t first, std::s
 template <std::size_t N>
 std::uint64_t box_word(const Bound* b, std::size_t first, std::size_t count) {
 #if defined(__SSE2__)
-  static const bool avx2 = use_avx2();
-  if (count == 64) return avx2 ? box_word_avx2<N>(b, first) : box_word_sse2<N>(b, first);
+  if (count == 64) return use_avx2() ? box_word_avx2<N>(b, first) : box_word_sse2<N>(b, first);
 #endif
   return box_bits(b, N, first, count);
 }
@@ -290,8 +289,7 @@ void conjunction_words(std::span<const Bound> tests, const std::vector<std::vect
                        const Membership& parent, std::span<Membership* const> out, std::size_t begin,
                        std::size_t end) {
 #if defined(__SSE2__)
-  static const bool avx2 = use_avx2();
-  if (avx2) {
+  if (use_avx2()) {
     conjunction_words_avx2(tests, terms, parent, out, begin, end);
     return;
   }
@@ -352,7 +350,7 @@ void polygon_words(const PolygonEdges& p, const double* xs, const double* ys, co
 #if defined(__SSE2__)
   const PolygonShape shape{e0, ne, p.horizontal_y.data(), p.horizontal_y.size(), BoundingBox{xmin, xmax, ymin, ymax},
                            p.near_x};
-  static const bool avx2 = use_avx2();
+  const bool avx2 = use_avx2();
 #endif
   evaluate_words(parent, out, begin, end, [&](std::size_t first, std::size_t count) -> std::uint64_t {
 #if defined(__SSE2__)

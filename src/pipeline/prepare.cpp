@@ -159,12 +159,22 @@ std::vector<std::pair<std::string, std::string>> panel_for(const PanelConfig& pa
 
 namespace {
 
+// Runs a compensation step; an Error becomes StageError("compensate") naming the sample's file.
+template <class Step>
+decltype(auto) compensation_step(const fcs::Sample& sample, Step&& step) {
+  try {
+    return step();
+  } catch (const Error& e) {
+    throw StageError("compensate", Error(e.message(), {sample.source, e.context().where, 0, 0}));
+  }
+}
+
 // The compensation a sample gets: the file's spillover (kept in `own`), the config's matrix, or
 // none (null). Throws StageError("compensate").
 const transform::Compensation* compensation_for(const Config& config, const fcs::Sample& sample,
                                                 const std::optional<transform::Compensation>& matrix,
                                                 std::optional<transform::Compensation>& own) {
-  try {
+  return compensation_step(sample, [&]() -> const transform::Compensation* {
     if (config.compensation.source == CompensationSource::File) {
       if (!sample.spillover) {
         std::string why = sample.spillover_error.empty() ? "the file has no $SPILLOVER/SPILL keyword"
@@ -175,27 +185,7 @@ const transform::Compensation* compensation_for(const Config& config, const fcs:
       return &*own;
     }
     return matrix ? &*matrix : nullptr;
-  } catch (const Error& e) {
-    throw StageError("compensate", Error(e.message(), {sample.source, e.context().where, 0, 0}));
-  }
-}
-
-// The detector columns of `compensation` in `sample` (StageError("compensate") when missing).
-std::vector<std::size_t> compensated_columns(const transform::Compensation& compensation, const fcs::Sample& sample) {
-  try {
-    return compensation.detector_columns(sample);
-  } catch (const Error& e) {
-    throw StageError("compensate", Error(e.message(), {sample.source, e.context().where, 0, 0}));
-  }
-}
-
-void compensate(const transform::Compensation& compensation, fcs::Sample& sample, std::span<const std::size_t> columns,
-                std::size_t first, std::size_t count) {
-  try {
-    compensation.apply_in_place(sample, columns, first, count);
-  } catch (const Error& e) {
-    throw StageError("compensate", Error(e.message(), {sample.source, e.context().where, 0, 0}));
-  }
+  });
 }
 
 // Renames the panel's channels to their markers. Throws StageError("panel").
@@ -243,12 +233,14 @@ fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
     hooks.prepare = [&](fcs::Sample& s) {
       target = &s;
       compensation = compensation_for(config, s, matrix, own);
-      if (compensation) columns = compensated_columns(*compensation, s);  // before renaming
+      if (compensation)  // resolved before the panel renames the channels
+        columns = compensation_step(s, [&] { return compensation->detector_columns(s); });
       apply_panel(config, s);
       if (streaming->ready) streaming->ready(s);
     };
     hooks.decoded = [&](std::size_t first, std::size_t count) {
-      if (compensation) compensate(*compensation, *target, columns, first, count);
+      if (compensation)
+        compensation_step(*target, [&] { compensation->apply_in_place(*target, columns, first, count); });
       if (streaming->decoded) streaming->decoded(first, count);
     };
   }
@@ -268,13 +260,7 @@ fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
   if (streaming) return sample;
 
   compensation = compensation_for(config, sample, matrix, own);
-  if (compensation) {
-    try {
-      compensation->apply_in_place(sample);
-    } catch (const Error& e) {
-      throw StageError("compensate", Error(e.message(), {sample.source, e.context().where, 0, 0}));
-    }
-  }
+  if (compensation) compensation_step(sample, [&] { compensation->apply_in_place(sample); });
   apply_panel(config, sample);
   return sample;
 }

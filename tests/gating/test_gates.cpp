@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 #include <random>
+#include <tuple>
 
 #include "cytopipe/gating/gating.hpp"
 #include "gating/synthetic.hpp"
@@ -288,6 +289,34 @@ TEST(Evaluation, SiblingRectanglesEvaluatedTogetherMatchEachDefinition) {
     }
     EXPECT_EQ(res.count("b" + std::to_string(b)), count);
   }
+}
+
+// A rectangle of more distinct range tests than one shared pass takes (16) is tested on its own:
+// 18 intervals over three channels, against the definition.
+TEST(Evaluation, RectangleOfManyDimensionsMatchesItsDefinition) {
+  const std::size_t n = 20011;
+  const auto data = three_channels(n, 5);
+  RectangleGate r;
+  std::vector<std::tuple<const std::vector<double>*, double, double>> tests;
+  for (int k = 0; k < 6; ++k)
+    for (const auto& [name, values] : {std::pair{"x", &data.x}, std::pair{"y", &data.y}, std::pair{"z", &data.z}}) {
+      const double lo = -3.0 + 0.05 * k, hi = 3.0 - 0.05 * k;
+      r.dimensions.push_back(dim(name));
+      r.intervals.push_back(Interval{lo, hi});
+      tests.emplace_back(values, lo, hi);
+    }
+  GatingStrategy s;
+  s.add({"box", "", r, {}});
+  const auto res = gate_sample(s, data.sample);
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    bool in = true;
+    for (const auto& [values, lo, hi] : tests) in = in && (*values)[i] >= lo && (*values)[i] < hi;
+    count += in;
+    ASSERT_EQ(res.at("box").members.test(i), in) << i;
+  }
+  EXPECT_EQ(res.count("box"), count);
+  EXPECT_GT(count, n / 4);
 }
 
 // GatingRun (gating while a file is decoded): runs of whole words handed over in any order give

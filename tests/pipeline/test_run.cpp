@@ -87,6 +87,16 @@ RunOptions quiet() {
   return o;
 }
 
+// The run refuses the config with an error containing `message` (file:line:column and what).
+void expect_run_error(const Config& config, const std::string& message) {
+  try {
+    run_pipeline(config, quiet());
+    FAIL() << "no error";
+  } catch (const cytopipe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+  }
+}
+
 std::map<std::string, std::map<std::string, std::string>> read_table(const std::filesystem::path& file) {
   std::istringstream in(read_text(file));
   std::string line;
@@ -278,15 +288,8 @@ TEST(Run, FailFastStopsAtTheFirstFailure) {
 TEST(Run, UndefinedPopulationIsAConfigErrorWithLocation) {
   Batch b;
   b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
-  const auto config = b.config("  bad: percent(liv of cells)\n");
-  try {
-    run_pipeline(config, quiet());
-    FAIL() << "no error";
-  } catch (const cytopipe::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("p.yaml:23:8: readouts.bad: undefined population 'liv' (did you mean 'live'?)"),
-              std::string::npos)
-        << e.what();
-  }
+  expect_run_error(b.config("  bad: percent(liv of cells)\n"),
+                   "p.yaml:23:8: readouts.bad: undefined population 'liv' (did you mean 'live'?)");
 }
 
 TEST(Run, CompensatesWithTheFilesSpillover) {
@@ -343,16 +346,9 @@ TEST(Run, ScaledReadoutsUseTheTransformsSection) {
 TEST(Run, ScaledReadoutWithoutATransformIsAConfigError) {
   Batch b;
   b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
-  const auto config = b.config("  log_mean: mean(BCMA, live, scaled)\n");
-  try {
-    run_pipeline(config, quiet());
-    FAIL() << "no error";
-  } catch (const cytopipe::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("p.yaml:23:13: readouts.log_mean: 'mean(BCMA, live, scaled)' asks for the "
-                                         "transformed scale of 'BCMA' but transforms: has no entry for it"),
-              std::string::npos)
-        << e.what();
-  }
+  expect_run_error(b.config("  log_mean: mean(BCMA, live, scaled)\n"),
+                   "p.yaml:23:13: readouts.log_mean: 'mean(BCMA, live, scaled)' asks for the "
+                   "transformed scale of 'BCMA' but transforms: has no entry for it");
 }
 
 TEST(Run, ReportHasAHistogramOfTheMarkerPerGroup) {
