@@ -80,6 +80,16 @@ Tube isotype_tube() {
   return t;
 }
 
+// Group A: isotype and two samples (25 % and 50 % positive); group B: isotype and one sample
+// (80 % positive).
+void add_two_groups(Batch& b) {
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(200, 300, 150));
+  b.tube("b_iso.fcs", "B", "isotype", "1", isotype_tube());
+  b.tube("b_1.fcs", "B", "sample", "1", sample_tube(0, 250, 200));
+}
+
 RunOptions quiet() {
   RunOptions o;
   o.progress = false;
@@ -119,11 +129,7 @@ std::map<std::string, std::map<std::string, std::string>> read_table(const std::
 
 TEST(Run, ReadoutsThresholdsAndTablesOnATinyBatch) {
   Batch b;
-  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
-  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
-  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(200, 300, 150));
-  b.tube("b_iso.fcs", "B", "isotype", "1", isotype_tube());
-  b.tube("b_1.fcs", "B", "sample", "1", sample_tube(0, 250, 200));
+  add_two_groups(b);
   const auto config = b.config();
   const auto result = run_pipeline(config, quiet());
   EXPECT_TRUE(result.failures.empty()) << result.failures.front().reason;
@@ -312,6 +318,43 @@ TEST(Run, CompensatesWithTheFilesSpillover) {
   EXPECT_NEAR(result.readouts.front().values[1], 1000, 1e-3);  // median_marker
 }
 
+// Compensation faults are found while the file is being decoded (the pipeline compensates each
+// chunk as it arrives): a file without a spillover, and one whose spillover names a channel it
+// does not have, are reported under "compensate" with the file and the reason; the rest goes on.
+TEST(Run, CompensationFaultsAreReportedPerFileAndTheRestGoesOn) {
+  Batch b;
+  cytopipe::fcs::Spillover good;
+  good.keyword = "$SPILLOVER";
+  good.detectors = good.fluorochromes = {"V-A", "M-A"};
+  good.values = {1, 0.1, 0, 1};
+  Tube t = sample_tube(100, 400, 0);
+  t.spillover = good;
+  b.tube("a_1.fcs", "A", "sample", "1", t);
+  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(100, 400, 0));  // no spillover
+  b.tube("a_3.fcs", "A", "sample", "3", t);
+  {  // its spillover names Q-A instead of M-A (same length: the offsets stay right)
+    std::string bytes = read_text(b.dir / "data" / "a_3.fcs");
+    const auto at = bytes.find(",V-A,M-A,");
+    ASSERT_NE(at, std::string::npos);
+    bytes.replace(at, 9, ",V-A,Q-A,");
+    write_text(b.dir / "data" / "a_3.fcs", bytes);
+  }
+  auto config = b.config();
+  config.gating.thresholds.clear();
+  config.readouts.erase(config.readouts.begin() + 1);
+  config.compensation.source = CompensationSource::File;
+  const auto result = run_pipeline(config, quiet());
+  EXPECT_EQ(result.files_failed, 2u);
+  const auto failures = read_text(b.dir / "out" / "failures.csv");
+  EXPECT_NE(failures.find("a_2.fcs,compensate,"), std::string::npos) << failures;
+  EXPECT_NE(failures.find("the file has no $SPILLOVER/SPILL keyword"), std::string::npos) << failures;
+  EXPECT_NE(failures.find("a_3.fcs,compensate,"), std::string::npos) << failures;
+  EXPECT_NE(failures.find("Q-A"), std::string::npos) << failures;  // the missing detector is named
+  const auto readouts = read_table(b.dir / "out" / "readouts.csv");
+  EXPECT_EQ(readouts.at("a_1.fcs").at("viability"), "80");
+  EXPECT_EQ(readouts.at("a_2.fcs").at("viability"), "");
+}
+
 TEST(Run, ScaledReadoutsUseTheTransformsSection) {
   // b_1: 200 live cells with BCMA 2000 and 50 with 500; a_iso: live BCMA 1..1000, V 100.
   Batch b;
@@ -353,11 +396,7 @@ TEST(Run, ScaledReadoutWithoutATransformIsAConfigError) {
 
 TEST(Run, ReportHasAHistogramOfTheMarkerPerGroup) {
   Batch b;
-  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
-  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
-  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(200, 300, 150));
-  b.tube("b_iso.fcs", "B", "isotype", "1", isotype_tube());
-  b.tube("b_1.fcs", "B", "sample", "1", sample_tube(0, 250, 200));
+  add_two_groups(b);
   const auto config = b.config("", "analysis:\n  - readout: median_marker\n    where: {role: sample}\n"
                                    "    group: group\n    tests: []\n");
   const auto result = run_pipeline(config, quiet());
