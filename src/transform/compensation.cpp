@@ -44,6 +44,12 @@ std::string format_condition(double c) {
 }
 
 // The sample's column of every detector; missing ones are one Error listing what the file has.
+// In-place compensation replaces each detector's column by its own output.
+void require_square(const fcs::Spillover& s, const std::string& name) {
+  if (s.rows() != s.cols())
+    throw Error("a non-square (unmixing) matrix cannot replace the detector columns in place", where(name));
+}
+
 std::vector<std::size_t> detector_columns(const fcs::Sample& sample, const fcs::Spillover& s,
                                           const std::string& name) {
   std::vector<std::size_t> columns;
@@ -206,25 +212,13 @@ fcs::EventMatrix Compensation::compensate(const fcs::Sample& sample) const {
 }
 
 void Compensation::apply_in_place(fcs::Sample& sample) const {
-  if (spillover_.rows() != spillover_.cols())
-    throw Error("a non-square (unmixing) matrix cannot replace the detector columns in place",
-                where(name_));
+  require_square(spillover_, name_);  // before any detector check, and for an empty sample too
   const std::vector<std::size_t> columns = detector_columns(sample);
-  const std::size_t outputs = columns.size();
-  std::vector<const double*> in;
-  std::vector<double*> target;
-  for (std::size_t index : columns) {
-    in.push_back(sample.events.column(index).data());
-    target.push_back(sample.events.column(index).data());
-  }
-  // In place, block by block: every 8-event chunk is combined for all outputs before it is
-  // written back over its own inputs, so no copy of the matrix is made.
+  // In place, block by block (in parallel): every 8-event chunk is combined for all outputs
+  // before it is written back over its own inputs, so no copy of the matrix is made.
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, sample.event_count(), kEventBlock),
                     [&](const tbb::blocked_range<std::size_t>& r) {
-                      std::vector<double*> dst(outputs);
-                      for (std::size_t j = 0; j < outputs; ++j) dst[j] = target[j] + r.begin();
-                      combine(in, inverse_.data(), outputs, r.begin(), r.end() - r.begin(),
-                              dst.data());
+                      apply_in_place(sample, columns, r.begin(), r.end() - r.begin());
                     });
 }
 
@@ -234,9 +228,7 @@ std::vector<std::size_t> Compensation::detector_columns(const fcs::Sample& sampl
 
 void Compensation::apply_in_place(fcs::Sample& sample, std::span<const std::size_t> columns,
                                   std::size_t first_event, std::size_t count) const {
-  if (spillover_.rows() != spillover_.cols())
-    throw Error("a non-square (unmixing) matrix cannot replace the detector columns in place",
-                where(name_));
+  require_square(spillover_, name_);
   if (columns.size() != spillover_.cols() || first_event + count > sample.event_count())
     throw Error("compensation: " + std::to_string(columns.size()) + " columns, events " + std::to_string(first_event) +
                     "+" + std::to_string(count) + " of " + std::to_string(sample.event_count()),
