@@ -395,6 +395,24 @@ Layout plan_layout(const DataSetText& text, std::uint64_t file_size, const std::
   return layout;
 }
 
+void keep_channels(Layout& layout, const std::vector<std::size_t>& kept) {
+  std::vector<std::size_t> range_from_max;
+  for (std::size_t i = 0; i < kept.size(); ++i)
+    if (std::find(layout.range_from_max.begin(), layout.range_from_max.end(), kept[i]) != layout.range_from_max.end())
+      range_from_max.push_back(i);
+  layout.range_from_max = std::move(range_from_max);
+  if (layout.datatype == DataType::Ascii) {
+    // ASCII values are read in file order (each one still checked); only kept ones are stored.
+    layout.ascii_column.assign(layout.plan.channels.size(), std::string::npos);
+    for (std::size_t i = 0; i < kept.size(); ++i) layout.ascii_column[kept[i]] = i;
+    return;
+  }
+  // Each plan channel keeps its own offsets within the event, so the rest decode unchanged.
+  std::vector<ChannelPlan> channels;
+  for (std::size_t position : kept) channels.push_back(layout.plan.channels[position]);
+  layout.plan.channels = std::move(channels);
+}
+
 namespace {
 
 void decode_ascii(const ByteSource& source, const Layout& layout, Sample& sample,
@@ -402,7 +420,7 @@ void decode_ascii(const ByteSource& source, const Layout& layout, Sample& sample
   std::vector<std::byte> scratch;
   auto bytes = source.view(layout.data_begin, static_cast<std::size_t>(layout.data_length), scratch);
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  const std::size_t par = sample.channels.size();
+  const std::size_t par = layout.plan.channels.size();  // every channel of the file
   auto store = [&](std::size_t event, std::size_t c, std::string_view field) {
     auto v = parse_double(field);
     if (!v)
@@ -414,7 +432,8 @@ void decode_ascii(const ByteSource& source, const Layout& layout, Sample& sample
     double x = *v;
     if (p.truncate && x > p.range) x = p.range;
     if (p.divide_by != 1) x /= p.divide_by;
-    sample.events.column(c)[event] = x;
+    const std::size_t column = layout.ascii_column.empty() ? c : layout.ascii_column[c];
+    if (column != std::string::npos) sample.events.column(column)[event] = x;
   };
   if (layout.ascii_delimited) {
     std::size_t pos = 0, index = 0;
@@ -467,7 +486,8 @@ void decode_data(const ByteSource& source, const Layout& layout, const ReadOptio
     auto column = sample.events.column(c);
     double max = column.empty() ? 0 : *std::max_element(column.begin(), column.end());
     sample.channels[c].range = max;
-    sample.notices.push_back(pkey(c + 1, "R") + " missing or invalid: the column maximum " +
+    sample.notices.push_back(pkey(static_cast<std::size_t>(sample.channels[c].index), "R") +
+                             " missing or invalid: the column maximum " +
                              format_double(max) + " is used as the range");
   }
   if (decoded && !per_chunk && layout.events > 0) decoded(0, layout.events);

@@ -20,9 +20,16 @@ struct Layout {
   std::uint64_t data_begin = 0;          // absolute offset
   std::uint64_t data_length = 0;
   std::size_t events = 0;
-  std::vector<std::size_t> range_from_max;  // float channels without a valid $PnR
+  std::vector<std::size_t> range_from_max;  // float channels without a valid $PnR (columns)
   bool apply_rules = true;                  // false with ValueRule::Raw
+  // ASCII only, when channels were left out: the event-matrix column of each of the file's
+  // channels (npos = not kept). Binary layouts drop left-out channels from `plan` instead.
+  std::vector<std::size_t> ascii_column;
 };
+
+// Decodes only the channels at `kept` (0-based positions in the file's channel order,
+// ascending): their values go to event-matrix columns 0, 1, ... in that order.
+void keep_channels(Layout& layout, const std::vector<std::size_t>& kept);
 
 // Fills sample.channels and sample.datatype, resolves the data offsets (notices go to
 // sample.notices) and checks $TOT against the DATA length. Throws FcsError.

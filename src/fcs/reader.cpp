@@ -48,6 +48,49 @@ void read_spillover(Sample& sample) {
   }
 }
 
+// Leaves every channel not in sample.channels (after a caller's edit of it; `before` = the
+// file's channels) out of the decode.
+void leave_out_channels(detail::Layout& layout, const std::vector<Channel>& before, const Sample& sample,
+                        const std::string& file) {
+  if (sample.channels.size() == before.size()) {
+    for (std::size_t i = 0; i < before.size(); ++i)
+      if (sample.channels[i].index != before[i].index)
+        throw Error("DecodeHooks::metadata may only erase channels, not reorder or replace them",
+                    {file, "$PnN"});
+    return;
+  }
+  std::vector<std::size_t> kept;
+  std::size_t at = 0;
+  for (const auto& ch : sample.channels) {
+    while (at < before.size() && before[at].index != ch.index) ++at;
+    if (at == before.size())
+      throw Error("DecodeHooks::metadata may only erase channels: $P" + std::to_string(ch.index) +
+                      " ('" + ch.name + "') is not one of the file's channels in file order",
+                  {file, "$PnN"});
+    kept.push_back(at++);
+  }
+  detail::keep_channels(layout, kept);
+}
+
+// ReadOptions::channels: the named channels, in file order.
+void select_channels(Sample& sample, const std::vector<std::string>& names, const std::string& file) {
+  std::vector<bool> keep(sample.channels.size(), false);
+  for (const auto& name : names) {
+    const auto index = sample.find_channel(name);
+    if (!index) {
+      std::string have;
+      for (const auto& ch : sample.channels) have += (have.empty() ? "" : ", ") + ch.name;
+      throw FcsError(FcsErrorKind::Other, "channel '" + name + "' asked for is not in the file (it has: " + have + ")",
+                     {file, "$PnN"});
+    }
+    keep[*index] = true;
+  }
+  std::vector<Channel> kept;
+  for (std::size_t c = 0; c < keep.size(); ++c)
+    if (keep[c]) kept.push_back(std::move(sample.channels[c]));
+  sample.channels = std::move(kept);
+}
+
 Sample read_source(const ByteSource& source, const std::string& file, const ReadOptions& options,
                    const DecodeHooks& hooks) {
   Sample sample;
@@ -70,6 +113,12 @@ Sample read_source(const ByteSource& source, const std::string& file, const Read
   detail::Layout layout = detail::plan_layout(text, source.size(), file, options, sample);
   sample.event_total = layout.events;
   read_spillover(sample);
+  if (!options.channels.empty() || hooks.metadata) {
+    const std::vector<Channel> before = sample.channels;
+    if (!options.channels.empty()) select_channels(sample, options.channels, file);
+    if (hooks.metadata) hooks.metadata(sample);
+    leave_out_channels(layout, before, sample, file);
+  }
   if (options.read_events) {
     sample.events = EventMatrix(layout.events, sample.channels.size());
     if (hooks.prepare) hooks.prepare(sample);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,16 +33,28 @@ struct ReadOptions {
   bool read_events = true;           // false: HEADER + TEXT only (fast metadata)
   bool allow_ascii = true;           // $DATATYPE A as an extension (with a notice)
   bool parallel = true;              // decode blocks of events in parallel
+  // Decode only these channels ($PnN; exact, else case-insensitive match), as flowCore's
+  // read.FCS(column.pattern = ...): the sample holds just them, in the file's order, and the
+  // others are never decoded. Empty = every channel. A name the file lacks is an FcsError.
+  std::vector<std::string> channels{};
 };
 
 // A hand in the middle of a read, for callers that process events while they are decoded (in
-// cache) rather than after. `prepare` sees the sample once its metadata is final (channels,
-// keywords, spillover, notices so far) and its event matrix allocated but not yet filled; it may
-// edit metadata (e.g. rename channels). `decoded` is then called for runs of events whose values
-// are final: whole 64-event words (count a multiple of 64 unless the run ends at the last event),
-// from the decoding threads (concurrently, in any order, each event exactly once). An exception
-// from either ends the read and propagates.
+// cache) rather than after.
+// - `metadata` sees the sample once its metadata is final (channels, keywords, spillover, notices
+//   so far; after ReadOptions::channels), before any event storage exists. It may edit metadata
+//   (e.g. rename channels) and may erase channels from `sample.channels`: those are then not
+//   decoded at all (the matrix holds the rest, in order). Erasing is the only change to the
+//   channel list allowed (no adding or reordering: that is an Error); editing a channel's other
+//   fields does not change how it is decoded.
+// - `prepare` then sees the sample with its event matrix allocated but not yet filled; it may
+//   still edit metadata other than the channel list (e.g. rename channels).
+// - `decoded` is then called for runs of events whose values are final: whole 64-event words
+//   (count a multiple of 64 unless the run ends at the last event), from the decoding threads
+//   (concurrently, in any order, each event exactly once).
+// An exception from any of them ends the read and propagates.
 struct DecodeHooks {
+  std::function<void(Sample& sample)> metadata;
   std::function<void(Sample& sample)> prepare;
   std::function<void(std::size_t first_event, std::size_t count)> decoded;
 };
