@@ -126,10 +126,12 @@ TEST(ChannelSelection, EveryCorpusFileDecodesTheKeptChannelsAsAFullRead) {
   EXPECT_GT(files, 20u);
 }
 
-TEST(ChannelSelection, ManyChunksAndAPackedLayout) {
-  // Several DATA chunks of float32 values.
+TEST(ChannelSelection, ManyChunksRangesFromTheMaximumAndAPackedLayout) {
+  // Several DATA chunks of float32 values; two channels without a valid $PnR.
   const std::size_t tot = 200003;
   auto f = cytopipe::test::basic_fcs("F", 7, tot, 32, "262144");
+  f.set("$P2R", "0");  // no valid range: flowCore takes the column maximum
+  f.set("$P6R", "none");
   for (std::size_t e = 0; e < tot; ++e)
     for (int c = 0; c < 7; ++c) cytopipe::test::put_f32_le(f.data, static_cast<float>(e % 7919) * (c + 1) + 0.25f);
   const auto floats = cytopipe::test::build_fcs(f);
