@@ -3,6 +3,7 @@
 #include <bit>
 #include <cmath>
 #include <optional>
+#include <set>
 
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/statistics.hpp"
@@ -44,6 +45,32 @@ gating::GateNode threshold_node(const ThresholdGate& g, double value) {
   gate.dimensions.push_back(dim);
   gate.intervals.push_back(gating::Interval{value, std::nullopt});
   return gating::GateNode{g.name, g.parent, gate, ErrorContext{}};
+}
+
+// Every channel analyse_sample reads from this sample (names after the panel): the strategy's
+// dimensions (uncompensated ones: this is for gating while decoding), the read-outs' and the
+// table's statistics, the report's histograms.
+std::vector<std::string> channels_read(const Plan& plan, const gating::GatingStrategy& strategy,
+                                       const SampleEntry& entry) {
+  std::set<std::string> names;
+  for (const auto& node : strategy.gates())
+    for (const auto* d : gating::dimensions_of(node.gate)) {
+      if (d->ratio) {
+        names.insert(d->ratio->numerator);
+        names.insert(d->ratio->denominator);
+      } else {
+        names.insert(d->channel);
+      }
+    }
+  for (const auto& [population, statistics] : plan.needed)
+    for (const auto& [channel, statistic] : statistics) {
+      const auto scale = plan.scales.find(channel);
+      names.insert(scale != plan.scales.end() ? scale->second.channel : channel);
+    }
+  if (!plan.table_statistics.empty()) names.insert(plan.table_channels.begin(), plan.table_channels.end());
+  if (auto keep = plan.keep.find(entry.name); keep != plan.keep.end())
+    for (const auto& [population, channel] : keep->second) names.insert(channel);
+  return {names.begin(), names.end()};
 }
 
 Failure failure_of(const SampleEntry& entry, const StageError& e) {
@@ -177,6 +204,9 @@ SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::st
         }
       };
       streaming.decoded = [&](std::size_t first, std::size_t count) { run->evaluate(first, count); };
+      // Channels nothing reads are not decoded: for a typical panel that is a third or more of
+      // the file's values never converted or written.
+      streaming.channels = channels_read(plan, strategy, entry);
       sample = prepare_sample(config, entry, plan.matrix, sha256, plan.parallel_within_file, &streaming);
       if (!run) throw Error("internal: the reader did not announce the sample");  // it always does
       gated = run->finish();

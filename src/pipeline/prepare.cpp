@@ -217,6 +217,22 @@ void apply_panel(const Config& config, fcs::Sample& sample) {
   for (std::size_t i = 0; i < markers.size(); ++i) sample.channels[targets[i]].name = markers[i].first;
 }
 
+// Erases every channel of `sample` but `names` and the channels numbered `keep_numbers` ($Pn),
+// so they are not decoded; leaves all when a name is not in the file.
+void keep_only(fcs::Sample& sample, const std::vector<std::string>& names, const std::vector<int>& keep_numbers) {
+  std::vector<bool> keep(sample.channels.size(), false);
+  for (const auto& name : names) {
+    const auto index = sample.find_channel(name);
+    if (!index) return;
+    keep[*index] = true;
+  }
+  std::vector<fcs::Channel> kept;
+  for (std::size_t c = 0; c < keep.size(); ++c)
+    if (keep[c] || std::find(keep_numbers.begin(), keep_numbers.end(), sample.channels[c].index) != keep_numbers.end())
+      kept.push_back(std::move(sample.channels[c]));
+  sample.channels = std::move(kept);
+}
+
 }  // namespace
 
 fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
@@ -227,15 +243,24 @@ fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
   std::optional<transform::Compensation> own;
   const transform::Compensation* compensation = nullptr;
   std::vector<std::size_t> columns;
+  std::vector<int> detectors;     // the compensation's detectors, by $Pn number
   fcs::Sample* target = nullptr;  // the reader's sample, while it is decoded
   fcs::DecodeHooks hooks;
   if (streaming) {
-    hooks.prepare = [&](fcs::Sample& s) {
-      target = &s;
+    hooks.metadata = [&](fcs::Sample& s) {
       compensation = compensation_for(config, s, matrix, own);
       if (compensation)  // resolved before the panel renames the channels
-        columns = compensation_step(s, [&] { return compensation->detector_columns(s); });
+        for (auto c : compensation_step(s, [&] { return compensation->detector_columns(s); }))
+          detectors.push_back(s.channels[c].index);
       apply_panel(config, s);
+      if (!streaming->channels.empty()) keep_only(s, streaming->channels, detectors);
+    };
+    hooks.prepare = [&](fcs::Sample& s) {
+      target = &s;
+      for (int n : detectors)  // where the detectors are now, every one kept
+        columns.push_back(static_cast<std::size_t>(
+            std::find_if(s.channels.begin(), s.channels.end(), [&](const fcs::Channel& ch) { return ch.index == n; }) -
+            s.channels.begin()));
       if (streaming->ready) streaming->ready(s);
     };
     hooks.decoded = [&](std::size_t first, std::size_t count) {

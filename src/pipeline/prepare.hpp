@@ -37,9 +37,15 @@ std::optional<transform::Compensation> load_matrix_compensation(const Config& co
 // read), then `decoded` for each run of whole 64-event words as soon as it is decoded and
 // compensated (from the decoding threads; see fcs::DecodeHooks), so a caller can gate it while
 // it is in cache. Errors they throw propagate (a StageError keeps its stage).
+//
+// `channels` (names after the panel), when not empty: the channels the caller will read; only
+// they (and the compensation's detectors) are decoded, the others are left out of the sample.
+// If the file lacks one of them, every channel is decoded, so the caller's own lookup reports
+// the missing channel with the file's full list.
 struct Streaming {
   std::function<void(fcs::Sample& sample)> ready;
   std::function<void(std::size_t first_event, std::size_t count)> decoded;
+  std::vector<std::string> channels;
 };
 fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
                            const std::optional<transform::Compensation>& matrix,

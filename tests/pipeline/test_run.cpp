@@ -318,6 +318,31 @@ TEST(Run, CompensatesWithTheFilesSpillover) {
   EXPECT_NEAR(result.readouts.front().values[1], 1000, 1e-3);  // median_marker
 }
 
+// The runner decodes only the channels it reads, plus every detector of the spillover: here
+// SSC-A, which no gate or statistic reads, spills 5 % into M-A (raw M = 1000 + 0.05 x 20000).
+TEST(Run, ADetectorNothingElseReadsStillCompensates) {
+  Batch b;
+  Tube t = sample_tube(100, 400, 0);
+  cytopipe::fcs::Spillover s;
+  s.keyword = "$SPILLOVER";
+  s.detectors = s.fluorochromes = {"SSC-A", "M-A"};
+  s.values = {1, 0.05, 0, 1};
+  t.spillover = s;
+  for (auto& m : t.live_marker) m = 1000 + 0.05 * 20000;
+  b.tube("a_1.fcs", "A", "sample", "1", t);
+  auto config = b.config();
+  config.gating.thresholds.clear();
+  config.readouts.erase(config.readouts.begin() + 1);
+  config.compensation.source = CompensationSource::File;
+  auto result = run_pipeline(config, quiet());
+  ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
+  EXPECT_NEAR(result.readouts.front().values[1], 1000, 1e-9);  // median_marker, compensated
+  config.compensation.source = CompensationSource::None;
+  result = run_pipeline(config, quiet());
+  ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
+  EXPECT_EQ(result.readouts.front().values[1], 2000);  // the raw values
+}
+
 // Compensation faults are found while the file is being decoded (the pipeline compensates each
 // chunk as it arrives): a file without a spillover, and one whose spillover names a channel it
 // does not have, are reported under "compensate" with the file and the reason; the rest goes on.
