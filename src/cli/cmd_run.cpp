@@ -19,6 +19,7 @@ struct RunArgs {
   bool dry_run = false;
   bool quiet = false;
   bool no_hash = false;
+  bool rehash = false;
   std::string output;
 };
 
@@ -40,6 +41,7 @@ int run(const RunArgs& args) {
   options.fail_fast = args.fail_fast;
   options.progress = !args.quiet;
   options.hash_inputs = !args.no_hash;
+  options.reuse_hashes = !args.rehash;
   if (!args.output.empty()) options.output_dir = args.output;
   const auto result = run_pipeline(config, options);
 
@@ -73,6 +75,8 @@ const cytopipe::cli::RegisterCommand kRun{{
       app.add_flag("-n,--dry-run", args->dry_run, "validate and list the samples with their factors; read no events");
       app.add_flag("-q,--quiet", args->quiet, "no progress output");
       app.add_flag("--no-hash", args->no_hash, "skip the SHA-256 of each input in run.json (faster)");
+      app.add_flag("--rehash", args->rehash,
+                   "hash every input again, even files unchanged since the output folder's previous run.json");
       app.add_option("-o,--output", args->output, "output folder (default: outputs.directory of the config)");
       return [args]() { return run(*args); };
     }}};

@@ -147,18 +147,26 @@ void write_gates_resolved(const std::filesystem::path& file, const Config& confi
 }
 
 void write_run_json(const std::filesystem::path& file, const Config& config, const RunResult& result,
-                    const Timings& timings, const std::vector<std::string>& input_hashes) {
+                    const Timings& timings, const std::vector<InputHash>& input_hashes,
+                    std::int64_t started_unix_ns) {
   nlohmann::ordered_json j;
   j["cytopipe_version"] = CYTOPIPE_VERSION;
+  j["started_unix_ns"] = started_unix_ns;
   j["pipeline"] = config.name;
   j["config"] = config.file.generic_string();
   j["config_sha256"] = sha256_hex(config.text);
   j["strategy_sha256"] = sha256_file(config.resolve(config.gating.strategy));
   auto& inputs = j["inputs"] = nlohmann::ordered_json::array();
-  for (std::size_t i = 0; i < result.samples.samples.size(); ++i)
-    inputs.push_back({{"file", result.samples.samples[i].name},
-                      {"path", result.samples.samples[i].path.generic_string()},
-                      {"sha256", input_hashes[i].empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(input_hashes[i])}});
+  for (std::size_t i = 0; i < result.samples.samples.size(); ++i) {
+    const InputHash& h = input_hashes[i];
+    nlohmann::ordered_json input = {{"file", result.samples.samples[i].name},
+                                    {"path", result.samples.samples[i].path.generic_string()},
+                                    {"sha256", h.sha256.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(h.sha256)}};
+    if (!h.sha256.empty())  // "read": of the bytes decoded; "previous run": carried over, file unchanged
+      input["sha256_from"] = h.carried_over ? "previous run (file unchanged)" : "read";
+    if (h.identity) input["identity"] = to_json(*h.identity);
+    inputs.push_back(std::move(input));
+  }
   if (config.inputs.sample_sheet)
     j["sample_sheet_sha256"] = sha256_file(config.resolve(*config.inputs.sample_sheet));
   j["counts"] = {{"samples", result.samples.samples.size()},

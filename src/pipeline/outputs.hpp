@@ -7,6 +7,7 @@
 
 #include "cytopipe/stats/analysis.hpp"
 #include "pipeline/analyse.hpp"
+#include "pipeline/input_hashes.hpp"
 
 namespace cytopipe::pipeline::detail {
 
@@ -28,8 +29,11 @@ void write_gates_resolved(const std::filesystem::path& file, const Config& confi
 struct Timings {
   double resolve = 0, thresholds = 0, samples = 0, readouts = 0, outputs = 0, total = 0;
 };
+// `started_unix_ns`: when the run started (wall clock), against which the next run judges
+// whether a file's recorded identity is settled (see PreviousHashes).
 void write_run_json(const std::filesystem::path& file, const Config& config, const RunResult& result,
-                    const Timings& timings, const std::vector<std::string>& input_hashes);
+                    const Timings& timings, const std::vector<InputHash>& input_hashes,
+                    std::int64_t started_unix_ns);
 
 // The dose-response analyses (stats.csv), their plots and the HTML report. Returns the files
 // written (relative to `dir`) and appends console summary lines to `summary`.

@@ -10,6 +10,7 @@
 
 #include "cytopipe/gating/statistics.hpp"
 #include "pipeline/analyse.hpp"
+#include "pipeline/input_hashes.hpp"
 #include "pipeline/batch.hpp"
 #include "pipeline/outputs.hpp"
 
@@ -152,7 +153,11 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
 
   const auto& samples = result.samples.samples;
   std::vector<detail::SampleOutcome> outcomes(samples.size());
-  std::vector<std::string> hashes(samples.size());
+  std::vector<detail::InputHash> hashes(samples.size());
+  const auto started = std::chrono::system_clock::now();
+  const auto previous = options.hash_inputs && options.reuse_hashes
+                            ? detail::PreviousHashes::load(result.output_dir / "run.json")
+                            : detail::PreviousHashes();
   arena.execute([&] {
     auto t = Clock::now();
     resolve_thresholds(plan, result, options, in_flight, log, terminal);
@@ -166,14 +171,29 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
     detail::Progress progress(options.progress ? log : nullptr, terminal, "samples", samples.size());
     struct Done {
       detail::SampleOutcome outcome;
-      std::string hash;
+      detail::InputHash hash;
     };
     detail::run_batch<Done>(
         samples.size(), in_flight,
         [&](std::size_t i) {
           Done d;
+          if (!options.hash_inputs) {
+            d.outcome = detail::analyse_sample(plan, samples[i], nullptr);
+            return d;
+          }
+          const auto& path = samples[i].path;
+          const auto before = detail::identify(path);
+          // Unchanged since the previous run hashed it (and unchanged while read now): its hash.
+          if (const auto known = before ? previous.find(path, *before) : std::nullopt) {
+            d.outcome = detail::analyse_sample(plan, samples[i], nullptr);
+            if (detail::identify(path) == before) {
+              d.hash = {*known, before, true};
+              return d;
+            }
+          }
           // The hash comes from the bytes read for decoding (unreadable: empty, the read failed).
-          d.outcome = detail::analyse_sample(plan, samples[i], options.hash_inputs ? &d.hash : nullptr);
+          d.outcome = detail::analyse_sample(plan, samples[i], &d.hash.sha256);
+          if (!d.hash.sha256.empty() && detail::identify(path) == before) d.hash.identity = before;
           return d;
         },
         [&](std::size_t i, Done&& d) {
@@ -215,7 +235,8 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   timings.outputs = since(t);
   timings.total = since(t0);
   result.seconds = timings.total;
-  detail::write_run_json(dir / "run.json", config, result, timings, hashes);
+  detail::write_run_json(dir / "run.json", config, result, timings, hashes,
+                         std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count());
   return result;
 }
 

@@ -2,8 +2,13 @@
 // the tubes were built (counts by construction, R type-7 percentiles of a 1..n ramp).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <map>
 #include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "cytopipe/pipeline/config.hpp"
 #include "cytopipe/pipeline/run.hpp"
@@ -123,6 +128,97 @@ std::map<std::string, std::map<std::string, std::string>> read_table(const std::
     for (std::size_t i = 0; i < header.size(); ++i) rows[cells[0]][header[i]] = cells[i];
   }
   return rows;
+}
+
+// run.json's inputs after a run into `out`: path -> the input's JSON.
+std::map<std::string, nlohmann::json> run_inputs(const std::filesystem::path& out) {
+  std::map<std::string, nlohmann::json> inputs;
+  const auto run = nlohmann::json::parse(read_text(out / "run.json"));
+  for (const auto& input : run.at("inputs"))
+    inputs[input.at("file").get<std::string>()] = input;
+  return inputs;
+}
+
+// Hashes are carried over from the previous run.json only for files unchanged since it (and
+// settled: last changed over a second before that run started); each is the file's own SHA-256.
+TEST(Run, UnchangedInputsKeepTheirHashFromThePreviousRun) {
+  Batch b;
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(10, 40, 15));
+  const auto config = b.config();
+  const auto out = b.dir / "out";
+  const auto data = b.dir / "data";
+  auto expect_hashes = [&](const std::string& when, const std::map<std::string, std::string>& from) {
+    const auto inputs = run_inputs(out);
+    ASSERT_EQ(inputs.size(), from.size()) << when;
+    for (const auto& [file, source] : from) {
+      const auto& input = inputs.at(file);
+      EXPECT_EQ(input.at("sha256").get<std::string>(), sha256_file(data / file)) << when << " " << file;
+      EXPECT_EQ(input.at("sha256_from").get<std::string>(), source) << when << " " << file;
+      EXPECT_EQ(input.at("identity").at("size").get<std::uint64_t>(), std::filesystem::file_size(data / file));
+    }
+  };
+  const std::string read = "read", carried = "previous run (file unchanged)";
+
+  // Just written: not settled when the first run starts, so the second run hashes them again.
+  run_pipeline(config, quiet());
+  expect_hashes("first run", {{"a_iso.fcs", read}, {"a_1.fcs", read}, {"a_2.fcs", read}});
+  run_pipeline(config, quiet());
+  expect_hashes("second run, files changed just before the first", {{"a_iso.fcs", read}, {"a_1.fcs", read}, {"a_2.fcs", read}});
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  run_pipeline(config, quiet());  // the files are now settled relative to this run's start
+  const auto tables = read_text(out / "readouts.csv");
+  run_pipeline(config, quiet());
+  expect_hashes("unchanged", {{"a_iso.fcs", carried}, {"a_1.fcs", carried}, {"a_2.fcs", carried}});
+  EXPECT_EQ(read_text(out / "readouts.csv"), tables);
+
+  // Rewritten with other values of the same size: hashed again, the others still carried over.
+  write_tube(data / "a_2.fcs", sample_tube(10, 40, 25));
+  run_pipeline(config, quiet());
+  expect_hashes("one rewritten", {{"a_iso.fcs", carried}, {"a_1.fcs", carried}, {"a_2.fcs", read}});
+
+  // --rehash hashes everything; hashing off records none.
+  auto options = quiet();
+  options.reuse_hashes = false;
+  run_pipeline(config, options);
+  expect_hashes("rehash", {{"a_iso.fcs", read}, {"a_1.fcs", read}, {"a_2.fcs", read}});
+  options.hash_inputs = false;
+  run_pipeline(config, options);
+  for (const auto& [file, input] : run_inputs(out)) {
+    EXPECT_TRUE(input.at("sha256").is_null()) << file;
+    EXPECT_FALSE(input.contains("identity")) << file;
+  }
+}
+
+// A previous run.json that is not one this version wrote (or not JSON) is ignored.
+TEST(Run, AnUnreadablePreviousRunJsonIsIgnored) {
+  Batch b;
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const auto out = b.dir / "out";
+  for (const std::string text : {"{\"inputs\": [", "[]", "{\"started_unix_ns\": \"x\", \"inputs\": 3}"}) {
+    std::filesystem::create_directories(out);
+    write_text(out / "run.json", text);
+    const auto result = run_pipeline(b.config(), quiet());
+    ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
+    for (const auto& [file, input] : run_inputs(out))
+      EXPECT_EQ(input.at("sha256").get<std::string>(), sha256_file(b.dir / "data" / file)) << text;
+  }
+  // A forged entry with the right identity but a wrong hash would be believed: the identity is
+  // the proof, so a run.json edited by hand is the user's responsibility. An entry whose
+  // identity does not match is not.
+  auto j = nlohmann::json::parse(read_text(out / "run.json"));
+  for (auto& input : j.at("inputs")) {
+    input["sha256"] = std::string(64, '0');
+    input["identity"]["ctime_ns"] = input["identity"]["ctime_ns"].get<std::int64_t>() - 1;
+  }
+  write_text(out / "run.json", j.dump());
+  run_pipeline(b.config(), quiet());
+  for (const auto& [file, input] : run_inputs(out))
+    EXPECT_EQ(input.at("sha256").get<std::string>(), sha256_file(b.dir / "data" / file)) << file;
 }
 
 }  // namespace

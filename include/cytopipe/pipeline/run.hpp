@@ -24,6 +24,9 @@ struct RunOptions {
   bool fail_fast = false;            // stop at the first failed file
   bool progress = true;              // a bar on a terminal, plain lines otherwise
   bool hash_inputs = true;           // SHA-256 of every input in run.json (of the bytes decoded)
+  // Carry a hash over from the output folder's previous run.json when the file is unchanged
+  // since (same size, inode, device, mtime and ctime, last changed > 1 s before that run).
+  bool reuse_hashes = true;
   std::optional<std::filesystem::path> output_dir;  // overrides outputs.directory
   std::ostream* log = nullptr;       // progress and notices (nullptr: std::cerr)
 };
