@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 6's batch measurement: 100 distinct files x 1,000,000 events through the Fig. 3 gating,
-# on 1 and 2 threads (files in flight = threads), with and without input SHA-256, against reading
+# on 1 and 2 threads (files in flight = threads), without input SHA-256, with it on a first run and
+# on a rerun over unchanged files (hashes carried over from the previous run.json), against reading
 # the same files alone. Each case runs in its own process under GNU time, so "peak RSS" is that
 # case's own peak. Prints one line per case and the pipeline / read-only ratios.
 #   bench/pipeline_batch.sh [path/to/bench_pipeline_batch]   (default: build/bench_pipeline_batch)
@@ -23,7 +24,7 @@ repeat=${REPEAT:-2}
 "$binary" --benchmark_filter='^BM_ReadOnly/1/' >/dev/null
 cat "$work"/batch/data/*.fcs >/dev/null
 
-for case in BM_ReadOnly/1 BM_ReadOnly/2 BM_Pipeline/1/0 BM_Pipeline/2/0 BM_Pipeline/1/1 BM_Pipeline/2/1; do
+for case in BM_ReadOnly/1 BM_ReadOnly/2 BM_Pipeline/1/0 BM_Pipeline/2/0 BM_Pipeline/1/1 BM_Pipeline/2/1 BM_Pipeline/1/2 BM_Pipeline/2/2; do
   best=0
   for _ in $(seq "$repeat"); do
     /usr/bin/time -v "$binary" --benchmark_filter="^${case}/" --benchmark_format=json >"$work/out.json" 2>"$work/time.txt" \
@@ -47,8 +48,8 @@ import sys
 rows = {l.split()[0]: float(l.split()[1]) for l in open(sys.argv[1])}
 for t in (1, 2):
     read = rows[f"BM_ReadOnly/{t}"]
-    for h, name in ((0, "no hash"), (1, "with SHA-256")):
+    for h, name in ((0, "no hash"), (1, "with SHA-256, first run"), (2, "with SHA-256, rerun (hashes carried over)")):
         print(f"threads {t}, {name}: pipeline / read-only = {rows[f'BM_Pipeline/{t}/{h}'] / read:.2f}")
-for name in ("BM_ReadOnly/{}", "BM_Pipeline/{}/0", "BM_Pipeline/{}/1"):
+for name in ("BM_ReadOnly/{}", "BM_Pipeline/{}/0", "BM_Pipeline/{}/1", "BM_Pipeline/{}/2"):
     print(f"{name.format('N')}: 2 threads / 1 thread = {rows[name.format(2)] / rows[name.format(1)]:.2f}")
 PY
