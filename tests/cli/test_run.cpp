@@ -2,9 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <string>
 #include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
 
 #include "pipeline/tiny_batch.hpp"
 
@@ -87,6 +91,30 @@ TEST(CliRun, GoodBatchExitsZeroWithASummary) {
   // 20 of 80 live cells above the isotype's 99th percentile (198.01).
   EXPECT_NE(read_text(dir / "out" / "readouts.csv").find("s0.fcs,0,sample,80,25\n"), std::string::npos)
       << read_text(dir / "out" / "readouts.csv");
+}
+
+// --no-hash records no hashes; --rehash hashes every file again (files settled over a second
+// before the first run, so a plain rerun carries the hashes over).
+TEST(CliRun, NoHashAndRehash) {
+  TempDir dir;
+  const auto config = make_batch(dir, false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto sources = [&] {
+    std::string all;
+    const auto run = nlohmann::json::parse(read_text(dir / "out" / "run.json"));
+    for (const auto& input : run.at("inputs"))
+      all += (input.contains("sha256_from") ? input.at("sha256_from").get<std::string>() : "none") + ";";
+    return all;
+  };
+  ASSERT_EQ(run_cli("run --quiet --no-hash " + config.string()).exit_code, 0);
+  EXPECT_EQ(sources(), "none;none;none;");
+  ASSERT_EQ(run_cli("run --quiet " + config.string()).exit_code, 0);
+  EXPECT_EQ(sources(), "read;read;read;");
+  ASSERT_EQ(run_cli("run --quiet " + config.string()).exit_code, 0);
+  const std::string carried = "previous run (file unchanged);";
+  EXPECT_EQ(sources(), carried + carried + carried);
+  ASSERT_EQ(run_cli("run --quiet --rehash " + config.string()).exit_code, 0);
+  EXPECT_EQ(sources(), "read;read;read;");
 }
 
 TEST(CliRun, AFailedFileGivesExitOneAndFailuresCsv) {
