@@ -394,22 +394,29 @@ TEST(Run, UndefinedPopulationIsAConfigErrorWithLocation) {
                    "p.yaml:23:8: readouts.bad: undefined population 'liv' (did you mean 'live'?)");
 }
 
-TEST(Run, CompensatesWithTheFilesSpillover) {
-  // True marker 1000 on every live cell, 10 % of V-A spills into M-A: raw M = 1000 + 0.1 * V.
-  Batch b;
+// One sample whose true marker is 1000 on every live cell, with `fraction` of `detector` (valued
+// `value` on live cells) spilling into M-A, and a config that compensates with the file's
+// spillover and reads median_marker (read-out 1).
+Config spillover_batch(Batch& b, const std::string& detector, double fraction, double value) {
   Tube t = sample_tube(100, 400, 0);
   cytopipe::fcs::Spillover s;
   s.keyword = "$SPILLOVER";
-  s.detectors = s.fluorochromes = {"V-A", "M-A"};
-  s.values = {1, 0.1, 0, 1};
+  s.detectors = s.fluorochromes = {detector, "M-A"};
+  s.values = {1, fraction, 0, 1};
   t.spillover = s;
-  for (auto& m : t.live_marker) m = 1000 + 0.1 * 100;
+  for (auto& m : t.live_marker) m = 1000 + fraction * value;
   b.tube("a_1.fcs", "A", "sample", "1", t);
   auto config = b.config();
   config.gating.thresholds.clear();
   config.readouts.erase(config.readouts.begin() + 1);
   config.compensation.source = CompensationSource::File;
-  const auto result = run_pipeline(config, quiet());
+  return config;
+}
+
+TEST(Run, CompensatesWithTheFilesSpillover) {
+  // 10 % of V-A (100 on live cells) spills into M-A: raw M = 1000 + 0.1 * 100.
+  Batch b;
+  const auto result = run_pipeline(spillover_batch(b, "V-A", 0.1, 100), quiet());
   ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
   EXPECT_NEAR(result.readouts.front().values[1], 1000, 1e-3);  // median_marker
 }
@@ -418,18 +425,7 @@ TEST(Run, CompensatesWithTheFilesSpillover) {
 // SSC-A, which no gate or statistic reads, spills 5 % into M-A (raw M = 1000 + 0.05 x 20000).
 TEST(Run, ADetectorNothingElseReadsStillCompensates) {
   Batch b;
-  Tube t = sample_tube(100, 400, 0);
-  cytopipe::fcs::Spillover s;
-  s.keyword = "$SPILLOVER";
-  s.detectors = s.fluorochromes = {"SSC-A", "M-A"};
-  s.values = {1, 0.05, 0, 1};
-  t.spillover = s;
-  for (auto& m : t.live_marker) m = 1000 + 0.05 * 20000;
-  b.tube("a_1.fcs", "A", "sample", "1", t);
-  auto config = b.config();
-  config.gating.thresholds.clear();
-  config.readouts.erase(config.readouts.begin() + 1);
-  config.compensation.source = CompensationSource::File;
+  auto config = spillover_batch(b, "SSC-A", 0.05, 20000);
   auto result = run_pipeline(config, quiet());
   ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
   EXPECT_NEAR(result.readouts.front().values[1], 1000, 1e-9);  // median_marker, compensated
@@ -437,18 +433,6 @@ TEST(Run, ADetectorNothingElseReadsStillCompensates) {
   result = run_pipeline(config, quiet());
   ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
   EXPECT_EQ(result.readouts.front().values[1], 2000);  // the raw values
-}
-
-// A channel only the populations table reads (no gate, no read-out) is still decoded for it.
-TEST(Run, AChannelOnlyTheTableReadsIsDecoded) {
-  Batch b;
-  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
-  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
-  const auto result = run_pipeline(b.config("", "  channels: [SSC-A]\n  statistics: [count, mean]\n"), quiet());
-  ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
-  const auto pops = read_text(b.dir / "out" / "populations.csv");
-  EXPECT_NE(pops.find("a_1.fcs,live,cells,mean,SSC-A,20000\n"), std::string::npos) << pops.substr(0, 600);
-  EXPECT_NE(pops.find("a_1.fcs,dead,cells,mean,SSC-A,20000\n"), std::string::npos) << pops.substr(0, 600);
 }
 
 // Compensation faults are found while the file is being decoded (the pipeline compensates each
