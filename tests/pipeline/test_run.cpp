@@ -435,6 +435,18 @@ TEST(Run, ADetectorNothingElseReadsStillCompensates) {
   EXPECT_EQ(result.readouts.front().values[1], 2000);  // the raw values
 }
 
+// A channel only the populations table reads (no gate, no read-out) is still decoded for it.
+TEST(Run, AChannelOnlyTheTableReadsIsDecoded) {
+  Batch b;
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  const auto result = run_pipeline(b.config("", "  channels: [SSC-A]\n  statistics: [count, mean]\n"), quiet());
+  ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
+  const auto pops = read_text(b.dir / "out" / "populations.csv");
+  EXPECT_NE(pops.find("a_1.fcs,live,cells,mean,SSC-A,20000\n"), std::string::npos) << pops.substr(0, 600);
+  EXPECT_NE(pops.find("a_1.fcs,dead,cells,mean,SSC-A,20000\n"), std::string::npos) << pops.substr(0, 600);
+}
+
 // Compensation faults are found while the file is being decoded (the pipeline compensates each
 // chunk as it arrives): a file without a spillover, and one whose spillover names a channel it
 // does not have, are reported under "compensate" with the file and the reason; the rest goes on.
