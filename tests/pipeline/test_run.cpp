@@ -95,6 +95,13 @@ void add_two_groups(Batch& b) {
   b.tube("b_1.fcs", "B", "sample", "1", sample_tube(0, 250, 200));
 }
 
+// Group A only: isotype and two samples (25 % and 37.5 % positive).
+void add_group_a(Batch& b) {
+  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(10, 40, 15));
+}
+
 RunOptions quiet() {
   RunOptions o;
   o.progress = false;
@@ -143,9 +150,7 @@ std::map<std::string, nlohmann::json> run_inputs(const std::filesystem::path& ou
 // settled: last changed over a second before that run started); each is the file's own SHA-256.
 TEST(Run, UnchangedInputsKeepTheirHashFromThePreviousRun) {
   Batch b;
-  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
-  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
-  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(10, 40, 15));
+  add_group_a(b);
   const auto config = b.config();
   const auto out = b.dir / "out";
   const auto data = b.dir / "data";
@@ -267,9 +272,7 @@ TEST(Run, ReadoutsThresholdsAndTablesOnATinyBatch) {
 
 TEST(Run, RerunGivesIdenticalTables) {
   Batch b;
-  b.tube("a_iso.fcs", "A", "isotype", "1", isotype_tube());
-  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
-  b.tube("a_2.fcs", "A", "sample", "2", sample_tube(10, 40, 15));
+  add_group_a(b);
   const auto config = b.config();
   auto options = quiet();
   run_pipeline(config, options);
