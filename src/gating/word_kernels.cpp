@@ -124,7 +124,7 @@ struct PolygonShape {
 #if defined(__SSE2__)
 // One full 64-event word of a polygon test, two events per SSE2 operation, branch-free but for
 // skipping pairs outside the bounding box and the rare exact on-edge test. The same comparisons
-// and arithmetic as the scalar test in evaluate_polygon (so the same decisions, event for event).
+// and arithmetic as the scalar test in polygon_words (so the same decisions, event for event).
 std::uint64_t polygon_word_sse2(const PolygonShape& p, const double* xs, const double* ys) {
   const BoundingBox& box = p.box;
   const __m128d sign = _mm_set1_pd(-0.0);

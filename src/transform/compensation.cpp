@@ -43,13 +43,13 @@ std::string format_condition(double c) {
   return s.str();
 }
 
-// The sample's column of every detector; missing ones are one Error listing what the file has.
 // In-place compensation replaces each detector's column by its own output.
 void require_square(const fcs::Spillover& s, const std::string& name) {
   if (s.rows() != s.cols())
     throw Error("a non-square (unmixing) matrix cannot replace the detector columns in place", where(name));
 }
 
+// The sample's column of every detector; missing ones are one Error listing what the file has.
 std::vector<std::size_t> detector_columns(const fcs::Sample& sample, const fcs::Spillover& s,
                                           const std::string& name) {
   std::vector<std::size_t> columns;
