@@ -49,16 +49,10 @@ void read_spillover(Sample& sample) {
 }
 
 // Leaves every channel not in sample.channels (after a caller's edit of it; `before` = the
-// file's channels) out of the decode.
+// file's channels) out of the decode. The edit may only erase: what is left must be the file's
+// channels in file order.
 void leave_out_channels(detail::Layout& layout, const std::vector<Channel>& before, const Sample& sample,
                         const std::string& file) {
-  if (sample.channels.size() == before.size()) {
-    for (std::size_t i = 0; i < before.size(); ++i)
-      if (sample.channels[i].index != before[i].index)
-        throw Error("DecodeHooks::metadata may only erase channels, not reorder or replace them",
-                    {file, "$PnN"});
-    return;
-  }
   std::vector<std::size_t> kept;
   std::size_t at = 0;
   for (const auto& ch : sample.channels) {
@@ -69,21 +63,18 @@ void leave_out_channels(detail::Layout& layout, const std::vector<Channel>& befo
                   {file, "$PnN"});
     kept.push_back(at++);
   }
-  detail::keep_channels(layout, kept);
+  if (kept.size() < before.size()) detail::keep_channels(layout, kept);
 }
 
 // ReadOptions::channels: the named channels, in file order.
 void select_channels(Sample& sample, const std::vector<std::string>& names, const std::string& file) {
   std::vector<bool> keep(sample.channels.size(), false);
   for (const auto& name : names) {
-    const auto index = sample.find_channel(name);
-    if (!index) {
-      std::string have;
-      for (const auto& ch : sample.channels) have += (have.empty() ? "" : ", ") + ch.name;
-      throw FcsError(FcsErrorKind::Other, "channel '" + name + "' asked for is not in the file (it has: " + have + ")",
-                     {file, "$PnN"});
+    try {
+      keep[sample.channel_index(name)] = true;
+    } catch (const Error& e) {  // names the channel and lists the file's
+      throw FcsError(FcsErrorKind::Other, e.message() + " (ReadOptions::channels)", {file, "$PnN"});
     }
-    keep[*index] = true;
   }
   std::vector<Channel> kept;
   for (std::size_t c = 0; c < keep.size(); ++c)
