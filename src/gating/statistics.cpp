@@ -85,6 +85,17 @@ std::pair<double, double> order_statistic_pair(std::span<const double> v, std::s
   return {a, b};
 }
 
+// Type-7 position of a percentile among n values: h = (n - 1) p / 100, between order
+// statistics lo = floor(h) and lo + 1 (0-based).
+struct Position {
+  double h;
+  std::size_t lo;
+};
+Position type7_position(std::size_t n, double percent) {
+  const double h = (static_cast<double>(n) - 1) * std::clamp(percent, 0.0, 100.0) / 100.0;
+  return {h, static_cast<std::size_t>(std::floor(h))};
+}
+
 // Type-7 interpolation between the order statistics around position h of n values.
 double type7(double h, std::size_t lo, std::size_t n, double a, double b) {
   if (lo + 1 >= n || h == static_cast<double>(lo)) return a;
@@ -94,8 +105,7 @@ double type7(double h, std::size_t lo, std::size_t n, double a, double b) {
 // Type-7 percentile of `v` (may reorder it).
 double select_percentile(std::span<double> v, double percent) {
   if (v.empty()) return kNaN;
-  const double h = (static_cast<double>(v.size()) - 1) * std::clamp(percent, 0.0, 100.0) / 100.0;
-  const auto lo = static_cast<std::size_t>(std::floor(h));
+  const auto [h, lo] = type7_position(v.size(), percent);
   if (v.size() < 4096) {  // small: plain selection
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
     const double b = lo + 1 < v.size() ? *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()) : kNaN;
@@ -114,8 +124,7 @@ double finite_percentile(std::span<double> v, double percent) {
   }
   const std::size_t n = key_histogram(v, true);
   if (n == 0) return kNaN;
-  const double h = (static_cast<double>(n) - 1) * std::clamp(percent, 0.0, 100.0) / 100.0;
-  const auto lo = static_cast<std::size_t>(std::floor(h));
+  const auto [h, lo] = type7_position(n, percent);
   const auto [a, b] = order_statistic_pair(v, lo, true);
   return type7(h, lo, n, a, b);
 }
