@@ -15,6 +15,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include "cytopipe/overloaded.hpp"
 #include "gating/columns.hpp"
 #include "gating/linear_algebra.hpp"
 #include "gating/word_kernels.hpp"
@@ -42,10 +43,17 @@ detail::Bound to_bound(const double* values, const Interval& interval) {
 // through the inverse), so the decision is the same, event for event, as scaling first.
 bool monotone_everywhere(const transform::Transform& t) {
   const auto& p = t.params();
-  return std::holds_alternative<transform::Identity>(p) || std::holds_alternative<transform::Flin>(p) ||
-         std::holds_alternative<transform::Fasinh>(p) || std::holds_alternative<transform::Logicle>(p) ||
-         std::holds_alternative<transform::Hyperlog>(p) ||
-         std::holds_alternative<transform::ArcsinhCofactor>(p);
+  // The scales marked false take the safe path: every event is scaled before the test.
+  return std::visit(Overloaded{[](const transform::Identity&) { return true; },
+                               [](const transform::Flin&) { return true; },
+                               [](const transform::Flog&) { return false; },
+                               [](const transform::Fasinh&) { return true; },
+                               [](const transform::Logicle&) { return true; },
+                               [](const transform::Hyperlog&) { return true; },
+                               [](const transform::Log10&) { return false; },
+                               [](const transform::ArcsinhCofactor&) { return true; },
+                               [](const transform::FlowJoBiex&) { return false; }},
+                    p);
 }
 
 std::optional<double> raw_threshold(const Scale& scale, double t) {
@@ -393,11 +401,12 @@ GatingRun::GatingRun(const GatingStrategy& strategy, const fcs::Sample& sample, 
     if (st.prep.assigned[i]) continue;  // done with an earlier sibling or quadrant
     const GateNode& node = strategy.gates()[pops[i].gate];
     try {
-      if (const auto* g = std::get_if<RectangleGate>(&node.gate)) st.prep.rectangles(i, *g);
-      else if (const auto* g = std::get_if<QuadrantGate>(&node.gate)) st.prep.quadrants(i, *g);
-      else if (const auto* g = std::get_if<PolygonGate>(&node.gate)) st.prep.polygon(i, *g);
-      else if (const auto* g = std::get_if<EllipsoidGate>(&node.gate)) st.prep.ellipsoid(i, *g);
-      else if (const auto* g = std::get_if<BooleanGate>(&node.gate)) st.prep.boolean(i, *g, index);
+      std::visit(Overloaded{[&](const RectangleGate& g) { st.prep.rectangles(i, g); },
+                            [&](const QuadrantGate& g) { st.prep.quadrants(i, g); },
+                            [&](const PolygonGate& g) { st.prep.polygon(i, g); },
+                            [&](const EllipsoidGate& g) { st.prep.ellipsoid(i, g); },
+                            [&](const BooleanGate& g) { st.prep.boolean(i, g, index); }},
+                 node.gate);
     } catch (const Error& e) {
       if (!e.context().where.empty()) throw;
       ErrorContext context = node.origin;

@@ -3,6 +3,8 @@
 
 #include <variant>
 
+#include "cytopipe/overloaded.hpp"
+
 namespace cytopipe::gating {
 
 bool Scale::is_identity() const {
@@ -42,14 +44,19 @@ std::string_view gate_kind(const Gate& gate) {
 
 std::vector<const Dimension*> dimensions_of(const Gate& gate) {
   std::vector<const Dimension*> out;
-  if (const auto* r = std::get_if<RectangleGate>(&gate))
-    for (const auto& d : r->dimensions) out.push_back(&d);
-  else if (const auto* p = std::get_if<PolygonGate>(&gate))
-    for (const auto& d : p->dimensions) out.push_back(&d);
-  else if (const auto* e = std::get_if<EllipsoidGate>(&gate))
-    for (const auto& d : e->dimensions) out.push_back(&d);
-  else if (const auto* q = std::get_if<QuadrantGate>(&gate))
-    for (const auto& d : q->dividers) out.push_back(&d.dimension);
+  auto all = [&](const auto& dimensions) {
+    for (const auto& d : dimensions) out.push_back(&d);
+  };
+  std::visit(Overloaded{
+                 [&](const RectangleGate& g) { all(g.dimensions); },
+                 [&](const PolygonGate& g) { all(g.dimensions); },
+                 [&](const EllipsoidGate& g) { all(g.dimensions); },
+                 [&](const QuadrantGate& g) {
+                   for (const auto& d : g.dividers) out.push_back(&d.dimension);
+                 },
+                 [](const BooleanGate&) {},  // reads populations, not dimensions
+             },
+             gate);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cytopipe/gating/io.hpp"
+#include "cytopipe/overloaded.hpp"
 #include "gating/columns.hpp"
 
 namespace cytopipe::gating {
@@ -70,16 +71,29 @@ class TransformTable {
   }
   static std::string function(const transform::Transform& t) {
     auto a = [](const char* name, double v) { return std::string(" transforms:") + name + "=\"" + num(v) + '"'; };
-    const auto& p = t.params();
-    if (const auto* f = std::get_if<transform::Flin>(&p)) return "<transforms:flin" + a("T", f->T) + a("A", f->A) + "/>";
-    if (const auto* f = std::get_if<transform::Flog>(&p)) return "<transforms:flog" + a("T", f->T) + a("M", f->M) + "/>";
-    if (const auto* f = std::get_if<transform::Fasinh>(&p))
-      return "<transforms:fasinh" + a("T", f->T) + a("M", f->M) + a("A", f->A) + "/>";
-    if (const auto* f = std::get_if<transform::Logicle>(&p))
-      return "<transforms:logicle" + a("T", f->T) + a("W", f->W) + a("M", f->M) + a("A", f->A) + "/>";
-    if (const auto* f = std::get_if<transform::Hyperlog>(&p))
-      return "<transforms:hyperlog" + a("T", f->T) + a("W", f->W) + a("M", f->M) + a("A", f->A) + "/>";
-    throw Error("the scale " + t.to_string() + " has no Gating-ML 2.0 equivalent (use flin, flog, fasinh, logicle or hyperlog)");
+    auto none = [&](const auto&) -> std::string {
+      throw Error("the scale " + t.to_string() +
+                  " has no Gating-ML 2.0 equivalent (use flin, flog, fasinh, logicle or hyperlog)");
+    };
+    return std::visit(
+        Overloaded{
+            [&](const transform::Flin& f) { return "<transforms:flin" + a("T", f.T) + a("A", f.A) + "/>"; },
+            [&](const transform::Flog& f) { return "<transforms:flog" + a("T", f.T) + a("M", f.M) + "/>"; },
+            [&](const transform::Fasinh& f) {
+              return "<transforms:fasinh" + a("T", f.T) + a("M", f.M) + a("A", f.A) + "/>";
+            },
+            [&](const transform::Logicle& f) {
+              return "<transforms:logicle" + a("T", f.T) + a("W", f.W) + a("M", f.M) + a("A", f.A) + "/>";
+            },
+            [&](const transform::Hyperlog& f) {
+              return "<transforms:hyperlog" + a("T", f.T) + a("W", f.W) + a("M", f.M) + a("A", f.A) + "/>";
+            },
+            [&](const transform::Identity& f) { return none(f); },
+            [&](const transform::Log10& f) { return none(f); },
+            [&](const transform::ArcsinhCofactor& f) { return none(f); },
+            [&](const transform::FlowJoBiex& f) { return none(f); },
+        },
+        t.params());
   }
   template <class Add>
   std::string id_for(const std::string& key, const std::string& preferred, const Add& add) {
@@ -140,66 +154,72 @@ std::string to_gatingml(const GatingStrategy& s) {
             << "\n    </gating:dimension>\n";
     };
     try {
-      if (const auto* r = std::get_if<RectangleGate>(&node.gate)) {
-        head("RectangleGate", node.id);
-        for (std::size_t i = 0; i < r->dimensions.size(); ++i) {
-          std::string extra;
-          if (r->intervals[i].min) extra += " gating:min=\"" + num(*r->intervals[i].min) + '"';
-          if (r->intervals[i].max) extra += " gating:max=\"" + num(*r->intervals[i].max) + '"';
-          dim(r->dimensions[i], extra);
-        }
-        gates << "  </gating:RectangleGate>\n";
-      } else if (const auto* p = std::get_if<PolygonGate>(&node.gate)) {
-        head("PolygonGate", node.id);
-        dim(p->dimensions[0], "");
-        dim(p->dimensions[1], "");
-        for (const auto& v : p->vertices)
-          gates << "    <gating:vertex><gating:coordinate data-type:value=\"" << num(v[0])
-                << "\"/><gating:coordinate data-type:value=\"" << num(v[1]) << "\"/></gating:vertex>\n";
-        gates << "  </gating:PolygonGate>\n";
-      } else if (const auto* e = std::get_if<EllipsoidGate>(&node.gate)) {
-        head("EllipsoidGate", node.id);
-        for (const auto& d : e->dimensions) dim(d, "");
-        gates << "    <gating:mean>";
-        for (double m : e->mean) gates << "<gating:coordinate data-type:value=\"" << num(m) << "\"/>";
-        gates << "</gating:mean>\n    <gating:covarianceMatrix>\n";
-        const std::size_t n = e->dimensions.size();
-        for (std::size_t i = 0; i < n; ++i) {
-          gates << "      <gating:row>";
-          for (std::size_t j = 0; j < n; ++j)
-            gates << "<gating:entry data-type:value=\"" << num(e->covariance[i * n + j]) << "\"/>";
-          gates << "</gating:row>\n";
-        }
-        gates << "    </gating:covarianceMatrix>\n    <gating:distanceSquare data-type:value=\""
-              << num(e->distance_square) << "\"/>\n  </gating:EllipsoidGate>\n";
-      } else if (const auto* q = std::get_if<QuadrantGate>(&node.gate)) {
-        head("QuadrantGate", node.id);
-        for (const auto& d : q->dividers) {
-          const auto x = dimension_xml(d.dimension, table);
-          gates << "    <gating:divider gating:id=\"" << esc(d.id) << '"' << x.attributes << ">\n      "
-                << x.child << "\n";
-          for (double v : d.values) gates << "      <gating:value>" << num(v) << "</gating:value>\n";
-          gates << "    </gating:divider>\n";
-        }
-        for (const auto& qu : q->quadrants) {
-          gates << "    <gating:Quadrant gating:id=\"" << esc(qu.name) << "\">\n";
-          for (const auto& p : qu.positions)
-            gates << "      <gating:position gating:divider_ref=\"" << esc(p.divider)
-                  << "\" gating:location=\"" << num(p.location) << "\"/>\n";
-          gates << "    </gating:Quadrant>\n";
-        }
-        gates << "  </gating:QuadrantGate>\n";
-      } else if (const auto* b = std::get_if<BooleanGate>(&node.gate)) {
-        head("BooleanGate", node.id);
-        const std::string op(to_string(b->op));
-        gates << "    <gating:" << op << ">\n";
-        for (const auto& o : b->operands) {
-          gates << "      <gating:gateReference gating:ref=\"" << esc(o.population) << '"';
-          if (o.complement) gates << " gating:use-as-complement=\"true\"";
-          gates << "/>\n";
-        }
-        gates << "    </gating:" << op << ">\n  </gating:BooleanGate>\n";
-      }
+      std::visit(Overloaded{
+        [&](const RectangleGate& r) {
+          head("RectangleGate", node.id);
+          for (std::size_t i = 0; i < r.dimensions.size(); ++i) {
+            std::string extra;
+            if (r.intervals[i].min) extra += " gating:min=\"" + num(*r.intervals[i].min) + '"';
+            if (r.intervals[i].max) extra += " gating:max=\"" + num(*r.intervals[i].max) + '"';
+            dim(r.dimensions[i], extra);
+          }
+          gates << "  </gating:RectangleGate>\n";
+        },
+        [&](const PolygonGate& p) {
+          head("PolygonGate", node.id);
+          dim(p.dimensions[0], "");
+          dim(p.dimensions[1], "");
+          for (const auto& v : p.vertices)
+            gates << "    <gating:vertex><gating:coordinate data-type:value=\"" << num(v[0])
+                  << "\"/><gating:coordinate data-type:value=\"" << num(v[1]) << "\"/></gating:vertex>\n";
+          gates << "  </gating:PolygonGate>\n";
+        },
+        [&](const EllipsoidGate& e) {
+          head("EllipsoidGate", node.id);
+          for (const auto& d : e.dimensions) dim(d, "");
+          gates << "    <gating:mean>";
+          for (double m : e.mean) gates << "<gating:coordinate data-type:value=\"" << num(m) << "\"/>";
+          gates << "</gating:mean>\n    <gating:covarianceMatrix>\n";
+          const std::size_t n = e.dimensions.size();
+          for (std::size_t i = 0; i < n; ++i) {
+            gates << "      <gating:row>";
+            for (std::size_t j = 0; j < n; ++j)
+              gates << "<gating:entry data-type:value=\"" << num(e.covariance[i * n + j]) << "\"/>";
+            gates << "</gating:row>\n";
+          }
+          gates << "    </gating:covarianceMatrix>\n    <gating:distanceSquare data-type:value=\""
+                << num(e.distance_square) << "\"/>\n  </gating:EllipsoidGate>\n";
+        },
+        [&](const QuadrantGate& q) {
+          head("QuadrantGate", node.id);
+          for (const auto& d : q.dividers) {
+            const auto x = dimension_xml(d.dimension, table);
+            gates << "    <gating:divider gating:id=\"" << esc(d.id) << '"' << x.attributes << ">\n      "
+                  << x.child << "\n";
+            for (double v : d.values) gates << "      <gating:value>" << num(v) << "</gating:value>\n";
+            gates << "    </gating:divider>\n";
+          }
+          for (const auto& qu : q.quadrants) {
+            gates << "    <gating:Quadrant gating:id=\"" << esc(qu.name) << "\">\n";
+            for (const auto& p : qu.positions)
+              gates << "      <gating:position gating:divider_ref=\"" << esc(p.divider)
+                    << "\" gating:location=\"" << num(p.location) << "\"/>\n";
+            gates << "    </gating:Quadrant>\n";
+          }
+          gates << "  </gating:QuadrantGate>\n";
+        },
+        [&](const BooleanGate& b) {
+          head("BooleanGate", node.id);
+          const std::string op(to_string(b.op));
+          gates << "    <gating:" << op << ">\n";
+          for (const auto& o : b.operands) {
+            gates << "      <gating:gateReference gating:ref=\"" << esc(o.population) << '"';
+            if (o.complement) gates << " gating:use-as-complement=\"true\"";
+            gates << "/>\n";
+          }
+          gates << "    </gating:" << op << ">\n  </gating:BooleanGate>\n";
+        },
+      }, node.gate);
     } catch (const Error& e) {
       throw Error(e.message(), ErrorContext{node.origin.file, where, node.origin.line, 0});
     }

@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "cytopipe/overloaded.hpp"
 #include "gating/linear_algebra.hpp"
 
 namespace cytopipe::gating {
@@ -18,14 +19,29 @@ Error gate_error(const GateNode& node, const std::string& message) {
   return Error(message, std::move(context));
 }
 
+// Calls f(name, quadrant) for each population a gate node defines: the node itself (quadrant -1),
+// or for a quadrant gate each of its quadrants (the gate id then only names the gate).
+template <class F>
+void for_each_population(const GateNode& node, F&& f) {
+  auto itself = [&](const auto&) { f(node.id, -1); };
+  std::visit(Overloaded{
+                 [&](const RectangleGate& g) { itself(g); },
+                 [&](const PolygonGate& g) { itself(g); },
+                 [&](const EllipsoidGate& g) { itself(g); },
+                 [&](const BooleanGate& g) { itself(g); },
+                 [&](const QuadrantGate& g) {
+                   for (std::size_t i = 0; i < g.quadrants.size(); ++i)
+                     f(g.quadrants[i].name, static_cast<int>(i));
+                 },
+             },
+             node.gate);
+}
+
 // The population names a gate node defines.
 std::vector<std::string> names_of(const GateNode& node) {
-  if (const auto* q = std::get_if<QuadrantGate>(&node.gate)) {
-    std::vector<std::string> out;
-    for (const auto& quadrant : q->quadrants) out.push_back(quadrant.name);
-    return out;
-  }
-  return {node.id};
+  std::vector<std::string> out;
+  for_each_population(node, [&](const std::string& name, int) { out.push_back(name); });
+  return out;
 }
 
 std::string_view trim_slashes(std::string_view s) {
@@ -58,63 +74,78 @@ void check_dimension(const GatingStrategy& s, const GateNode& node, const Dimens
     throw gate_error(node, "dimension " + d.label() + " has boundMin > boundMax");
 }
 
+void check_rectangle(const GateNode& node, const RectangleGate& g) {
+  if (g.dimensions.empty()) throw gate_error(node, "a range/rectangle gate needs a dimension");
+  if (g.intervals.size() != g.dimensions.size())
+    throw gate_error(node, "needs one interval per dimension (" +
+                               std::to_string(g.dimensions.size()) + " dimensions, " +
+                               std::to_string(g.intervals.size()) + " intervals)");
+  for (std::size_t i = 0; i < g.intervals.size(); ++i) check_interval(node, g.intervals[i], i);
+}
+
+void check_polygon(const GateNode& node, const PolygonGate& g) {
+  if (g.vertices.size() < 3)
+    throw gate_error(node, "a polygon needs at least 3 vertices, this one has " +
+                               std::to_string(g.vertices.size()));
+  for (const auto& v : g.vertices)
+    if (!std::isfinite(v[0]) || !std::isfinite(v[1]))
+      throw gate_error(node, "a polygon vertex is not a finite number");
+}
+
+void check_ellipsoid(const GateNode& node, const EllipsoidGate& g) {
+  const std::size_t n = g.dimensions.size();
+  if (n == 0) throw gate_error(node, "an ellipsoid needs at least one dimension");
+  if (g.mean.size() != n)
+    throw gate_error(node, "mean has " + std::to_string(g.mean.size()) + " coordinates for " +
+                               std::to_string(n) + " dimensions");
+  if (g.covariance.size() != n * n)
+    throw gate_error(node, "covariance matrix must be " + std::to_string(n) + " x " +
+                               std::to_string(n));
+  if (!(g.distance_square > 0)) throw gate_error(node, "distance square must be > 0");
+  if (!invert_matrix(g.covariance, n))
+    throw gate_error(node, "the covariance matrix is singular (not invertible)");
+}
+
+void check_quadrant(const GateNode& node, const QuadrantGate& g) {
+  if (g.dividers.empty()) throw gate_error(node, "a quadrant gate needs dividers");
+  if (g.quadrants.empty()) throw gate_error(node, "a quadrant gate needs quadrants");
+  std::set<std::string> ids;
+  for (const auto& d : g.dividers) {
+    if (!ids.insert(d.id).second) throw gate_error(node, "divider '" + d.id + "' is defined twice");
+    if (d.values.empty()) throw gate_error(node, "divider '" + d.id + "' has no value");
+    if (!std::is_sorted(d.values.begin(), d.values.end()))
+      throw gate_error(node, "divider '" + d.id + "' values are not ascending");
+  }
+  for (const auto& quadrant : g.quadrants) {
+    if (quadrant.positions.empty())
+      throw gate_error(node, "quadrant '" + quadrant.name + "' has no position");
+    for (const auto& pos : quadrant.positions)
+      if (!ids.contains(pos.divider))
+        throw gate_error(node, "quadrant '" + quadrant.name + "' refers to unknown divider '" +
+                                   pos.divider + "'");
+  }
+}
+
+void check_boolean(const GateNode& node, const BooleanGate& g) {
+  if (g.operands.empty()) throw gate_error(node, "a boolean gate needs operands");
+  if (g.op == BooleanGate::Op::Not && g.operands.size() != 1)
+    throw gate_error(node, "a 'not' gate takes exactly one operand");
+  if (g.op != BooleanGate::Op::Not && g.operands.size() < 2)
+    throw gate_error(node, "an '" + std::string(to_string(g.op)) +
+                               "' gate needs at least two operands");
+  for (const auto& o : g.operands)
+    if (o.population == node.id)
+      throw gate_error(node, "a boolean gate cannot refer to itself");
+}
+
 void check_gate(const GatingStrategy& s, const GateNode& node) {
   for (const Dimension* d : dimensions_of(node.gate)) check_dimension(s, node, *d);
-  if (const auto* r = std::get_if<RectangleGate>(&node.gate)) {
-    if (r->dimensions.empty()) throw gate_error(node, "a range/rectangle gate needs a dimension");
-    if (r->intervals.size() != r->dimensions.size())
-      throw gate_error(node, "needs one interval per dimension (" +
-                                 std::to_string(r->dimensions.size()) + " dimensions, " +
-                                 std::to_string(r->intervals.size()) + " intervals)");
-    for (std::size_t i = 0; i < r->intervals.size(); ++i) check_interval(node, r->intervals[i], i);
-  } else if (const auto* p = std::get_if<PolygonGate>(&node.gate)) {
-    if (p->vertices.size() < 3)
-      throw gate_error(node, "a polygon needs at least 3 vertices, this one has " +
-                                 std::to_string(p->vertices.size()));
-    for (const auto& v : p->vertices)
-      if (!std::isfinite(v[0]) || !std::isfinite(v[1]))
-        throw gate_error(node, "a polygon vertex is not a finite number");
-  } else if (const auto* e = std::get_if<EllipsoidGate>(&node.gate)) {
-    const std::size_t n = e->dimensions.size();
-    if (n == 0) throw gate_error(node, "an ellipsoid needs at least one dimension");
-    if (e->mean.size() != n)
-      throw gate_error(node, "mean has " + std::to_string(e->mean.size()) + " coordinates for " +
-                                 std::to_string(n) + " dimensions");
-    if (e->covariance.size() != n * n)
-      throw gate_error(node, "covariance matrix must be " + std::to_string(n) + " x " +
-                                 std::to_string(n));
-    if (!(e->distance_square > 0)) throw gate_error(node, "distance square must be > 0");
-    if (!invert_matrix(e->covariance, n))
-      throw gate_error(node, "the covariance matrix is singular (not invertible)");
-  } else if (const auto* q = std::get_if<QuadrantGate>(&node.gate)) {
-    if (q->dividers.empty()) throw gate_error(node, "a quadrant gate needs dividers");
-    if (q->quadrants.empty()) throw gate_error(node, "a quadrant gate needs quadrants");
-    std::set<std::string> ids;
-    for (const auto& d : q->dividers) {
-      if (!ids.insert(d.id).second) throw gate_error(node, "divider '" + d.id + "' is defined twice");
-      if (d.values.empty()) throw gate_error(node, "divider '" + d.id + "' has no value");
-      if (!std::is_sorted(d.values.begin(), d.values.end()))
-        throw gate_error(node, "divider '" + d.id + "' values are not ascending");
-    }
-    for (const auto& quadrant : q->quadrants) {
-      if (quadrant.positions.empty())
-        throw gate_error(node, "quadrant '" + quadrant.name + "' has no position");
-      for (const auto& pos : quadrant.positions)
-        if (!ids.contains(pos.divider))
-          throw gate_error(node, "quadrant '" + quadrant.name + "' refers to unknown divider '" +
-                                     pos.divider + "'");
-    }
-  } else if (const auto* b = std::get_if<BooleanGate>(&node.gate)) {
-    if (b->operands.empty()) throw gate_error(node, "a boolean gate needs operands");
-    if (b->op == BooleanGate::Op::Not && b->operands.size() != 1)
-      throw gate_error(node, "a 'not' gate takes exactly one operand");
-    if (b->op != BooleanGate::Op::Not && b->operands.size() < 2)
-      throw gate_error(node, "an '" + std::string(to_string(b->op)) +
-                                 "' gate needs at least two operands");
-    for (const auto& o : b->operands)
-      if (o.population == node.id)
-        throw gate_error(node, "a boolean gate cannot refer to itself");
-  }
+  std::visit(Overloaded{[&](const RectangleGate& g) { check_rectangle(node, g); },
+                       [&](const PolygonGate& g) { check_polygon(node, g); },
+                       [&](const EllipsoidGate& g) { check_ellipsoid(node, g); },
+                       [&](const QuadrantGate& g) { check_quadrant(node, g); },
+                       [&](const BooleanGate& g) { check_boolean(node, g); }},
+             node.gate);
 }
 
 }  // namespace
@@ -212,12 +243,9 @@ std::vector<Population> GatingStrategy::populations() const {
   std::unordered_map<std::string, std::size_t> by_name;
   for (std::size_t g = 0; g < gates_.size(); ++g) {
     const auto& node = gates_[g];
-    if (const auto* q = std::get_if<QuadrantGate>(&node.gate)) {
-      for (std::size_t i = 0; i < q->quadrants.size(); ++i)
-        all.push_back({q->quadrants[i].name, node.parent, g, static_cast<int>(i)});
-    } else {
-      all.push_back({node.id, node.parent, g, -1});
-    }
+    for_each_population(node, [&](const std::string& name, int quadrant) {
+      all.push_back({name, node.parent, g, quadrant});
+    });
   }
   for (std::size_t i = 0; i < all.size(); ++i)
     if (!by_name.emplace(all[i].name, i).second)

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "cytopipe/gating/io.hpp"
+#include "cytopipe/overloaded.hpp"
 
 namespace cytopipe::gating {
 namespace {
@@ -67,70 +68,76 @@ void emit_gate(YAML::Emitter& out, const GateNode& node) {
   out << YAML::Key << "id" << YAML::Value << node.id;
   out << YAML::Key << "type" << YAML::Value << std::string(gate_kind(node.gate));
   if (!node.parent.empty()) out << YAML::Key << "parent" << YAML::Value << node.parent;
-  if (const auto* r = std::get_if<RectangleGate>(&node.gate)) {
-    if (r->dimensions.size() == 1) {
-      out << YAML::Key << "dimension" << YAML::Value;
-      emit_dimension(out, r->dimensions[0]);
-      if (r->intervals[0].min) out << YAML::Key << "min" << YAML::Value << *r->intervals[0].min;
-      if (r->intervals[0].max) out << YAML::Key << "max" << YAML::Value << *r->intervals[0].max;
-    } else {
-      emit_dimensions(out, r->dimensions);
-      out << YAML::Key << "intervals" << YAML::Value << YAML::BeginSeq;
-      for (const auto& i : r->intervals) {
+  std::visit(Overloaded{
+    [&](const RectangleGate& r) {
+      if (r.dimensions.size() == 1) {
+        out << YAML::Key << "dimension" << YAML::Value;
+        emit_dimension(out, r.dimensions[0]);
+        if (r.intervals[0].min) out << YAML::Key << "min" << YAML::Value << *r.intervals[0].min;
+        if (r.intervals[0].max) out << YAML::Key << "max" << YAML::Value << *r.intervals[0].max;
+      } else {
+        emit_dimensions(out, r.dimensions);
+        out << YAML::Key << "intervals" << YAML::Value << YAML::BeginSeq;
+        for (const auto& i : r.intervals) {
+          out << YAML::Flow << YAML::BeginSeq;
+          emit_optional(out, i.min);
+          emit_optional(out, i.max);
+          out << YAML::EndSeq;
+        }
+        out << YAML::EndSeq;
+      }
+    },
+    [&](const PolygonGate& p) {
+      emit_dimensions(out, {p.dimensions[0], p.dimensions[1]});
+      out << YAML::Key << "vertices" << YAML::Value << YAML::BeginSeq;
+      for (const auto& v : p.vertices) out << YAML::Flow << YAML::BeginSeq << v[0] << v[1] << YAML::EndSeq;
+      out << YAML::EndSeq;
+    },
+    [&](const EllipsoidGate& e) {
+      emit_dimensions(out, e.dimensions);
+      out << YAML::Key << "mean" << YAML::Value << YAML::Flow << e.mean;
+      out << YAML::Key << "covariance" << YAML::Value << YAML::BeginSeq;
+      const std::size_t n = e.dimensions.size();
+      for (std::size_t i = 0; i < n; ++i) {
         out << YAML::Flow << YAML::BeginSeq;
-        emit_optional(out, i.min);
-        emit_optional(out, i.max);
+        for (std::size_t j = 0; j < n; ++j) out << e.covariance[i * n + j];
         out << YAML::EndSeq;
       }
       out << YAML::EndSeq;
-    }
-  } else if (const auto* p = std::get_if<PolygonGate>(&node.gate)) {
-    emit_dimensions(out, {p->dimensions[0], p->dimensions[1]});
-    out << YAML::Key << "vertices" << YAML::Value << YAML::BeginSeq;
-    for (const auto& v : p->vertices) out << YAML::Flow << YAML::BeginSeq << v[0] << v[1] << YAML::EndSeq;
-    out << YAML::EndSeq;
-  } else if (const auto* e = std::get_if<EllipsoidGate>(&node.gate)) {
-    emit_dimensions(out, e->dimensions);
-    out << YAML::Key << "mean" << YAML::Value << YAML::Flow << e->mean;
-    out << YAML::Key << "covariance" << YAML::Value << YAML::BeginSeq;
-    const std::size_t n = e->dimensions.size();
-    for (std::size_t i = 0; i < n; ++i) {
-      out << YAML::Flow << YAML::BeginSeq;
-      for (std::size_t j = 0; j < n; ++j) out << e->covariance[i * n + j];
-      out << YAML::EndSeq;
-    }
-    out << YAML::EndSeq;
-    out << YAML::Key << "distance_square" << YAML::Value << e->distance_square;
-  } else if (const auto* q = std::get_if<QuadrantGate>(&node.gate)) {
-    out << YAML::Key << "dividers" << YAML::Value << YAML::BeginSeq;
-    for (const auto& d : q->dividers) {
-      out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << d.id;
-      out << YAML::Key << "dimension" << YAML::Value;
-      emit_dimension(out, d.dimension);
-      out << YAML::Key << "values" << YAML::Value << YAML::Flow << d.values << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-    out << YAML::Key << "quadrants" << YAML::Value << YAML::BeginSeq;
-    for (const auto& qu : q->quadrants) {
-      out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << qu.name;
-      out << YAML::Key << "positions" << YAML::Value << YAML::Flow << YAML::BeginMap;
-      for (const auto& p : qu.positions) out << YAML::Key << p.divider << YAML::Value << p.location;
-      out << YAML::EndMap << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-  } else if (const auto* b = std::get_if<BooleanGate>(&node.gate)) {
-    out << YAML::Key << "op" << YAML::Value << std::string(to_string(b->op));
-    out << YAML::Key << "operands" << YAML::Value << YAML::BeginSeq;
-    for (const auto& o : b->operands) {
-      if (!o.complement) {
-        out << o.population;
-      } else {
-        out << YAML::Flow << YAML::BeginMap << YAML::Key << "population" << YAML::Value
-            << o.population << YAML::Key << "complement" << YAML::Value << true << YAML::EndMap;
+      out << YAML::Key << "distance_square" << YAML::Value << e.distance_square;
+    },
+    [&](const QuadrantGate& q) {
+      out << YAML::Key << "dividers" << YAML::Value << YAML::BeginSeq;
+      for (const auto& d : q.dividers) {
+        out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << d.id;
+        out << YAML::Key << "dimension" << YAML::Value;
+        emit_dimension(out, d.dimension);
+        out << YAML::Key << "values" << YAML::Value << YAML::Flow << d.values << YAML::EndMap;
       }
-    }
-    out << YAML::EndSeq;
-  }
+      out << YAML::EndSeq;
+      out << YAML::Key << "quadrants" << YAML::Value << YAML::BeginSeq;
+      for (const auto& qu : q.quadrants) {
+        out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << qu.name;
+        out << YAML::Key << "positions" << YAML::Value << YAML::Flow << YAML::BeginMap;
+        for (const auto& p : qu.positions) out << YAML::Key << p.divider << YAML::Value << p.location;
+        out << YAML::EndMap << YAML::EndMap;
+      }
+      out << YAML::EndSeq;
+    },
+    [&](const BooleanGate& b) {
+      out << YAML::Key << "op" << YAML::Value << std::string(to_string(b.op));
+      out << YAML::Key << "operands" << YAML::Value << YAML::BeginSeq;
+      for (const auto& o : b.operands) {
+        if (!o.complement) {
+          out << o.population;
+        } else {
+          out << YAML::Flow << YAML::BeginMap << YAML::Key << "population" << YAML::Value
+              << o.population << YAML::Key << "complement" << YAML::Value << true << YAML::EndMap;
+        }
+      }
+      out << YAML::EndSeq;
+    },
+  }, node.gate);
   out << YAML::EndMap;
 }
 

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/overloaded.hpp"
 #include "plot/axes.hpp"
 #include "plot/layout_util.hpp"
 
@@ -139,34 +140,37 @@ Figure density_figure(const DensityFigure& spec) {
       left = std::min(left, p.x);
       right = std::max(right, p.x);
     };
-    if (const auto* poly = std::get_if<PolygonOutline>(&gate.outline)) {
-      if (poly->vertices.size() < 3)
-        throw Error("density plot: polygon gate '" + gate.label + "' has fewer than 3 vertices");
-      Polyline outline{{}, true, gate_stroke, false, {}, 1, "gate"};
-      for (const Point& v : poly->vertices) {
-        outline.points.push_back(page(v));
-        note(outline.points.back());
-      }
-      marks.push_back(std::move(outline));
-    } else if (const auto* rect = std::get_if<RectangleOutline>(&gate.outline)) {
-      const Point a = page({rect->x_min.value_or(x_lo), rect->y_max.value_or(y_hi)});
-      const Point b = page({rect->x_max.value_or(x_hi), rect->y_min.value_or(y_lo)});
-      marks.push_back(Rect{a.x, a.y, b.x - a.x, b.y - a.y, false, {}, 1, gate_stroke, "gate"});
-      note(a);
-      note(b);
-    } else {
-      const auto& lines = std::get<ThresholdLines>(gate.outline);
-      if (lines.x) {
-        const double x = page({*lines.x, y_lo}).x;
-        marks.push_back(Line{{x, 0}, {x, size}, gate_stroke, "gate"});
-        note({x, 0});
-      }
-      if (lines.y) {
-        const double y = page({x_lo, *lines.y}).y;
-        marks.push_back(Line{{0, y}, {size, y}, gate_stroke, "gate"});
-        note({size, y});
-      }
-    }
+    std::visit(Overloaded{
+      [&](const PolygonOutline& poly) {
+        if (poly.vertices.size() < 3)
+          throw Error("density plot: polygon gate '" + gate.label + "' has fewer than 3 vertices");
+        Polyline outline{{}, true, gate_stroke, false, {}, 1, "gate"};
+        for (const Point& v : poly.vertices) {
+          outline.points.push_back(page(v));
+          note(outline.points.back());
+        }
+        marks.push_back(std::move(outline));
+      },
+      [&](const RectangleOutline& rect) {
+        const Point a = page({rect.x_min.value_or(x_lo), rect.y_max.value_or(y_hi)});
+        const Point b = page({rect.x_max.value_or(x_hi), rect.y_min.value_or(y_lo)});
+        marks.push_back(Rect{a.x, a.y, b.x - a.x, b.y - a.y, false, {}, 1, gate_stroke, "gate"});
+        note(a);
+        note(b);
+      },
+      [&](const ThresholdLines& lines) {
+        if (lines.x) {
+          const double x = page({*lines.x, y_lo}).x;
+          marks.push_back(Line{{x, 0}, {x, size}, gate_stroke, "gate"});
+          note({x, 0});
+        }
+        if (lines.y) {
+          const double y = page({x_lo, *lines.y}).y;
+          marks.push_back(Line{{0, y}, {size, y}, gate_stroke, "gate"});
+          note({size, y});
+        }
+      },
+    }, gate.outline);
     std::string label = gate.label;
     if (gate.percent) label += (label.empty() ? "" : " ") + detail::percent_text(*gate.percent);
     if (label.empty()) continue;
