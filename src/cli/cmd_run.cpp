@@ -1,5 +1,7 @@
 // cytopipe run PIPELINE.yaml: the whole analysis over a folder of FCS files, with a short human
-// summary at the end. Exit code 1 when any file or read-out failed (the outputs are still written).
+// summary at the end. Exit code 1 when any file or read-out failed (the outputs are still written,
+// except that a run stopped by --fail-fast never replaces a previous set), or when another run
+// holds the output folder.
 #include <iostream>
 #include <thread>
 
@@ -57,9 +59,14 @@ int run(const RunArgs& args) {
     out << "  failed: " << result.failures[i].file << " [" << result.failures[i].stage << "] "
         << result.failures[i].reason << '\n';
   if (result.failures.size() > shown) out << "  ... see failures.csv\n";
-  out << "outputs in " << result.output_dir.string() << "/:";
-  for (const auto& f : result.written) out << ' ' << f;
-  out << '\n';
+  if (result.published) {
+    out << "outputs in " << result.output_dir.string() << "/:";
+    for (const auto& f : result.written) out << ' ' << f;
+    out << '\n';
+  } else {
+    out << "outputs in " << result.output_dir.string()
+        << "/ left as the previous run wrote them: a run stopped by --fail-fast does not replace them\n";
+  }
   return result.failures.empty() ? 0 : 1;
 }
 

@@ -12,6 +12,7 @@
 #include "pipeline/analyse.hpp"
 #include "pipeline/input_hashes.hpp"
 #include "pipeline/batch.hpp"
+#include "pipeline/output_set.hpp"
 #include "pipeline/outputs.hpp"
 
 namespace cytopipe::pipeline {
@@ -137,13 +138,11 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   const bool terminal = log == &std::cerr && ::isatty(2);
 
   RunResult result;
+  result.output_dir = output_directory(config, options);
+  detail::OutputSet output_set(result.output_dir);  // locked first: a second run refuses at once
   result.samples = resolve_samples(config);
   detail::Plan plan = detail::make_plan(config, load_checked_strategy(config));
   detail::plan_histograms(plan, result.samples);
-  result.output_dir = output_directory(config, options);
-  std::error_code ec;
-  std::filesystem::create_directories(result.output_dir, ec);
-  if (ec) throw Error("cannot create output folder: " + ec.message(), {result.output_dir.string(), "", 0, 0});
   timings.resolve = since(t0);
 
   const int threads = options.threads > 0 ? options.threads : tbb::this_task_arena::max_concurrency();
@@ -221,7 +220,7 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   timings.readouts = since(t);
 
   t = Clock::now();
-  const auto& dir = result.output_dir;
+  const auto& dir = output_set.staging();
   detail::write_populations(dir / "populations.csv", result.samples, outcomes);
   detail::write_readouts(dir / "readouts.csv", config, result.samples, result.readouts);
   detail::write_formulas(dir / "readout_formulas.csv", config, plan);
@@ -237,6 +236,11 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   result.seconds = timings.total;
   detail::write_run_json(dir / "run.json", config, result, timings, hashes,
                          std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count());
+  // A run cut short by --fail-fast is not a set to replace a complete one with.
+  if (!(result.stopped_early && output_set.holds_previous_set())) {
+    output_set.publish();
+    result.published = true;
+  }
   return result;
 }
 

@@ -65,6 +65,9 @@ struct RunResult {
   std::size_t events = 0;
   double seconds = 0;
   bool stopped_early = false;                // --fail-fast hit a failure
+  // Whether this run's set replaced the output folder's. A run stopped early by --fail-fast
+  // leaves a previous set as it was (its own set is published only into an empty folder).
+  bool published = false;
 };
 
 // The populations a config can refer to: the strategy's and the threshold gates'. Errors (with
@@ -76,8 +79,10 @@ gating::GatingStrategy load_checked_strategy(const Config& config);
 // results/<name> under the current directory.
 std::filesystem::path output_directory(const Config& config, const RunOptions& options);
 
-// Runs everything and writes the outputs. Errors for problems that make the whole run meaningless
-// (config, no samples, unwritable output folder); per-file problems end up in RunResult::failures.
+// Runs everything and writes the outputs as one set (see docs/pipeline-config.md, "Outputs"): the
+// output folder is locked for the run and gets the new set in one step, or keeps the old one.
+// Errors for problems that make the whole run meaningless (config, no samples, unwritable output
+// folder, another run holding it); per-file problems end up in RunResult::failures.
 RunResult run_pipeline(const Config& config, const RunOptions& options = {});
 
 }  // namespace cytopipe::pipeline

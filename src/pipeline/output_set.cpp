@@ -1,0 +1,161 @@
+#include "pipeline/output_set.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <string>
+
+#include "cytopipe/error.hpp"
+
+namespace cytopipe::pipeline::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path beside(const fs::path& folder, const std::string& suffix) {
+  return folder.parent_path() / ("." + folder.filename().string() + suffix);
+}
+
+// `.NAME.tmpN`: what an atomic write leaves when its process is killed.
+bool is_temporary(const std::string& name) {
+  return name.size() > 1 && name.front() == '.' && name.find(".tmp") != std::string::npos;
+}
+
+// Whether `relative` (a path inside an output folder) is a name a run writes.
+bool is_output(const fs::path& relative) {
+  static const std::set<std::string> top = {"populations.csv", "readouts.csv", "readout_formulas.csv",
+                                            "gates_resolved.yaml", "stats.csv", "failures.csv",
+                                            "report.html", "run.json", "plots"};
+  const auto name = relative.filename().string();
+  if (is_temporary(name)) return true;
+  const auto depth = std::distance(relative.begin(), relative.end());
+  if (depth == 1) return top.count(name) > 0;
+  return depth == 2 && *relative.begin() == "plots" && relative.extension() == ".svg";
+}
+
+}  // namespace
+
+OutputSet::OutputSet(const fs::path& folder) : shown_(folder) {
+  const ErrorContext where{shown_.string(), "output folder", 0, 0};
+  std::error_code ec;
+  auto absolute = fs::absolute(folder, ec).lexically_normal();
+  if (!absolute.has_filename()) absolute = absolute.parent_path();
+  // A symlinked output folder stays where it points: the set is staged and swapped there.
+  folder_ = fs::weakly_canonical(absolute, ec);
+  if (ec) throw Error("cannot resolve the path: " + ec.message(), where);
+  if (!folder_.has_filename() || folder_ == folder_.root_path())
+    throw Error("the root folder cannot be an output folder", where);
+  fs::create_directories(folder_.parent_path(), ec);
+  if (ec) throw Error("cannot create output folder: " + ec.message(), where);
+
+  lock_.emplace(beside(folder_, ".lock"), shown_);
+
+  // Under the lock no other run is writing here: anything staged beside the folder is a killed
+  // run's. A `.previous` is the old set of a run killed between its two renames (see publish).
+  const auto previous = beside(folder_, ".previous");
+  if (fs::exists(previous, ec)) {
+    if (!fs::exists(folder_, ec)) {
+      fs::rename(previous, folder_, ec);
+      if (ec) throw Error("cannot restore the previous set from " + previous.string() + ": " + ec.message(), where);
+    } else {
+      fs::remove_all(previous, ec);
+    }
+  }
+  const std::string staged = "." + folder_.filename().string() + ".staging-";
+  for (const auto& entry : fs::directory_iterator(folder_.parent_path(), ec))
+    if (entry.path().filename().string().starts_with(staged)) fs::remove_all(entry.path(), ec);
+
+  if (fs::exists(folder_, ec)) {
+    if (!fs::is_directory(folder_, ec)) throw Error("exists and is not a folder", where);
+    // Replacing a folder no run wrote would throw away whatever it holds.
+    if (!fs::exists(folder_ / "run.json", ec)) {
+      for (auto it = fs::recursive_directory_iterator(folder_, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
+        const auto relative = it->path().lexically_relative(folder_);
+        if (!is_output(relative))
+          throw Error("holds " + relative.generic_string() +
+                          ", which is not a cytopipe output, and no run.json: not replacing it (choose a new or empty folder)",
+                      where);
+      }
+    }
+  }
+
+  static std::atomic<unsigned> counter{0};
+  staging_ = beside(folder_, ".staging-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  fs::create_directory(staging_, ec);
+  if (ec) throw Error("cannot create the staging folder " + staging_.string() + ": " + ec.message(), where);
+}
+
+OutputSet::~OutputSet() {
+  std::error_code ignored;
+  if (!published_) fs::remove_all(staging_, ignored);
+}
+
+bool OutputSet::holds_previous_set() const {
+  std::error_code ec;
+  return fs::exists(folder_, ec) && !fs::is_empty(folder_, ec);
+}
+
+void OutputSet::publish() {
+  const ErrorContext where{shown_.string(), "output folder", 0, 0};
+  std::error_code ec;
+  const bool replacing = fs::exists(folder_, ec);
+  if (replacing) {
+    // Files a user put into the folder belong to no run: hard links carry them into the new set.
+    try {
+      for (auto it = fs::recursive_directory_iterator(folder_); it != fs::recursive_directory_iterator(); ++it) {
+        const auto relative = it->path().lexically_relative(folder_);
+        if (is_output(relative)) {
+          if (it->is_directory() && relative != "plots") it.disable_recursion_pending();
+          continue;
+        }
+        const auto target = staging_ / relative;
+        fs::create_directories(target.parent_path());
+        if (it->is_symlink()) {
+          fs::copy_symlink(it->path(), target);
+        } else if (it->is_directory()) {
+          fs::copy(it->path(), target,
+                   fs::copy_options::recursive | fs::copy_options::create_hard_links | fs::copy_options::copy_symlinks);
+          it.disable_recursion_pending();
+        } else if (fs::create_hard_link(it->path(), target, ec); ec) {
+          fs::copy_file(it->path(), target);
+        }
+      }
+    } catch (const fs::filesystem_error& e) {
+      throw Error(std::string("cannot carry a file over into the new set: ") + e.what(), where);
+    }
+  }
+  if (!replacing) {
+    if (std::rename(staging_.c_str(), folder_.c_str()) != 0)
+      throw Error("cannot publish the outputs: " + std::string(std::strerror(errno)), where);
+    published_ = true;
+    return;
+  }
+  // One step: the output path names the old set until it names the new one.
+  if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, folder_.c_str(), RENAME_EXCHANGE) == 0) {
+    published_ = true;
+    fs::remove_all(staging_, ec);  // now the old set; if this fails, the next run removes it
+    return;
+  }
+  if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+    throw Error("cannot publish the outputs: " + std::string(std::strerror(errno)), where);
+  // No exchange on this filesystem (some network and FUSE ones): two renames. A run killed
+  // between them leaves the old set at `.NAME.previous`, which the next run puts back.
+  const auto previous = beside(folder_, ".previous");
+  if (std::rename(folder_.c_str(), previous.c_str()) != 0)
+    throw Error("cannot move the previous set aside: " + std::string(std::strerror(errno)), where);
+  if (std::rename(staging_.c_str(), folder_.c_str()) != 0) {
+    const int err = errno;
+    std::rename(previous.c_str(), folder_.c_str());
+    throw Error("cannot publish the outputs: " + std::string(std::strerror(err)), where);
+  }
+  published_ = true;
+  fs::remove_all(previous, ec);
+}
+
+}  // namespace cytopipe::pipeline::detail
