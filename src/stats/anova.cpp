@@ -145,7 +145,11 @@ TestResult two_way_anova(std::span<const double> y, std::span<const std::string>
   TestResult r;
   r.test = "two-way ANOVA";
   r.statistic_name = "F";
-  r.method = type == SumOfSquares::type2
+  r.method = type == SumOfSquares::type1
+                 ? "type I (sequential) sums of squares, in the order " + a_name + ", " + b_name +
+                       ", " + a_name + ":" + b_name + " (R: anova(lm(y ~ " + a_name + " * " +
+                       b_name + ")))"
+             : type == SumOfSquares::type2
                  ? "type II sums of squares"
                  : "type III sums of squares, sum-to-zero contrasts (R: drop1 with contr.sum)";
   if (y.size() != a.size() || y.size() != b.size()) {
@@ -199,7 +203,12 @@ TestResult two_way_anova(std::span<const double> y, std::span<const std::string>
     return t;
   };
   const std::string ab_name = a_name + ":" + b_name;
-  if (type == SumOfSquares::type2) {
+  if (type == SumOfSquares::type1) {
+    const Fit fa = least_squares(columns({&one, &xa}, n), yv);
+    const Fit fab = least_squares(columns({&one, &xa, &xb}, n), yv);
+    const Fit mean_only = least_squares(one, yv);
+    r.terms = {term(a_name, mean_only, fa), term(b_name, fa, fab), term(ab_name, fab, full)};
+  } else if (type == SumOfSquares::type2) {
     const Fit fa = least_squares(columns({&one, &xa}, n), yv);
     const Fit fb = least_squares(columns({&one, &xb}, n), yv);
     const Fit fab = least_squares(columns({&one, &xa, &xb}, n), yv);

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "cytopipe/stats/summary.hpp"
 #include "stats/common.hpp"
 
 namespace cytopipe::stats {
@@ -90,24 +91,49 @@ Fit levenberg_marquardt(std::span<const double> x, std::span<const double> y, Ve
 
 }  // namespace
 
-TestResult fit_hill(std::span<const double> dose, std::span<const double> response,
+TestResult fit_hill(std::span<const double> all_dose, std::span<const double> all_response,
                     const HillOptions& options) {
   TestResult r;
   r.test = "4PL fit";
   r.statistic_name = "";
   r.method = "Levenberg-Marquardt; y = bottom + (top - bottom) / (1 + (EC50/dose)^hill)";
-  if (dose.size() != response.size()) {
+  if (all_dose.size() != all_response.size()) {
     r.message = "dose and response differ in length";
     return r;
   }
-  for (std::size_t i = 0; i < dose.size(); ++i)
-    if (!std::isfinite(dose[i]) || !std::isfinite(response[i]) || dose[i] < 0) {
+  for (std::size_t i = 0; i < all_dose.size(); ++i)
+    if (!std::isfinite(all_dose[i]) || !std::isfinite(all_response[i]) || all_dose[i] < 0) {
       r.message = "a dose or response is NaN, infinite or a negative dose";
       return r;
     }
+  const bool exclude_zero = options.zero_dose == HillOptions::ZeroDose::exclude;
+  std::vector<double> fit_dose, fit_response;
+  Group control{"0", {}};
+  for (std::size_t i = 0; i < all_dose.size(); ++i) {
+    if (exclude_zero && all_dose[i] == 0) {
+      control.values.push_back(all_response[i]);
+      continue;
+    }
+    fit_dose.push_back(all_dose[i]);
+    fit_response.push_back(all_response[i]);
+  }
+  const std::span<const double> dose = fit_dose, response = fit_response;
   r.groups = {{"observations", dose.size()}};
+  if (!control.values.empty()) {
+    r.groups.push_back({"control (dose 0)", control.values.size()});
+    r.method += "; fitted on the positive doses (as R's SSfpl on log dose), the dose-0 control "
+                "reported beside the curve as control_mean";
+  } else if (!exclude_zero) {
+    r.method += "; dose 0 fitted as the low-dose asymptote";
+  }
   std::map<double, std::vector<double>> by_dose;
   for (std::size_t i = 0; i < dose.size(); ++i) by_dose[dose[i]].push_back(response[i]);
+  if (exclude_zero && by_dose.size() < 5) {
+    // R: SSfpl's self-start refuses fewer than 5 distinct (log) doses.
+    r.message = "too few distinct input values to fit a four-parameter logistic (" +
+                std::to_string(by_dose.size()) + " distinct positive doses; R's SSfpl needs 5)";
+    return r;
+  }
   if (by_dose.size() < 4 || dose.size() < 5) {
     r.message = "needs at least 4 distinct doses and 5 observations";
     return r;
@@ -166,6 +192,10 @@ TestResult fit_hill(std::span<const double> dose, std::span<const double> respon
                   parameter("hill", 3),
                   {"residual_sd", std::sqrt(best.rss / df), kNaN, kNaN, kNaN, kNaN, kNaN},
                   {"r_squared", 1 - best.rss / sst, kNaN, kNaN, kNaN, kNaN, kNaN}};
+  if (!control.values.empty()) {
+    const GroupSummary c = summarize(control, options.confidence);
+    r.parameters.push_back({"control_mean", c.mean, c.sem, c.ci_low, c.ci_high, kNaN, kNaN});
+  }
   r.df1 = df;
   if (positive.empty() || ec50 < positive.front() || ec50 > positive.back()) {
     r.message = "EC50 outside the tested dose range";

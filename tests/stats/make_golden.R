@@ -10,7 +10,8 @@
 # 1e-4 at df = 2 and takes the df = infinity shortcut above 25000 df; both values are recorded.
 #
 # Usage (from the repository root): Rscript tests/stats/make_golden.R [section ...]
-# Sections: one_factor shapiro p_adjust ptukey two_way hill jonckheere dunnett (default: all; the
+# Sections: one_factor shapiro p_adjust ptukey two_way hill jonckheere dunnett group_summary
+# t_vs_control two_way_type1 hill_zero_dose (default: all; the
 # high-precision studentized range and multcomp's integration make one_factor, ptukey and dunnett
 # take a few minutes each). Writes tests/stats/golden/*.json. Needs only r-base-core and
 # r-cran-multcomp.
@@ -556,4 +557,161 @@ dunnett_sets <- lapply(specs, function(s) {
   r
 })
 write_json(dunnett_sets, "dunnett.json")
+}
+
+# --- group summaries (tapply) ---------------------------------------------------------------------
+# Per stratum x group: n, mean, SD, SEM = SD / sqrt(n), 95 % CI of the mean mean +- qt(0.975, n - 1)
+# SEM, as tapply(y, list(line, dose), mean / sd / length) gives them. n = 1 groups have SD NA.
+if (want("group_summary")) {
+gs_specs <- list(
+  list("two_lines_4doses", 501, matrix(c(3, 3, 4, 2, 3, 5, 2, 3), 2, 4), 50, 5, 4),
+  list("mfi_like_large_values", 502, matrix(c(3, 4, 3, 3, 4, 3), 2, 3), 15000, 800, 1),
+  list("with_n1_and_n2", 503, matrix(c(1, 2, 4, 2, 1, 3), 2, 3), 20, 3, 3),
+  list("three_lines_small_pct", 504, matrix(c(2, 3, 4, 5, 3, 2, 4, 2, 3), 3, 3), 0.8, 0.3, 5)
+)
+gsum <- lapply(gs_specs, function(s) {
+  set.seed(s[[2]])
+  cells <- s[[3]]; lines <- c("MM1S", "U266", "RPMI8226")[seq_len(nrow(cells))]
+  doses <- c("0", "25", "50", "100")[seq_len(ncol(cells))]
+  line <- c(); dose <- c(); y <- c()
+  for (i in seq_len(nrow(cells))) for (j in seq_len(ncol(cells))) {
+    line <- c(line, rep(lines[i], cells[i, j])); dose <- c(dose, rep(doses[j], cells[i, j]))
+    y <- c(y, round(rnorm(cells[i, j], s[[4]] * (1 + 0.1 * j), s[[5]]), s[[6]]))
+  }
+  fl <- factor(line, levels = lines); fd <- factor(dose, levels = doses)
+  m <- tapply(y, list(fl, fd), mean); sdv <- tapply(y, list(fl, fd), sd)
+  n <- tapply(y, list(fl, fd), length)
+  rows <- list()
+  for (i in seq_along(lines)) for (j in seq_along(doses)) {
+    se <- sdv[i, j] / sqrt(n[i, j]); q <- if (n[i, j] > 1) qt(0.975, n[i, j] - 1) else NA
+    rows[[length(rows) + 1]] <- list(stratum = lines[i], group = doses[j], n = n[i, j],
+      mean = m[i, j], sd = sdv[i, j], sem = se, lwr = m[i, j] - q * se, upr = m[i, j] + q * se)
+  }
+  list(name = s[[1]], y = arr(y), dose = arr(dose), line = arr(line), summaries = rows)
+})
+write_json(gsum, "group_summary.json")
+cat("wrote", length(gsum), "group-summary sets\n")
+}
+
+# --- t-tests of each group against the control, adjusted over the control family only -----------
+# Raw p: pairwise.t.test (pooled SD over ALL groups, or Welch per pair) with no adjustment, the
+# control's column after relevel(control); then p.adjust over those k - 1 p values. For contrast,
+# the all-pairs family (pairwise.t.test(p.adjust.method = "holm")) restricted to the same column.
+if (want("t_vs_control")) {
+tc_specs <- list(
+  list("four_doses_unbalanced", 601, c(3, 4, 3, 5), c(10, 11, 12.5, 14), c(1, 1.2, 0.8, 1.5), c("0", "10", "50", "100"), "0"),
+  list("five_doses_n3", 602, rep(3, 5), c(20, 21, 23, 24, 26), rep(1.5, 5), c("0", "1", "10", "30", "100"), "0"),
+  list("control_in_the_middle", 603, c(4, 4, 5, 3), c(5, 6, 5.2, 7), c(0.5, 0.6, 0.4, 0.8), c("low", "vehicle", "mid", "high"), "vehicle"),
+  list("six_groups_mixed_n", 604, c(2, 5, 3, 4, 6, 3), c(50, 51, 53, 55, 54, 60), c(2, 2.5, 1.5, 3, 2, 2.5), c("0", "5", "10", "25", "50", "100"), "0"),
+  list("three_groups_strong", 605, c(5, 5, 5), c(1, 3, 8), c(0.4, 0.5, 0.6), c("0", "10", "100"), "0")
+)
+tvc <- lapply(tc_specs, function(s) {
+  set.seed(s[[2]])
+  lv <- s[[6]]; n <- s[[3]]
+  y <- round(unlist(mapply(function(k, m, sd) rnorm(k, m, sd), n, s[[4]], s[[5]], SIMPLIFY = FALSE)), 4)
+  g <- factor(rep(lv, n), levels = lv)
+  g0 <- relevel(g, ref = s[[7]])
+  col <- function(method, pool) {
+    p <- pairwise.t.test(y, g0, p.adjust.method = method, pool.sd = pool)$p.value[, 1]
+    p
+  }
+  raw <- col("none", TRUE); others <- names(raw)
+  mdiff <- vapply(others, function(l) mean(y[g == l]) - mean(y[g == s[[7]]]), 0)
+  welch_raw <- col("none", FALSE)
+  list(name = s[[1]], groups = lapply(seq_along(lv), function(i) list(label = lv[i], values = arr(y[g == lv[i]]))),
+       control = s[[7]], label = arr(paste(others, "-", s[[7]])), estimate = arr(unname(mdiff)),
+       p_raw = arr(unname(raw)), holm = arr(p.adjust(raw, "holm")),
+       bonferroni = arr(p.adjust(raw, "bonferroni")), BH = arr(p.adjust(raw, "BH")),
+       all_pairs_holm_control_column = arr(unname(col("holm", TRUE))),
+       welch_p_raw = arr(unname(welch_raw)), welch_holm = arr(p.adjust(welch_raw, "holm")))
+})
+write_json(tvc, "t_vs_control.json")
+cat("wrote", length(tvc), "t-vs-control sets\n")
+}
+
+# --- two-way ANOVA type I (sequential) on unbalanced designs -------------------------------------
+# anova(lm(y ~ line * dose)): line first, then dose after line, then the interaction. Only designs
+# where type I differs from type II (the dose term then differs: type II adjusts line for dose).
+if (want("two_way_type1")) {
+t1_specs <- list(
+  list("unbalanced_2x3", 701, matrix(c(2, 5, 4, 2, 6, 3), 2, 3)),
+  list("unbalanced_3x4", 702, matrix(c(2, 4, 3, 5, 2, 3, 4, 2, 6, 3, 2, 4), 3, 4)),
+  list("unbalanced_2x5_strong", 703, matrix(c(6, 2, 3, 5, 2, 4, 5, 3, 2, 6), 2, 5)),
+  list("unbalanced_3x3", 704, matrix(c(5, 2, 3, 2, 6, 3, 4, 3, 2), 3, 3))
+)
+tw1 <- lapply(t1_specs, function(s) {
+  set.seed(s[[2]])
+  cells <- s[[3]]; lines <- c("MM1S", "U266", "RPMI8226")[seq_len(nrow(cells))]
+  doses <- c("0", "10", "25", "50", "100")[seq_len(ncol(cells))]
+  line <- c(); dose <- c(); y <- c()
+  for (i in seq_len(nrow(cells))) for (j in seq_len(ncol(cells))) {
+    m <- 10 + 3 * i + 2 * j + (i == 2) * j * 1.5
+    line <- c(line, rep(lines[i], cells[i, j])); dose <- c(dose, rep(doses[j], cells[i, j]))
+    y <- c(y, round(rnorm(cells[i, j], m, 1.5), 3))
+  }
+  fl <- factor(line, levels = lines); fd <- factor(dose, levels = doses)
+  a <- anova(lm(y ~ fl * fd))
+  a2 <- anova(lm(y ~ fd * fl))  # type II of line = its sequential SS after dose
+  stopifnot(abs(a$`Sum Sq`[1] - a2$`Sum Sq`[2]) > 1e-6 * a$`Sum Sq`[1])
+  term <- function(i) list(SS = a$`Sum Sq`[i], df = a$Df[i], F = a$`F value`[i], p = a$`Pr(>F)`[i])
+  list(name = s[[1]], y = arr(y), dose = arr(dose), line = arr(line),
+       line_term = term(1), dose_term = term(2), interaction = term(3),
+       residual_df = a$Df[4], rss = a$`Sum Sq`[4], line_type2_SS = a2$`Sum Sq`[2])
+})
+write_json(tw1, "two_way_type1.json")
+cat("wrote", length(tw1), "type I two-way sets\n")
+}
+
+# --- 4PL on tables with a zero-dose control ------------------------------------------------------
+# R's SSfpl fits on log dose and cannot take dose 0: the fit uses the positive doses (SSfpl's own
+# start, then refined with the analytic gradient to tol 1e-10 where nls gets there); the control
+# group's mean and n are recorded beside it. Sets with fewer than 5 distinct positive doses record
+# R's error message instead.
+if (want("hill_zero_dose")) {
+fpl4 <- function(x, bottom, top, lec50, hill) {
+  g <- plogis(hill * (log(x) - lec50)); s <- g * (1 - g)
+  v <- bottom + (top - bottom) * g
+  attr(v, "gradient") <- cbind(bottom = 1 - g, top = g, lec50 = -(top - bottom) * hill * s,
+                               hill = (top - bottom) * s * (log(x) - lec50))
+  v
+}
+hz_specs <- list(
+  list("rising_zero_control", 801, c(0, 1, 3, 10, 30, 100, 300), 3, c(5, 95, 20, 1.0), 3),
+  list("falling_zero_control", 802, c(0, 0.5, 2, 8, 32, 128, 512), 3, c(90, 8, 15, 1.2), 3),
+  list("bcma_like_zero_control", 803, c(0, 1, 5, 10, 50, 100), 4, c(20, 45, 8, 0.9), 1.5),
+  list("cytotox_zero_control", 804, c(0, 5, 10, 25, 50, 100, 200), 3, c(8, 70, 40, 1.4), 4),
+  list("viability_zero_control_n2", 805, c(0, 1, 3, 10, 30, 100, 300, 1000), 2, c(95, 10, 50, 1.3), 3),
+  list("four_positive_doses", 806, c(0, 10, 25, 50, 100), 3, c(5, 90, 30, 1.5), 2)
+)
+hz <- lapply(hz_specs, function(s) {
+  set.seed(s[[2]])
+  x <- rep(s[[3]], each = s[[4]]); p <- s[[5]]
+  y <- round(p[1] + (p[2] - p[1]) / (1 + (p[3] / x)^p[4]) + rnorm(length(x), 0, s[[6]]), 3)
+  pos <- x > 0
+  out <- list(name = s[[1]], dose = arr(x), response = arr(y), control_n = sum(!pos),
+              control_mean = mean(y[!pos]), control_sd = sd(y[!pos]))
+  xp <- x[pos]; yp <- y[pos]
+  f0 <- tryCatch(nls(yp ~ SSfpl(log(xp), A, B, xmid, scal)), error = function(e) conditionMessage(e))
+  if (is.character(f0)) { out$error <- f0; return(out) }
+  c0 <- coef(f0)
+  f <- NULL
+  for (tol in c(1e-10, 1e-9, 1e-8)) {
+    f <- tryCatch(nls(yp ~ fpl4(xp, bottom, top, lec50, hill),
+                      start = list(bottom = c0[["A"]], top = c0[["B"]], lec50 = c0[["xmid"]], hill = 1 / c0[["scal"]]),
+                      control = nls.control(maxiter = 1000, tol = tol, minFactor = 1e-12)),
+                  error = function(e) NULL)
+    if (!is.null(f)) break
+  }
+  stopifnot(!is.null(f))
+  cf <- summary(f)$coefficients; df <- summary(f)$df[2]; q <- qt(0.975, df)
+  stopifnot(max(abs(cf[, 1] - c(c0[["A"]], c0[["B"]], c0[["xmid"]], 1 / c0[["scal"]])) /
+                pmax(1, abs(cf[, 1]))) < 1e-4)  # the same optimum as SSfpl's fit
+  if (cf[1, 1] > cf[2, 1]) { cf <- cf[c(2, 1, 3, 4), ]; cf[4, 1] <- -cf[4, 1] }
+  c(out, list(n = sum(pos), estimate = arr(unname(cf[, 1])), se = arr(unname(cf[, 2])),
+              lwr = arr(unname(cf[, 1] - q * cf[, 2])), upr = arr(unname(cf[, 1] + q * cf[, 2])),
+              sigma = summary(f)$sigma, df = df, nls_tolerance = tol,
+              ssfpl = arr(unname(c0))))
+})
+write_json(hz, "hill_zero_dose.json")
+cat("wrote", length(hz), "zero-dose 4PL sets\n")
 }

@@ -100,7 +100,11 @@ TEST(Degenerate, HillFitReportsEc50OutsideTheTestedRange) {
 
 TEST(Degenerate, HillFitNeedsFourDoses) {
   std::vector<double> dose = {0, 0, 10, 10, 100, 100}, y = {1, 2, 3, 4, 5, 6};
-  expect_refused(fit_hill(dose, y), "at least 4 distinct doses");
+  HillOptions with_control;
+  with_control.zero_dose = HillOptions::ZeroDose::asymptote;
+  expect_refused(fit_hill(dose, y, with_control), "at least 4 distinct doses");
+  // On the positive doses (the default), R's SSfpl reason.
+  expect_refused(fit_hill(dose, y), "too few distinct input values to fit a four-parameter logistic");
 }
 
 TEST(Degenerate, LogTrendWithOnlyZeroAndOneDoseLeft) {

@@ -22,4 +22,13 @@ TestResult tukey_hsd(std::span<const Group> groups, double confidence = 0.95);
 // pair by Welch's test (pool.sd = FALSE), then adjusted.
 TestResult pairwise_t(std::span<const Group> groups, Adjustment adjustment, bool pooled_sd = true);
 
+// Each group against groups[control] by a two-sided t-test, adjusted over these k - 1
+// comparisons only (the control family), not over all pairs: R's
+// p.adjust(pairwise.t.test(y, relevel(g, control), p.adjust.method = "none")$p.value[, 1], m).
+// Pooled: the SD is pooled over ALL groups (df = N - k), as pairwise.t.test's pool.sd = TRUE;
+// otherwise each pair by Welch's test. estimate = mean(group) - mean(control), with the
+// unadjusted per-comparison 95 % CI.
+TestResult t_vs_control(std::span<const Group> groups, std::size_t control, Adjustment adjustment,
+                        bool pooled_sd = true);
+
 }  // namespace cytopipe::stats

@@ -1,0 +1,84 @@
+// t-tests of each group against the control with the adjustment over the control family only.
+#include <cmath>
+
+#include "cytopipe/stats/posthoc.hpp"
+#include "cytopipe/stats/ttest.hpp"
+#include "stats/common.hpp"
+
+namespace cytopipe::stats {
+
+TestResult t_vs_control(std::span<const Group> groups, std::size_t control, Adjustment adjustment,
+                        bool pooled_sd) {
+  TestResult r;
+  r.test = pooled_sd ? "t-tests vs control (pooled SD)" : "Welch t-tests vs control";
+  r.statistic_name = "t";
+  r.groups = group_sizes(groups);
+  r.method = pooled_sd ? "SD pooled over all " + std::to_string(groups.size()) +
+                             " groups; adjusted over the " +
+                             std::to_string(groups.empty() ? 0 : groups.size() - 1) +
+                             " comparisons with the control"
+                       : "Welch per pair; adjusted over the " +
+                             std::to_string(groups.empty() ? 0 : groups.size() - 1) +
+                             " comparisons with the control";
+  if (control >= groups.size()) {
+    r.message = "no control group";
+    return r;
+  }
+  if (auto problem = check_groups(groups, 2, 2); !problem.empty()) {
+    r.message = problem;
+    return r;
+  }
+  double mse = kNaN, df = kNaN;
+  if (pooled_sd) {
+    if (detail::all_equal(groups)) {
+      r.message = "all values are equal";
+      return r;
+    }
+    double ss = 0;
+    for (const auto& g : groups) {
+      const double m = detail::mean(g.values);
+      for (double v : g.values) ss += (v - m) * (v - m);
+    }
+    df = static_cast<double>(detail::total_n(groups) - groups.size());
+    if (ss <= 0) {
+      r.message = "zero variance within every group";
+      return r;
+    }
+    mse = ss / df;
+  }
+  const Group& ref = groups[control];
+  const double n_ref = static_cast<double>(ref.values.size());
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (g == control) continue;
+    Comparison c;
+    c.group = groups[g].label;
+    c.reference = ref.label;
+    c.label = c.group + " - " + c.reference;
+    c.estimate = detail::mean(groups[g].values) - detail::mean(ref.values);
+    if (pooled_sd) {
+      const double n = static_cast<double>(groups[g].values.size());
+      const double se = std::sqrt(mse * (1 / n + 1 / n_ref));
+      c.statistic = c.estimate / se;
+      c.df = df;
+      c.p_raw = detail::t_two_sided(c.statistic, df);
+      const double q = detail::t_quantile(0.975, df);
+      c.ci_low = c.estimate - q * se;
+      c.ci_high = c.estimate + q * se;
+    } else {
+      const TestResult t = t_test(groups[g], ref, false);
+      c.statistic = t.statistic;
+      c.df = t.df1;
+      c.p_raw = t.p;  // NaN (left out of the adjustment) when the pair is degenerate
+      if (!t.comparisons.empty()) c.ci_low = t.comparisons[0].ci_low, c.ci_high = t.comparisons[0].ci_high;
+    }
+    c.adjustment = to_string(adjustment);
+    r.comparisons.push_back(c);
+  }
+  std::vector<double> raw;
+  for (const auto& c : r.comparisons) raw.push_back(c.p_raw);
+  const auto adjusted = adjust_p(raw, adjustment);
+  for (std::size_t i = 0; i < adjusted.size(); ++i) r.comparisons[i].p_adjusted = adjusted[i];
+  return r;
+}
+
+}  // namespace cytopipe::stats
