@@ -1,18 +1,20 @@
 // cytopipe gate --strategy FILE.yaml|FILE.xml DATA.fcs... [--events OUT.csv] [--stats OUT.csv]
-// Applies a gating strategy to FCS files (in parallel) and writes a tidy statistics table (one
-// row per sample x population x statistic x channel) and, optionally, per-event membership.
+// Applies a gating strategy to FCS files (in parallel, at most --in-flight files in memory) and
+// writes a tidy statistics table (one row per sample x population x statistic x channel) and,
+// optionally, per-event membership.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <sstream>
 
-#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include "cli/command.hpp"
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/gating/gating.hpp"
+#include "cytopipe/gating/gating_set.hpp"
 
 namespace cytopipe::cli {
 namespace {
@@ -34,6 +36,12 @@ std::string csv(std::string_view s) {
   return out + '"';
 }
 
+// Calls f with a stream on `path` written atomically, or with nullptr when `path` is empty.
+void with_output(const std::string& path, const std::function<void(std::ostream*)>& f) {
+  if (path.empty()) return f(nullptr);
+  write_file_atomically(path, [&](std::ostream& out) { f(&out); });
+}
+
 struct GateCommand {
   std::string strategy_file;
   std::vector<std::string> files;
@@ -43,11 +51,8 @@ struct GateCommand {
   std::string compensation = "none";
   std::string values = "auto";
   std::vector<double> percentiles = {5, 25, 75, 95};
-
-  struct Gated {
-    fcs::Sample sample;
-    gating::GatingResults results;
-  };
+  int threads = 0;             // 0 = all cores
+  std::size_t in_flight = 0;   // 0 = as many as threads
 
   int run() const {
     const auto strategy = gating::load_strategy(strategy_file);
@@ -56,102 +61,107 @@ struct GateCommand {
     if (values == "gain" || (values == "auto" && xml)) read.values = fcs::ValueRule::FlowCoreWithGain;
     else read.values = fcs::ValueRule::FlowCore;
 
-    // Samples in parallel; each gating is itself parallel over blocks of events.
-    std::vector<std::optional<Gated>> gated(files.size());
-    tbb::parallel_for(std::size_t{0}, files.size(), [&](std::size_t i) {
-      fcs::Sample sample = fcs::read_fcs(files[i], read);
-      auto results = gating::gate_sample(strategy, sample);
-      gated[i].emplace(Gated{std::move(sample), std::move(results)});
+    // Files stream through: at most `held` samples are in memory at once, each written out (in
+    // file order) and released before a later one is read.
+    const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+    const std::size_t held = in_flight > 0 ? in_flight : static_cast<std::size_t>(workers);
+    const gating::GatingSet set(strategy, files.size());
+    tbb::task_arena arena(workers);
+    with_output(stats_out, [&](std::ostream* stats) {
+      with_output(events_out, [&](std::ostream* events) {
+        if (stats) *stats << "sample,population,path,parent,statistic,channel,value\n";
+        arena.execute([&] {
+          set.gate(
+              held, held < static_cast<std::size_t>(workers),
+              [&](std::size_t i) { return fcs::read_fcs(files[i], read); },
+              [&](std::size_t i, gating::GatingSet::Gated&& g) {
+                print_counts(g);
+                if (stats) write_stats(*stats, strategy, g);
+                if (events) write_events(*events, g, i == 0);
+                return true;
+              });
+        });
+      });
     });
-
-    // Summary on stdout: counts per population.
-    for (const auto& g : gated) {
-      std::cout << g->sample.source << " (" << g->results.events() << " events)\n";
-      for (const auto& p : g->results.populations()) {
-        const double parent = static_cast<double>(g->results.parent_count(p.name));
-        std::cout << "  " << p.path << "  " << p.count << "  ("
-                  << number(parent > 0 ? 100.0 * static_cast<double>(p.count) / parent : NAN)
-                  << "% of parent)\n";
-      }
-    }
-    if (!stats_out.empty()) write_stats(strategy, gated);
-    if (!events_out.empty()) write_events(gated);
     return 0;
   }
 
-  void write_stats(const gating::GatingStrategy& strategy,
-                   const std::vector<std::optional<Gated>>& gated) const {
-    gating::StatisticsOptions options;
-    options.percentiles = percentiles;
-    write_file_atomically(stats_out, [&](std::ostream& out) {
-      out << "sample,population,path,parent,statistic,channel,value\n";
-      for (const auto& g : gated) {
-        const auto& s = g->sample;
-        std::vector<std::string> names = channels;
-        if (names.empty())
-          for (const auto& c : s.channels) names.push_back(c.name);
-        // One column of values per channel, computed once for every population.
-        std::vector<std::vector<double>> columns;
-        for (const auto& name : names) {
-          gating::Dimension d;
-          d.channel = name;
-          if (compensation == "file") d.compensation = std::string(gating::kFileCompensation);
-          columns.push_back(gating::dimension_values(strategy, s, d));
-        }
-        for (const auto& p : g->results.populations()) {
-          const std::string head = csv(s.source) + ',' + csv(p.name) + ',' + csv(p.path) + ',' +
-                                   csv(p.parent) + ',';
-          const auto parent_count = g->results.parent_count(p.name);
-          const auto events = g->results.events();
-          out << head << "count,," << p.count << '\n';
-          out << head << "percent_parent,,"
-              << number(parent_count ? 100.0 * static_cast<double>(p.count) / static_cast<double>(parent_count) : NAN) << '\n';
-          out << head << "percent_total,,"
-              << number(events ? 100.0 * static_cast<double>(p.count) / static_cast<double>(events) : NAN) << '\n';
-          for (std::size_t c = 0; c < names.size(); ++c) {
-            const auto st = gating::population_statistics(columns[c], p.members, parent_count, events, options);
-            const std::string ch = csv(names[c]);
-            auto row = [&](const std::string& stat, double v) {
-              out << head << stat << ',' << ch << ',' << number(v) << '\n';
-            };
-            row("mean", st.mean);
-            row("median", st.median);
-            row("geomean", st.geometric_mean);
-            row("geomean_excluded", static_cast<double>(st.geometric_mean_excluded));
-            row("mode", st.mode);
-            row("sd", st.sd);
-            row("cv", st.cv);
-            row("robust_sd", st.robust_sd);
-            row("robust_cv", st.robust_cv);
-            for (const auto& [pct, v] : st.percentiles) row("p" + number(pct), v);
-          }
-        }
-      }
-    });
+  // Summary on stdout: counts per population.
+  static void print_counts(const gating::GatingSet::Gated& g) {
+    std::cout << g.sample.source << " (" << g.results.events() << " events)\n";
+    for (const auto& p : g.results.populations()) {
+      const double parent = static_cast<double>(g.results.parent_count(p.name));
+      std::cout << "  " << p.path << "  " << p.count << "  ("
+                << number(parent > 0 ? 100.0 * static_cast<double>(p.count) / parent : NAN)
+                << "% of parent)\n";
+    }
   }
 
-  void write_events(const std::vector<std::optional<Gated>>& gated) const {
-    write_file_atomically(events_out, [&](std::ostream& out) {
-      out << "sample,event";
-      for (const auto& p : gated.front()->results.populations()) out << ',' << csv(p.name);
-      out << '\n';
-      std::string line;
-      for (const auto& g : gated) {
-        const std::string source = csv(g->sample.source);
-        const auto& pops = g->results.populations();
-        for (std::size_t e = 0; e < g->results.events(); ++e) {
-          line = source;
-          line += ',';
-          line += std::to_string(e + 1);
-          for (const auto& p : pops) {
-            line += ',';
-            line += p.members.test(e) ? '1' : '0';
-          }
-          line += '\n';
-          out << line;
-        }
+  void write_stats(std::ostream& out, const gating::GatingStrategy& strategy, const gating::GatingSet::Gated& g) const {
+    gating::StatisticsOptions options;
+    options.percentiles = percentiles;
+    const auto& s = g.sample;
+    std::vector<std::string> names = channels;
+    if (names.empty())
+      for (const auto& c : s.channels) names.push_back(c.name);
+    // One column of values per channel, computed once for every population.
+    std::vector<std::vector<double>> columns;
+    for (const auto& name : names) {
+      gating::Dimension d;
+      d.channel = name;
+      if (compensation == "file") d.compensation = std::string(gating::kFileCompensation);
+      columns.push_back(gating::dimension_values(strategy, s, d));
+    }
+    for (const auto& p : g.results.populations()) {
+      const std::string head = csv(s.source) + ',' + csv(p.name) + ',' + csv(p.path) + ',' +
+                               csv(p.parent) + ',';
+      const auto parent_count = g.results.parent_count(p.name);
+      const auto events = g.results.events();
+      out << head << "count,," << p.count << '\n';
+      out << head << "percent_parent,,"
+          << number(parent_count ? 100.0 * static_cast<double>(p.count) / static_cast<double>(parent_count) : NAN) << '\n';
+      out << head << "percent_total,,"
+          << number(events ? 100.0 * static_cast<double>(p.count) / static_cast<double>(events) : NAN) << '\n';
+      for (std::size_t c = 0; c < names.size(); ++c) {
+        const auto st = gating::population_statistics(columns[c], p.members, parent_count, events, options);
+        const std::string ch = csv(names[c]);
+        auto row = [&](const std::string& stat, double v) {
+          out << head << stat << ',' << ch << ',' << number(v) << '\n';
+        };
+        row("mean", st.mean);
+        row("median", st.median);
+        row("geomean", st.geometric_mean);
+        row("geomean_excluded", static_cast<double>(st.geometric_mean_excluded));
+        row("mode", st.mode);
+        row("sd", st.sd);
+        row("cv", st.cv);
+        row("robust_sd", st.robust_sd);
+        row("robust_cv", st.robust_cv);
+        for (const auto& [pct, v] : st.percentiles) row("p" + number(pct), v);
       }
-    });
+    }
+  }
+
+  static void write_events(std::ostream& out, const gating::GatingSet::Gated& g, bool first) {
+    const auto& pops = g.results.populations();
+    if (first) {
+      out << "sample,event";
+      for (const auto& p : pops) out << ',' << csv(p.name);
+      out << '\n';
+    }
+    const std::string source = csv(g.sample.source);
+    std::string line;
+    for (std::size_t e = 0; e < g.results.events(); ++e) {
+      line = source;
+      line += ',';
+      line += std::to_string(e + 1);
+      for (const auto& p : pops) {
+        line += ',';
+        line += p.members.test(e) ? '1' : '0';
+      }
+      line += '\n';
+      out << line;
+    }
   }
 };
 
@@ -173,6 +183,10 @@ const RegisterCommand registered{Command{
                      "value preparation: 'auto' (Gating-ML files: linear channels divided by $PnG), 'flowcore', 'gain'")
           ->check(CLI::IsMember({"auto", "flowcore", "gain"}));
       app.add_option("--percentiles", cmd->percentiles, "percentiles to report (default 5,25,75,95)")->delimiter(',');
+      app.add_option("-j,--threads", cmd->threads, "worker threads (default: all cores)")->check(CLI::PositiveNumber);
+      app.add_option("--in-flight", cmd->in_flight,
+                     "files held in memory at once (default: threads); peak memory does not grow with the number of files")
+          ->check(CLI::PositiveNumber);
       return [cmd] { return cmd->run(); };
     }}};
 
