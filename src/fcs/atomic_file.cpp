@@ -1,5 +1,7 @@
 #include "cytopipe/atomic_file.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
 #include <string>
@@ -10,9 +12,11 @@
 namespace cytopipe {
 namespace {
 
+// `.NAME.tmpPID-N`: the pid keeps two processes writing the same target from sharing a temporary.
 std::filesystem::path temporary_beside(const std::filesystem::path& target) {
   static std::atomic<unsigned> counter{0};
-  return target.parent_path() / ("." + target.filename().string() + ".tmp" + std::to_string(counter++));
+  return target.parent_path() /
+         ("." + target.filename().string() + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
 }
 
 }  // namespace
