@@ -101,7 +101,7 @@ bool OutputSet::holds_previous_set() const {
   return fs::exists(folder_, ec) && !fs::is_empty(folder_, ec);
 }
 
-void OutputSet::publish() {
+void OutputSet::publish(Swap swap) {
   const ErrorContext where{shown_.string(), "output folder", 0, 0};
   std::error_code ec;
   const bool replacing = fs::exists(folder_, ec);
@@ -137,13 +137,15 @@ void OutputSet::publish() {
     return;
   }
   // One step: the output path names the old set until it names the new one.
-  if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, folder_.c_str(), RENAME_EXCHANGE) == 0) {
-    published_ = true;
-    fs::remove_all(staging_, ec);  // now the old set; if this fails, the next run removes it
-    return;
+  if (swap == Swap::exchange) {
+    if (::renameat2(AT_FDCWD, staging_.c_str(), AT_FDCWD, folder_.c_str(), RENAME_EXCHANGE) == 0) {
+      published_ = true;
+      fs::remove_all(staging_, ec);  // now the old set; if this fails, the next run removes it
+      return;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+      throw Error("cannot publish the outputs: " + std::string(std::strerror(errno)), where);
   }
-  if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-    throw Error("cannot publish the outputs: " + std::string(std::strerror(errno)), where);
   // No exchange on this filesystem (some network and FUSE ones): two renames. A run killed
   // between them leaves the old set at `.NAME.previous`, which the next run puts back.
   const auto previous = beside(folder_, ".previous");

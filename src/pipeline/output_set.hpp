@@ -32,8 +32,11 @@ class OutputSet {
   const std::filesystem::path& staging() const { return staging_; }
   // Whether the output folder holds a previous set (exists and is not empty).
   bool holds_previous_set() const;
+  // How the staging folder replaces an existing output folder: one exchange, or (where the
+  // filesystem has none, and in tests) two renames through `.NAME.previous`.
+  enum class Swap { exchange, two_renames };
   // Makes the staging folder the output folder.
-  void publish();
+  void publish(Swap swap = Swap::exchange);
 
  private:
   std::filesystem::path folder_;   // absolute, symlinks resolved
