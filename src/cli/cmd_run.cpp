@@ -76,8 +76,10 @@ const cytopipe::cli::RegisterCommand kRun{{
     [](CLI::App& app) -> std::function<int()> {
       auto args = std::make_shared<RunArgs>();
       app.add_option("config", args->config, "pipeline YAML (pipelines/*.yaml)")->required();
-      app.add_option("-j,--threads", args->threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
-      app.add_option("--in-flight", args->in_flight, "files held in memory at once (default: threads)");
+      // Zero or negative is a usage error (a negative --in-flight used to wrap to "unbounded").
+      app.add_option("-j,--threads", args->threads, "worker threads (default: all cores)")->check(CLI::PositiveNumber);
+      app.add_option("--in-flight", args->in_flight, "files held in memory at once (default: threads)")
+          ->check(CLI::PositiveNumber);
       app.add_flag("--fail-fast", args->fail_fast, "stop at the first file that fails");
       app.add_flag("-n,--dry-run", args->dry_run, "validate and list the samples with their factors; read no events");
       app.add_flag("-q,--quiet", args->quiet, "no progress output");

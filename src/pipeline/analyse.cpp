@@ -38,15 +38,6 @@ void compute_all(const std::vector<Statistic>& wanted, std::vector<double>& valu
     if (std::find(wanted.begin(), wanted.end(), s) != wanted.end()) out[s] = gating::statistic(s, values);
 }
 
-gating::GateNode threshold_node(const ThresholdGate& g, double value) {
-  gating::RectangleGate gate;
-  gating::Dimension dim;
-  dim.channel = g.channel;
-  gate.dimensions.push_back(dim);
-  gate.intervals.push_back(gating::Interval{value, std::nullopt});
-  return gating::GateNode{g.name, g.parent, gate, ErrorContext{}};
-}
-
 // Every channel analyse_sample reads from this sample (names after the panel): the strategy's
 // dimensions (uncompensated ones: this is for gating while decoding), the read-outs' and the
 // table's statistics, the report's histograms.
@@ -78,6 +69,34 @@ Failure failure_of(const SampleEntry& entry, const StageError& e) {
 }
 
 }  // namespace
+
+gating::ControlThreshold control_threshold(const ThresholdGate& gate) {
+  return {gate.name, gate.parent, gate.channel, gate.percentile};
+}
+
+void plan_sample_gates(Plan& plan, const SampleSet& samples) {
+  const Config& config = *plan.config;
+  plan.gating_set = gating::GatingSet(plan.strategy, samples.samples.size());
+  plan.missing_thresholds.assign(samples.samples.size(), {});
+  for (std::size_t i = 0; i < samples.samples.size(); ++i) {
+    const SampleEntry& entry = samples.samples[i];
+    for (std::size_t g = 0; g < config.gating.thresholds.size(); ++g) {
+      const auto& gate = config.gating.thresholds[g];
+      if (!entry.matches(gate.applies_to)) continue;
+      const auto key = group_key(entry, gate.match);
+      auto it = plan.thresholds[g].find(key);
+      if (it == plan.thresholds[g].end()) {
+        plan.missing_thresholds[i].push_back({entry.name, "threshold",
+                                              "threshold gate '" + gate.name + "': no usable control sample (" +
+                                                  describe(gate.control) + ") for " +
+                                                  (key.empty() ? "this sample" : key) +
+                                                  "; populations below it are not computed"});
+        continue;
+      }
+      plan.gating_set.add_sample_gate(i, control_threshold(gate).gate(it->second.value));
+    }
+  }
+}
 
 std::string describe(const Selector& selector) {
   std::string text;
@@ -164,26 +183,13 @@ void plan_histograms(Plan& plan, const SampleSet& samples) {
   }
 }
 
-SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::string* sha256) {
+SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEntry& entry, std::string* sha256) {
   SampleOutcome out;
   const Config& config = *plan.config;
   try {
     // This sample's strategy: the loaded one plus the threshold gates of its group.
-    gating::GatingStrategy strategy = plan.strategy;
-    for (std::size_t g = 0; g < config.gating.thresholds.size(); ++g) {
-      const auto& gate = config.gating.thresholds[g];
-      if (!entry.matches(gate.applies_to)) continue;
-      const auto key = group_key(entry, gate.match);
-      auto it = plan.thresholds[g].find(key);
-      if (it == plan.thresholds[g].end()) {
-        out.problems.push_back({entry.name, "threshold",
-                                "threshold gate '" + gate.name + "': no usable control sample (" +
-                                    describe(gate.control) + ") for " + (key.empty() ? "this sample" : key) +
-                                    "; populations below it are not computed"});
-        continue;
-      }
-      strategy.add(threshold_node(gate, it->second.value));
-    }
+    out.problems = plan.missing_thresholds.at(index);
+    const gating::GatingStrategy strategy = plan.gating_set.strategy_for(index);
 
     gating::GateOptions gate_options;
     gate_options.parallel = plan.parallel_within_file;
@@ -312,18 +318,13 @@ ControlOutcome measure_control(const Plan& plan, const SampleEntry& entry,
     } catch (const Error& e) {
       throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
     }
-    std::vector<double> buffer;
     for (auto g : gates) {
       const auto& gate = config.gating.thresholds[g];
-      std::span<const double> values;
       try {
-        values = sample.values(gate.channel);
+        out.values.emplace_back(g, control_threshold(gate).control_values(sample, gated));
       } catch (const Error& e) {
         throw StageError("threshold", Error(e.message(), {entry.path.string(), gate.channel, 0, 0}));
       }
-      const auto& parent = gated.at(gate.parent);
-      gather_members(values, parent.members, parent.count, buffer);
-      out.values.emplace_back(g, buffer);
     }
   } catch (const StageError& e) {
     out.failure = failure_of(entry, e);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cytopipe/gating/gating_set.hpp"
 #include "cytopipe/gating/strategy.hpp"
 #include "cytopipe/pipeline/readout.hpp"
 #include "cytopipe/pipeline/run.hpp"
@@ -34,6 +35,10 @@ struct Plan {
   bool table_count = true, table_percent_parent = true, table_percent_total = true;
   // Resolved thresholds: gate index -> group key (match levels joined) -> threshold.
   std::vector<std::map<std::string, ResolvedThreshold>> thresholds;
+  // The strategy over every sample, with each sample's threshold gates (set by
+  // plan_sample_gates), and per sample the threshold gates it could not get (no control).
+  gating::GatingSet gating_set;
+  std::vector<std::vector<Failure>> missing_thresholds;
   // Decode and gate each file with parallel tasks too. Off when as many files are in flight as
   // there are threads: every core already has a file, and splitting each file's work only adds
   // task overhead and interleaves two files' data in the caches.
@@ -56,6 +61,13 @@ Plan make_plan(const Config& config, gating::GatingStrategy strategy);
 // Chooses the representative samples of the report's histograms (needs the samples: after
 // make_plan, before the batch).
 void plan_histograms(Plan& plan, const SampleSet& samples);
+
+// A threshold gate of the config as the gating stage places it.
+gating::ControlThreshold control_threshold(const ThresholdGate& gate);
+
+// After the thresholds are resolved: every sample's threshold gates (those of its group), in
+// Plan::gating_set; a gate without a threshold for the sample's group is a problem of that sample.
+void plan_sample_gates(Plan& plan, const SampleSet& samples);
 
 // At most this many values (evenly strided over the events) are kept per histogram.
 inline constexpr std::size_t kHistogramValues = 20000;
@@ -85,9 +97,11 @@ struct SampleOutcome {
   std::size_t events = 0;
 };
 
-// Reads, gates and measures one sample. Never throws for a bad file: the outcome says why.
-// With `sha256`, also the file's SHA-256 from the bytes read for decoding (empty if unreadable).
-SampleOutcome analyse_sample(const Plan& plan, const SampleEntry& entry, std::string* sha256 = nullptr);
+// Reads, gates (with plan.gating_set's strategy for sample `index`) and measures one sample.
+// Never throws for a bad file: the outcome says why. With `sha256`, also the file's SHA-256
+// from the bytes read for decoding (empty if unreadable).
+SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEntry& entry,
+                             std::string* sha256 = nullptr);
 
 // Pass 1: the parent-population values of every threshold gate this control sample serves.
 struct ControlOutcome {

@@ -2,7 +2,7 @@
 #include <iomanip>
 #include <sstream>
 
-#include "pipeline/batch.hpp"
+#include "pipeline/progress.hpp"
 
 namespace cytopipe::pipeline::detail {
 namespace {

@@ -11,7 +11,7 @@
 #include "cytopipe/gating/statistics.hpp"
 #include "pipeline/analyse.hpp"
 #include "pipeline/input_hashes.hpp"
-#include "pipeline/batch.hpp"
+#include "pipeline/progress.hpp"
 #include "pipeline/output_set.hpp"
 #include "pipeline/outputs.hpp"
 
@@ -50,7 +50,7 @@ void resolve_thresholds(detail::Plan& plan, RunResult& result, const RunOptions&
   };
   std::vector<std::map<std::string, Pool>> pools(gates.size());
   detail::Progress progress(options.progress ? log : nullptr, terminal, "controls", controls.size());
-  detail::run_batch<detail::ControlOutcome>(
+  gating::stream_samples<detail::ControlOutcome>(
       controls.size(), in_flight,
       [&](std::size_t k) { return detail::measure_control(plan, result.samples.samples[controls[k]], serves[k]); },
       [&](std::size_t k, detail::ControlOutcome&& outcome) {
@@ -80,7 +80,7 @@ void resolve_thresholds(detail::Plan& plan, RunResult& result, const RunOptions&
                                          "' is empty in this control, so no threshold for " + key});
         continue;
       }
-      pool.resolved.value = gating::percentile(pool.values, gates[g].percentile);
+      pool.resolved.value = detail::control_threshold(gates[g]).place(pool.values);
       plan.thresholds[g][key] = pool.resolved;
       result.thresholds.push_back(pool.resolved);
       std::vector<double>().swap(pool.values);
@@ -160,6 +160,7 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   arena.execute([&] {
     auto t = Clock::now();
     resolve_thresholds(plan, result, options, in_flight, log, terminal);
+    detail::plan_sample_gates(plan, result.samples);
     timings.thresholds = since(t);
     if (options.fail_fast && !result.failures.empty()) {
       result.stopped_early = true;
@@ -172,26 +173,26 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
       detail::SampleOutcome outcome;
       detail::InputHash hash;
     };
-    detail::run_batch<Done>(
-        samples.size(), in_flight,
+    plan.gating_set.stream<Done>(
+        in_flight,
         [&](std::size_t i) {
           Done d;
           if (!options.hash_inputs) {
-            d.outcome = detail::analyse_sample(plan, samples[i], nullptr);
+            d.outcome = detail::analyse_sample(plan, i, samples[i], nullptr);
             return d;
           }
           const auto& path = samples[i].path;
           const auto before = detail::identify(path);
           // Unchanged since the previous run hashed it (and unchanged while read now): its hash.
           if (const auto known = before ? previous.find(path, *before) : std::nullopt) {
-            d.outcome = detail::analyse_sample(plan, samples[i], nullptr);
+            d.outcome = detail::analyse_sample(plan, i, samples[i], nullptr);
             if (detail::identify(path) == before) {
               d.hash = {*known, before, true};
               return d;
             }
           }
           // The hash comes from the bytes read for decoding (unreadable: empty, the read failed).
-          d.outcome = detail::analyse_sample(plan, samples[i], &d.hash.sha256);
+          d.outcome = detail::analyse_sample(plan, i, samples[i], &d.hash.sha256);
           if (!d.hash.sha256.empty() && detail::identify(path) == before) d.hash.identity = before;
           return d;
         },

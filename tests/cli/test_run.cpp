@@ -155,3 +155,12 @@ TEST(CliRun, BadConfigExitsOneWithTheLocation) {
       << o.output;
   EXPECT_EQ(run_cli("run").exit_code, 2);
 }
+
+TEST(CliRun, ZeroOrNegativeThreadsOrInFlightAreUsageErrors) {
+  TempDir dir;
+  const auto config = make_batch(dir, false);
+  for (const char* bad : {"--in-flight 0", "--in-flight -1", "-j 0", "-j -1"}) {
+    const auto o = run_cli("run " + config.string() + " -q --no-hash " + bad);
+    EXPECT_EQ(o.exit_code, 2) << bad << ": " << o.output;
+  }
+}
