@@ -8,20 +8,23 @@
 #include <cstring>
 
 #include "cytopipe/fcs/sample.hpp"
+#include "cytopipe/input_file.hpp"
 
 namespace cytopipe::fcs::detail {
 
 ByteSource::ByteSource(std::span<const std::byte> bytes) : memory_(bytes), size_(bytes.size()) {}
 
 ByteSource::ByteSource(const std::filesystem::path& file) : name_(file.string()) {
-  fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below (no effect on a
+  // regular file's reads).
+  fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd_ < 0)
     throw FcsError(FcsErrorKind::Other, std::string("cannot open: ") + std::strerror(errno), {name_, ""});
   struct stat info {};
   if (::fstat(fd_, &info) != 0 || !S_ISREG(info.st_mode)) {
     ::close(fd_);
     fd_ = -1;
-    throw FcsError(FcsErrorKind::Other, "not a regular file", {name_, ""});
+    throw FcsError(FcsErrorKind::Other, std::string("not a regular file (") + file_kind(info.st_mode) + ")", {name_, ""});
   }
   size_ = static_cast<std::uint64_t>(info.st_size);
 #ifdef POSIX_FADV_SEQUENTIAL

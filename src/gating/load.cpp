@@ -4,10 +4,12 @@
 
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/gating/io.hpp"
+#include "cytopipe/input_file.hpp"
 
 namespace cytopipe::gating {
 
 GatingStrategy load_strategy(const std::filesystem::path& file) {
+  require_regular_file(file, "gating strategy");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("cannot open the gating strategy", ErrorContext{file.string(), "", 0, 0});
   std::ostringstream s;

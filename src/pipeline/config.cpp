@@ -1,5 +1,6 @@
 // Reading pipelines/*.yaml into a Config, collecting every problem with its location.
 #include "cytopipe/pipeline/config.hpp"
+#include "cytopipe/input_file.hpp"
 
 #include <fstream>
 #include <regex>
@@ -380,6 +381,7 @@ Config parse_config(const std::string& text, const std::filesystem::path& file) 
 }
 
 Config load_config(const std::filesystem::path& file) {
+  require_regular_file(file, "pipeline config");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("cannot open pipeline config", {file.string(), "", 0, 0});
   std::ostringstream text;

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/input_file.hpp"
 #include "cytopipe/transform/compensation.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
 #include "pipeline/pool.hpp"
@@ -41,6 +42,7 @@ std::vector<std::string> split(const std::string& line, char sep) {
 
 // A square spillover matrix: a header of detector names, then one numeric row per detector.
 fcs::Spillover read_matrix(const std::filesystem::path& file) {
+  require_regular_file(file, "compensation matrix");
   std::ifstream in(file);
   if (!in) throw Error("cannot open compensation matrix", {file.string(), "", 0, 0});
   fcs::Spillover s;
@@ -102,14 +104,15 @@ FileBuffers& file_buffers() {
 // The whole file in `buffer`, hashed 1 MiB at a time right after each read (still in cache).
 std::span<const std::byte> read_hashed(const std::filesystem::path& file, std::string& hex, FileBuffer& buffer) {
   const std::string name = file.string();
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO: refused below, not waited on
   if (fd < 0) throw Error(std::string("cannot open: ") + std::strerror(errno), {name, "", 0, 0});
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
   struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) throw Error("not a regular file", {name, "", 0, 0});
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))
+    throw Error(std::string("not a regular file (") + file_kind(info.st_mode) + ")", {name, "", 0, 0});
 #ifdef POSIX_FADV_SEQUENTIAL
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/input_file.hpp"
 
 namespace cytopipe::pipeline {
 namespace {
@@ -40,22 +41,37 @@ bool is_fcs_name(const std::filesystem::path& p) {
   return ext == ".fcs" || ext == ".lmd";
 }
 
+// The regular files of `folder` that `keep` accepts. A folder that cannot be listed (no
+// permission, gone while being read) is bad input: an Error naming it, not a filesystem_error.
+template <class Keep>
+void list_folder(const std::filesystem::path& folder, const Config& c, std::vector<std::filesystem::path>& out,
+                 const Keep& keep) {
+  try {
+    for (const auto& f : std::filesystem::directory_iterator(folder))
+      if (f.is_regular_file() && keep(f.path())) out.push_back(f.path());
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw Error("cannot list the input folder " + folder.string() + ": " + e.code().message(),
+                c.inputs.files_at.context("inputs.files"));
+  }
+}
+
 std::vector<std::filesystem::path> list_files(const Config& c) {
   std::vector<std::filesystem::path> out;
   for (const auto& entry : c.inputs.files) {
     const auto p = c.resolve(entry);
     const auto last = p.filename().string();
+    std::error_code ec;
     if (last.find_first_of("*?") != std::string::npos) {
       const auto folder = p.parent_path();
-      if (!std::filesystem::is_directory(folder))
+      if (!std::filesystem::is_directory(folder, ec))
         throw Error("no such folder: " + folder.string(), c.inputs.files_at.context("inputs.files"));
-      for (const auto& f : std::filesystem::directory_iterator(folder))
-        if (f.is_regular_file() && wildcard_match(last, f.path().filename().string())) out.push_back(f.path());
-    } else if (std::filesystem::is_directory(p)) {
-      for (const auto& f : std::filesystem::directory_iterator(p))
-        if (f.is_regular_file() && is_fcs_name(f.path())) out.push_back(f.path());
-    } else if (std::filesystem::is_regular_file(p)) {
+      list_folder(folder, c, out, [&](const std::filesystem::path& f) { return wildcard_match(last, f.filename().string()); });
+    } else if (std::filesystem::is_directory(p, ec)) {
+      list_folder(p, c, out, [](const std::filesystem::path& f) { return is_fcs_name(f); });
+    } else if (std::filesystem::is_regular_file(p, ec)) {
       out.push_back(p);
+    } else if (std::filesystem::exists(p, ec)) {  // a FIFO, device, socket: named, not opened
+      require_regular_file(p, "FCS file");
     } else {
       throw Error("no such file or folder: " + p.string(), c.inputs.files_at.context("inputs.files"));
     }
@@ -118,6 +134,7 @@ bool SampleEntry::matches(const Selector& selector) const {
 }
 
 SampleSheet read_sample_sheet(const std::filesystem::path& file) {
+  require_regular_file(file, "sample sheet");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("cannot open sample sheet", {file.string(), "", 0, 0});
   SampleSheet sheet;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/input_file.hpp"
 #include "plot/layout_util.hpp"
 
 namespace cytopipe::plot {
@@ -116,6 +117,7 @@ CsvTable parse_csv(std::string_view text, std::string source) {
 }
 
 CsvTable read_csv(const std::filesystem::path& file) {
+  require_regular_file(file, "CSV file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("cannot open CSV file", detail::file_context(file.string()));
   std::ostringstream text;

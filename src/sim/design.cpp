@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/input_file.hpp"
 #include "sim/yaml_reader.hpp"
 
 namespace cytopipe::sim {
@@ -386,6 +387,7 @@ Design parse_design(std::string_view yaml_text, std::string_view source_name) {
 }
 
 Design load_design(const std::filesystem::path& file) {
+  require_regular_file(file, "design file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("cannot open the design file", {file.string(), "", 0, 0});
   std::ostringstream text;

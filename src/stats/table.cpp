@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/input_file.hpp"
 
 namespace cytopipe::stats {
 
@@ -118,6 +119,7 @@ Table parse_csv(std::string_view text, const std::string& source) {
 }
 
 Table read_csv(const std::filesystem::path& path) {
+  require_regular_file(path, "table");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open file", {path.string(), {}, 0, 0});
   std::ostringstream buffer;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/input_file.hpp"
 #include "cytopipe/transform/compensation.hpp"
 
 namespace cytopipe::transform {
@@ -124,6 +125,7 @@ fcs::Spillover parse_spillover_table(std::string_view text, const std::string& n
 }
 
 fcs::Spillover read_spillover_table(const std::filesystem::path& file) {
+  require_regular_file(file, "spillover table");
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     ErrorContext c;

@@ -1,0 +1,37 @@
+#pragma once
+// The one check every input file (FCS, config, strategy, sample sheet, tables) passes before it
+// is opened: it must be a regular file. Opening a FIFO for reading blocks until a writer comes
+// (a hang), and a directory or device is never what was meant.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "cytopipe/error.hpp"
+
+namespace cytopipe {
+
+// What kind of non-regular file `mode` is, for the message.
+inline const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
+// Throws Error naming `file` unless it exists and is a regular file (symbolic links followed).
+// `what` says what the file was meant to be ("pipeline config", "sample sheet", ...).
+inline void require_regular_file(const std::filesystem::path& file, const std::string& what) {
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0)
+    throw Error("cannot open " + what + ": " + std::strerror(errno), {file.string(), "", 0, 0});
+  if (!S_ISREG(info.st_mode))
+    throw Error(std::string("not a regular file (") + file_kind(info.st_mode) + "), refused as " + what,
+                {file.string(), "", 0, 0});
+}
+
+}  // namespace cytopipe
