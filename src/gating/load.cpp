@@ -10,6 +10,10 @@ namespace cytopipe::gating {
 
 GatingStrategy load_strategy(const std::filesystem::path& file) {
   require_regular_file(file, "gating strategy");
+  if (const auto size = std::filesystem::file_size(file); size > kMaxStrategyBytes)
+    throw Error("a gating strategy of " + std::to_string(size) + " bytes is larger than the limit of " +
+                    std::to_string(kMaxStrategyBytes) + " bytes",
+                ErrorContext{file.string(), "", 0, 0});
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("cannot open the gating strategy", ErrorContext{file.string(), "", 0, 0});
   std::ostringstream s;

@@ -1,5 +1,6 @@
 #pragma once
 // Reading and writing strategies: cytopipe's YAML form (gating/*.yaml) and Gating-ML 2.0 XML.
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -12,11 +13,19 @@ namespace cytopipe::gating {
 // Gating-ML root element), and validates it. Errors name the file, line and gate.
 GatingStrategy load_strategy(const std::filesystem::path& file);
 
+// Limits on a strategy document: a larger file is refused before it is read (a 100,000-vertex
+// contour polygon is about 15 MB of Gating-ML), and Gating-ML elements may nest this deep (the
+// format itself needs fewer than 10 levels).
+inline constexpr std::size_t kMaxStrategyBytes = std::size_t{256} << 20;
+inline constexpr std::size_t kMaxGatingMlDepth = 64;
+
 // YAML (one-to-one with the in-memory model; see gating/README.md). `name` is used in messages.
 GatingStrategy parse_strategy_yaml(std::string_view text, std::string_view name = "<yaml>");
 std::string to_yaml(const GatingStrategy& strategy);
 
-// Gating-ML 2.0.
+// Gating-ML 2.0. Hostile documents are refused with the reason: any entity declaration or
+// external DTD (billion laughs, quadratic blow-up, XXE), XInclude, more than kMaxStrategyBytes,
+// nesting deeper than kMaxGatingMlDepth. Nothing is ever loaded from disk or network.
 GatingStrategy parse_gatingml(std::string_view xml, std::string_view name = "<gating-ml>");
 std::string to_gatingml(const GatingStrategy& strategy);
 
