@@ -298,12 +298,60 @@ void conjunction_words(std::span<const Bound> tests, const std::vector<std::vect
                    [](const Bound* b, std::size_t first, std::size_t count) { return box_word<1>(b, first, count); });
 }
 
+namespace {
+
+// The band of y (ymin <= y, not NaN). Monotone in y: (y - ymin) and the product round
+// monotonically, so ylo <= y <= yhi gives band(ylo) <= band(y) <= band(yhi), and an edge filed
+// under bands band(ylo) .. band(yhi) is in the band of every event its y-range contains. Those
+// are the only edges that can matter to an event: a crossing needs ylo <= y < yhi and the
+// on-edge test ylo <= y <= yhi. The others add nothing to the parity (xor) or the on-edge flag
+// (or), so testing a band's edges decides exactly as testing all of them.
+inline std::size_t band_of(double y, double ymin, double scale, std::size_t bands) {
+  const double t = (y - ymin) * scale;
+  return t < static_cast<double>(bands) ? static_cast<std::size_t>(t) : bands - 1;
+}
+
+// Files the edges under bands. About one band per edge, so a contour's band holds a few edges;
+// where long edges would make the lists too long (more than 16 entries per edge), fewer, wider
+// bands. A polygon whose edges all span its height gains nothing, and loses nothing but memory.
+void band_edges(PolygonEdges& p) {
+  const double height = p.ymax - p.ymin;
+  std::size_t bands = p.edges.size();
+  double scale = 0;
+  for (;; bands = std::max<std::size_t>(1, bands / 2)) {
+    scale = bands > 1 && height > 0 ? static_cast<double>(bands) / height : 0;
+    if (!std::isfinite(scale)) scale = 0;
+    if (scale == 0) bands = 1;
+    std::size_t entries = 0;
+    for (const auto& ed : p.edges)
+      entries += band_of(ed.yhi, p.ymin, scale, bands) - band_of(ed.ylo, p.ymin, scale, bands) + 1;
+    if (bands == 1 || entries <= 16 * p.edges.size()) break;
+  }
+  p.band_scale = scale;
+  p.band_start.assign(bands + 1, 0);
+  for (const auto& ed : p.edges)
+    for (std::size_t b = band_of(ed.ylo, p.ymin, scale, bands), last = band_of(ed.yhi, p.ymin, scale, bands);
+         b <= last; ++b)
+      ++p.band_start[b + 1];
+  for (std::size_t b = 0; b < bands; ++b) p.band_start[b + 1] += p.band_start[b];
+  p.band_edges.resize(p.band_start[bands]);
+  std::vector<std::uint32_t> next(p.band_start.begin(), p.band_start.end() - 1);
+  for (std::size_t k = 0; k < p.edges.size(); ++k) {
+    const auto& ed = p.edges[k];
+    for (std::size_t b = band_of(ed.ylo, p.ymin, scale, bands), last = band_of(ed.yhi, p.ymin, scale, bands);
+         b <= last; ++b)
+      p.band_edges[next[b]++] = static_cast<std::uint32_t>(k);
+  }
+}
+
+}  // namespace
+
 // Even-odd rule: an event is inside when a ray towards +x crosses an odd number of edges (edges
 // half-open in y, so a ray through a vertex counts once). Events exactly on an edge are inside,
 // as the Gating-ML compliance results expect; "exactly" is an exact zero cross product within
 // the edge's bounding box. The vector kernels flag events near an edge first (see PolygonShape)
 // and make that exact test only for them.
-PolygonEdges polygon_edges(const std::vector<std::array<double, 2>>& v) {
+PolygonEdges polygon_edges(const std::vector<std::array<double, 2>>& v, std::size_t banded_from) {
   PolygonEdges p;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const auto& a = v[i];
@@ -324,6 +372,8 @@ PolygonEdges polygon_edges(const std::vector<std::array<double, 2>>& v) {
     p.ymax = std::max(p.ymax, q[1]);
   }
   p.near_x = 1e-9 * std::max(std::abs(p.xmin), std::abs(p.xmax)) + 1e-300;
+  if (p.edges.size() >= std::max<std::size_t>(banded_from, 1) && p.edges.size() < (std::size_t{1} << 26))
+    band_edges(p);
   return p;
 }
 
@@ -333,20 +383,39 @@ void polygon_words(const PolygonEdges& p, const double* xs, const double* ys, co
   const std::size_t ne = p.edges.size();
   const double xmin = p.xmin, xmax = p.xmax, ymin = p.ymin, ymax = p.ymax;
   // The per-event test, for partial words (the definition the vector kernels reproduce).
+  // One edge's part of the test: its crossing (parity) and whether the event lies on it.
+  auto edge_test = [](const Edge& ed, double x, double y, bool& inside, bool& on_edge) {
+    if ((ed.y0 > y) != (ed.y1 > y)) inside ^= (x < ed.x0 + (y - ed.y0) * ed.dxdy);
+    if (y >= ed.ylo && y <= ed.yhi && x >= ed.xlo && x <= ed.xhi)
+      on_edge |= (ed.x1 - ed.x0) * (y - ed.y0) == (ed.y1 - ed.y0) * (x - ed.x0);
+  };
   auto test = [=](std::size_t e) {
     const double x = xs[e], y = ys[e];
     // Outside the bounding box (or NaN): no edge can matter.
     if (!(x >= xmin && x <= xmax && y >= ymin && y <= ymax)) return false;
     bool inside = false;
     bool on_edge = false;
-    for (std::size_t k = 0; k < ne; ++k) {
-      const Edge& ed = e0[k];
-      if ((ed.y0 > y) != (ed.y1 > y)) inside ^= (x < ed.x0 + (y - ed.y0) * ed.dxdy);
-      if (y >= ed.ylo && y <= ed.yhi && x >= ed.xlo && x <= ed.xhi)
-        on_edge |= (ed.x1 - ed.x0) * (y - ed.y0) == (ed.y1 - ed.y0) * (x - ed.x0);
-    }
+    for (std::size_t k = 0; k < ne; ++k) edge_test(e0[k], x, y, inside, on_edge);
     return inside || on_edge;
   };
+  if (!p.band_start.empty()) {  // many edges: each event tests the edges of its band only
+    const std::uint32_t* starts = p.band_start.data();
+    const std::uint32_t* listed = p.band_edges.data();
+    const std::size_t bands = p.band_start.size() - 1;
+    const double scale = p.band_scale;
+    auto banded = [=](std::size_t e) {
+      const double x = xs[e], y = ys[e];
+      if (!(x >= xmin && x <= xmax && y >= ymin && y <= ymax)) return false;
+      const std::size_t b = band_of(y, ymin, scale, bands);
+      bool inside = false;
+      bool on_edge = false;
+      for (std::uint32_t k = starts[b]; k < starts[b + 1]; ++k) edge_test(e0[listed[k]], x, y, inside, on_edge);
+      return inside || on_edge;
+    };
+    evaluate_words(parent, out, begin, end,
+                   [&](std::size_t first, std::size_t count) { return test_bits(first, count, banded); });
+    return;
+  }
 #if defined(__SSE2__)
   const PolygonShape shape{e0, ne, p.horizontal_y.data(), p.horizontal_y.size(), BoundingBox{xmin, xmax, ymin, ymax},
                            p.near_x};

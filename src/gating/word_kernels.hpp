@@ -44,8 +44,18 @@ struct PolygonEdges {
   std::vector<double> horizontal_y;  // y of each horizontal edge
   double xmin = 0, xmax = 0, ymin = 0, ymax = 0;
   double near_x = 0;  // see polygon_edges()
+  // Polygons with many edges (contours) are also split into horizontal bands: band b lists every
+  // edge whose [ylo, yhi] meets it, so an event tests only the edges of its own band (see
+  // polygon_edges()). Empty: every event tests every edge.
+  std::vector<std::uint32_t> band_start;  // bands + 1 offsets into band_edges
+  std::vector<std::uint32_t> band_edges;  // indices into edges
+  double band_scale = 0;                  // band of y: floor((y - ymin) * band_scale), at most bands - 1
 };
-PolygonEdges polygon_edges(const std::vector<std::array<double, 2>>& vertices);
+// Polygons with at least this many edges are banded (below it, testing all edges in SIMD is
+// as fast).
+inline constexpr std::size_t kBandedPolygonEdges = 64;
+PolygonEdges polygon_edges(const std::vector<std::array<double, 2>>& vertices,
+                           std::size_t banded_from = kBandedPolygonEdges);
 void polygon_words(const PolygonEdges& polygon, const double* xs, const double* ys, const Membership& parent,
                    Membership& out, std::size_t begin, std::size_t end);
 
