@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
@@ -21,22 +23,48 @@ fs::path beside(const fs::path& folder, const std::string& suffix) {
   return folder.parent_path() / ("." + folder.filename().string() + suffix);
 }
 
-// `.NAME.tmpN`: what an atomic write leaves when its process is killed.
+// `.NAME.tmpPID-N`: what an atomic write leaves when its process is killed.
 bool is_temporary(const std::string& name) {
   return name.size() > 1 && name.front() == '.' && name.find(".tmp") != std::string::npos;
 }
 
-// Whether `relative` (a path inside an output folder) is a name a run writes.
-bool is_output(const fs::path& relative) {
-  static const std::set<std::string> top = {"populations.csv", "readouts.csv", "readout_formulas.csv",
-                                            "gates_resolved.yaml", "stats.csv", "failures.csv",
-                                            "report.html", "run.json", "plots"};
-  const auto name = relative.filename().string();
-  if (is_temporary(name)) return true;
-  const auto depth = std::distance(relative.begin(), relative.end());
-  if (depth == 1) return top.count(name) > 0;
-  return depth == 2 && *relative.begin() == "plots" && relative.extension() == ".svg";
-}
+// What a run writes into an output folder: the names every run writes, and those its run.json
+// lists (so a new kind of output is known without being added here). Anything else is a user's.
+class OutputNames {
+ public:
+  explicit OutputNames(const fs::path& folder) {
+    std::ifstream in(folder / "run.json");
+    if (!in) return;
+    try {
+      const auto run = nlohmann::json::parse(in);
+      for (const auto& f : run.at("outputs")) add(f.get<std::string>());
+    } catch (const std::exception&) {
+      // not a run.json this code wrote: the fixed names only
+    }
+  }
+
+  bool is_file(const fs::path& relative) const {
+    const auto name = relative.filename().string();
+    if (is_temporary(name) || listed_.count(relative.generic_string())) return true;
+    static const std::set<std::string> top = {"populations.csv",     "readouts.csv", "readout_formulas.csv",
+                                              "gates_resolved.yaml", "stats.csv",    "failures.csv",
+                                              "report.html",         "run.json"};
+    const auto depth = std::distance(relative.begin(), relative.end());
+    if (depth == 1) return top.count(name) > 0;
+    return depth == 2 && *relative.begin() == "plots" && relative.extension() == ".svg";
+  }
+  // A folder outputs go into (it may also hold a user's files).
+  bool is_folder(const fs::path& relative) const {
+    return relative == "plots" || folders_.count(relative.generic_string()) > 0;
+  }
+
+ private:
+  void add(const std::string& file) {
+    listed_.insert(file);
+    for (auto p = fs::path(file).parent_path(); !p.empty(); p = p.parent_path()) folders_.insert(p.generic_string());
+  }
+  std::set<std::string> listed_, folders_;
+};
 
 }  // namespace
 
@@ -74,10 +102,12 @@ OutputSet::OutputSet(const fs::path& folder) : shown_(folder) {
     if (!fs::is_directory(folder_, ec)) throw Error("exists and is not a folder", where);
     // Replacing a folder no run wrote would throw away whatever it holds.
     if (!fs::exists(folder_ / "run.json", ec)) {
+      const OutputNames outputs(folder_);
       for (auto it = fs::recursive_directory_iterator(folder_, ec); !ec && it != fs::recursive_directory_iterator();
            it.increment(ec)) {
         const auto relative = it->path().lexically_relative(folder_);
-        if (!is_output(relative))
+        const bool folder = it->is_directory(ec) && !it->is_symlink(ec);
+        if (!(folder ? outputs.is_folder(relative) : outputs.is_file(relative)))
           throw Error("holds " + relative.generic_string() +
                           ", which is not a cytopipe output, and no run.json: not replacing it (choose a new or empty folder)",
                       where);
@@ -108,17 +138,16 @@ void OutputSet::publish(Swap swap) {
   if (replacing) {
     // Files a user put into the folder belong to no run: hard links carry them into the new set.
     try {
+      const OutputNames outputs(folder_);
       for (auto it = fs::recursive_directory_iterator(folder_); it != fs::recursive_directory_iterator(); ++it) {
         const auto relative = it->path().lexically_relative(folder_);
-        if (is_output(relative)) {
-          if (it->is_directory() && relative != "plots") it.disable_recursion_pending();
-          continue;
-        }
+        const bool folder = it->is_directory() && !it->is_symlink();
+        if (folder ? outputs.is_folder(relative) : outputs.is_file(relative)) continue;
         const auto target = staging_ / relative;
         fs::create_directories(target.parent_path());
         if (it->is_symlink()) {
           fs::copy_symlink(it->path(), target);
-        } else if (it->is_directory()) {
+        } else if (folder) {
           fs::copy(it->path(), target,
                    fs::copy_options::recursive | fs::copy_options::create_hard_links | fs::copy_options::copy_symlinks);
           it.disable_recursion_pending();

@@ -4,7 +4,8 @@
 // staging folder with the output folder, so the output path always names a complete set, the
 // previous one or the new one, even under kill -9. A run that fails before publishing leaves
 // the previous set as it was. Files of the previous set that this run does not write (plots no
-// longer made) go with the old folder; files a user put there are carried over as hard links.
+// longer made) go with the old folder; files a user put there (neither listed in its run.json
+// nor a name a run writes) are carried over as hard links.
 //
 // Beside `results/NAME/` while a run holds it:
 //   results/.NAME.lock              the folder lock (see FolderLock), removed at the end

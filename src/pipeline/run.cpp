@@ -138,11 +138,13 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   const bool terminal = log == &std::cerr && ::isatty(2);
 
   RunResult result;
-  result.output_dir = output_directory(config, options);
-  detail::OutputSet output_set(result.output_dir);  // locked first: a second run refuses at once
   result.samples = resolve_samples(config);
   detail::Plan plan = detail::make_plan(config, load_checked_strategy(config));
   detail::plan_histograms(plan, result.samples);
+  result.output_dir = output_directory(config, options);
+  // Before any event is read (a second run refuses at once), after the config's own checks (a
+  // bad config leaves the disk alone).
+  detail::OutputSet output_set(result.output_dir);
   timings.resolve = since(t0);
 
   const int threads = options.threads > 0 ? options.threads : tbb::this_task_arena::max_concurrency();

@@ -64,6 +64,29 @@ TEST(OutputSet, BothSwapsReplaceTheWholeSet) {
   }
 }
 
+// Outputs the previous run.json lists are that run's, whatever their names (new kinds of output
+// need no list of their own); anything else in the folder is a user's and is carried over.
+TEST(OutputSet, WhatThePreviousRunJsonListsGoesTheRestStays) {
+  TempDir dir;
+  fs::create_directories(dir / "out" / "figures");
+  fs::create_directories(dir / "out" / "mine");
+  write_text(dir / "out" / "run.json", R"({"outputs": ["extra.csv", "figures/a.png", "run.json"]})");
+  write_text(dir / "out" / "extra.csv", "old");
+  write_text(dir / "out" / "figures" / "a.png", "old");
+  write_text(dir / "out" / "figures" / "by_hand.png", "mine");
+  write_text(dir / "out" / "mine" / "notes.txt", "mine");
+  write_text(dir / "out" / "notes.txt", "mine");
+  {
+    OutputSet set(dir / "out");
+    write_text(set.staging() / "run.json", "{}");
+    set.publish();
+  }
+  EXPECT_EQ(names_in(dir / "out"), (std::vector<std::string>{"figures", "mine", "notes.txt", "run.json"}));
+  EXPECT_EQ(names_in(dir / "out" / "figures"), std::vector<std::string>{"by_hand.png"});
+  EXPECT_EQ(read_text(dir / "out" / "mine" / "notes.txt"), "mine");
+  EXPECT_EQ(read_text(dir / "out" / "run.json"), "{}");
+}
+
 // The set goes where the symlink points; the symlink stays.
 TEST(OutputSet, ASymlinkedFolderIsReplacedWhereItPoints) {
   TempDir dir;
