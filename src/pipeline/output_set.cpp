@@ -1,6 +1,7 @@
 #include "pipeline/output_set.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -98,8 +99,15 @@ OutputSet::OutputSet(const fs::path& folder) : shown_(folder) {
   for (const auto& entry : fs::directory_iterator(folder_.parent_path(), ec))
     if (entry.path().filename().string().starts_with(staged)) fs::remove_all(entry.path(), ec);
 
-  if (fs::exists(folder_, ec)) {
+  const bool exists = fs::exists(folder_, ec);
+  if (exists) {
     if (!fs::is_directory(folder_, ec)) throw Error("exists and is not a folder", where);
+    struct stat inside {}, above {};
+    if (::stat(folder_.c_str(), &inside) == 0 && ::stat(folder_.parent_path().c_str(), &above) == 0 &&
+        inside.st_dev != above.st_dev)
+      throw Error("is a mount point, which cannot be swapped for the new set: mount the folder above it, or "
+                  "write into a folder inside it",
+                  where);
     // Replacing a folder no run wrote would throw away whatever it holds.
     if (!fs::exists(folder_ / "run.json", ec)) {
       const OutputNames outputs(folder_);
@@ -119,6 +127,7 @@ OutputSet::OutputSet(const fs::path& folder) : shown_(folder) {
   staging_ = beside(folder_, ".staging-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   fs::create_directory(staging_, ec);
   if (ec) throw Error("cannot create the staging folder " + staging_.string() + ": " + ec.message(), where);
+  if (exists) fs::permissions(staging_, fs::status(folder_, ec).permissions(), ec);  // the folder keeps its mode
 }
 
 OutputSet::~OutputSet() {

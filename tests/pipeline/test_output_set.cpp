@@ -51,6 +51,7 @@ TEST(OutputSet, BothSwapsReplaceTheWholeSet) {
     write_text(dir / "out" / "run.json", "{}");
     write_text(dir / "out" / "readouts.csv", "old");
     write_text(dir / "out" / "plots" / "gone.svg", "old");
+    fs::permissions(dir / "out", fs::perms(0750));  // the folder's mode is kept
     {
       OutputSet set(dir / "out");
       EXPECT_TRUE(set.holds_previous_set());
@@ -60,6 +61,7 @@ TEST(OutputSet, BothSwapsReplaceTheWholeSet) {
     }
     EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"out"});
     EXPECT_EQ(names_in(dir / "out"), (std::vector<std::string>{"readouts.csv", "run.json"}));
+    EXPECT_EQ(fs::status(dir / "out").permissions(), fs::perms(0750));
     EXPECT_EQ(read_text(dir / "out" / "readouts.csv"), "new");
   }
 }
