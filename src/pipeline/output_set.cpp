@@ -67,6 +67,71 @@ class OutputNames {
   std::set<std::string> listed_, folders_;
 };
 
+// Under the lock no other run is writing here: anything staged beside the folder is a killed
+// run's. A `.previous` is the old set of a run killed between its two renames (see publish).
+void clean_up_after_killed_runs(const fs::path& folder, const ErrorContext& where) {
+  std::error_code ec;
+  const auto previous = beside(folder, ".previous");
+  if (fs::exists(previous, ec)) {
+    if (!fs::exists(folder, ec)) {
+      fs::rename(previous, folder, ec);
+      if (ec) throw Error("cannot restore the previous set from " + previous.string() + ": " + ec.message(), where);
+    } else {
+      fs::remove_all(previous, ec);
+    }
+  }
+  const std::string staged = "." + folder.filename().string() + ".staging-";
+  for (const auto& entry : fs::directory_iterator(folder.parent_path(), ec))
+    if (entry.path().filename().string().starts_with(staged)) fs::remove_all(entry.path(), ec);
+}
+
+// An existing folder the swap may replace: a folder, not a mount point, and a run's (it has a
+// run.json, or holds only outputs): replacing a folder no run wrote would lose what it holds.
+void check_replaceable(const fs::path& folder, const ErrorContext& where) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) throw Error("exists and is not a folder", where);
+  struct stat inside {}, above {};
+  if (::stat(folder.c_str(), &inside) == 0 && ::stat(folder.parent_path().c_str(), &above) == 0 &&
+      inside.st_dev != above.st_dev)
+    throw Error("is a mount point, which cannot be swapped for the new set: mount the folder above it, or "
+                "write into a folder inside it",
+                where);
+  if (fs::exists(folder / "run.json", ec)) return;
+  const OutputNames outputs(folder);
+  for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const auto relative = it->path().lexically_relative(folder);
+    std::error_code type_ec;
+    const bool is_folder = it->is_directory(type_ec) && !it->is_symlink(type_ec);
+    if (!(is_folder ? outputs.is_folder(relative) : outputs.is_file(relative)))
+      throw Error("holds " + relative.generic_string() +
+                      ", which is not a cytopipe output, and no run.json: not replacing it (choose a new or empty folder)",
+                  where);
+  }
+}
+
+// Files a user put into `folder` belong to no run: hard links carry them into `staging`.
+void carry_over_user_files(const fs::path& folder, const fs::path& staging) {
+  const OutputNames outputs(folder);
+  for (auto it = fs::recursive_directory_iterator(folder); it != fs::recursive_directory_iterator(); ++it) {
+    const auto relative = it->path().lexically_relative(folder);
+    const bool is_folder = it->is_directory() && !it->is_symlink();
+    if (is_folder ? outputs.is_folder(relative) : outputs.is_file(relative)) continue;
+    const auto target = staging / relative;
+    fs::create_directories(target.parent_path());
+    std::error_code ec;
+    if (it->is_symlink()) {
+      fs::copy_symlink(it->path(), target);
+    } else if (is_folder) {
+      fs::copy(it->path(), target,
+               fs::copy_options::recursive | fs::copy_options::create_hard_links | fs::copy_options::copy_symlinks);
+      it.disable_recursion_pending();
+    } else if (fs::create_hard_link(it->path(), target, ec); ec) {
+      fs::copy_file(it->path(), target);
+    }
+  }
+}
+
 }  // namespace
 
 OutputSet::OutputSet(const fs::path& folder) : shown_(folder) {
@@ -83,45 +148,9 @@ OutputSet::OutputSet(const fs::path& folder) : shown_(folder) {
   if (ec) throw Error("cannot create output folder: " + ec.message(), where);
 
   lock_.emplace(beside(folder_, ".lock"), shown_);
-
-  // Under the lock no other run is writing here: anything staged beside the folder is a killed
-  // run's. A `.previous` is the old set of a run killed between its two renames (see publish).
-  const auto previous = beside(folder_, ".previous");
-  if (fs::exists(previous, ec)) {
-    if (!fs::exists(folder_, ec)) {
-      fs::rename(previous, folder_, ec);
-      if (ec) throw Error("cannot restore the previous set from " + previous.string() + ": " + ec.message(), where);
-    } else {
-      fs::remove_all(previous, ec);
-    }
-  }
-  const std::string staged = "." + folder_.filename().string() + ".staging-";
-  for (const auto& entry : fs::directory_iterator(folder_.parent_path(), ec))
-    if (entry.path().filename().string().starts_with(staged)) fs::remove_all(entry.path(), ec);
-
+  clean_up_after_killed_runs(folder_, where);
   const bool exists = fs::exists(folder_, ec);
-  if (exists) {
-    if (!fs::is_directory(folder_, ec)) throw Error("exists and is not a folder", where);
-    struct stat inside {}, above {};
-    if (::stat(folder_.c_str(), &inside) == 0 && ::stat(folder_.parent_path().c_str(), &above) == 0 &&
-        inside.st_dev != above.st_dev)
-      throw Error("is a mount point, which cannot be swapped for the new set: mount the folder above it, or "
-                  "write into a folder inside it",
-                  where);
-    // Replacing a folder no run wrote would throw away whatever it holds.
-    if (!fs::exists(folder_ / "run.json", ec)) {
-      const OutputNames outputs(folder_);
-      for (auto it = fs::recursive_directory_iterator(folder_, ec); !ec && it != fs::recursive_directory_iterator();
-           it.increment(ec)) {
-        const auto relative = it->path().lexically_relative(folder_);
-        const bool folder = it->is_directory(ec) && !it->is_symlink(ec);
-        if (!(folder ? outputs.is_folder(relative) : outputs.is_file(relative)))
-          throw Error("holds " + relative.generic_string() +
-                          ", which is not a cytopipe output, and no run.json: not replacing it (choose a new or empty folder)",
-                      where);
-      }
-    }
-  }
+  if (exists) check_replaceable(folder_, where);
 
   static std::atomic<unsigned> counter{0};
   staging_ = beside(folder_, ".staging-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
@@ -145,25 +174,8 @@ void OutputSet::publish(Swap swap) {
   std::error_code ec;
   const bool replacing = fs::exists(folder_, ec);
   if (replacing) {
-    // Files a user put into the folder belong to no run: hard links carry them into the new set.
     try {
-      const OutputNames outputs(folder_);
-      for (auto it = fs::recursive_directory_iterator(folder_); it != fs::recursive_directory_iterator(); ++it) {
-        const auto relative = it->path().lexically_relative(folder_);
-        const bool folder = it->is_directory() && !it->is_symlink();
-        if (folder ? outputs.is_folder(relative) : outputs.is_file(relative)) continue;
-        const auto target = staging_ / relative;
-        fs::create_directories(target.parent_path());
-        if (it->is_symlink()) {
-          fs::copy_symlink(it->path(), target);
-        } else if (folder) {
-          fs::copy(it->path(), target,
-                   fs::copy_options::recursive | fs::copy_options::create_hard_links | fs::copy_options::copy_symlinks);
-          it.disable_recursion_pending();
-        } else if (fs::create_hard_link(it->path(), target, ec); ec) {
-          fs::copy_file(it->path(), target);
-        }
-      }
+      carry_over_user_files(folder_, staging_);
     } catch (const fs::filesystem_error& e) {
       throw Error(std::string("cannot carry a file over into the new set: ") + e.what(), where);
     }
