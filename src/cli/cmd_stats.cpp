@@ -75,7 +75,7 @@ int run(const StatsOptions& o) {
   for (const auto& t : o.tests) {
     std::stringstream list(t);
     for (std::string name; std::getline(list, name, ',');)
-      if (!name.empty()) spec.tests.push_back(name);
+      if (!name.empty()) spec.tests.push_back(stats::parse_test(name));
   }
   spec.adjustment = stats::parse_adjustment(o.adjust);
   spec.log_trend.zero = o.log_zero == "offset" ? stats::ZeroDose::offset : stats::ZeroDose::exclude;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cytopipe/pipeline/readout.hpp"
+#include "cytopipe/stats/test_kind.hpp"
 #include "cytopipe/transform/transform.hpp"
 #include "pipeline/yaml_reader.hpp"
 
@@ -278,9 +279,25 @@ void read_analysis(YamlReader& r, const YAML::Node& node, Config& c) {
     if (const auto g = item["group"]) a.group = r.string(g, where + ".group").value_or(a.group);
     if (const auto s = item["stratum"]) a.stratum = r.string(s, where + ".stratum");
     if (const auto ctl = item["control"]) a.control_level = r.string(ctl, where + ".control");
-    if (const auto t = item["tests"]) a.tests = r.strings(t, where + ".tests");
-    else r.error(item, where, "missing key 'tests' (e.g. [anova, dunnett])");
-    if (const auto adj = item["adjustment"]) a.adjustment = r.string(adj, where + ".adjustment").value_or(a.adjustment);
+    if (const auto t = item["tests"]) {
+      const auto names = r.strings(t, where + ".tests");
+      for (std::size_t k = 0; k < names.size(); ++k) {
+        if (const auto kind = stats::find_test(names[k])) a.tests.push_back(*kind);
+        else
+          r.error(t.IsSequence() ? t[k] : t, where + ".tests",
+                  stats::unknown_test_message(names[k], detail::closest_name(names[k], stats::test_names())));
+      }
+    } else {
+      r.error(item, where, "missing key 'tests' (e.g. [anova, dunnett])");
+    }
+    if (const auto adj = item["adjustment"]) {
+      if (const auto name = r.string(adj, where + ".adjustment")) {
+        if (const auto adjustment = stats::find_adjustment(*name)) a.adjustment = *adjustment;
+        else
+          r.error(adj, where + ".adjustment",
+                  stats::unknown_adjustment_message(*name, detail::closest_name(*name, stats::adjustment_names())));
+      }
+    }
     if (const auto w = item["where"]) a.select = read_selector(r, w, where + ".where");
     if (const auto t = item["title"]) a.title = r.string(t, where + ".title").value_or("");
     a.name = a.readout;

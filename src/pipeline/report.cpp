@@ -164,7 +164,7 @@ std::vector<std::string> write_analyses(const std::filesystem::path& dir, const 
       spec.stratum = a.stratum;
       spec.control = a.control_level;
       spec.tests = a.tests;
-      spec.adjustment = stats::parse_adjustment(a.adjustment);
+      spec.adjustment = a.adjustment;
       spec.significance = scale;
       try {
         data.rows = stats::run_analysis(table, spec);

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/stats/test_kind.hpp"
 
 namespace cytopipe::stats {
 
@@ -19,14 +20,8 @@ std::string to_string(Adjustment adjustment) {
 }
 
 Adjustment parse_adjustment(std::string_view name) {
-  std::string s(name);
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (s == "none") return Adjustment::none;
-  if (s == "holm") return Adjustment::holm;
-  if (s == "bonferroni") return Adjustment::bonferroni;
-  if (s == "bh" || s == "fdr" || s == "benjamini-hochberg") return Adjustment::bh;
-  throw Error("unknown p-value adjustment '" + std::string(name) +
-              "' (expected none, holm, bonferroni or BH)");
+  if (const auto adjustment = find_adjustment(name)) return *adjustment;
+  throw Error(unknown_adjustment_message(name));
 }
 
 std::vector<double> adjust_p(std::span<const double> p, Adjustment adjustment) {

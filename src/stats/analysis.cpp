@@ -17,20 +17,6 @@
 namespace cytopipe::stats {
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-const std::vector<std::string>& known_tests() {
-  static const std::vector<std::string> names = {
-      "anova",  "welch",      "kruskal",   "dunnett",   "dunnett-greater", "dunnett-less",
-      "tukey",  "dunn",       "pairwise-t", "t",        "welch-t",         "mann-whitney",
-      "trend",  "trend-log",  "jonckheere", "hill",     "shapiro",         "levene",
-      "brown-forsythe",       "two-way",   "two-way-iii", "auto"};
-  return names;
-}
-
 // The observations of one stratum, grouped by level of the group column.
 struct Stratum {
   std::string name;
@@ -129,15 +115,7 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
   const auto& group_cells = table.column(spec.group);
   const std::vector<std::string>* stratum_cells =
       spec.stratum ? &table.column(*spec.stratum) : nullptr;
-  std::vector<std::string> tests;
-  for (const auto& t : spec.tests) {
-    tests.push_back(lower(t));
-    if (std::find(known_tests().begin(), known_tests().end(), tests.back()) == known_tests().end()) {
-      std::string list;
-      for (const auto& k : known_tests()) list += (list.empty() ? "" : ", ") + k;
-      throw Error("unknown test '" + t + "' (known: " + list + ")", {table.source, "test", 0, 0});
-    }
-  }
+  const std::vector<TestKind>& tests = spec.tests;
   if (tests.empty()) throw Error("no test requested", {table.source, "test", 0, 0});
 
   // Numeric values, row by row; a cell that is not a number is bad input, a missing one is dropped.
@@ -271,82 +249,102 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
     };
     const std::size_t no_control = spec.control ? control : static_cast<std::size_t>(-1);
 
-    for (const auto& test : tests) {
-      if (test == "anova") emit(one_way_anova(s.groups), s.name, s.missing);
-      else if (test == "welch") emit(welch_anova(s.groups), s.name, s.missing);
-      else if (test == "kruskal") emit(kruskal_wallis(s.groups), s.name, s.missing);
-      else if (test == "dunnett")
-        against_control([&] { return dunnett(s.groups, control); }, "Dunnett");
-      else if (test == "dunnett-greater")
-        against_control([&] { return dunnett(s.groups, control, Alternative::greater); }, "Dunnett");
-      else if (test == "dunnett-less")
-        against_control([&] { return dunnett(s.groups, control, Alternative::less); }, "Dunnett");
-      else if (test == "tukey") emit(tukey_hsd(s.groups), s.name, s.missing);
-      else if (test == "dunn") {
-        if (spec.control && !control_problem.empty())
-          emit(failed("Dunn", control_problem), s.name, s.missing);
-        else
-          emit(dunn(s.groups, spec.adjustment, no_control), s.name, s.missing);
-      } else if (test == "pairwise-t") emit(pairwise_t(s.groups, spec.adjustment), s.name, s.missing);
-      else if (test == "t")
-        two_sample("Student t-test", [](const Group& a, const Group& b) { return t_test(a, b, true); });
-      else if (test == "welch-t")
-        two_sample("Welch t-test", [](const Group& a, const Group& b) { return t_test(a, b, false); });
-      else if (test == "mann-whitney")
-        two_sample("Mann-Whitney", [](const Group& a, const Group& b) { return mann_whitney(a, b); });
-      else if (test == "trend" || test == "trend-log" || test == "hill") {
-        const std::string name = test == "hill" ? "4PL fit" : "linear trend";
-        if (!dose_problem.empty()) {
-          emit(failed(name, dose_problem), s.name, s.missing);
-          continue;
+    for (const TestKind test : tests) {
+      switch (test) {
+        case TestKind::anova: emit(one_way_anova(s.groups), s.name, s.missing); break;
+        case TestKind::welch: emit(welch_anova(s.groups), s.name, s.missing); break;
+        case TestKind::kruskal: emit(kruskal_wallis(s.groups), s.name, s.missing); break;
+        case TestKind::dunnett:
+          against_control([&] { return dunnett(s.groups, control); }, "Dunnett");
+          break;
+        case TestKind::dunnett_greater:
+          against_control([&] { return dunnett(s.groups, control, Alternative::greater); }, "Dunnett");
+          break;
+        case TestKind::dunnett_less:
+          against_control([&] { return dunnett(s.groups, control, Alternative::less); }, "Dunnett");
+          break;
+        case TestKind::tukey: emit(tukey_hsd(s.groups), s.name, s.missing); break;
+        case TestKind::dunn:
+          if (spec.control && !control_problem.empty())
+            emit(failed("Dunn", control_problem), s.name, s.missing);
+          else
+            emit(dunn(s.groups, spec.adjustment, no_control), s.name, s.missing);
+          break;
+        case TestKind::pairwise_t: emit(pairwise_t(s.groups, spec.adjustment), s.name, s.missing); break;
+        case TestKind::t:
+          two_sample("Student t-test", [](const Group& a, const Group& b) { return t_test(a, b, true); });
+          break;
+        case TestKind::welch_t:
+          two_sample("Welch t-test", [](const Group& a, const Group& b) { return t_test(a, b, false); });
+          break;
+        case TestKind::mann_whitney:
+          two_sample("Mann-Whitney", [](const Group& a, const Group& b) { return mann_whitney(a, b); });
+          break;
+        case TestKind::trend:
+        case TestKind::trend_log:
+        case TestKind::hill: {
+          const std::string name = test == TestKind::hill ? "4PL fit" : "linear trend";
+          if (!dose_problem.empty()) {
+            emit(failed(name, dose_problem), s.name, s.missing);
+            break;
+          }
+          TestResult r = test == TestKind::hill ? fit_hill(dose_per_row, response_per_row)
+                         : test == TestKind::trend
+                             ? linear_trend(dose_per_row, response_per_row)
+                             : linear_trend(dose_per_row, response_per_row, spec.log_trend);
+          r.groups = group_sizes(s.groups);
+          emit(std::move(r), s.name, s.missing);
+          break;
         }
-        TestResult r = test == "hill" ? fit_hill(dose_per_row, response_per_row)
-                       : test == "trend"
-                           ? linear_trend(dose_per_row, response_per_row)
-                           : linear_trend(dose_per_row, response_per_row, spec.log_trend);
-        r.groups = group_sizes(s.groups);
-        emit(std::move(r), s.name, s.missing);
-      } else if (test == "jonckheere") {
-        if (!dose_problem.empty()) emit(failed("Jonckheere-Terpstra", dose_problem), s.name, s.missing);
-        else emit(jonckheere_terpstra(s.groups), s.name, s.missing);
-      } else if (test == "shapiro") {
-        TestResult r = shapiro_wilk(anova_residuals(s.groups));
-        r.groups = group_sizes(s.groups);
-        emit(std::move(r), s.name, s.missing, "on one-way ANOVA residuals");
-      } else if (test == "levene") emit(levene(s.groups, Center::mean), s.name, s.missing);
-      else if (test == "brown-forsythe") emit(levene(s.groups, Center::median), s.name, s.missing);
-      else if (test == "auto") {
-        const AutoChoice choice = choose_family(s.groups, spec.alpha);
-        const std::string why = "auto: " + choice.reason;
-        switch (choice.family) {
-          case Family::parametric_equal_var:
-            emit(one_way_anova(s.groups), s.name, s.missing, why);
-            if (spec.control) {
-              if (control_problem.empty()) emit(dunnett(s.groups, control), s.name, s.missing, why);
-              else emit(failed("Dunnett", control_problem), s.name, s.missing, why);
-            } else {
-              emit(tukey_hsd(s.groups), s.name, s.missing, why);
-            }
-            break;
-          case Family::parametric_welch:
-            emit(welch_anova(s.groups), s.name, s.missing, why);
-            emit(pairwise_t(s.groups, spec.adjustment, false), s.name, s.missing, why);
-            break;
-          case Family::rank_based:
-            emit(kruskal_wallis(s.groups), s.name, s.missing, why);
-            if (spec.control && !control_problem.empty())
-              emit(failed("Dunn", control_problem), s.name, s.missing, why);
-            else
-              emit(dunn(s.groups, spec.adjustment, no_control), s.name, s.missing, why);
-            break;
+        case TestKind::jonckheere:
+          if (!dose_problem.empty()) emit(failed("Jonckheere-Terpstra", dose_problem), s.name, s.missing);
+          else emit(jonckheere_terpstra(s.groups), s.name, s.missing);
+          break;
+        case TestKind::shapiro: {
+          TestResult r = shapiro_wilk(anova_residuals(s.groups));
+          r.groups = group_sizes(s.groups);
+          emit(std::move(r), s.name, s.missing, "on one-way ANOVA residuals");
+          break;
         }
+        case TestKind::levene: emit(levene(s.groups, Center::mean), s.name, s.missing); break;
+        case TestKind::brown_forsythe: emit(levene(s.groups, Center::median), s.name, s.missing); break;
+        case TestKind::automatic: {
+          const AutoChoice choice = choose_family(s.groups, spec.alpha);
+          const std::string why = "auto: " + choice.reason;
+          switch (choice.family) {
+            case Family::parametric_equal_var:
+              emit(one_way_anova(s.groups), s.name, s.missing, why);
+              if (spec.control) {
+                if (control_problem.empty()) emit(dunnett(s.groups, control), s.name, s.missing, why);
+                else emit(failed("Dunnett", control_problem), s.name, s.missing, why);
+              } else {
+                emit(tukey_hsd(s.groups), s.name, s.missing, why);
+              }
+              break;
+            case Family::parametric_welch:
+              emit(welch_anova(s.groups), s.name, s.missing, why);
+              emit(pairwise_t(s.groups, spec.adjustment, false), s.name, s.missing, why);
+              break;
+            case Family::rank_based:
+              emit(kruskal_wallis(s.groups), s.name, s.missing, why);
+              if (spec.control && !control_problem.empty())
+                emit(failed("Dunn", control_problem), s.name, s.missing, why);
+              else
+                emit(dunn(s.groups, spec.adjustment, no_control), s.name, s.missing, why);
+              break;
+          }
+          break;
+        }
+        case TestKind::two_way:
+        case TestKind::two_way_iii:
+          break;  // once over the whole table, below
       }
     }
   }
 
   // Two-way ANOVA runs once over the whole table: group x stratum.
-  for (const auto& test : tests) {
-    if (test != "two-way" && test != "two-way-iii") continue;
+  for (const TestKind test : tests) {
+    if (test != TestKind::two_way && test != TestKind::two_way_iii) continue;
     TestResult r;
     if (!spec.stratum) {
       r.test = "two-way ANOVA";
@@ -360,7 +358,7 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
         a.push_back(group_cells[i]);
         b.push_back((*stratum_cells)[i]);
       }
-      r = two_way_anova(y, a, b, test == "two-way" ? SumOfSquares::type2 : SumOfSquares::type3,
+      r = two_way_anova(y, a, b, test == TestKind::two_way ? SumOfSquares::type2 : SumOfSquares::type3,
                         spec.group, *spec.stratum);
     }
     std::size_t missing = 0;

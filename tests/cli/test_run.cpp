@@ -164,3 +164,22 @@ TEST(CliRun, ZeroOrNegativeThreadsOrInFlightAreUsageErrors) {
     EXPECT_EQ(o.exit_code, 2) << bad << ": " << o.output;
   }
 }
+
+// A typo in `tests:` is a config error: validate names its line:column and the known tests, and
+// the run stops before reading any FCS file (no outputs folder, no failures.csv).
+TEST(CliRun, UnknownTestNameFailsValidateAndTheRunDoesNotStart) {
+  TempDir dir;
+  const auto config = make_batch(dir, false);
+  write_text(config, read_text(config) +
+                         "analysis:\n  - readout: viability\n    group: dose_nM\n    tests: [anova, dunet]\n");
+  const auto o = run_cli("validate " + config.string());
+  EXPECT_EQ(o.exit_code, 1) << o.output;
+  EXPECT_NE(o.output.find("p.yaml:20:20: analysis[0].tests: unknown test 'dunet' (did you mean 'dunnett'?; "
+                          "known: anova, welch,"),
+            std::string::npos)
+      << o.output;
+  const auto run = run_cli("run --quiet " + config.string());
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("p.yaml:20:20:"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+}

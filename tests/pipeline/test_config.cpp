@@ -107,6 +107,29 @@ TEST(Config, UndefinedReadoutInAnalysis) {
       << message;
 }
 
+TEST(Config, TestsAndAdjustmentAreCheckedWhenRead) {
+  Fixture f;
+  std::string text = kValid;
+  text.replace(text.find("tests: [anova]"), 14, "tests: [anova, Tukey, anovva]\n    adjustment: hlom");
+  const auto message = error_text(f.config(text));
+  EXPECT_NE(message.find("p.yaml:16:27: analysis[0].tests: unknown test 'anovva' (did you mean 'anova'?; known: "
+                         "anova, welch, kruskal, dunnett,"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("p.yaml:17:17: analysis[0].adjustment: unknown p-value adjustment 'hlom' (did you "
+                         "mean 'holm'?; known: none, holm, bonferroni, BH, fdr, benjamini-hochberg)"),
+            std::string::npos)
+      << message;
+
+  text = kValid;
+  text.replace(text.find("tests: [anova]"), 14, "tests: [anova, Tukey]\n    adjustment: fdr");
+  const auto c = load_config(f.config(text));
+  ASSERT_EQ(c.analyses.size(), 1u);
+  EXPECT_EQ(c.analyses[0].tests,
+            (std::vector{cytopipe::stats::TestKind::anova, cytopipe::stats::TestKind::tukey}));
+  EXPECT_EQ(c.analyses[0].adjustment, cytopipe::stats::Adjustment::bh);
+}
+
 TEST(Config, MalformedExpressionPointsIntoTheExpression) {
   Fixture f;
   std::string text = kValid;

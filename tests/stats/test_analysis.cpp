@@ -16,11 +16,11 @@ namespace {
 
 // A spec with the three fields every test sets (designated initializers would leave the others
 // to -Wmissing-field-initializers).
-AnalysisSpec spec_of(std::string value, std::string group, std::vector<std::string> tests) {
+AnalysisSpec spec_of(std::string value, std::string group, const std::vector<std::string>& tests) {
   AnalysisSpec spec;
   spec.value = std::move(value);
   spec.group = std::move(group);
-  spec.tests = std::move(tests);
+  for (const auto& name : tests) spec.tests.push_back(parse_test(name));
   return spec;
 }
 
@@ -45,7 +45,7 @@ TEST(Analysis, PerStratumRowsAgreeWithTheDirectCalls) {
   spec.group = "dose";
   spec.stratum = "cell_line";
   spec.control = "0";
-  spec.tests = {"anova", "dunnett", "tukey"};
+  spec.tests = {TestKind::anova, TestKind::dunnett, TestKind::tukey};
   const auto rows = run_analysis(two_lines(), spec);
   // Per line: 1 ANOVA row + 2 Dunnett + 3 Tukey.
   ASSERT_EQ(rows.size(), 12u);
@@ -131,9 +131,9 @@ TEST(Analysis, BadSpecThrowsWithContext) {
     EXPECT_NE(std::string(e.what()).find("no column 'nope'"), std::string::npos);
   }
   spec.value = "pct";
-  spec.tests = {"anovva"};
+  spec.tests = {};
   EXPECT_THROW(run_analysis(t, spec), Error);
-  spec.tests = {"dunnett"};
+  spec.tests = {TestKind::dunnett};
   spec.control = "5";
   EXPECT_THROW(run_analysis(t, spec), Error);
 }

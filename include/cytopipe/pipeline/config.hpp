@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/stats/test_kind.hpp"
 
 namespace cytopipe::pipeline {
 
@@ -113,8 +114,8 @@ struct AnalysisConfig {
   std::string group = "dose_nM";
   std::optional<std::string> stratum;
   std::optional<std::string> control_level;
-  std::vector<std::string> tests;
-  std::string adjustment = "holm";
+  std::vector<stats::TestKind> tests;  // checked against stats::known_tests() when read
+  stats::Adjustment adjustment = stats::Adjustment::holm;
   Selector select;                 // rows of readouts.csv to analyse
   std::string title;               // plot title / y axis
   Location at;

@@ -5,11 +5,11 @@
 //
 //   stats::AnalysisSpec spec;
 //   spec.value = "pct_bcma_pos"; spec.group = "dose_nM"; spec.stratum = "cell_line";
-//   spec.control = "0"; spec.tests = {"anova", "dunnett", "jonckheere"};
+//   spec.control = "0"; spec.tests = {stats::TestKind::anova, stats::TestKind::dunnett};
 //   std::vector<stats::ResultRow> rows = stats::run_analysis(table, spec);
 //   stats::write_rows_csv(out_stream, rows);   // stats.csv
 //
-// Tests by name (case-insensitive):
+// Tests (TestKind; by name, case-insensitive, in test_kind.hpp):
 //   anova, welch (Welch's ANOVA), kruskal (Kruskal-Wallis),
 //   dunnett, dunnett-greater, dunnett-less (against the control level),
 //   tukey, dunn (after Kruskal-Wallis; vs control if given, else all pairs; adjustment below),
@@ -31,6 +31,7 @@
 #include "cytopipe/stats/adjust.hpp"
 #include "cytopipe/stats/result.hpp"
 #include "cytopipe/stats/table.hpp"
+#include "cytopipe/stats/test_kind.hpp"
 #include "cytopipe/stats/trend.hpp"
 
 namespace cytopipe::stats {
@@ -40,7 +41,7 @@ struct AnalysisSpec {
   std::string group;                    // factor column (dose)
   std::optional<std::string> control;   // control level; default: first level
   std::optional<std::string> stratum;   // analyse each level of this column separately
-  std::vector<std::string> tests;
+  std::vector<TestKind> tests;
   Adjustment adjustment = Adjustment::holm;  // for dunn and pairwise-t
   TrendOptions log_trend{DoseScale::log10, ZeroDose::exclude, 1.0};  // for trend-log
   double alpha = 0.05;                  // for auto's assumption checks
@@ -71,7 +72,7 @@ struct ResultRow {
   std::string message;        // why the numbers are NaN, if they are
 };
 
-// Throws cytopipe::Error for a bad spec (unknown column or test name, control level absent,
+// Throws cytopipe::Error for a bad spec (unknown column, no test, control level absent,
 // non-numeric value cell). Test-level problems become row messages.
 std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec);
 

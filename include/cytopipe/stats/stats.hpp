@@ -11,5 +11,6 @@
 #include "cytopipe/stats/posthoc.hpp"
 #include "cytopipe/stats/result.hpp"
 #include "cytopipe/stats/table.hpp"
+#include "cytopipe/stats/test_kind.hpp"
 #include "cytopipe/stats/trend.hpp"
 #include "cytopipe/stats/ttest.hpp"
