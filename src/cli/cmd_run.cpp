@@ -86,7 +86,7 @@ const cytopipe::cli::RegisterCommand kRun{{
       app.add_flag("--no-hash", args->no_hash, "skip the SHA-256 of each input in run.json (faster)");
       app.add_flag("--rehash", args->rehash,
                    "hash every input again, even files unchanged since the output folder's previous run.json");
-      app.add_option("-o,--output", args->output, "output folder (default: outputs.directory of the config)");
+      app.add_option("-o,--output", args->output, "output folder, replaced as a whole by each run (default: outputs.directory of the config)");
       return [args]() { return run(*args); };
     }}};
 
