@@ -123,14 +123,14 @@ Plan make_plan(const Config& config, gating::GatingStrategy strategy) {
   plan.strategy = std::move(strategy);
   plan.matrix = load_matrix_compensation(config);
   for (const auto& r : config.readouts) {
-    plan.readouts.push_back(parse_expression(r.expression, r.expression_at));
+    plan.readouts.push_back(r.parsed);
     // A channel statistic names its population last; record it per population.
     for_each_channel_statistic(plan.readouts.back(), [&](const Expression& e) {
       plan.needed[e.population].emplace(statistic_channel(e), e.statistic);
       if (e.scaled) {
         const auto* entry = transform_for(config, e.channel);
         if (!entry) throw Error("no transforms: entry for '" + e.channel + "'", r.expression_at.context("readouts." + r.name));
-        plan.scales.try_emplace(statistic_channel(e), Plan::Scale{e.channel, transform::Transform::parse(entry->spec)});
+        plan.scales.try_emplace(statistic_channel(e), Plan::Scale{e.channel, entry->transform});
       }
     });
   }
@@ -242,7 +242,7 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
         auto& kept = out.histograms[{population, channel}];
         kept.reserve(all.size() / std::max<std::size_t>(stride, 1) + 1);
         for (std::size_t i = 0; i < all.size(); i += stride) kept.push_back(all[i]);
-        if (const auto* t = transform_for(config, channel)) transform::Transform::parse(t->spec).apply(kept, kept);
+        if (const auto* t = transform_for(config, channel)) t->transform.apply(kept, kept);
       }
     }
 

@@ -155,12 +155,13 @@ void read_transforms(YamlReader& r, const YAML::Node& node, Config& c) {
     const auto where = "transforms." + item.first.Scalar();
     auto spec = r.string(item.second, where);
     if (!spec) continue;
+    TransformEntry entry{item.first.Scalar(), *spec, {}, r.at(item.second)};
     try {
-      (void)transform::Transform::parse(*spec);
+      entry.transform = transform::Transform::parse(*spec);
     } catch (const Error& e) {
       r.error(item.second, where, e.message());
     }
-    c.transforms.push_back({item.first.Scalar(), *spec, r.at(item.second)});
+    c.transforms.push_back(std::move(entry));
   }
 }
 
@@ -235,7 +236,8 @@ void read_readouts(YamlReader& r, const YAML::Node& node, Config& c) {
         ro.expression = *text;
         ro.expression_at = r.at(expr);
         try {
-          const auto e = parse_expression(*text, ro.expression_at);
+          ro.parsed = parse_expression(*text, ro.expression_at);
+          const Expression& e = ro.parsed;
           if (e.needs_control() && ro.control.empty())
             r.error(ro.at, where, "'" + e.function + "' needs 'control' (e.g. {role: target-only}) and usually 'match'");
           if (!e.needs_control() && !ro.control.empty())

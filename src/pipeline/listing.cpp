@@ -50,8 +50,7 @@ void print_plan(std::ostream& out, const Config& config, const gating::GatingStr
     out << '\n';
   }
   for (const auto& r : config.readouts) {
-    const auto e = parse_expression(r.expression, r.expression_at);
-    out << "read-out " << r.name << " = " << to_string(e) << ": " << formula(e) << '\n';
+    out << "read-out " << r.name << " = " << to_string(r.parsed) << ": " << formula(r.parsed) << '\n';
   }
 }
 

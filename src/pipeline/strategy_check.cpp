@@ -45,13 +45,7 @@ gating::GatingStrategy load_checked_strategy(const Config& config) {
     all_names.push_back(g.name);
   }
   for (const auto& r : config.readouts) {
-    Expression e;
-    try {
-      e = parse_expression(r.expression, r.expression_at);
-    } catch (const Error& err) {
-      errors.push_back(err);
-      continue;
-    }
+    const Expression& e = r.parsed;
     // A statistic on the transformed scale needs a transforms: entry for its channel.
     for_each_channel_statistic(e, [&](const Expression& x) {
       if (x.scaled && !transform_for(config, x.channel)) {

@@ -68,9 +68,26 @@ TEST(Config, ReadsAValidConfig) {
   EXPECT_EQ(c.readouts[1].expression, "median(BCMA, live)");
   EXPECT_EQ(c.readouts[1].expression_at.line, 12);
   EXPECT_EQ(c.readouts[1].expression_at.column, 8);
+  // Parsed once, when read: later stages use the tree, not the text.
+  EXPECT_EQ(c.readouts[1].parsed.kind, cytopipe::pipeline::Expression::Kind::Channel);
+  EXPECT_EQ(c.readouts[1].parsed.channel, "BCMA");
+  EXPECT_EQ(c.readouts[1].parsed.population, "live");
+  EXPECT_EQ(c.readouts[0].parsed.kind, cytopipe::pipeline::Expression::Kind::Percent);
   ASSERT_EQ(c.analyses.size(), 1u);
   EXPECT_EQ(c.analyses[0].name, "viability");
   EXPECT_TRUE(c.outputs.directory.empty());
+}
+
+TEST(Config, TransformsAreParsedOnceIntoObjects) {
+  Fixture f;
+  const auto c = load_config(f.config(std::string(kValid) + "transforms:\n  BCMA: asinh(cofactor=150)\n"));
+  ASSERT_EQ(c.transforms.size(), 1u);
+  EXPECT_EQ(c.transforms[0].spec, "asinh(cofactor=150)");
+  const auto* params = std::get_if<cytopipe::transform::ArcsinhCofactor>(&c.transforms[0].transform.params());
+  ASSERT_NE(params, nullptr);
+  EXPECT_EQ(params->cofactor, 150.0);
+  const auto message = error_text(f.config(std::string(kValid) + "transforms:\n  BCMA: asinh(cofactr=150)\n"));
+  EXPECT_NE(message.find("p.yaml:18:9: transforms.BCMA:"), std::string::npos) << message;
 }
 
 TEST(Config, UnknownKeySuggestsTheClosestWithLineAndColumn) {

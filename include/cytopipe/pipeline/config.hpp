@@ -12,16 +12,13 @@
 #include <vector>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/pipeline/expression.hpp"
+#include "cytopipe/pipeline/location.hpp"
 #include "cytopipe/stats/test_kind.hpp"
+#include "cytopipe/transform/transform.hpp"
 
 namespace cytopipe::pipeline {
 
-struct Location {
-  std::string file;
-  int line = 0;    // 1-based
-  int column = 0;  // 1-based
-  ErrorContext context(std::string where = {}) const { return {file, std::move(where), line, column}; }
-};
 
 // Keeps the samples whose factor values are in the listed levels (all conditions must hold).
 struct Selector {
@@ -74,7 +71,8 @@ struct CompensationConfig {
 
 struct TransformEntry {
   std::string channel;  // marker or channel name; "default" = every panel marker not listed
-  std::string spec;     // as transform::Transform::parse reads it
+  std::string spec;     // as written (for messages and readouts.csv)
+  transform::Transform transform;  // `spec`, parsed once when the config is read
   Location at;
 };
 
@@ -99,7 +97,8 @@ struct GatingConfig {
 // A read-out: a named quantity per sample.
 struct ReadoutConfig {
   std::string name;
-  std::string expression;          // e.g. "percent(BCMA+ of live)"
+  std::string expression;          // as written, e.g. "percent(BCMA+ of live)"
+  Expression parsed;               // `expression`, parsed once when the config is read
   Location expression_at;
   Selector applies_to;             // samples it is computed for (default: all)
   Selector control;                // for specific_lysis / killing: the matched control samples

@@ -20,35 +20,10 @@
 #include <string_view>
 #include <vector>
 
-#include "cytopipe/gating/statistics.hpp"
 #include "cytopipe/pipeline/config.hpp"
+#include "cytopipe/pipeline/expression.hpp"
 
 namespace cytopipe::pipeline {
-
-// Per-channel statistics a read-out or populations.csv can ask for: gating's, so a pipeline
-// statistic means exactly what `cytopipe gate` reports (mean, median, geomean, sd, cv, rsd, rcv).
-using Statistic = gating::Statistic;
-std::string_view to_string(Statistic statistic);
-std::optional<Statistic> parse_statistic(std::string_view name);
-
-struct Expression {
-  enum class Kind { Count, Percent, Channel, AbsoluteCount, SpecificLysis, Killing };
-  Kind kind = Kind::Count;
-  std::string function;            // as written ("percent", "viability", "median", ...)
-  std::string population;
-  std::string parent;              // Percent: empty = the population's parent in the gate tree
-  std::string channel;             // Channel
-  Statistic statistic = Statistic::Median;
-  bool scaled = false;             // Channel: values mapped through the channel's transforms: entry
-  std::string beads;               // AbsoluteCount: bead population
-  std::string column;              // AbsoluteCount: sample sheet column with beads added
-  std::vector<Expression> inner;   // SpecificLysis / Killing: the per-sample quantity
-
-  bool needs_control() const { return kind == Kind::SpecificLysis || kind == Kind::Killing; }
-};
-
-// Throws Error at `at` (file, line, column of the expression) for a malformed expression.
-Expression parse_expression(std::string_view text, const Location& at);
 
 // The expression written back in canonical form, and the formula it computes in words.
 std::string to_string(const Expression& e);
