@@ -38,7 +38,7 @@ void BM_DoseFigurePng(benchmark::State& state) {
     DosePanel panel;
     panel.title = line;
     panel.groups = {"0", "25", "50", "100"};
-    panel.series.push_back({"", {{41, 43, 40}, {52, 55, 51}, {61, 63, 60}, {74, 72, 76}}});
+    panel.series.push_back({"", {{41, 43, 40}, {52, 55, 51}, {61, 63, 60}, {74, 72, 76}}, {}});
     panel.marks = {{1, std::nullopt, 0, "*"}, {2, std::nullopt, 0, "**"}, {3, std::nullopt, 0, "***"}};
     spec.panels.push_back(panel);
   }

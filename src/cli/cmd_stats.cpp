@@ -59,6 +59,9 @@ void write_json(std::ostream& out, const std::vector<stats::ResultRow>& rows) {
     j["alternative"] = r.alternative;
     j["method"] = r.method;
     j["message"] = r.message;
+    j["sd"] = number_or_null(r.sd);
+    j["sem"] = number_or_null(r.sem);
+    j["p_bound"] = r.p_bound;
     array.push_back(std::move(j));
   }
   out << array.dump(2) << '\n';
@@ -81,6 +84,7 @@ int run(const StatsOptions& o) {
   spec.log_trend.zero = o.log_zero == "offset" ? stats::ZeroDose::offset : stats::ZeroDose::exclude;
   spec.log_trend.zero_offset = o.log_offset;
   spec.alpha = o.alpha;
+  spec.group_summaries = true;  // n, mean, SD, SEM, 95 % CI per stratum x group, first
   const auto rows = stats::run_analysis(table, spec);
   if (o.json) write_json(std::cout, rows);
   else stats::write_rows_csv(std::cout, rows);
@@ -99,12 +103,16 @@ const RegisterCommand registered{Command{
       app.add_option("--control", o->control, "control level of --by (default: the first/lowest)");
       app.add_option("--within", o->within, "analyse each level of this column separately");
       app.add_option("--test", o->tests,
-                     "anova, welch, kruskal, dunnett[-greater|-less], tukey, dunn, pairwise-t, t, "
-                     "welch-t, mann-whitney, trend, trend-log, jonckheere, hill, shapiro, levene, "
-                     "brown-forsythe, two-way, two-way-iii, auto (repeat or comma-separate)")
+                     "anova, welch, kruskal, dunnett[-greater|-less], tukey, dunn, pairwise-t, "
+                     "t-vs-control, welch-t-vs-control, t, welch-t, mann-whitney, trend, trend-log, "
+                     "jonckheere, hill, hill-control, shapiro, levene, brown-forsythe, two-way, "
+                     "two-way-i, two-way-iii, auto (repeat or comma-separate); the output starts "
+                     "with n, mean, SD, SEM and 95 % CI per group")
           ->required();
-      app.add_option("--adjust", o->adjust, "p adjustment for dunn and pairwise-t: holm, "
-                                            "bonferroni, BH, none")
+      app.add_option("--adjust", o->adjust,
+                     "p adjustment: holm, bonferroni, BH, none; for dunn and pairwise-t over "
+                     "all pairs (dunn with --control: the control comparisons), for "
+                     "t-vs-control and welch-t-vs-control over the comparisons with the control")
           ->capture_default_str();
       app.add_option("--log-zero", o->log_zero, "trend-log: exclude doses <= 0, or offset them")
           ->check(CLI::IsMember({"exclude", "offset"}))

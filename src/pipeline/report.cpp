@@ -10,6 +10,7 @@
 #include "cytopipe/plot/render.hpp"
 #include "cytopipe/plot/report.hpp"
 #include "cytopipe/stats/analysis.hpp"
+#include "cytopipe/stats/p_value.hpp"
 #include "pipeline/outputs.hpp"
 
 namespace cytopipe::pipeline::detail {
@@ -61,6 +62,19 @@ stats::SignificanceScale scale_of(const Config& config) {
     std::sort(scale.thresholds.begin(), scale.thresholds.end());
   }
   return scale;
+}
+
+// The stats stage's summary row of (stratum, group) as the dose figure draws it (SD 0 for a
+// single value, as plot::mean_sd), or nullopt when there is none.
+std::optional<plot::MeanSd> summary_of(const AnalysisData& a, const std::string& stratum,
+                                       const std::string& group) {
+  for (const auto& r : a.rows) {
+    if (r.test != "summary" || r.stratum != stratum || r.comparison != group) continue;
+    const auto colon = r.n.rfind(':');
+    const std::size_t n = colon == std::string::npos ? 0 : std::stoul(r.n.substr(colon + 1));
+    return plot::MeanSd{r.estimate, std::isnan(r.sd) ? 0.0 : r.sd, n};
+  }
+  return std::nullopt;
 }
 
 // The significance label of each group against the control, from the first post-hoc test that
@@ -157,13 +171,16 @@ std::vector<std::string> write_analyses(const std::filesystem::path& dir, const 
     data.strata = ordered_levels(strata);
     data.groups = ordered_levels(groups);
     data.control = a.control_level.value_or(data.groups.empty() ? "" : data.groups.front());
-    if (table.rows() > 0 && !a.tests.empty()) {
+    // Group summaries (n, mean, SD, SEM, CI) for every analysis, plot-only ones too: the console
+    // line, the figure and the report show these rows rather than recomputing them.
+    if (table.rows() > 0) {
       stats::AnalysisSpec spec;
       spec.value = a.name;
       spec.group = a.group;
       spec.stratum = a.stratum;
-      spec.control = a.control_level;
+      if (!a.tests.empty()) spec.control = a.control_level;
       spec.tests = a.tests;
+      spec.group_summaries = true;
       spec.adjustment = a.adjustment;
       spec.significance = scale;
       try {
@@ -179,9 +196,9 @@ std::vector<std::string> write_analyses(const std::filesystem::path& dir, const 
       const auto stars = stars_by_group(data, stratum);
       std::string line = a.name + (stratum == "all" ? "" : " [" + stratum + "]") + " by " + a.group + ":";
       for (const auto& g : data.groups) {
-        auto it = data.values.find({stratum, g});
-        if (it == data.values.end()) continue;
-        const auto ms = plot::mean_sd(it->second);
+        const auto summary = summary_of(data, stratum, g);
+        if (!summary) continue;
+        const plot::MeanSd& ms = *summary;
         line += "  " + g + ": " + short_number(ms.mean) + "±" + short_number(ms.sd) + " (n=" + std::to_string(ms.n) + ")";
         if (auto s = stars.find(g); s != stars.end()) line += " " + s->second;
       }
@@ -212,8 +229,11 @@ std::vector<std::string> write_analyses(const std::filesystem::path& dir, const 
         for (const auto& g : data.groups) {
           auto it = data.values.find({stratum, g});
           if (it == data.values.end()) continue;
+          const auto summary = summary_of(data, stratum, g);
+          if (!summary) continue;
           panel.groups.push_back(g);
           series.values.push_back(it->second);
+          series.summaries.push_back(*summary);
           if (auto s = stars.find(g); s != stars.end())
             panel.marks.push_back({panel.groups.size() - 1, std::nullopt, 0, s->second});
         }
@@ -258,11 +278,26 @@ std::vector<std::string> write_analyses(const std::filesystem::path& dir, const 
         if (name == data.config->name) report.figure(figure, data.config->readout + " by " + data.config->group);
       for (const auto& h : plan.histograms)
         if (h.analysis == a) histogram_figures(report, config, data, h, outcome_of, summary);
+      plot::HtmlTable groups{"Group summaries",
+                             {"stratum", data.config->group, "n", "mean", "SD", "SEM", "95 % CI of the mean"}, {}};
       plot::HtmlTable t{"Tests", {"stratum", "test", "comparison", "statistic", "p", "p adjusted", "significance", "n", "message"}, {}};
-      for (const auto& r : data.rows)
+      for (const auto& r : data.rows) {
+        if (r.test == "summary") {
+          const auto colon = r.n.rfind(':');
+          groups.rows.push_back({r.stratum, r.comparison, colon == std::string::npos ? r.n : r.n.substr(colon + 1),
+                                 format_number(r.estimate), format_number(r.sd), format_number(r.sem),
+                                 std::isnan(r.ci_low) ? "" : format_number(r.ci_low) + " to " + format_number(r.ci_high)});
+          continue;
+        }
+        // p values as R prints them: "< 2.2e-16" below the epsilon, a bound where the row says so.
+        const bool adjusted = !std::isnan(r.p_adjusted);
         t.rows.push_back({r.stratum, r.test, r.comparison,
-                          r.statistic_name + " = " + format_number(r.statistic), format_number(r.p),
-                          format_number(r.p_adjusted), r.significance, r.n, r.message});
+                          r.statistic_name + " = " + format_number(r.statistic),
+                          stats::report_p_text(r.p, adjusted ? "" : r.p_bound, format_number(r.p)),
+                          stats::report_p_text(r.p_adjusted, adjusted ? r.p_bound : "", format_number(r.p_adjusted)),
+                          r.significance, r.n, r.message});
+      }
+      if (!groups.rows.empty()) report.table(std::move(groups));
       report.table(std::move(t));
     }
     if (!result.failures.empty()) {

@@ -36,6 +36,9 @@ void validate(const DoseFigure& spec) {
       if (series.values.size() != panel.groups.size())
         throw Error(where + sname + ": " + std::to_string(series.values.size()) +
                     " value groups for " + std::to_string(panel.groups.size()) + " dose groups");
+      if (!series.summaries.empty() && series.summaries.size() != panel.groups.size())
+        throw Error(where + sname + ": " + std::to_string(series.summaries.size()) +
+                    " group summaries for " + std::to_string(panel.groups.size()) + " dose groups");
       for (std::size_t g = 0; g < panel.groups.size(); ++g) {
         const auto& values = series.values[g];
         if (values.empty())
@@ -69,13 +72,19 @@ struct Range {
   }
 };
 
+// The drawn summary of group g: the caller's when given, else from the values.
+MeanSd summary_of(const DoseSeries& series, std::size_t g) {
+  if (!series.summaries.empty()) return series.summaries[g];
+  return mean_sd(series.values[g]);
+}
+
 Range data_range(const DosePanel& panel, DoseSummary summary) {
   Range range;
   if (summary == DoseSummary::MeanBar) range.add(0);  // bars stand on zero
   for (const auto& series : panel.series)
-    for (const auto& values : series.values) {
-      for (double v : values) range.add(v);
-      const MeanSd m = mean_sd(values);
+    for (std::size_t g = 0; g < series.values.size(); ++g) {
+      for (double v : series.values[g]) range.add(v);
+      const MeanSd m = summary_of(series, g);
       range.add(m.mean - m.sd);
       range.add(m.mean + m.sd);
     }
@@ -161,7 +170,7 @@ PanelLayout layout_panel(const DoseFigure& spec, const DosePanel& panel, const Y
     const Rgb colour = palette[s % palette.size()];
     for (std::size_t g = 0; g < groups; ++g) {
       const auto& values = panel.series[s].values[g];
-      const MeanSd stats = mean_sd(values);
+      const MeanSd stats = summary_of(panel.series[s], g);
       const double x = geometry[g].series_x[s];
       const double mean_y = y(stats.mean);
       if (spec.summary == DoseSummary::MeanBar) {

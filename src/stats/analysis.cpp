@@ -11,7 +11,9 @@
 #include "cytopipe/stats/assumptions.hpp"
 #include "cytopipe/stats/hill.hpp"
 #include "cytopipe/stats/nonparametric.hpp"
+#include "cytopipe/stats/p_value.hpp"
 #include "cytopipe/stats/posthoc.hpp"
+#include "cytopipe/stats/summary.hpp"
 #include "cytopipe/stats/ttest.hpp"
 
 namespace cytopipe::stats {
@@ -53,6 +55,33 @@ ResultRow base_row(const TestResult& result, const std::string& readout,
   return row;
 }
 
+// One "summary" row per group: n, mean, SD, SEM, 95 % CI of the mean.
+std::vector<ResultRow> summary_rows(const std::vector<Group>& groups, const std::string& readout,
+                                    const std::string& stratum, std::size_t missing) {
+  std::vector<ResultRow> rows;
+  for (const auto& g : groups) {
+    const GroupSummary summary = summarize(g);
+    ResultRow row;
+    row.readout = readout;
+    row.stratum = stratum;
+    row.test = "summary";
+    row.comparison = g.label;
+    row.df1 = summary.n >= 2 ? static_cast<double>(summary.n - 1) : kNaN;
+    row.estimate = summary.mean;
+    row.ci_low = summary.ci_low;
+    row.ci_high = summary.ci_high;
+    row.sd = summary.sd;
+    row.sem = summary.sem;
+    row.n = g.label + ":" + std::to_string(summary.n);
+    row.method = "mean, SD (n - 1), SEM = SD / sqrt(n), 95 % CI of the mean on t with n - 1 df";
+    if (missing > 0)
+      row.method += "; " + std::to_string(missing) + " rows with a missing value dropped";
+    if (summary.n < 2) row.message = "n = 1: no SD, SEM or CI";
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 }  // namespace
 
 std::vector<ResultRow> to_rows(const TestResult& result, const std::string& readout,
@@ -66,6 +95,7 @@ std::vector<ResultRow> to_rows(const TestResult& result, const std::string& read
     row.df1 = result.df1;
     row.df2 = result.df2;
     row.p = result.p;
+    row.p_bound = p_bound_text(result.p, result.p_resolution);
     row.significance = result.significance;
     rows.push_back(std::move(row));
   }
@@ -80,6 +110,7 @@ std::vector<ResultRow> to_rows(const TestResult& result, const std::string& read
     row.p = c.p_raw;
     row.p_adjusted = c.p_adjusted;
     row.adjustment = c.adjustment;
+    row.p_bound = p_bound_text(std::isnan(c.p_adjusted) ? c.p_raw : c.p_adjusted, result.p_resolution);
     row.significance = c.significance;
     rows.push_back(std::move(row));
   }
@@ -92,6 +123,7 @@ std::vector<ResultRow> to_rows(const TestResult& result, const std::string& read
     row.df2 = result.df2;
     row.estimate = t.sum_sq;
     row.p = t.p;
+    row.p_bound = p_bound_text(t.p, 0);
     row.significance = t.significance;
     rows.push_back(std::move(row));
   }
@@ -105,6 +137,7 @@ std::vector<ResultRow> to_rows(const TestResult& result, const std::string& read
     row.ci_low = p.ci_low;
     row.ci_high = p.ci_high;
     row.p = p.p;
+    row.p_bound = p_bound_text(p.p, 0);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -116,7 +149,8 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
   const std::vector<std::string>* stratum_cells =
       spec.stratum ? &table.column(*spec.stratum) : nullptr;
   const std::vector<TestKind>& tests = spec.tests;
-  if (tests.empty()) throw Error("no test requested", {table.source, "test", 0, 0});
+  if (tests.empty() && !spec.group_summaries)
+    throw Error("no test requested", {table.source, "test", 0, 0});
 
   // Numeric values, row by row; a cell that is not a number is bad input, a missing one is dropped.
   std::vector<double> values(table.rows());
@@ -249,6 +283,10 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
     };
     const std::size_t no_control = spec.control ? control : static_cast<std::size_t>(-1);
 
+    if (spec.group_summaries)
+      for (const auto& row : summary_rows(s.groups, spec.value, s.name, s.missing))
+        rows.push_back(row);
+
     for (const TestKind test : tests) {
       switch (test) {
         case TestKind::anova: emit(one_way_anova(s.groups), s.name, s.missing); break;
@@ -271,6 +309,14 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
             emit(dunn(s.groups, spec.adjustment, no_control), s.name, s.missing);
           break;
         case TestKind::pairwise_t: emit(pairwise_t(s.groups, spec.adjustment), s.name, s.missing); break;
+        case TestKind::t_vs_control:
+          against_control([&] { return t_vs_control(s.groups, control, spec.adjustment); },
+                          "t-tests vs control (pooled SD)");
+          break;
+        case TestKind::welch_t_vs_control:
+          against_control([&] { return t_vs_control(s.groups, control, spec.adjustment, false); },
+                          "Welch t-tests vs control");
+          break;
         case TestKind::t:
           two_sample("Student t-test", [](const Group& a, const Group& b) { return t_test(a, b, true); });
           break;
@@ -282,13 +328,17 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
           break;
         case TestKind::trend:
         case TestKind::trend_log:
-        case TestKind::hill: {
-          const std::string name = test == TestKind::hill ? "4PL fit" : "linear trend";
+        case TestKind::hill:
+        case TestKind::hill_control: {
+          const bool hill = test == TestKind::hill || test == TestKind::hill_control;
+          const std::string name = hill ? "4PL fit" : "linear trend";
+          HillOptions hill_options;
+          if (test == TestKind::hill_control) hill_options.zero_dose = HillOptions::ZeroDose::asymptote;
           if (!dose_problem.empty()) {
             emit(failed(name, dose_problem), s.name, s.missing);
             break;
           }
-          TestResult r = test == TestKind::hill ? fit_hill(dose_per_row, response_per_row)
+          TestResult r = hill ? fit_hill(dose_per_row, response_per_row, hill_options)
                          : test == TestKind::trend
                              ? linear_trend(dose_per_row, response_per_row)
                              : linear_trend(dose_per_row, response_per_row, spec.log_trend);
@@ -336,6 +386,7 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
           break;
         }
         case TestKind::two_way:
+        case TestKind::two_way_i:
         case TestKind::two_way_iii:
           break;  // once over the whole table, below
       }
@@ -344,7 +395,8 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
 
   // Two-way ANOVA runs once over the whole table: group x stratum.
   for (const TestKind test : tests) {
-    if (test != TestKind::two_way && test != TestKind::two_way_iii) continue;
+    if (test != TestKind::two_way && test != TestKind::two_way_iii && test != TestKind::two_way_i)
+      continue;
     TestResult r;
     if (!spec.stratum) {
       r.test = "two-way ANOVA";
@@ -358,8 +410,11 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
         a.push_back(group_cells[i]);
         b.push_back((*stratum_cells)[i]);
       }
-      r = two_way_anova(y, a, b, test == TestKind::two_way ? SumOfSquares::type2 : SumOfSquares::type3,
-                        spec.group, *spec.stratum);
+      if (test == TestKind::two_way_i)  // sequential as anova(lm(value ~ stratum * group))
+        r = two_way_anova(y, b, a, SumOfSquares::type1, *spec.stratum, spec.group);
+      else
+        r = two_way_anova(y, a, b, test == TestKind::two_way ? SumOfSquares::type2 : SumOfSquares::type3,
+                          spec.group, *spec.stratum);
     }
     std::size_t missing = 0;
     for (const auto& s : strata) missing += s.missing;
@@ -372,7 +427,8 @@ const std::vector<std::string>& row_columns() {
   static const std::vector<std::string> columns = {
       "readout", "stratum", "test",     "comparison", "statistic_name", "statistic", "df1",
       "df2",     "estimate", "ci_low",  "ci_high",    "p",              "p_adjusted", "adjustment",
-      "significance", "n",  "alternative", "method",  "message"};
+      "significance", "n",  "alternative", "method",  "message", "sd",        "sem",
+      "p_bound"};
   return columns;
 }
 
@@ -406,7 +462,8 @@ void write_rows_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
                                  number(r.ci_low),   number(r.ci_high), number(r.p),
                                  number(r.p_adjusted), r.adjustment,    r.significance,
                                  r.n,                r.alternative,     r.method,
-                                 r.message};
+                                 r.message,          number(r.sd),      number(r.sem),
+                                 r.p_bound};
     for (std::size_t i = 0; i < std::size(cells); ++i) out << (i ? "," : "") << csv_cell(cells[i]);
     out << '\n';
   }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "cytopipe/stats/distributions.hpp"
+#include "cytopipe/stats/p_value.hpp"
 #include "cytopipe/stats/ttest.hpp"
 #include "stats/common.hpp"
 
@@ -48,6 +49,7 @@ TestResult dunnett(std::span<const Group> groups, std::size_t control, Alternati
   r.statistic_name = "t";
   r.alternative = alternative;
   r.method = "single-step, multivariate t by numerical integration";
+  r.p_resolution = kIntegratedPResolution;
   r.groups = group_sizes(groups);
   if (control >= groups.size()) {
     r.message = "no control group";
@@ -100,6 +102,7 @@ TestResult tukey_hsd(std::span<const Group> groups, double confidence) {
   r.test = "Tukey HSD";
   r.statistic_name = "q";
   r.method = "studentized range by numerical integration";
+  r.p_resolution = kIntegratedPResolution;
   r.groups = group_sizes(groups);
   const Pooled pooled = pooled_variance(groups);
   if (!pooled.problem.empty()) {

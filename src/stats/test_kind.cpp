@@ -10,7 +10,7 @@
 namespace cytopipe::stats {
 namespace {
 
-constexpr std::array<TestName, 22> kTests{{
+constexpr std::array<TestName, 26> kTests{{
     {TestKind::anova, "anova"},
     {TestKind::welch, "welch"},
     {TestKind::kruskal, "kruskal"},
@@ -20,6 +20,8 @@ constexpr std::array<TestName, 22> kTests{{
     {TestKind::tukey, "tukey"},
     {TestKind::dunn, "dunn"},
     {TestKind::pairwise_t, "pairwise-t"},
+    {TestKind::t_vs_control, "t-vs-control"},
+    {TestKind::welch_t_vs_control, "welch-t-vs-control"},
     {TestKind::t, "t"},
     {TestKind::welch_t, "welch-t"},
     {TestKind::mann_whitney, "mann-whitney"},
@@ -27,10 +29,12 @@ constexpr std::array<TestName, 22> kTests{{
     {TestKind::trend_log, "trend-log"},
     {TestKind::jonckheere, "jonckheere"},
     {TestKind::hill, "hill"},
+    {TestKind::hill_control, "hill-control"},
     {TestKind::shapiro, "shapiro"},
     {TestKind::levene, "levene"},
     {TestKind::brown_forsythe, "brown-forsythe"},
     {TestKind::two_way, "two-way"},
+    {TestKind::two_way_i, "two-way-i"},
     {TestKind::two_way_iii, "two-way-iii"},
     {TestKind::automatic, "auto"},
 }};

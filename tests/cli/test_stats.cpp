@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -52,8 +53,25 @@ TEST(CliStats, AnovaAndTukeyAsJsonMatchR) {
   const StatsRun r = run_stats(path.string() + " --value 'pct, BCMA+' --by dose_nM --within 'cell line' "
                                     "--test anova,tukey --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  const auto rows = nlohmann::json::parse(r.out);
+  const auto all = nlohmann::json::parse(r.out);
   const auto set = golden("one_factor.json").at(1);
+  // First the group summaries (one per dose), then the tests.
+  nlohmann::json rows = nlohmann::json::array();
+  std::size_t summaries = 0;
+  for (const auto& row : all) {
+    if (row["test"] == "summary") {
+      const auto& g = set["groups"].at(summaries++);
+      EXPECT_EQ(row["comparison"], g["label"]);
+      EXPECT_TRUE(row["sd"].is_number() && row["sem"].is_number() && row["ci_low"].is_number());
+      double sum = 0;
+      for (const auto& v : g["values"]) sum += v.get<double>();
+      EXPECT_NEAR(row["estimate"].get<double>(), sum / static_cast<double>(g["values"].size()), 1e-12 * std::abs(sum));
+      EXPECT_EQ(rows.size(), 0u);
+    } else {
+      rows.push_back(row);
+    }
+  }
+  EXPECT_EQ(summaries, set["groups"].size());
   ASSERT_EQ(rows.size(), 1u + set["tukey"]["p"].size());
   EXPECT_EQ(rows[0]["test"], "one-way ANOVA");
   EXPECT_EQ(rows[0]["stratum"], "MM1S");
@@ -62,6 +80,35 @@ TEST(CliStats, AnovaAndTukeyAsJsonMatchR) {
   EXPECT_NEAR(rows[0]["p"].get<double>(), set["anova"]["p"].get<double>(), 1e-6);
   EXPECT_TRUE(rows[0]["df2"].is_number());
   EXPECT_NEAR(rows[1]["p_adjusted"].get<double>(), set["tukey"]["p"][0].get<double>(), 1e-6);
+  std::filesystem::remove(path);
+}
+
+TEST(CliStats, TVsControlWithBonferroniMatchesR) {
+  const auto set = golden("t_vs_control.json").at(1);
+  const auto path = std::filesystem::temp_directory_path() / "cytopipe_cli_stats_tvc.csv";
+  {
+    std::ofstream out(path);
+    out << "dose,y\n";
+    for (const auto& g : set["groups"])
+      for (const auto& v : g["values"]) {
+        char cell[32];
+        std::snprintf(cell, sizeof cell, "%.17g", v.get<double>());
+        out << g["label"].get<std::string>() << ',' << cell << '\n';
+      }
+  }
+  const StatsRun r = run_stats(path.string() + " --value y --by dose --control 0 --test t-vs-control "
+                                               "--adjust bonferroni --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::size_t i = 0;
+  for (const auto& row : nlohmann::json::parse(r.out)) {
+    if (row["test"] == "summary") continue;
+    ASSERT_LT(i, set["bonferroni"].size());
+    EXPECT_EQ(row["comparison"], set["label"][i]);
+    EXPECT_NEAR(row["p_adjusted"].get<double>(), set["bonferroni"][i].get<double>(), 1e-10);
+    EXPECT_EQ(row["p_bound"], "");
+    ++i;
+  }
+  EXPECT_EQ(i, set["bonferroni"].size());
   std::filesystem::remove(path);
 }
 

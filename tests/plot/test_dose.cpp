@@ -22,7 +22,7 @@ DoseFigure fig3_like() {
     DosePanel panel;
     panel.title = line;
     panel.groups = {"0", "25", "50", "100"};
-    panel.series.push_back({"", {{41.2, 43.5, 40.1}, {52.3, 55.0, 50.9}, {61.5, 63.2, 60.0}, {74.1, 71.8, 76.3}}});
+    panel.series.push_back({"", {{41.2, 43.5, 40.1}, {52.3, 55.0, 50.9}, {61.5, 63.2, 60.0}, {74.1, 71.8, 76.3}}, {}});
     panel.marks = {{1, std::nullopt, 0, "*"}, {2, std::nullopt, 0, "**"}, {3, std::nullopt, 0, "***"}};
     spec.panels.push_back(panel);
   }
@@ -245,6 +245,31 @@ TEST(DoseFigure, SingleReplicateDrawsNoWhisker) {
   const Figure figure = dose_figure(spec);
   EXPECT_TRUE(figure.find<Line>("error-bar").empty());
   EXPECT_EQ(figure.find<Circle>("point").size(), 4u);
+}
+
+TEST(DoseFigure, GivenSummariesAreDrawnInsteadOfRecomputed) {
+  // The stats stage's rows carry the means and SDs: the bars and whiskers show those numbers.
+  DoseFigure spec = fig3_like();
+  spec.panels.resize(1);
+  spec.y_min = 0;
+  spec.y_max = 100;
+  spec.panels[0].series[0].summaries = {{10, 2, 3}, {20, 0, 3}, {30, 4, 3}, {40, 1, 3}};
+  const Figure figure = dose_figure(spec);
+  const auto axes = figure.find<Line>("y-axis");
+  const double bottom = axes[0]->from.y, top = axes[0]->to.y;
+  auto page_y = [&](double v) { return bottom - v / 100.0 * (bottom - top); };
+  const auto bars = figure.find<Rect>("bar");
+  ASSERT_EQ(bars.size(), 4u);
+  for (int g = 0; g < 4; ++g) EXPECT_NEAR(bars[g]->y, page_y(10.0 * (g + 1)), 1e-9) << g;
+  // SD 0 draws no whisker: three groups with whiskers (a line and two caps each).
+  EXPECT_EQ(figure.find<Line>("error-bar").size(), 3u * 3);
+  spec.panels[0].series[0].summaries.pop_back();
+  try {
+    dose_figure(spec);
+    ADD_FAILURE() << "no error for 3 summaries of 4 groups";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("3 group summaries for 4 dose groups"), std::string::npos) << e.what();
+  }
 }
 
 TEST(MeanSd, MatchesHandComputation) {

@@ -71,7 +71,7 @@ TEST(Render, DoseFigurePngHasBarTintWhereTheMeanSays) {
   spec.y_title = "Viability (%)";
   DosePanel panel;
   panel.groups = {"0", "100"};
-  panel.series.push_back({"", {{50, 50, 50}, {100, 100, 100}}});
+  panel.series.push_back({"", {{50, 50, 50}, {100, 100, 100}}, {}});
   spec.panels.push_back(panel);
   const Figure figure = dose_figure(spec);
   const Line* axis = figure.find<Line>("y-axis")[0];
@@ -204,7 +204,7 @@ TEST(Svg, DoseFigureHasOnePathPerPointAndBarAndOneRunPerLabel) {
     DosePanel panel;
     panel.title = line;
     panel.groups = {"0", "25", "50", "100"};
-    panel.series.push_back({"", {{10, 12, 11}, {20, 22, 21}, {30, 33, 31}, {45, 41, 44}}});
+    panel.series.push_back({"", {{10, 12, 11}, {20, 22, 21}, {30, 33, 31}, {45, 41, 44}}, {}});
     panel.marks = {{1, std::nullopt, 0, "ns"}, {2, std::nullopt, 0, "*"}, {3, std::nullopt, 0, "***"}};
     spec.panels.push_back(panel);
   }

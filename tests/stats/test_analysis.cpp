@@ -210,3 +210,184 @@ TEST(Csv, Numbers) {
 
 }  // namespace
 }  // namespace cytopipe::stats
+
+namespace cytopipe::stats {
+namespace {
+
+std::string cell_of(double v) {
+  char cell[32];
+  std::snprintf(cell, sizeof cell, "%.17g", v);
+  return cell;
+}
+
+TEST(AnalysisIssue19, GroupSummaryRowsComeFirstPerStratumAndMatchTapply) {
+  const auto sets = test::load_golden("group_summary.json");
+  for (const auto& set : sets) {
+    SCOPED_TRACE(set["name"].get<std::string>());
+    Table t({"cell_line", "dose", "y"});
+    const auto y = test::numbers(set["y"]);
+    for (std::size_t i = 0; i < y.size(); ++i)
+      t.add_row({set["line"][i].get<std::string>(), set["dose"][i].get<std::string>(), cell_of(y[i])});
+    AnalysisSpec spec = spec_of("y", "dose", {"anova"});
+    spec.stratum = "cell_line";
+    spec.group_summaries = true;
+    const auto rows = run_analysis(t, spec);
+    std::size_t at = 0;
+    for (const auto& ref : set["summaries"]) {
+      // Per stratum: one summary row per dose in dose order, then the ANOVA row.
+      if (at < rows.size() && rows[at].test == "one-way ANOVA") ++at;
+      ASSERT_LT(at, rows.size());
+      const auto& r = rows[at++];
+      EXPECT_EQ(r.test, "summary");
+      EXPECT_EQ(r.stratum, ref["stratum"].get<std::string>());
+      EXPECT_EQ(r.comparison, ref["group"].get<std::string>());
+      EXPECT_EQ(r.n, ref["group"].get<std::string>() + ":" + std::to_string(ref["n"].get<int>()));
+      EXPECT_TRUE(test::near_rel(r.estimate, test::number(ref["mean"]), 1e-12));
+      const double sd = test::number(ref["sd"]);
+      if (std::isnan(sd)) {
+        EXPECT_TRUE(std::isnan(r.sd) && std::isnan(r.ci_low));
+        EXPECT_FALSE(r.message.empty());
+        continue;
+      }
+      EXPECT_TRUE(test::near_rel(r.sd, sd, 1e-12));
+      EXPECT_TRUE(test::near_rel(r.sem, test::number(ref["sem"]), 1e-12));
+      EXPECT_TRUE(test::near_rel(r.ci_low, test::number(ref["lwr"]), 1e-12));
+      EXPECT_TRUE(test::near_rel(r.ci_high, test::number(ref["upr"]), 1e-12));
+      EXPECT_EQ(r.df1, test::number(ref["n"]) - 1);
+    }
+  }
+  // Summaries alone need no test; without them an empty test list is still an error.
+  Table t({"dose", "y"});
+  for (auto [d, y] : {std::pair{"0", "1"}, {"0", "2"}, {"10", "3"}}) t.add_row({d, y});
+  AnalysisSpec only = spec_of("y", "dose", {});
+  EXPECT_THROW(run_analysis(t, only), Error);
+  only.group_summaries = true;
+  EXPECT_EQ(run_analysis(t, only).size(), 2u);
+}
+
+TEST(AnalysisIssue19, TVsControlAdjustsOverTheControlFamilyOnly) {
+  const auto sets = test::load_golden("t_vs_control.json");
+  for (const auto& set : sets) {
+    SCOPED_TRACE(set["name"].get<std::string>());
+    Table t({"dose", "y"});
+    for (const auto& g : test::groups_of(set))
+      for (double v : g.values) t.add_row({g.label, cell_of(v)});
+    AnalysisSpec spec = spec_of("y", "dose", {"t-vs-control", "pairwise-t"});
+    spec.control = set["control"].get<std::string>();
+    const auto rows = run_analysis(t, spec);
+    const auto labels = set["label"].get<std::vector<std::string>>();
+    const auto holm = test::numbers(set["holm"]), all_pairs = test::numbers(set["all_pairs_holm_control_column"]);
+    std::size_t seen = 0;
+    for (const auto& r : rows) {
+      for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (r.test == "t-tests vs control (pooled SD)" && r.comparison == labels[i]) {
+          EXPECT_NEAR(r.p_adjusted, holm[i], 1e-10);
+          EXPECT_EQ(r.adjustment, "holm");
+          EXPECT_NE(r.method.find("adjusted over the " + std::to_string(labels.size()) + " comparisons with the control"),
+                    std::string::npos) << r.method;
+          ++seen;
+        }
+      }
+      // The same pairs in pairwise-t carry the all-pairs family's (larger) adjustment.
+      if (r.test == "pairwise t-tests (pooled SD)")
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+          const std::string other = labels[i].substr(0, labels[i].find(" - "));
+          if (r.comparison == other + " - " + *spec.control || r.comparison == *spec.control + " - " + other) {
+            EXPECT_NEAR(r.p_adjusted, all_pairs[i], 1e-10);
+          }
+        }
+    }
+    EXPECT_EQ(seen, labels.size());
+  }
+}
+
+TEST(AnalysisIssue19, TypeITwoWayEntersTheStratumFirstAndSaysSo) {
+  const auto set = test::load_golden("two_way_type1.json").at(0);
+  Table t({"cell_line", "dose", "y"});
+  const auto y = test::numbers(set["y"]);
+  for (std::size_t i = 0; i < y.size(); ++i)
+    t.add_row({set["line"][i].get<std::string>(), set["dose"][i].get<std::string>(), cell_of(y[i])});
+  AnalysisSpec spec = spec_of("y", "dose", {"two-way-i", "two-way"});
+  spec.stratum = "cell_line";
+  const auto rows = run_analysis(t, spec);
+  std::vector<const ResultRow*> type1, type2;
+  for (const auto& r : rows) {
+    if (r.comparison.empty()) continue;
+    (r.method.find("type I (sequential)") != std::string::npos ? type1 : type2).push_back(&r);
+  }
+  ASSERT_EQ(type1.size(), 3u);
+  ASSERT_EQ(type2.size(), 3u);
+  EXPECT_EQ(type1[0]->comparison, "cell_line");
+  EXPECT_EQ(type1[1]->comparison, "dose");
+  EXPECT_EQ(type1[2]->comparison, "cell_line:dose");
+  EXPECT_TRUE(test::near_rel(type1[0]->estimate, test::number(set["line_term"]["SS"]), 1e-10));
+  EXPECT_NEAR(type1[0]->p, test::number(set["line_term"]["p"]), 1e-12);
+  EXPECT_TRUE(test::near_rel(type1[1]->estimate, test::number(set["dose_term"]["SS"]), 1e-10));
+  EXPECT_NE(type2[0]->method.find("type II"), std::string::npos);
+  EXPECT_EQ(type2[1]->comparison, "cell_line");
+  EXPECT_TRUE(test::near_rel(type2[1]->estimate, test::number(set["line_type2_SS"]), 1e-10));
+}
+
+TEST(AnalysisIssue19, HillFitsPositiveDosesAndListsTheControlMean) {
+  const auto sets = test::load_golden("hill_zero_dose.json");
+  const auto& set = sets.at(0);
+  Table t({"dose", "y"});
+  const auto dose = test::numbers(set["dose"]), y = test::numbers(set["response"]);
+  for (std::size_t i = 0; i < y.size(); ++i) t.add_row({cell_of(dose[i]), cell_of(y[i])});
+  const auto rows = run_analysis(t, spec_of("y", "dose", {"hill", "hill-control"}));
+  const ResultRow *ec50 = nullptr, *control = nullptr, *ec50_with_control = nullptr;
+  for (const auto& r : rows) {
+    const bool with_control = r.method.find("low-dose asymptote") != std::string::npos;
+    if (r.comparison == "log_ec50") (with_control ? ec50_with_control : ec50) = &r;
+    if (r.comparison == "control_mean") control = &r;
+  }
+  ASSERT_TRUE(ec50 && control && ec50_with_control);
+  EXPECT_TRUE(test::near_rel(ec50->estimate, test::number(set["estimate"][2]), 1e-6));
+  EXPECT_TRUE(test::near_rel(control->estimate, test::number(set["control_mean"]), 1e-12));
+  EXPECT_GT(std::fabs(ec50_with_control->estimate - ec50->estimate), 1e-6);
+  // Too few positive doses: R's reason, as a row message.
+  const auto& few = sets.at(5);
+  ASSERT_TRUE(few.contains("error"));
+  Table f({"dose", "y"});
+  const auto fd = test::numbers(few["dose"]), fy = test::numbers(few["response"]);
+  for (std::size_t i = 0; i < fy.size(); ++i) f.add_row({cell_of(fd[i]), cell_of(fy[i])});
+  const auto refused = run_analysis(f, spec_of("y", "dose", {"hill"}));
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].message.rfind(few["error"].get<std::string>(), 0), 0u) << refused[0].message;
+}
+
+TEST(AnalysisIssue19, TinyIntegratedPIsMarkedAsABoundAndPrintedAsR) {
+  // A huge effect: Dunnett's 1 - integral is below its 1e-10 accuracy, an upper bound.
+  Table t({"dose", "y"});
+  for (auto [d, y] : {std::pair{"0", "1.0"}, {"0", "1.01"}, {"0", "0.99"}, {"10", "50.0"}, {"10", "50.01"},
+                      {"10", "49.99"}, {"100", "90.0"}, {"100", "90.02"}, {"100", "89.98"}})
+    t.add_row({d, y});
+  const auto rows = run_analysis(t, spec_of("y", "dose", {"dunnett", "anova"}));
+  std::size_t bounds = 0;
+  for (const auto& r : rows) {
+    if (r.test == "Dunnett") {
+      EXPECT_LT(r.p_adjusted, 1e-10);
+      EXPECT_EQ(r.p_bound, "< 1e-10");
+      EXPECT_EQ(report_p_text(r.p_adjusted, r.p_bound, "x"), "< 1e-10");
+      ++bounds;
+    }
+    if (r.test == "one-way ANOVA") {
+      // An F tail from a closed form: tiny but an estimate, printed as R prints it.
+      EXPECT_LT(r.p, kPrintEpsilon);
+      EXPECT_GT(r.p, 0);
+      EXPECT_TRUE(r.p_bound.empty());
+      EXPECT_EQ(report_p_text(r.p, r.p_bound, "x"), "< 2.2e-16");
+    }
+  }
+  EXPECT_EQ(bounds, 2u);
+  std::ostringstream csv;
+  write_rows_csv(csv, rows);
+  EXPECT_NE(csv.str().find(",< 1e-10\n"), std::string::npos) << csv.str();
+  EXPECT_EQ(report_p_text(0.0123, "", "0.0123"), "0.0123");
+  EXPECT_EQ(report_p_text(0.0, "< 2.2e-308", "0"), "< 2.2e-16");
+  EXPECT_EQ(p_bound_text(0.0, 0), "< 2.2e-308");
+  EXPECT_TRUE(p_bound_text(1e-300, 0).empty());
+}
+
+}  // namespace
+}  // namespace cytopipe::stats

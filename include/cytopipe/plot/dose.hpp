@@ -11,10 +11,20 @@
 
 namespace cytopipe::plot {
 
+// Mean and sample SD (n-1; 0 for one value) of the finite values, as drawn.
+struct MeanSd {
+  double mean = 0;
+  double sd = 0;
+  std::size_t n = 0;
+};
+
 // One series in one panel (e.g. "CAR-T" vs "NT"): values[g] are the replicates of group g.
 struct DoseSeries {
   std::string name;                         // legend entry; empty for a single unnamed series
   std::vector<std::vector<double>> values;  // one vector per group, same order as DosePanel::groups
+  // Optional, one per group: the bar/mean line and SD whiskers drawn from these (e.g. the stats
+  // stage's group summaries) instead of being recomputed from `values`; empty = from `values`.
+  std::vector<MeanSd> summaries;
 };
 
 // A significance mark. Without `versus` it is a label above `group` (a star vs the control);
@@ -57,12 +67,7 @@ struct DoseFigure {
 // NaN/infinite values, or a mark naming a group or series that does not exist.
 Figure dose_figure(const DoseFigure& spec);
 
-// Mean and sample SD (n-1; 0 for one value) of the finite values, as drawn.
-struct MeanSd {
-  double mean = 0;
-  double sd = 0;
-  std::size_t n = 0;
-};
+// The mean and SD of the finite values (what a bar and its whiskers show).
 MeanSd mean_sd(const std::vector<double>& values);
 
 // Deterministic horizontal offsets in [-half_width, +half_width] for n replicate points, so the

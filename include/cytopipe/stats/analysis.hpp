@@ -13,10 +13,16 @@
 //   anova, welch (Welch's ANOVA), kruskal (Kruskal-Wallis),
 //   dunnett, dunnett-greater, dunnett-less (against the control level),
 //   tukey, dunn (after Kruskal-Wallis; vs control if given, else all pairs; adjustment below),
-//   pairwise-t (pooled SD; adjustment below), t, welch-t, mann-whitney (control vs each level),
+//   pairwise-t (pooled SD, all pairs; adjustment below over all k(k-1)/2 pairs),
+//   t-vs-control, welch-t-vs-control (each level vs the control: SD pooled over all groups, or
+//   Welch per pair; adjustment below over the k - 1 control comparisons only),
+//   t, welch-t, mann-whitney (control vs each level, unadjusted),
 //   trend (regression on dose), trend-log (on log10 dose; zero handling below), jonckheere,
-//   hill (4PL fit of value on dose), shapiro (on ANOVA residuals), levene, brown-forsythe,
-//   two-way, two-way-iii (group x stratum, on the whole table, stratum = "all"),
+//   hill (4PL fit on the positive doses, the dose-0 control's mean beside it), hill-control
+//   (4PL with dose 0 as the low-dose asymptote), shapiro (on ANOVA residuals), levene,
+//   brown-forsythe, two-way, two-way-iii (type II / III, group x stratum), two-way-i (type I,
+//   sequential: stratum, group, stratum:group, as anova(lm(value ~ stratum * group))); the
+//   two-way tests run on the whole table, stratum = "all",
 //   auto (assumption checks pick anova+dunnett/tukey, welch+dunnett, or kruskal+dunn; the rows
 //         say which and why in `method`).
 // Groups are ordered numerically when every level is a number (dose), else by first appearance.
@@ -46,10 +52,15 @@ struct AnalysisSpec {
   TrendOptions log_trend{DoseScale::log10, ZeroDose::exclude, 1.0};  // for trend-log
   double alpha = 0.05;                  // for auto's assumption checks
   SignificanceScale significance;
+  // Also a "summary" row per stratum x group, first in each stratum: n, mean, SD, SEM and the
+  // 95 % t CI of the mean (summary.hpp). With it, `tests` may be empty.
+  bool group_summaries = false;
 };
 
 // One line of stats.csv. Omnibus tests give one row with comparison empty; post-hoc tests one
-// row per comparison; two-way ANOVA one row per term; fits one row per parameter.
+// row per comparison; two-way ANOVA one row per term; fits one row per parameter; group summaries
+// one row per group (test "summary", comparison = the group's level, estimate = mean, ci = the
+// 95 % CI of the mean, df1 = n - 1, sd and sem).
 struct ResultRow {
   std::string readout;
   std::string stratum;        // level of the stratum column, "all" without one
@@ -70,6 +81,12 @@ struct ResultRow {
   std::string alternative;
   std::string method;
   std::string message;        // why the numbers are NaN, if they are
+  double sd = kNaN;           // summary rows: SD (n - 1) and SEM of the group
+  double sem = kNaN;
+  // Non-empty when the row's p (p_adjusted when given) is an upper bound, not an estimate:
+  // "< 1e-10" below the accuracy of a numerical integral (Dunnett, Tukey), "< 2.2e-308" for a
+  // tail that underflowed. The computed value stays in p / p_adjusted.
+  std::string p_bound;
 };
 
 // Throws cytopipe::Error for a bad spec (unknown column, no test, control level absent,

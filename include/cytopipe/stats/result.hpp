@@ -81,6 +81,9 @@ struct TestResult {
   std::vector<Comparison> comparisons;
   std::vector<Term> terms;             // two-way ANOVA table
   std::vector<Parameter> parameters;   // regression slope, 4PL parameters, residual SD, R^2
+  // p values (omnibus or adjusted) below this are upper bounds, not estimates: 1 - a numerical
+  // integral (Dunnett, Tukey; p_value.hpp). 0: computed from a tail function, exact to rounding.
+  double p_resolution = 0;
   std::string method;   // how it was computed: "exact", "normal approximation with continuity
                         // correction", "type II sums of squares", "auto: ... because ..."
   std::string message;  // non-empty: the test could not be computed, and why; numbers are NaN

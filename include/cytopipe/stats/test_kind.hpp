@@ -20,10 +20,12 @@ enum class TestKind {
   anova, welch, kruskal,
   dunnett, dunnett_greater, dunnett_less,
   tukey, dunn, pairwise_t,
+  t_vs_control, welch_t_vs_control,  // each vs the control, adjusted over the control family
   t, welch_t, mann_whitney,
   trend, trend_log, jonckheere, hill,
+  hill_control,  // 4PL with dose 0 as the low-dose asymptote
   shapiro, levene, brown_forsythe,
-  two_way, two_way_iii,
+  two_way, two_way_i, two_way_iii,
   automatic,  // "auto": assumption checks pick the family
 };
 
