@@ -10,6 +10,9 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <vector>
 
 #include "stats/common.hpp"
@@ -81,6 +84,32 @@ double invert(const std::function<double(double)>& cdf, double p, double lo, dou
   return 0.5 * (a + b);
 }
 
+// Memo of quantiles by their exact arguments. A dose design (group sizes, hence lambda and df)
+// recurs across strata and read-outs, and each quantile is a root search over 10-20 nested
+// integrals; the memo returns the very same double, so results do not depend on it. Thread-safe;
+// bounded (cleared when full) for long-lived library use.
+template <class Key>
+class QuantileMemo {
+ public:
+  template <class Compute>
+  double get(const Key& key, Compute&& compute) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = values_.find(key); it != values_.end()) return it->second;
+    }
+    const double value = compute();  // outside the lock: other designs proceed meanwhile
+    std::lock_guard lock(mutex_);
+    if (values_.size() >= kCapacity) values_.clear();
+    values_.emplace(key, value);
+    return value;
+  }
+
+ private:
+  static constexpr std::size_t kCapacity = 4096;
+  std::mutex mutex_;
+  std::map<Key, double> values_;
+};
+
 }  // namespace
 
 double ptukey(double q, int k, double df) {
@@ -95,7 +124,10 @@ double ptukey(double q, int k, double df) {
 
 double qtukey(double p, int k, double df) {
   if (!(p > 0 && p < 1) || k < 2 || !(df > 0)) return kNaN;
-  return invert([&](double q) { return ptukey(q, k, df); }, p, 0.0, 8.0);
+  static QuantileMemo<std::tuple<double, int, double>> memo;
+  return memo.get({p, k, df}, [&] {
+    return invert([&](double q) { return ptukey(q, k, df); }, p, 0.0, 8.0);
+  });
 }
 
 double dunnett_cdf(double c, std::span<const double> lambda, double df, bool two_sided) {
@@ -108,8 +140,11 @@ double dunnett_cdf(double c, std::span<const double> lambda, double df, bool two
 
 double dunnett_quantile(double p, std::span<const double> lambda, double df, bool two_sided) {
   if (!(p > 0 && p < 1) || !(df > 0) || lambda.empty()) return kNaN;
-  return invert([&](double c) { return dunnett_cdf(c, lambda, df, two_sided); }, p,
-                two_sided ? 0.0 : -1.0, 5.0);
+  static QuantileMemo<std::tuple<std::vector<double>, double, bool, double>> memo;
+  return memo.get({std::vector<double>(lambda.begin(), lambda.end()), df, two_sided, p}, [&] {
+    return invert([&](double c) { return dunnett_cdf(c, lambda, df, two_sided); }, p,
+                  two_sided ? 0.0 : -1.0, 5.0);
+  });
 }
 
 }  // namespace cytopipe::stats

@@ -16,7 +16,9 @@ double qtukey(double p, int k, double df);
 // lambda_i = sqrt(n_i / (n_i + n_control)), S^2 ~ chi^2_df / df.
 // P(max_i |T_i| < c) when two_sided, else P(max_i T_i < c).
 double dunnett_cdf(double c, std::span<const double> lambda, double df, bool two_sided);
-// The c with dunnett_cdf(c, ...) = p: the critical value of simultaneous CIs.
+// The c with dunnett_cdf(c, ...) = p: the critical value of simultaneous CIs. This and qtukey
+// are memoised by their exact arguments (thread-safe): a design that recurs across strata and
+// read-outs is solved once, with the same result.
 double dunnett_quantile(double p, std::span<const double> lambda, double df, bool two_sided);
 
 }  // namespace cytopipe::stats
