@@ -65,9 +65,15 @@ double one_factor_normal_cdf(double w, std::span<const double> lambda, bool two_
   for (std::size_t i = 0; i < lambda.size(); ++i) root[i] = std::sqrt(1 - lambda[i] * lambda[i]);
   auto f = [&](double x) {
     double prod = phi(x);
+    // Equal lambdas (equal group sizes) give equal factors: each is computed once and multiplied
+    // in as often, the same products in the same order as computing it every time.
+    double factor = 0;
     for (std::size_t i = 0; i < lambda.size() && prod > 0; ++i) {
-      const double upper = detail::norm_cdf((w - lambda[i] * x) / root[i]);
-      prod *= two_sided ? upper - detail::norm_cdf((-w - lambda[i] * x) / root[i]) : upper;
+      if (i == 0 || lambda[i] != lambda[i - 1]) {
+        const double upper = detail::norm_cdf((w - lambda[i] * x) / root[i]);
+        factor = two_sided ? upper - detail::norm_cdf((-w - lambda[i] * x) / root[i]) : upper;
+      }
+      prod *= factor;
     }
     return prod;
   };
