@@ -64,7 +64,7 @@ void write_json(std::ostream& out, const std::vector<stats::ResultRow>& rows) {
     j["p_bound"] = r.p_bound;
     array.push_back(std::move(j));
   }
-  out << array.dump(2) << '\n';
+  out << array.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
 int run(const StatsOptions& o) {

@@ -1,7 +1,9 @@
 #include "fcs/dataset_text.hpp"
 
+#include <cstdio>
 #include <set>
 
+#include "cytopipe/text_encoding.hpp"
 #include "fcs/text_util.hpp"
 
 namespace cytopipe::fcs::detail {
@@ -50,6 +52,36 @@ void read_extra_segment(const ByteSource& source, const DataSetText& text, std::
   } catch (const FcsError& e) {
     notices.push_back(name + " unreadable (" + e.message() + "); ignored");
   }
+}
+
+// Keyword names and values are bytes; the standard says UTF-8 (3.1) or ASCII, and older
+// software (CellQuest, 0xAA) writes Latin-1 or Mac bytes. When every keyword is valid UTF-8
+// it is kept; otherwise the whole set is read as Latin-1 (one file, one encoding: a Latin-1
+// value that happens to form a valid UTF-8 sequence is still Latin-1), with a notice naming the
+// first keyword that is not UTF-8.
+void decode_keywords(DataSetText& text) {
+  const Keywords::Entry* first_bad = nullptr;
+  std::size_t at = 0;
+  for (const auto& e : text.keywords.entries()) {
+    if (auto i = first_invalid_utf8(e.name); i != std::string_view::npos) {
+      first_bad = &e, at = i;
+      break;
+    }
+    if (auto i = first_invalid_utf8(e.value); i != std::string_view::npos) {
+      first_bad = &e, at = i + e.name.size() + 1;
+      break;
+    }
+  }
+  if (!first_bad) return;
+  char byte[8];
+  const std::string both = first_bad->name + "=" + first_bad->value;
+  std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(both[at]));
+  text.notices.push_back("TEXT is not valid UTF-8 (byte " + std::string(byte) + " in keyword " +
+                         latin1_to_utf8(first_bad->name) + "): keywords read as Latin-1");
+  text.encoding = "Latin-1";
+  Keywords decoded;
+  for (const auto& e : text.keywords.entries()) decoded.add_if_absent(latin1_to_utf8(e.name), latin1_to_utf8(e.value));
+  text.keywords = std::move(decoded);
 }
 
 }  // namespace
@@ -104,6 +136,7 @@ DataSetText read_dataset_text(const ByteSource& source, std::uint64_t base, cons
                              " lies outside the file; ignored");
     }
   }
+  decode_keywords(text);
   return text;
 }
 

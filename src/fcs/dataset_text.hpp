@@ -16,6 +16,7 @@ struct DataSetText {
   Header header;
   Keywords keywords;
   std::vector<std::string> notices;
+  std::string encoding = "UTF-8";  // of the keywords as found: "UTF-8", or "Latin-1" (decoded to UTF-8)
 };
 
 // Reads the HEADER at `base` and every keyword segment of that data set.

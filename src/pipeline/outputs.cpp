@@ -183,7 +183,9 @@ void write_run_json(const std::filesystem::path& file, const Config& config, con
                           {"total", timings.total}};
   j["notices"] = result.samples.notices;
   j["outputs"] = result.written;
-  write_file_atomically(file, j.dump(2) + "\n");
+  // File names (and notices quoting them) are bytes; a name that is not UTF-8 is written with
+  // U+FFFD rather than failing the run after its tables were written.
+  write_file_atomically(file, j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace cytopipe::pipeline::detail

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -10,6 +11,7 @@
 
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/input_file.hpp"
+#include "cytopipe/text_encoding.hpp"
 
 namespace cytopipe::pipeline {
 namespace {
@@ -148,6 +150,15 @@ SampleSheet read_sample_sheet(const std::filesystem::path& file) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
+    // Sheet values become labels in tables, plots and the report, which are UTF-8: a sheet saved
+    // in Latin-1 (or another 8-bit encoding) is refused here, naming the place, rather than
+    // failing later in a plot.
+    if (const auto bad = first_invalid_utf8(line); bad != std::string_view::npos) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(line[bad]));
+      throw Error(std::string("not valid UTF-8 (byte ") + byte + "); save the sample sheet as UTF-8",
+                  {sheet.source, "", line_no, static_cast<int>(bad) + 1});
+    }
     if (sheet.header.empty()) {
       if (ext == ".tsv" || ext == ".tab" || line.find('\t') != std::string::npos) sep = '\t';
       sheet.header = split_line(line, sep, sheet.source, line_no);

@@ -133,7 +133,8 @@ struct Sample {
   DataType datatype = DataType::Float;
   std::size_t dataset_index = 0;   // which data set of the file this is (0-based)
   std::vector<DataSetInfo> datasets;  // every data set of the file
-  Keywords keywords;               // primary + supplemental TEXT (+ ANALYSIS)
+  Keywords keywords;               // primary + supplemental TEXT (+ ANALYSIS), always UTF-8
+  std::string text_encoding = "UTF-8";  // how the file's keywords were decoded: "UTF-8" or "Latin-1"
   std::vector<Channel> channels;
   std::optional<Spillover> spillover;
   std::string spillover_error;     // why a present spillover keyword could not be parsed
