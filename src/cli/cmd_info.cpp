@@ -17,11 +17,43 @@ std::string number(double v) {
   return buffer;
 }
 
-nlohmann::json to_json(const fcs::Sample& s, bool keywords) {
+constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+
+// `items` (each rendered by `one` as a json value) as the text nlohmann's dump(2) gives for an
+// array nested as a member of an element of the top-level array (elements at 6 spaces), one
+// element at a time: a file with 100,000 channels never holds all their json trees at once.
+template <class Items, class One>
+std::string nested_array(const Items& items, const One& one) {
+  if (items.empty()) return "[]";
+  std::string out = "[\n";
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += ",\n";
+    first = false;
+    const std::string text = one(item).dump(2, ' ', false, kReplace);
+    out += "      ";
+    for (const char c : text) {
+      out += c;
+      if (c == '\n') out += "      ";
+    }
+  }
+  out += "\n    ]";
+  return out;
+}
+
+// Big arrays (channels, keywords) are held as rendered text, put in place of a placeholder
+// string when the whole listing is printed.
+struct Rendered {
+  std::string placeholder;  // as dumped: a quoted string
+  std::string text;
+};
+
+nlohmann::json to_json(const fcs::Sample& s, bool keywords, std::vector<Rendered>& rendered) {
   using nlohmann::json;
   json out;
   out["file"] = s.source;
   out["version"] = s.version;
+  out["text_encoding"] = s.text_encoding;
   out["datatype"] = std::string(1, static_cast<char>(s.datatype));
   out["dataset"] = s.dataset_index + 1;
   json datasets = json::array();
@@ -29,20 +61,22 @@ nlohmann::json to_json(const fcs::Sample& s, bool keywords) {
     datasets.push_back({{"index", d.index + 1}, {"offset", d.offset}, {"version", d.version}, {"tot", d.tot}});
   out["datasets"] = datasets;
   out["events"] = s.event_total;
-  json channels = json::array();
-  for (const auto& c : s.channels) {
-    json ch{{"index", c.index},
-            {"name", c.name},
-            {"marker", c.marker},
-            {"bits", c.bits},
-            {"range", c.range},
-            {"log", {c.log_decades, c.log_offset}},
-            {"gain", c.gain ? json(*c.gain) : json(nullptr)},
-            {"voltage", c.voltage ? json(*c.voltage) : json(nullptr)},
-            {"linearised", c.linearised}};
-    channels.push_back(ch);
-  }
-  out["channels"] = channels;
+  auto placeholder = [&](const char* what, std::string text) {
+    const std::string id = std::string("\x01") + what + std::to_string(rendered.size()) + "\x01";
+    rendered.push_back({json(id).dump(), std::move(text)});
+    return id;
+  };
+  out["channels"] = placeholder("channels", nested_array(s.channels, [](const fcs::Channel& c) {
+    return json{{"index", c.index},
+                {"name", c.name},
+                {"marker", c.marker},
+                {"bits", c.bits},
+                {"range", c.range},
+                {"log", {c.log_decades, c.log_offset}},
+                {"gain", c.gain ? json(*c.gain) : json(nullptr)},
+                {"voltage", c.voltage ? json(*c.voltage) : json(nullptr)},
+                {"linearised", c.linearised}};
+  }));
   if (s.spillover) {
     const auto& sp = *s.spillover;
     json matrix = json::array();
@@ -58,16 +92,17 @@ nlohmann::json to_json(const fcs::Sample& s, bool keywords) {
   if (!s.spillover_error.empty()) out["spillover_error"] = s.spillover_error;
   out["notices"] = s.notices;
   if (keywords) {
-    json list = json::array();
-    for (const auto& e : s.keywords.entries()) list.push_back({e.name, e.value});
-    out["keywords"] = list;
+    out["keywords"] = placeholder("keywords", nested_array(s.keywords.entries(), [](const fcs::Keywords::Entry& e) {
+                                    return json::array({e.name, e.value});
+                                  }));
   }
   return out;
 }
 
 void print_text(const fcs::Sample& s, bool keywords, std::ostream& out) {
   out << s.source << '\n';
-  out << "  version     " << s.version << "   $DATATYPE " << static_cast<char>(s.datatype) << '\n';
+  out << "  version     " << s.version << "   $DATATYPE " << static_cast<char>(s.datatype) << "   TEXT "
+      << s.text_encoding << '\n';
   out << "  data sets   " << s.datasets.size() << " (showing " << s.dataset_index + 1 << ")\n";
   out << "  events      " << s.event_total << '\n';
   out << "  spillover   ";
@@ -119,13 +154,14 @@ const RegisterCommand info_command{{
         auto options = args->read.options();
         options.read_events = false;  // metadata only; offsets and $TOT are still checked
         nlohmann::json all = nlohmann::json::array();
+        std::vector<Rendered> rendered;
         int status = 0;
         for (const auto& file : args->files) {
           try {
             auto sample = fcs::read_fcs(file, options);
             print_notices(sample);
             if (args->json)
-              all.push_back(to_json(sample, args->keywords));
+              all.push_back(to_json(sample, args->keywords, rendered));
             else
               print_text(sample, args->keywords, std::cout);
           } catch (const Error& e) {
@@ -134,7 +170,21 @@ const RegisterCommand info_command{{
             status = 1;  // report the others anyway
           }
         }
-        if (args->json) std::cout << all.dump(2) << '\n';
+        // Keywords are UTF-8 by now; a file name or a notice quoting raw bytes may not be: shown
+        // with U+FFFD rather than failing the whole listing.
+        if (args->json) {
+          // The placeholders appear in order, each once.
+          const std::string text = all.dump(2, ' ', false, kReplace);
+          std::size_t from = 0;
+          for (const auto& r : rendered) {
+            const std::size_t at = text.find(r.placeholder, from);
+            std::cout.write(text.data() + from, static_cast<std::streamsize>(at - from));
+            std::cout << r.text;
+            from = at + r.placeholder.size();
+          }
+          std::cout.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+          std::cout << '\n';
+        }
         return status;
       });
     },

@@ -110,6 +110,11 @@ void read_channels(const Keywords& kw, std::size_t par, DataType type, const std
       } else {
         ch.log_decades = *f1;
         ch.log_offset = *f2;
+        // Linearised values reach f2 x 10^f1 at the top of the range (f2 = 0 reads as 1).
+        if (type == DataType::Integer && *f1 > 0 && !std::isfinite(std::pow(10.0, *f1) * (*f2 == 0 ? 1.0 : *f2)))
+          sample.notices.push_back(pkey(n, "E") + " " + quoted(*e) +
+                                   ": 10^f1 x f2 overflows a double, so the top of the scale reads as infinity "
+                                   "when linearised");
       }
     }
     if (auto g = kw.find(pkey(n, "G"))) ch.gain = parse_double(*g);
@@ -181,6 +186,21 @@ Layout plan_layout(const DataSetText& text, std::uint64_t file_size, const std::
   read_channels(kw, static_cast<std::size_t>(*par), layout.datatype, file, sample,
                 layout.ascii_width, layout.ascii_delimited);
 
+  // A $BYTEORD shorter than the words ("1,2" with 32-bit values) says only a direction. It is
+  // read as that direction (ascending = little endian), which is what flowCore does (it maps
+  // the order to an endianness whatever its length) and what such files' writers meant; not
+  // silently, since the keyword does not describe the data.
+  if (layout.datatype != DataType::Ascii) {
+    std::size_t word_bytes = layout.datatype == DataType::Double ? 8 : layout.datatype == DataType::Float ? 4 : 0;
+    if (layout.datatype == DataType::Integer)
+      for (const auto& ch : sample.channels)
+        if (ch.bits % 8 == 0) word_bytes = std::max(word_bytes, static_cast<std::size_t>(ch.bits / 8));
+    if (byteord.size() < word_bytes)
+      sample.notices.push_back("$BYTEORD " + quoted(*kw.find("$BYTEORD")) + " has " + std::to_string(byteord.size()) +
+                               " bytes for " + std::to_string(word_bytes) + "-byte values: read as " +
+                               (ascending(byteord) ? "little" : "big") + " endian, as flowCore does");
+  }
+
   // Event layout.
   std::uint64_t bits_per_event = 0;
   bool byte_aligned = true;
@@ -244,7 +264,10 @@ Layout plan_layout(const DataSetText& text, std::uint64_t file_size, const std::
     const bool header_fits = fits(header_pair), text_fits = fits(*text_pair);
     const std::string expected =
         needed ? "$TOT x bytes/event = " + std::to_string(*needed) + " bytes" : "$TOT unknown";
-    if (header_fits) {
+    // When both fit, one past the end of the file (a trailing byte counted that is not there)
+    // loses to one inside it.
+    auto inside = [&](const DataPair& p) { return text.base + p.end < file_size; };
+    if (header_fits && !(text_fits && !inside(header_pair) && inside(*text_pair))) {
       chosen = header_pair;
       sample.notices.push_back("data offsets disagree: " + both() + "; used the HEADER pair, whose length fits " +
                                expected + (text_fits ? " (both fit)" : ""));
@@ -267,7 +290,20 @@ Layout plan_layout(const DataSetText& text, std::uint64_t file_size, const std::
     layout.data_begin = text.base;
     layout.data_length = 0;
   } else {
-    const std::uint64_t abs_end = text.base + chosen.end;
+    std::uint64_t abs_end = text.base + chosen.end;
+    // Some benchtop writers put $ENDDATA (and the HEADER end) one byte past the last byte of the
+    // file. When both pairs agree and $TOT x bytes/event fits exactly before the end, the data
+    // are all there: read them, as flowCore (ignore.text.offset) and FlowIO do, and say so.
+    const bool pairs_agree = !text_pair || (text_pair->begin == chosen.begin && text_pair->end == chosen.end);
+    if (abs_end == file_size && pairs_agree && needed && chosen.end >= chosen.begin &&
+        chosen.length() == *needed + 1) {
+      sample.notices.push_back("DATA end offset " + std::to_string(chosen.end) +
+                               " is one byte past the end of the file (" + std::to_string(file_size) +
+                               " bytes, off by one); $TOT x bytes/event = " + std::to_string(*needed) +
+                               " bytes fit exactly: read them");
+      --chosen.end;
+      --abs_end;
+    }
     if (abs_end >= file_size || abs_end < text.base)
       fail(FcsErrorKind::Truncated, file, "DATA",
            "DATA segment " + chosen.text() +

@@ -1,8 +1,12 @@
 // read_fcs: HEADER/TEXT -> channel layout -> data offsets -> decoded events with flowCore's rules.
 #include "cytopipe/fcs/reader.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <map>
 
 #include "fcs/byte_source.hpp"
@@ -18,9 +22,8 @@ namespace {
 using detail::ByteSource;
 using detail::DataSetText;
 
-const DataSetText& pick_dataset(const ByteSource& source, const std::string& file,
-                                std::size_t index, const DataSetText& first, DataSetText& storage,
-                                const std::vector<DataSetInfo>& chain) {
+DataSetText& pick_dataset(const ByteSource& source, const std::string& file, std::size_t index,
+                          DataSetText& first, DataSetText& storage, const std::vector<DataSetInfo>& chain) {
   if (index >= chain.size())
     throw FcsError(FcsErrorKind::Other,
                    "data set " + std::to_string(index + 1) + " requested, the file has " +
@@ -82,6 +85,25 @@ void select_channels(Sample& sample, const std::vector<std::string>& names, cons
   sample.channels = std::move(kept);
 }
 
+std::string bytes_text(std::uint64_t bytes) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%llu bytes (%.2f GiB)", static_cast<unsigned long long>(bytes),
+                static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
+  return buffer;
+}
+
+void check_memory(std::uint64_t events, std::size_t channels, std::uint64_t limit, const std::string& file) {
+  const std::uint64_t per_event = std::uint64_t{channels} * sizeof(double);
+  const bool overflows = per_event != 0 && events > std::numeric_limits<std::uint64_t>::max() / per_event;
+  const std::uint64_t needed = overflows ? std::numeric_limits<std::uint64_t>::max() : events * per_event;
+  if (needed > limit)
+    throw FcsError(FcsErrorKind::Other,
+                   "decoding " + std::to_string(events) + " events x " + std::to_string(channels) +
+                       " channels needs " + bytes_text(needed) + ", above the memory limit of " + bytes_text(limit) +
+                       " (--max-memory; default half of physical memory)",
+                   {file, "$TOT"});
+}
+
 Sample read_source(const ByteSource& source, const std::string& file, const ReadOptions& options,
                    const DecodeHooks& hooks) {
   Sample sample;
@@ -90,8 +112,7 @@ Sample read_source(const ByteSource& source, const std::string& file, const Read
   std::vector<std::string> chain_notices;
   sample.datasets = detail::dataset_chain(source, first, file, chain_notices);
   DataSetText other;
-  const DataSetText& text =
-      pick_dataset(source, file, options.dataset, first, other, sample.datasets);
+  DataSetText& text = pick_dataset(source, file, options.dataset, first, other, sample.datasets);
   sample.dataset_index = options.dataset;
   sample.version = text.header.version;
   sample.notices = text.notices;
@@ -99,9 +120,10 @@ Sample read_source(const ByteSource& source, const std::string& file, const Read
   if (sample.datasets.size() > 1 && options.dataset == 0)
     sample.notices.push_back("the file has " + std::to_string(sample.datasets.size()) +
                              " data sets ($NEXTDATA); read the first");
-  sample.keywords = text.keywords;
+  sample.text_encoding = text.encoding;
 
   detail::Layout layout = detail::plan_layout(text, source.size(), file, options, sample);
+  sample.keywords = std::move(text.keywords);  // not copied: half a million with 100,000 parameters
   sample.event_total = layout.events;
   read_spillover(sample);
   if (!options.channels.empty() || hooks.metadata) {
@@ -111,6 +133,7 @@ Sample read_source(const ByteSource& source, const std::string& file, const Read
     leave_out_channels(layout, before, sample, file);
   }
   if (options.read_events) {
+    check_memory(layout.events, sample.channels.size(), options.max_memory, file);
     sample.events = EventMatrix(layout.events, sample.channels.size());
     if (hooks.prepare) hooks.prepare(sample);
     detail::decode_data(source, layout, options, sample, hooks.decoded);
@@ -121,6 +144,15 @@ Sample read_source(const ByteSource& source, const std::string& file, const Read
 }
 
 }  // namespace
+
+std::uint64_t default_max_memory() {
+  static const std::uint64_t limit = [] {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || page <= 0) return std::numeric_limits<std::uint64_t>::max();
+    return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) / 2;
+  }();
+  return limit;
+}
 
 Sample read_fcs(const std::filesystem::path& file, const ReadOptions& options, const DecodeHooks& hooks) {
   ByteSource source(file);

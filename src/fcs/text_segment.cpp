@@ -72,15 +72,17 @@ void parse_text(std::span<const std::byte> segment, bool fcs3, std::string_view 
     throw FcsError(FcsErrorKind::BadKeyword,
                    std::string("delimiter is the digit '") + delimiter + "' (not allowed)", {file, where});
 
-  std::vector<std::string> tokens;
+  // Tokens are taken one at a time straight into `out` (no list of all tokens: a TEXT with
+  // 100,000 parameters has half a million keywords).
   std::size_t pos = 1;
   bool terminated = true;
-  std::string token;
-  while (pos < text.size()) {
+  // The next token in `token`; false at the end. An unterminated trailing token is returned
+  // (and `terminated` cleared) unless it is blank padding.
+  auto next = [&](std::string& token) {
     token.clear();
-    bool closed = false;
+    if (pos >= text.size()) return false;
     while (pos < text.size()) {
-      char c = text[pos];
+      const char c = text[pos];
       if (c == delimiter) {
         if (fcs3 && pos + 1 < text.size() && text[pos + 1] == delimiter) {
           token += delimiter;  // the standard's escape: a doubled delimiter is one literal
@@ -88,41 +90,39 @@ void parse_text(std::span<const std::byte> segment, bool fcs3, std::string_view 
           continue;
         }
         ++pos;
-        closed = true;
-        break;
+        return true;
       }
-      token += c;
-      ++pos;
+      const std::size_t run = text.find(delimiter, pos);  // copy up to the next delimiter at once
+      const std::size_t stop = run == std::string_view::npos ? text.size() : run;
+      token.append(text.substr(pos, stop - pos));
+      pos = stop;
     }
-    if (!closed) {
-      // Bytes after the final delimiter: padding is harmless, anything else means the TEXT
-      // was cut or mis-sized.
-      if (!trim(token).empty()) {
-        terminated = false;
-        tokens.push_back(token);
-      }
+    // Bytes after the final delimiter: padding is harmless, anything else means the TEXT was
+    // cut or mis-sized.
+    if (trim(token).empty()) return false;
+    terminated = false;
+    return true;
+  };
+  std::vector<std::string> later;  // notices about single keywords, after the segment's own
+  std::vector<std::string> duplicates;
+  std::string name_token, value_token, unterminated;
+  while (next(name_token)) {
+    if (!terminated) unterminated = name_token;
+    if (!terminated || !next(value_token)) {
+      later.insert(later.begin(), where + ": keyword '" + name_token.substr(0, 40) + "' has no value; ignored");
       break;
     }
-    tokens.push_back(token);
-  }
-  if (!terminated)
-    notices.push_back(where + " does not end with the delimiter (trailing '" +
-                      std::string(token.substr(0, 40)) + "')");
-  if (tokens.size() % 2 != 0) {
-    notices.push_back(where + ": keyword '" + tokens.back().substr(0, 40) + "' has no value; ignored");
-    tokens.pop_back();
-  }
-  std::vector<std::string> duplicates;
-  for (std::size_t i = 0; i + 1 < tokens.size(); i += 2) {
-    auto name = trim(tokens[i]);
+    if (!terminated) unterminated = value_token;
+    auto name = trim(name_token);
     if (name.empty()) {
-      notices.push_back(where + ": empty keyword name (value '" + tokens[i + 1].substr(0, 40) +
-                        "'); ignored");
+      later.push_back(where + ": empty keyword name (value '" + value_token.substr(0, 40) + "'); ignored");
       continue;
     }
-    if (!out.add_if_absent(name, std::string(rtrim(tokens[i + 1]))))
-      duplicates.emplace_back(name);
+    if (!out.add_if_absent(name, std::string(rtrim(value_token)))) duplicates.emplace_back(name);
   }
+  if (!terminated)
+    notices.push_back(where + " does not end with the delimiter (trailing '" + unterminated.substr(0, 40) + "')");
+  for (auto& n : later) notices.push_back(std::move(n));
   if (!duplicates.empty()) {
     std::string list;
     for (const auto& d : duplicates) list += (list.empty() ? "" : ", ") + d;

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "pipeline/tiny_batch.hpp"
 #include "support/cli_run.hpp"
 
@@ -168,6 +170,66 @@ TEST(UnlistableInput, FolderWithoutReadPermissionIsBadInput) {
   EXPECT_EQ(code, 1) << err;
   EXPECT_NE(err.find("cannot list the input folder " + (dir / "data").string()), std::string::npos) << err;
   EXPECT_NE(err.find("Permission denied"), std::string::npos) << err;
+}
+
+// CellQuest writes 0xAA (in CREATOR); `info --json` printed nothing and exited 3.
+TEST(NonUtf8, InfoJsonOnCellQuestFiles) {
+  const auto corpus = std::filesystem::path(CYTOPIPE_SOURCE_DIR) / ".." / "shared" / "fcs_corpus";
+  if (!std::filesystem::exists(corpus)) GTEST_SKIP() << "no ../shared/fcs_corpus";
+  TempDir dir;
+  for (const char* name : {"FlowIO_FACScan.fcs", "fcsparser_FACSCaliburHTS.fcs", "flowCore_FACSCalibur.fcs",
+                           "cytoflow_FACE-Float-FCS2.0.fcs"}) {
+    const auto r = run_cytopipe({"info", "--json", "--keywords", (corpus / name).string()}, dir / "scratch");
+    ASSERT_EQ(r.code, 0) << name << ": " << r.err;
+    const auto json = nlohmann::json::parse(r.out);
+    EXPECT_EQ(json.at(0).at("text_encoding"), "Latin-1") << name;
+    bool noticed = false;
+    for (const auto& n : json.at(0).at("notices")) noticed |= n.get<std::string>().find("read as Latin-1") != std::string::npos;
+    EXPECT_TRUE(noticed) << name;
+  }
+  const auto r = run_cytopipe({"info", (corpus / "FlowIO_FACScan.fcs").string()}, dir / "scratch");
+  EXPECT_NE(r.out.find("TEXT Latin-1"), std::string::npos) << r.out;
+}
+
+// A stray file whose name is not UTF-8 (skipped: not in the sheet) made `run` exit 3 writing
+// run.json.
+TEST(NonUtf8, StrayFileNameInTheInputFolder) {
+  TempDir dir;
+  const auto config = make_batch(dir);
+  std::filesystem::copy_file(dir / "data" / "a.fcs", dir / "data" / "stray\xE9.fcs");
+  const auto r = run_cytopipe({"run", config.string(), "--no-hash"}, dir / "scratch");
+  EXPECT_EQ(r.code, 0) << r.err;
+  const auto run = nlohmann::json::parse(read_text(dir / "out" / "run.json"));  // valid JSON
+  EXPECT_NE(run.dump().find("stray\xEF\xBF\xBD.fcs"), std::string::npos);  // named, the byte as U+FFFD
+}
+
+// A Latin-1 byte in the sample sheet failed while drawing a plot and named the SVG.
+TEST(NonUtf8, Latin1SampleSheetIsRefusedNamingTheSheet) {
+  TempDir dir;
+  const auto config = make_batch(dir);
+  write_text(dir / "data" / "sheet.csv", "file,role\na.fcs,sample\nb.fcs,sampl\xE9\n");
+  for (const char* command : {"validate", "run"}) {
+    const auto r = run_cytopipe({command, config.string()}, dir / "scratch");
+    EXPECT_EQ(r.code, 1) << command << ": " << r.err;
+    EXPECT_NE(r.err.find((dir / "data" / "sheet.csv").string() + ":3:12"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("not valid UTF-8 (byte 0xE9)"), std::string::npos) << r.err;
+  }
+}
+
+// --max-memory: the decoded size is checked before allocating, and the refusal has the numbers.
+TEST(MemoryLimit, ExportRefusesAboveMaxMemory) {
+  TempDir dir;
+  make_batch(dir);
+  const auto tube = (dir / "data" / "a.fcs").string();
+  auto r = run_cytopipe({"export", tube, "-o", (dir / "a.csv").string(), "--max-memory", "1K"}, dir / "scratch");
+  EXPECT_EQ(r.code, 1) << r.err;
+  for (const char* part : {"a.fcs", "above the memory limit of 1024 bytes", "--max-memory"})
+    EXPECT_NE(r.err.find(part), std::string::npos) << part << " not in " << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "a.csv"));
+  r = run_cytopipe({"export", tube, "-o", (dir / "a.csv").string(), "--max-memory", "64MiB"}, dir / "scratch");
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = run_cytopipe({"export", tube, "-o", (dir / "a.csv").string(), "--max-memory", "lots"}, dir / "scratch");
+  EXPECT_EQ(r.code, 2) << r.err;  // a usage error
 }
 
 }  // namespace

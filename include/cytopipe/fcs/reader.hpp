@@ -1,6 +1,7 @@
 #pragma once
 // Reading FCS 2.0-3.2 files with flowCore's default value rules (shared/docs/flowcore_reading.md).
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <span>
@@ -26,6 +27,9 @@ enum class ValueRule {
   Raw,                // stored values only (bit mask applied, nothing else)
 };
 
+// Half of the machine's physical memory: the default ReadOptions::max_memory.
+std::uint64_t default_max_memory();
+
 struct ReadOptions {
   std::size_t dataset = 0;           // 0-based index in the $NEXTDATA chain
   OffsetPolicy offsets = OffsetPolicy::Auto;
@@ -33,6 +37,11 @@ struct ReadOptions {
   bool read_events = true;           // false: HEADER + TEXT only (fast metadata)
   bool allow_ascii = true;           // $DATATYPE A as an extension (with a notice)
   bool parallel = true;              // decode blocks of events in parallel
+  // The most the decoded events may take (events x channels x 8 bytes), checked before any
+  // allocation: a file whose events would need more is refused (FcsError with both numbers), so
+  // a 2 GiB file of 8-bit integers claiming 16 GiB of doubles fails cleanly instead of with
+  // std::bad_alloc or the OOM killer. The CLI's --max-memory.
+  std::uint64_t max_memory = default_max_memory();
   // Decode only these channels ($PnN; exact, else case-insensitive match), as flowCore's
   // read.FCS(column.pattern = ...): the sample holds just them, in the file's order, and the
   // others are never decoded. Empty = every channel. A name the file lacks is an FcsError.
