@@ -13,6 +13,8 @@
 #include "cytopipe/plot/render.hpp"
 #include "cytopipe/plot/scale.hpp"
 #include "cytopipe/plot/table.hpp"
+#include "cytopipe/stats/analysis.hpp"
+#include "cytopipe/stats/table.hpp"
 #include "cytopipe/transform/transform.hpp"
 
 namespace cytopipe::cli {
@@ -21,6 +23,7 @@ namespace {
 struct DoseOptions {
   std::string table, value, by, output;
   std::string facet, stars, series;
+  std::string stats_file, readout;  // marks from stats.csv: its comparisons against the control
   std::string title, x_title, y_title;
   std::string summary = "bar";
   bool independent_y = false;
@@ -30,6 +33,28 @@ struct DoseOptions {
 
 void add_optional(CLI::App* app, const std::string& name, std::optional<double>& target, const std::string& help) {
   app->add_option_function<double>(name, [&target](double v) { target = v; }, help);
+}
+
+// The marks of stats.csv (as `cytopipe run` or `cytopipe stats` writes it): in each panel (the
+// stratum named by the panel's facet, "all" without one), each group's first comparison against
+// the panel's first group (the control) gives its mark, as in the pipeline's own figures.
+void mark_from_stats(plot::DoseFigure& figure, const std::string& file, const std::string& readout) {
+  std::vector<stats::ResultRow> rows;
+  std::string readouts;
+  for (auto& row : stats::read_rows(stats::read_csv(file))) {
+    if (readouts.find("'" + row.readout + "'") == std::string::npos)
+      readouts += (readouts.empty() ? "'" : ", '") + row.readout + "'";
+    if (row.readout == readout) rows.push_back(std::move(row));
+  }
+  if (rows.empty())
+    throw Error("no rows for read-out '" + readout + "' (read-outs there: " + readouts +
+                    "); name it with --readout",
+                {file, "readout", 0, 0});
+  for (auto& panel : figure.panels) {
+    if (panel.groups.empty()) continue;
+    const std::string stratum = panel.title.empty() ? "all" : panel.title;
+    plot::mark_groups(panel, stats::marks_against_control(rows, stratum, panel.groups.front()));
+  }
 }
 
 int run_dose(const DoseOptions& o) {
@@ -42,6 +67,7 @@ int run_dose(const DoseOptions& o) {
   if (!o.series.empty()) columns.series = o.series;
   if (!o.stars.empty()) columns.stars = o.stars;
   plot::DoseFigure spec = plot::dose_figure_from_table(table, columns);
+  if (!o.stats_file.empty()) mark_from_stats(spec, o.stats_file, o.readout.empty() ? o.value : o.readout);
   if (spec.missing_values > 0)
     std::cerr << "cytopipe: notice: " << spec.missing_values << " row(s) without a value in column '"
               << o.value << "' left out\n";
@@ -126,7 +152,12 @@ const RegisterCommand registration{{
       d->add_option("--by", dose->by, "column with the dose group (x axis); the first dose is the control")->required();
       d->add_option("--facet", dose->facet, "column splitting the data into side-by-side panels (e.g. cell line)");
       d->add_option("--series", dose->series, "column splitting each panel into coloured series with a legend");
-      d->add_option("--stars", dose->stars, "column with the significance label vs control (ns, *, **, ***)");
+      auto* stars = d->add_option("--stars", dose->stars, "column with the significance label vs control (ns, *, **, ***)");
+      d->add_option("--stats", dose->stats_file,
+                    "stats.csv (from run or stats): marks each group by its comparison with the control")
+          ->check(CLI::ExistingFile)
+          ->excludes(stars);
+      d->add_option("--readout", dose->readout, "the read-out's name in --stats (default: the --value column)");
       d->add_option("-o,--output", dose->output, "output figure: .svg, .pdf or .png")->required();
       d->add_option("--title", dose->title, "figure title");
       d->add_option("--x-title", dose->x_title, "x-axis title (default: the --by column)");

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -24,6 +25,11 @@ std::string format_number(double value) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.10g", value);
   return buf;
+}
+
+double as_published(double value) {
+  if (!std::isfinite(value)) return value;
+  return std::strtod(format_number(value).c_str(), nullptr);
 }
 
 std::string csv_field(const std::string& text) {

@@ -14,6 +14,9 @@ namespace cytopipe::pipeline::detail {
 // Shortest exact-enough text: integers without decimals, others with 10 significant digits,
 // NaN as an empty cell.
 std::string format_number(double value);
+// The value as readouts.csv holds it (format_number's 10 significant digits). The statistics use
+// it, so stats.csv is what `cytopipe stats readouts.csv` computes from the published table.
+double as_published(double value);
 std::string csv_field(const std::string& text);
 
 void write_populations(const std::filesystem::path& file, const SampleSet& samples,

@@ -10,31 +10,12 @@
 #include "cytopipe/plot/render.hpp"
 #include "cytopipe/plot/report.hpp"
 #include "cytopipe/stats/analysis.hpp"
+#include "cytopipe/stats/levels.hpp"
 #include "cytopipe/stats/p_value.hpp"
 #include "pipeline/outputs.hpp"
 
 namespace cytopipe::pipeline::detail {
 namespace {
-
-std::optional<double> as_number(const std::string& s) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(s, &used);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-
-// Levels in dose order when all are numbers, else first appearance.
-std::vector<std::string> ordered_levels(std::vector<std::string> levels) {
-  std::vector<std::string> unique;
-  for (auto& l : levels)
-    if (std::find(unique.begin(), unique.end(), l) == unique.end()) unique.push_back(l);
-  if (std::all_of(unique.begin(), unique.end(), [](const auto& l) { return as_number(l).has_value(); }))
-    std::stable_sort(unique.begin(), unique.end(), [](const auto& a, const auto& b) { return *as_number(a) < *as_number(b); });
-  return unique;
-}
 
 std::string short_number(double v) {
   std::ostringstream out;
@@ -51,6 +32,7 @@ struct AnalysisData {
   std::map<std::pair<std::string, std::string>, std::vector<double>> values;  // (stratum, group)
   std::vector<stats::ResultRow> rows;
   std::string control;
+  std::map<std::string, std::map<std::string, std::string>> marks;  // stratum -> group -> mark vs control
 };
 
 stats::SignificanceScale scale_of(const Config& config) {
@@ -77,22 +59,6 @@ std::optional<plot::MeanSd> summary_of(const AnalysisData& a, const std::string&
   return std::nullopt;
 }
 
-// The significance label of each group against the control, from the first post-hoc test that
-// compares groups with the control.
-std::map<std::string, std::string> stars_by_group(const AnalysisData& a, const std::string& stratum) {
-  std::map<std::string, std::string> out;
-  for (const auto& r : a.rows) {
-    if (r.stratum != stratum || r.comparison.empty() || r.significance.empty()) continue;
-    const auto dash = r.comparison.find(" - ");
-    if (dash == std::string::npos) continue;
-    const auto group = r.comparison.substr(0, dash);
-    const auto reference = r.comparison.substr(dash + 3);
-    if (reference != a.control || out.count(group)) continue;
-    out[group] = r.significance;
-  }
-  return out;
-}
-
 // One figure per stratum: the marker in one representative sample per group, overlaid (each
 // normalised to its mode), on the channel's transforms: scale.
 void histogram_figures(plot::HtmlReport& report, const Config& config, const AnalysisData& data,
@@ -104,12 +70,12 @@ void histogram_figures(plot::HtmlReport& report, const Config& config, const Ana
     strata.push_back(key.first);
     groups.push_back(key.second);
   }
-  for (const auto& stratum : ordered_levels(strata)) {
+  for (const auto& stratum : stats::ordered_levels(strata)) {
     plot::HistogramFigure spec;
     spec.title = h.channel + " in " + h.population + (stratum == "all" ? "" : ", " + stratum);
     spec.x_title = h.channel + (scale ? " (" + scale->spec + ")" : "");
     std::string files;
-    for (const auto& group : ordered_levels(groups)) {
+    for (const auto& group : stats::ordered_levels(groups)) {
       auto s = h.samples.find({stratum, group});
       if (s == h.samples.end()) continue;
       auto o = outcome_of.find(s->second);
@@ -132,50 +98,40 @@ void histogram_figures(plot::HtmlReport& report, const Config& config, const Ana
   }
 }
 
-}  // namespace
 
-std::vector<std::string> write_analyses(const std::filesystem::path& dir, const Config& config,
-                                        const Plan& plan, const RunResult& result,
-                                        const std::vector<SampleOutcome>& outcomes,
-                                        std::vector<std::string>& summary) {
-  std::vector<std::string> written;
+// Statistics: each analysis's observations, its stats rows and marks against the control, and
+// the console summary (mean +/- SD (n) per group with the marks).
+std::vector<AnalysisData> analyse(const Config& config, const RunResult& result,
+                                  std::vector<std::string>& summary) {
   std::vector<AnalysisData> analyses;
-  std::vector<stats::ResultRow> all_rows;
   const auto scale = scale_of(config);
-
   for (const auto& a : config.analyses) {
     AnalysisData data;
     data.config = &a;
     for (std::size_t i = 0; i < config.readouts.size(); ++i)
       if (config.readouts[i].name == a.readout) data.readout = i;
-    std::vector<std::string> columns = {"file", a.group};
-    if (a.stratum) columns.push_back(*a.stratum);
-    columns.push_back(a.name);  // stats.csv names rows by analysis (one read-out may be analysed twice)
-    stats::Table table(columns);
-    table.source = "readouts.csv";
-    std::vector<std::string> strata, groups;
+    stats::Observations observations;
+    observations.source = "readouts.csv";
     for (const auto& row : result.readouts) {
       if (!row.sample->matches(a.select)) continue;
       const double v = row.values[data.readout];
       if (std::isnan(v)) continue;
       const std::string group(row.sample->factor(a.group).value_or(""));
       const std::string stratum = a.stratum ? std::string(row.sample->factor(*a.stratum).value_or("")) : "all";
-      std::vector<std::string> cells = {row.sample->name, group};
-      if (a.stratum) cells.push_back(stratum);
-      cells.push_back(format_number(v));
-      table.add_row(std::move(cells));
-      strata.push_back(stratum);
-      groups.push_back(group);
+      observations.values.push_back(as_published(v));
+      observations.groups.push_back(group);
+      if (a.stratum) observations.strata.push_back(stratum);
       data.values[{stratum, group}].push_back(v);
     }
-    data.strata = ordered_levels(strata);
-    data.groups = ordered_levels(groups);
+    data.strata = a.stratum ? stats::ordered_levels(observations.strata) : std::vector<std::string>{};
+    if (!a.stratum && !observations.values.empty()) data.strata = {"all"};
+    data.groups = stats::ordered_levels(observations.groups);
     data.control = a.control_level.value_or(data.groups.empty() ? "" : data.groups.front());
     // Group summaries (n, mean, SD, SEM, CI) for every analysis, plot-only ones too: the console
     // line, the figure and the report show these rows rather than recomputing them.
-    if (table.rows() > 0) {
+    if (!observations.values.empty()) {
       stats::AnalysisSpec spec;
-      spec.value = a.name;
+      spec.value = a.name;  // stats.csv names rows by analysis (one read-out may be analysed twice)
       spec.group = a.group;
       spec.stratum = a.stratum;
       if (!a.tests.empty()) spec.control = a.control_level;
@@ -184,71 +140,145 @@ std::vector<std::string> write_analyses(const std::filesystem::path& dir, const 
       spec.adjustment = a.adjustment;
       spec.significance = scale;
       try {
-        data.rows = stats::run_analysis(table, spec);
+        data.rows = stats::run_analysis(observations, spec);
       } catch (const Error& e) {
         throw Error(e.message(), a.at.context("analysis." + a.readout));
       }
-      all_rows.insert(all_rows.end(), data.rows.begin(), data.rows.end());
     }
+    for (const auto& stratum : data.strata)
+      data.marks[stratum] = stats::marks_against_control(data.rows, stratum, data.control);
 
-    // Console summary: mean +/- SD (n) per group, with the stars against the control.
     for (const auto& stratum : data.strata) {
-      const auto stars = stars_by_group(data, stratum);
+      const auto& marks = data.marks[stratum];
       std::string line = a.name + (stratum == "all" ? "" : " [" + stratum + "]") + " by " + a.group + ":";
       for (const auto& g : data.groups) {
         const auto summary = summary_of(data, stratum, g);
         if (!summary) continue;
         const plot::MeanSd& ms = *summary;
         line += "  " + g + ": " + short_number(ms.mean) + "±" + short_number(ms.sd) + " (n=" + std::to_string(ms.n) + ")";
-        if (auto s = stars.find(g); s != stars.end()) line += " " + s->second;
+        if (auto m = marks.find(g); m != marks.end()) line += " " + m->second;
       }
       summary.push_back(line);
     }
     analyses.push_back(std::move(data));
   }
+  return analyses;
+}
 
-  if (!config.analyses.empty()) {
-    write_file_atomically(dir / "stats.csv", [&](std::ostream& out) { stats::write_rows_csv(out, all_rows); });
-    written.push_back("stats.csv");
-  }
+void write_statistics(const std::filesystem::path& file, const std::vector<AnalysisData>& analyses) {
+  std::vector<stats::ResultRow> all_rows;
+  for (const auto& data : analyses) all_rows.insert(all_rows.end(), data.rows.begin(), data.rows.end());
+  write_file_atomically(file, [&](std::ostream& out) { stats::write_rows_csv(out, all_rows); });
+}
 
-  // Figures: one per analysis, a facet per stratum.
+// Figures: one per analysis, a facet per stratum, the marks against the control above the groups.
+std::vector<std::pair<std::string, plot::Figure>> dose_figures(const std::vector<AnalysisData>& analyses,
+                                                               std::vector<std::string>& summary) {
   std::vector<std::pair<std::string, plot::Figure>> figures;
-  if (config.outputs.plots || config.outputs.report) {
-    for (const auto& data : analyses) {
-      if (data.groups.empty()) continue;
-      plot::DoseFigure spec;
-      spec.title = data.config->title.empty() ? data.config->readout : data.config->title;
-      spec.y_title = data.config->readout;
-      spec.x_title = data.config->group;
-      for (const auto& stratum : data.strata) {
-        plot::DosePanel panel;
-        panel.title = stratum == "all" ? "" : stratum;
-        plot::DoseSeries series;
-        const auto stars = stars_by_group(data, stratum);
-        for (const auto& g : data.groups) {
-          auto it = data.values.find({stratum, g});
-          if (it == data.values.end()) continue;
-          const auto summary = summary_of(data, stratum, g);
-          if (!summary) continue;
-          panel.groups.push_back(g);
-          series.values.push_back(it->second);
-          series.summaries.push_back(*summary);
-          if (auto s = stars.find(g); s != stars.end())
-            panel.marks.push_back({panel.groups.size() - 1, std::nullopt, 0, s->second});
-        }
-        if (panel.groups.empty()) continue;
-        panel.series.push_back(std::move(series));
-        spec.panels.push_back(std::move(panel));
+  for (const auto& data : analyses) {
+    if (data.groups.empty()) continue;
+    plot::DoseFigure spec;
+    spec.title = data.config->title.empty() ? data.config->readout : data.config->title;
+    spec.y_title = data.config->readout;
+    spec.x_title = data.config->group;
+    for (const auto& stratum : data.strata) {
+      plot::DosePanel panel;
+      panel.title = stratum == "all" ? "" : stratum;
+      plot::DoseSeries series;
+      for (const auto& g : data.groups) {
+        auto it = data.values.find({stratum, g});
+        if (it == data.values.end()) continue;
+        const auto summary = summary_of(data, stratum, g);
+        if (!summary) continue;
+        panel.groups.push_back(g);
+        series.values.push_back(it->second);
+        series.summaries.push_back(*summary);
       }
-      if (spec.panels.empty()) continue;
-      try {
-        figures.emplace_back(data.config->name, plot::dose_figure(spec));
-      } catch (const Error& e) {
-        summary.push_back("plot of " + data.config->name + " skipped: " + e.message());
-      }
+      if (panel.groups.empty()) continue;
+      panel.series.push_back(std::move(series));
+      plot::mark_groups(panel, data.marks.at(stratum));
+      spec.panels.push_back(std::move(panel));
+    }
+    if (spec.panels.empty()) continue;
+    try {
+      figures.emplace_back(data.config->name, plot::dose_figure(spec));
+    } catch (const Error& e) {
+      summary.push_back("plot of " + data.config->name + " skipped: " + e.message());
     }
   }
+  return figures;
+}
+
+void write_report(const std::filesystem::path& file, const Config& config, const Plan& plan,
+                  const RunResult& result, const std::vector<SampleOutcome>& outcomes,
+                  const std::vector<AnalysisData>& analyses,
+                  const std::vector<std::pair<std::string, plot::Figure>>& figures,
+                  std::vector<std::string>& summary) {
+  plot::HtmlReport report(config.name);
+  if (!config.description.empty()) report.paragraph(config.description);
+  report.paragraph(std::to_string(result.samples.samples.size()) + " samples, " +
+                   std::to_string(result.files_failed) + " files failed, " +
+                   std::to_string(result.failures.size()) + " problems listed in failures.csv.");
+  report.section("Read-outs");
+  plot::HtmlTable formulas{"How each read-out is computed", {"read-out", "expression", "formula"}, {}};
+  for (std::size_t i = 0; i < config.readouts.size(); ++i)
+    formulas.rows.push_back({config.readouts[i].name, to_string(plan.readouts[i]), formula(plan.readouts[i])});
+  report.table(std::move(formulas));
+  std::map<std::string, const SampleOutcome*> outcome_of;
+  for (std::size_t i = 0; i < outcomes.size() && i < result.samples.samples.size(); ++i)
+    outcome_of[result.samples.samples[i].name] = &outcomes[i];
+  for (std::size_t a = 0; a < analyses.size(); ++a) {
+    const auto& data = analyses[a];
+    report.section(data.config->title.empty() ? data.config->readout : data.config->title);
+    for (const auto& [name, figure] : figures)
+      if (name == data.config->name) report.figure(figure, data.config->readout + " by " + data.config->group);
+    for (const auto& h : plan.histograms)
+      if (h.analysis == a) histogram_figures(report, config, data, h, outcome_of, summary);
+    plot::HtmlTable groups{"Group summaries",
+                           {"stratum", data.config->group, "n", "mean", "SD", "SEM", "95 % CI of the mean"}, {}};
+    plot::HtmlTable t{"Tests", {"stratum", "test", "comparison", "statistic", "p", "p adjusted", "significance", "n", "message"}, {}};
+    for (const auto& r : data.rows) {
+      if (r.test == "summary") {
+        const auto colon = r.n.rfind(':');
+        groups.rows.push_back({r.stratum, r.comparison, colon == std::string::npos ? r.n : r.n.substr(colon + 1),
+                               format_number(r.estimate), format_number(r.sd), format_number(r.sem),
+                               std::isnan(r.ci_low) ? "" : format_number(r.ci_low) + " to " + format_number(r.ci_high)});
+        continue;
+      }
+      // p values as R prints them: "< 2.2e-16" below the epsilon, a bound where the row says so.
+      const bool adjusted = !std::isnan(r.p_adjusted);
+      t.rows.push_back({r.stratum, r.test, r.comparison,
+                        r.statistic_name + " = " + format_number(r.statistic),
+                        stats::report_p_text(r.p, adjusted ? "" : r.p_bound, format_number(r.p)),
+                        stats::report_p_text(r.p_adjusted, adjusted ? r.p_bound : "", format_number(r.p_adjusted)),
+                        r.significance, r.n, r.message});
+    }
+    if (!groups.rows.empty()) report.table(std::move(groups));
+    report.table(std::move(t));
+  }
+  if (!result.failures.empty()) {
+    report.section("Failures");
+    plot::HtmlTable t{"Files and read-outs that could not be computed", {"file", "stage", "reason"}, {}};
+    for (const auto& f : result.failures) t.rows.push_back({f.file, f.stage, f.reason});
+    report.table(std::move(t));
+  }
+  report.write(file);
+}
+
+}  // namespace
+
+std::vector<std::string> write_analyses(const std::filesystem::path& dir, const Config& config,
+                                        const Plan& plan, const RunResult& result,
+                                        const std::vector<SampleOutcome>& outcomes,
+                                        std::vector<std::string>& summary) {
+  std::vector<std::string> written;
+  const std::vector<AnalysisData> analyses = analyse(config, result, summary);
+  if (!config.analyses.empty()) {
+    write_statistics(dir / "stats.csv", analyses);
+    written.push_back("stats.csv");
+  }
+  std::vector<std::pair<std::string, plot::Figure>> figures;
+  if (config.outputs.plots || config.outputs.report) figures = dose_figures(analyses, summary);
   if (config.outputs.plots && !figures.empty()) {
     std::filesystem::create_directories(dir / "plots");
     for (const auto& [name, figure] : figures) {
@@ -256,57 +286,8 @@ std::vector<std::string> write_analyses(const std::filesystem::path& dir, const 
       written.push_back("plots/" + name + ".svg");
     }
   }
-
   if (config.outputs.report) {
-    plot::HtmlReport report(config.name);
-    if (!config.description.empty()) report.paragraph(config.description);
-    report.paragraph(std::to_string(result.samples.samples.size()) + " samples, " +
-                     std::to_string(result.files_failed) + " files failed, " +
-                     std::to_string(result.failures.size()) + " problems listed in failures.csv.");
-    report.section("Read-outs");
-    plot::HtmlTable formulas{"How each read-out is computed", {"read-out", "expression", "formula"}, {}};
-    for (std::size_t i = 0; i < config.readouts.size(); ++i)
-      formulas.rows.push_back({config.readouts[i].name, to_string(plan.readouts[i]), formula(plan.readouts[i])});
-    report.table(std::move(formulas));
-    std::map<std::string, const SampleOutcome*> outcome_of;
-    for (std::size_t i = 0; i < outcomes.size() && i < result.samples.samples.size(); ++i)
-      outcome_of[result.samples.samples[i].name] = &outcomes[i];
-    for (std::size_t a = 0; a < analyses.size(); ++a) {
-      const auto& data = analyses[a];
-      report.section(data.config->title.empty() ? data.config->readout : data.config->title);
-      for (const auto& [name, figure] : figures)
-        if (name == data.config->name) report.figure(figure, data.config->readout + " by " + data.config->group);
-      for (const auto& h : plan.histograms)
-        if (h.analysis == a) histogram_figures(report, config, data, h, outcome_of, summary);
-      plot::HtmlTable groups{"Group summaries",
-                             {"stratum", data.config->group, "n", "mean", "SD", "SEM", "95 % CI of the mean"}, {}};
-      plot::HtmlTable t{"Tests", {"stratum", "test", "comparison", "statistic", "p", "p adjusted", "significance", "n", "message"}, {}};
-      for (const auto& r : data.rows) {
-        if (r.test == "summary") {
-          const auto colon = r.n.rfind(':');
-          groups.rows.push_back({r.stratum, r.comparison, colon == std::string::npos ? r.n : r.n.substr(colon + 1),
-                                 format_number(r.estimate), format_number(r.sd), format_number(r.sem),
-                                 std::isnan(r.ci_low) ? "" : format_number(r.ci_low) + " to " + format_number(r.ci_high)});
-          continue;
-        }
-        // p values as R prints them: "< 2.2e-16" below the epsilon, a bound where the row says so.
-        const bool adjusted = !std::isnan(r.p_adjusted);
-        t.rows.push_back({r.stratum, r.test, r.comparison,
-                          r.statistic_name + " = " + format_number(r.statistic),
-                          stats::report_p_text(r.p, adjusted ? "" : r.p_bound, format_number(r.p)),
-                          stats::report_p_text(r.p_adjusted, adjusted ? r.p_bound : "", format_number(r.p_adjusted)),
-                          r.significance, r.n, r.message});
-      }
-      if (!groups.rows.empty()) report.table(std::move(groups));
-      report.table(std::move(t));
-    }
-    if (!result.failures.empty()) {
-      report.section("Failures");
-      plot::HtmlTable t{"Files and read-outs that could not be computed", {"file", "stage", "reason"}, {}};
-      for (const auto& f : result.failures) t.rows.push_back({f.file, f.stage, f.reason});
-      report.table(std::move(t));
-    }
-    report.write(dir / "report.html");
+    write_report(dir / "report.html", config, plan, result, outcomes, analyses, figures, summary);
     written.push_back("report.html");
   }
   return written;

@@ -400,4 +400,10 @@ Figure dose_figure(const DoseFigure& spec) {
   return figure;
 }
 
+void mark_groups(DosePanel& panel, const std::map<std::string, std::string>& marks, std::size_t series) {
+  for (std::size_t g = 0; g < panel.groups.size(); ++g)
+    if (const auto m = marks.find(panel.groups[g]); m != marks.end())
+      panel.marks.push_back({g, std::nullopt, series, m->second});
+}
+
 }  // namespace cytopipe::plot

@@ -10,6 +10,7 @@
 
 #include "cytopipe/error.hpp"
 #include "cytopipe/input_file.hpp"
+#include "cytopipe/stats/levels.hpp"
 #include "plot/layout_util.hpp"
 
 namespace cytopipe::plot {
@@ -180,10 +181,6 @@ DoseFigure dose_figure_from_table(const CsvTable& table, const DoseColumns& colu
     }
   }
 
-  // Doses sort as numbers when they all are numbers ("0, 25, 50, 100", not "0, 100, 25, 50").
-  const bool numeric = std::all_of(groups.begin(), groups.end(), [](const std::string& g) {
-    return parse_number(g).has_value();
-  });
   if (cells.empty())
     throw Error("no row has a value (every cell is empty or NA)", detail::file_context(table.source, columns.value, 0));
   DoseFigure figure;
@@ -193,11 +190,8 @@ DoseFigure dose_figure_from_table(const CsvTable& table, const DoseColumns& colu
   for (std::size_t f = 0; f < facets.size(); ++f) {
     DosePanel panel;
     panel.title = facets[f];
-    panel.groups = facet_groups[f];
-    if (numeric)
-      std::stable_sort(panel.groups.begin(), panel.groups.end(), [](const std::string& a, const std::string& b) {
-        return *parse_number(a) < *parse_number(b);
-      });
+    // Doses sort as numbers when they all are numbers ("0, 25, 50, 100", not "0, 100, 25, 50").
+    panel.groups = stats::ordered_levels(facet_groups[f]);
     for (std::size_t s = 0; s < series.size(); ++s) {
       DoseSeries ds;
       ds.name = series[s];

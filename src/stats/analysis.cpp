@@ -10,6 +10,7 @@
 #include "cytopipe/stats/anova.hpp"
 #include "cytopipe/stats/assumptions.hpp"
 #include "cytopipe/stats/hill.hpp"
+#include "cytopipe/stats/levels.hpp"
 #include "cytopipe/stats/nonparametric.hpp"
 #include "cytopipe/stats/p_value.hpp"
 #include "cytopipe/stats/posthoc.hpp"
@@ -102,6 +103,8 @@ std::vector<ResultRow> to_rows(const TestResult& result, const std::string& read
   for (const auto& c : result.comparisons) {
     ResultRow row = base_row(result, readout, stratum);
     row.comparison = c.label;
+    row.group = c.group;
+    row.reference = c.reference;
     row.statistic = c.statistic;
     row.df1 = c.df;
     row.estimate = c.estimate;
@@ -145,22 +148,34 @@ std::vector<ResultRow> to_rows(const TestResult& result, const std::string& read
 
 std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec) {
   const auto& value_cells = table.column(spec.value);
-  const auto& group_cells = table.column(spec.group);
-  const std::vector<std::string>* stratum_cells =
-      spec.stratum ? &table.column(*spec.stratum) : nullptr;
-  const std::vector<TestKind>& tests = spec.tests;
-  if (tests.empty() && !spec.group_summaries)
+  Observations data;
+  data.source = table.source;
+  data.groups = table.column(spec.group);
+  if (spec.stratum) data.strata = table.column(*spec.stratum);
+  if (spec.tests.empty() && !spec.group_summaries)
     throw Error("no test requested", {table.source, "test", 0, 0});
 
   // Numeric values, row by row; a cell that is not a number is bad input, a missing one is dropped.
-  std::vector<double> values(table.rows());
+  data.values.resize(table.rows());
   for (std::size_t i = 0; i < table.rows(); ++i) {
     const auto v = parse_number(value_cells[i]);
     if (!v)
       throw Error("value '" + value_cells[i] + "' is not a number",
                   {table.source, spec.value, static_cast<int>(i + 2), 0});
-    values[i] = *v;
+    data.values[i] = *v;
   }
+  return run_analysis(data, spec);
+}
+
+std::vector<ResultRow> run_analysis(const Observations& data, const AnalysisSpec& spec) {
+  const std::vector<TestKind>& tests = spec.tests;
+  if (tests.empty() && !spec.group_summaries) throw Error("no test requested", {data.source, "test", 0, 0});
+  if (data.groups.size() != data.values.size() || (spec.stratum && data.strata.size() != data.values.size()))
+    throw Error("observations: values, groups and strata differ in length", {data.source, "", 0, 0});
+  const std::vector<double>& values = data.values;
+  const std::vector<std::string>& group_cells = data.groups;
+  const std::vector<std::string>* stratum_cells = spec.stratum ? &data.strata : nullptr;
+  const std::size_t n_rows = values.size();
 
   // Strata in order of first appearance, groups ordered numerically when every level is a number.
   std::vector<Stratum> strata;
@@ -170,7 +185,7 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
     strata.push_back({name, {}, {}, true, {}, 0});
     return strata.back();
   };
-  for (std::size_t i = 0; i < table.rows(); ++i) {
+  for (std::size_t i = 0; i < n_rows; ++i) {
     Stratum& s = stratum_of(stratum_cells ? (*stratum_cells)[i] : "all");
     if (std::isnan(values[i])) {
       ++s.missing;
@@ -186,16 +201,17 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
   }
   for (auto& s : strata) {
     for (const auto& g : s.groups) {
-      const auto d = parse_number(g.label);
-      if (!d || std::isnan(*d)) {
-        s.numeric_levels = false;
-        if (s.non_numeric_level.empty()) s.non_numeric_level = g.label;
-      }
+      if (is_numeric_level(g.label)) continue;
+      s.numeric_levels = false;
+      if (s.non_numeric_level.empty()) s.non_numeric_level = g.label;
     }
-    if (s.numeric_levels)
-      std::stable_sort(s.groups.begin(), s.groups.end(), [](const Group& a, const Group& b) {
-        return *parse_number(a.label) < *parse_number(b.label);
-      });
+    std::vector<std::string> labels;
+    for (const auto& g : s.groups) labels.push_back(g.label);
+    std::vector<Group> ordered;
+    for (const auto& level : ordered_levels(labels))
+      for (auto& g : s.groups)
+        if (g.label == level) ordered.push_back(std::move(g));
+    s.groups = std::move(ordered);
     for (const auto& g : s.groups) {
       const auto d = parse_number(g.label);
       s.doses.push_back(d ? *d : kNaN);
@@ -208,7 +224,7 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
     if (!found)
       throw Error("control level '" + *spec.control + "' does not occur in column '" + spec.group +
                       "'",
-                  {table.source, spec.group, 0, 0});
+                  {data.source, spec.group, 0, 0});
   }
 
   std::vector<ResultRow> rows;
@@ -404,7 +420,7 @@ std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec
     } else {
       std::vector<double> y;
       std::vector<std::string> a, b;
-      for (std::size_t i = 0; i < table.rows(); ++i) {
+      for (std::size_t i = 0; i < n_rows; ++i) {
         if (std::isnan(values[i])) continue;
         y.push_back(values[i]);
         a.push_back(group_cells[i]);

@@ -79,6 +79,50 @@ TEST_F(PlotCli, DoseWritesAnSvgWithOnePointPerReplicate) {
   EXPECT_EQ(count_point_paths(read_all(out)), 24);
 }
 
+// stats.csv as `cytopipe run` writes it gives the marks: each group's first comparison against the
+// panel's control. The figure equals the one drawn from a hand-written stars column with those
+// marks; a comparison against another group (50 - 25) and the omnibus row give none.
+TEST_F(PlotCli, DoseTakesItsMarksFromStatsCsv) {
+  std::ofstream stats(dir_ / "stats.csv");
+  stats << "readout,stratum,test,comparison,statistic_name,statistic,df1,df2,estimate,ci_low,ci_high,p,"
+           "p_adjusted,adjustment,significance,n,alternative,method,message\n";
+  for (const char* line : {"MM1S", "U266"}) {
+    stats << "bcma_pos_pct," << line << ",one-way ANOVA,,F,12.5,3,8,,,,0.002,,,**,,two-sided,,\n";
+    stats << "bcma_pos_pct," << line << ",Tukey,50 - 25,q,1,8,,1,,,,0.5,Tukey,ns,,two-sided,,\n";
+    for (auto [dose, mark] : {std::pair{"25", "*"}, {"50", "**"}, {"100", "***"}})
+      stats << "bcma_pos_pct," << line << ",Dunnett," << dose << " - 0,t,3,8,,1,0,2,,0.01,single-step (Dunnett),"
+            << mark << ",,two-sided,,\n";
+    stats << "other," << line << ",Dunnett,25 - 0,t,3,8,,1,0,2,,0.01,single-step (Dunnett),ns,,two-sided,,\n";
+  }
+  stats.close();
+  const std::string csv = (dir_ / "readout.csv").string();
+  auto draw = [&](const std::vector<std::string>& marks, const std::string& name) {
+    std::vector<std::string> args = {"dose", csv, "--value", "bcma_pos_pct", "--by", "dose_nM", "--facet",
+                                     "cell_line", "-o", (dir_ / name).string()};
+    args.insert(args.end(), marks.begin(), marks.end());
+    const PlotRun r = run(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return read_all(dir_ / name);
+  };
+  const std::string from_stats = draw({"--stats", (dir_ / "stats.csv").string()}, "from_stats.svg");
+  const std::string from_column = draw({"--stars", "stars"}, "from_column.svg");
+  const std::string unmarked = draw({}, "unmarked.svg");
+  EXPECT_EQ(from_stats, from_column);
+  EXPECT_NE(from_stats, unmarked);
+
+  // Another read-out's name, a read-out stats.csv does not have, and --stars with --stats.
+  const std::string other = draw({"--stats", (dir_ / "stats.csv").string(), "--readout", "other"}, "other.svg");
+  EXPECT_NE(other, from_stats);
+  PlotRun r = run({"dose", csv, "--value", "bcma_pos_pct", "--by", "dose_nM", "--stats",
+                   (dir_ / "stats.csv").string(), "--readout", "nope", "-o", (dir_ / "x.svg").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no rows for read-out 'nope' (read-outs there: 'bcma_pos_pct', 'other')"), std::string::npos)
+      << r.err;
+  r = run({"dose", csv, "--value", "bcma_pos_pct", "--by", "dose_nM", "--stats", (dir_ / "stats.csv").string(),
+           "--stars", "stars", "-o", (dir_ / "x.svg").string()});
+  EXPECT_EQ(r.code, 2);
+}
+
 TEST_F(PlotCli, DosePngAndPdf) {
   for (const char* name : {"fig3.png", "fig3.pdf"}) {
     const auto out = dir_ / name;

@@ -389,5 +389,95 @@ TEST(AnalysisIssue19, TinyIntegratedPIsMarkedAsABoundAndPrintedAsR) {
   EXPECT_TRUE(p_bound_text(1e-300, 0).empty());
 }
 
+// Levels whose labels contain " - " cannot be recovered from the comparison text; the rows keep
+// them as values, and the marks against the control use those.
+TEST(Analysis, ComparisonsCarryTheirGroupAndReferenceLevels) {
+  Table t({"arm", "y"});
+  for (auto [arm, y] : {std::pair{"ctrl - vehicle", "1"}, {"ctrl - vehicle", "1.2"}, {"ctrl - vehicle", "0.9"},
+                        {"drug", "5"}, {"drug", "5.4"}, {"drug", "4.8"}, {"drug - high", "9"},
+                        {"drug - high", "9.5"}, {"drug - high", "8.7"}})
+    t.add_row({arm, y});
+  AnalysisSpec spec = spec_of("y", "arm", {"dunnett"});
+  spec.control = "ctrl - vehicle";
+  const auto rows = run_analysis(t, spec);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].comparison, "drug - ctrl - vehicle");
+  EXPECT_EQ(rows[0].group, "drug");
+  EXPECT_EQ(rows[0].reference, "ctrl - vehicle");
+  EXPECT_EQ(rows[1].group, "drug - high");
+  EXPECT_EQ(rows[1].reference, "ctrl - vehicle");
+  const auto marks = marks_against_control(rows, "all", "ctrl - vehicle");
+  ASSERT_EQ(marks.size(), 2u);
+  EXPECT_EQ(marks.at("drug"), rows[0].significance);
+  EXPECT_EQ(marks.at("drug - high"), rows[1].significance);
+  EXPECT_FALSE(rows[0].significance.empty());
+}
+
+TEST(Analysis, MarksTakeTheFirstComparisonWithTheControlInTheStratum) {
+  std::vector<ResultRow> rows(5);
+  rows[0] = {};  // an omnibus row: no levels
+  rows[0].stratum = "MM1S";
+  rows[0].significance = "***";
+  rows[1].stratum = "MM1S";
+  rows[1].group = "50";
+  rows[1].reference = "25";  // not against the control
+  rows[1].significance = "**";
+  rows[2].stratum = "MM1S";
+  rows[2].group = "50";
+  rows[2].reference = "0";
+  rows[2].significance = "*";
+  rows[3].stratum = "MM1S";
+  rows[3].group = "50";
+  rows[3].reference = "0";
+  rows[3].significance = "ns";  // a later test's comparison: the first one wins
+  rows[4].stratum = "U266";
+  rows[4].group = "25";
+  rows[4].reference = "0";
+  rows[4].significance = "**";
+  EXPECT_EQ(marks_against_control(rows, "MM1S", "0"), (std::map<std::string, std::string>{{"50", "*"}}));
+  EXPECT_EQ(marks_against_control(rows, "U266", "0"), (std::map<std::string, std::string>{{"25", "**"}}));
+  EXPECT_TRUE(marks_against_control(rows, "MM1S", "25").count("50"));
+}
+
+TEST(Analysis, StatsCsvReadsBackIntoTheSameRows) {
+  AnalysisSpec spec;
+  spec.value = "pct";
+  spec.group = "dose";
+  spec.stratum = "cell_line";
+  spec.control = "0";
+  spec.tests = {TestKind::anova, TestKind::dunnett, TestKind::hill};
+  const auto rows = run_analysis(two_lines(), spec);
+  std::ostringstream csv;
+  write_rows_csv(csv, rows);
+  const auto back = read_rows(parse_csv(csv.str(), "stats.csv"));
+  ASSERT_EQ(back.size(), rows.size());
+  auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(back[i].readout, rows[i].readout);
+    EXPECT_EQ(back[i].stratum, rows[i].stratum);
+    EXPECT_EQ(back[i].test, rows[i].test);
+    EXPECT_EQ(back[i].comparison, rows[i].comparison);
+    EXPECT_EQ(back[i].group, rows[i].group) << i;
+    EXPECT_EQ(back[i].reference, rows[i].reference) << i;
+    EXPECT_TRUE(same(back[i].statistic, rows[i].statistic)) << i;
+    EXPECT_TRUE(same(back[i].p, rows[i].p)) << i;
+    EXPECT_TRUE(same(back[i].p_adjusted, rows[i].p_adjusted)) << i;
+    EXPECT_TRUE(same(back[i].ci_low, rows[i].ci_low)) << i;
+    EXPECT_EQ(back[i].significance, rows[i].significance);
+    EXPECT_EQ(back[i].method, rows[i].method);
+  }
+  // A cell that is not a number names its line.
+  std::string bad = csv.str();
+  bad.replace(bad.find(",F,") + 3, 1, "x");
+  try {
+    read_rows(parse_csv(bad, "stats.csv"));
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.context().file, "stats.csv");
+    EXPECT_EQ(e.context().line, 2);
+  }
+  EXPECT_THROW(read_rows(parse_csv("readout,stratum\nx,all\n")), Error);
+}
+
 }  // namespace
 }  // namespace cytopipe::stats

@@ -3,6 +3,7 @@
 // replicate points with a mean bar or mean +/- SD, significance marks vs the control, one facet
 // per panel (e.g. MM1S | U266) side by side, an optional legend when a panel holds several series.
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,10 @@ struct DoseFigure {
 // whose group count differs from the panel's, a group with no finite value in every series,
 // NaN/infinite values, or a mark naming a group or series that does not exist.
 Figure dose_figure(const DoseFigure& spec);
+
+// Adds a mark above each group of `panel` that has one in `marks` (group level -> label, e.g. from
+// stats::marks_against_control), in the panel's group order, for series `series`.
+void mark_groups(DosePanel& panel, const std::map<std::string, std::string>& marks, std::size_t series = 0);
 
 // The mean and SD of the finite values (what a bar and its whiskers show).
 MeanSd mean_sd(const std::vector<double>& values);

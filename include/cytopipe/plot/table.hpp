@@ -35,9 +35,10 @@ struct DoseColumns {
   std::optional<std::string> stars;   // significance label per row (same for a group's rows)
 };
 
-// Groups rows into panels (first-appearance order), groups (numeric order when every group label
-// is a number, else first-appearance order) and series. The first group is the control: a
-// non-empty stars value on other groups becomes a SignificanceMark above that group.
+// Groups rows into panels (first-appearance order), groups (per panel, stats::ordered_levels:
+// numeric order when every group label is a number, else first-appearance order) and series.
+// The first group is the control: a non-empty stars value on other groups becomes a
+// SignificanceMark above that group.
 // Rows whose value is empty or NA are left out and counted in DoseFigure::missing_values.
 // Error (file, line, column) for a non-numeric value, or conflicting stars within one group.
 DoseFigure dose_figure_from_table(const CsvTable& table, const DoseColumns& columns);

@@ -25,11 +25,15 @@
 //   two-way tests run on the whole table, stratum = "all",
 //   auto (assumption checks pick anova+dunnett/tukey, welch+dunnett, or kruskal+dunn; the rows
 //         say which and why in `method`).
-// Groups are ordered numerically when every level is a number (dose), else by first appearance.
+// Groups are ordered as ordered_levels() does (levels.hpp): numerically when every level is a
+// number (dose), else by first appearance.
 // The default control is the first level (the lowest dose). Rows with a missing value (empty,
 // NA, NaN) are dropped and counted in the row's `method`; a non-numeric value cell is an error.
 // Degenerate input never throws: the row carries `message` and NaN numbers.
 #include <iosfwd>
+#include <map>
+#include <span>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +70,8 @@ struct ResultRow {
   std::string stratum;        // level of the stratum column, "all" without one
   std::string test;
   std::string comparison;     // "10 - 0", term or parameter name; empty for the omnibus row
+  std::string group;          // a comparison's levels: `group` against `reference` (the
+  std::string reference;      //   comparison's label is "group - reference"); empty otherwise
   std::string statistic_name;
   double statistic = kNaN;
   double df1 = kNaN;
@@ -92,6 +98,28 @@ struct ResultRow {
 // Throws cytopipe::Error for a bad spec (unknown column, no test, control level absent,
 // non-numeric value cell). Test-level problems become row messages.
 std::vector<ResultRow> run_analysis(const Table& table, const AnalysisSpec& spec);
+
+// The observations of one read-out as values, for callers that hold numbers (the pipeline):
+// one entry per observation in each vector (strata only with spec.stratum; NaN = missing).
+// spec.value, spec.group and spec.stratum name the read-out and the factors in the rows.
+struct Observations {
+  std::string source;                // names the data in error messages
+  std::vector<double> values;
+  std::vector<std::string> groups;
+  std::vector<std::string> strata;
+};
+std::vector<ResultRow> run_analysis(const Observations& data, const AnalysisSpec& spec);
+
+// The significance mark of each group against `control` within `stratum`, from the first row
+// comparing that group with the control (post-hoc or pairwise tests): group level -> mark.
+std::map<std::string, std::string> marks_against_control(std::span<const ResultRow> rows,
+                                                         std::string_view stratum,
+                                                         std::string_view control);
+
+// Reads stats.csv (as write_rows_csv writes it) back into rows; a comparison's levels come from
+// its "group - reference" label. Throws cytopipe::Error (file, line) for a missing column or a
+// cell that is not a number.
+std::vector<ResultRow> read_rows(const Table& table);
 
 // Flattens one result into rows (used by run_analysis; handy for direct library use).
 std::vector<ResultRow> to_rows(const TestResult& result, const std::string& readout,

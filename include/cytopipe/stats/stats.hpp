@@ -7,6 +7,7 @@
 #include "cytopipe/stats/distributions.hpp"
 #include "cytopipe/stats/group.hpp"
 #include "cytopipe/stats/hill.hpp"
+#include "cytopipe/stats/levels.hpp"
 #include "cytopipe/stats/nonparametric.hpp"
 #include "cytopipe/stats/p_value.hpp"
 #include "cytopipe/stats/posthoc.hpp"
