@@ -84,9 +84,16 @@ EventMatrix EventMatrix::clone() const {
 }
 
 std::optional<std::size_t> Sample::find_channel(std::string_view name) const {
+  const auto alias_of = [&](std::size_t i, auto&& same) {
+    return std::any_of(channels[i].aliases.begin(), channels[i].aliases.end(), same);
+  };
+  for (std::size_t i = 0; i < channels.size(); ++i)
+    if (alias_of(i, [&](const std::string& a) { return a == name; })) return i;
   for (std::size_t i = 0; i < channels.size(); ++i)
     if (channels[i].name == name) return i;
   const auto wanted = detail::upper(name);
+  for (std::size_t i = 0; i < channels.size(); ++i)
+    if (alias_of(i, [&](const std::string& a) { return detail::upper(a) == wanted; })) return i;
   for (std::size_t i = 0; i < channels.size(); ++i)
     if (detail::upper(channels[i].name) == wanted) return i;
   return std::nullopt;
@@ -94,13 +101,19 @@ std::optional<std::size_t> Sample::find_channel(std::string_view name) const {
 
 std::size_t Sample::channel_index(std::string_view name) const {
   if (auto index = find_channel(name)) return *index;
-  std::string present;
-  for (const auto& channel : channels) {
-    if (!present.empty()) present += ", ";
-    present += channel.name;
-  }
-  throw Error("no channel named '" + std::string(name) + "'; the file has: " + present,
+  throw Error("no channel named '" + std::string(name) + "'; the file has: " + channel_list(),
               {source, std::string(name)});
+}
+
+std::string Sample::channel_list() const {
+  std::string out;
+  for (const auto& channel : channels) {
+    if (!out.empty()) out += ", ";
+    out += channel.name;
+    for (std::size_t a = 0; a < channel.aliases.size(); ++a)
+      out += (a == 0 ? " (" : ", ") + channel.aliases[a] + (a + 1 == channel.aliases.size() ? ")" : "");
+  }
+  return out;
 }
 
 }  // namespace cytopipe::fcs

@@ -18,6 +18,7 @@
 #include "cytopipe/overloaded.hpp"
 #include "gating/columns.hpp"
 #include "gating/linear_algebra.hpp"
+#include "gating/population_lookup.hpp"
 #include "gating/word_kernels.hpp"
 
 namespace cytopipe::gating {
@@ -333,23 +334,25 @@ struct Preparation {
 
 }  // namespace
 
+namespace {
+std::vector<detail::PopulationEntry> entries(const std::vector<PopulationResult>& populations) {
+  std::vector<detail::PopulationEntry> out;
+  out.reserve(populations.size());
+  for (const auto& p : populations) out.push_back({p.name, p.parent, p.path});
+  return out;
+}
+}  // namespace
+
 const PopulationResult* GatingResults::find(std::string_view name_or_path) const {
-  for (const auto& p : populations_)
-    if (p.name == name_or_path || p.path == name_or_path) return &p;
-  // A path without the leading slash, or with a trailing one.
-  std::string key(name_or_path);
-  while (!key.empty() && key.back() == '/') key.pop_back();
-  if (!key.empty() && key.front() != '/') key.insert(key.begin(), '/');
-  for (const auto& p : populations_)
-    if (p.path == key) return &p;
-  return nullptr;
+  for (const auto& p : populations_)  // the common case: a name that is no path
+    if (p.name == name_or_path && name_or_path.find('/') == std::string_view::npos) return &p;
+  const auto i = detail::find_population(entries(populations_), name_or_path);
+  return i ? &populations_[*i] : nullptr;
 }
 
 const PopulationResult& GatingResults::at(std::string_view name_or_path) const {
   if (const auto* p = find(name_or_path)) return *p;
-  std::string have;
-  for (const auto& p : populations_) have += (have.empty() ? "" : ", ") + p.name;
-  throw Error("no population '" + std::string(name_or_path) + "' (populations: " + have + ")");
+  return populations_[detail::population_index(entries(populations_), name_or_path)];  // throws, listing candidates
 }
 
 std::size_t GatingResults::parent_count(std::string_view name_or_path) const {

@@ -9,6 +9,7 @@
 
 #include "cytopipe/overloaded.hpp"
 #include "gating/linear_algebra.hpp"
+#include "gating/population_lookup.hpp"
 
 namespace cytopipe::gating {
 namespace {
@@ -42,12 +43,6 @@ std::vector<std::string> names_of(const GateNode& node) {
   std::vector<std::string> out;
   for_each_population(node, [&](const std::string& name, int) { out.push_back(name); });
   return out;
-}
-
-std::string_view trim_slashes(std::string_view s) {
-  while (!s.empty() && s.front() == '/') s.remove_prefix(1);
-  while (!s.empty() && s.back() == '/') s.remove_suffix(1);
-  return s;
 }
 
 void check_interval(const GateNode& node, const Interval& interval, std::size_t d) {
@@ -283,15 +278,38 @@ std::vector<Population> GatingStrategy::populations() const {
   return ordered;
 }
 
+namespace {
+// Each population with its path, for detail::find_population.
+struct Located {
+  std::vector<Population> populations;
+  std::vector<std::string> paths;
+  std::vector<detail::PopulationEntry> entries;
+};
+Located locate(std::vector<Population> populations) {
+  Located out;
+  out.populations = std::move(populations);
+  std::unordered_map<std::string, std::string> path_of;  // parents come first
+  for (const auto& p : out.populations) {
+    std::string path = (p.parent.empty() ? std::string() : path_of.at(p.parent)) + "/" + p.name;
+    path_of[p.name] = path;
+    out.paths.push_back(std::move(path));
+  }
+  for (std::size_t i = 0; i < out.populations.size(); ++i)
+    out.entries.push_back({out.populations[i].name, out.populations[i].parent, out.paths[i]});
+  return out;
+}
+}  // namespace
+
 std::optional<Population> GatingStrategy::find_population(std::string_view name_or_path) const {
-  const auto pops = populations();
-  const std::string_view key = trim_slashes(name_or_path);
-  for (const auto& p : pops)
-    if (p.name == key) return p;
-  if (key.find('/') != std::string_view::npos)
-    for (const auto& p : pops)
-      if (trim_slashes(path(p.name)) == key) return p;
-  return std::nullopt;
+  const Located all = locate(populations());
+  const auto i = detail::find_population(all.entries, name_or_path);
+  if (!i) return std::nullopt;
+  return all.populations[*i];
+}
+
+Population GatingStrategy::population(std::string_view name_or_path) const {
+  const Located all = locate(populations());
+  return all.populations[detail::population_index(all.entries, name_or_path)];
 }
 
 std::string GatingStrategy::path(std::string_view population) const {
@@ -333,10 +351,8 @@ void GatingStrategy::check_sample(const fcs::Sample& sample) const {
       else names = {d->channel};
       for (const auto& n : names)
         if (!has_channel(d->compensation, n)) {
-          std::string have;
-          for (const auto& c : sample.channels) have += (have.empty() ? "" : ", ") + c.name;
           throw gate_error(g, "channel '" + n + "' is not in " + sample.source +
-                                  " (it has: " + have + ")");
+                                  " (it has: " + sample.channel_list() + ")");
         }
     }
     for (const Dimension* d : dimensions_of(g.gate)) {

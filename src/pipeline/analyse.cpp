@@ -38,7 +38,7 @@ void compute_all(const std::vector<Statistic>& wanted, std::vector<double>& valu
     if (std::find(wanted.begin(), wanted.end(), s) != wanted.end()) out[s] = gating::statistic(s, values);
 }
 
-// Every channel analyse_sample reads from this sample (names after the panel): the strategy's
+// Every channel analyse_sample reads from this sample (names or panel markers): the strategy's
 // dimensions (uncompensated ones: this is for gating while decoding), the read-outs' and the
 // table's statistics, the report's histograms.
 std::vector<std::string> channels_read(const Plan& plan, const gating::GatingStrategy& strategy,

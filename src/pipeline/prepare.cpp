@@ -191,7 +191,7 @@ const transform::Compensation* compensation_for(const Config& config, const fcs:
   });
 }
 
-// Renames the panel's channels to their markers. Throws StageError("panel").
+// Gives the panel's channels their markers as aliases ($PnN stays). Throws StageError("panel").
 void apply_panel(const Config& config, fcs::Sample& sample) {
   const std::string& file = sample.source;
   const auto cyt = sample.keywords.find("$CYT");
@@ -200,10 +200,8 @@ void apply_panel(const Config& config, fcs::Sample& sample) {
   for (const auto& [marker, channel] : markers) {
     const auto index = sample.find_channel(channel);
     if (!index) {
-      std::string have;
-      for (const auto& ch : sample.channels) have += (have.empty() ? "" : ", ") + ch.name;
       throw StageError("panel", Error("marker '" + marker + "': channel '" + channel +
-                                          "' is not in the file (it has: " + have + ")",
+                                          "' is not in the file (it has: " + sample.channel_list() + ")",
                                       {file, "panel." + marker, 0, 0}));
     }
     targets.push_back(*index);
@@ -217,12 +215,12 @@ void apply_panel(const Config& config, fcs::Sample& sample) {
                                           std::to_string(*clash + 1) + " of the file",
                                       {file, "panel." + markers[i].first, 0, 0}));
   }
-  for (std::size_t i = 0; i < markers.size(); ++i) sample.channels[targets[i]].name = markers[i].first;
+  for (std::size_t i = 0; i < markers.size(); ++i) sample.channels[targets[i]].aliases.push_back(markers[i].first);
 }
 
-// Erases every channel of `sample` but `names` and the channels numbered `keep_numbers` ($Pn),
-// so they are not decoded; leaves all when a name is not in the file.
-void keep_only(fcs::Sample& sample, const std::vector<std::string>& names, const std::vector<int>& keep_numbers) {
+// Erases every channel of `sample` but `names` (so they are not decoded); leaves all when a name
+// is not in the file.
+void keep_only(fcs::Sample& sample, const std::vector<std::string>& names) {
   std::vector<bool> keep(sample.channels.size(), false);
   for (const auto& name : names) {
     const auto index = sample.find_channel(name);
@@ -231,8 +229,7 @@ void keep_only(fcs::Sample& sample, const std::vector<std::string>& names, const
   }
   std::vector<fcs::Channel> kept;
   for (std::size_t c = 0; c < keep.size(); ++c)
-    if (keep[c] || std::find(keep_numbers.begin(), keep_numbers.end(), sample.channels[c].index) != keep_numbers.end())
-      kept.push_back(std::move(sample.channels[c]));
+    if (keep[c]) kept.push_back(std::move(sample.channels[c]));
   sample.channels = std::move(kept);
 }
 
@@ -245,25 +242,23 @@ fcs::Sample prepare_sample(const Config& config, const SampleEntry& entry,
   options.parallel = parallel;
   std::optional<transform::Compensation> own;
   const transform::Compensation* compensation = nullptr;
-  std::vector<std::size_t> columns;
-  std::vector<int> detectors;     // the compensation's detectors, by $Pn number
-  fcs::Sample* target = nullptr;  // the reader's sample, while it is decoded
+  std::vector<std::size_t> columns;  // the compensation's detectors in the decoded sample
+  fcs::Sample* target = nullptr;     // the reader's sample, while it is decoded
   fcs::DecodeHooks hooks;
   if (streaming) {
     hooks.metadata = [&](fcs::Sample& s) {
       compensation = compensation_for(config, s, matrix, own);
-      if (compensation)  // resolved before the panel renames the channels
-        for (auto c : compensation_step(s, [&] { return compensation->detector_columns(s); }))
-          detectors.push_back(s.channels[c].index);
+      if (compensation) compensation_step(s, [&] { return compensation->detector_columns(s); });  // all there
       apply_panel(config, s);
-      if (!streaming->channels.empty()) keep_only(s, streaming->channels, detectors);
+      if (!streaming->channels.empty()) {
+        std::vector<std::string> keep = streaming->channels;
+        if (compensation) keep.insert(keep.end(), compensation->detectors().begin(), compensation->detectors().end());
+        keep_only(s, keep);
+      }
     };
     hooks.prepare = [&](fcs::Sample& s) {
       target = &s;
-      for (int n : detectors)  // where the detectors are now, every one kept
-        columns.push_back(static_cast<std::size_t>(
-            std::find_if(s.channels.begin(), s.channels.end(), [&](const fcs::Channel& ch) { return ch.index == n; }) -
-            s.channels.begin()));
+      if (compensation) columns = compensation_step(s, [&] { return compensation->detector_columns(s); });
       if (streaming->ready) streaming->ready(s);
     };
     hooks.decoded = [&](std::size_t first, std::size_t count) {

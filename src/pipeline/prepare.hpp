@@ -26,19 +26,20 @@ class StageError : public Error {
 // The compensation a config asks for when it is the same for every file (a matrix file).
 std::optional<transform::Compensation> load_matrix_compensation(const Config& config);
 
-// Reads the file, compensates it (the file's spillover, the matrix, or not at all) and renames
-// the panel's channels to their markers (so strategies and read-outs are instrument-independent).
+// Reads the file, compensates it (the file's spillover, the matrix, or not at all) and gives the
+// panel's channels their markers as aliases, so strategies and read-outs are
+// instrument-independent (fcs::Sample::find_channel finds PE-A also as BCMA).
 // With `sha256`, the file's SHA-256 (hex) is computed from the same bytes the reader decodes: the
 // file is read once, hashed chunk by chunk while each chunk is in cache. `parallel`: decode with
 // parallel tasks. Throws StageError.
 //
 // With `streaming`, the work is done while the file is decoded: `ready` is called once the
-// sample's metadata is final (channels renamed, compensation checked; events allocated, not yet
+// sample's metadata is final (panel aliases given, compensation checked; events allocated, not yet
 // read), then `decoded` for each run of whole 64-event words as soon as it is decoded and
 // compensated (from the decoding threads; see fcs::DecodeHooks), so a caller can gate it while
 // it is in cache. Errors they throw propagate (a StageError keeps its stage).
 //
-// `channels` (names after the panel), when not empty: the channels the caller will read; only
+// `channels` (channel names or panel markers), when not empty: the channels the caller will read; only
 // they (and the compensation's detectors) are decoded, the others are left out of the sample.
 // If the file lacks one of them, every channel is decoded, so the caller's own lookup reports
 // the missing channel with the file's full list.

@@ -13,6 +13,7 @@
 #include "cytopipe/pipeline/config.hpp"
 #include "cytopipe/pipeline/run.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
+#include "pipeline/prepare.hpp"
 #include "tiny_batch.hpp"
 
 using namespace cytopipe::pipeline;
@@ -436,6 +437,31 @@ TEST(Run, ADetectorNothingElseReadsStillCompensates) {
   result = run_pipeline(config, quiet());
   ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
   EXPECT_EQ(result.readouts.front().values[1], 2000);  // the raw values
+}
+
+// The panel gives a channel its marker as an alias: the file's $PnN stays (M-A), and strategies
+// and read-outs find the channel by either name.
+TEST(Run, PanelMarkersAreAliasesOfTheFilesChannels) {
+  Batch b;
+  b.tube("a_1.fcs", "A", "sample", "1", sample_tube(100, 400, 100));
+  auto config = b.config("  raw_median: median(M-A, live)\n");
+  config.gating.thresholds.clear();
+  config.readouts.erase(config.readouts.begin() + 1);  // positive: needs the threshold gate
+
+  const auto entry = resolve_samples(config).samples.front();
+  const auto sample = detail::prepare_sample(config, entry, std::nullopt);
+  const auto bcma = sample.find_channel("BCMA");
+  ASSERT_TRUE(bcma);
+  EXPECT_EQ(sample.channels[*bcma].name, "M-A");
+  EXPECT_EQ(sample.channels[*bcma].aliases, std::vector<std::string>{"BCMA"});
+  EXPECT_EQ(sample.find_channel("M-A"), bcma);
+  EXPECT_EQ(sample.channels[*sample.find_channel("Viability")].name, "V-A");
+
+  // Live cells: 100 with marker 2000, 300 with 500; the median is 500 by either name.
+  const auto result = run_pipeline(config, quiet());
+  ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
+  EXPECT_EQ(result.readouts.front().values[1], 500);  // median(BCMA, live)
+  EXPECT_EQ(result.readouts.front().values[3], 500);  // median(M-A, live)
 }
 
 // A channel only the populations table reads (no gate, no read-out) is still decoded for it.

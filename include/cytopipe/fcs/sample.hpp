@@ -44,6 +44,9 @@ struct Channel {
   int index = 0;                  // n in $PnN, 1-based
   std::string name;               // $PnN trimmed; duplicates get -1, -2 suffixes
   std::string marker;             // $PnS trimmed; empty = none
+  // Other names the channel is found by (Sample::find_channel), e.g. the marker a pipeline panel
+  // gives it ("BCMA" for PE-A); $PnN stays as the file has it.
+  std::vector<std::string> aliases;
   int bits = 0;                   // $PnB
   double range = 0;               // $PnR as written
   double log_decades = 0;         // $PnE f1 (0 = linear)
@@ -143,10 +146,13 @@ struct Sample {
   std::vector<std::string> notices;  // non-fatal oddities found while reading
 
   std::size_t event_count() const noexcept { return events.events(); }
-  // Index of the channel with this $PnN (exact match first, then case-insensitive).
+  // Index of the channel with this $PnN or alias: exact match first (an alias before a $PnN, as
+  // a panel that swaps two names means), then case-insensitive.
   std::optional<std::size_t> find_channel(std::string_view name) const;
   // As find_channel, but a missing channel is an Error that lists the channels the file has.
   std::size_t channel_index(std::string_view name) const;
+  // "FSC-A, PE-A (BCMA), ...": every channel with its aliases, for messages.
+  std::string channel_list() const;
   std::span<const double> values(std::string_view channel) const {
     return events.column(channel_index(channel));
   }

@@ -62,9 +62,10 @@ class GatingResults {
   std::size_t events() const noexcept { return events_; }
   // In GatingStrategy::populations() order.
   const std::vector<PopulationResult>& populations() const noexcept { return populations_; }
-  // By name or path; nullptr when absent.
+  // By name or path, as GatingStrategy::find_population reads them; nullptr when absent (an
+  // ambiguous reference is an Error).
   const PopulationResult* find(std::string_view name_or_path) const;
-  // As find, but an absent population is an Error listing the ones there are.
+  // As find, but an absent population is an Error listing the candidates.
   const PopulationResult& at(std::string_view name_or_path) const;
   std::size_t count(std::string_view name_or_path) const { return at(name_or_path).count; }
   // Count of the population's parent (events() for a root population).

@@ -67,8 +67,13 @@ class GatingStrategy {
   // Every population, parents before children (topological order; booleans after their
   // operands). Throws like validate() if the tree is broken.
   std::vector<Population> populations() const;
-  // A population by name or by path ("/cells/singlets/live" or "cells/singlets/live").
+  // A population by its unique name, its absolute path ("/cells/singlets/live") or the tail of
+  // its path ("singlets/live", "cells/singlets/live"); nullopt when none. A reference that
+  // matches several (a name with '/' in it also reads as a path) is an Error listing them.
   std::optional<Population> find_population(std::string_view name_or_path) const;
+  // As find_population, and none is an Error listing the candidates (the same name at other
+  // paths, else every population's path).
+  Population population(std::string_view name_or_path) const;
   // "/cells/singlets/live": the population's ancestors and itself.
   std::string path(std::string_view population) const;
 
