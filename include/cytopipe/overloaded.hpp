@@ -10,6 +10,6 @@ struct Overloaded : Handlers... {
   using Handlers::operator()...;
 };
 template <class... Handlers>
-Overloaded(Handlers...) -> Overloaded<Handlers...>;
+Overloaded(Handlers...) -> Overloaded<Handlers...>;  // clang before 17 does not deduce aggregates
 
 }  // namespace cytopipe

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/overloaded.hpp"
 #include "transform/biexponential.hpp"
 #include "transform/fast_table.hpp"
 #include "transform/transform_names.hpp"
@@ -21,13 +22,6 @@ namespace {
 
 constexpr double kLn10 = std::numbers::ln10;
 constexpr std::size_t kGrain = 1 << 14;  // values per parallel task
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;  // clang before 17 does not deduce aggregates (fuzz builds)
 
 [[noreturn]] void bad(const Transform::Params& p, const std::string& what) {
   ErrorContext context;

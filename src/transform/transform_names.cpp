@@ -10,17 +10,11 @@
 #include <vector>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/overloaded.hpp"
 
 namespace cytopipe::transform::detail {
 
 namespace {
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;  // clang before 17 does not deduce aggregates (fuzz builds)
 
 std::string number(double v) {
   char buffer[64];
