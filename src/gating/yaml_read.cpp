@@ -22,7 +22,7 @@ struct YamlReader {
   void keys(const YAML::Node& n, const std::set<std::string>& allowed,
             const std::string& where) const {
     for (const auto& kv : n) {
-      const auto k = kv.first.as<std::string>();
+      const auto k = text(kv.first, "a key", where);
       if (!allowed.contains(k)) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -39,6 +39,15 @@ struct YamlReader {
     } catch (const YAML::Exception&) {
       fail(n, what + " is not a number: '" + n.Scalar() + "'", where);
     }
+  }
+  // true/false (yes/no, on/off as YAML 1.1); anything else is an Error at the node, not a
+  // YAML::TypedBadConversion escaping the reader (found by fuzz_strategy_yaml).
+  bool flag(const YAML::Node& n, const std::string& what, const std::string& where) const {
+    if (!n || n.IsNull()) return false;
+    bool v = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v))
+      fail(n, what + " must be true or false", where);
+    return v;
   }
   std::optional<double> optional_number(const YAML::Node& n, const std::string& what,
                                         const std::string& where) const {
@@ -192,7 +201,7 @@ struct YamlReader {
         const auto ps = qu["positions"];
         if (!ps || !ps.IsMap()) fail(qu, "a quadrant needs 'positions' ({divider: location})", where);
         for (const auto& kv : ps)
-          quadrant.positions.push_back({kv.first.as<std::string>(), number(kv.second, "location", where)});
+          quadrant.positions.push_back({text(kv.first, "a divider id", where), number(kv.second, "location", where)});
         q.quadrants.push_back(std::move(quadrant));
       }
       node.gate = std::move(q);
@@ -212,7 +221,7 @@ struct YamlReader {
         } else if (o.IsMap()) {
           keys(o, {"population", "complement"}, where);
           b.operands.push_back({text(o["population"], "operand population", where),
-                                o["complement"] && o["complement"].as<bool>()});
+                                flag(o["complement"], "'complement'", where)});
         } else {
           fail(o, "an operand is a population name or {population, complement}", where);
         }
@@ -236,7 +245,7 @@ struct YamlReader {
     if (!n["values"] || !n["values"].IsSequence()) fail(n, "a matrix needs 'values' (rows)", where);
     for (const auto& row : n["values"])
       for (double v : numbers(row, "matrix row", where)) m.spectrum.values.push_back(v);
-    m.inverted_already = n["inverted_already"] && n["inverted_already"].as<bool>();
+    m.inverted_already = flag(n["inverted_already"], "'inverted_already'", where);
     try {
       s.add_matrix(id, std::move(m));
     } catch (const Error& e) {
@@ -262,7 +271,7 @@ GatingStrategy parse_strategy_yaml(std::string_view text, std::string_view name)
   if (root["description"]) s.description = root["description"].Scalar();
   if (const auto m = root["matrices"]) {
     if (!m.IsMap()) r.fail(m, "'matrices' must map matrix ids to matrices");
-    for (const auto& kv : m) r.matrix(kv.first.as<std::string>(), kv.second, s);
+    for (const auto& kv : m) r.matrix(r.text(kv.first, "a matrix id", ""), kv.second, s);
   }
   const auto gates = root["gates"];
   if (!gates || !gates.IsSequence()) r.fail(root, "missing 'gates' (a list of gates)");

@@ -112,6 +112,25 @@ TEST(GatingMLErrors, UnknownElementAndMissingTransformation) {
   expect_error([&] { parse_gatingml("<?xml version=\"1.0\"?><root/>", "other.xml"); }, {"other.xml", "Gating-ML"});
 }
 
+// Found by fuzz_strategy_yaml: a non-boolean 'complement' escaped as YAML::TypedBadConversion
+// (std::terminate in the fuzzer, exit 3 in the CLI); non-scalar keys did the same.
+TEST(YamlErrors, NonBooleanFlagsAndNonScalarKeysAreErrors) {
+  const std::string ranges = std::string(kHeader) + "  - {id: a, type: range, dimension: X, min: 0}\n";
+  expect_error([&] { parse_strategy_yaml(ranges + "  - {id: b, type: boolean, op: and, operands: [a, {population: a, complement: (eve}]}\n",
+                                         "f.yaml"); },
+               {"f.yaml:3", "gate 'b'", "'complement' must be true or false"});
+  EXPECT_NO_THROW(parse_strategy_yaml(ranges + "  - {id: b, type: boolean, op: and, operands: [a, {population: a, complement: yes}]}\n",
+                                      "ok.yaml"));
+  expect_error([&] { parse_strategy_yaml(ranges + "  - {id: b, type: boolean, op: or, operands: [a, {population: a, [c]: 1}]}\n",
+                                         "k.yaml"); },
+               {"k.yaml:3", "a key must be a non-empty string"});
+  expect_error([&] {
+    parse_strategy_yaml("matrices:\n  m: {fluorochromes: [A], detectors: [A], values: [[1]], inverted_already: [x]}\n" +
+                            ranges.substr(0, 0) + ranges,
+                        "m.yaml");
+  }, {"m.yaml:2", "'inverted_already' must be true or false"});
+}
+
 TEST(LoadStrategy, MissingFileIsAnError) {
   expect_error([] { load_strategy("/nonexistent/strategy.yaml"); }, {"/nonexistent/strategy.yaml", "cannot open"});
 }
