@@ -127,11 +127,11 @@ int run_density(const DensityOptions& o) {
   const bool x_linear = x_scale.name() == "linear", y_linear = y_scale.name() == "linear";
   if (!x_linear) {
     const auto [lo, hi] = plot::density_range(spec, true);
-    spec.x_ticks = plot::decade_ticks([&](double v) { return x_scale.apply(v); }, lo, hi);
+    spec.x_ticks = plot::decade_ticks([&](double v) { return x_scale.apply(v); }, lo, hi, 0.06, true);
   }
   if (!y_linear) {
     const auto [lo, hi] = plot::density_range(spec, false);
-    spec.y_ticks = plot::decade_ticks([&](double v) { return y_scale.apply(v); }, lo, hi);
+    spec.y_ticks = plot::decade_ticks([&](double v) { return y_scale.apply(v); }, lo, hi, 0.06, true);
   }
   plot::RenderOptions render;
   render.png_dpi = o.dpi;

@@ -1,6 +1,7 @@
 // Dose-response statistics over readouts.csv (stats.csv), dose figures and the HTML report.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -90,6 +91,18 @@ void histogram_figures(plot::HtmlReport& report, const Config& config, const Ana
       files += (files.empty() ? "" : ", ") + s->second;
     }
     if (spec.series.empty()) continue;
+    // A transformed axis is labelled in decades of the data, as cytometry packages draw it.
+    if (scale && scale->transform.name() != "linear") {
+      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+      for (const auto& series : spec.series)
+        for (double v : series.values)
+          if (std::isfinite(v)) {
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+          }
+      if (lo < hi)
+        spec.x_ticks = plot::decade_ticks([&](double v) { return scale->transform.apply(v); }, lo, hi, 0.06, true);
+    }
     try {
       report.figure(plot::histogram_figure(spec), spec.title + ": one sample per " + data.config->group + " (" + files + ")");
     } catch (const Error& e) {

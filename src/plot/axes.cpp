@@ -27,17 +27,25 @@ Frame axis_frame(const AxisSpec& x, const AxisSpec& y, double width, double heig
   const LinearScale sx(x.lo, x.hi, 0, width);
   const LinearScale sy(y.lo, y.hi, height, 0);
   const Stroke axis{{}, 0.8};
-  const double tick = 4;
+  const double tick = 4, minor_tick = 2;
   const double lh = line_height(font);
   frame.marks.push_back(Line{{0, height}, {width, height}, axis, "x-axis"});
   frame.marks.push_back(Line{{0, 0}, {0, height}, axis, "y-axis"});
   for (const Tick& t : resolve_ticks(x)) {
+    if (t.minor) {
+      frame.marks.push_back(Line{{sx(t.position), height}, {sx(t.position), height + minor_tick}, axis, "x-tick-minor"});
+      continue;
+    }
     frame.marks.push_back(Line{{sx(t.position), height}, {sx(t.position), height + tick}, axis, "x-tick"});
     frame.marks.push_back(Text{{sx(t.position), height + tick + 2}, t.label, font, Anchor::Middle,
                                Baseline::Top, 0, false, {}, "x-tick-label"});
   }
   double widest = 0;
   for (const Tick& t : resolve_ticks(y)) {
+    if (t.minor) {
+      frame.marks.push_back(Line{{-minor_tick, sy(t.position)}, {0, sy(t.position)}, axis, "y-tick-minor"});
+      continue;
+    }
     frame.marks.push_back(Line{{-tick, sy(t.position)}, {0, sy(t.position)}, axis, "y-tick"});
     frame.marks.push_back(Text{{-tick - 2, sy(t.position)}, t.label, font, Anchor::End,
                                Baseline::Middle, 0, false, {}, "y-tick-label"});

@@ -87,7 +87,7 @@ std::string superscript(int n) {
 }  // namespace
 
 std::vector<Tick> decade_ticks(const std::function<double(double)>& to_plot, double plot_lo, double plot_hi,
-                               double min_gap) {
+                               double min_gap, bool minor) {
   if (!std::isfinite(plot_lo) || !std::isfinite(plot_hi) || !(plot_lo < plot_hi))
     throw Error("axis range is empty or not finite (" + std::to_string(plot_lo) + " to " +
                 std::to_string(plot_hi) + ")");
@@ -101,6 +101,20 @@ std::vector<Tick> decade_ticks(const std::function<double(double)>& to_plot, dou
     if (!std::isfinite(at) || at < plot_lo || at > plot_hi) continue;
     const bool crowded = std::any_of(kept.begin(), kept.end(), [&](const Tick& t) { return std::abs(t.position - at) < gap; });
     if (!crowded) kept.push_back({at, label});
+  }
+  if (minor) {
+    const double minor_gap = 0.01 * (plot_hi - plot_lo);
+    for (int sign : {1, -1})
+      for (int k = 1; k <= 8; ++k)
+        for (int m = 2; m <= 9; ++m) {
+          const double at = to_plot(sign * m * std::pow(10.0, k));
+          if (!std::isfinite(at) || at < plot_lo || at > plot_hi) continue;
+          // Minor ticks only need to stay apart from every tick kept, not the labels' gap.
+          const bool crowded = std::any_of(kept.begin(), kept.end(), [&](const Tick& t) {
+            return std::abs(t.position - at) < minor_gap;
+          });
+          if (!crowded) kept.push_back({at, "", true});
+        }
   }
   std::sort(kept.begin(), kept.end(), [](const Tick& a, const Tick& b) { return a.position < b.position; });
   return kept;

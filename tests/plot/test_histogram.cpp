@@ -92,6 +92,22 @@ TEST(HistogramFigure, CustomTicksForTransformedAxes) {
   EXPECT_EQ(labels, (std::vector<std::string>{"0", "10^3", "10^4"}));
 }
 
+TEST(HistogramFigure, MinorTicksAreShortAndUnlabelled) {
+  HistogramFigure spec = bcma_vs_isotype();
+  spec.x_ticks = {{0, "0"}, {25, "", true}, {50, "10^3"}, {75, "", true}};
+  const Figure figure = histogram_figure(spec);
+  const auto majors = figure.find<Line>("x-tick");
+  const auto minors = figure.find<Line>("x-tick-minor");
+  ASSERT_EQ(majors.size(), 2u);
+  ASSERT_EQ(minors.size(), 2u);
+  EXPECT_EQ(figure.find<Text>("x-tick-label").size(), 2u);
+  const Line* x_axis = figure.find<Line>("x-axis")[0];
+  const double x0 = x_axis->from.x, x1 = x_axis->to.x;  // data 0 .. 100
+  EXPECT_NEAR(minors[0]->from.x, x0 + 0.25 * (x1 - x0), 1e-9);
+  EXPECT_NEAR(minors[1]->from.x, x0 + 0.75 * (x1 - x0), 1e-9);
+  EXPECT_LT(std::abs(minors[0]->to.y - minors[0]->from.y), std::abs(majors[0]->to.y - majors[0]->from.y));
+}
+
 TEST(HistogramFigure, BadInputGivesClearErrors) {
   EXPECT_THROW(histogram_figure(HistogramFigure{}), Error);
   HistogramFigure nan_only = bcma_vs_isotype();

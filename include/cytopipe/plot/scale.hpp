@@ -35,6 +35,7 @@ class LinearScale {
 struct Tick {
   double position = 0;
   std::string label;
+  bool minor = false;  // a short unlabelled tick between decades (2..9 x 10^k)
 };
 
 // Ticks for an axis drawn in transformed units (logicle, arcsinh, log): 0 and the decades
@@ -42,7 +43,10 @@ struct Tick {
 // Only those inside [plot_lo, plot_hi] are kept, and a tick closer than min_gap (a fraction of
 // the axis) to one already kept is dropped; 0 and positive decades take precedence.
 // Values to_plot cannot map (NaN) are skipped, so a log scale simply has no 0 or negatives.
+// With `minor`, the ticks also hold unlabelled minor ticks at +/-m x 10^k (m = 2..9, k = 1..8),
+// as cytometry packages draw them, leaving out any closer than 1 % of the axis to a tick
+// already kept (they crowd together in the linear region of logicle / arcsinh near 0).
 std::vector<Tick> decade_ticks(const std::function<double(double)>& to_plot, double plot_lo, double plot_hi,
-                               double min_gap = 0.06);
+                               double min_gap = 0.06, bool minor = false);
 
 }  // namespace cytopipe::plot
