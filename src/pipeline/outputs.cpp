@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -11,6 +12,8 @@
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/gating/io.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
+#include "cytopipe/stats/levels.hpp"
+#include "cytopipe/stats/table.hpp"
 
 namespace cytopipe::pipeline::detail {
 
@@ -112,6 +115,28 @@ void write_failures(const std::filesystem::path& file, const std::vector<Failure
   });
 }
 
+namespace {
+
+// Factor levels in the order the statistics use: numbers by value (dose 0, 25, 50, 100; not the
+// text order 0, 100, 25, 50), anything else by text; factor by factor as the match lists them.
+bool group_before(const ResolvedThreshold& a, const ResolvedThreshold& b) {
+  const std::size_t n = std::min(a.group.size(), b.group.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& [fa, va] = a.group[i];
+    const auto& [fb, vb] = b.group[i];
+    if (fa != fb) return fa < fb;
+    if (va == vb) continue;
+    if (stats::is_numeric_level(va) && stats::is_numeric_level(vb)) {
+      const double x = *stats::parse_number(va), y = *stats::parse_number(vb);
+      if (x != y) return x < y;
+    }
+    return va < vb;
+  }
+  return a.group.size() < b.group.size();
+}
+
+}  // namespace
+
 void write_gates_resolved(const std::filesystem::path& file, const Config& config,
                           const gating::GatingStrategy& strategy,
                           const std::vector<ResolvedThreshold>& thresholds) {
@@ -132,8 +157,13 @@ void write_gates_resolved(const std::filesystem::path& file, const Config& confi
              format_number(g.percentile) + " (R type 7) of " + g.channel + " over '" + g.parent +
              "' of the matched controls, pooled";
     y << YAML::Key << "groups" << YAML::Value << YAML::BeginSeq;
-    for (const auto& t : thresholds) {
-      if (t.gate != g.name) continue;
+    std::vector<const ResolvedThreshold*> ordered;
+    for (const auto& t : thresholds)
+      if (t.gate == g.name) ordered.push_back(&t);
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const ResolvedThreshold* a, const ResolvedThreshold* b) { return group_before(*a, *b); });
+    for (const ResolvedThreshold* tp : ordered) {
+      const ResolvedThreshold& t = *tp;
       y << YAML::BeginMap;
       y << YAML::Key << "match" << YAML::Value << YAML::BeginMap;
       for (const auto& [f, v] : t.group) y << YAML::Key << f << YAML::Value << v;

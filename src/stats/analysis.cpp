@@ -133,7 +133,7 @@ std::vector<ResultRow> to_rows(const TestResult& result, const std::string& read
   for (const auto& p : result.parameters) {
     ResultRow row = base_row(result, readout, stratum);
     row.comparison = p.name;
-    row.statistic_name = std::isnan(p.statistic) ? "" : "t";
+    row.statistic_name = std::isnan(p.statistic) ? "" : p.statistic_name;
     row.statistic = p.statistic;
     row.df1 = std::isnan(p.statistic) ? kNaN : result.df1;
     row.estimate = p.estimate;

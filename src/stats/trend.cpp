@@ -166,7 +166,7 @@ TestResult jonckheere_terpstra(std::span<const Group> groups, Alternative altern
   }
   r.statistic = jt;
   const double z = (jt - mean) / std::sqrt(variance);
-  r.parameters = {{"z", z, kNaN, kNaN, kNaN, z, kNaN}};
+  r.parameters = {{"z", z, kNaN, kNaN, kNaN, z, kNaN, "z"}};
   // Exact as clinfun::jonckheere.test: without ties up to 100 observations (the distribution has
   // at most N^2 / 2 + 1 points, so this stays cheap); two-sided = twice the smaller tail.
   const bool ties = tie_2 > 0;

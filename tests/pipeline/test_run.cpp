@@ -271,6 +271,21 @@ TEST(Run, ReadoutsThresholdsAndTablesOnATinyBatch) {
   EXPECT_NE(formulas.find("positive,percent(M+ of live),100 * count(M+) / count(live)"), std::string::npos) << formulas;
 }
 
+// Numeric levels are listed by value in gates_resolved.yaml (25 before 100), not as text.
+TEST(Run, GatesResolvedListsNumericGroupsByValue) {
+  Batch b;
+  b.tube("h_iso.fcs", "100", "isotype", "1", isotype_tube());
+  b.tube("h_1.fcs", "100", "sample", "1", sample_tube(100, 400, 100));
+  b.tube("l_iso.fcs", "25", "isotype", "1", isotype_tube());
+  b.tube("l_1.fcs", "25", "sample", "1", sample_tube(100, 400, 100));
+  run_pipeline(b.config(), quiet());
+  const auto gates = read_text(b.dir / "out" / "gates_resolved.yaml");
+  const auto at25 = gates.find("group: 25"), at100 = gates.find("group: 100");
+  ASSERT_NE(at25, std::string::npos) << gates;
+  ASSERT_NE(at100, std::string::npos) << gates;
+  EXPECT_LT(at25, at100) << gates;
+}
+
 TEST(Run, RerunGivesIdenticalTables) {
   Batch b;
   add_group_a(b);

@@ -76,7 +76,9 @@ TEST(Analysis, NumericLevelsAreOrderedByDoseAndControlDefaultsToTheLowest) {
   EXPECT_EQ(rows[1].comparison, "100 - 0");
   EXPECT_EQ(rows[2].test, "Jonckheere-Terpstra");
   EXPECT_EQ(rows[2].statistic, 27.0);  // every pair of groups perfectly ordered: 3 * 3 * 3
+  EXPECT_EQ(rows[2].statistic_name, "JT");
   EXPECT_EQ(rows[3].comparison, "z");
+  EXPECT_EQ(rows[3].statistic_name, "z");  // the standardised JT is a z, not a t
 }
 
 TEST(Analysis, DegenerateStratumGetsAMessageRowNotAnException) {

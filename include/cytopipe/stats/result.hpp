@@ -66,6 +66,7 @@ struct Parameter {
   double ci_high = kNaN;
   double statistic = kNaN;  // estimate / se where meaningful
   double p = kNaN;
+  std::string statistic_name = "t";  // what `statistic` is: t for fitted parameters, z for JT
 };
 
 struct TestResult {
