@@ -87,6 +87,19 @@ const cytopipe::cli::RegisterCommand kRun{{
       app.add_flag("--rehash", args->rehash,
                    "hash every input again, even files unchanged since the output folder's previous run.json");
       app.add_option("-o,--output", args->output, "output folder, replaced as a whole by each run (default: outputs.directory of the config)");
+      // What a new user needs before the first run: where the format is, how paths resolve, and
+      // what a script should read from the exit code.
+      app.footer(
+          "The config format (inputs, panel, compensation, gating, thresholds, read-outs, analysis,\n"
+          "outputs) is documented in docs/pipeline-config.md; pipelines/*.yaml are worked examples.\n"
+          "Relative paths in the config (files, sample sheet, strategy, matrix, output directory) are\n"
+          "relative to the config file's folder, not the current directory; -o is relative to the\n"
+          "current directory.\n"
+          "Check a config first with: cytopipe validate CONFIG (or run --dry-run).\n"
+          "Exit codes: 0 every file and read-out done; 1 the config or an input was refused (nothing\n"
+          "run; the message names file:line:column) or some files or read-outs failed (failures.csv\n"
+          "lists them); 2 bad command-line usage; 3 internal or system error (e.g. a full disk: the\n"
+          "previous output set is left as it was).");
       return [args]() { return run(*args); };
     }}};
 

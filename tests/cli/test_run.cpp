@@ -183,3 +183,13 @@ TEST(CliRun, UnknownTestNameFailsValidateAndTheRunDoesNotStart) {
   EXPECT_NE(run.output.find("p.yaml:20:20:"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
 }
+
+// A new user's first question: where is the format, how do paths resolve, what does the exit mean.
+TEST(RunCli, HelpPointsToTheConfigDocsPathsAndExitCodes) {
+  const auto o = run_cli("run --help");
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("docs/pipeline-config.md"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("relative to the config file's folder"), std::string::npos) << o.output;
+  for (const char* code : {"Exit codes: 0 ", "; 1 ", "; 2 bad command-line usage", "; 3 internal"})
+    EXPECT_NE(o.output.find(code), std::string::npos) << code << "\n" << o.output;
+}
