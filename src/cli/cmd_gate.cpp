@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 
+#include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include "cli/command.hpp"
@@ -104,15 +105,29 @@ struct GateCommand {
     std::vector<std::string> names = channels;
     if (names.empty())
       for (const auto& c : s.channels) names.push_back(c.name);
-    // One column of values per channel, computed once for every population.
-    std::vector<std::vector<double>> columns;
-    for (const auto& name : names) {
-      gating::Dimension d;
-      d.channel = name;
-      if (compensation == "file") d.compensation = std::string(gating::kFileCompensation);
-      columns.push_back(gating::dimension_values(strategy, s, d));
-    }
-    for (const auto& p : g.results.populations()) {
+    // One column of values (and of their logs, for the geometric means) per channel, computed
+    // once for every population; then every population x channel in parallel. Isolated, so a
+    // worker waiting here never picks up another file's serial write.
+    const auto& populations = g.results.populations();
+    std::vector<std::vector<double>> columns(names.size()), logs(names.size());
+    std::vector<gating::PopulationStatistics> results(populations.size() * names.size());
+    tbb::this_task_arena::isolate([&] {
+      tbb::parallel_for(std::size_t{0}, names.size(), [&](std::size_t c) {
+        gating::Dimension d;
+        d.channel = names[c];
+        if (compensation == "file") d.compensation = std::string(gating::kFileCompensation);
+        columns[c] = gating::dimension_values(strategy, s, d);
+        logs[c] = gating::log_values(columns[c]);
+      });
+      tbb::parallel_for(std::size_t{0}, results.size(), [&](std::size_t i) {
+        const auto& p = populations[i / names.size()];
+        const std::size_t c = i % names.size();
+        results[i] = gating::population_statistics(columns[c], logs[c], p.members, g.results.parent_count(p.name),
+                                                   g.results.events(), options);
+      });
+    });
+    for (std::size_t pi = 0; pi < populations.size(); ++pi) {
+      const auto& p = populations[pi];
       const std::string head = csv(s.source) + ',' + csv(p.name) + ',' + csv(p.path) + ',' +
                                csv(p.parent) + ',';
       const auto parent_count = g.results.parent_count(p.name);
@@ -123,7 +138,7 @@ struct GateCommand {
       out << head << "percent_total,,"
           << number(events ? 100.0 * static_cast<double>(p.count) / static_cast<double>(events) : NAN) << '\n';
       for (std::size_t c = 0; c < names.size(); ++c) {
-        const auto st = gating::population_statistics(columns[c], p.members, parent_count, events, options);
+        const auto& st = results[pi * names.size() + c];
         const std::string ch = csv(names[c]);
         auto row = [&](const std::string& stat, double v) {
           out << head << stat << ',' << ch << ',' << number(v) << '\n';

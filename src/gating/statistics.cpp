@@ -1,6 +1,8 @@
 // Population statistics. Median and percentiles are exact order statistics found by selection
-// (radix passes over the values' bits, then std::nth_element on the few values left),
-// interpolated as R's type 7; nothing is binned except the mode.
+// (radix passes over the values' bits, then std::nth_element on the few values left; one
+// histogram and one candidate pass for all of a population's percentiles), interpolated as R's
+// type 7; nothing is binned except the mode. Value statistics take two passes (sums, min, max and
+// logs; then SD and the mode's histogram, which need the mean and the range).
 #include "cytopipe/gating/statistics.hpp"
 
 #include <algorithm>
@@ -263,11 +265,173 @@ std::vector<double> select(std::span<const double> values, const Membership& mem
   return out;
 }
 
-PopulationStatistics value_statistics(std::vector<double> v, const StatisticsOptions& options) {
-  PopulationStatistics s;
-  // Non-finite values (a ratio over 0, say) cannot enter sums or ranks.
-  std::erase_if(v, [](double x) { return !std::isfinite(x); });
+namespace {
+
+// Per-thread buffers of the fused path, reused across populations and channels.
+struct Scratch {
+  std::vector<double> values, logs;
+  std::vector<std::size_t> mode_counts;
+  std::vector<std::int32_t> slot_of_bin;  // -1, or the candidate list of a bin holding a rank
+  std::vector<std::vector<double>> candidates;
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+// All the order statistics `ranks` (sorted, distinct, each < n) of the n finite values of `v`,
+// exactly by order_key, from the key histogram key_counts() already holds: one pass collects
+// the values of every bin holding a wanted rank, then selection runs within each bin. (The same
+// values order_statistic_pair finds one rank at a time, with a histogram and a pass per rank.)
+void order_statistics(std::span<const double> v, std::span<const std::size_t> ranks, std::span<double> out) {
+  const auto& counts = key_counts();
+  auto& s = scratch();
+  if (s.slot_of_bin.size() != kKeyBins) s.slot_of_bin.assign(kKeyBins, -1);
+  std::vector<std::uint64_t> bin_of(ranks.size());
+  std::vector<std::size_t> below_of(ranks.size());
+  std::vector<std::uint64_t> bins;
+  std::vector<std::size_t> below_bins;
+  std::uint64_t bin = 0;
+  std::size_t below = 0;
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    while (below + counts[bin] <= ranks[i]) below += counts[bin++];
+    if (bins.empty() || bins.back() != bin) {
+      bins.push_back(bin);
+      below_bins.push_back(below);
+    }
+    bin_of[i] = bins.size() - 1;
+    below_of[i] = below;
+  }
+  if (s.candidates.size() < bins.size()) s.candidates.resize(bins.size());
+  for (std::size_t b = 0; b < bins.size(); ++b) {
+    s.slot_of_bin[bins[b]] = static_cast<std::int32_t>(b);
+    s.candidates[b].clear();
+    s.candidates[b].reserve(counts[bins[b]]);
+  }
+  for (double x : v) {
+    const std::int32_t slot = s.slot_of_bin[order_key(x) >> kKeyShift];
+    if (slot >= 0) s.candidates[static_cast<std::size_t>(slot)].push_back(x);
+  }
+  for (std::uint64_t b : bins) s.slot_of_bin[b] = -1;
+  const auto by_key = [](double a, double b) { return order_key(a) < order_key(b); };
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    auto& c = s.candidates[bin_of[i]];
+    const auto r = static_cast<std::ptrdiff_t>(ranks[i] - below_of[i]);
+    std::nth_element(c.begin(), c.begin() + r, c.end(), by_key);
+    out[i] = c[static_cast<std::size_t>(r)];
+  }
+}
+
+// The statistics of the finite values v[0, n) (compacted, in event order); `logs` (when not
+// empty) holds log(x) of the same values (-inf where x <= 0), summed instead of calling log
+// again. lo/hi and the log sum come from the caller's pass. The arithmetic (order of sums, the
+// type-7 formula) is that of moments(), geometric_mean() and select_percentile(), so results are
+// the same to the bit.
+void finish_statistics(PopulationStatistics& s, std::span<double> v, double lo, double hi,
+                       long double log_sum, std::size_t positive, const StatisticsOptions& options) {
   const std::size_t n = v.size();
+  const double mean = finite_mean(v).first;
+  s.mean = mean;
+  s.geometric_mean = positive ? std::exp(static_cast<double>(log_sum / static_cast<long double>(positive))) : kNaN;
+  s.geometric_mean_excluded = n - positive;
+
+  // SD and the mode's histogram in one pass.
+  const std::size_t bins = std::max<std::size_t>(1, options.mode_bins);
+  auto& counts = scratch().mode_counts;
+  const bool spread = hi > lo;
+  const double width = (hi - lo) / static_cast<double>(bins);
+  if (spread) counts.assign(bins, 0);
+  long double ss = 0;
+  for (double x : v) {
+    ss += (x - mean) * (x - mean);
+    if (spread) {
+      auto b = static_cast<std::size_t>((x - lo) / width);
+      counts[std::min(b, bins - 1)]++;
+    }
+  }
+  s.sd = n < 2 ? kNaN : std::sqrt(static_cast<double>(ss / static_cast<long double>(n - 1)));
+  s.cv = 100.0 * s.sd / s.mean;
+  if (spread) {
+    const auto best = static_cast<std::size_t>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+    s.mode = lo + (static_cast<double>(best) + 0.5) * width;
+  } else {
+    s.mode = lo;
+  }
+
+  if (n < 4096) {  // small: the plain selections, in the order value_statistics always made them
+    s.median = select_percentile(v, 50);
+    s.robust_sd = robust_sd(v);
+    s.robust_cv = 100.0 * s.robust_sd / s.median;
+    for (double p : options.percentiles) s.percentiles.emplace_back(p, select_percentile(v, p));
+    return;
+  }
+  // Every percentile from one key histogram and one candidate pass.
+  std::vector<double> percents = {50, 84.13, 15.87};
+  percents.insert(percents.end(), options.percentiles.begin(), options.percentiles.end());
+  std::vector<std::size_t> ranks;
+  for (double p : percents) {
+    const std::size_t lo_rank = type7_position(n, p).lo;
+    ranks.push_back(lo_rank);
+    if (lo_rank + 1 < n) ranks.push_back(lo_rank + 1);
+  }
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  std::vector<double> values(ranks.size());
+  key_histogram(v, false);
+  order_statistics(v, ranks, values);
+  const auto at = [&](std::size_t rank) {
+    return values[static_cast<std::size_t>(std::lower_bound(ranks.begin(), ranks.end(), rank) - ranks.begin())];
+  };
+  const auto value_of = [&](double p) {
+    const auto [h, lo_rank] = type7_position(n, p);
+    return type7(h, lo_rank, n, at(lo_rank), lo_rank + 1 < n ? at(lo_rank + 1) : kNaN);
+  };
+  s.median = value_of(50);
+  s.robust_sd = 0.5 * (value_of(84.13) - value_of(15.87));
+  s.robust_cv = 100.0 * s.robust_sd / s.median;
+  for (double p : options.percentiles) s.percentiles.emplace_back(p, value_of(p));
+}
+
+// Drops the non-finite values of v (and their logs), keeping order; min/max as
+// std::minmax_element finds them (first smallest, last largest) and the log sum in order.
+struct Compacted {
+  std::size_t n = 0;
+  double lo = kNaN, hi = kNaN;
+  long double log_sum = 0;
+  std::size_t positive = 0;
+};
+Compacted compact(std::span<double> v, std::span<const double> logs) {
+  Compacted c;
+  std::size_t n = 0;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  bool any = false;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const double x = v[i];
+    if (!std::isfinite(x)) continue;
+    v[n++] = x;
+    if (!any) {
+      lo = hi = x;
+      any = true;
+    } else {
+      if (x < lo) lo = x;
+      if (!(x < hi)) hi = x;
+    }
+    if (x > 0) {
+      c.log_sum += logs.empty() ? std::log(x) : logs[i];
+      ++c.positive;
+    }
+  }
+  c.n = n;
+  c.lo = lo;
+  c.hi = hi;
+  return c;
+}
+
+PopulationStatistics fused_statistics(std::span<double> v, std::span<const double> logs,
+                                      const StatisticsOptions& options) {
+  PopulationStatistics s;
+  const Compacted c = compact(v, logs);
+  const std::size_t n = c.n;
   s.count = n;
   s.percent_parent = s.percent_total = kNaN;
   if (n == 0) {
@@ -275,36 +439,23 @@ PopulationStatistics value_statistics(std::vector<double> v, const StatisticsOpt
     for (double p : options.percentiles) s.percentiles.emplace_back(p, kNaN);
     return s;
   }
-  const Moments m = moments(v);
-  s.mean = m.mean;
-  s.sd = m.sd;
-  s.cv = 100.0 * s.sd / s.mean;
-  const GeometricMean g = geometric_mean(v);
-  s.geometric_mean = g.value;
-  s.geometric_mean_excluded = n - g.positive;
-  const auto [lo_it, hi_it] = std::minmax_element(v.begin(), v.end());
-  const double lo = *lo_it, hi = *hi_it;
-
-  // Mode: centre of the fullest of `mode_bins` equal bins over [lo, hi].
-  const std::size_t bins = std::max<std::size_t>(1, options.mode_bins);
-  if (hi > lo) {
-    std::vector<std::size_t> counts(bins, 0);
-    const double width = (hi - lo) / static_cast<double>(bins);
-    for (double x : v) {
-      auto b = static_cast<std::size_t>((x - lo) / width);
-      counts[std::min(b, bins - 1)]++;
-    }
-    const auto best = static_cast<std::size_t>(std::max_element(counts.begin(), counts.end()) - counts.begin());
-    s.mode = lo + (static_cast<double>(best) + 0.5) * width;
-  } else {
-    s.mode = lo;
-  }
-
-  s.median = select_percentile(v, 50);
-  s.robust_sd = robust_sd(v);
-  s.robust_cv = 100.0 * s.robust_sd / s.median;
-  for (double p : options.percentiles) s.percentiles.emplace_back(p, select_percentile(v, p));
+  finish_statistics(s, v.first(n), c.lo, c.hi, c.log_sum, c.positive, options);
   return s;
+}
+
+}  // namespace
+
+PopulationStatistics value_statistics(std::vector<double> v, const StatisticsOptions& options) {
+  return fused_statistics(v, {}, options);
+}
+
+std::vector<double> log_values(std::span<const double> values) {
+  std::vector<double> logs(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double x = values[i];
+    logs[i] = std::isfinite(x) && x > 0 ? std::log(x) : -std::numeric_limits<double>::infinity();
+  }
+  return logs;
 }
 
 double statistic(Statistic statistic, std::span<double> v) {
@@ -326,15 +477,33 @@ double statistic(Statistic statistic, std::span<double> v) {
   return kNaN;
 }
 
-PopulationStatistics population_statistics(std::span<const double> values,
+PopulationStatistics population_statistics(std::span<const double> values, std::span<const double> logs,
                                            const Membership& members, std::size_t parent_count,
-                                           std::size_t total_events,
-                                           const StatisticsOptions& options) {
-  PopulationStatistics s = value_statistics(select(values, members), options);
+                                           std::size_t total_events, const StatisticsOptions& options) {
+  if (!logs.empty() && logs.size() != values.size())
+    throw Error("statistics: " + std::to_string(logs.size()) + " logs for " + std::to_string(values.size()) +
+                " values");
+  auto& buffers = scratch();
+  const std::size_t count = values.size() == members.events() ? members.count() : 0;
+  if (buffers.values.size() < count) buffers.values.resize(count);
+  const std::size_t gathered = gather(values, members, buffers.values);
+  std::span<const double> member_logs;
+  if (!logs.empty()) {
+    if (buffers.logs.size() < count) buffers.logs.resize(count);
+    member_logs = std::span<const double>(buffers.logs).first(gather(logs, members, buffers.logs));
+  }
+  PopulationStatistics s = fused_statistics(std::span<double>(buffers.values).first(gathered), member_logs, options);
   s.count = members.count();
   s.percent_parent = parent_count ? 100.0 * static_cast<double>(s.count) / static_cast<double>(parent_count) : kNaN;
   s.percent_total = total_events ? 100.0 * static_cast<double>(s.count) / static_cast<double>(total_events) : kNaN;
   return s;
+}
+
+PopulationStatistics population_statistics(std::span<const double> values,
+                                           const Membership& members, std::size_t parent_count,
+                                           std::size_t total_events,
+                                           const StatisticsOptions& options) {
+  return population_statistics(values, {}, members, parent_count, total_events, options);
 }
 
 }  // namespace cytopipe::gating

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -127,6 +128,65 @@ TEST(Statistics, PercentileIsExactAgainstSortOnHardInputs) {
       std::vector<double> work = inputs[i];
       EXPECT_EQ(percentile(work, p), want) << "input " << i << ", " << p << " %";
     }
+  }
+}
+
+// The fused path (one histogram for all percentiles, per-channel logs shared by populations)
+// against the one-statistic-at-a-time functions, which keep their own passes, and against a
+// full sort: equal to the bit, on large and small populations with non-finite values, zeros,
+// -0, negatives and ties.
+TEST(Statistics, FusedPopulationStatisticsEqualOneAtATimeToTheBit) {
+  std::mt19937_64 rng(21);
+  std::normal_distribution<double> z(0, 1);
+  for (std::size_t events : {std::size_t{300}, std::size_t{9000}, std::size_t{70001}}) {
+    std::vector<double> values(events);
+    for (auto& x : values) {
+      const auto r = rng() % 50;
+      x = r == 0 ? NAN : r == 1 ? INFINITY : r == 2 ? -0.0 : r == 3 ? 0.0 : r < 10 ? std::round(z(rng)) : 1000 * std::exp(z(rng)) - 50;
+    }
+    Membership members(events);
+    for (std::size_t e = 0; e < events; ++e)
+      if (rng() % 3) members.set(e);
+    StatisticsOptions o;
+    o.percentiles = {0, 1, 15.87, 50, 62.5, 99, 100};
+    const auto logs = log_values(values);
+    const auto with_logs = population_statistics(values, logs, members, events, events, o);
+    const auto plain = population_statistics(values, members, events, events, o);
+    std::vector<double> member = select(values, members);
+    std::vector<double> finite;
+    for (double x : member)
+      if (std::isfinite(x)) finite.push_back(x);
+    auto one = [&](Statistic st) {
+      std::vector<double> work = member;
+      return statistic(st, work);
+    };
+    const auto same = [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); };
+    for (const auto* s : {&with_logs, &plain}) {
+      SCOPED_TRACE(events);
+      EXPECT_EQ(s->count, members.count());
+      EXPECT_TRUE(same(s->mean, one(Statistic::Mean))) << s->mean;
+      EXPECT_TRUE(same(s->sd, one(Statistic::Sd))) << s->sd;
+      EXPECT_TRUE(same(s->cv, one(Statistic::Cv))) << s->cv;
+      EXPECT_TRUE(same(s->geometric_mean, one(Statistic::GeometricMean))) << s->geometric_mean;
+      EXPECT_TRUE(same(s->median, one(Statistic::Median))) << s->median;
+      EXPECT_TRUE(same(s->robust_sd, one(Statistic::RobustSd))) << s->robust_sd;
+      EXPECT_TRUE(same(s->robust_cv, one(Statistic::RobustCv))) << s->robust_cv;
+      EXPECT_EQ(s->geometric_mean_excluded,
+                static_cast<std::size_t>(std::count_if(finite.begin(), finite.end(), [](double x) { return x <= 0; })));
+      std::vector<double> sorted = finite;
+      std::sort(sorted.begin(), sorted.end());
+      const double n = static_cast<double>(sorted.size());
+      ASSERT_EQ(s->percentiles.size(), o.percentiles.size());
+      for (const auto& [p, value] : s->percentiles) {
+        const double h = (n - 1) * p / 100;
+        const auto lo = static_cast<std::size_t>(std::floor(h));
+        const double want = lo + 1 < sorted.size() && h != static_cast<double>(lo)
+                                ? sorted[lo] + (h - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo])
+                                : sorted[lo];
+        EXPECT_EQ(value, want) << p;
+      }
+    }
+    EXPECT_EQ(with_logs.mode, plain.mode);
   }
 }
 

@@ -42,6 +42,13 @@ PopulationStatistics population_statistics(std::span<const double> values,
                                            const Membership& members, std::size_t parent_count,
                                            std::size_t total_events,
                                            const StatisticsOptions& options = {});
+// The same with `logs` = log_values(values), made once per channel and shared by every
+// population's geometric mean (no log per population and event); bit for bit the same result.
+PopulationStatistics population_statistics(std::span<const double> values, std::span<const double> logs,
+                                           const Membership& members, std::size_t parent_count,
+                                           std::size_t total_events, const StatisticsOptions& options = {});
+// log(x) of each finite positive value, -inf for the others.
+std::vector<double> log_values(std::span<const double> values);
 // The same over a plain list of values (count-based fields then describe that list).
 PopulationStatistics value_statistics(std::vector<double> values,
                                       const StatisticsOptions& options = {});
