@@ -8,6 +8,7 @@
 #include "cli/command.hpp"
 #include "cytopipe/pipeline/config.hpp"
 #include "cytopipe/pipeline/listing.hpp"
+#include "cytopipe/pipeline/design_check.hpp"
 #include "cytopipe/pipeline/run.hpp"
 #include "cytopipe/pipeline/samples.hpp"
 
@@ -54,6 +55,7 @@ int run(const RunArgs& args) {
   if (!result.thresholds.empty())
     out << result.thresholds.size() << " control-derived thresholds (gates_resolved.yaml)\n";
   for (const auto& line : result.summary_lines) out << "  " << line << '\n';
+  for (const auto& w : threshold_control_warnings(config, result.samples)) out << "warning: " << w.located() << '\n';
   const std::size_t shown = std::min<std::size_t>(result.failures.size(), 5);
   for (std::size_t i = 0; i < shown; ++i)
     out << "  failed: " << result.failures[i].file << " [" << result.failures[i].stage << "] "

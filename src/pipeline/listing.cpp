@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iomanip>
 
+#include "cytopipe/pipeline/design_check.hpp"
 #include "cytopipe/pipeline/readout.hpp"
 
 namespace cytopipe::pipeline {
@@ -49,6 +50,7 @@ void print_plan(std::ostream& out, const Config& config, const gating::GatingStr
     }
     out << '\n';
   }
+  for (const auto& w : threshold_control_warnings(config, samples)) out << "warning: " << w.located() << '\n';
   for (const auto& r : config.readouts) {
     out << "read-out " << r.name << " = " << to_string(r.parsed) << ": " << formula(r.parsed) << '\n';
   }

@@ -9,6 +9,7 @@
 #include "cytopipe/plot/dose.hpp"
 #include "cytopipe/plot/histogram.hpp"
 #include "cytopipe/plot/render.hpp"
+#include "cytopipe/pipeline/design_check.hpp"
 #include "cytopipe/plot/report.hpp"
 #include "cytopipe/stats/analysis.hpp"
 #include "cytopipe/stats/levels.hpp"
@@ -237,6 +238,7 @@ void write_report(const std::filesystem::path& file, const Config& config, const
   for (std::size_t i = 0; i < config.readouts.size(); ++i)
     formulas.rows.push_back({config.readouts[i].name, to_string(plan.readouts[i]), formula(plan.readouts[i])});
   report.table(std::move(formulas));
+  for (const auto& w : threshold_control_warnings(config, result.samples)) report.paragraph("Note: " + w.message + ".");
   std::map<std::string, const SampleOutcome*> outcome_of;
   for (std::size_t i = 0; i < outcomes.size() && i < result.samples.samples.size(); ++i)
     outcome_of[result.samples.samples[i].name] = &outcomes[i];

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cytopipe/pipeline/config.hpp"
+#include "cytopipe/pipeline/design_check.hpp"
+#include "cytopipe/pipeline/samples.hpp"
 #include "cytopipe/pipeline/run.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
 #include "pipeline/prepare.hpp"
@@ -269,6 +271,24 @@ TEST(Run, ReadoutsThresholdsAndTablesOnATinyBatch) {
   EXPECT_NE(json.find(sha256_file(b.dir / "data" / "a_1.fcs")), std::string::npos);
   const auto formulas = read_text(out / "readout_formulas.csv");
   EXPECT_NE(formulas.find("positive,percent(M+ of live),100 * count(M+) / count(live)"), std::string::npos) << formulas;
+}
+
+// percent(M+ of live) read on the isotype tubes that placed M+ is fixed by the percentile: warned,
+// at the read-out's line; the same read-out restricted to role: sample is not.
+TEST(Run, ThresholdMeasuredOnItsOwnControlsIsWarned) {
+  Batch b;
+  add_two_groups(b);
+  const auto config = b.config("  positive_samples:\n    expression: percent(M+ of live)\n    where: {role: sample}\n");
+  const auto warnings = threshold_control_warnings(config, resolve_samples(config));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].at.line, 20);  // "  positive: percent(M+ of live)"
+  for (const char* part : {"read-out 'positive'", "gate 'M+'", "2 of its own control samples", "a_iso.fcs",
+                           "fixed by the percentile (1 %"})
+    EXPECT_NE(warnings[0].message.find(part), std::string::npos) << part << ": " << warnings[0].message;
+  run_pipeline(config, quiet());
+  const auto report = read_text(b.dir / "out" / "report.html");
+  EXPECT_NE(report.find("Note: read-out &#39;positive&#39; measures threshold gate"), std::string::npos)
+      << report.substr(0, 3000);
 }
 
 // Numeric levels are listed by value in gates_resolved.yaml (25 before 100), not as text.
