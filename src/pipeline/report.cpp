@@ -8,6 +8,7 @@
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/plot/dose.hpp"
 #include "cytopipe/plot/histogram.hpp"
+#include "cytopipe/plot/number_format.hpp"
 #include "cytopipe/plot/render.hpp"
 #include "cytopipe/pipeline/design_check.hpp"
 #include "cytopipe/plot/report.hpp"
@@ -25,6 +26,10 @@ std::string short_number(double v) {
   out << v;
   return out.str();
 }
+
+// Numbers as the report prints them (stats.csv keeps full precision).
+std::string shown(double v) { return std::isnan(v) ? "" : plot::format_significant(v, plot::kReportDigits); }
+std::string p_shown(double p) { return plot::format_significant(p, plot::kReportPDigits); }
 
 struct AnalysisData {
   const AnalysisConfig* config = nullptr;
@@ -256,16 +261,16 @@ void write_report(const std::filesystem::path& file, const Config& config, const
       if (r.test == "summary") {
         const auto colon = r.n.rfind(':');
         groups.rows.push_back({r.stratum, r.comparison, colon == std::string::npos ? r.n : r.n.substr(colon + 1),
-                               format_number(r.estimate), format_number(r.sd), format_number(r.sem),
-                               std::isnan(r.ci_low) ? "" : format_number(r.ci_low) + " to " + format_number(r.ci_high)});
+                               shown(r.estimate), shown(r.sd), shown(r.sem),
+                               std::isnan(r.ci_low) ? "" : shown(r.ci_low) + " to " + shown(r.ci_high)});
         continue;
       }
-      // p values as R prints them: "< 2.2e-16" below the epsilon, a bound where the row says so.
+      // p values as R's format.pval prints them: "< 2.2e-16" below the epsilon, a bound where the row says so.
       const bool adjusted = !std::isnan(r.p_adjusted);
       t.rows.push_back({r.stratum, r.test, r.comparison,
-                        r.statistic_name + " = " + format_number(r.statistic),
-                        stats::report_p_text(r.p, adjusted ? "" : r.p_bound, format_number(r.p)),
-                        stats::report_p_text(r.p_adjusted, adjusted ? r.p_bound : "", format_number(r.p_adjusted)),
+                        r.statistic_name + " = " + shown(r.statistic),
+                        stats::report_p_text(r.p, adjusted ? "" : r.p_bound, p_shown(r.p)),
+                        stats::report_p_text(r.p_adjusted, adjusted ? r.p_bound : "", p_shown(r.p_adjusted)),
                         r.significance, r.n, r.message});
     }
     if (!groups.rows.empty()) report.table(std::move(groups));

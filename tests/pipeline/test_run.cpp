@@ -15,6 +15,9 @@
 #include "cytopipe/pipeline/samples.hpp"
 #include "cytopipe/pipeline/run.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
+#include "cytopipe/plot/number_format.hpp"
+#include "cytopipe/stats/analysis.hpp"
+#include "cytopipe/stats/table.hpp"
 #include "pipeline/prepare.hpp"
 #include "tiny_batch.hpp"
 
@@ -599,4 +602,28 @@ TEST(Run, ReportHasAHistogramOfTheMarkerPerGroup) {
   // the read-out measures.
   EXPECT_NE(report.find("BCMA in live: one sample per group (a_1.fcs, b_1.fcs)"), std::string::npos);
   EXPECT_EQ(report.find("a_2.fcs, b_1.fcs"), std::string::npos);
+}
+
+TEST(Run, ReportRoundsNumbersForReadingAndStatsCsvKeepsThem) {
+  Batch b;
+  add_two_groups(b);
+  b.tube("b_2.fcs", "B", "sample", "2", sample_tube(30, 270, 170));  // n = 2 in B: a finite F
+  const auto config = b.config("", "analysis:\n  - readout: median_marker\n    where: {role: sample}\n"
+                                   "    group: group\n    tests: [anova]\n");
+  const auto result = run_pipeline(config, quiet());
+  ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
+  const auto report = read_text(b.dir / "out" / "report.html");
+  const auto rows = cytopipe::stats::read_rows(cytopipe::stats::read_csv((b.dir / "out" / "stats.csv").string()));
+  bool anova = false;
+  for (const auto& r : rows) {
+    if (r.test != "one-way ANOVA") continue;
+    ASSERT_TRUE(std::isfinite(r.statistic));
+    anova = true;
+    // 4 significant digits for the statistic, p as format.pval(p, digits = 2).
+    const std::string f = cytopipe::plot::format_significant(r.statistic, 4);
+    EXPECT_LE(f.size(), 8u) << f;
+    EXPECT_NE(report.find("<td>F = " + f + "</td>"), std::string::npos) << f;
+    EXPECT_NE(report.find("<td>" + cytopipe::plot::format_significant(r.p, 2) + "</td>"), std::string::npos);
+  }
+  EXPECT_TRUE(anova);
 }
