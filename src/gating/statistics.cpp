@@ -14,6 +14,8 @@
 #endif
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <tuple>
 
 namespace cytopipe::gating {
 namespace {
@@ -269,7 +271,7 @@ namespace {
 
 // Per-thread buffers of the fused path, reused across populations and channels.
 struct Scratch {
-  std::vector<double> values, logs;
+  std::vector<double> values;
   std::vector<std::size_t> mode_counts;
   std::vector<std::int32_t> slot_of_bin;  // -1, or the candidate list of a bin holding a rank
   std::vector<std::vector<double>> candidates;
@@ -322,9 +324,8 @@ void order_statistics(std::span<const double> v, std::span<const std::size_t> ra
   }
 }
 
-// The statistics of the finite values v[0, n) (compacted, in event order); `logs` (when not
-// empty) holds log(x) of the same values (-inf where x <= 0), summed instead of calling log
-// again. lo/hi and the log sum come from the caller's pass. The arithmetic (order of sums, the
+// The statistics of the finite values v[0, n) (compacted, in event order). lo/hi and the log
+// sum come from the caller's pass. The arithmetic (order of sums, the
 // type-7 formula) is that of moments(), geometric_mean() and select_percentile(), so results are
 // the same to the bit.
 void finish_statistics(PopulationStatistics& s, std::span<double> v, double lo, double hi,
@@ -392,15 +393,15 @@ void finish_statistics(PopulationStatistics& s, std::span<double> v, double lo, 
   for (double p : options.percentiles) s.percentiles.emplace_back(p, value_of(p));
 }
 
-// Drops the non-finite values of v (and their logs), keeping order; min/max as
-// std::minmax_element finds them (first smallest, last largest) and the log sum in order.
+// Drops the non-finite values of v, keeping order; min/max as std::minmax_element finds them
+// (first smallest, last largest) and, when `logs`, the log sum in order.
 struct Compacted {
   std::size_t n = 0;
   double lo = kNaN, hi = kNaN;
   long double log_sum = 0;
   std::size_t positive = 0;
 };
-Compacted compact(std::span<double> v, std::span<const double> logs) {
+Compacted compact(std::span<double> v, bool logs) {
   Compacted c;
   std::size_t n = 0;
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
@@ -416,8 +417,8 @@ Compacted compact(std::span<double> v, std::span<const double> logs) {
       if (x < lo) lo = x;
       if (!(x < hi)) hi = x;
     }
-    if (x > 0) {
-      c.log_sum += logs.empty() ? std::log(x) : logs[i];
+    if (logs && x > 0) {
+      c.log_sum += std::log(x);
       ++c.positive;
     }
   }
@@ -427,10 +428,33 @@ Compacted compact(std::span<double> v, std::span<const double> logs) {
   return c;
 }
 
-PopulationStatistics fused_statistics(std::span<double> v, std::span<const double> logs,
+// The log sum of the finite positive values in event order, from a log_values() column: a
+// masked pass over it, instead of taking log() per population or gathering the logs.
+std::pair<long double, std::size_t> member_log_sum(std::span<const double> logs, const Membership& members) {
+  long double sum = 0;
+  std::size_t positive = 0;
+  const auto words = members.words();
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    std::uint64_t bits = words[w];
+    const double* block = logs.data() + w * 64;
+    while (bits) {
+      const double l = block[std::countr_zero(bits)];
+      bits &= bits - 1;
+      if (l != -std::numeric_limits<double>::infinity()) {
+        sum += l;
+        ++positive;
+      }
+    }
+  }
+  return {sum, positive};
+}
+
+// With `log_sum` given (from member_log_sum), no log is taken here.
+PopulationStatistics fused_statistics(std::span<double> v, std::optional<std::pair<long double, std::size_t>> log_sum,
                                       const StatisticsOptions& options) {
   PopulationStatistics s;
-  const Compacted c = compact(v, logs);
+  Compacted c = compact(v, !log_sum);
+  if (log_sum) std::tie(c.log_sum, c.positive) = *log_sum;
   const std::size_t n = c.n;
   s.count = n;
   s.percent_parent = s.percent_total = kNaN;
@@ -446,7 +470,7 @@ PopulationStatistics fused_statistics(std::span<double> v, std::span<const doubl
 }  // namespace
 
 PopulationStatistics value_statistics(std::vector<double> v, const StatisticsOptions& options) {
-  return fused_statistics(v, {}, options);
+  return fused_statistics(v, std::nullopt, options);
 }
 
 std::vector<double> log_values(std::span<const double> values) {
@@ -487,12 +511,9 @@ PopulationStatistics population_statistics(std::span<const double> values, std::
   const std::size_t count = values.size() == members.events() ? members.count() : 0;
   if (buffers.values.size() < count) buffers.values.resize(count);
   const std::size_t gathered = gather(values, members, buffers.values);
-  std::span<const double> member_logs;
-  if (!logs.empty()) {
-    if (buffers.logs.size() < count) buffers.logs.resize(count);
-    member_logs = std::span<const double>(buffers.logs).first(gather(logs, members, buffers.logs));
-  }
-  PopulationStatistics s = fused_statistics(std::span<double>(buffers.values).first(gathered), member_logs, options);
+  std::optional<std::pair<long double, std::size_t>> log_sum;
+  if (!logs.empty()) log_sum = member_log_sum(logs, members);
+  PopulationStatistics s = fused_statistics(std::span<double>(buffers.values).first(gathered), log_sum, options);
   s.count = members.count();
   s.percent_parent = parent_count ? 100.0 * static_cast<double>(s.count) / static_cast<double>(parent_count) : kNaN;
   s.percent_total = total_events ? 100.0 * static_cast<double>(s.count) / static_cast<double>(total_events) : kNaN;
