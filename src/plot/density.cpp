@@ -99,8 +99,12 @@ Figure density_figure(const DensityFigure& spec) {
   const FinitePairs pairs = finite_pairs(spec);
   const std::vector<double>& xs = pairs.x;
   const std::vector<double>& ys = pairs.y;
-  const auto [x_lo, x_hi] = axis_range(xs, spec.x_min, spec.x_max, "x");
-  const auto [y_lo, y_hi] = axis_range(ys, spec.y_min, spec.y_max, "y");
+  // Plain variables, not structured bindings: the gate outlines' lambdas capture them, which
+  // clang 14 (the fuzz build's compiler) does not allow for bindings.
+  const auto x_range = axis_range(xs, spec.x_min, spec.x_max, "x");
+  const auto y_range = axis_range(ys, spec.y_min, spec.y_max, "y");
+  const double x_lo = x_range.first, x_hi = x_range.second;
+  const double y_lo = y_range.first, y_hi = y_range.second;
 
   // Counts on a bins x bins grid, row 0 at the top (highest y), as the raster is drawn.
   const auto n = static_cast<std::size_t>(spec.bins);
