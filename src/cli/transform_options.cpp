@@ -29,6 +29,17 @@ void TransformFlags::apply(fcs::Sample& sample) const {
   if (compensate_option != nullptr && compensate_option->count() > 0) {
     const transform::Compensation comp = transform::compensation_for(sample, compensate);
     comp.apply_in_place(sample, comp_prefix);
+    // The events are compensated now: a spillover keyword left in place would make FlowJo or
+    // flowCore compensate an exported file a second time (with or without a Comp- prefix, a reader
+    // matching by detector name cannot tell), so it is removed; the matrix applied stays on record
+    // under a name no reader applies.
+    for (std::string_view name : {"$SPILLOVER", "SPILL", "SPILLOVER", "$SPILL"})
+      if (const auto value = sample.keywords.find(name)) {
+        if (!sample.keywords.contains("CYTOPIPE_APPLIED_SPILLOVER"))
+          sample.keywords.set("CYTOPIPE_APPLIED_SPILLOVER", std::string(*value));
+        sample.keywords.erase(name);
+      }
+    sample.spillover.reset();  // else the FCS writer would write it back as $SPILLOVER
   }
   for (const std::string& text : transforms) {
     const auto request = transform::ChannelTransform::parse(text);

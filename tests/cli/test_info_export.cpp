@@ -149,3 +149,20 @@ TEST_F(InfoExport, UsageErrorsExitTwo) {
 }
 
 }  // namespace
+
+// Compensated events exported to FCS carry no spillover keyword, so no reader compensates them a
+// second time; the matrix applied stays on record under a name no reader applies.
+TEST_F(InfoExport, CompensatedExportDropsTheSpilloverKeyword) {
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "fcs_corpus/fcsparser_Fortessa.fcs");
+  ASSERT_TRUE(cytopipe::fcs::read_fcs(fcs).spillover);
+  const auto out = scratch_dir() / "comp.fcs";
+  auto r = run({"export", fcs.string(), "--compensate=file", "-o", out.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto written = cytopipe::fcs::read_fcs(out);
+  EXPECT_FALSE(written.spillover);
+  for (const char* name : {"$SPILLOVER", "SPILL", "SPILLOVER", "$SPILL"}) EXPECT_FALSE(written.keywords.contains(name)) << name;
+  EXPECT_TRUE(written.keywords.contains("CYTOPIPE_APPLIED_SPILLOVER"));
+  r = run({"export", out.string(), "--compensate=file", "-o", (scratch_dir() / "twice.fcs").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no spillover to compensate with"), std::string::npos) << r.err;
+}
