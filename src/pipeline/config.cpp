@@ -366,12 +366,7 @@ Config parse_config(const std::string& text, const std::filesystem::path& file) 
   c.base_dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
   c.text = text;
   YamlReader r(file.string());
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw Error("not valid YAML: " + e.msg, {file.string(), "", e.mark.line + 1, e.mark.column + 1});
-  }
+  const YAML::Node root = r.load(text);
   if (!root.IsMap()) throw Error("a pipeline config must be a YAML map", {file.string(), "", 0, 0});
   r.check_keys(root, "", {"name", "description", "inputs", "panel", "compensation", "transforms",
                           "gating", "readouts", "analysis", "outputs"});

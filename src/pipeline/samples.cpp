@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 
+#include "cytopipe/base/csv.hpp"
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/input_file.hpp"
 #include "cytopipe/text_encoding.hpp"
@@ -86,39 +85,6 @@ std::vector<std::filesystem::path> list_files(const Config& c) {
   return out;
 }
 
-std::vector<std::string> split_line(const std::string& line, char sep, const std::string& source, int line_no) {
-  std::vector<std::string> cells;
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char ch = line[i];
-    if (quoted) {
-      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cell += '"';
-        ++i;
-      } else if (ch == '"') {
-        quoted = false;
-      } else {
-        cell += ch;
-      }
-    } else if (ch == '"' && cell.empty()) {
-      quoted = true;
-    } else if (ch == sep) {
-      cells.push_back(std::move(cell));
-      cell.clear();
-    } else {
-      cell += ch;
-    }
-  }
-  if (quoted) throw Error("unterminated quoted field", {source, "", line_no, 0});
-  cells.push_back(std::move(cell));
-  for (auto& c : cells) {
-    while (!c.empty() && (c.back() == ' ' || c.back() == '\r')) c.pop_back();
-    while (!c.empty() && c.front() == ' ') c.erase(c.begin());
-  }
-  return cells;
-}
-
 }  // namespace
 
 std::optional<std::string_view> SampleEntry::factor(std::string_view factor_name) const {
@@ -136,46 +102,43 @@ bool SampleEntry::matches(const Selector& selector) const {
 }
 
 SampleSheet read_sample_sheet(const std::filesystem::path& file) {
-  require_regular_file(file, "sample sheet");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error("cannot open sample sheet", {file.string(), "", 0, 0});
-  SampleSheet sheet;
-  sheet.source = file.string();
-  std::string line;
-  int line_no = 0;
-  char sep = ',';
   auto ext = file.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    // Sheet values become labels in tables, plots and the report, which are UTF-8: a sheet saved
-    // in Latin-1 (or another 8-bit encoding) is refused here, naming the place, rather than
-    // failing later in a plot.
-    if (const auto bad = first_invalid_utf8(line); bad != std::string_view::npos) {
+  csv::ReadOptions options;
+  options.separator = ext == ".tsv" || ext == ".tab" ? '\t' : '\0';  // '\0': a tab in the header makes a TSV
+  options.comment_lines = true;
+  csv::Document doc = csv::read(file, options, "sample sheet");
+  // Sheets are typed by hand: spaces around a cell are not part of it.
+  const auto trim = [](std::string& c) {
+    while (!c.empty() && c.back() == ' ') c.pop_back();
+    while (!c.empty() && c.front() == ' ') c.erase(c.begin());
+  };
+  SampleSheet sheet;
+  sheet.source = std::move(doc.source);
+  sheet.header = std::move(doc.header);
+  for (auto& h : sheet.header) trim(h);
+  std::set<std::string> seen;
+  for (const auto& h : sheet.header)
+    if (!seen.insert(h).second) throw Error("duplicate column '" + h + "'", {sheet.source, "", doc.header_line, 0});
+  // Sheet values become labels in tables, plots and the report, which are UTF-8: a sheet saved
+  // in Latin-1 (or another 8-bit encoding) is refused here, naming the place, rather than failing
+  // later in a plot.
+  const auto check_utf8 = [&](const std::string& cell, int line, const std::string& column) {
+    if (const auto bad = first_invalid_utf8(cell); bad != std::string_view::npos) {
       char byte[8];
-      std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(line[bad]));
+      std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(cell[bad]));
       throw Error(std::string("not valid UTF-8 (byte ") + byte + "); save the sample sheet as UTF-8",
-                  {sheet.source, "", line_no, static_cast<int>(bad) + 1});
+                  {sheet.source, column, line, 0});
     }
-    if (sheet.header.empty()) {
-      if (ext == ".tsv" || ext == ".tab" || line.find('\t') != std::string::npos) sep = '\t';
-      sheet.header = split_line(line, sep, sheet.source, line_no);
-      std::set<std::string> seen;
-      for (const auto& h : sheet.header)
-        if (!seen.insert(h).second) throw Error("duplicate column '" + h + "'", {sheet.source, "", line_no, 0});
-      continue;
+  };
+  for (const auto& h : sheet.header) check_utf8(h, doc.header_line, "");
+  for (std::size_t r = 0; r < doc.rows.size(); ++r)
+    for (std::size_t c = 0; c < doc.rows[r].size(); ++c) {
+      trim(doc.rows[r][c]);
+      check_utf8(doc.rows[r][c], doc.row_lines[r], sheet.header[c]);
     }
-    auto cells = split_line(line, sep, sheet.source, line_no);
-    if (cells.size() != sheet.header.size())
-      throw Error("row has " + std::to_string(cells.size()) + " fields, the header has " +
-                      std::to_string(sheet.header.size()),
-                  {sheet.source, "", line_no, 0});
-    sheet.rows.push_back(std::move(cells));
-    sheet.lines.push_back(line_no);
-  }
-  if (sheet.header.empty()) throw Error("empty sample sheet", {sheet.source, "", 0, 0});
+  sheet.rows = std::move(doc.rows);
+  sheet.lines = std::move(doc.row_lines);
   return sheet;
 }
 

@@ -4,12 +4,10 @@
 #include <charconv>
 #include <cmath>
 #include <tuple>
-#include <fstream>
 #include <map>
-#include <sstream>
 
-#include "cytopipe/error.hpp"
-#include "cytopipe/input_file.hpp"
+#include "cytopipe/base/csv.hpp"
+#include "cytopipe/base/error.hpp"
 #include "cytopipe/stats/levels.hpp"
 #include "plot/layout_util.hpp"
 
@@ -50,82 +48,28 @@ std::size_t CsvTable::column(std::string_view name) const {
   throw Error("no column '" + std::string(name) + "' (columns: " + known + ")", detail::file_context(source));
 }
 
-CsvTable parse_csv(std::string_view text, std::string source) {
+namespace {
+
+// The one CSV reader's document, with the header names trimmed; a header without rows is no table
+// to plot.
+CsvTable from_document(csv::Document doc) {
   CsvTable table;
-  table.source = std::move(source);
-  std::vector<std::string> record;
-  std::string field;
-  int line = 1, record_line = 1;
-  bool quoted = false, field_was_quoted = false, any = false;
-  const auto end_record = [&] {
-    record.push_back(std::move(field));
-    field.clear();
-    field_was_quoted = false;
-    // Blank lines between records are ignored.
-    if (!(record.size() == 1 && record[0].empty())) {
-      if (table.header.empty() && table.rows.empty() && !any) {
-        table.header = std::move(record);
-        for (auto& h : table.header) h = std::string(trim(h));
-        any = true;
-      } else {
-        if (record.size() != table.header.size())
-          throw Error("row has " + std::to_string(record.size()) + " fields but the header has " +
-                          std::to_string(table.header.size()),
-                      detail::file_context(table.source, {}, record_line));
-        table.rows.push_back(std::move(record));
-        table.row_lines.push_back(record_line);
-      }
-    }
-    record.clear();
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"' && trim(field).empty() && !field_was_quoted) {
-      quoted = field_was_quoted = true;
-      field.clear();
-    } else if (c == ',') {
-      record.push_back(std::move(field));
-      field.clear();
-      field_was_quoted = false;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      end_record();
-      ++line;
-      record_line = line;
-    } else {
-      field += c;
-    }
-  }
-  if (quoted) throw Error("unterminated quoted field", detail::file_context(table.source, {}, record_line));
-  if (!field.empty() || !record.empty() || field_was_quoted) end_record();
-  if (table.header.empty()) throw Error("CSV file is empty", detail::file_context(table.source));
+  table.source = std::move(doc.source);
+  table.header = std::move(doc.header);
+  for (auto& h : table.header) h = std::string(trim(h));
+  table.rows = std::move(doc.rows);
+  table.row_lines = std::move(doc.row_lines);
   if (table.rows.empty()) throw Error("CSV file has a header but no rows", detail::file_context(table.source));
   return table;
 }
 
-CsvTable read_csv(const std::filesystem::path& file) {
-  require_regular_file(file, "CSV file");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error("cannot open CSV file", detail::file_context(file.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error("cannot read CSV file", detail::file_context(file.string()));
-  return parse_csv(text.str(), file.string());
+}  // namespace
+
+CsvTable parse_csv(std::string_view text, std::string source) {
+  return from_document(csv::parse(text, std::move(source)));
 }
+
+CsvTable read_csv(const std::filesystem::path& file) { return from_document(csv::read(file, {}, "CSV file")); }
 
 DoseFigure dose_figure_from_table(const CsvTable& table, const DoseColumns& columns) {
   const std::size_t value_col = table.column(columns.value);

@@ -344,45 +344,67 @@ void check_date(const YamlReader& r) {
 
 Design parse_design(std::string_view yaml_text, std::string_view source_name) {
   const std::string source(source_name);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    throw Error("not valid YAML: " + e.msg, {source, "", e.mark.line + 1, e.mark.column + 1});
+  yaml::Reader reader(source);
+  const YAML::Node root = reader.load(std::string(yaml_text));
+  const YamlReader r(root, "", reader);
+  if (!root.IsMap()) {
+    detail::section(reader, [&] { r.fail("a design is a YAML mapping (seed, instrument, cell_types, experiments)"); });
+    reader.throw_if_errors();
   }
-  const YamlReader r(root, "", source);
-  if (!root.IsMap()) r.fail("a design is a YAML mapping (seed, instrument, cell_types, experiments)");
   r.only_keys({"seed", "date", "start_time", "seconds_between_tubes", "instrument", "particles",
                "cell_types", "experiments"});
   Design d;
   d.source = source;
-  {
+  const auto section = [&](auto&& read) { detail::section(reader, read); };
+  section([&] {
     const auto seed = r.child("seed");
     const double v = seed.number_in(0, 9007199254740992.0);
     if (v != std::floor(v)) seed.fail("expected a whole number");
     d.seed = static_cast<std::uint64_t>(v);
-  }
-  if (auto c = r.optional_child("date")) {
-    check_date(*c);
-    d.date = c->text();
-  }
-  if (auto c = r.optional_child("start_time")) d.start_seconds = parse_time(*c);
-  if (auto c = r.optional_child("seconds_between_tubes")) d.seconds_between_tubes = c->number_in(0, 86400);
-  read_instrument(r.child("instrument"), d.instrument);
-  if (auto c = r.optional_child("particles")) read_particles(*c, d.particles);
-  const auto types = r.child("cell_types");
-  for (const auto& name : types.keys()) d.cell_types.push_back(read_cell_type(types.child(name), name));
+  });
+  section([&] {
+    if (auto c = r.optional_child("date")) {
+      check_date(*c);
+      d.date = c->text();
+    }
+  });
+  section([&] {
+    if (auto c = r.optional_child("start_time")) d.start_seconds = parse_time(*c);
+  });
+  section([&] {
+    if (auto c = r.optional_child("seconds_between_tubes")) d.seconds_between_tubes = c->number_in(0, 86400);
+  });
+  section([&] { read_instrument(r.child("instrument"), d.instrument); });
+  section([&] {
+    if (auto c = r.optional_child("particles")) read_particles(*c, d.particles);
+  });
+  section([&] {
+    const auto types = r.child("cell_types");
+    for (const auto& name : types.keys())
+      section([&] { d.cell_types.push_back(read_cell_type(types.child(name), name)); });
+  });
 
-  const auto ex = r.child("experiments");
-  ex.only_keys({"tcell_viability", "tumour_bcma", "coculture", "car_kinetics"});
   d.tcell_viability.common.enabled = false;
   d.tumour_bcma.common.enabled = false;
   d.coculture.common.enabled = false;
   d.car_kinetics.common.enabled = false;
-  if (auto c = ex.optional_child("tcell_viability")) read_tcell(*c, d);
-  if (auto c = ex.optional_child("tumour_bcma")) read_tumour(*c, d);
-  if (auto c = ex.optional_child("coculture")) read_coculture(*c, d);
-  if (auto c = ex.optional_child("car_kinetics")) read_kinetics(*c, d);
+  section([&] {
+    const auto ex = r.child("experiments");
+    ex.only_keys({"tcell_viability", "tumour_bcma", "coculture", "car_kinetics"});
+    section([&] {
+      if (auto c = ex.optional_child("tcell_viability")) read_tcell(*c, d);
+    });
+    section([&] {
+      if (auto c = ex.optional_child("tumour_bcma")) read_tumour(*c, d);
+    });
+    section([&] {
+      if (auto c = ex.optional_child("coculture")) read_coculture(*c, d);
+    });
+    section([&] {
+      if (auto c = ex.optional_child("car_kinetics")) read_kinetics(*c, d);
+    });
+  });
+  reader.throw_if_errors();
   return d;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Reading a design YAML with errors that name the key path ("experiments.tumour_bcma.events")
-// and its line, and that reject keys the design does not know (typos would otherwise be ignored).
+// A cursor into a design YAML: a node with its key path ("experiments.tumour_bcma.events"). The
+// checking (locations, finite numbers, unknown keys, duplicate keys, collecting the problems of
+// every section) is the base library's one YAML reader; this adds the design's range checks.
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
@@ -10,72 +11,55 @@
 #include <string_view>
 #include <vector>
 
-#include "cytopipe/error.hpp"
+#include "cytopipe/base/yaml_reader.hpp"
 
 namespace cytopipe::sim::detail {
 
 class YamlReader {
  public:
-  YamlReader(YAML::Node node, std::string path, std::string source)
-      : node_(std::move(node)), path_(std::move(path)), source_(std::move(source)) {}
+  YamlReader(YAML::Node node, std::string path, yaml::Reader& reader)
+      : node_(std::move(node)), path_(std::move(path)), reader_(&reader) {}
 
   const YAML::Node& node() const noexcept { return node_; }
   const std::string& path() const noexcept { return path_; }
   bool has(std::string_view key) const { return node_.IsMap() && node_[std::string(key)]; }
 
+  // A fault after which this section cannot be read on: thrown as one Error, which
+  // parse_design records before going on with the next section.
   [[noreturn]] void fail(const std::string& message) const {
-    ErrorContext context{source_, path_.empty() ? "(top level)" : path_, 0, 0};
-    if (node_.IsDefined() && node_.Mark().line >= 0) {
-      context.line = node_.Mark().line + 1;
-      context.column = node_.Mark().column + 1;
-    }
-    throw Error(message, context);
+    throw Error(message, reader_->at(node_).context(path_.empty() ? "(top level)" : path_));
   }
 
   YamlReader child(std::string_view key) const {
     if (!node_.IsMap()) fail("expected a mapping");
     YAML::Node value = node_[std::string(key)];
-    if (!value) {
-      YamlReader(node_, join(key), source_).fail("missing required key");
-    }
-    return {value, join(key), source_};
+    if (!value) YamlReader(node_, join(key), *reader_).fail("missing required key");
+    return {value, join(key), *reader_};
   }
   std::optional<YamlReader> optional_child(std::string_view key) const {
     if (!has(key)) return std::nullopt;
     return child(key);
   }
   YamlReader element(std::size_t i) const {
-    return {node_[i], path_ + "[" + std::to_string(i) + "]", source_};
+    return {node_[i], path_ + "[" + std::to_string(i) + "]", *reader_};
   }
 
-  // Every key of this mapping must be one of `allowed`.
+  // Every key of this mapping must be one of `allowed`; the others are recorded, reading goes on.
   void only_keys(std::initializer_list<std::string_view> allowed) const {
     if (!node_.IsMap()) fail("expected a mapping");
-    for (const auto& entry : node_) {
-      const auto key = entry.first.as<std::string>();
-      bool known = false;
-      for (auto a : allowed) known = known || a == key;
-      if (!known) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        YamlReader(entry.first, join(key), source_).fail("unknown key (expected one of: " + list + ")");
-      }
-    }
+    reader_->check_keys(node_, path_, allowed);
   }
   std::vector<std::string> keys() const {
     if (!node_.IsMap()) fail("expected a mapping");
     std::vector<std::string> out;
-    for (const auto& entry : node_) out.push_back(entry.first.as<std::string>());
+    for (const auto& entry : node_) out.push_back(entry.first.Scalar());
     return out;
   }
 
   double number() const {
-    if (!node_.IsScalar()) fail("expected a number");
-    try {
-      return node_.as<double>();
-    } catch (const YAML::Exception&) {
-      fail("expected a number, got '" + node_.Scalar() + "'");
-    }
+    if (node_.IsScalar())
+      if (const auto v = yaml::finite_number(node_.Scalar())) return *v;
+    fail("expected a finite number, found " + yaml::kind_of(node_));
   }
   double number_in(double lo, double hi) const {
     const double v = number();
@@ -136,7 +120,18 @@ class YamlReader {
 
   YAML::Node node_;
   std::string path_;
-  std::string source_;
+  yaml::Reader* reader_;
 };
+
+// Reads one section; a fault in it is recorded and reading goes on with the next, so a design
+// with several mistakes reports them together.
+template <class Read>
+void section(yaml::Reader& reader, Read&& read) {
+  try {
+    read();
+  } catch (const Error& e) {
+    reader.error(e);
+  }
+}
 
 }  // namespace cytopipe::sim::detail

@@ -2,12 +2,9 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <set>
-#include <sstream>
 
-#include "cytopipe/error.hpp"
-#include "cytopipe/input_file.hpp"
+#include "cytopipe/base/csv.hpp"
+#include "cytopipe/base/error.hpp"
 
 namespace cytopipe::stats {
 
@@ -54,77 +51,19 @@ void Table::add_column(std::string name, std::vector<std::string> cells) {
 }
 
 Table parse_csv(std::string_view text, const std::string& source) {
-  std::vector<std::vector<std::string>> records;
-  std::vector<int> record_line;
-  std::vector<std::string> record;
-  std::string cell;
-  bool quoted = false, cell_started = false;
-  int line = 1, start_line = 1;
-  auto end_cell = [&] {
-    record.push_back(std::move(cell));
-    cell.clear();
-    cell_started = false;
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') cell += '"', ++i;
-        else quoted = false;
-      } else {
-        if (c == '\n') ++line;
-        cell += c;
-      }
-    } else if (c == '"' && cell.empty()) {
-      quoted = cell_started = true;
-    } else if (c == ',') {
-      end_cell();
-      cell_started = true;
-    } else if (c == '\r' || c == '\n') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      if (!record.empty() || !cell.empty() || cell_started) {
-        end_cell();
-        records.push_back(std::move(record));
-        record_line.push_back(start_line);
-        record.clear();
-      }
-      ++line;
-      start_line = line;
-    } else {
-      cell += c;
-      cell_started = true;
-    }
-  }
-  if (quoted) throw Error("unterminated quoted cell", {source, {}, start_line, 0});
-  if (!record.empty() || !cell.empty() || cell_started) {
-    end_cell();
-    records.push_back(std::move(record));
-    record_line.push_back(start_line);
-  }
-  if (records.empty()) throw Error("empty CSV: no header line", {source, {}, 1, 0});
-  std::set<std::string> seen;
-  for (const auto& name : records[0])
-    if (!seen.insert(name).second)
-      throw Error("duplicate column name '" + name + "'", {source, name, record_line[0], 0});
-  Table table(records[0]);
+  csv::Document doc = csv::parse(text, source);
+  Table table(std::move(doc.header));
   table.source = source;
-  for (std::size_t r = 1; r < records.size(); ++r) {
-    if (records[r].size() != records[0].size())
-      throw Error("row has " + std::to_string(records[r].size()) + " cells, header has " +
-                      std::to_string(records[0].size()),
-                  {source, {}, record_line[r], 0});
-    table.add_row(std::move(records[r]));
-  }
+  for (auto& row : doc.rows) table.add_row(std::move(row));
   return table;
 }
 
 Table read_csv(const std::filesystem::path& path) {
-  require_regular_file(path, "table");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open file", {path.string(), {}, 0, 0});
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_csv(buffer.str(), path.string());
+  csv::Document doc = csv::read(path, {}, "table");
+  Table table(std::move(doc.header));
+  table.source = doc.source;
+  for (auto& row : doc.rows) table.add_row(std::move(row));
+  return table;
 }
 
 std::optional<double> parse_number(std::string_view cell) {

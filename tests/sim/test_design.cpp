@@ -100,7 +100,7 @@ TEST(SimDesign, ErrorsNameTheKeyAndLine) {
 
   e = error_of(replace(kBase, "events: 200", "events: lots"));
   EXPECT_NE(e.find("experiments.tumour_bcma.events"), std::string::npos) << e;
-  EXPECT_NE(e.find("expected a number"), std::string::npos) << e;
+  EXPECT_NE(e.find("expected a finite number"), std::string::npos) << e;
 
   e = error_of(replace(kBase, "viability_pct: 85", "viability_pct: 185"));
   EXPECT_NE(e.find("out of range"), std::string::npos) << e;

@@ -1,17 +1,10 @@
 #pragma once
-// Where an element of a pipeline config was written, so later stages report against the YAML.
-#include <string>
-#include <utility>
-
-#include "cytopipe/error.hpp"
+// Where an element of a pipeline config was written, so later stages report against the YAML:
+// the base library's Location, which the checked YAML reader hands out.
+#include "cytopipe/base/error.hpp"
 
 namespace cytopipe::pipeline {
 
-struct Location {
-  std::string file;
-  int line = 0;    // 1-based
-  int column = 0;  // 1-based
-  ErrorContext context(std::string where = {}) const { return {file, std::move(where), line, column}; }
-};
+using cytopipe::Location;
 
 }  // namespace cytopipe::pipeline

@@ -1,4 +1,4 @@
-#include "cytopipe/atomic_file.hpp"
+#include "cytopipe/base/atomic_file.hpp"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <system_error>
 
-#include "cytopipe/error.hpp"
+#include "cytopipe/base/error.hpp"
 
 namespace cytopipe {
 namespace {

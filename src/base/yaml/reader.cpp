@@ -1,11 +1,12 @@
-#include "pipeline/yaml_reader.hpp"
+#include "cytopipe/base/yaml_reader.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <sstream>
+#include <cmath>
+#include <set>
 
-namespace cytopipe::pipeline::detail {
+namespace cytopipe::yaml {
 namespace {
 
 // Optimal string alignment distance (Levenshtein plus adjacent transpositions, the commonest
@@ -27,6 +28,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return d[a.size() * w + b.size()];
 }
 
+}  // namespace
+
 std::string kind_of(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: return "a map";
@@ -36,8 +39,6 @@ std::string kind_of(const YAML::Node& node) {
     default: return "an undefined value";
   }
 }
-
-}  // namespace
 
 std::string closest_name(std::string_view word, const std::vector<std::string>& candidates) {
   std::string best;
@@ -52,28 +53,72 @@ std::string closest_name(std::string_view word, const std::vector<std::string>& 
   return best;
 }
 
-Location YamlReader::at(const YAML::Node& node) const {
+std::optional<double> finite_number(std::string_view s) {
+  if (s.starts_with('+')) s.remove_prefix(1);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+YAML::Node Reader::load(const std::string& text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    errors_.emplace_back("not valid YAML: " + e.msg, ErrorContext{file_, "", e.mark.line + 1, e.mark.column + 1});
+    throw_all(errors_);
+  }
+  check_duplicate_keys(root);
+  return root;
+}
+
+void Reader::check_duplicate_keys(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    for (const auto& item : node) check_duplicate_keys(item);
+  } else if (node.IsMap()) {
+    std::set<std::string> seen;
+    for (const auto& item : node) {
+      if (item.first.IsScalar() && !seen.insert(item.first.Scalar()).second)
+        error(item.first, item.first.Scalar(),
+              "key '" + item.first.Scalar() + "' is written twice in the same map (remove one)");
+      check_duplicate_keys(item.second);
+    }
+  }
+}
+
+Location Reader::at(const YAML::Node& node) const {
+  if (!node.IsDefined()) return {file_, 0, 0};
   const auto mark = node.Mark();
   if (mark.is_null()) return {file_, 0, 0};
   return {file_, mark.line + 1, mark.column + 1};
 }
 
-void YamlReader::error(const YAML::Node& node, std::string where, std::string message) {
+void Reader::error(const YAML::Node& node, std::string where, std::string message) {
   error(at(node), std::move(where), std::move(message));
 }
 
-void YamlReader::error(const Location& location, std::string where, std::string message) {
+void Reader::error(const Location& location, std::string where, std::string message) {
   errors_.emplace_back(std::move(message), location.context(std::move(where)));
 }
 
-bool YamlReader::expect_map(const YAML::Node& node, const std::string& where) {
+void Reader::fail(const YAML::Node& node, std::string where, std::string message) {
+  error(node, std::move(where), std::move(message));
+  throw_all(errors_);
+}
+
+void Reader::throw_if_errors() const {
+  if (!errors_.empty()) throw_all(errors_);
+}
+
+bool Reader::expect_map(const YAML::Node& node, const std::string& where) {
   if (node.IsMap()) return true;
   error(node, where, "expected a map, found " + kind_of(node));
   return false;
 }
 
-void YamlReader::check_keys(const YAML::Node& map, const std::string& where,
-                            std::initializer_list<std::string_view> allowed) {
+void Reader::check_keys(const YAML::Node& map, const std::string& where,
+                        std::initializer_list<std::string_view> allowed) {
   if (!map.IsMap()) return;
   std::vector<std::string> names(allowed.begin(), allowed.end());
   for (const auto& item : map) {
@@ -90,7 +135,7 @@ void YamlReader::check_keys(const YAML::Node& map, const std::string& where,
   }
 }
 
-std::optional<std::string> YamlReader::string(const YAML::Node& node, const std::string& where) {
+std::optional<std::string> Reader::string(const YAML::Node& node, const std::string& where) {
   if (!node.IsScalar()) {
     error(node, where, "expected text, found " + kind_of(node));
     return std::nullopt;
@@ -98,18 +143,14 @@ std::optional<std::string> YamlReader::string(const YAML::Node& node, const std:
   return node.Scalar();
 }
 
-std::optional<double> YamlReader::number(const YAML::Node& node, const std::string& where) {
-  if (node.IsScalar()) {
-    const auto& s = node.Scalar();
-    double value = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec == std::errc() && end == s.data() + s.size()) return value;
-  }
-  error(node, where, "expected a number, found " + kind_of(node));
+std::optional<double> Reader::number(const YAML::Node& node, const std::string& where) {
+  if (node.IsScalar())
+    if (const auto value = finite_number(node.Scalar())) return value;
+  error(node, where, "expected a finite number, found " + kind_of(node));
   return std::nullopt;
 }
 
-std::optional<long long> YamlReader::integer(const YAML::Node& node, const std::string& where) {
+std::optional<long long> Reader::integer(const YAML::Node& node, const std::string& where) {
   if (node.IsScalar()) {
     const auto& s = node.Scalar();
     long long value = 0;
@@ -120,7 +161,7 @@ std::optional<long long> YamlReader::integer(const YAML::Node& node, const std::
   return std::nullopt;
 }
 
-std::optional<bool> YamlReader::boolean(const YAML::Node& node, const std::string& where) {
+std::optional<bool> Reader::boolean(const YAML::Node& node, const std::string& where) {
   if (node.IsScalar()) {
     const auto& s = node.Scalar();
     if (s == "true" || s == "yes" || s == "on") return true;
@@ -130,7 +171,7 @@ std::optional<bool> YamlReader::boolean(const YAML::Node& node, const std::strin
   return std::nullopt;
 }
 
-std::vector<std::string> YamlReader::strings(const YAML::Node& node, const std::string& where) {
+std::vector<std::string> Reader::strings(const YAML::Node& node, const std::string& where) {
   std::vector<std::string> out;
   if (node.IsScalar()) {
     out.push_back(node.Scalar());
@@ -151,4 +192,4 @@ void throw_all(const std::vector<Error>& errors) {
   throw Error(text, errors.front().context());
 }
 
-}  // namespace cytopipe::pipeline::detail
+}  // namespace cytopipe::yaml
