@@ -14,9 +14,9 @@
 #include <sstream>
 
 #include "cytopipe/fcs/reader.hpp"
-#include "cytopipe/input_file.hpp"
-#include "cytopipe/transform/compensation.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
+#include "cytopipe/transform/compensation.hpp"
+#include "cytopipe/transform/sample_ops.hpp"
 #include "pipeline/pool.hpp"
 
 namespace cytopipe::pipeline::detail {
@@ -26,56 +26,6 @@ bool same_text(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-std::vector<std::string> split(const std::string& line, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(line);
-  std::string cell;
-  while (std::getline(ss, cell, sep)) {
-    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\r' || cell.back() == '"')) cell.pop_back();
-    while (!cell.empty() && (cell.front() == ' ' || cell.front() == '"')) cell.erase(cell.begin());
-    out.push_back(cell);
-  }
-  return out;
-}
-
-// A square spillover matrix: a header of detector names, then one numeric row per detector.
-fcs::Spillover read_matrix(const std::filesystem::path& file) {
-  require_regular_file(file, "compensation matrix");
-  std::ifstream in(file);
-  if (!in) throw Error("cannot open compensation matrix", {file.string(), "", 0, 0});
-  fcs::Spillover s;
-  s.keyword = file.filename().string();
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty() || line == "\r") continue;
-    const char sep = line.find('\t') != std::string::npos ? '\t' : ',';
-    auto cells = split(line, sep);
-    if (s.detectors.empty()) {
-      s.detectors = cells;
-      continue;
-    }
-    if (cells.size() != s.detectors.size())
-      throw Error("row has " + std::to_string(cells.size()) + " values for " +
-                      std::to_string(s.detectors.size()) + " detectors",
-                  {file.string(), "", line_no, 0});
-    for (const auto& c : cells) {
-      try {
-        std::size_t used = 0;
-        s.values.push_back(std::stod(c, &used));
-        if (used != c.size()) throw std::invalid_argument(c);
-      } catch (const std::exception&) {
-        throw Error("not a number: '" + c + "'", {file.string(), "", line_no, 0});
-      }
-    }
-  }
-  if (s.detectors.empty() || s.values.size() != s.detectors.size() * s.detectors.size())
-    throw Error("expected a square matrix with a header of detector names", {file.string(), "", 0, 0});
-  s.fluorochromes = s.detectors;
-  return s;
 }
 
 // A buffer for a whole file, kept between files: allocating (and zeroing, and faulting in)
@@ -140,7 +90,7 @@ std::span<const std::byte> read_hashed(const std::filesystem::path& file, std::s
 std::optional<transform::Compensation> load_matrix_compensation(const Config& config) {
   if (config.compensation.source != CompensationSource::Matrix) return std::nullopt;
   try {
-    return transform::Compensation(read_matrix(config.resolve(config.compensation.matrix)),
+    return transform::Compensation(transform::read_spillover_table(config.resolve(config.compensation.matrix)),
                                    config.compensation.matrix.filename().string());
   } catch (const Error& e) {
     throw Error(e.what(), config.compensation.at.context("compensation.matrix"));
@@ -172,22 +122,22 @@ decltype(auto) compensation_step(const fcs::Sample& sample, Step&& step) {
   }
 }
 
-// The compensation a sample gets: the file's spillover (kept in `own`), the config's matrix, or
-// none (null). Throws StageError("compensate").
+// The compensation a sample gets (transform::choose_compensation decides). Throws
+// StageError("compensate").
 const transform::Compensation* compensation_for(const Config& config, const fcs::Sample& sample,
                                                 const std::optional<transform::Compensation>& matrix,
                                                 std::optional<transform::Compensation>& own) {
-  return compensation_step(sample, [&]() -> const transform::Compensation* {
-    if (config.compensation.source == CompensationSource::File) {
-      if (!sample.spillover) {
-        std::string why = sample.spillover_error.empty() ? "the file has no $SPILLOVER/SPILL keyword"
-                                                         : "its spillover keyword is unusable: " + sample.spillover_error;
-        throw Error(why + " (set 'compensation: none' or give a matrix)", {sample.source, "compensation", 0, 0});
-      }
-      own.emplace(*sample.spillover, "FCS");
-      return &*own;
+  const auto source = [&] {
+    switch (config.compensation.source) {
+      case CompensationSource::File: return transform::CompensationSource::File;
+      case CompensationSource::Matrix: return transform::CompensationSource::Matrix;
+      case CompensationSource::None: break;
     }
-    return matrix ? &*matrix : nullptr;
+    return transform::CompensationSource::None;
+  }();
+  return compensation_step(sample, [&] {
+    return transform::choose_compensation(source, matrix ? &*matrix : nullptr, sample, own,
+                                          "set 'compensation: none' or give a matrix");
   });
 }
 

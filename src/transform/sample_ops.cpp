@@ -75,17 +75,34 @@ bool is_auto(std::string_view spec) {
 
 }  // namespace
 
+const Compensation* choose_compensation(CompensationSource source, const Compensation* matrix,
+                                        const fcs::Sample& sample, std::optional<Compensation>& own,
+                                        std::string_view instead) {
+  switch (source) {
+    case CompensationSource::None:
+      return nullptr;
+    case CompensationSource::Matrix:
+      return matrix;
+    case CompensationSource::File:
+      if (!sample.spillover) {
+        std::string message = "no spillover to compensate with: ";
+        message += sample.spillover_error.empty()
+                       ? "the file has no SPILL/$SPILLOVER/SPILLOVER keyword"
+                       : "its spillover keyword is unusable (" + sample.spillover_error + ")";
+        throw request_error(message + "; " + std::string(instead), "", sample.source);
+      }
+      own.emplace(*sample.spillover, "FCS");
+      return &*own;
+  }
+  return nullptr;
+}
+
 Compensation compensation_for(const fcs::Sample& sample, std::string_view source) {
   if (source.empty() || source == "file") {
-    if (!sample.spillover) {
-      std::string message = "no spillover to compensate with: ";
-      message += sample.spillover_error.empty()
-                     ? "the file has no SPILL/$SPILLOVER/SPILLOVER keyword"
-                     : "its spillover keyword is unusable (" + sample.spillover_error + ")";
-      throw request_error(message + "; give a matrix file with --compensate FILE.csv", "",
-                          sample.source);
-    }
-    return Compensation(*sample.spillover, "FCS");
+    std::optional<Compensation> own;
+    choose_compensation(CompensationSource::File, nullptr, sample, own,
+                        "give a matrix file with --compensate FILE.csv");
+    return std::move(*own);
   }
   return Compensation(read_spillover_table(std::string(source)), std::string(source));
 }

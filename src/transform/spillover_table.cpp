@@ -5,7 +5,8 @@
 #include <optional>
 #include <sstream>
 
-#include "cytopipe/error.hpp"
+#include "cytopipe/base/csv.hpp"
+#include "cytopipe/base/error.hpp"
 #include "cytopipe/input_file.hpp"
 #include "cytopipe/transform/compensation.hpp"
 
@@ -33,25 +34,21 @@ struct Line {
   std::vector<std::string> cells;
 };
 
-std::vector<Line> split(std::string_view text, char delimiter) {
+// The one CSV reader's records (quotes, BOM, line endings), cells trimmed; lines with nothing but
+// spaces are left out, as are empty cells at the end of a line (FlowJo writes a trailing
+// separator).
+std::vector<Line> split(std::string_view text, char delimiter, const std::string& name) {
+  csv::ReadOptions options;
+  options.separator = delimiter;
   std::vector<Line> lines;
-  int line_number = 0;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    ++line_number;
-    std::string_view raw = text.substr(start, end - start);
-    start = end + 1;
-    if (trim(raw).empty()) continue;
-    Line line{line_number, {}};
-    std::size_t cell_start = 0;
-    while (true) {
-      const std::size_t cut = raw.find(delimiter, cell_start);
-      line.cells.emplace_back(trim(raw.substr(cell_start, cut - cell_start)));
-      if (cut == std::string_view::npos) break;
-      cell_start = cut + 1;
+  for (auto& record : csv::parse_records(text, name, options)) {
+    Line line{record.line, {}};
+    bool blank = true;
+    for (const auto& field : record.fields) {
+      line.cells.emplace_back(trim(field));
+      blank = blank && line.cells.back().empty();
     }
+    if (blank) continue;
     while (line.cells.size() > 1 && line.cells.back().empty()) line.cells.pop_back();
     lines.push_back(std::move(line));
   }
@@ -71,7 +68,7 @@ fcs::Spillover parse_spillover_table(std::string_view text, const std::string& n
   std::size_t tabs = 0, commas = 0;
   for (char ch : text) tabs += ch == '\t', commas += ch == ',';
   const char delimiter = tabs > commas ? '\t' : (commas > 0 ? ',' : ';');
-  const std::vector<Line> lines = split(text, delimiter);
+  const std::vector<Line> lines = split(text, delimiter, name);
 
   // The header: the first line with at least two cells (a one-cell title line may precede it).
   std::size_t h = 0;

@@ -1,6 +1,7 @@
 #pragma once
 // Compensation and scales applied to a whole sample, as the command line asks for them:
 // "--compensate file|FILE.csv" and "--transform CHANNEL=logicle(T=...,W=...,M=...,A=...)".
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,17 @@
 #include "cytopipe/transform/transform.hpp"
 
 namespace cytopipe::transform {
+
+// Where a sample's compensation comes from. Chosen by choose_compensation, the one place that
+// decides it for `cytopipe export` and `cytopipe run` alike.
+enum class CompensationSource { None, File, Matrix };
+
+// nullptr for None; `matrix` for Matrix (a spillover table read once, read_spillover_table);
+// for File, the sample's own spillover keyword, constructed into `own`. A file without a usable
+// keyword is an Error naming the file and why, followed by `instead` (what the user can do).
+const Compensation* choose_compensation(CompensationSource source, const Compensation* matrix,
+                                        const fcs::Sample& sample, std::optional<Compensation>& own,
+                                        std::string_view instead);
 
 // The compensation `source` names: "file" (or empty) = the sample's own spillover keyword,
 // anything else = a CSV/TSV spillover table. A file without a usable keyword is an Error.
