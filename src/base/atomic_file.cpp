@@ -1,4 +1,4 @@
-#include "cytopipe/base/atomic_file.hpp"
+#include "cytopipe/atomic_file.hpp"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <system_error>
 
-#include "cytopipe/base/error.hpp"
+#include "cytopipe/error.hpp"
 
 namespace cytopipe {
 namespace {

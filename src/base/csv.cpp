@@ -4,7 +4,7 @@
 #include <set>
 #include <sstream>
 
-#include "cytopipe/base/error.hpp"
+#include "cytopipe/error.hpp"
 #include "cytopipe/input_file.hpp"
 
 namespace cytopipe::csv {

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/input_file.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
 #include "cytopipe/transform/compensation.hpp"
 #include "cytopipe/transform/sample_ops.hpp"

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "cytopipe/base/csv.hpp"
-#include "cytopipe/base/error.hpp"
+#include "cytopipe/error.hpp"
 #include "cytopipe/stats/levels.hpp"
 #include "plot/layout_util.hpp"
 

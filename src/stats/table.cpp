@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "cytopipe/base/csv.hpp"
-#include "cytopipe/base/error.hpp"
+#include "cytopipe/error.hpp"
 
 namespace cytopipe::stats {
 

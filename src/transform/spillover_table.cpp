@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "cytopipe/base/csv.hpp"
-#include "cytopipe/base/error.hpp"
+#include "cytopipe/error.hpp"
 #include "cytopipe/input_file.hpp"
 #include "cytopipe/transform/compensation.hpp"
 

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "cytopipe/base/csv.hpp"
-#include "cytopipe/base/error.hpp"
+#include "cytopipe/error.hpp"
 
 namespace cytopipe::csv {
 namespace {

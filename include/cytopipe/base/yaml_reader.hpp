@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cytopipe/base/error.hpp"
+#include "cytopipe/base/location.hpp"
 
 namespace cytopipe::yaml {
 
