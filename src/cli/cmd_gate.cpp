@@ -13,6 +13,8 @@
 
 #include "cli/command.hpp"
 #include "cytopipe/atomic_file.hpp"
+#include "cytopipe/base/csv.hpp"
+#include "cytopipe/base/number_text.hpp"
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/gating/gating.hpp"
 #include "cytopipe/gating/gating_set.hpp"
@@ -20,22 +22,9 @@
 namespace cytopipe::cli {
 namespace {
 
-std::string number(double v) {
-  if (std::isnan(v)) return "NA";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
+std::string number(double v) { return format_number(v, kGateNumber); }
 
-std::string csv(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
-}
+std::string csv(std::string_view s) { return csv::field(s); }
 
 // Calls f with a stream on `path` written atomically, or with nullptr when `path` is empty.
 void with_output(const std::string& path, const std::function<void(std::ostream*)>& f) {

@@ -6,16 +6,13 @@
 
 #include "cli/command.hpp"
 #include "cli/export_read_options.hpp"
+#include "cytopipe/base/number_text.hpp"
 #include "cytopipe/fcs/reader.hpp"
 
 namespace cytopipe::cli {
 namespace {
 
-std::string number(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.9g", v);
-  return buffer;
-}
+std::string number(double v) { return format_number(v, kEventNumber); }
 
 constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
 

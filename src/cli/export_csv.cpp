@@ -3,27 +3,15 @@
 #include <charconv>
 #include <string>
 
+#include "cytopipe/base/csv.hpp"
+
 namespace cytopipe::cli {
-namespace {
-
-// CSV quoting only when needed (names with commas, quotes or line breaks).
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-}  // namespace
 
 void write_csv(std::ostream& out, const fcs::Sample& sample, const std::vector<std::size_t>& channels) {
   std::string buffer;
   for (std::size_t i = 0; i < channels.size(); ++i) {
     if (i) buffer += ',';
-    buffer += csv_field(sample.channels[channels[i]].name);
+    buffer += csv::field(sample.channels[channels[i]].name);
   }
   buffer += '\n';
   std::vector<const double*> columns;

@@ -6,16 +6,13 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include "cytopipe/base/number_text.hpp"
 #include "cytopipe/transform/compensation.hpp"
 
 namespace cytopipe::gating {
 namespace {
 
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
+std::string number(double v) { return format_number(v, kExactNumber); }
 
 template <class Body>
 void for_blocks(std::size_t n, bool parallel, const Body& body) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "cytopipe/base/number_text.hpp"
 #include "cytopipe/gating/io.hpp"
 #include "cytopipe/overloaded.hpp"
 #include "gating/columns.hpp"
@@ -11,11 +12,7 @@
 namespace cytopipe::gating {
 namespace {
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
+std::string num(double v) { return format_number(v, kExactNumber); }
 
 std::string esc(std::string_view s) {
   std::string out;

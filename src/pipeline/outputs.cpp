@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "cytopipe/atomic_file.hpp"
+#include "cytopipe/base/csv.hpp"
+#include "cytopipe/base/number_text.hpp"
 #include "cytopipe/gating/io.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
 #include "cytopipe/stats/levels.hpp"
@@ -17,33 +19,14 @@
 
 namespace cytopipe::pipeline::detail {
 
-std::string format_number(double value) {
-  if (std::isnan(value)) return "";
-  if (std::isinf(value)) return value > 0 ? "Inf" : "-Inf";
-  if (value == std::floor(value) && std::abs(value) < 1e15) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.0f", value);
-    return std::string(buf) == "-0" ? "0" : buf;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", value);
-  return buf;
-}
+std::string format_number(double value) { return cytopipe::format_number(value, kTableNumber); }
 
 double as_published(double value) {
   if (!std::isfinite(value)) return value;
   return std::strtod(format_number(value).c_str(), nullptr);
 }
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string csv_field(const std::string& text) { return csv::field(text); }
 
 void write_populations(const std::filesystem::path& file, const SampleSet& samples,
                        const std::vector<SampleOutcome>& outcomes) {

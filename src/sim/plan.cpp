@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "cytopipe/base/number_text.hpp"
 #include "cytopipe/sim/simulate.hpp"
 
 namespace cytopipe::sim {
@@ -9,11 +10,7 @@ namespace cytopipe::sim {
 namespace {
 
 // "25" for 25 nM, "12.5" for 12.5 nM: file names carry the dose as written in the design.
-std::string dose_text(double dose) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.10g", dose);
-  return buffer;
-}
+std::string dose_text(double dose) { return format_number(dose, kTableNumber); }
 
 std::string two_digits(int day) {
   char buffer[16];

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ostream>
 
+#include "cytopipe/base/csv.hpp"
+#include "cytopipe/base/number_text.hpp"
 #include "cytopipe/error.hpp"
 #include "cytopipe/stats/anova.hpp"
 #include "cytopipe/stats/assumptions.hpp"
@@ -450,20 +452,9 @@ const std::vector<std::string>& row_columns() {
 
 namespace {
 
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
+std::string csv_cell(const std::string& s) { return csv::field(s); }
 
-std::string number(double v) {
-  if (std::isnan(v)) return {};
-  if (std::isinf(v)) return v > 0 ? "Inf" : "-Inf";
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.17g", v);
-  return buffer;
-}
+std::string number(double v) { return format_number(v, kStatisticsNumber); }
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "cytopipe/base/number_text.hpp"
 #include "cytopipe/error.hpp"
 #include "cytopipe/overloaded.hpp"
 
@@ -16,11 +17,7 @@ namespace cytopipe::transform::detail {
 
 namespace {
 
-std::string number(double v) {
-  char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
-  return std::string(buffer, end);
-}
+std::string number(double v) { return format_number(v, kShortestNumber); }
 
 std::string with(std::string_view name, std::initializer_list<std::pair<const char*, double>> kv) {
   std::string out(name);
