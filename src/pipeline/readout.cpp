@@ -163,6 +163,10 @@ std::optional<Statistic> parse_statistic(std::string_view name) {
   for (auto s : {Statistic::Mean, Statistic::Median, Statistic::GeometricMean, Statistic::Sd,
                  Statistic::Cv, Statistic::RobustSd, Statistic::RobustCv})
     if (to_string(s) == name) return s;
+  // The names `cytopipe gate` writes in its statistics table, accepted as aliases; what the
+  // pipeline writes is always the canonical name above.
+  if (name == "robust_sd") return Statistic::RobustSd;
+  if (name == "robust_cv") return Statistic::RobustCv;
   return std::nullopt;
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "cytopipe/pipeline/config.hpp"
+#include "cytopipe/pipeline/readout.hpp"
 #include "tiny_batch.hpp"
 
 namespace {
@@ -72,3 +73,15 @@ TEST(ConfigCheckedYaml, FinitePercentileIsAccepted) {
 }
 
 }  // namespace
+
+// One statistic, one name: `cytopipe gate`'s robust_sd / robust_cv are aliases of rsd / rcv.
+
+TEST(StatisticNames, RobustSdIsAnAliasOfRsd) {
+  using cytopipe::pipeline::parse_statistic;
+  using cytopipe::pipeline::Statistic;
+  EXPECT_EQ(parse_statistic("robust_sd"), Statistic::RobustSd);
+  EXPECT_EQ(parse_statistic("robust_cv"), Statistic::RobustCv);
+  EXPECT_EQ(parse_statistic("rsd"), Statistic::RobustSd);
+  EXPECT_EQ(cytopipe::pipeline::to_string(Statistic::RobustSd), "rsd");
+  EXPECT_FALSE(parse_statistic("robust_mad").has_value());
+}

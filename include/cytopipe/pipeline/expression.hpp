@@ -14,7 +14,9 @@ namespace cytopipe::pipeline {
 // Per-channel statistics a read-out or populations.csv can ask for: gating's, so a pipeline
 // statistic means exactly what `cytopipe gate` reports (mean, median, geomean, sd, cv, rsd, rcv).
 using Statistic = gating::Statistic;
+// The canonical name ("rsd", "rcv", ...), the one every pipeline output writes.
 std::string_view to_string(Statistic statistic);
+// A canonical name, or an alias `cytopipe gate` writes ("robust_sd", "robust_cv").
 std::optional<Statistic> parse_statistic(std::string_view name);
 
 struct Expression {
