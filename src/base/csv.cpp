@@ -111,14 +111,18 @@ Document parse(std::string_view text, std::string source, const ReadOptions& opt
   return doc;
 }
 
-Document read(const std::filesystem::path& file, const ReadOptions& options, const std::string& what) {
+std::string read_text(const std::filesystem::path& file, const std::string& what) {
   require_regular_file(file, what);
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("cannot open " + what, {file.string(), {}, 0, 0});
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) throw Error("cannot read file", {file.string(), {}, 0, 0});
-  return parse(text.str(), file.string(), options);
+  if (in.bad()) throw Error("cannot read " + what, {file.string(), {}, 0, 0});
+  return text.str();
+}
+
+Document read(const std::filesystem::path& file, const ReadOptions& options, const std::string& what) {
+  return parse(read_text(file, what), file.string(), options);
 }
 
 std::string field(std::string_view text) {

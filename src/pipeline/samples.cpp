@@ -107,7 +107,20 @@ SampleSheet read_sample_sheet(const std::filesystem::path& file) {
   csv::ReadOptions options;
   options.separator = ext == ".tsv" || ext == ".tab" ? '\t' : '\0';  // '\0': a tab in the header makes a TSV
   options.comment_lines = true;
-  csv::Document doc = csv::read(file, options, "sample sheet");
+  const std::string text = csv::read_text(file, "sample sheet");
+  // Sheet values become labels in tables, plots and the report, which are UTF-8: a sheet saved
+  // in Latin-1 (or another 8-bit encoding) is refused here, naming the place, rather than failing
+  // later in a plot.
+  if (const auto bad = first_invalid_utf8(text); bad != std::string_view::npos) {
+    const auto line_start = text.rfind('\n', bad);
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
+    const int column = static_cast<int>(bad - (line_start == std::string::npos ? 0 : line_start + 1)) + 1;
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[bad]));
+    throw Error(std::string("not valid UTF-8 (byte ") + byte + "); save the sample sheet as UTF-8",
+                {file.string(), "", line, column});
+  }
+  csv::Document doc = csv::parse(text, file.string(), options);
   // Sheets are typed by hand: spaces around a cell are not part of it.
   const auto trim = [](std::string& c) {
     while (!c.empty() && c.back() == ' ') c.pop_back();
@@ -120,23 +133,8 @@ SampleSheet read_sample_sheet(const std::filesystem::path& file) {
   std::set<std::string> seen;
   for (const auto& h : sheet.header)
     if (!seen.insert(h).second) throw Error("duplicate column '" + h + "'", {sheet.source, "", doc.header_line, 0});
-  // Sheet values become labels in tables, plots and the report, which are UTF-8: a sheet saved
-  // in Latin-1 (or another 8-bit encoding) is refused here, naming the place, rather than failing
-  // later in a plot.
-  const auto check_utf8 = [&](const std::string& cell, int line, const std::string& column) {
-    if (const auto bad = first_invalid_utf8(cell); bad != std::string_view::npos) {
-      char byte[8];
-      std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(cell[bad]));
-      throw Error(std::string("not valid UTF-8 (byte ") + byte + "); save the sample sheet as UTF-8",
-                  {sheet.source, column, line, 0});
-    }
-  };
-  for (const auto& h : sheet.header) check_utf8(h, doc.header_line, "");
-  for (std::size_t r = 0; r < doc.rows.size(); ++r)
-    for (std::size_t c = 0; c < doc.rows[r].size(); ++c) {
-      trim(doc.rows[r][c]);
-      check_utf8(doc.rows[r][c], doc.row_lines[r], sheet.header[c]);
-    }
+  for (auto& row : doc.rows)
+    for (auto& c : row) trim(c);
   sheet.rows = std::move(doc.rows);
   sheet.lines = std::move(doc.row_lines);
   return sheet;

@@ -48,6 +48,9 @@ std::vector<Record> parse_records(std::string_view text, const std::string& sour
 // field count differs from the header's, a duplicate column name, or no header line at all.
 // A header without rows is a valid document (the caller decides whether it is enough).
 Document parse(std::string_view text, std::string source = "<csv>", const ReadOptions& options = {});
+// The whole file as bytes; Error naming it when it is not a regular file (a FIFO would hang) or
+// cannot be opened or read.
+std::string read_text(const std::filesystem::path& file, const std::string& what = "CSV file");
 // Reads the whole file; Error naming it when it is not a regular file (a FIFO would hang) or
 // cannot be opened or read. `what` names the file's role in that message ("sample sheet").
 Document read(const std::filesystem::path& file, const ReadOptions& options = {},
