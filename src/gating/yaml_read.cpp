@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "cytopipe/base/yaml_reader.hpp"
 #include "cytopipe/gating/io.hpp"
 
 namespace cytopipe::gating {
@@ -30,15 +31,12 @@ struct YamlReader {
       }
     }
   }
+  // The checked reader's rule for numbers: finite only (`nan`, `.inf` are mistakes; an open
+  // side is written `~`).
   double number(const YAML::Node& n, const std::string& what, const std::string& where) const {
     if (!n.IsScalar()) fail(n, what + " must be a number", where);
-    try {
-      const double v = n.as<double>();
-      if (std::isnan(v)) fail(n, what + " is NaN", where);
-      return v;
-    } catch (const YAML::Exception&) {
-      fail(n, what + " is not a number: '" + n.Scalar() + "'", where);
-    }
+    if (const auto v = yaml::finite_number(n.Scalar())) return *v;
+    fail(n, what + " is not a finite number: '" + n.Scalar() + "'", where);
   }
   // true/false (yes/no, on/off as YAML 1.1); anything else is an Error at the node, not a
   // YAML::TypedBadConversion escaping the reader (found by fuzz_strategy_yaml).
@@ -258,12 +256,11 @@ struct YamlReader {
 
 GatingStrategy parse_strategy_yaml(std::string_view text, std::string_view name) {
   YamlReader r{std::string(name)};
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    throw Error("bad YAML: " + e.msg, ErrorContext{r.file, "", e.mark.line + 1, e.mark.column + 1});
-  }
+  // Loaded by the one checked YAML reader: syntax errors and keys written twice in a map (which
+  // yaml-cpp would silently resolve to the first) are refused with file:line:column.
+  yaml::Reader checked(r.file);
+  const YAML::Node root = checked.load(std::string(text));
+  checked.throw_if_errors();
   if (!root.IsMap()) r.fail(root, "a gating strategy is a map with 'gates'");
   r.keys(root, {"name", "description", "matrices", "gates"}, "");
   GatingStrategy s;

@@ -68,13 +68,13 @@ TEST(YamlErrors, DuplicateNameAndMissingParent) {
 }
 
 TEST(YamlErrors, MalformedYamlAndUnknownKeysAndBadNumbers) {
-  expect_error([] { parse_strategy_yaml("gates: [\n  - id: a\n", "bad.yaml"); }, {"bad.yaml", "bad YAML"});
+  expect_error([] { parse_strategy_yaml("gates: [\n  - id: a\n", "bad.yaml"); }, {"bad.yaml", "not valid YAML"});
   expect_error([] { parse_strategy_yaml(std::string(kHeader) +
                                         "  - {id: a, type: range, dimension: X, min: 0, colour: red}\n", "k.yaml"); },
                {"k.yaml:2", "unknown key 'colour'"});
   expect_error([] { parse_strategy_yaml(std::string(kHeader) +
                                         "  - {id: a, type: range, dimension: X, min: lots}\n", "n.yaml"); },
-               {"n.yaml:2", "not a number"});
+               {"n.yaml:2:45", "not a finite number", "lots"});
   expect_error([] { parse_strategy_yaml(std::string(kHeader) +
                                         "  - {id: a, type: range, dimension: {channel: X, transform: 'wobble(3)'}, min: 0}\n",
                                         "t.yaml"); },
@@ -133,6 +133,30 @@ TEST(YamlErrors, NonBooleanFlagsAndNonScalarKeysAreErrors) {
 
 TEST(LoadStrategy, MissingFileIsAnError) {
   expect_error([] { load_strategy("/nonexistent/strategy.yaml"); }, {"/nonexistent/strategy.yaml", "cannot open"});
+}
+
+}  // namespace
+
+namespace {
+
+// The strategy reader shares the checked YAML reader's rules with the pipeline config: a key
+// written twice (yaml-cpp would keep the first silently) and a number that is not finite are
+// refused at their line:column.
+TEST(YamlErrors, DuplicateKeysAndNonFiniteNumbersAreRefusedAtTheirPosition) {
+  expect_error([] { parse_strategy_yaml(std::string(kHeader) +
+                                        "  - id: a\n    type: range\n    dimension: X\n"
+                                        "    min: 0\n    min: 5\n", "dup.yaml"); },
+               {"dup.yaml:6:5", "'min'", "written twice"});
+  for (const char* bad : {"nan", ".nan", "inf", ".inf", "-.inf"}) {
+    expect_error([bad] { parse_strategy_yaml(std::string(kHeader) +
+                                             "  - {id: a, type: range, dimension: X, min: " + bad + "}\n",
+                                             "nan.yaml"); },
+                 {"nan.yaml:2:", "not a finite number", bad});
+  }
+  // `~` stays the open side, so an unbounded range still reads.
+  const auto s = parse_strategy_yaml(std::string(kHeader) +
+                                     "  - {id: a, type: range, dimension: X, min: ~, max: 1e3}\n", "ok.yaml");
+  EXPECT_EQ(s.gates().size(), 1u);
 }
 
 }  // namespace
