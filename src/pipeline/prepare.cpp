@@ -103,7 +103,9 @@ std::vector<std::pair<std::string, std::string>> panel_for(const PanelConfig& pa
   for (const auto& [instrument, overrides] : panel.instruments) {
     if (!same_text(instrument, cyt)) continue;
     for (const auto& [marker, channel] : overrides) {
-      auto it = std::find_if(markers.begin(), markers.end(), [&](const auto& m) { return m.first == marker; });
+      // `name`, not the binding itself: clang 14 (the fuzz build) cannot capture a binding.
+      const std::string& name = marker;
+      auto it = std::find_if(markers.begin(), markers.end(), [&](const auto& m) { return m.first == name; });
       if (it != markers.end()) it->second = channel;
       else markers.emplace_back(marker, channel);
     }

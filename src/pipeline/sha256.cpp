@@ -5,6 +5,7 @@
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define CYTOPIPE_SHA_NI 1
 #endif
@@ -97,8 +98,11 @@ __attribute__((target("sha,sse4.1"))) void compress_sha_ni(std::uint32_t* state,
 bool Sha256::sha_ni_available() {
 #ifdef CYTOPIPE_SHA_NI
   static const bool available = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+    // CPUID directly: clang before 15 has no "sha" feature name for __builtin_cpu_supports.
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1)) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & bit_SHA) != 0;
   }();
   return available;
 #else
