@@ -149,4 +149,12 @@ bool all_equal(std::span<const Group> groups) {
   return true;
 }
 
+void adjust_comparisons(std::vector<Comparison>& comparisons, Adjustment adjustment) {
+  std::vector<double> raw;
+  raw.reserve(comparisons.size());
+  for (const auto& c : comparisons) raw.push_back(c.p_raw);
+  const auto adjusted = adjust_p(raw, adjustment);
+  for (std::size_t i = 0; i < adjusted.size(); ++i) comparisons[i].p_adjusted = adjusted[i];
+}
+
 }  // namespace cytopipe::stats::detail

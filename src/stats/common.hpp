@@ -3,7 +3,9 @@
 #include <span>
 #include <vector>
 
+#include "cytopipe/stats/adjust.hpp"
 #include "cytopipe/stats/group.hpp"
+#include "cytopipe/stats/result.hpp"
 
 namespace cytopipe::stats::detail {
 
@@ -34,6 +36,9 @@ double chisq_upper(double x, double df);
 double norm_cdf(double z);
 double norm_upper(double z);
 double norm_quantile(double p);
+
+// Sets each comparison's p_adjusted from the p_raw of the whole family (NaN ones left out).
+void adjust_comparisons(std::vector<Comparison>& comparisons, Adjustment adjustment);
 
 // p value of a t statistic for the given alternative.
 double t_p(double t, double df, Alternative alternative);

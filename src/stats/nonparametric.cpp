@@ -148,10 +148,7 @@ TestResult dunn(std::span<const Group> groups, Adjustment adjustment, std::size_
     for (std::size_t i = 0; i < groups.size(); ++i)
       for (std::size_t j = i + 1; j < groups.size(); ++j) compare(j, i);
   }
-  std::vector<double> raw;
-  for (const auto& c : r.comparisons) raw.push_back(c.p_raw);
-  const auto adjusted = adjust_p(raw, adjustment);
-  for (std::size_t i = 0; i < adjusted.size(); ++i) r.comparisons[i].p_adjusted = adjusted[i];
+  detail::adjust_comparisons(r.comparisons, adjustment);
   return r;
 }
 

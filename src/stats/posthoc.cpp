@@ -166,10 +166,7 @@ TestResult pairwise_t(std::span<const Group> groups, Adjustment adjustment, bool
       c.adjustment = to_string(adjustment);
       r.comparisons.push_back(c);
     }
-  std::vector<double> raw;
-  for (const auto& c : r.comparisons) raw.push_back(c.p_raw);
-  const auto adjusted = adjust_p(raw, adjustment);
-  for (std::size_t i = 0; i < adjusted.size(); ++i) r.comparisons[i].p_adjusted = adjusted[i];
+  detail::adjust_comparisons(r.comparisons, adjustment);
   return r;
 }
 
