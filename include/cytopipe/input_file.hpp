@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "cytopipe/error.hpp"
@@ -32,6 +34,18 @@ inline void require_regular_file(const std::filesystem::path& file, const std::s
   if (!S_ISREG(info.st_mode))
     throw Error(std::string("not a regular file (") + file_kind(info.st_mode) + "), refused as " + what,
                 {file.string(), "", 0, 0});
+}
+
+// The whole input file as bytes, after require_regular_file; Error naming it when it cannot be
+// opened or read. Every reader of a whole text input (config, design, strategy, tables) uses it.
+inline std::string read_input_file(const std::filesystem::path& file, const std::string& what) {
+  require_regular_file(file, what);
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("cannot open " + what, {file.string(), "", 0, 0});
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error("cannot read " + what, {file.string(), "", 0, 0});
+  return text.str();
 }
 
 }  // namespace cytopipe

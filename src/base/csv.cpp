@@ -112,13 +112,7 @@ Document parse(std::string_view text, std::string source, const ReadOptions& opt
 }
 
 std::string read_text(const std::filesystem::path& file, const std::string& what) {
-  require_regular_file(file, what);
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error("cannot open " + what, {file.string(), {}, 0, 0});
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error("cannot read " + what, {file.string(), {}, 0, 0});
-  return text.str();
+  return read_input_file(file, what);
 }
 
 Document read(const std::filesystem::path& file, const ReadOptions& options, const std::string& what) {

@@ -14,11 +14,7 @@ GatingStrategy load_strategy(const std::filesystem::path& file) {
     throw Error("a gating strategy of " + std::to_string(size) + " bytes is larger than the limit of " +
                     std::to_string(kMaxStrategyBytes) + " bytes",
                 ErrorContext{file.string(), "", 0, 0});
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error("cannot open the gating strategy", ErrorContext{file.string(), "", 0, 0});
-  std::ostringstream s;
-  s << in.rdbuf();
-  const std::string text = s.str();
+  const std::string text = read_input_file(file, "gating strategy");
   std::size_t i = 0;
   if (text.starts_with("\xEF\xBB\xBF")) i = 3;
   while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;

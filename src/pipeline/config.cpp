@@ -395,12 +395,7 @@ Config parse_config(const std::string& text, const std::filesystem::path& file) 
 }
 
 Config load_config(const std::filesystem::path& file) {
-  require_regular_file(file, "pipeline config");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error("cannot open pipeline config", {file.string(), "", 0, 0});
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), file);
+  return parse_config(read_input_file(file, "pipeline config"), file);
 }
 
 }  // namespace cytopipe::pipeline

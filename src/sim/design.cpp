@@ -409,12 +409,7 @@ Design parse_design(std::string_view yaml_text, std::string_view source_name) {
 }
 
 Design load_design(const std::filesystem::path& file) {
-  require_regular_file(file, "design file");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error("cannot open the design file", {file.string(), "", 0, 0});
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_design(text.str(), file.string());
+  return parse_design(read_input_file(file, "design file"), file.string());
 }
 
 void scale_design(Design& design, std::optional<std::size_t> events,

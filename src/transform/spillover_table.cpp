@@ -122,16 +122,7 @@ fcs::Spillover parse_spillover_table(std::string_view text, const std::string& n
 }
 
 fcs::Spillover read_spillover_table(const std::filesystem::path& file) {
-  require_regular_file(file, "spillover table");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    ErrorContext c;
-    c.file = file.string();
-    throw Error("cannot open the spillover table", std::move(c));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_spillover_table(text.str(), file.string());
+  return parse_spillover_table(read_input_file(file, "spillover table"), file.string());
 }
 
 }  // namespace cytopipe::transform
