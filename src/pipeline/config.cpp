@@ -220,18 +220,22 @@ void read_readouts(YamlReader& r, const YAML::Node& node, Config& c) {
     ro.at = r.at(item.first);
     const std::string where = "readouts." + ro.name;
     YAML::Node expr;
+    bool has_expr = false;  // a default Node is a defined null, so presence is tracked apart
     if (item.second.IsScalar()) {
-      expr = item.second;
+      expr.reset(item.second);
+      has_expr = true;
     } else if (r.expect_map(item.second, where)) {
       r.check_keys(item.second, where, {"expression", "where", "control", "match", "description"});
-      expr = item.second["expression"];
-      if (!expr) r.error(item.second, where, "missing key 'expression'");
+      // reset, not assignment: yaml-cpp's operator= throws InvalidNode when the key is missing
+      // (found by fuzz_pipeline_config).
+      if (const auto e = item.second["expression"]) expr.reset(e), has_expr = true;
+      else r.error(item.second, where, "missing key 'expression'");
       if (const auto w = item.second["where"]) ro.applies_to = read_selector(r, w, where + ".where");
       if (const auto ctl = item.second["control"]) ro.control = read_selector(r, ctl, where + ".control");
       if (const auto m = item.second["match"]) ro.match = r.strings(m, where + ".match");
       if (const auto d = item.second["description"]) ro.description = r.string(d, where + ".description").value_or("");
     }
-    if (expr) {
+    if (has_expr) {
       if (auto text = r.string(expr, where)) {
         ro.expression = *text;
         ro.expression_at = r.at(expr);

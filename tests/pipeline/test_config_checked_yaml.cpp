@@ -72,6 +72,21 @@ TEST(ConfigCheckedYaml, FinitePercentileIsAccepted) {
   EXPECT_EQ(error_of(dir, text), "no error");
 }
 
+// A read-out map without 'expression' (fuzz_pipeline_config mutated it to 'expressio~') is a
+// located error, not yaml-cpp's InvalidNode escaping the reader.
+TEST(ConfigCheckedYaml, ReadoutWithoutExpressionIsALocatedError) {
+  const TempDir dir;
+  std::string text = kConfig;
+  text.replace(text.find("percentile: nan"), 15, "percentile: 98");
+  text.replace(text.find("  singlet_pct: percent(dead of cells)\n"), 38,
+               "  lysis:\n    expressio~: percent(dead of cells)\n");
+  text.replace(text.find("inf}"), 3, "0.05");
+  const auto message = error_of(dir, text);
+  EXPECT_NE(message.find("p.yaml:18:5: readouts.lysis.expressio~: unknown key 'expressio~' (did you mean 'expression'?)"), std::string::npos) << message;
+  EXPECT_NE(message.find("p.yaml:18:5: readouts.lysis: missing key 'expression'"), std::string::npos) << message;
+  EXPECT_NE(message.find("(2 problems)"), std::string::npos) << message;
+}
+
 }  // namespace
 
 // One statistic, one name: `cytopipe gate`'s robust_sd / robust_cv are aliases of rsd / rcv.
