@@ -149,6 +149,27 @@ bool all_equal(std::span<const Group> groups) {
   return true;
 }
 
+Pooled pooled_variance(std::span<const Group> groups) {
+  Pooled p;
+  if (p.problem = check_groups(groups, 2, 2); !p.problem.empty()) return p;
+  if (detail::all_equal(groups)) {
+    p.problem = "all values are equal";
+    return p;
+  }
+  double ss = 0;
+  for (const auto& g : groups) {
+    const double m = detail::mean(g.values);
+    for (double v : g.values) ss += (v - m) * (v - m);
+  }
+  p.df = static_cast<double>(detail::total_n(groups) - groups.size());
+  if (ss <= 0) {
+    p.problem = "zero variance within every group";
+    return p;
+  }
+  p.mse = ss / p.df;
+  return p;
+}
+
 void adjust_comparisons(std::vector<Comparison>& comparisons, Adjustment adjustment) {
   std::vector<double> raw;
   raw.reserve(comparisons.size());

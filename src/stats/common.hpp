@@ -1,6 +1,8 @@
 #pragma once
 // Internal helpers shared by the stats sources: moments, ranks, tail probabilities.
+#include <limits>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "cytopipe/stats/adjust.hpp"
@@ -36,6 +38,14 @@ double chisq_upper(double x, double df);
 double norm_cdf(double z);
 double norm_upper(double z);
 double norm_quantile(double p);
+
+// Pooled residual variance of the one-way model and its df, or a reason it is unusable.
+struct Pooled {
+  double mse = std::numeric_limits<double>::quiet_NaN();
+  double df = std::numeric_limits<double>::quiet_NaN();
+  std::string problem;
+};
+Pooled pooled_variance(std::span<const Group> groups);
 
 // Sets each comparison's p_adjusted from the p_raw of the whole family (NaN ones left out).
 void adjust_comparisons(std::vector<Comparison>& comparisons, Adjustment adjustment);

@@ -30,21 +30,12 @@ TestResult t_vs_control(std::span<const Group> groups, std::size_t control, Adju
   }
   double mse = kNaN, df = kNaN;
   if (pooled_sd) {
-    if (detail::all_equal(groups)) {
-      r.message = "all values are equal";
+    const detail::Pooled pooled = detail::pooled_variance(groups);
+    if (!pooled.problem.empty()) {
+      r.message = pooled.problem;
       return r;
     }
-    double ss = 0;
-    for (const auto& g : groups) {
-      const double m = detail::mean(g.values);
-      for (double v : g.values) ss += (v - m) * (v - m);
-    }
-    df = static_cast<double>(detail::total_n(groups) - groups.size());
-    if (ss <= 0) {
-      r.message = "zero variance within every group";
-      return r;
-    }
-    mse = ss / df;
+    mse = pooled.mse, df = pooled.df;
   }
   const Group& ref = groups[control];
   const double n_ref = static_cast<double>(ref.values.size());

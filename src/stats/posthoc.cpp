@@ -10,34 +10,6 @@
 namespace cytopipe::stats {
 namespace {
 
-// Pooled residual variance of the one-way model and its df, or a reason it is unusable.
-struct Pooled {
-  double mse = kNaN;
-  double df = kNaN;
-  std::string problem;
-};
-
-Pooled pooled_variance(std::span<const Group> groups) {
-  Pooled p;
-  if (p.problem = check_groups(groups, 2, 2); !p.problem.empty()) return p;
-  if (detail::all_equal(groups)) {
-    p.problem = "all values are equal";
-    return p;
-  }
-  double ss = 0;
-  for (const auto& g : groups) {
-    const double m = detail::mean(g.values);
-    for (double v : g.values) ss += (v - m) * (v - m);
-  }
-  p.df = static_cast<double>(detail::total_n(groups) - groups.size());
-  if (ss <= 0) {
-    p.problem = "zero variance within every group";
-    return p;
-  }
-  p.mse = ss / p.df;
-  return p;
-}
-
 double size(const Group& g) { return static_cast<double>(g.values.size()); }
 
 }  // namespace
@@ -55,7 +27,7 @@ TestResult dunnett(std::span<const Group> groups, std::size_t control, Alternati
     r.message = "no control group";
     return r;
   }
-  const Pooled pooled = pooled_variance(groups);
+  const detail::Pooled pooled = detail::pooled_variance(groups);
   if (!pooled.problem.empty()) {
     r.message = pooled.problem;
     return r;
@@ -104,7 +76,7 @@ TestResult tukey_hsd(std::span<const Group> groups, double confidence) {
   r.method = "studentized range by numerical integration";
   r.p_resolution = kIntegratedPResolution;
   r.groups = group_sizes(groups);
-  const Pooled pooled = pooled_variance(groups);
+  const detail::Pooled pooled = detail::pooled_variance(groups);
   if (!pooled.problem.empty()) {
     r.message = pooled.problem;
     return r;
@@ -136,7 +108,7 @@ TestResult pairwise_t(std::span<const Group> groups, Adjustment adjustment, bool
   r.test = pooled_sd ? "pairwise t-tests (pooled SD)" : "pairwise Welch t-tests";
   r.statistic_name = "t";
   r.groups = group_sizes(groups);
-  const Pooled pooled = pooled_variance(groups);
+  const detail::Pooled pooled = detail::pooled_variance(groups);
   if (pooled_sd && !pooled.problem.empty()) {
     r.message = pooled.problem;
     return r;
