@@ -225,7 +225,7 @@ void read_readouts(YamlReader& r, const YAML::Node& node, Config& c) {
       expr.reset(item.second);
       has_expr = true;
     } else if (r.expect_map(item.second, where)) {
-      r.check_keys(item.second, where, {"expression", "where", "control", "match", "description"});
+      r.check_keys(item.second, where, {"expression", "where", "control", "match", "description", "unit"});
       // reset, not assignment: yaml-cpp's operator= throws InvalidNode when the key is missing
       // (found by fuzz_pipeline_config).
       if (const auto e = item.second["expression"]) expr.reset(e), has_expr = true;
@@ -234,6 +234,7 @@ void read_readouts(YamlReader& r, const YAML::Node& node, Config& c) {
       if (const auto ctl = item.second["control"]) ro.control = read_selector(r, ctl, where + ".control");
       if (const auto m = item.second["match"]) ro.match = r.strings(m, where + ".match");
       if (const auto d = item.second["description"]) ro.description = r.string(d, where + ".description").value_or("");
+      if (const auto u = item.second["unit"]) ro.unit = r.string(u, where + ".unit").value_or("");
     }
     if (has_expr) {
       if (auto text = r.string(expr, where)) {
@@ -253,6 +254,22 @@ void read_readouts(YamlReader& r, const YAML::Node& node, Config& c) {
       }
     }
     c.readouts.push_back(std::move(ro));
+  }
+}
+
+// factors: {dose_nM: {label: Selinexor, unit: nM}, day: {label: Day}}: how figures name them.
+void read_factor_labels(YamlReader& r, const YAML::Node& node, Config& c) {
+  if (!r.expect_map(node, "factors")) return;
+  for (const auto& item : node) {
+    FactorLabel f;
+    f.factor = item.first.Scalar();
+    f.at = r.at(item.first);
+    const std::string where = "factors." + f.factor;
+    if (!r.expect_map(item.second, where)) continue;
+    r.check_keys(item.second, where, {"label", "unit"});
+    if (const auto l = item.second["label"]) f.label = r.string(l, where + ".label").value_or("");
+    if (const auto u = item.second["unit"]) f.unit = r.string(u, where + ".unit").value_or("");
+    c.factor_labels.push_back(std::move(f));
   }
 }
 
@@ -373,7 +390,7 @@ Config parse_config(const std::string& text, const std::filesystem::path& file) 
   const YAML::Node root = r.load(text);
   if (!root.IsMap()) throw Error("a pipeline config must be a YAML map", {file.string(), "", 0, 0});
   r.check_keys(root, "", {"name", "description", "inputs", "panel", "compensation", "transforms",
-                          "gating", "readouts", "analysis", "outputs"});
+                          "gating", "readouts", "factors", "analysis", "outputs"});
   if (const auto n = root["name"]) c.name = r.string(n, "name").value_or("");
   if (c.name.empty()) c.name = file.stem().string();
   if (const auto d = root["description"]) c.description = r.string(d, "description").value_or("");
@@ -385,6 +402,7 @@ Config parse_config(const std::string& text, const std::filesystem::path& file) 
   if (const auto n = root["gating"]) read_gating(r, n, c);
   else r.error(root, "", "missing section 'gating'");
   if (const auto n = root["readouts"]) read_readouts(r, n, c);
+  if (const auto n = root["factors"]) read_factor_labels(r, n, c);
   if (const auto n = root["analysis"]) read_analysis(r, n, c);
   if (const auto n = root["outputs"]) read_outputs(r, n, c);
 
@@ -396,6 +414,24 @@ Config parse_config(const std::string& text, const std::filesystem::path& file) 
 
   if (!r.errors().empty()) detail::throw_all(r.errors());
   return c;
+}
+
+namespace {
+std::string with_unit(const std::string& text, const std::string& unit) {
+  return unit.empty() ? text : text + " (" + unit + ")";
+}
+}  // namespace
+
+std::string readout_title(const Config& config, std::string_view readout) {
+  for (const auto& r : config.readouts)
+    if (r.name == readout) return with_unit(r.description.empty() ? r.name : r.description, r.unit);
+  return std::string(readout);
+}
+
+std::string factor_title(const Config& config, std::string_view factor) {
+  for (const auto& f : config.factor_labels)
+    if (f.factor == factor) return with_unit(f.label.empty() ? f.factor : f.label, f.unit);
+  return std::string(factor);
 }
 
 Config load_config(const std::filesystem::path& file) {

@@ -62,7 +62,7 @@ void write_readouts(const std::filesystem::path& file, const Config& config, con
 
 void write_formulas(const std::filesystem::path& file, const Config& config, const Plan& plan) {
   write_file_atomically(file, [&](std::ostream& out) {
-    out << "readout,expression,formula,applies_to,control,match,description\n";
+    out << "readout,expression,formula,applies_to,control,match,description,unit\n";
     for (std::size_t i = 0; i < config.readouts.size(); ++i) {
       const auto& r = config.readouts[i];
       auto selector_text = [](const Selector& s) {
@@ -85,7 +85,7 @@ void write_formulas(const std::filesystem::path& file, const Config& config, con
       out << csv_field(r.name) << ',' << csv_field(to_string(plan.readouts[i])) << ','
           << csv_field(text) << ',' << csv_field(selector_text(r.applies_to)) << ','
           << csv_field(selector_text(r.control)) << ',' << csv_field(match) << ',' << csv_field(r.description)
-          << '\n';
+          << ',' << csv_field(r.unit) << '\n';
     }
   });
 }

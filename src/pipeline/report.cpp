@@ -191,15 +191,16 @@ void write_statistics(const std::filesystem::path& file, const std::vector<Analy
 }
 
 // Figures: one per analysis, a facet per stratum, the marks against the control above the groups.
-std::vector<std::pair<std::string, plot::Figure>> dose_figures(const std::vector<AnalysisData>& analyses,
+std::vector<std::pair<std::string, plot::Figure>> dose_figures(const Config& config,
+                                                               const std::vector<AnalysisData>& analyses,
                                                                std::vector<std::string>& summary) {
   std::vector<std::pair<std::string, plot::Figure>> figures;
   for (const auto& data : analyses) {
     if (data.groups.empty()) continue;
     plot::DoseFigure spec;
     spec.title = data.config->title.empty() ? data.config->readout : data.config->title;
-    spec.y_title = data.config->readout;
-    spec.x_title = data.config->group;
+    spec.y_title = readout_title(config, data.config->readout);
+    spec.x_title = factor_title(config, data.config->group);
     for (const auto& stratum : data.strata) {
       plot::DosePanel panel;
       panel.title = stratum == "all" ? "" : stratum;
@@ -298,7 +299,7 @@ std::vector<std::string> write_analyses(const std::filesystem::path& dir, const 
     written.push_back("stats.csv");
   }
   std::vector<std::pair<std::string, plot::Figure>> figures;
-  if (config.outputs.plots || config.outputs.report) figures = dose_figures(analyses, summary);
+  if (config.outputs.plots || config.outputs.report) figures = dose_figures(config, analyses, summary);
   if (config.outputs.plots && !figures.empty()) {
     std::filesystem::create_directories(dir / "plots");
     for (const auto& [name, figure] : figures) {

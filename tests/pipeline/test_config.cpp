@@ -190,3 +190,23 @@ TEST(Config, ThresholdGateChecks) {
       << message;
   EXPECT_NE(message.find("gating.thresholds[0]: missing key 'control'"), std::string::npos) << message;
 }
+
+// Read-outs carry a description and a unit, factors a label and a unit: the figures' axis titles.
+TEST(Config, ReadoutUnitsAndFactorLabelsTitleTheAxes) {
+  Fixture f;
+  std::string text = kValid;
+  text.replace(text.find("  viability: viability(live of cells)\n"), 38,
+               "  viability:\n    expression: viability(live of cells)\n"
+               "    description: Viability of live tumour cells\n    unit: \"%\"\n");
+  text += "factors:\n  group: {label: Selinexor, unit: nM}\n  line: {label: Cell line}\n";
+  const auto c = load_config(f.config(text));
+  EXPECT_EQ(c.readouts[0].unit, "%");
+  EXPECT_EQ(cytopipe::pipeline::readout_title(c, "viability"), "Viability of live tumour cells (%)");
+  EXPECT_EQ(cytopipe::pipeline::readout_title(c, "mfi"), "mfi");  // no description: the name
+  EXPECT_EQ(cytopipe::pipeline::factor_title(c, "group"), "Selinexor (nM)");
+  EXPECT_EQ(cytopipe::pipeline::factor_title(c, "line"), "Cell line");
+  EXPECT_EQ(cytopipe::pipeline::factor_title(c, "day"), "day");
+  const auto message = error_text(f.config(std::string(kValid) + "factors:\n  group: {lable: Selinexor}\n"));
+  EXPECT_NE(message.find("p.yaml:18:11: factors.group.lable: unknown key 'lable' (did you mean 'label'?)"), std::string::npos)
+      << message;
+}

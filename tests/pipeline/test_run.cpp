@@ -274,6 +274,8 @@ TEST(Run, ReadoutsThresholdsAndTablesOnATinyBatch) {
   EXPECT_NE(json.find(sha256_file(b.dir / "data" / "a_1.fcs")), std::string::npos);
   const auto formulas = read_text(out / "readout_formulas.csv");
   EXPECT_NE(formulas.find("positive,percent(M+ of live),100 * count(M+) / count(live)"), std::string::npos) << formulas;
+  // Each formula states the read-out's description and unit (empty where the config gives none).
+  EXPECT_EQ(formulas.substr(0, formulas.find('\n')), "readout,expression,formula,applies_to,control,match,description,unit");
 }
 
 // percent(M+ of live) read on the isotype tubes that placed M+ is fixed by the percentile: warned,

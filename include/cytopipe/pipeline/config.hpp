@@ -103,7 +103,16 @@ struct ReadoutConfig {
   Selector applies_to;             // samples it is computed for (default: all)
   Selector control;                // for specific_lysis / killing: the matched control samples
   std::vector<std::string> match;  // factors the control must share
-  std::string description;
+  std::string description;         // what it measures, e.g. "BCMA+ of live tumour cells"
+  std::string unit;                // e.g. "%", "cells/µL"; empty = none stated
+  Location at;
+};
+
+// How figures name a factor: `label` ("Selinexor") and `unit` ("nM") -> "Selinexor (nM)".
+struct FactorLabel {
+  std::string factor;
+  std::string label;               // empty = the factor's name
+  std::string unit;
   Location at;
 };
 
@@ -142,6 +151,7 @@ struct Config {
   std::vector<TransformEntry> transforms;
   GatingConfig gating;
   std::vector<ReadoutConfig> readouts;
+  std::vector<FactorLabel> factor_labels;  // the `factors:` section (labels of figures only)
   std::vector<AnalysisConfig> analyses;
   OutputsConfig outputs;
 
@@ -154,6 +164,11 @@ struct Config {
 // marker) the entry of its default-panel channel, else `default` (panel markers only); nullptr
 // when none applies.
 const TransformEntry* transform_for(const Config& config, std::string_view channel);
+
+// Axis titles of figures: the read-out's description with its unit ("BCMA+ of live tumour cells
+// (%)"), the factor's label with its unit ("Selinexor (nM)"); the bare name where none is given.
+std::string readout_title(const Config& config, std::string_view readout);
+std::string factor_title(const Config& config, std::string_view factor);
 
 // Reads and checks the config without touching any FCS file: unknown keys (with the closest
 // known key), wrong types, missing files, malformed read-out expressions and references to
