@@ -10,9 +10,8 @@
 #include <vector>
 
 #include "cytopipe/gating/io.hpp"
+#include "gating/xml_safe.hpp"
 #include "gating/xml_util.hpp"
-
-#include <libxml/SAX2.h>
 
 namespace cytopipe::gating {
 namespace {
@@ -244,98 +243,11 @@ struct Reader {
   }
 };
 
-// What a hostile document may not do. Gating-ML needs no DTD, so an entity declaration (the
-// start of billion-laughs and quadratic blow-up documents, and of external entities) ends the
-// parse at the declaration, before any reference can be expanded; so does a DOCTYPE naming an
-// external DTD. The parser never loads anything (no DTD loading, no network, no entity
-// substitution, no XInclude processing), and an xi:include element is refused rather than
-// silently left out.
-struct Hostility {
-  std::string refused;  // why the parse was stopped, empty if it was not
-  int line = 0;
-};
-
-Hostility& hostility_of(void* ctx) {
-  return *static_cast<Hostility*>(static_cast<xmlParserCtxtPtr>(ctx)->_private);
-}
-
-void stop(void* ctx, std::string why) {
-  Hostility& h = hostility_of(ctx);
-  if (h.refused.empty()) {
-    h.refused = std::move(why);
-    h.line = xmlSAX2GetLineNumber(ctx);
-  }
-  xmlStopParser(static_cast<xmlParserCtxtPtr>(ctx));
-}
-
-void on_entity_declaration(void* ctx, const xmlChar* name, int type, const xmlChar*, const xmlChar* system_id,
-                           xmlChar*) {
-  const std::string n = name ? reinterpret_cast<const char*>(name) : "";
-  const bool external = type == XML_EXTERNAL_GENERAL_PARSED_ENTITY || type == XML_EXTERNAL_GENERAL_UNPARSED_ENTITY ||
-                        type == XML_EXTERNAL_PARAMETER_ENTITY;
-  stop(ctx, std::string(external ? "external entity '" : "entity '") + n + "' declared" +
-                (system_id ? std::string(" (SYSTEM \"") + reinterpret_cast<const char*>(system_id) + "\")" : "") +
-                ": entity declarations are refused (Gating-ML needs none; they are the means of entity-expansion "
-                "and external-entity attacks)");
-}
-
-void on_internal_subset(void* ctx, const xmlChar* name, const xmlChar* external_id, const xmlChar* system_id) {
-  if (external_id || system_id) {
-    stop(ctx, std::string("the DOCTYPE names an external DTD") +
-                  (system_id ? std::string(" (\"") + reinterpret_cast<const char*>(system_id) + "\")" : "") +
-                  ": refused (Gating-ML needs no DTD, and none is loaded)");
-    return;
-  }
-  xmlSAX2InternalSubset(ctx, name, external_id, system_id);
-}
-
-constexpr const char* kXIncludeNs = "http://www.w3.org/2001/XInclude";
-constexpr const char* kXIncludeOldNs = "http://www.w3.org/2003/XInclude";
-
-// Refuses elements nested deeper than kMaxGatingMlDepth and XInclude elements (walked without
-// recursion).
-void check_tree(const xmlNode* root, const std::string& file) {
-  std::vector<std::pair<const xmlNode*, std::size_t>> todo{{root, 1}};
-  while (!todo.empty()) {
-    const auto [n, depth] = todo.back();
-    todo.pop_back();
-    if (depth > kMaxGatingMlDepth)
-      throw Error("elements nested deeper than " + std::to_string(kMaxGatingMlDepth) + " levels: refused",
-                  ErrorContext{file, "", xml::line(n), 0});
-    if (xml::in_ns(n, kXIncludeNs) || xml::in_ns(n, kXIncludeOldNs))
-      throw Error("XInclude (" + std::string(xml::name(n)) + ") is refused: a Gating-ML file must be self-contained",
-                  ErrorContext{file, "", xml::line(n), 0});
-    for (const xmlNode* c : xml::children(n)) todo.emplace_back(c, depth + 1);
-  }
-}
-
-struct ParserContextDeleter {
-  void operator()(xmlParserCtxt* c) const noexcept { xmlFreeParserCtxt(c); }
-};
-
 }  // namespace
 
 GatingStrategy parse_gatingml(std::string_view text, std::string_view name) {
   Reader reader{std::string(name), {}, {}};
-  if (text.size() > kMaxStrategyBytes)
-    throw Error("a Gating-ML document of " + std::to_string(text.size()) + " bytes is larger than the limit of " +
-                    std::to_string(kMaxStrategyBytes) + " bytes",
-                ErrorContext{reader.file, "", 0, 0});
-  std::unique_ptr<xmlParserCtxt, ParserContextDeleter> context(xmlNewParserCtxt());
-  if (!context) throw std::bad_alloc();
-  Hostility hostility;
-  context->_private = &hostility;
-  context->sax->entityDecl = on_entity_declaration;
-  context->sax->internalSubset = on_internal_subset;
-  xml::Document doc(xmlCtxtReadMemory(context.get(), text.data(), static_cast<int>(text.size()), reader.file.c_str(),
-                                      nullptr, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
-  if (!hostility.refused.empty()) throw Error(hostility.refused, ErrorContext{reader.file, "", hostility.line, 0});
-  if (!doc) {
-    const xmlError* err = xmlCtxtGetLastError(context.get());
-    throw Error(std::string("not well-formed XML") + (err && err->message ? ": " + std::string(err->message) : ""),
-                ErrorContext{reader.file, "", err ? err->line : 0, 0});
-  }
-  check_tree(xmlDocGetRootElement(doc.get()), reader.file);
+  const xml::Document doc = xml::read_untrusted(text, reader.file, {kMaxStrategyBytes, kMaxGatingMlDepth, "Gating-ML"});
   const xmlNode* root = xmlDocGetRootElement(doc.get());
   if (!xml::is(root, kGatingNs, "Gating-ML"))
     reader.fail(root, "the root element is not gating:Gating-ML (Gating-ML 2.0 namespace)");

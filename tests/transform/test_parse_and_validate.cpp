@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/transform/flowjo_biex.hpp"
 #include "cytopipe/transform/transform.hpp"
 #include "support/shared_data.hpp"
 
@@ -162,4 +163,43 @@ TEST(FlowJoBiex, MatchesFlowJoLookupTableWithinAChannel) {
   EXPECT_LT(worst, 1.0);
   // The zero point: data value 0 sits at channel 1096 in FlowJo's table.
   EXPECT_NEAR(4096 * t.apply(0), 1096, 0.1);
+}
+
+TEST(FlowJoBiexTable, ReproducesFlowJosExportedTableTo1e6OfTheScale) {
+  // FlowJo's own biex table (width -7.943282, neg 1, pos 4.41854, maxRange 262144.000029): row i
+  // holds the data value at channel i of 4096. FlowJo's table math (zero snapped to a whole
+  // channel) puts each of those values back at channel i: |scale(x_i) - i/4096| <= 1e-6, and the
+  // table values themselves agree to FlowJo's 6 printed significant digits (within one unit of
+  // the last digit).
+  CYTOPIPE_SHARED_OR_SKIP(path, "gatingml_ref/flowjo/FlowKit_flowjo_xforms/"
+                                "tr_biex_l256_w-7.943282_n1.000000_m4.418540_r262144.000029.csv");
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  std::vector<double> channel, x;
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    std::string a, b;
+    std::getline(row, a, ',');
+    std::getline(row, b, ',');
+    channel.push_back(std::stod(a));
+    x.push_back(std::stod(b));
+  }
+  ASSERT_EQ(x.size(), 4096u);
+  const ct::FlowJoBiexTable t(262144.000029, -7.943282, 4.41854, 1, 4096);
+  EXPECT_EQ(t.zero_channel(), 1096u);
+  double worst_scale = 0, worst_digits = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    worst_scale = std::max(worst_scale, std::abs(t.scale(x[i]) - channel[i] / 4096));
+    if (x[i] != 0) {
+      const double unit = std::pow(10.0, std::floor(std::log10(std::abs(x[i]))) - 5);
+      worst_digits = std::max(worst_digits, std::abs(t.values()[i] - x[i]) / unit);
+    } else {
+      EXPECT_EQ(t.values()[i], 0.0);
+    }
+  }
+  std::printf("  FlowJo biex table: worst |scale - i/4096| %.3g, worst value difference %.3f units of the 6th digit\n",
+              worst_scale, worst_digits);
+  EXPECT_LE(worst_scale, 1e-6);
+  EXPECT_LT(worst_digits, 1.0);
 }

@@ -1,0 +1,100 @@
+#pragma once
+// FlowJo workspaces (.wsp, FlowJo 10 XML; the 7.x/9.x layouts where only names differ): groups,
+// samples with their compensation, axis transforms and gate trees, read into the project's
+// gating types.
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cytopipe/fcs/sample.hpp"
+#include "cytopipe/gating/strategy.hpp"
+#include "cytopipe/transform/transform.hpp"
+
+namespace cytopipe::gating {
+
+// How FlowJo's gate coordinates are evaluated.
+// - GatingMl (the default): every gate on the data values its coordinates are written in (the
+//   values FlowJo's own Gating-ML export states), polygon edges straight in data space; exact.
+// - FlowJo: polygon and ellipse gates are evaluated on the axes FlowJo drew them on: vertices and
+//   events both mapped through the channel's FlowJo transform (biex, log, ...), so an edge drawn
+//   straight on a biex plot stays straight there. Rectangles are the same in both modes.
+enum class WorkspaceEvaluation { GatingMl, FlowJo };
+
+struct WorkspaceOptions {
+  WorkspaceEvaluation evaluation = WorkspaceEvaluation::GatingMl;
+};
+
+// One channel's axis transform as FlowJo stores it (kept for export) and as a Transform.
+struct WorkspaceScale {
+  std::string kind;    // FlowJo's element name: linear, log, biex, fasinh, logicle, hyperlog
+  std::map<std::string, double> settings;  // its attributes (minRange, maxRange, width, pos, ...)
+  transform::Transform transform;
+};
+
+struct WorkspaceSample {
+  std::string id;      // sampleID
+  std::string name;    // SampleNode name (usually the file name)
+  std::string uri;     // DataSet uri
+  std::map<std::string, std::string> keywords;  // as stored in the workspace
+  // The sample's compensation: the matrix id in `strategy.matrices()`, the prefix/suffix FlowJo
+  // gives compensated channels ("Comp-", ""), empty id = none.
+  std::string compensation;
+  std::string comp_prefix, comp_suffix;
+  std::map<std::string, WorkspaceScale> scales;  // by channel name as FlowJo names it (Comp-PE-A)
+  GatingStrategy strategy;
+  long long stored_total = -1;                        // SampleNode count
+  std::map<std::string, long long> stored_counts;     // population name -> FlowJo's count (-1 unknown)
+  int line = 0;                                       // of the <Sample> element
+};
+
+struct WorkspaceGroup {
+  std::string name;
+  std::vector<std::string> sample_ids;
+};
+
+struct Workspace {
+  std::string file;
+  std::string flowjo_version;
+  std::vector<WorkspaceGroup> groups;
+  std::vector<WorkspaceSample> samples;
+
+  const WorkspaceSample* find_sample(std::string_view id) const;
+  // The samples of a group (every sample for an empty name); an unknown group is an Error that
+  // lists the groups.
+  std::vector<const WorkspaceSample*> group(std::string_view name) const;
+};
+
+// Limits: a larger workspace is refused before it is parsed; elements may nest this deep (a
+// FlowJo gate tree adds about 4 levels per population level).
+inline constexpr std::size_t kMaxWorkspaceBytes = std::size_t{512} << 20;
+inline constexpr std::size_t kMaxWorkspaceDepth = 400;
+
+// Hostile documents are refused as parse_gatingml refuses them (entities, external DTDs,
+// XInclude, size, depth). Errors name the file, the line and the element (sample, population).
+Workspace parse_workspace(std::string_view xml, std::string_view name = "<workspace>",
+                          const WorkspaceOptions& options = {});
+Workspace load_workspace(const std::filesystem::path& file, const WorkspaceOptions& options = {});
+
+// Pairing FCS files with a workspace's samples: by file name ($FIL keyword, SampleNode name or
+// the DataSet uri's file name), then by the file's own $FIL, then by keywords that identify an
+// acquisition ($TOT with $BTIM/$ETIM/$DATE, or GUID).
+struct SampleMatch {
+  std::vector<std::optional<std::size_t>> sample_of_file;  // index into the candidates
+  std::vector<std::string> unmatched_files;
+  std::vector<std::string> unmatched_samples;  // candidates no file matched (their names)
+  std::string report() const;  // readable lines; empty when everything matched
+};
+// `metadata[i]` is file i read with ReadOptions::read_events = false.
+SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates,
+                          std::span<const fcs::Sample> metadata);
+
+// Checks a sample against the file it was matched to: every gate channel present (Comp- channels
+// through the matrix's detectors). Errors name the workspace, sample, population and channel.
+void check_workspace_sample(const Workspace& workspace, const WorkspaceSample& sample, const fcs::Sample& file);
+
+}  // namespace cytopipe::gating

@@ -1,0 +1,583 @@
+// FlowJo workspace import. A <Sample> holds its compensation (spilloverMatrix), the transform of
+// each axis (Transformations), its keywords and, under SampleNode, the population tree: nested
+// Population elements each with one Gate (Gating-ML 2.0 elements with FlowJo's attributes), and
+// And/Or/Not nodes naming the populations they combine (Dependents). Groups list sample ids.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <array>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <utility>
+
+#include "cytopipe/gating/flowjo.hpp"
+#include "cytopipe/gating/io.hpp"
+#include "cytopipe/input_file.hpp"
+#include "gating/xml_safe.hpp"
+#include "gating/xml_util.hpp"
+
+namespace cytopipe::gating {
+namespace {
+
+using xml::kDataTypeNs;
+using xml::kGatingNs;
+using xml::kTransformsNs;
+
+// FlowJo's own elements have no namespace; its gates and matrices use the Gating-ML ones. Older
+// workspaces used other namespace URIs for the same names, so elements are matched by local name.
+bool named(const xmlNode* n, std::string_view local) {
+  return n && n->type == XML_ELEMENT_NODE && xml::name(n) == local;
+}
+std::vector<xmlNode*> kids(const xmlNode* n, std::string_view local) {
+  std::vector<xmlNode*> out;
+  for (xmlNode* c : xml::children(n))
+    if (named(c, local)) out.push_back(c);
+  return out;
+}
+xmlNode* kid(const xmlNode* n, std::string_view local) {
+  for (xmlNode* c : xml::children(n))
+    if (named(c, local)) return c;
+  return nullptr;
+}
+// An attribute with or without a (any) namespace prefix.
+std::optional<std::string> attribute(const xmlNode* n, const char* local) {
+  for (const xmlAttr* a = n ? n->properties : nullptr; a; a = a->next)
+    if (a->name && std::string_view(reinterpret_cast<const char*>(a->name)) == local) {
+      xmlChar* v = xmlNodeListGetString(n->doc, a->children, 1);
+      std::string out = v ? reinterpret_cast<const char*>(v) : "";
+      xmlFree(v);
+      return out;
+    }
+  return std::nullopt;
+}
+
+struct Reader {
+  std::string file;
+  WorkspaceOptions options;
+
+  [[noreturn]] void fail(const xmlNode* n, const std::string& message, const std::string& where = {}) const {
+    throw Error(message, ErrorContext{file, where, n ? xml::line(n) : 0, 0});
+  }
+  double number(const xmlNode* n, const std::string& text, const std::string& what, const std::string& where) const {
+    std::string_view s(text);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+    double v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v))
+      fail(n, what + " is not a finite number: '" + text + "'", where);
+    return v;
+  }
+  double required(const xmlNode* n, const char* attr, const std::string& where) const {
+    auto v = attribute(n, attr);
+    if (!v) fail(n, std::string("<") + std::string(xml::name(n)) + "> needs the attribute " + attr, where);
+    return number(n, *v, attr, where);
+  }
+  std::optional<double> optional(const xmlNode* n, const char* attr, const std::string& where) const {
+    auto v = attribute(n, attr);
+    if (!v || v->empty()) return std::nullopt;
+    return number(n, *v, attr, where);
+  }
+  std::string parameter_name(const xmlNode* n, const std::string& where) const {
+    auto v = attribute(n, "name");
+    if (!v || v->empty()) fail(n, "<" + std::string(xml::name(n)) + "> without a name", where);
+    return *v;
+  }
+
+  // --- compensation -------------------------------------------------------------------------
+  void read_matrix(const xmlNode* m, WorkspaceSample& s, const std::string& where) const {
+    std::string id = attribute(m, "name").value_or("");
+    if (id.empty()) id = attribute(m, "id").value_or("");
+    if (id.empty()) fail(m, "spilloverMatrix without a name", where);
+    const std::string here = where + ", spilloverMatrix '" + id + "'";
+    SpectrumMatrix out;
+    out.spectrum.keyword = id;
+    const xmlNode* params = kid(m, "parameters");
+    if (!params) fail(m, "spilloverMatrix without <parameters>", here);
+    for (auto* p : kids(params, "parameter")) out.spectrum.detectors.push_back(parameter_name(p, here));
+    const std::size_t n = out.spectrum.detectors.size();
+    if (n == 0) fail(params, "spilloverMatrix with no parameters", here);
+    out.spectrum.fluorochromes = out.spectrum.detectors;
+    const auto rows = kids(m, "spillover");
+    if (rows.size() != n)
+      fail(m, "spilloverMatrix of " + std::to_string(n) + " parameters has " + std::to_string(rows.size()) +
+                  " <spillover> rows (a " + std::to_string(n) + " x " + std::to_string(n) + " matrix is needed)",
+           here);
+    auto index_of = [&](const xmlNode* at, const std::string& name) {
+      for (std::size_t i = 0; i < n; ++i)
+        if (out.spectrum.detectors[i] == name) return i;
+      fail(at, "'" + name + "' is not one of the matrix's parameters", here);
+    };
+    out.spectrum.values.assign(n * n, NAN);
+    for (auto* row : rows) {
+      const auto r = index_of(row, attribute(row, "parameter").value_or(""));
+      const auto coefficients = kids(row, "coefficient");
+      if (coefficients.size() != n)
+        fail(row, "spillover row '" + out.spectrum.detectors[r] + "' has " + std::to_string(coefficients.size()) +
+                      " coefficients, the matrix has " + std::to_string(n) + " parameters",
+             here);
+      for (auto* c : coefficients)
+        out.spectrum.values[r * n + index_of(c, attribute(c, "parameter").value_or(""))] =
+            required(c, "value", here);
+    }
+    for (double v : out.spectrum.values)
+      if (std::isnan(v)) fail(m, "spilloverMatrix has a row or column given twice and another missing", here);
+    s.compensation = id;
+    s.comp_prefix = attribute(m, "prefix").value_or("Comp-");
+    s.comp_suffix = attribute(m, "suffix").value_or("");
+    try {
+      s.strategy.add_matrix(id, std::move(out));
+    } catch (const Error& e) {
+      fail(m, e.message(), here);
+    }
+  }
+
+  // --- transforms ---------------------------------------------------------------------------
+  WorkspaceScale read_scale(const xmlNode* t, const std::string& where) const {
+    WorkspaceScale out;
+    out.kind = std::string(xml::name(t));
+    for (const xmlAttr* a = t->properties; a; a = a->next) {
+      const std::string key = reinterpret_cast<const char*>(a->name);
+      auto v = attribute(t, key.c_str());
+      double d = 0;
+      const char* b = v->data();
+      auto [ptr, ec] = std::from_chars(b, b + v->size(), d);
+      if (ec == std::errc() && ptr == b + v->size()) out.settings[key] = d;
+    }
+    auto p = [&](const char* name, std::optional<double> fallback = std::nullopt) {
+      auto it = out.settings.find(name);
+      if (it != out.settings.end()) return it->second;
+      if (fallback) return *fallback;
+      fail(t, "<" + out.kind + "> needs the attribute " + name, where);
+    };
+    transform::Transform::Params params;
+    const std::string& k = out.kind;
+    if (k == "linear") {
+      const double lo = p("minRange", 0.0), hi = p("maxRange", 262144.0);
+      if (!(hi > lo)) fail(t, "linear transform with maxRange <= minRange", where);
+      params = transform::Identity{};  // an affine axis: membership is the same as on data values
+    } else if (k == "log") {
+      const double offset = p("offset", 1.0), decades = p("decades", 4.5);
+      params = transform::Flog{offset * std::pow(10.0, decades), decades};
+    } else if (k == "biex") {
+      params = transform::FlowJoBiex{p("maxRange", 262144.0), p("width", -10.0), p("pos", 4.5), p("neg", 0.0)};
+    } else if (k == "fasinh" || k == "arcsinh") {
+      params = transform::Fasinh{p("T", 262144.0), p("M", 4.5), p("A", 0.0)};
+    } else if (k == "logicle") {
+      params = transform::Logicle{p("T", 262144.0), p("W", 0.5), p("M", 4.5), p("A", 0.0)};
+    } else if (k == "hyperlog") {
+      params = transform::Hyperlog{p("T", 262144.0), p("W", 0.5), p("M", 4.5), p("A", 0.0)};
+    } else {
+      fail(t, "unknown FlowJo transform <" + k + ">", where);
+    }
+    try {
+      out.transform = transform::Transform(params);
+    } catch (const Error& e) {
+      fail(t, "<" + k + ">: " + e.message(), where);
+    }
+    return out;
+  }
+
+  // --- gates --------------------------------------------------------------------------------
+  // A gate dimension: "Comp-PE-A" reads the sample's compensated PE-A.
+  Dimension dimension(const xmlNode* d, const WorkspaceSample& s, bool display, const std::string& where) const {
+    const xmlNode* f = kid(d, "fcs-dimension");
+    if (!f) fail(d, "a gate dimension without <fcs-dimension> (FlowJo ratio dimensions are not supported)", where);
+    const std::string name = parameter_name(f, where);
+    Dimension out;
+    out.channel = name;
+    if (!s.compensation.empty() && name.size() > s.comp_prefix.size() + s.comp_suffix.size() &&
+        name.starts_with(s.comp_prefix) && name.ends_with(s.comp_suffix) &&
+        !(s.comp_prefix.empty() && s.comp_suffix.empty())) {
+      const std::string detector =
+          name.substr(s.comp_prefix.size(), name.size() - s.comp_prefix.size() - s.comp_suffix.size());
+      const auto& m = s.strategy.matrices().at(s.compensation).spectrum;
+      if (std::find(m.detectors.begin(), m.detectors.end(), detector) == m.detectors.end())
+        fail(f, "gate on '" + name + "', but the compensation matrix '" + s.compensation + "' has no '" + detector + "'",
+             where);
+      out.channel = detector;
+      out.compensation = s.compensation;
+    }
+    if (display) {
+      auto it = s.scales.find(name);
+      if (it != s.scales.end()) out.scale.transform = it->second.transform;
+    }
+    return out;
+  }
+
+  Gate read_gate(const xmlNode* g, const WorkspaceSample& s, const std::string& where) const {
+    const auto kind = xml::name(g);
+    if (auto inside = attribute(g, "eventsInside"); inside && *inside == "0")
+      fail(g, "exclusion gates (eventsInside=\"0\") are not supported", where);
+    const auto dims = kids(g, "dimension");
+    const bool display = options.evaluation == WorkspaceEvaluation::FlowJo;
+    if (kind == "RectangleGate") {
+      RectangleGate r;
+      for (auto* d : dims) {
+        r.dimensions.push_back(dimension(d, s, false, where));
+        r.intervals.push_back({optional(d, "min", where), optional(d, "max", where)});
+        if (!r.intervals.back().min && !r.intervals.back().max)
+          fail(d, "a rectangle dimension needs min or max", where);
+      }
+      if (r.dimensions.empty()) fail(g, "a rectangle gate without dimensions", where);
+      return r;
+    }
+    if (kind == "PolygonGate") {
+      if (dims.size() != 2) fail(g, "a polygon gate needs exactly 2 dimensions", where);
+      PolygonGate p;
+      p.dimensions = {dimension(dims[0], s, display, where), dimension(dims[1], s, display, where)};
+      for (auto* v : kids(g, "vertex")) {
+        const auto c = kids(v, "coordinate");
+        if (c.size() != 2) fail(v, "a polygon vertex needs 2 coordinates", where);
+        p.vertices.push_back({p.dimensions[0].scale.transform.apply(required(c[0], "value", where)),
+                              p.dimensions[1].scale.transform.apply(required(c[1], "value", where))});
+      }
+      if (p.vertices.size() < 3) fail(g, "a polygon gate needs at least 3 vertices", where);
+      return p;
+    }
+    if (kind == "EllipsoidGate") return read_ellipse(g, dims, s, where);
+    if (kind == "QuadrantGate" || kind == "BooleanGate")
+      fail(g, "a Gating-ML " + std::string(kind) + " inside a FlowJo population is not supported", where);
+    fail(g, "unknown gate type '" + std::string(kind) + "'", where);
+  }
+
+  // FlowJo's ellipse: two foci and four edge points (the ends of the major then the minor axis),
+  // in display units (0 .. the transform's length, 256). The ellipse is one on the display, so it
+  // is evaluated there: on linear axes that is the data space stretched, and the points are
+  // mapped back to data values; on other axes the dimensions carry the axis transform.
+  // As a Gating-ML ellipsoid: centre, covariance a^2 u u' + b^2 v v', distance 1.
+  Gate read_ellipse(const xmlNode* g, const std::vector<xmlNode*>& dims, const WorkspaceSample& s,
+                    const std::string& where) const {
+    if (dims.size() != 2) fail(g, "a FlowJo ellipse needs exactly 2 dimensions", where);
+    EllipsoidGate e;
+    e.dimensions = {dimension(dims[0], s, true, where), dimension(dims[1], s, true, where)};
+    std::array<std::function<double(double)>, 2> place;
+    for (int k = 0; k < 2; ++k) {
+      const xmlNode* f = kid(dims[k], "fcs-dimension");
+      const auto it = s.scales.find(parameter_name(f, where));
+      const WorkspaceScale* scale = it == s.scales.end() ? nullptr : &it->second;
+      auto setting = [&](const char* key, double fallback) {
+        if (!scale) return fallback;
+        auto v = scale->settings.find(key);
+        return v == scale->settings.end() ? fallback : v->second;
+      };
+      const double length = setting("length", 256);
+      if (!scale || scale->kind == "linear") {
+        const double lo = setting("minRange", 0), hi = setting("maxRange", 262144);
+        e.dimensions[k].scale = Scale{};
+        place[k] = [=](double c) { return lo + c / length * (hi - lo); };
+      } else {
+        place[k] = [=](double c) { return c / length; };
+      }
+    }
+    const xmlNode* edge = kid(g, "edge");
+    if (!edge) fail(g, "a FlowJo ellipse needs <edge> with 4 vertices", where);
+    std::vector<std::array<double, 2>> pts;
+    for (auto* v : kids(edge, "vertex")) {
+      const auto c = kids(v, "coordinate");
+      if (c.size() != 2) fail(v, "an ellipse vertex needs 2 coordinates", where);
+      pts.push_back({place[0](required(c[0], "value", where)), place[1](required(c[1], "value", where))});
+    }
+    if (pts.size() != 4) fail(edge, "a FlowJo ellipse needs 4 edge vertices", where);
+    const double cx = (pts[0][0] + pts[1][0]) / 2, cy = (pts[0][1] + pts[1][1]) / 2;
+    const double ux = pts[1][0] - pts[0][0], uy = pts[1][1] - pts[0][1];
+    const double major = std::hypot(ux, uy) / 2;
+    const double minor = std::hypot(pts[3][0] - pts[2][0], pts[3][1] - pts[2][1]) / 2;
+    if (!(major > 0) || !(minor > 0)) fail(edge, "a degenerate ellipse (an axis of length 0)", where);
+    const double cu = ux / (2 * major), su = uy / (2 * major);  // unit major axis
+    const double a2 = major * major, b2 = minor * minor;
+    e.mean = {cx, cy};
+    e.covariance = {a2 * cu * cu + b2 * su * su, (a2 - b2) * cu * su, (a2 - b2) * cu * su, a2 * su * su + b2 * cu * cu};
+    e.distance_square = 1;
+    return e;
+  }
+
+  // --- population tree ----------------------------------------------------------------------
+  struct Node {
+    std::string unique;   // the population's name in the strategy
+    std::string path;     // FlowJo path "A/B/C"
+  };
+
+  // A unique strategy name: the FlowJo name, or parent/name when the name is taken.
+  std::string unique_name(const WorkspaceSample& s, const std::string& name, const std::string& parent) const {
+    auto taken = [&](const std::string& n) {
+      for (const auto& g : s.strategy.gates())
+        if (g.id == n) return true;
+      return false;
+    };
+    if (!taken(name)) return name;
+    std::string candidate = parent.empty() ? name : parent + "/" + name;
+    for (int i = 2; taken(candidate); ++i) candidate = name + " #" + std::to_string(i);
+    return candidate;
+  }
+
+  void read_populations(const xmlNode* parent_el, const std::string& parent, const std::string& parent_path,
+                        WorkspaceSample& s, std::vector<Node>& nodes,
+                        std::vector<std::pair<const xmlNode*, Node>>& booleans, const std::string& where) const {
+    const xmlNode* subs = kid(parent_el, "Subpopulations");
+    if (!subs) return;
+    for (auto* p : xml::children(subs)) {
+      const auto kind = xml::name(p);
+      const bool is_boolean = kind == "AndNode" || kind == "OrNode" || kind == "NotNode";
+      if (kind != "Population" && !is_boolean) {
+        if (kind == "Statistic" || kind == "Graph") continue;
+        continue;  // FlowJo keeps other node kinds here (statistics, layouts): not gates
+      }
+      const std::string name = attribute(p, "name").value_or("");
+      if (name.empty()) fail(p, "a population without a name", where);
+      const std::string path = parent_path.empty() ? name : parent_path + "/" + name;
+      const std::string here = where + ", population '" + path + "'";
+      Node node{unique_name(s, name, parent), path};
+      if (auto c = attribute(p, "count"); c && !c->empty())
+        s.stored_counts[node.unique] = static_cast<long long>(number(p, *c, "count", here));
+      if (is_boolean) {
+        // Operands may be defined later in the tree: added once every population is known.
+        GateNode g;
+        g.id = node.unique;
+        g.parent = parent;
+        g.origin = ErrorContext{file, "", xml::line(p), 0};
+        BooleanGate b;
+        b.op = kind == "AndNode" ? BooleanGate::Op::And : kind == "OrNode" ? BooleanGate::Op::Or : BooleanGate::Op::Not;
+        g.gate = b;
+        s.strategy.add(std::move(g));
+        booleans.emplace_back(p, node);
+      } else {
+        const xmlNode* gate_el = kid(p, "Gate");
+        if (!gate_el) fail(p, "population without a <Gate>", here);
+        const auto inner = xml::children(gate_el);
+        if (inner.size() != 1) fail(gate_el, "<Gate> must hold exactly one gate element", here);
+        GateNode g;
+        g.id = node.unique;
+        g.parent = parent;
+        g.origin = ErrorContext{file, "", xml::line(inner[0]), 0};
+        g.gate = read_gate(inner[0], s, here);
+        try {
+          s.strategy.add(std::move(g));
+        } catch (const Error& e) {
+          fail(p, e.message(), here);
+        }
+      }
+      nodes.push_back(node);
+      read_populations(p, node.unique, path, s, nodes, booleans, where);
+    }
+  }
+
+  // A Dependent names a population by its FlowJo path, or the tail of it.
+  std::string resolve(const xmlNode* at, const std::string& ref, const std::vector<Node>& nodes,
+                      const std::string& where) const {
+    std::string r = ref;
+    while (r.starts_with("/")) r.erase(0, 1);
+    std::vector<const Node*> hits;
+    for (const auto& n : nodes)
+      if (n.path == r || n.path.ends_with("/" + r)) hits.push_back(&n);
+    if (hits.size() == 1) return hits[0]->unique;
+    if (hits.empty()) fail(at, "boolean operand '" + ref + "' names no population of the sample", where);
+    fail(at, "boolean operand '" + ref + "' names " + std::to_string(hits.size()) + " populations", where);
+  }
+
+  WorkspaceSample read_sample(const xmlNode* el) const {
+    WorkspaceSample s;
+    s.line = xml::line(el);
+    const xmlNode* node = kid(el, "SampleNode");
+    const xmlNode* data = kid(el, "DataSet");
+    if (data) {
+      s.uri = attribute(data, "uri").value_or("");
+      s.id = attribute(data, "sampleID").value_or("");
+    }
+    if (node) {
+      s.name = attribute(node, "name").value_or("");
+      if (s.id.empty()) s.id = attribute(node, "sampleID").value_or("");
+    }
+    const std::string where = "sample '" + (s.name.empty() ? s.id : s.name) + "'";
+    if (!node) fail(el, "<Sample> without a <SampleNode>", where);
+    if (const xmlNode* kw = kid(el, "Keywords"))
+      for (auto* k : kids(kw, "Keyword")) s.keywords[attribute(k, "name").value_or("")] = attribute(k, "value").value_or("");
+    if (const xmlNode* m = kid(el, "spilloverMatrix")) read_matrix(m, s, where);
+    if (const xmlNode* ts = kid(el, "Transformations"))
+      for (auto* t : xml::children(ts)) {
+        const xmlNode* p = kid(t, "parameter");
+        if (!p) fail(t, "a transform without <parameter>", where);
+        s.scales[parameter_name(p, where)] = read_scale(t, where);
+      }
+    if (auto c = attribute(node, "count"); c && !c->empty()) s.stored_total = static_cast<long long>(number(node, *c, "count", where));
+    std::vector<Node> nodes;
+    std::vector<std::pair<const xmlNode*, Node>> booleans;
+    read_populations(node, "", "", s, nodes, booleans, where);
+    for (const auto& [el_b, n] : booleans) {
+      const std::string here = where + ", population '" + n.path + "'";
+      const xmlNode* deps = kid(el_b, "Dependents");
+      if (!deps) fail(el_b, "a boolean node without <Dependents>", here);
+      const GateNode* g = s.strategy.find_gate(n.unique);
+      BooleanGate b = std::get<BooleanGate>(g->gate);
+      for (auto* d : kids(deps, "Dependent"))
+        b.operands.push_back({resolve(d, attribute(d, "name").value_or(""), nodes, here), false});
+      if (b.op == BooleanGate::Op::Not && b.operands.size() != 1)
+        fail(el_b, "a Not node needs exactly one dependent", here);
+      if (b.operands.empty()) fail(el_b, "a boolean node without dependents", here);
+      s.strategy.replace(n.unique, std::move(b));
+    }
+    try {
+      s.strategy.validate();
+    } catch (const Error& e) {
+      fail(el, e.message(), where);
+    }
+    return s;
+  }
+};
+
+std::string file_name_of(std::string_view uri_or_path) {
+  const auto slash = uri_or_path.find_last_of("/\\");
+  std::string name(slash == std::string_view::npos ? uri_or_path : uri_or_path.substr(slash + 1));
+  // percent-encoded spaces etc. in file: URIs
+  std::string out;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '%' && i + 2 < name.size() && std::isxdigit(static_cast<unsigned char>(name[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(name[i + 2]))) {
+      out += static_cast<char>(std::stoi(name.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += name[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const WorkspaceSample* Workspace::find_sample(std::string_view id) const {
+  for (const auto& s : samples)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+std::vector<const WorkspaceSample*> Workspace::group(std::string_view name) const {
+  std::vector<const WorkspaceSample*> out;
+  if (name.empty()) {
+    for (const auto& s : samples) out.push_back(&s);
+    return out;
+  }
+  for (const auto& g : groups)
+    if (g.name == name) {
+      for (const auto& id : g.sample_ids)
+        if (const auto* s = find_sample(id)) out.push_back(s);
+      return out;
+    }
+  std::string known;
+  for (const auto& g : groups) known += (known.empty() ? "'" : ", '") + g.name + "'";
+  throw Error("no group '" + std::string(name) + "' in the workspace; its groups: " + known, ErrorContext{file, "group"});
+}
+
+Workspace parse_workspace(std::string_view text, std::string_view name, const WorkspaceOptions& options) {
+  Reader reader{std::string(name), options};
+  const xml::Document doc =
+      xml::read_untrusted(text, reader.file, {kMaxWorkspaceBytes, kMaxWorkspaceDepth, "FlowJo workspace"});
+  const xmlNode* root = xmlDocGetRootElement(doc.get());
+  if (!named(root, "Workspace")) reader.fail(root, "the root element is not <Workspace> (not a FlowJo workspace)");
+  Workspace ws;
+  ws.file = reader.file;
+  ws.flowjo_version = attribute(root, "flowJoVersion").value_or(attribute(root, "version").value_or(""));
+  if (const xmlNode* groups = kid(root, "Groups"))
+    for (auto* gn : kids(groups, "GroupNode")) {
+      WorkspaceGroup g;
+      g.name = attribute(gn, "name").value_or("");
+      if (const xmlNode* grp = kid(gn, "Group"))
+        if (const xmlNode* refs = kid(grp, "SampleRefs"))
+          for (auto* r : kids(refs, "SampleRef")) g.sample_ids.push_back(attribute(r, "sampleID").value_or(""));
+      ws.groups.push_back(std::move(g));
+    }
+  const xmlNode* list = kid(root, "SampleList");
+  if (!list) reader.fail(root, "the workspace has no <SampleList>");
+  for (auto* s : kids(list, "Sample")) ws.samples.push_back(reader.read_sample(s));
+  for (const auto& g : ws.groups)
+    for (const auto& id : g.sample_ids)
+      if (!ws.find_sample(id))
+        throw Error("group '" + g.name + "' refers to sample " + id + ", which the workspace does not hold",
+                    ErrorContext{ws.file, "group"});
+  return ws;
+}
+
+Workspace load_workspace(const std::filesystem::path& file, const WorkspaceOptions& options) {
+  require_regular_file(file, "FlowJo workspace");
+  if (const auto size = std::filesystem::file_size(file); size > kMaxWorkspaceBytes)
+    throw Error("a FlowJo workspace of " + std::to_string(size) + " bytes is larger than the limit of " +
+                    std::to_string(kMaxWorkspaceBytes) + " bytes",
+                ErrorContext{file.string(), "", 0, 0});
+  return parse_workspace(read_input_file(file, "FlowJo workspace"), file.string(), options);
+}
+
+SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates, std::span<const fcs::Sample> metadata) {
+  SampleMatch out;
+  out.sample_of_file.assign(metadata.size(), std::nullopt);
+  std::vector<bool> used(candidates.size(), false);
+  auto kw = [](const WorkspaceSample& s, const char* k) -> std::string {
+    auto it = s.keywords.find(k);
+    return it == s.keywords.end() ? std::string() : it->second;
+  };
+  auto file_kw = [](const fcs::Sample& f, const char* k) -> std::string {
+    auto v = f.keywords.find(k);
+    return v ? std::string(*v) : std::string();
+  };
+  // Pass 1: the file's name; pass 2: the file's $FIL; pass 3: identifying keywords.
+  const std::vector<std::function<bool(const fcs::Sample&, const WorkspaceSample&)>> rules = {
+      [&](const fcs::Sample& f, const WorkspaceSample& s) {
+        const std::string n = file_name_of(f.source);
+        return n == kw(s, "$FIL") || n == s.name || (!s.uri.empty() && n == file_name_of(s.uri));
+      },
+      [&](const fcs::Sample& f, const WorkspaceSample& s) {
+        const std::string fil = file_kw(f, "$FIL");
+        return !fil.empty() && (fil == kw(s, "$FIL") || fil == s.name);
+      },
+      [&](const fcs::Sample& f, const WorkspaceSample& s) {
+        if (const std::string g = file_kw(f, "GUID"); !g.empty() && g == kw(s, "GUID")) return true;
+        const std::string tot = file_kw(f, "$TOT");
+        if (tot.empty() || tot != kw(s, "$TOT")) return false;
+        int same = 0;
+        for (const char* k : {"$BTIM", "$ETIM", "$DATE"}) {
+          const std::string a = file_kw(f, k), b = kw(s, k);
+          if (a.empty() || b.empty()) continue;
+          if (a != b) return false;
+          ++same;
+        }
+        return same >= 2;
+      }};
+  for (const auto& rule : rules)
+    for (std::size_t f = 0; f < metadata.size(); ++f) {
+      if (out.sample_of_file[f]) continue;
+      std::optional<std::size_t> hit;
+      for (std::size_t c = 0; c < candidates.size(); ++c)
+        if (!used[c] && rule(metadata[f], *candidates[c])) {
+          hit = c;
+          break;
+        }
+      if (hit) {
+        out.sample_of_file[f] = hit;
+        used[*hit] = true;
+      }
+    }
+  for (std::size_t f = 0; f < metadata.size(); ++f)
+    if (!out.sample_of_file[f]) out.unmatched_files.push_back(metadata[f].source);
+  for (std::size_t c = 0; c < candidates.size(); ++c)
+    if (!used[c]) out.unmatched_samples.push_back(candidates[c]->name.empty() ? candidates[c]->id : candidates[c]->name);
+  return out;
+}
+
+std::string SampleMatch::report() const {
+  std::string out;
+  for (const auto& f : unmatched_files) out += "no workspace sample matches the file " + f + "\n";
+  for (const auto& s : unmatched_samples) out += "no file matches the workspace sample '" + s + "'\n";
+  return out;
+}
+
+void check_workspace_sample(const Workspace& workspace, const WorkspaceSample& sample, const fcs::Sample& file) {
+  try {
+    sample.strategy.check_sample(file);
+  } catch (const Error& e) {
+    throw Error("sample '" + sample.name + "' (file " + file.source + "): " + e.message(),
+                ErrorContext{workspace.file, "sample", sample.line, 0});
+  }
+}
+
+}  // namespace cytopipe::gating

@@ -1,0 +1,197 @@
+// FlowJo workspaces against FlowJo's own numbers: every population count compared with the
+// count FlowJo stored in the .wsp (shared/gatingml_ref/flowjo/), FlowSOM's per-event labels of
+// 68983 as a second opinion.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/gating/evaluate.hpp"
+#include "cytopipe/gating/flowjo.hpp"
+#include "support/shared_data.hpp"
+
+namespace {
+
+using namespace cytopipe::gating;
+namespace fs = std::filesystem;
+
+struct Compared {
+  std::size_t equal = 0, total = 0;
+  long long worst = 0;
+};
+
+// Gates every sample of `wsp` on `fcs` (all samples of the workspace must be that file) and
+// compares each population with FlowJo's stored count; prints the table.
+Compared compare(const fs::path& wsp, const fs::path& fcs_file, WorkspaceEvaluation mode,
+                 GatingResults* keep = nullptr) {
+  const Workspace ws = load_workspace(wsp, {mode});
+  const auto sample = cytopipe::fcs::read_fcs(fcs_file);
+  Compared c;
+  for (const auto& s : ws.samples) {
+    check_workspace_sample(ws, s, sample);
+    const auto results = gate_sample(s.strategy, sample);
+    EXPECT_EQ(static_cast<long long>(results.events()), s.stored_total) << wsp;
+    std::printf("  %s [%s]\n", wsp.filename().c_str(), mode == WorkspaceEvaluation::FlowJo ? "flowjo" : "gating-ml");
+    for (const auto& p : results.populations()) {
+      const auto it = s.stored_counts.find(p.name);
+      if (it == s.stored_counts.end() || it->second < 0) continue;
+      const long long d = static_cast<long long>(p.count) - it->second;
+      std::printf("    %-40s cytopipe %8zu  FlowJo %8lld  %s\n", p.path.c_str(), p.count, it->second,
+                  d == 0 ? "equal" : ("diff " + std::to_string(d)).c_str());
+      ++c.total;
+      c.equal += d == 0;
+      c.worst = std::max(c.worst, std::llabs(d));
+    }
+    if (keep) *keep = results;
+  }
+  return c;
+}
+
+TEST(FlowJoWorkspace, QuadrantGateEqualsFlowJoCounts) {
+  // FlowJo stores a quadrant as four rectangles: exact in FlowJo, so exact here.
+  CYTOPIPE_SHARED_OR_SKIP(wsp, "gatingml_ref/flowjo/FlowKit_simple_diamond_example/simple_diamond_example_quad_gate.wsp");
+  const fs::path fcs = wsp.parent_path() / "test_data_diamond_01.fcs";
+  const auto c = compare(wsp, fcs, WorkspaceEvaluation::GatingMl);
+  EXPECT_EQ(c.total, 4u);
+  EXPECT_EQ(c.equal, 4u);
+  // Spelled out from the README (FlowJo 10.6.2's counts): Q1..Q4.
+  const Workspace ws = load_workspace(wsp);
+  ASSERT_EQ(ws.samples.size(), 1u);
+  EXPECT_EQ(ws.samples[0].stored_counts.at("Q1: channel_A- , channel_B+"), 49671);
+  EXPECT_EQ(ws.samples[0].stored_counts.at("Q4: channel_A- , channel_B-"), 49403);
+}
+
+TEST(FlowJoWorkspace, RectanglesOnAsinhAndBiexAxesEqualFlowJoCounts) {
+  for (const char* name : {"test_data_diamond_asinh_rect.wsp", "test_data_diamond_asinh_rect2.wsp",
+                           "test_data_diamond_biex_rect.wsp"}) {
+    CYTOPIPE_SHARED_OR_SKIP(wsp, std::string("gatingml_ref/flowjo/FlowKit_simple_diamond_example/") + name);
+    const fs::path fcs = wsp.parent_path() / "test_data_diamond_01.fcs";
+    for (auto mode : {WorkspaceEvaluation::GatingMl, WorkspaceEvaluation::FlowJo}) {
+      const auto c = compare(wsp, fcs, mode);
+      EXPECT_EQ(c.total, 1u) << name;
+      EXPECT_EQ(c.equal, c.total) << name;
+    }
+  }
+}
+
+TEST(FlowJoWorkspace, ReadsTransformsOfEveryAxis) {
+  CYTOPIPE_SHARED_OR_SKIP(wsp, "gatingml_ref/flowjo/FlowKit_simple_diamond_example/test_data_diamond_asinh_rect2.wsp");
+  const Workspace ws = load_workspace(wsp);
+  ASSERT_EQ(ws.samples.size(), 1u);
+  const auto& scales = ws.samples[0].scales;
+  ASSERT_EQ(scales.size(), 2u);
+  // The second axis: fasinh T=262144, M=1.3, A=0 as written in the file.
+  const auto& b = scales.at("channel_B");
+  EXPECT_EQ(b.kind, "fasinh");
+  const auto* f = std::get_if<cytopipe::transform::Fasinh>(&b.transform.params());
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->M, 1.3);
+  EXPECT_EQ(f->T, 262144);
+}
+
+TEST(FlowJoWorkspace, EllipseCountEqualsFlowJo) {
+  CYTOPIPE_SHARED_OR_SKIP(wsp, "gatingml_ref/flowjo/FlowKit_simple_line_example/single_ellipse_51_events.wsp");
+  const fs::path fcs = wsp.parent_path() / "data_set_simple_line_100.fcs";
+  for (auto mode : {WorkspaceEvaluation::GatingMl, WorkspaceEvaluation::FlowJo}) {
+    const auto c = compare(wsp, fcs, mode);
+    EXPECT_EQ(c.total, 1u);
+    EXPECT_EQ(c.equal, 1u);
+  }
+}
+
+TEST(FlowJoWorkspace, PolygonAndRectangleWithoutStoredCountsRead) {
+  // FlowJo left no usable counts in these two (-1 / 0): the gates are read and evaluated.
+  for (const char* name : {"simple_poly_and_rect.wsp", "simple_poly_and_rect_v2_poly50.wsp"}) {
+    CYTOPIPE_SHARED_OR_SKIP(wsp, std::string("gatingml_ref/flowjo/FlowKit_simple_line_example/") + name);
+    const Workspace ws = load_workspace(wsp);
+    ASSERT_EQ(ws.samples.size(), 1u);
+    const auto& s = ws.samples[0].strategy;
+    ASSERT_TRUE(s.find_gate("poly1"));
+    ASSERT_TRUE(s.find_gate("rect1"));
+    EXPECT_EQ(gate_kind(s.find_gate("poly1")->gate), "polygon");
+    EXPECT_EQ(gate_kind(s.find_gate("rect1")->gate), "rectangle");
+    const auto sample = cytopipe::fcs::read_fcs(wsp.parent_path() / "data_set_simple_line_100.fcs");
+    const auto r = gate_sample(s, sample);
+    // Counted here from the event values and the rectangle's limits as written in the file.
+    const auto& rect = std::get<RectangleGate>(s.find_gate("rect1")->gate);
+    const auto a = sample.events.column(sample.channel_index("channel_A"));
+    const auto b = sample.events.column(sample.channel_index("channel_B"));
+    std::size_t inside = 0;
+    for (std::size_t e = 0; e < sample.event_count(); ++e)
+      inside += rect.intervals[0].contains(a[e]) && rect.intervals[1].contains(b[e]);
+    EXPECT_EQ(r.count("rect1"), inside);
+    if (std::string(name) == "simple_poly_and_rect.wsp") {  // as written in the file
+      EXPECT_EQ(rect.intervals[0].min.value(), 59478.02197802198);
+    }
+  }
+}
+
+// FlowSOM's 68983: 15 populations under a polygon (FSC-A/SSC-A, gate resolution 1024), with
+// rectangles on compensated biex axes and two polygons on compensated biex axes.
+TEST(FlowJoWorkspace, FlowSom68983AgainstFlowJoAndLabels) {
+  CYTOPIPE_SHARED_OR_SKIP(wsp, "gatingml_ref/flowjo/FlowSOM_example/gating.wsp");
+  const fs::path fcs = wsp.parent_path() / "68983.fcs";
+  const Workspace ws = load_workspace(wsp);
+  ASSERT_EQ(ws.samples.size(), 1u);
+  const auto& s = ws.samples[0];
+  EXPECT_EQ(s.stored_counts.size(), 15u);
+  EXPECT_EQ(s.compensation, "Acquisition-defined");
+  EXPECT_EQ(s.strategy.matrices().at("Acquisition-defined").spectrum.detectors.size(), 11u);
+  // Gates on Comp- channels read the compensated detector.
+  const auto* nk = s.strategy.find_gate("NK1_1+");
+  ASSERT_TRUE(nk);
+  const auto dims = dimensions_of(nk->gate);
+  EXPECT_EQ(dims[0]->channel, "PE-A");
+  EXPECT_EQ(dims[0]->compensation, "Acquisition-defined");
+  // The file is matched by its name, as FlowJo's $FIL keyword spells it (the DataSet uri names
+  // it lymphocytes.fcs).
+  cytopipe::fcs::ReadOptions meta;
+  meta.read_events = false;
+  std::vector<cytopipe::fcs::Sample> files;
+  files.push_back(cytopipe::fcs::read_fcs(fcs, meta));
+  const auto candidates = ws.group("All Samples");
+  const auto match = match_samples(candidates, files);
+  ASSERT_TRUE(match.sample_of_file[0].has_value()) << match.report();
+  EXPECT_TRUE(match.report().empty());
+
+  for (auto mode : {WorkspaceEvaluation::GatingMl, WorkspaceEvaluation::FlowJo}) {
+    GatingResults r;
+    const auto c = compare(wsp, fcs, mode, &r);
+    std::printf("  68983 [%s]: %zu of %zu populations equal to FlowJo's stored count, worst %lld events\n",
+                mode == WorkspaceEvaluation::FlowJo ? "flowjo" : "gating-ml", c.equal, c.total, c.worst);
+    EXPECT_EQ(c.total, 15u);
+    // FlowJo places polygon edges on its display bins: at most the 13 events of the outer
+    // polygon's edge differ, as FlowJo's own Lymphocytes count (19212 of 19225) shows.
+    EXPECT_LE(c.worst, 13);
+    EXPECT_GE(c.equal, 5u);
+
+    // gatingResult.csv: one label per event (leaf population or Unlabeled) from flowWorkspace.
+    std::ifstream in(wsp.parent_path() / "gatingResult.csv");
+    ASSERT_TRUE(in);
+    std::vector<std::string> labels;
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.size() >= 2 && line.front() == '"') line = line.substr(1, line.size() - 2);
+      labels.push_back(line);
+    }
+    ASSERT_EQ(labels.size(), r.events());
+    const std::vector<std::string> leaves = {"NK cells", "NK T cells", "B cells", "CD4 T cells",
+                                             "CD8 T cells", "gd T cells"};
+    std::size_t agree = 0;
+    for (std::size_t e = 0; e < labels.size(); ++e) {
+      std::string mine = "Unlabeled";
+      for (const auto& leaf : leaves)
+        if (r.at(leaf).members.test(e)) mine = leaf;
+      agree += mine == labels[e];
+    }
+    std::printf("  68983 [%s]: %zu of %zu events carry gatingResult.csv's label\n",
+                mode == WorkspaceEvaluation::FlowJo ? "flowjo" : "gating-ml", agree, labels.size());
+    EXPECT_GE(static_cast<double>(agree), 0.999 * static_cast<double>(labels.size()));
+  }
+}
+
+}  // namespace
