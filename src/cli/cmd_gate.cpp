@@ -1,10 +1,12 @@
 // cytopipe gate --strategy FILE.yaml|FILE.xml DATA.fcs... [--events OUT.csv] [--stats OUT.csv]
-// Applies a gating strategy to FCS files (in parallel, at most --in-flight files in memory) and
+// cytopipe gate --workspace FILE.wsp [--group NAME] DATA.fcs... [--events OUT.csv] [--stats OUT.csv]
+// Applies a gating strategy (or each file's gates from a FlowJo workspace) to FCS files (in parallel, at most --in-flight files in memory) and
 // writes a tidy statistics table (one row per sample x population x statistic x channel) and,
 // optionally, per-event membership.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -16,6 +18,7 @@
 #include "cytopipe/base/csv.hpp"
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/gating/flowjo.hpp"
 #include "cytopipe/gating/gating.hpp"
 #include "cytopipe/gating/gating_set.hpp"
 
@@ -34,6 +37,9 @@ void with_output(const std::string& path, const std::function<void(std::ostream*
 
 struct GateCommand {
   std::string strategy_file;
+  std::string workspace_file;
+  std::string group;
+  std::string evaluation = "gating-ml";
   std::vector<std::string> files;
   std::string events_out;
   std::string stats_out;
@@ -45,6 +51,7 @@ struct GateCommand {
   std::size_t in_flight = 0;   // 0 = as many as threads
 
   int run() const {
+    if (!workspace_file.empty()) return run_workspace();
     const auto strategy = gating::load_strategy(strategy_file);
     fcs::ReadOptions read;
     const bool xml = strategy_file.ends_with(".xml") || strategy_file.ends_with(".XML");
@@ -76,6 +83,88 @@ struct GateCommand {
     return 0;
   }
 
+  // Workspace mode: each file is paired with a workspace sample (of --group) and gated with that
+  // sample's own gates, compensation and transforms.
+  int run_workspace() const {
+    gating::WorkspaceOptions wo;
+    wo.evaluation = evaluation == "flowjo" ? gating::WorkspaceEvaluation::FlowJo : gating::WorkspaceEvaluation::GatingMl;
+    const gating::Workspace ws = gating::load_workspace(workspace_file, wo);
+    const auto candidates = ws.group(group);
+    std::vector<fcs::Sample> metadata;
+    fcs::ReadOptions meta;
+    meta.read_events = false;
+    for (const auto& f : files) metadata.push_back(fcs::read_fcs(f, meta));
+    const auto match = gating::match_samples(candidates, metadata);
+    if (match.unmatched_files.empty() && !match.unmatched_samples.empty()) std::cerr << match.report();
+    if (!match.unmatched_files.empty())
+      throw Error("the workspace has no sample for " + std::to_string(match.unmatched_files.size()) + " of the files:\n" +
+                      match.report(),
+                  ErrorContext{workspace_file, group.empty() ? "" : "group " + group});
+    std::vector<const gating::WorkspaceSample*> sample_of(files.size());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      sample_of[i] = candidates[*match.sample_of_file[i]];
+      gating::check_workspace_sample(ws, *sample_of[i], metadata[i]);
+    }
+    fcs::ReadOptions read;  // FlowJo gates raw values (no $PnG division)
+    if (values == "gain") read.values = fcs::ValueRule::FlowCoreWithGain;
+    const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+    const std::size_t held = in_flight > 0 ? in_flight : static_cast<std::size_t>(workers);
+    tbb::task_arena arena(workers);
+    with_output(stats_out, [&](std::ostream* stats) {
+      with_output(events_out, [&](std::ostream* events) {
+        if (stats) *stats << "sample,population,path,parent,statistic,channel,value\n";
+        arena.execute([&] {
+          gating::stream_samples<gating::GatingSet::Gated>(
+              files.size(), held,
+              [&](std::size_t i) {
+                gating::GatingSet::Gated g{fcs::read_fcs(files[i], read), {}};
+                gating::GateOptions options;
+                options.parallel = held < static_cast<std::size_t>(workers);
+                g.results = gating::gate_sample(sample_of[i]->strategy, g.sample, options);
+                return g;
+              },
+              [&](std::size_t i, gating::GatingSet::Gated&& g) {
+                const auto& ws_sample = *sample_of[i];
+                print_counts(g);
+                if (stats) {
+                  // Channels as FlowJo names them: the file's, then Comp-<detector> for each
+                  // detector of the sample's matrix.
+                  std::vector<std::string> names;
+                  std::vector<gating::Dimension> dims;
+                  auto add = [&](const std::string& label, gating::Dimension d) {
+                    names.push_back(label);
+                    dims.push_back(std::move(d));
+                  };
+                  std::map<std::string, std::string> compensated;  // Comp- name -> detector
+                  if (!ws_sample.compensation.empty())
+                    for (const auto& d : ws_sample.strategy.matrices().at(ws_sample.compensation).spectrum.detectors)
+                      compensated[ws_sample.comp_prefix + d + ws_sample.comp_suffix] = d;
+                  auto dimension_for = [&](const std::string& label) {
+                    gating::Dimension d;
+                    d.channel = label;
+                    if (auto it = compensated.find(label); it != compensated.end()) {
+                      d.channel = it->second;
+                      d.compensation = ws_sample.compensation;
+                    }
+                    return d;
+                  };
+                  if (!channels.empty()) {
+                    for (const auto& c : channels) add(c, dimension_for(c));
+                  } else {
+                    for (const auto& c : g.sample.channels) add(c.name, dimension_for(c.name));
+                    for (const auto& [label, d] : compensated) add(label, dimension_for(label));
+                  }
+                  write_stats(*stats, ws_sample.strategy, g, names, dims, &ws_sample);
+                }
+                if (events) write_events(*events, g, i == 0);
+                return true;
+              });
+        });
+      });
+    });
+    return 0;
+  }
+
   // Summary on stdout: counts per population.
   static void print_counts(const gating::GatingSet::Gated& g) {
     std::cout << g.sample.source << " (" << g.results.events() << " events)\n";
@@ -88,12 +177,26 @@ struct GateCommand {
   }
 
   void write_stats(std::ostream& out, const gating::GatingStrategy& strategy, const gating::GatingSet::Gated& g) const {
-    gating::StatisticsOptions options;
-    options.percentiles = percentiles;
     const auto& s = g.sample;
     std::vector<std::string> names = channels;
     if (names.empty())
       for (const auto& c : s.channels) names.push_back(c.name);
+    std::vector<gating::Dimension> dims(names.size());
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      dims[c].channel = names[c];
+      if (compensation == "file") dims[c].compensation = std::string(gating::kFileCompensation);
+    }
+    write_stats(out, strategy, g, names, dims, nullptr);
+  }
+
+  // One row per sample x population x statistic x channel. `flowjo`, when given, adds FlowJo's
+  // percent of grandparent and its stored count (workspace mode).
+  void write_stats(std::ostream& out, const gating::GatingStrategy& strategy, const gating::GatingSet::Gated& g,
+                   const std::vector<std::string>& names, const std::vector<gating::Dimension>& dims,
+                   const gating::WorkspaceSample* flowjo) const {
+    gating::StatisticsOptions options;
+    options.percentiles = percentiles;
+    const auto& s = g.sample;
     // One column of values (and of their logs, for the geometric means) per channel, computed
     // once for every population; then every population x channel in parallel. Isolated, so a
     // worker waiting here never picks up another file's serial write.
@@ -102,10 +205,7 @@ struct GateCommand {
     std::vector<gating::PopulationStatistics> results(populations.size() * names.size());
     tbb::this_task_arena::isolate([&] {
       tbb::parallel_for(std::size_t{0}, names.size(), [&](std::size_t c) {
-        gating::Dimension d;
-        d.channel = names[c];
-        if (compensation == "file") d.compensation = std::string(gating::kFileCompensation);
-        columns[c] = gating::dimension_values(strategy, s, d);
+        columns[c] = gating::dimension_values(strategy, s, dims[c]);
         logs[c] = gating::log_values(columns[c]);
       });
       tbb::parallel_for(std::size_t{0}, results.size(), [&](std::size_t i) {
@@ -126,6 +226,15 @@ struct GateCommand {
           << number(parent_count ? 100.0 * static_cast<double>(p.count) / static_cast<double>(parent_count) : NAN) << '\n';
       out << head << "percent_total,,"
           << number(events ? 100.0 * static_cast<double>(p.count) / static_cast<double>(events) : NAN) << '\n';
+      if (flowjo) {
+        const std::size_t grandparent =
+            p.parent.empty() ? events : g.results.parent_count(g.results.at(p.parent).name);
+        out << head << "percent_grandparent,,"
+            << number(grandparent ? 100.0 * static_cast<double>(p.count) / static_cast<double>(grandparent) : NAN)
+            << '\n';
+        const auto it = flowjo->stored_counts.find(p.name);
+        if (it != flowjo->stored_counts.end() && it->second >= 0) out << head << "flowjo_count,," << it->second << '\n';
+      }
       for (std::size_t c = 0; c < names.size(); ++c) {
         const auto& st = results[pi * names.size() + c];
         const std::string ch = csv(names[c]);
@@ -170,12 +279,25 @@ struct GateCommand {
 };
 
 const RegisterCommand registered{Command{
-    "gate", "apply a gating strategy (YAML or Gating-ML 2.0) to FCS files",
+    "gate", "apply a gating strategy (YAML, Gating-ML 2.0 or a FlowJo workspace) to FCS files",
     [](CLI::App& app) -> std::function<int()> {
       auto cmd = std::make_shared<GateCommand>();
-      app.add_option("--strategy", cmd->strategy_file, "gating strategy: gating/*.yaml or Gating-ML 2.0 .xml")
-          ->required()
-          ->check(CLI::ExistingFile);
+      auto* strategy = app.add_option("--strategy", cmd->strategy_file, "gating strategy: gating/*.yaml or Gating-ML 2.0 .xml")
+                           ->check(CLI::ExistingFile);
+      auto* workspace =
+          app.add_option("--workspace", cmd->workspace_file,
+                         "FlowJo workspace (.wsp): each file is gated with the gates of the workspace sample it matches "
+                         "(by file name, $FIL, then keywords)")
+              ->check(CLI::ExistingFile)
+              ->excludes(strategy);
+      strategy->excludes(workspace);
+      app.add_option("--group", cmd->group, "workspace group whose samples the files are matched to (default: all)")
+          ->needs(workspace);
+      app.add_option("--evaluation", cmd->evaluation,
+                     "workspace gates: 'gating-ml' (exact, on data values; default) or 'flowjo' (polygons and ellipses "
+                     "on FlowJo's display axes)")
+          ->check(CLI::IsMember({"gating-ml", "flowjo"}))
+          ->needs(workspace);
       app.add_option("files", cmd->files, "FCS files")->required()->check(CLI::ExistingFile);
       app.add_option("--events", cmd->events_out, "write per-event 0/1 membership (one column per population) to this CSV");
       app.add_option("--stats", cmd->stats_out,
@@ -191,7 +313,13 @@ const RegisterCommand registered{Command{
       app.add_option("--in-flight", cmd->in_flight,
                      "files held in memory at once (default: threads); peak memory does not grow with the number of files")
           ->check(CLI::PositiveNumber);
-      return [cmd] { return cmd->run(); };
+      return [cmd]() -> int {
+        if (cmd->strategy_file.empty() && cmd->workspace_file.empty()) {
+          std::cerr << "cytopipe gate: give --strategy FILE or --workspace FILE.wsp\n";
+          return 2;
+        }
+        return cmd->run();
+      };
     }}};
 
 }  // namespace

@@ -200,3 +200,64 @@ TEST(GateCommand, ZeroOrNegativeThreadsOrInFlightAreUsageErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+// cytopipe gate --workspace: FlowSOM's 68983 gated with its FlowJo workspace.
+TEST(GateCommand, WorkspaceGatesEachFileWithItsSamplesGates) {
+  CYTOPIPE_SHARED_OR_SKIP(wsp, "gatingml_ref/flowjo/FlowSOM_example/gating.wsp");
+  const fs::path fcs = wsp.parent_path() / "68983.fcs";
+  const fs::path events = temp("wsp_events.csv"), stats = temp("wsp_stats.csv");
+  const auto r = run("gate --workspace '" + wsp.string() + "' --group 'All Samples' '" + fcs.string() +
+                     "' --events '" + events.string() + "' --stats '" + stats.string() + "' --channels FSC-A,Comp-PE-A");
+  ASSERT_EQ(r.code, 0) << r.output;
+  // Rows: sample,population,path,parent,statistic,channel,value.
+  std::map<std::string, std::map<std::string, std::string>> value;  // population -> statistic(/channel) -> value
+  std::ifstream in(stats);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "sample,population,path,parent,statistic,channel,value");
+  while (std::getline(in, line)) {
+    const auto f = split(line);
+    ASSERT_GE(f.size(), 7u) << line;
+    value[f[1]][f[4] + (f[5].empty() ? "" : "/" + f[5])] = f[6];
+  }
+  EXPECT_EQ(value.size(), 15u);
+  // FlowJo's stored counts (README of shared/gatingml_ref): carried as flowjo_count.
+  EXPECT_EQ(value["CD4 T cells"]["flowjo_count"], "7480");
+  EXPECT_EQ(value["Lymphocytes"]["flowjo_count"], "19212");
+  // Rectangles on compensated biex axes under exact parents: FlowJo's counts.
+  EXPECT_EQ(value["NK1_1+"]["count"], "923");
+  EXPECT_EQ(value["NK cells"]["count"], "312");
+  // Frequency of grandparent: NK cells / Singlets2.
+  EXPECT_NEAR(std::stod(value["NK cells"]["percent_grandparent"]),
+              100.0 * 312 / std::stod(value["Singlets2"]["count"]), 1e-6);
+  // Statistics on the compensated channel, named as FlowJo names it.
+  EXPECT_TRUE(value["NK cells"].contains("median/Comp-PE-A"));
+  EXPECT_TRUE(value["NK cells"].contains("robust_cv/FSC-A"));
+  // One events row per event of the file and one column per population.
+  std::ifstream ev(events);
+  std::getline(ev, line);
+  EXPECT_EQ(split(line).size(), 2u + 15u);
+  std::size_t rows = 0;
+  while (std::getline(ev, line)) ++rows;
+  EXPECT_EQ(rows, 19225u);
+  fs::remove(events);
+  fs::remove(stats);
+}
+
+TEST(GateCommand, WorkspaceWithoutASampleForTheFileIsAnError) {
+  CYTOPIPE_SHARED_OR_SKIP(wsp, "gatingml_ref/flowjo/FlowSOM_example/gating.wsp");
+  CYTOPIPE_SHARED_OR_SKIP(other, "gatingml_ref/flowjo/FlowKit_simple_line_example/data_set_simple_line_100.fcs");
+  const auto r = run("gate --workspace '" + wsp.string() + "' '" + other.string() + "'");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("no workspace sample matches the file"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data_set_simple_line_100.fcs"), std::string::npos) << r.output;
+  const auto g = run("gate --workspace '" + wsp.string() + "' --group Stained '" + other.string() + "'");
+  EXPECT_EQ(g.code, 1);
+  EXPECT_NE(g.output.find("no group 'Stained'"), std::string::npos) << g.output;
+  const auto both = run("gate '" + other.string() + "'");
+  EXPECT_EQ(both.code, 2);
+}
+
+}  // namespace
