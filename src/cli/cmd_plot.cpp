@@ -1,5 +1,6 @@
 // `cytopipe plot dose|density`: figures from a readout table or an FCS file.
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -8,6 +9,12 @@
 #include "cli/command.hpp"
 #include "cytopipe/error.hpp"
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/gating/evaluate.hpp"
+#include "cytopipe/gating/io.hpp"
+#include "cytopipe/pipeline/config.hpp"
+#include "cytopipe/pipeline/gating_sheet.hpp"
+#include "cytopipe/transform/compensation.hpp"
+#include "cytopipe/transform/sample_ops.hpp"
 #include "cytopipe/plot/density.hpp"
 #include "cytopipe/plot/dose.hpp"
 #include "cytopipe/plot/render.hpp"
@@ -140,6 +147,55 @@ int run_density(const DensityOptions& o) {
   return 0;
 }
 
+struct GatesOptions {
+  std::string file, strategy, config, output, title;
+  std::vector<std::string> scales;  // CHANNEL=SPEC display scales
+  bool compensate = false;
+  int columns = 3;
+  double dpi = 300;
+};
+
+int run_gates(const GatesOptions& o) {
+  plot::format_for(o.output);
+  pipeline::GatingSheetOptions options;
+  options.title = o.title;
+  options.columns = o.columns;
+  // CHANNEL=SPEC: the scale unscaled gate dimensions on that channel are drawn on.
+  std::map<std::string, transform::Transform> scales;
+  for (const auto& item : o.scales) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error("--scale expects CHANNEL=SPEC (e.g. BCMA=logicle(T=262144,W=0.5,M=4.5,A=0)), not '" + item + "'",
+                  {"", "--scale", 0, 0});
+    scales.insert_or_assign(item.substr(0, eq), transform::Transform::parse(item.substr(eq + 1)));
+  }
+  if (!scales.empty())
+    options.display_scale = [&scales](std::string_view channel) -> const transform::Transform* {
+      auto it = scales.find(std::string(channel));
+      return it == scales.end() ? nullptr : &it->second;
+    };
+  pipeline::GatingSheet sheet;
+  if (!o.config.empty()) {
+    // As `cytopipe run` reads the file: panel names, compensation, strategy and display scales.
+    sheet = pipeline::gating_sheet_for_file(pipeline::load_config(o.config), o.file, options);
+  } else {
+    const auto strategy = gating::load_strategy(o.strategy);
+    fcs::ReadOptions read;
+    const bool xml = o.strategy.ends_with(".xml") || o.strategy.ends_with(".XML");
+    read.values = xml ? fcs::ValueRule::FlowCoreWithGain : fcs::ValueRule::FlowCore;
+    fcs::Sample sample = fcs::read_fcs(o.file, read);
+    if (o.compensate) transform::compensation_for(sample, "file").apply_in_place(sample);
+    const auto results = gating::gate_sample(strategy, sample);
+    sheet = pipeline::gating_sheet(strategy, sample, results, options);
+  }
+  plot::RenderOptions render;
+  render.png_dpi = o.dpi;
+  plot::save(sheet.figure, o.output, render);
+  std::cout << "wrote " << o.output << " (" << sheet.panels.size() << " panels)\n";
+  for (const auto& s : sheet.skipped) std::cout << "  not drawn: " << s << '\n';
+  return 0;
+}
+
 const RegisterCommand registration{{
     "plot",
     "Draw figures: dose-response panels from a readout table, densities from an FCS file",
@@ -186,9 +242,33 @@ const RegisterCommand registration{{
       add_optional(n, "--y-max", density->y_max, "y range maximum (in scaled units)");
       n->add_option("--dpi", density->dpi, "PNG resolution")->check(CLI::Range(10.0, 2400.0));
 
-      return [d, dose, n, density]() -> int {
+      auto gates = std::make_shared<GatesOptions>();
+      CLI::App* g = app.add_subcommand("gates", "Gating sheet of one FCS file: a panel per gate level, gates drawn, % of parent");
+      g->add_option("file", gates->file, "FCS file")->required()->check(CLI::ExistingFile);
+      auto* by_strategy = g->add_option("--strategy", gates->strategy, "gating strategy (cytopipe YAML or Gating-ML 2.0)")
+                              ->check(CLI::ExistingFile);
+      auto* by_config = g->add_option("--config", gates->config,
+                                      "pipeline config: read and gate the file as `cytopipe run` does (panel, "
+                                      "compensation, strategy; transforms: as display scales)")
+                            ->check(CLI::ExistingFile)
+                            ->excludes(by_strategy);
+      by_strategy->excludes(by_config);
+      g->add_option("-o,--output", gates->output, "output figure: .svg, .pdf or .png")->required();
+      g->add_flag("--compensate", gates->compensate, "with --strategy: apply the file's $SPILLOVER before gating");
+      g->add_option("--scale", gates->scales,
+                    "CHANNEL=SPEC: draw gates on CHANNEL that have no scale of their own on this scale (repeatable)");
+      g->add_option("--columns", gates->columns, "panels per row")->check(CLI::Range(1, 12));
+      g->add_option("--title", gates->title, "sheet title (default: the file name)");
+      g->add_option("--dpi", gates->dpi, "PNG resolution")->check(CLI::Range(10.0, 2400.0));
+
+      return [d, dose, n, density, g, gates]() -> int {
         if (d->parsed()) return run_dose(*dose);
         if (n->parsed()) return run_density(*density);
+        if (g->parsed()) {
+          if (gates->strategy.empty() && gates->config.empty())
+            throw Error("plot gates needs --strategy FILE or --config PIPELINE.yaml", {"", "--strategy", 0, 0});
+          return run_gates(*gates);
+        }
         return 2;
       };
     }}};

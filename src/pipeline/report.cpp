@@ -15,6 +15,7 @@
 #include "cytopipe/stats/analysis.hpp"
 #include "cytopipe/stats/levels.hpp"
 #include "cytopipe/stats/p_value.hpp"
+#include "pipeline/gating_sheets.hpp"
 #include "pipeline/outputs.hpp"
 
 namespace cytopipe::pipeline::detail {
@@ -229,6 +230,25 @@ std::vector<std::pair<std::string, plot::Figure>> dose_figures(const Config& con
   return figures;
 }
 
+// Gating: a sheet per representative file of each group and per file whose populations are
+// outliers of its group, so a wrong gate is seen, not only its numbers.
+void gating_section(plot::HtmlReport& report, const Plan& plan, const RunResult& result,
+                    const std::vector<SampleOutcome>& outcomes, std::vector<std::string>& summary) {
+  const auto chosen = choose_sheet_samples(*plan.config, result.samples, outcomes);
+  if (chosen.empty()) return;
+  report.section("Gating");
+  report.paragraph("Each sheet shows one file as it was gated: a panel per gate level (the parent population on the "
+                   "gate's dimensions; a linear gate on a marker is drawn on the marker's transforms: scale), the "
+                   "gates as applied to that file (thresholds placed on its controls included) and the % of parent "
+                   "beside each. Files are the first of each group by name, and any file with a population more "
+                   "than max(10 points, 3 robust SD) from its group's median % of parent.");
+  std::size_t outliers = 0;
+  for (const auto& c : chosen) outliers += c.why.starts_with("outlier");
+  report.paragraph(std::to_string(chosen.size()) + " sheets, " + std::to_string(outliers) + " of them for outliers.");
+  for (const auto& sheet : gating_sheets(plan, result.samples, chosen, summary))
+    report.figure(sheet.figure, sheet.sample + ": " + sheet.why);
+}
+
 void write_report(const std::filesystem::path& file, const Config& config, const Plan& plan,
                   const RunResult& result, const std::vector<SampleOutcome>& outcomes,
                   const std::vector<AnalysisData>& analyses,
@@ -245,6 +265,7 @@ void write_report(const std::filesystem::path& file, const Config& config, const
     formulas.rows.push_back({config.readouts[i].name, to_string(plan.readouts[i]), formula(plan.readouts[i])});
   report.table(std::move(formulas));
   for (const auto& w : threshold_control_warnings(config, result.samples)) report.paragraph("Note: " + w.message + ".");
+  gating_section(report, plan, result, outcomes, summary);
   std::map<std::string, const SampleOutcome*> outcome_of;
   for (std::size_t i = 0; i < outcomes.size() && i < result.samples.samples.size(); ++i)
     outcome_of[result.samples.samples[i].name] = &outcomes[i];

@@ -4,6 +4,10 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <numbers>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "cytopipe/error.hpp"
 #include "cytopipe/overloaded.hpp"
@@ -117,6 +121,19 @@ Figure density_figure(const DensityFigure& spec) {
     const std::size_t row = n - 1 - std::min(static_cast<std::size_t>(cy), n - 1);
     counts[row * n + col] += 1;
   }
+  if (spec.smoothing < 0 || !std::isfinite(spec.smoothing))
+    throw Error("density plot: smoothing must be >= 0 (sigma in bins), not " + std::to_string(spec.smoothing));
+  double floor = 0;  // smoothed density below this is left blank
+  if (spec.smoothing > 0) {
+    // Smoothed in place (the Mat wraps the vector). A lone event spreads to a peak of
+    // 1 / (2 pi sigma^2); cells below a quarter of that are blank, so isolated events stay
+    // visible as small spots and the background stays white.
+    cv::Mat grid(spec.bins, spec.bins, CV_64F, counts.data());
+    cv::GaussianBlur(grid, grid, cv::Size(0, 0), spec.smoothing, spec.smoothing, cv::BORDER_CONSTANT);
+    floor = 0.25 / (2 * std::numbers::pi * spec.smoothing * spec.smoothing);
+    for (double& c : counts)
+      if (c < floor) c = 0;
+  }
   const double peak = *std::max_element(counts.begin(), counts.end());
   Raster raster;
   raster.columns = raster.rows = spec.bins;
@@ -124,7 +141,9 @@ Figure density_figure(const DensityFigure& spec) {
   // Log scale: single events stay visible next to a dense core.
   for (std::size_t k = 0; k < counts.size(); ++k)
     if (counts[k] > 0)
-      raster.pixels[k] = to_argb(density_colour(peak > 1 ? std::log(counts[k]) / std::log(peak) : 1));
+      raster.pixels[k] = to_argb(density_colour(
+          floor > 0 ? (peak > floor ? std::log(counts[k] / floor) / std::log(peak / floor) : 1)
+                    : (peak > 1 ? std::log(counts[k]) / std::log(peak) : 1)));
   const double size = spec.size;
   raster.width = raster.height = size;
   raster.role = "density";

@@ -21,6 +21,28 @@ double percent_above(std::span<const double> values, double threshold) {
                      : 100.0 * static_cast<double>(above) / static_cast<double>(finite);
 }
 
+int freedman_diaconis_bins(std::span<const double> values, double lo, double hi) {
+  std::vector<double> inside;
+  inside.reserve(values.size());
+  for (double v : values)
+    if (v >= lo && v <= hi) inside.push_back(v);
+  if (inside.size() < 4 || !(lo < hi)) return 40;
+  // Quartiles by R's type 7 (the positions need not be exact for a bin width).
+  auto quantile = [&](double q) {
+    const double h = q * static_cast<double>(inside.size() - 1);
+    const auto k = static_cast<std::size_t>(h);
+    std::nth_element(inside.begin(), inside.begin() + static_cast<std::ptrdiff_t>(k), inside.end());
+    const double a = inside[k];
+    if (k + 1 >= inside.size()) return a;
+    const double b = *std::min_element(inside.begin() + static_cast<std::ptrdiff_t>(k) + 1, inside.end());
+    return a + (h - static_cast<double>(k)) * (b - a);
+  };
+  const double iqr = quantile(0.75) - quantile(0.25);
+  if (!(iqr > 0)) return 64;
+  const double width = 2 * iqr / std::cbrt(static_cast<double>(inside.size()));
+  return static_cast<int>(std::clamp(std::ceil((hi - lo) / width), 40.0, 200.0));
+}
+
 std::vector<double> bin_counts(std::span<const double> values, double lo, double hi, int bins) {
   if (bins < 1) throw Error("histogram needs at least one bin");
   if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi))
@@ -38,7 +60,8 @@ std::vector<double> bin_counts(std::span<const double> values, double lo, double
 
 Figure histogram_figure(const HistogramFigure& spec) {
   if (spec.series.empty()) throw Error("histogram has no series");
-  if (spec.bins < 1) throw Error("histogram needs at least one bin (bins = " + std::to_string(spec.bins) + ")");
+  if (spec.bins < 0) throw Error("histogram needs a positive number of bins, or 0 for bins from the data (bins = " +
+                                std::to_string(spec.bins) + ")");
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& series : spec.series) {
     bool any = false;
@@ -60,10 +83,16 @@ Figure histogram_figure(const HistogramFigure& spec) {
     throw Error("histogram x range is empty or not finite (" + std::to_string(lo) + " to " +
                 std::to_string(hi) + ")");
 
+  int bins = spec.bins;
+  if (bins == 0) {
+    std::vector<double> pooled;
+    for (const auto& series : spec.series) pooled.insert(pooled.end(), series.values.begin(), series.values.end());
+    bins = freedman_diaconis_bins(pooled, lo, hi);
+  }
   std::vector<std::vector<double>> heights;
   double y_hi = 0;
   for (const auto& series : spec.series) {
-    auto counts = bin_counts(series.values, lo, hi, spec.bins);
+    auto counts = bin_counts(series.values, lo, hi, bins);
     if (spec.normalise) {
       const double mode = *std::max_element(counts.begin(), counts.end());
       if (mode > 0)
@@ -83,14 +112,14 @@ Figure histogram_figure(const HistogramFigure& spec) {
 
   std::vector<Mark> marks;
   const auto& palette = series_palette();
-  const double bin_w = (hi - lo) / spec.bins;
+  const double bin_w = (hi - lo) / bins;
   for (std::size_t s = 0; s < spec.series.size(); ++s) {
     const HistogramSeries& series = spec.series[s];
     const Rgb colour = series.colour.value_or(palette[s % palette.size()]);
     // A step outline: across each bin at its height, closed along the baseline.
     Polyline outline;
     outline.points.push_back({sx(lo), sy(0)});
-    for (int b = 0; b < spec.bins; ++b) {
+    for (int b = 0; b < bins; ++b) {
       const double y = sy(heights[s][static_cast<std::size_t>(b)]);
       outline.points.push_back({sx(lo + b * bin_w), y});
       outline.points.push_back({sx(lo + (b + 1) * bin_w), y});
@@ -126,6 +155,32 @@ Figure histogram_figure(const HistogramFigure& spec) {
                        detail::shade(colour, 0.3), "percent-positive"};
       detail::add_label_backdrop(marks, label);
       marks.push_back(label);
+    }
+  }
+
+  // 1-D gates: bound lines, the label centred over the kept span; labels that would touch the
+  // previous one drop a line.
+  {
+    const double lh = detail::line_height(f);
+    double row_end = -1e9;
+    int row = 0;
+    for (const HistogramGate& gate : spec.gates) {
+      for (const auto& bound : {gate.min, gate.max})
+        if (bound) {
+          const double x = sx(*bound);
+          if (x >= 0 && x <= w) marks.push_back(Line{{x, 0}, {x, h}, Stroke{{}, 1.1}, "gate"});
+        }
+      std::string label = gate.label;
+      if (gate.percent) label += (label.empty() ? "" : " ") + detail::percent_text(*gate.percent);
+      if (label.empty()) continue;
+      const double a = std::clamp(sx(gate.min.value_or(lo)), 0.0, w), b = std::clamp(sx(gate.max.value_or(hi)), 0.0, w);
+      const double tw = detail::text_width(label, f, true);
+      const double cx = std::clamp((a + b) / 2, tw / 2 + 1, w - tw / 2 - 1);
+      row = cx - tw / 2 < row_end + 4 ? row + 1 : 0;
+      const Text text{{cx, 2 + row * (lh + 1)}, label, f, Anchor::Middle, Baseline::Top, 0, true, {}, "gate-label"};
+      detail::add_label_backdrop(marks, text);
+      marks.push_back(text);
+      row_end = cx + tw / 2;
     }
   }
 

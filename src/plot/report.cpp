@@ -94,9 +94,25 @@ std::string HtmlReport::html() const {
       << "figure{margin:1em 0}figcaption{font-size:.9em;color:#444}\n"
       << "table{border-collapse:collapse;margin:1em 0;font-size:.9em}caption{text-align:left;font-weight:bold;padding-bottom:.3em}\n"
       << "th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left}th{background:#f0f0f0}\n"
+      << "svg{max-width:100%;height:auto}nav.toc ol{line-height:1.5}\n"
+      // Printed (or saved as PDF from a browser): figures and tables are not cut across pages.
+      << "@media print{body{max-width:none;margin:0}figure,table,tr{break-inside:avoid}h2{break-after:avoid}"
+      << "nav.toc a{color:#222;text-decoration:none}}\n"
       << "</style>\n</head>\n<body>\n<h1>" << escape_html(title_) << "</h1>\n";
-  for (const Section& section : sections_) {
-    if (!section.heading.empty()) out << "<section>\n<h2>" << escape_html(section.heading) << "</h2>\n";
+  // A table of contents when there is more than one section to go to.
+  std::size_t headed = 0;
+  for (const Section& section : sections_) headed += !section.heading.empty();
+  if (headed > 1) {
+    out << "<nav class=\"toc\">\n<h2>Contents</h2>\n<ol>\n";
+    for (std::size_t i = 0; i < sections_.size(); ++i)
+      if (!sections_[i].heading.empty())
+        out << "<li><a href=\"#section-" << i + 1 << "\">" << escape_html(sections_[i].heading) << "</a></li>\n";
+    out << "</ol>\n</nav>\n";
+  }
+  for (std::size_t i = 0; i < sections_.size(); ++i) {
+    const Section& section = sections_[i];
+    if (!section.heading.empty())
+      out << "<section id=\"section-" << i + 1 << "\">\n<h2>" << escape_html(section.heading) << "</h2>\n";
     for (const Block& block : section.blocks) {
       switch (block.kind) {
         case Block::Kind::Paragraph:

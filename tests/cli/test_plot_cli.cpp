@@ -176,3 +176,30 @@ TEST_F(PlotCli, DensityUnknownChannelListsTheChannels) {
 }
 
 }  // namespace
+
+namespace {
+
+// `plot gates`: a sheet of a shipped tube as `cytopipe run` gates it, in all three formats; one
+// panel per gate level (beads, scatter, singlets, live | dead, tcells | tumour_live, targets,
+// targets_live | targets_dead); the boolean 'cells' is listed as not drawn.
+TEST_F(PlotCli, GatingSheetOfATubeInEveryFormat) {
+  const auto root = std::filesystem::path(CYTOPIPE_SOURCE_DIR);
+  for (const char* ext : {".svg", ".pdf", ".png"}) {
+    const auto out = dir_ / (std::string("sheet") + ext);
+    const PlotRun r = run({"gates", "--config", (root / "pipelines/fig3_selinexor.yaml").string(),
+                           (root / "sample_fcs/cocult_MM1S_0nM_r1.fcs").string(), "-o", out.string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("(7 panels)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("not drawn: cells: a boolean gate"), std::string::npos) << r.out;
+    const std::string bytes = read_all(out);
+    if (std::string(ext) == ".svg") EXPECT_NE(bytes.find("<svg"), std::string::npos);
+    if (std::string(ext) == ".pdf") EXPECT_EQ(bytes.substr(0, 5), "%PDF-");
+    if (std::string(ext) == ".png") EXPECT_EQ(bytes.substr(1, 3), "PNG");
+  }
+  const PlotRun neither = run({"gates", (root / "sample_fcs/cocult_MM1S_0nM_r1.fcs").string(), "-o",
+                               (dir_ / "x.svg").string()});
+  EXPECT_EQ(neither.code, 1);
+  EXPECT_NE(neither.err.find("needs --strategy FILE or --config"), std::string::npos) << neither.err;
+}
+
+}  // namespace

@@ -123,7 +123,7 @@ TEST(HistogramFigure, BadInputGivesClearErrors) {
   reversed.x_max = 10;
   EXPECT_THROW(histogram_figure(reversed), Error);
   HistogramFigure no_bins = bcma_vs_isotype();
-  no_bins.bins = 0;
+  no_bins.bins = -1;
   EXPECT_THROW(histogram_figure(no_bins), Error);
 }
 

@@ -50,8 +50,9 @@ TEST(HtmlReport, ParsesWithSectionsFiguresAndTables) {
     }
   });
   EXPECT_EQ(counts["h1"], 1);
-  EXPECT_EQ(counts["h2"], 2);
+  EXPECT_EQ(counts["h2"], 3);  // the two sections and the table of contents
   EXPECT_EQ(counts["section"], 2);
+  EXPECT_EQ(counts["nav"], 1);
   EXPECT_EQ(counts["svg"], 2);
   EXPECT_EQ(counts["figcaption"], 2);
   EXPECT_EQ(counts["table"], 1);
@@ -59,6 +60,28 @@ TEST(HtmlReport, ParsesWithSectionsFiguresAndTables) {
   EXPECT_EQ(counts["tr"], 3);  // header + 2 rows
   EXPECT_EQ(cells, (std::vector<std::string>{"25", "0.012", "*", "100", "<0.0001", "***"}));
   EXPECT_EQ(counts["p"], 2);
+}
+
+// The table of contents links every headed section by an id that exists.
+TEST(HtmlReport, TableOfContentsLinksEverySection) {
+  const std::string html = sample_report().html();
+  const auto doc = test::parse_html(html);
+  ASSERT_TRUE(doc);
+  std::vector<std::string> links, ids, link_texts;
+  test::for_each_element(xmlDocGetRootElement(doc.get()), [&](const xmlNode* node) {
+    if (test::name_of(node) == "a") {
+      links.push_back(test::attribute(node, "href"));
+      xmlChar* text = xmlNodeGetContent(node);
+      link_texts.emplace_back(reinterpret_cast<const char*>(text));
+      xmlFree(text);
+    }
+    if (test::name_of(node) == "section") ids.push_back("#" + test::attribute(node, "id"));
+  });
+  EXPECT_EQ(links, ids);
+  EXPECT_EQ(link_texts, (std::vector<std::string>{"BCMA expression", "Cytotoxicity"}));
+  HtmlReport one("one");
+  one.section("Only");
+  EXPECT_EQ(one.html().find("<nav"), std::string::npos);  // nothing to navigate
 }
 
 TEST(HtmlReport, EscapesText) {

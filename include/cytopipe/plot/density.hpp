@@ -37,6 +37,9 @@ struct DensityFigure {
   std::span<const double> x, y;   // event values, same length (non-finite pairs are skipped)
   std::optional<double> x_min, x_max, y_min, y_max;  // default: 0.5th-99.5th percentile + margin
   int bins = 128;                 // per axis
+  // Gaussian smoothing of the 2-D histogram (OpenCV), sigma in bins; 0 = raw counts. Smoothing
+  // turns a few thousand events into readable density contours instead of speckle.
+  double smoothing = 0;
   std::vector<GateOverlay> gates;
   std::vector<Tick> x_ticks, y_ticks;  // custom ticks for transformed axes; empty = nice ticks
   double size = 220;              // square plot area, points

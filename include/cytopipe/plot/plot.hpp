@@ -3,6 +3,7 @@
 #include "cytopipe/plot/density.hpp"
 #include "cytopipe/plot/dose.hpp"
 #include "cytopipe/plot/figure.hpp"
+#include "cytopipe/plot/grid.hpp"
 #include "cytopipe/plot/histogram.hpp"
 #include "cytopipe/plot/render.hpp"
 #include "cytopipe/plot/report.hpp"

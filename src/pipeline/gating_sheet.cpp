@@ -1,0 +1,321 @@
+#include "cytopipe/pipeline/gating_sheet.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <numbers>
+#include <optional>
+
+#include "cytopipe/error.hpp"
+#include "cytopipe/overloaded.hpp"
+#include "cytopipe/plot/density.hpp"
+#include "cytopipe/plot/grid.hpp"
+#include "cytopipe/plot/histogram.hpp"
+#include "cytopipe/plot/scale.hpp"
+
+namespace cytopipe::pipeline {
+namespace {
+
+// One axis of a panel: the gate's dimension, and the display scale put on top of it when the
+// gate has no scale of its own.
+struct Axis {
+  const gating::Dimension* dimension = nullptr;
+  const transform::Transform* display = nullptr;
+  double plot(double gate_value) const { return display ? display->apply(gate_value) : gate_value; }
+};
+
+std::string axis_title(const gating::Dimension& d, const fcs::Sample& sample) {
+  if (d.ratio) return d.ratio->numerator + " / " + d.ratio->denominator;
+  std::string title = d.channel;
+  if (const auto i = sample.find_channel(d.channel)) {
+    const fcs::Channel& c = sample.channels[*i];
+    if (c.name != d.channel) title += " (" + c.name + ")";
+    else if (!c.marker.empty() && c.marker != c.name) title += " (" + c.marker + ")";
+  }
+  if (!d.scale.is_identity()) title += ", " + d.scale.transform.name();
+  return title;
+}
+
+// Decade ticks for a scaled axis (the gate's scale, else the display scale), none for linear.
+std::vector<plot::Tick> ticks_for(const Axis& axis, double lo, double hi) {
+  const gating::Dimension& d = *axis.dimension;
+  if (!d.scale.is_identity() && d.scale.transform.name() != "linear")
+    return plot::decade_ticks([&](double v) { return d.scale.transform.apply(v); }, lo, hi, 0.06, true);
+  if (axis.display && axis.display->name() != "linear")
+    return plot::decade_ticks([&](double v) { return axis.display->apply(v); }, lo, hi, 0.06, true);
+  return {};
+}
+
+// The plotted range: the 0.5th-99.5th percentile of the values, widened to take in every gate
+// coordinate (a gate outside the data must still show), plus 5 % on each side.
+std::pair<double, double> plot_range(std::vector<double> values, const std::vector<double>& gate_coordinates) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  std::erase_if(values, [](double v) { return !std::isfinite(v); });
+  if (!values.empty()) {
+    auto at = [&](double q) {
+      const auto k = static_cast<std::size_t>(q * static_cast<double>(values.size() - 1));
+      std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
+      return values[k];
+    };
+    lo = at(0.005);
+    hi = at(0.995);
+  }
+  for (double c : gate_coordinates)
+    if (std::isfinite(c)) {
+      lo = std::min(lo, c);
+      hi = std::max(hi, c);
+    }
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return {0, 1};
+  if (lo == hi) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  const double pad = (hi - lo) * 0.05;
+  return {lo - pad, hi + pad};
+}
+
+// The outline of a 2-D ellipsoid gate: mean + sqrt(d2) L u over the unit circle, L the Cholesky
+// factor of the covariance.
+std::vector<std::array<double, 2>> ellipse_points(const gating::EllipsoidGate& g) {
+  const double a = g.covariance[0], b = g.covariance[1], c = g.covariance[3];
+  const double l11 = std::sqrt(a), l21 = b / l11, l22 = std::sqrt(std::max(c - l21 * l21, 0.0));
+  const double r = std::sqrt(g.distance_square);
+  std::vector<std::array<double, 2>> out;
+  for (int k = 0; k < 96; ++k) {
+    const double t = 2 * std::numbers::pi * k / 96, u = std::cos(t), v = std::sin(t);
+    out.push_back({g.mean[0] + r * l11 * u, g.mean[1] + r * (l21 * u + l22 * v)});
+  }
+  return out;
+}
+
+struct Level {
+  std::string parent;
+  std::vector<const gating::GateNode*> gates;
+  std::vector<const gating::Dimension*> dimensions;
+};
+
+std::vector<const gating::Dimension*> drawn_dimensions(const gating::Gate& gate) {
+  if (const auto* q = std::get_if<gating::QuadrantGate>(&gate)) {
+    std::vector<const gating::Dimension*> out;
+    for (const auto& d : q->dividers) out.push_back(&d.dimension);
+    return out;
+  }
+  return gating::dimensions_of(gate);
+}
+
+}  // namespace
+
+GatingSheet gating_sheet(const gating::GatingStrategy& strategy, const fcs::Sample& sample,
+                         const gating::GatingResults& results, const GatingSheetOptions& options) {
+  GatingSheet sheet;
+  // Gate levels: gates sharing a parent and their dimensions share a panel (live | dead on
+  // Viability), in the strategy's order.
+  std::vector<Level> levels;
+  for (const auto& node : strategy.gates()) {
+    if (std::holds_alternative<gating::BooleanGate>(node.gate)) {
+      sheet.skipped.push_back(node.id + ": a boolean gate (drawn through its operands)");
+      continue;
+    }
+    auto dims = drawn_dimensions(node.gate);
+    if (dims.empty() || dims.size() > 2) {
+      sheet.skipped.push_back(node.id + ": " + std::to_string(dims.size()) + " dimensions");
+      continue;
+    }
+    auto same = [&](const Level& l) {
+      if (l.parent != node.parent || l.dimensions.size() != dims.size()) return false;
+      for (std::size_t i = 0; i < dims.size(); ++i)
+        if (!(*l.dimensions[i] == *dims[i])) return false;
+      return true;
+    };
+    auto it = std::find_if(levels.begin(), levels.end(), same);
+    if (it == levels.end()) levels.push_back({node.parent, {}, dims}), it = levels.end() - 1;
+    it->gates.push_back(&node);
+  }
+  if (levels.empty()) throw Error("gating sheet: the strategy has no gate of one or two dimensions to draw");
+
+  std::map<std::string, std::vector<double>> values_of;  // dimension label -> every event's value
+  auto values = [&](const gating::Dimension& d) -> const std::vector<double>& {
+    auto [it, added] = values_of.try_emplace(d.label());
+    if (added) it->second = gating::dimension_values(strategy, sample, d);
+    return it->second;
+  };
+  auto axis_of = [&](const gating::Dimension* d) {
+    Axis axis{d, nullptr};
+    if (d->scale.is_identity() && !d->ratio && options.display_scale) axis.display = options.display_scale(d->channel);
+    return axis;
+  };
+  // % of parent of a population of the strategy.
+  auto percent = [&](const std::string& population) -> std::optional<double> {
+    const auto* p = results.find(population);
+    if (!p) return std::nullopt;
+    const double parent = static_cast<double>(results.parent_count(population));
+    return parent > 0 ? std::optional<double>(100.0 * static_cast<double>(p->count) / parent) : std::nullopt;
+  };
+
+  plot::GridFigure grid;
+  grid.columns = options.columns;
+  grid.title = options.title.empty() ? std::filesystem::path(sample.source).filename().string() : options.title;
+  grid.notes = options.notes;
+  grid.notes.insert(grid.notes.begin(), std::to_string(results.events()) + " events; each panel: the parent population on the gate's dimensions, % of parent beside each gate");
+  for (const Level& level : levels) {
+    // The parent's events, evenly strided down to max_events.
+    const gating::Membership all(results.events(), true);
+    const gating::Membership& members = level.parent.empty() ? all : results.at(level.parent).members;
+    const std::size_t count = members.count();
+    const std::size_t stride = std::max<std::size_t>(1, (count + options.max_events - 1) / std::max<std::size_t>(options.max_events, 1));
+    std::vector<std::size_t> picked;
+    picked.reserve(count / stride + 1);
+    for (std::size_t i = 0, k = 0; i < members.events(); ++i)
+      if (members.test(i) && k++ % stride == 0) picked.push_back(i);
+    std::vector<Axis> axes;
+    std::vector<std::vector<double>> plotted;
+    for (const auto* d : level.dimensions) {
+      axes.push_back(axis_of(d));
+      const auto& all_values = values(*d);
+      std::vector<double> v;
+      v.reserve(picked.size());
+      for (std::size_t i : picked) v.push_back(all_values[i]);
+      if (axes.back().display) axes.back().display->apply(v, v);
+      plotted.push_back(std::move(v));
+    }
+    const std::string parent_title = (level.parent.empty() ? std::string("All events") : level.parent) + " (" +
+                                     std::to_string(count) + ")";
+    GatingPanel panel{level.parent, {}, {}};
+    for (const auto* d : level.dimensions) panel.dimensions.push_back(d->label());
+    for (const auto* g : level.gates) panel.gates.push_back(g->id);
+    if (picked.empty()) {
+      sheet.skipped.push_back(parent_title + ": no events to draw");
+      continue;
+    }
+
+    if (level.dimensions.size() == 1) {
+      const Axis& axis = axes[0];
+      plot::HistogramFigure spec;
+      std::vector<double> coordinates;
+      for (const auto* g : level.gates) {
+        std::visit(Overloaded{
+          [&](const gating::RectangleGate& r) {
+            plot::HistogramGate hg;
+            if (r.intervals[0].min) hg.min = axis.plot(*r.intervals[0].min), coordinates.push_back(*hg.min);
+            if (r.intervals[0].max) hg.max = axis.plot(*r.intervals[0].max), coordinates.push_back(*hg.max);
+            hg.label = g->id;
+            hg.percent = percent(g->id);
+            spec.gates.push_back(hg);
+          },
+          [&](const gating::QuadrantGate& q) {
+            const auto& split = q.dividers[0].values;
+            for (const auto& quadrant : q.quadrants) {
+              if (quadrant.positions.empty()) continue;
+              const double at = quadrant.positions[0].location;
+              plot::HistogramGate hg;
+              // The segment holding the quadrant's location: [v_i, v_i+1).
+              for (double v : split) {
+                if (v <= at) hg.min = axis.plot(v);
+                else if (!hg.max) hg.max = axis.plot(v);
+              }
+              hg.label = quadrant.name;
+              hg.percent = percent(quadrant.name);
+              spec.gates.push_back(hg);
+            }
+            for (double v : split) coordinates.push_back(axis.plot(v));
+          },
+          [&](const auto&) {},
+        }, g->gate);
+      }
+      const auto [lo, hi] = plot_range(plotted[0], coordinates);
+      spec.x_min = lo;
+      spec.x_max = hi;
+      spec.x_title = axis_title(*axis.dimension, sample);
+      spec.x_ticks = ticks_for(axis, lo, hi);
+      spec.series.push_back({parent_title, std::move(plotted[0]), plot::rgb(0x777777), true});
+      spec.normalise = false;
+      spec.width = options.panel_size;
+      spec.height = options.panel_size;
+      grid.panels.push_back(plot::histogram_figure(spec));
+    } else {
+      plot::DensityFigure spec;
+      std::vector<double> xs_gate, ys_gate;
+      const Axis& ax = axes[0];
+      const Axis& ay = axes[1];
+      for (const auto* g : level.gates) {
+        std::visit(Overloaded{
+          [&](const gating::RectangleGate& r) {
+            plot::RectangleOutline o;
+            if (r.intervals[0].min) o.x_min = ax.plot(*r.intervals[0].min), xs_gate.push_back(*o.x_min);
+            if (r.intervals[0].max) o.x_max = ax.plot(*r.intervals[0].max), xs_gate.push_back(*o.x_max);
+            if (r.intervals[1].min) o.y_min = ay.plot(*r.intervals[1].min), ys_gate.push_back(*o.y_min);
+            if (r.intervals[1].max) o.y_max = ay.plot(*r.intervals[1].max), ys_gate.push_back(*o.y_max);
+            spec.gates.push_back({o, g->id, percent(g->id), std::nullopt});
+          },
+          [&](const gating::PolygonGate& p) {
+            plot::PolygonOutline o;
+            for (const auto& v : p.vertices) {
+              o.vertices.push_back({ax.plot(v[0]), ay.plot(v[1])});
+              xs_gate.push_back(o.vertices.back().x);
+              ys_gate.push_back(o.vertices.back().y);
+            }
+            spec.gates.push_back({o, g->id, percent(g->id), std::nullopt});
+          },
+          [&](const gating::EllipsoidGate& e) {
+            plot::PolygonOutline o;
+            for (const auto& v : ellipse_points(e)) {
+              o.vertices.push_back({ax.plot(v[0]), ay.plot(v[1])});
+              xs_gate.push_back(o.vertices.back().x);
+              ys_gate.push_back(o.vertices.back().y);
+            }
+            spec.gates.push_back({o, g->id, percent(g->id), std::nullopt});
+          },
+          [&](const gating::QuadrantGate& q) {
+            for (double v : q.dividers[0].values) {
+              spec.gates.push_back({plot::ThresholdLines{ax.plot(v), std::nullopt}, "", std::nullopt, std::nullopt});
+              xs_gate.push_back(ax.plot(v));
+            }
+            for (double v : q.dividers[1].values) {
+              spec.gates.push_back({plot::ThresholdLines{std::nullopt, ay.plot(v)}, "", std::nullopt, std::nullopt});
+              ys_gate.push_back(ay.plot(v));
+            }
+            for (const auto& quadrant : q.quadrants) {
+              plot::Point at{std::nan(""), std::nan("")};
+              for (const auto& pos : quadrant.positions) {
+                if (pos.divider == q.dividers[0].id) at.x = ax.plot(pos.location);
+                if (pos.divider == q.dividers[1].id) at.y = ay.plot(pos.location);
+              }
+              if (std::isnan(at.x) || std::isnan(at.y)) continue;
+              spec.gates.push_back({plot::ThresholdLines{}, quadrant.name, percent(quadrant.name), at});
+            }
+          },
+          [&](const auto&) {},
+        }, g->gate);
+      }
+      const auto [x_lo, x_hi] = plot_range(plotted[0], xs_gate);
+      const auto [y_lo, y_hi] = plot_range(plotted[1], ys_gate);
+      spec.title = parent_title;
+      spec.x = plotted[0];
+      spec.y = plotted[1];
+      spec.x_min = x_lo;
+      spec.x_max = x_hi;
+      spec.y_min = y_lo;
+      spec.y_max = y_hi;
+      spec.x_title = axis_title(*ax.dimension, sample);
+      spec.y_title = axis_title(*ay.dimension, sample);
+      spec.x_ticks = ticks_for(ax, x_lo, x_hi);
+      spec.y_ticks = ticks_for(ay, y_lo, y_hi);
+      spec.bins = options.bins;
+      spec.smoothing = options.smoothing;
+      spec.size = options.panel_size;
+      grid.panels.push_back(plot::density_figure(spec));
+    }
+    sheet.panels.push_back(std::move(panel));
+  }
+  if (!sheet.skipped.empty()) {
+    std::string line = "not drawn: ";
+    for (std::size_t i = 0; i < sheet.skipped.size(); ++i) line += (i ? "; " : "") + sheet.skipped[i];
+    grid.notes.push_back(line);
+  }
+  sheet.figure = plot::grid_figure(grid);
+  return sheet;
+}
+
+}  // namespace cytopipe::pipeline

@@ -1,0 +1,34 @@
+#pragma once
+// The report's gating section: which files get a gating sheet (a representative of each group,
+// and files whose populations are outliers of their group), and the sheets themselves.
+#include <string>
+#include <vector>
+
+#include "cytopipe/plot/figure.hpp"
+#include "pipeline/analyse.hpp"
+
+namespace cytopipe::pipeline::detail {
+
+struct SheetChoice {
+  std::size_t sample = 0;             // index into the run's samples
+  std::string why;                    // "representative of cell_line MM1S, dose_nM 0", "outlier: ..."
+};
+
+// Representatives: per analysis, the first analysed file (by name) of each stratum x group; then
+// any analysed file of such a group (>= 3 files) with a population whose % of parent is more than
+// max(10 points, 3 robust SDs (1.4826 MAD)) from the group's median.
+std::vector<SheetChoice> choose_sheet_samples(const Config& config, const SampleSet& samples,
+                                              const std::vector<SampleOutcome>& outcomes);
+
+struct SheetFigure {
+  std::string sample;
+  std::string why;
+  plot::Figure figure;
+};
+
+// Reads and gates each chosen file again (with its own threshold gates) and lays out its sheet;
+// a file that fails is listed in `summary` and left out.
+std::vector<SheetFigure> gating_sheets(const Plan& plan, const SampleSet& samples,
+                                       const std::vector<SheetChoice>& chosen, std::vector<std::string>& summary);
+
+}  // namespace cytopipe::pipeline::detail
