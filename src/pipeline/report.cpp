@@ -69,9 +69,18 @@ std::optional<plot::MeanSd> summary_of(const AnalysisData& a, const std::string&
 
 // One figure per stratum: the marker in one representative sample per group, overlaid (each
 // normalised to its mode), on the channel's transforms: scale.
-void histogram_figures(plot::HtmlReport& report, const Config& config, const AnalysisData& data,
+void histogram_figures(plot::HtmlReport& report, const Plan& plan, const SampleSet& samples, const AnalysisData& data,
                        const Plan::Histogram& h, const std::map<std::string, const SampleOutcome*>& outcome_of,
                        std::vector<std::string>& summary) {
+  const Config& config = *plan.config;
+  // The threshold gate the read-out counts (BCMA+ of tumour_live), if it is one: each series
+  // then shows the threshold placed for its sample's group and the gate's exact % of parent.
+  std::optional<std::size_t> gate;
+  if (const Expression& e = plan.readouts[data.readout]; e.kind == Expression::Kind::Percent)
+    for (std::size_t g = 0; g < config.gating.thresholds.size(); ++g)
+      if (config.gating.thresholds[g].name == e.population) gate = g;
+  std::map<std::string, const SampleEntry*> entry_of;
+  for (const auto& s : samples.samples) entry_of[s.name] = &s;
   const auto* scale = transform_for(config, h.channel);
   std::vector<std::string> strata, groups;
   for (const auto& [key, file] : h.samples) {
@@ -81,7 +90,7 @@ void histogram_figures(plot::HtmlReport& report, const Config& config, const Ana
   for (const auto& stratum : stats::ordered_levels(strata)) {
     plot::HistogramFigure spec;
     spec.title = h.channel + " in " + h.population + (stratum == "all" ? "" : ", " + stratum);
-    spec.x_title = h.channel + (scale ? " (" + scale->spec + ")" : "");
+    spec.x_title = h.channel + " in " + h.population;
     std::string files;
     for (const auto& group : stats::ordered_levels(groups)) {
       auto s = h.samples.find({stratum, group});
@@ -91,25 +100,47 @@ void histogram_figures(plot::HtmlReport& report, const Config& config, const Ana
       auto v = o->second->histograms.find({h.population, h.channel});
       if (v == o->second->histograms.end() || v->second.empty()) continue;
       plot::HistogramSeries series;
-      series.name = data.config->group + " " + group;
+      series.name = factor_title(config, data.config->group) + " " + group;
       series.values = v->second;
       series.filled = false;
+      if (gate) {
+        const auto& tg = config.gating.thresholds[*gate];
+        const auto e = entry_of.find(s->second);
+        if (e != entry_of.end() && e->second->matches(tg.applies_to)) {
+          auto t = plan.thresholds[*gate].find(group_key(*e->second, tg.match));
+          if (t != plan.thresholds[*gate].end())
+            series.threshold = scale ? scale->transform.apply(t->second.value) : t->second.value;
+          const auto& pops = o->second->values.populations;
+          auto pos = pops.find(tg.name), parent = pops.find(tg.parent);
+          if (pos != pops.end() && parent != pops.end() && parent->second.count > 0)
+            series.percent_positive = 100.0 * pos->second.count / parent->second.count;
+        }
+      }
       spec.series.push_back(std::move(series));
       files += (files.empty() ? "" : ", ") + s->second;
     }
     if (spec.series.empty()) continue;
-    // A transformed axis is labelled in decades of the data, as cytometry packages draw it.
-    if (scale && scale->transform.name() != "linear") {
-      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-      for (const auto& series : spec.series)
-        for (double v : series.values)
-          if (std::isfinite(v)) {
-            lo = std::min(lo, v);
-            hi = std::max(hi, v);
-          }
-      if (lo < hi)
-        spec.x_ticks = plot::decade_ticks([&](double v) { return scale->transform.apply(v); }, lo, hi, 0.06, true);
+    if (gate) spec.positive_label = config.gating.thresholds[*gate].name;
+    // The data's range, widened to every threshold so each line shows.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const auto& series : spec.series) {
+      for (double v : series.values)
+        if (std::isfinite(v)) {
+          lo = std::min(lo, v);
+          hi = std::max(hi, v);
+        }
+      if (series.threshold && std::isfinite(*series.threshold)) {
+        lo = std::min(lo, *series.threshold);
+        hi = std::max(hi, *series.threshold);
+      }
     }
+    if (lo < hi) {
+      spec.x_min = lo;
+      spec.x_max = hi;
+    }
+    // A transformed axis is labelled in decades of the data, as cytometry packages draw it.
+    if (scale && scale->transform.name() != "linear" && lo < hi)
+      spec.x_ticks = plot::decade_ticks([&](double v) { return scale->transform.apply(v); }, lo, hi, 0.06, true);
     try {
       report.figure(plot::histogram_figure(spec), spec.title + ": one sample per " + data.config->group + " (" + files + ")");
     } catch (const Error& e) {
@@ -275,7 +306,7 @@ void write_report(const std::filesystem::path& file, const Config& config, const
     for (const auto& [name, figure] : figures)
       if (name == data.config->name) report.figure(figure, data.config->readout + " by " + data.config->group);
     for (const auto& h : plan.histograms)
-      if (h.analysis == a) histogram_figures(report, config, data, h, outcome_of, summary);
+      if (h.analysis == a) histogram_figures(report, plan, result.samples, data, h, outcome_of, summary);
     plot::HtmlTable groups{"Group summaries",
                            {"stratum", data.config->group, "n", "mean", "SD", "SEM", "95 % CI of the mean"}, {}};
     plot::HtmlTable t{"Tests", {"stratum", "test", "comparison", "statistic", "p", "p adjusted", "significance", "n", "message"}, {}};

@@ -241,6 +241,9 @@ Figure density_figure(const DensityFigure& spec) {
     figure.marks.push_back(std::move(mark));
   }
   figure.width = std::ceil(left + size + margin + 8);
+  // A title longer than the plot widens the figure rather than being clipped.
+  if (!spec.title.empty())
+    figure.width = std::max(figure.width, std::ceil(2 * margin + detail::text_width(spec.title, f * 1.2, true)));
   figure.height = std::ceil(top + size + frame.bottom + margin);
   return figure;
 }

@@ -187,7 +187,16 @@ Figure histogram_figure(const HistogramFigure& spec) {
   detail::Frame frame = detail::axis_frame(x_axis, y_axis, w, h, f);
   for (auto& mark : frame.marks) marks.push_back(std::move(mark));
 
-  // Legend: a swatch and name per series, above the plot on the right.
+  // Series thresholds: a dashed line each, in the series' colour.
+  for (std::size_t s = 0; s < spec.series.size(); ++s) {
+    if (!spec.series[s].threshold) continue;
+    const double tx = sx(*spec.series[s].threshold);
+    const Rgb colour = spec.series[s].colour.value_or(palette[s % palette.size()]);
+    if (tx >= 0 && tx <= w) marks.push_back(Line{{tx, 0}, {tx, h}, Stroke{colour, 1.1, {4, 2}}, "threshold"});
+  }
+
+  // Legend: a swatch and name per series (with its % positive when it has a threshold), above
+  // the plot, wrapping onto further rows rather than running past the figure.
   const double margin = 8;
   double top = margin;
   Figure figure;
@@ -197,20 +206,35 @@ Figure histogram_figure(const HistogramFigure& spec) {
   }
   const double lh = detail::line_height(f);
   const double left = margin + frame.left;
-  double legend_x = left;
+  const double legend_right = std::max(left + w, margin + 200);
+  double legend_x = left, widest_row = left;
   for (std::size_t s = 0; s < spec.series.size(); ++s) {
-    const Rgb colour = spec.series[s].colour.value_or(palette[s % palette.size()]);
-    const std::string name = spec.series[s].name.empty() ? "series " + std::to_string(s + 1) : spec.series[s].name;
+    const HistogramSeries& series = spec.series[s];
+    const Rgb colour = series.colour.value_or(palette[s % palette.size()]);
+    std::string name = series.name.empty() ? "series " + std::to_string(s + 1) : series.name;
+    if (series.threshold) {
+      const double pct = series.percent_positive.value_or(percent_above(series.values, *series.threshold));
+      name += ": " + spec.positive_label + " " + detail::percent_text(pct);
+    }
+    const double entry = 11 + detail::text_width(name, f) + 12;
+    if (legend_x > left && legend_x + entry - 12 > legend_right) {  // wrap
+      legend_x = left;
+      top += lh + 2;
+    }
     figure.marks.push_back(Rect{legend_x, top + lh / 2 - 4, 8, 8, true, colour, 0.35, Stroke{colour, 1}, "legend-swatch"});
     figure.marks.push_back(Text{{legend_x + 11, top + lh / 2}, name, f, Anchor::Start, Baseline::Middle, 0, false, {}, "legend-label"});
-    legend_x += 11 + detail::text_width(name, f) + 12;
+    legend_x += entry;
+    widest_row = std::max(widest_row, legend_x - 12);
   }
   top += lh + 6;
   for (auto& mark : marks) {
     detail::translate(mark, left, top);
     figure.marks.push_back(std::move(mark));
   }
-  figure.width = std::ceil(std::max(left + w, legend_x) + margin);
+  figure.width = std::ceil(std::max(left + w, widest_row) + margin);
+  // A title longer than the plot widens the figure rather than being clipped.
+  if (!spec.title.empty())
+    figure.width = std::max(figure.width, std::ceil(2 * margin + detail::text_width(spec.title, f * 1.2, true)));
   figure.height = std::ceil(top + h + frame.bottom + margin);
   return figure;
 }

@@ -127,5 +127,62 @@ TEST(HistogramFigure, BadInputGivesClearErrors) {
   EXPECT_THROW(histogram_figure(no_bins), Error);
 }
 
+// Per-series thresholds (one placed per group on its controls): a dashed line in the series'
+// colour at the threshold's page position, the % positive in the legend.
+TEST(HistogramFigure, SeriesThresholdsSitAtThePlacedThresholdWithPercentInTheLegend) {
+  HistogramFigure spec = bcma_vs_isotype();
+  spec.threshold.reset();
+  spec.positive_label = "BCMA+";
+  spec.series[0].threshold = 62.5;  // 63 .. 99.5 of 0.5 .. 99.5 above: 37 of 100
+  spec.series[1].threshold = 20;
+  spec.series[1].percent_positive = 12.34;  // the gate's exact %, printed as given
+  const Figure figure = histogram_figure(spec);
+  const Line* x_axis = figure.find<Line>("x-axis")[0];
+  const double x0 = x_axis->from.x, x1 = x_axis->to.x;  // data 0 .. 100
+  const auto lines = figure.find<Line>("threshold");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NEAR(lines[0]->from.x, x0 + 0.625 * (x1 - x0), 1e-9);
+  EXPECT_NEAR(lines[1]->from.x, x0 + 0.20 * (x1 - x0), 1e-9);
+  EXPECT_EQ(lines[0]->stroke.colour, series_palette()[0]);
+  EXPECT_FALSE(lines[0]->stroke.dash.empty());
+  const auto legend = figure.find<Text>("legend-label");
+  ASSERT_EQ(legend.size(), 2u);
+  EXPECT_EQ(legend[0]->text, "BCMA: BCMA+ 37.0 %");
+  EXPECT_EQ(legend[1]->text, "Isotype: BCMA+ 12.3 %");
+}
+
+// Freedman-Diaconis: 1000 values uniform on 0..100 have an IQR of 50, so the width is
+// 2 * 50 / 10 = 10 and 100 / 10 = 10 bins, raised to the 40 that keeps a bimodal marker's shape;
+// 125000 such values give width 2 * 50 / 50 = 2 and 50 bins (51 where the sample IQR falls a hair
+// short of 50).
+TEST(FreedmanDiaconis, BinsFromTheInterquartileRange) {
+  std::vector<double> v;
+  for (int i = 0; i < 1000; ++i) v.push_back(100.0 * (i + 0.5) / 1000);
+  EXPECT_EQ(freedman_diaconis_bins(v, 0, 100), 40);
+  std::vector<double> many;
+  for (int i = 0; i < 125000; ++i) many.push_back(100.0 * (i + 0.5) / 125000);
+  EXPECT_NEAR(freedman_diaconis_bins(many, 0, 100), 50, 1);
+  EXPECT_EQ(freedman_diaconis_bins(std::vector<double>(50, 3.0), 0, 100), 64);  // IQR 0
+}
+
+// A legend of 12 long series names wraps inside the figure instead of running off its edge.
+TEST(HistogramFigure, LongLegendWrapsInsideTheFigure) {
+  HistogramFigure spec = bcma_vs_isotype();
+  spec.series.clear();
+  for (int g = 0; g < 12; ++g)
+    spec.series.push_back({"Selinexor pre-treatment group " + std::to_string(g), {1, 2, 3, 50.0 + g}, std::nullopt, false});
+  const Figure figure = histogram_figure(spec);
+  const auto labels = figure.find<Text>("legend-label");
+  ASSERT_EQ(labels.size(), 12u);
+  double max_y = 0, min_y = 1e9;
+  for (const auto* t : labels) {
+    EXPECT_LT(t->at.x + 9.0 * 0.62 * t->text.size(), figure.width + 40) << t->text;  // roughly inside
+    min_y = std::min(min_y, t->at.y);
+    max_y = std::max(max_y, t->at.y);
+  }
+  EXPECT_GT(max_y, min_y);  // more than one row
+  EXPECT_LT(figure.width, 600);
+}
+
 }  // namespace
 }  // namespace cytopipe::plot

@@ -17,6 +17,12 @@ struct HistogramSeries {
   std::vector<double> values;     // event values in plotted units (non-finite ones are skipped)
   std::optional<Rgb> colour;      // default: the palette, in order
   bool filled = true;             // a filled tinted area, else an outline only
+  // This series' own positivity threshold (a threshold placed per group on matched controls):
+  // a dashed line in the series' colour, and "<positive_label> 63.2 %" after its legend name.
+  std::optional<double> threshold;
+  // The % positive to print (e.g. the gate's exact % of parent, when `values` is a subsample);
+  // default: percent_above(values, threshold).
+  std::optional<double> percent_positive;
 };
 
 // A 1-D gate on the histogram's axis (plotted units): its bounds drawn as vertical lines, its
@@ -36,7 +42,8 @@ struct HistogramFigure {
   std::optional<double> x_min, x_max;  // default: the range of all values
   bool normalise = true;          // scale each series to its own mode (=100), as flow software does
   std::optional<double> threshold;     // vertical line; events > threshold count as positive
-  std::string positive_label = "+";    // printed as "<name><positive_label> 63.2 %" ("BCMA+ 63.2 %")
+  std::string positive_label = "+";    // printed as "<name><positive_label> 63.2 %" ("BCMA+ 63.2 %");
+                                       // with series thresholds: "<name>: <positive_label> 63.2 %"
   std::vector<HistogramGate> gates;    // 1-D gates (gating sheets)
   std::vector<Tick> x_ticks;      // custom ticks for transformed axes; empty = nice ticks
   double width = 260, height = 170;    // plot area, points
