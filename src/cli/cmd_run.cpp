@@ -11,6 +11,7 @@
 #include "cytopipe/pipeline/design_check.hpp"
 #include "cytopipe/pipeline/run.hpp"
 #include "cytopipe/pipeline/samples.hpp"
+#include "cytopipe/pipeline/shard.hpp"
 
 namespace {
 
@@ -24,7 +25,41 @@ struct RunArgs {
   bool no_hash = false;
   bool rehash = false;
   std::string output;
+  std::string shard;          // I/N: this shard's samples only (pass 2 of a sharded run)
+  bool thresholds_only = false;  // pass 1 of a sharded run
+  std::string thresholds;     // pass 1's folder, for --shard
+  bool force = false;         // redo a pass even when its folder holds it over unchanged inputs
 };
+
+// The two passes of a sharded run (docs/sharded-runs.md): a line each, for the job's log.
+int run_pass(const RunArgs& args, const cytopipe::pipeline::Config& config, const cytopipe::pipeline::RunOptions& options) {
+  using namespace cytopipe::pipeline;
+  if (args.output.empty()) throw cytopipe::Error("a sharded pass needs its own output folder: -o DIR");
+  PassResult pass;
+  std::string what;
+  if (args.thresholds_only) {
+    pass = run_threshold_pass(config, options, args.force);
+    what = "thresholds pass";
+  } else {
+    const Shard shard = parse_shard(args.shard);
+    std::optional<std::filesystem::path> thresholds;
+    if (!args.thresholds.empty()) thresholds = args.thresholds;
+    pass = run_shard(config, shard, thresholds, options, args.force);
+    what = "shard " + to_string(shard);
+  }
+  const auto& r = pass.run;
+  if (pass.skipped) {
+    std::cout << config.name << " " << what << ": " << pass.note << "; left as it is in " << r.output_dir.string()
+              << "/ (--force redoes it)\n";
+    return 0;
+  }
+  std::cout << config.name << " " << what << ": " << r.samples.samples.size() << " files, " << r.events << " events in "
+            << r.seconds << " s; " << r.files_failed << " files failed, " << r.failures.size() << " problems; "
+            << r.thresholds.size() << " thresholds\noutputs in " << r.output_dir.string() << "/:";
+  for (const auto& f : r.written) std::cout << ' ' << f;
+  std::cout << '\n';
+  return r.failures.empty() ? 0 : 1;
+}
 
 int run(const RunArgs& args) {
   using namespace cytopipe::pipeline;
@@ -46,6 +81,7 @@ int run(const RunArgs& args) {
   options.hash_inputs = !args.no_hash;
   options.reuse_hashes = !args.rehash;
   if (!args.output.empty()) options.output_dir = args.output;
+  if (args.thresholds_only || !args.shard.empty()) return run_pass(args, config, options);
   const auto result = run_pipeline(config, options);
 
   auto& out = std::cout;
@@ -89,6 +125,14 @@ const cytopipe::cli::RegisterCommand kRun{{
       app.add_flag("--rehash", args->rehash,
                    "hash every input again, even files unchanged since the output folder's previous run.json");
       app.add_option("-o,--output", args->output, "output folder, replaced as a whole by each run (default: outputs.directory of the config)");
+      auto* shard = app.add_option("--shard", args->shard,
+                                   "I/N: run shard I (1..N) of the samples only, into -o DIR, for cytopipe merge");
+      auto* pass1 = app.add_flag("--thresholds-only", args->thresholds_only,
+                                 "pass 1 of a sharded run: place the control-derived thresholds only, into -o DIR");
+      pass1->excludes(shard);
+      app.add_option("--thresholds", args->thresholds, "with --shard: the folder of the --thresholds-only pass")
+          ->needs(shard);
+      app.add_flag("--force", args->force, "with --shard/--thresholds-only: redo even a complete pass over unchanged inputs");
       // What a new user needs before the first run: where the format is, how paths resolve, and
       // what a script should read from the exit code.
       app.footer(

@@ -1,0 +1,50 @@
+#pragma once
+// The steps of a run, shared by the whole run (run.cpp), its sharded passes (shard.cpp) and the
+// merge of the shards (merge.cpp), so all three compute and write the same tables the same way.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <ostream>
+#include <vector>
+
+#include "pipeline/analyse.hpp"
+#include "pipeline/input_hashes.hpp"
+#include "pipeline/outputs.hpp"
+
+namespace cytopipe::pipeline::detail {
+
+using Clock = std::chrono::steady_clock;
+inline double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Where progress goes and how many files are worked on at once.
+struct RunSetup {
+  std::ostream* log = nullptr;
+  bool terminal = false;
+  int threads = 1;
+  std::size_t in_flight = 1;
+};
+RunSetup run_setup(const RunOptions& options);
+
+// The samples that serve as a control of some threshold gate (indices into `samples`).
+std::vector<std::size_t> control_samples(const Config& config, const SampleSet& samples);
+
+// Pass 1: pools each threshold gate's parent-population values over its matched controls and
+// places the thresholds (plan.thresholds, result.thresholds); problems go to result.failures.
+void resolve_thresholds(Plan& plan, RunResult& result, const RunOptions& options, const RunSetup& setup);
+
+// Pass 2 over the samples `selected` (indices, ascending): each outcome and input hash into
+// `outcomes[i]` / `hashes[i]`; events, failures and problems into `result` in sample order.
+void analyse_samples(const Plan& plan, RunResult& result, const std::vector<std::size_t>& selected,
+                     const RunOptions& options, const RunSetup& setup, std::vector<SampleOutcome>& outcomes,
+                     std::vector<InputHash>& hashes);
+
+// Read-outs (they need every sample: controls are other samples), then every table, figure, the
+// report, failures.csv and run.json into `dir`.
+void write_outputs(const Plan& plan, const std::vector<SampleOutcome>& outcomes, RunResult& result,
+                   const std::filesystem::path& dir, Timings& timings, Clock::time_point t0,
+                   const std::vector<InputHash>& hashes, std::int64_t started_unix_ns);
+
+std::int64_t unix_ns(std::chrono::system_clock::time_point t);
+
+}  // namespace cytopipe::pipeline::detail

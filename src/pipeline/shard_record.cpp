@@ -1,0 +1,192 @@
+#include "pipeline/shard_record.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include "cytopipe/error.hpp"
+#include "cytopipe/pipeline/sha256.hpp"
+
+namespace cytopipe::pipeline::detail {
+
+// nlohmann writes the shortest text that reads back to the same double; JSON has no NaN or
+// infinity, so those are strings.
+Json number_json(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return value;
+}
+
+double number_of(const Json& value) {
+  if (value.is_number()) return value.get<double>();
+  const auto text = value.get<std::string>();
+  if (text == "nan") return std::numeric_limits<double>::quiet_NaN();
+  if (text == "inf") return std::numeric_limits<double>::infinity();
+  if (text == "-inf") return -std::numeric_limits<double>::infinity();
+  throw Error("'" + text + "' is not a number");
+}
+
+Json failure_json(const Failure& f) { return Json::array({f.file, f.stage, f.reason}); }
+Failure failure_of(const Json& j) { return {j.at(0).get<std::string>(), j.at(1).get<std::string>(), j.at(2).get<std::string>()}; }
+
+std::optional<FileIdentity> identity_of(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  FileIdentity id;
+  id.size = j.at("size").get<std::uint64_t>();
+  id.inode = j.at("inode").get<std::uint64_t>();
+  id.device = j.at("device").get<std::uint64_t>();
+  id.mtime_ns = j.at("mtime_ns").get<std::int64_t>();
+  id.ctime_ns = j.at("ctime_ns").get<std::int64_t>();
+  return id;
+}
+
+Json outcome_json(const SampleEntry& entry, const SampleOutcome& o, const InputHash& hash) {
+  Json j;
+  j["file"] = entry.name;
+  j["path"] = entry.path.generic_string();
+  j["sha256"] = hash.sha256.empty() ? Json() : Json(hash.sha256);
+  j["sha256_carried_over"] = hash.carried_over;
+  j["identity"] = hash.identity ? to_json(*hash.identity) : Json();
+  j["analysed"] = o.analysed;
+  j["events"] = o.events;
+  j["failure"] = o.failure ? failure_json(*o.failure) : Json();
+  auto& problems = j["problems"] = Json::array();
+  for (const auto& p : o.problems) problems.push_back(failure_json(p));
+  j["total_events"] = number_json(o.values.total_events);
+  j["factors"] = Json::object();
+  for (const auto& [k, v] : o.values.factors) j["factors"][k] = v;
+  auto& populations = j["populations"] = Json::array();
+  for (const auto& [name, p] : o.values.populations) {
+    Json statistics = Json::array();
+    for (const auto& [key, value] : p.statistics)
+      statistics.push_back(Json::array({key.first, static_cast<int>(key.second), number_json(value)}));
+    populations.push_back(Json::array({name, p.parent, number_json(p.count), std::move(statistics)}));
+  }
+  auto& rows = j["rows"] = Json::array();
+  for (const auto& r : o.rows)
+    rows.push_back(Json::array({r.population, r.parent, r.statistic, r.channel, number_json(r.value)}));
+  auto& histograms = j["histograms"] = Json::array();
+  for (const auto& [key, values] : o.histograms) {
+    Json v = Json::array();
+    for (double x : values) v.push_back(number_json(x));
+    histograms.push_back(Json::array({key.first, key.second, std::move(v)}));
+  }
+  return j;
+}
+
+void read_outcome(const Json& j, SampleOutcome& o, InputHash& hash) {
+  hash.sha256 = j.at("sha256").is_string() ? j.at("sha256").get<std::string>() : "";
+  hash.carried_over = j.at("sha256_carried_over").get<bool>();
+  hash.identity = identity_of(j.at("identity"));
+  o.analysed = j.at("analysed").get<bool>();
+  o.events = j.at("events").get<std::size_t>();
+  if (!j.at("failure").is_null()) o.failure = failure_of(j.at("failure"));
+  for (const auto& p : j.at("problems")) o.problems.push_back(failure_of(p));
+  o.values.total_events = number_of(j.at("total_events"));
+  for (const auto& [k, v] : j.at("factors").items()) o.values.factors[k] = v.get<std::string>();
+  for (const auto& p : j.at("populations")) {
+    auto& pv = o.values.populations[p.at(0).get<std::string>()];
+    pv.parent = p.at(1).get<std::string>();
+    pv.count = number_of(p.at(2));
+    for (const auto& s : p.at(3))
+      pv.statistics[{s.at(0).get<std::string>(), static_cast<Statistic>(s.at(1).get<int>())}] = number_of(s.at(2));
+  }
+  for (const auto& r : j.at("rows"))
+    o.rows.push_back({r.at(0).get<std::string>(), r.at(1).get<std::string>(), r.at(2).get<std::string>(),
+                      r.at(3).get<std::string>(), number_of(r.at(4))});
+  for (const auto& h : j.at("histograms")) {
+    auto& values = o.histograms[{h.at(0).get<std::string>(), h.at(1).get<std::string>()}];
+    values.reserve(h.at(2).size());
+    for (const auto& x : h.at(2)) values.push_back(number_of(x));
+  }
+}
+
+Json placed_json(const Config& config, const PlacedThresholds& placed) {
+  Json j;
+  auto& thresholds = j["thresholds"] = Json::array();
+  for (std::size_t t = 0; t < placed.thresholds.size(); ++t) {
+    const auto& r = placed.thresholds[t];
+    Json group = Json::array();
+    for (const auto& [f, v] : r.group) group.push_back(Json::array({f, v}));
+    thresholds.push_back({{"gate", config.gating.thresholds.at(placed.gate[t]).name},
+                          {"group", std::move(group)},
+                          {"controls", r.controls},
+                          {"control_events", r.control_events},
+                          {"value", number_json(r.value)}});
+  }
+  auto& failures = j["failures"] = Json::array();
+  for (const auto& f : placed.failures) failures.push_back(failure_json(f));
+  return j;
+}
+
+PlacedThresholds read_placed(const Config& config, const Json& j, const std::string& source) {
+  PlacedThresholds placed;
+  const auto& gates = config.gating.thresholds;
+  for (const auto& t : j.at("thresholds")) {
+    ResolvedThreshold r;
+    r.gate = t.at("gate").get<std::string>();
+    std::size_t g = 0;
+    while (g < gates.size() && gates[g].name != r.gate) ++g;
+    if (g == gates.size()) throw Error("threshold gate '" + r.gate + "' is not in the config", {source, "thresholds", 0, 0});
+    for (const auto& fv : t.at("group")) r.group.emplace_back(fv.at(0).get<std::string>(), fv.at(1).get<std::string>());
+    r.controls = t.at("controls").get<std::vector<std::string>>();
+    r.control_events = t.at("control_events").get<std::size_t>();
+    r.value = number_of(t.at("value"));
+    placed.gate.push_back(g);
+    placed.thresholds.push_back(std::move(r));
+  }
+  for (const auto& f : j.at("failures")) placed.failures.push_back(failure_of(f));
+  return placed;
+}
+
+void apply(const PlacedThresholds& placed, Plan& plan) {
+  for (std::size_t t = 0; t < placed.thresholds.size(); ++t) {
+    const auto& r = placed.thresholds[t];
+    // The key group_key gives a sample of this group.
+    std::string key;
+    for (const auto& [f, v] : r.group) key += (key.empty() ? "" : ", ") + f + "=" + v;
+    plan.thresholds.at(placed.gate[t])[key] = r;
+  }
+}
+
+Json fingerprint(const Config& config) {
+  Json j;
+  j["cytopipe_version"] = CYTOPIPE_VERSION;
+  j["config"] = std::filesystem::absolute(config.file).lexically_normal().generic_string();
+  j["config_sha256"] = sha256_hex(config.text);
+  j["strategy_sha256"] = sha256_file(config.resolve(config.gating.strategy));
+  j["sample_sheet_sha256"] =
+      config.inputs.sample_sheet ? Json(sha256_file(config.resolve(*config.inputs.sample_sheet))) : Json();
+  return j;
+}
+
+Json read_record(const std::filesystem::path& file, const std::string& kind) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("no " + file.filename().string() + " here: not a finished " + kind, {file.string(), "", 0, 0});
+  Json j;
+  try {
+    j = Json::parse(in);
+  } catch (const std::exception& e) {
+    throw Error(std::string("not a cytopipe record (") + e.what() + ")", {file.string(), "", 0, 0});
+  }
+  if (!j.is_object() || j.value("kind", "") != "cytopipe " + kind || j.value("format", 0) != kRecordFormat)
+    throw Error("not a cytopipe " + kind + " record of format " + std::to_string(kRecordFormat), {file.string(), "kind", 0, 0});
+  return j;
+}
+
+bool unchanged(const std::filesystem::path& file, const std::string& sha256, const std::optional<FileIdentity>& identity,
+               std::int64_t started_ns) {
+  if (sha256.empty()) return false;
+  const auto now = identify(file);
+  if (!now) return false;
+  if (identity && *identity == *now && now->ctime_ns != 0 &&
+      std::max(now->mtime_ns, now->ctime_ns) <= started_ns - PreviousHashes::kSettleNs)
+    return true;
+  try {
+    return sha256_file(file) == sha256;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace cytopipe::pipeline::detail

@@ -1,0 +1,58 @@
+#pragma once
+// What the sharded passes leave for the next: thresholds.json (pass 1) and shard.json (pass 2),
+// as JSON whose numbers read back to the same doubles (NaN and infinities as strings), so a merge
+// computes from them exactly what the whole run computes from its own outcomes.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cytopipe/pipeline/shard.hpp"
+#include "pipeline/analyse.hpp"
+#include "pipeline/input_hashes.hpp"
+
+namespace cytopipe::pipeline::detail {
+
+using Json = nlohmann::ordered_json;
+
+inline constexpr const char* kThresholdsFile = "thresholds.json";
+inline constexpr const char* kShardFile = "shard.json";
+inline constexpr int kRecordFormat = 1;
+
+Json number_json(double value);
+double number_of(const Json& value);
+
+Json failure_json(const Failure& failure);
+Failure failure_of(const Json& json);
+
+std::optional<FileIdentity> identity_of(const Json& json);
+
+// One sample's outcome and input hash.
+Json outcome_json(const SampleEntry& entry, const SampleOutcome& outcome, const InputHash& hash);
+void read_outcome(const Json& json, SampleOutcome& outcome, InputHash& hash);
+
+// The thresholds pass 1 placed and the problems it met, as pass 2 and the merge use them.
+struct PlacedThresholds {
+  std::vector<std::size_t> gate;             // config.gating.thresholds index of each threshold
+  std::vector<ResolvedThreshold> thresholds;
+  std::vector<Failure> failures;
+};
+Json placed_json(const Config& config, const PlacedThresholds& placed);
+PlacedThresholds read_placed(const Config& config, const Json& json, const std::string& source);
+// plan.thresholds from them (for plan_sample_gates).
+void apply(const PlacedThresholds& placed, Plan& plan);
+
+// What identifies the config a pass ran: its hash, the strategy's and the sample sheet's, and the
+// cytopipe version. Two passes of one sharded run have equal fingerprints.
+Json fingerprint(const Config& config);
+
+// A record file read as JSON; Error naming the file when it is missing or not a record of `kind`.
+Json read_record(const std::filesystem::path& file, const std::string& kind);
+
+// Whether a file still holds the bytes recorded (`sha256`, hashed with `identity` by a pass that
+// started at `started_ns`): unchanged identity long enough before, else hashed again.
+bool unchanged(const std::filesystem::path& file, const std::string& sha256, const std::optional<FileIdentity>& identity,
+               std::int64_t started_ns);
+
+}  // namespace cytopipe::pipeline::detail
