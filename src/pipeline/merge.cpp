@@ -95,6 +95,8 @@ RunResult merge_shards(const std::vector<fs::path>& folders, const RunOptions& o
   const PlacedThresholds placed =
       read_placed(config, first.record.at("thresholds"), (first.folder / kShardFile).string());
   apply(placed, plan);
+  // The report's gating sheets read their few files again, gated as the shards gated them.
+  plan_sample_gates(plan, result.samples);
   result.thresholds = placed.thresholds;
   result.failures = placed.failures;
   result.output_dir = output_directory(config, options);

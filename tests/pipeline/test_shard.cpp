@@ -29,18 +29,18 @@ RunOptions quiet(const fs::path& out) {
   return o;
 }
 
-// Every file of `dir` (recursively, run.json aside) -> its bytes. Cairo numbers the surfaces of
-// an SVG with a counter per process, so figures drawn later in the same process (as here: the
+// Every file of `dir` (recursively, run.json aside) -> its bytes. Cairo numbers the surfaces (and
+// images, patterns, clips) of an SVG with a counter per process, so figures drawn later in the same process (as here: the
 // whole run, then the merges) get other ids; two processes (cytopipe run, cytopipe merge) write
 // the same ids, which the Slurm test and check_outputs compare. Only those ids are normalised.
 std::map<std::string, std::string> outputs_of(const fs::path& dir) {
-  static const std::regex surface_id("surface[0-9]+");
+  static const std::regex surface_id("(surface|image|pattern|clip|mask|source)[0-9]+");
   std::map<std::string, std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(dir))
     if (e.is_regular_file() && e.path().filename() != "run.json") {
       auto text = read_text(e.path());
       if (e.path().extension() == ".svg" || e.path().extension() == ".html")
-        text = std::regex_replace(text, surface_id, "surface#");
+        text = std::regex_replace(text, surface_id, "$1#");
       files[e.path().lexically_relative(dir).generic_string()] = std::move(text);
     }
   return files;
