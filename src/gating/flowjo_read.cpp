@@ -571,6 +571,30 @@ std::string SampleMatch::report() const {
   return out;
 }
 
+GatingStrategy group_strategy(const Workspace& workspace, std::string_view group) {
+  const auto samples = workspace.group(group);
+  const std::string where = group.empty() ? std::string("workspace") : "group '" + std::string(group) + "'";
+  if (samples.empty()) throw Error(where + " holds no sample", ErrorContext{workspace.file, "group"});
+  const GatingStrategy& first = samples.front()->strategy;
+  for (const auto* s : samples) {
+    const auto& a = first.gates();
+    const auto& b = s->strategy.gates();
+    std::string differs;
+    if (a.size() != b.size()) differs = std::to_string(b.size()) + " gates instead of " + std::to_string(a.size());
+    for (std::size_t i = 0; differs.empty() && i < a.size(); ++i)
+      if (a[i].id != b[i].id || a[i].parent != b[i].parent || !(a[i].gate == b[i].gate))
+        differs = "gate '" + b[i].id + "' differs from sample '" + samples.front()->name + "'";
+    if (differs.empty() && first.matrices() != s->strategy.matrices()) differs = "its compensation matrix differs";
+    if (!differs.empty())
+      throw Error(where + ": sample '" + s->name + "': " + differs +
+                      "; one strategy for the whole group needs the same gates on every sample",
+                  ErrorContext{workspace.file, "group", s->line, 0});
+  }
+  GatingStrategy out = first;
+  out.name = std::string(group.empty() ? "FlowJo workspace" : group);
+  return out;
+}
+
 void check_workspace_sample(const Workspace& workspace, const WorkspaceSample& sample, const fcs::Sample& file) {
   try {
     sample.strategy.check_sample(file);

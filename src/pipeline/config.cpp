@@ -196,15 +196,28 @@ void read_threshold(YamlReader& r, const YAML::Node& node, Config& c, std::size_
 
 void read_gating(YamlReader& r, const YAML::Node& node, Config& c) {
   if (!r.expect_map(node, "gating")) return;
-  r.check_keys(node, "gating", {"strategy", "thresholds"});
-  if (const auto s = node["strategy"]) {
+  r.check_keys(node, "gating", {"strategy", "workspace", "group", "thresholds"});
+  if (node["strategy"] && node["workspace"]) {
+    r.error(node["workspace"], "gating.workspace", "give either 'strategy' or 'workspace', not both");
+  } else if (const auto s = node["strategy"]) {
     if (auto v = r.string(s, "gating.strategy")) {
       c.gating.strategy = *v;
       c.gating.strategy_at = r.at(s);
       check_file(r, c, *v, c.gating.strategy_at, "gating.strategy", "gating strategy");
     }
+  } else if (const auto w = node["workspace"]) {
+    if (auto v = r.string(w, "gating.workspace")) {
+      c.gating.strategy = *v;
+      c.gating.strategy_at = r.at(w);
+      c.gating.from_workspace = true;
+      check_file(r, c, *v, c.gating.strategy_at, "gating.workspace", "FlowJo workspace");
+    }
   } else {
-    r.error(node, "gating", "missing key 'strategy' (a file in gating/)");
+    r.error(node, "gating", "missing key 'strategy' (a file in gating/) or 'workspace' (a FlowJo .wsp)");
+  }
+  if (const auto g = node["group"]) {
+    if (!node["workspace"]) r.error(g, "gating.group", "'group' names a group of a FlowJo workspace: give 'workspace' too");
+    else if (auto v = r.string(g, "gating.group")) c.gating.group = *v;
   }
   if (const auto t = node["thresholds"]) {
     if (!t.IsSequence()) r.error(t, "gating.thresholds", "expected a list of threshold gates");

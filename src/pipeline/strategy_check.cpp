@@ -1,6 +1,7 @@
 // Loading the config's gating strategy and checking every population the config refers to.
 #include <set>
 
+#include "cytopipe/gating/flowjo.hpp"
 #include "cytopipe/gating/io.hpp"
 #include "cytopipe/pipeline/run.hpp"
 #include "pipeline/yaml_reader.hpp"
@@ -8,7 +9,10 @@
 namespace cytopipe::pipeline {
 
 gating::GatingStrategy load_checked_strategy(const Config& config) {
-  auto strategy = gating::load_strategy(config.resolve(config.gating.strategy));
+  auto strategy = config.gating.from_workspace
+                      ? gating::group_strategy(gating::load_workspace(config.resolve(config.gating.strategy)),
+                                               config.gating.group)
+                      : gating::load_strategy(config.resolve(config.gating.strategy));
   std::vector<Error> errors;
   auto error = [&](const Location& at, std::string where, std::string message) {
     errors.emplace_back(std::move(message), at.context(std::move(where)));

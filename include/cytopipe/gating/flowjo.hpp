@@ -93,6 +93,11 @@ struct SampleMatch {
 SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates,
                           std::span<const fcs::Sample> metadata);
 
+// The gate tree a group's samples share (FlowJo's group gating), for running one strategy over
+// many files: every sample of the group must hold the same gates, parents and matrices (an Error
+// names the first that differs and the gate); an empty group name takes every sample.
+GatingStrategy group_strategy(const Workspace& workspace, std::string_view group);
+
 // Checks a sample against the file it was matched to: every gate channel present (Comp- channels
 // through the matrix's detectors). Errors name the workspace, sample, population and channel.
 void check_workspace_sample(const Workspace& workspace, const WorkspaceSample& sample, const fcs::Sample& file);

@@ -89,8 +89,12 @@ struct ThresholdGate {
 };
 
 struct GatingConfig {
-  std::filesystem::path strategy;  // gating/*.yaml or Gating-ML
+  std::filesystem::path strategy;  // gating/*.yaml or Gating-ML; or the FlowJo workspace
   Location strategy_at;
+  // `gating: {workspace: FILE.wsp, group: NAME}`: the strategy is the gate tree the group's
+  // samples share (`strategy` then holds the workspace's path, for the run record).
+  bool from_workspace = false;
+  std::string group;               // empty = every sample of the workspace
   std::vector<ThresholdGate> thresholds;
 };
 
