@@ -40,6 +40,7 @@ struct GateCommand {
   std::string workspace_file;
   std::string group;
   std::string evaluation = "gating-ml";
+  std::string write_wsp;  // --write-wsp: the strategy as a FlowJo workspace over the files
   std::vector<std::string> files;
   std::string events_out;
   std::string stats_out;
@@ -63,6 +64,7 @@ struct GateCommand {
     const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
     const std::size_t held = in_flight > 0 ? in_flight : static_cast<std::size_t>(workers);
     const gating::GatingSet set(strategy, files.size());
+    std::vector<std::map<std::string, std::size_t>> counts(files.size());
     tbb::task_arena arena(workers);
     with_output(stats_out, [&](std::ostream* stats) {
       with_output(events_out, [&](std::ostream* events) {
@@ -73,6 +75,7 @@ struct GateCommand {
               [&](std::size_t i) { return fcs::read_fcs(files[i], read); },
               [&](std::size_t i, gating::GatingSet::Gated&& g) {
                 print_counts(g);
+                for (const auto& p : g.results.populations()) counts[i][p.name] = p.count;
                 if (stats) write_stats(*stats, strategy, g);
                 if (events) write_events(*events, g, i == 0);
                 return true;
@@ -80,6 +83,21 @@ struct GateCommand {
         });
       });
     });
+    if (!write_wsp.empty()) {
+      // Every gate as placed, each file's counts stored (FlowJo shows them until it recomputes).
+      std::vector<fcs::Sample> metadata;
+      fcs::ReadOptions meta = read;
+      meta.read_events = false;
+      gating::WorkspaceExport what;
+      for (const auto& f : files) {
+        metadata.push_back(fcs::read_fcs(f, meta));
+        what.files.emplace_back(f);
+      }
+      for (const auto& m : metadata) what.metadata.push_back(&m);
+      what.counts = counts;
+      write_file_atomically(write_wsp, gating::to_flowjo_workspace(strategy, what));
+      std::cout << "FlowJo workspace written: " << write_wsp << '\n';
+    }
     return 0;
   }
 
@@ -291,6 +309,9 @@ const RegisterCommand registered{Command{
               ->check(CLI::ExistingFile)
               ->excludes(strategy);
       strategy->excludes(workspace);
+      app.add_option("--write-wsp", cmd->write_wsp,
+                     "also write the strategy as a FlowJo 10 workspace over the files (with the counts found)")
+          ->excludes(workspace);
       app.add_option("--group", cmd->group, "workspace group whose samples the files are matched to (default: all)")
           ->needs(workspace);
       app.add_option("--evaluation", cmd->evaluation,

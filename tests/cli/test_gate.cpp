@@ -261,3 +261,58 @@ TEST(GateCommand, WorkspaceWithoutASampleForTheFileIsAnError) {
 }
 
 }  // namespace
+
+namespace {
+
+// gate --write-wsp: the strategy written as a FlowJo workspace over the files; gating the same
+// files with that workspace gives every population the same count, and FlowJo's stored counts in
+// the workspace are those counts.
+TEST(GateCommand, WriteWspRoundTripsThroughTheWorkspaceReader) {
+  const fs::path root = CYTOPIPE_SOURCE_DIR;
+  const fs::path strategy = temp("strategy.yaml");
+  {
+    // A polygon, a range on a logicle axis of a compensated channel, a quadrant and booleans.
+    std::ofstream y(strategy);
+    y << "gates:\n"
+         "  - {id: cells, type: polygon, dimensions: [FSC-A, SSC-A],\n"
+         "     vertices: [[20000, 5000], [250000, 5000], [250000, 250000], [20000, 250000]]}\n"
+         "  - id: live\n    type: range\n    parent: cells\n"
+         "    dimension: {channel: APC-Cy7-A, compensation: FCS, transform: \"logicle(T=262144,W=0.5,M=4.5,A=0)\"}\n"
+         "    max: 0.45\n"
+         "  - id: q\n    type: quadrant\n    parent: live\n    dividers:\n"
+         "      - {id: d4, dimension: {channel: PerCP-Cy5-5-A, compensation: FCS}, values: [1000]}\n"
+         "      - {id: d8, dimension: {channel: PE-Cy7-A, compensation: FCS}, values: [1000]}\n"
+         "    quadrants:\n"
+         "      - {name: CD4+CD8-, positions: {d4: 2000, d8: 0}}\n"
+         "      - {name: CD4-CD8+, positions: {d4: 0, d8: 2000}}\n"
+         "  - {id: single_positive, type: boolean, parent: live, op: or, operands: [CD4+CD8-, CD4-CD8+]}\n"
+         "  - {id: not_single, type: boolean, parent: live, op: not, operands: [single_positive]}\n";
+  }
+  const fs::path a = root / "sample_fcs" / "bcma_MM1S_0nM_r1.fcs", b = root / "sample_fcs" / "bcma_MM1S_100nM_r2.fcs";
+  const fs::path wsp = temp("written.wsp"), s1 = temp("s1.csv"), s2 = temp("s2.csv");
+  const auto first = run("gate --strategy '" + strategy.string() + "' '" + a.string() + "' '" + b.string() +
+                         "' --stats '" + s1.string() + "' --channels FSC-A --write-wsp '" + wsp.string() + "'");
+  ASSERT_EQ(first.code, 0) << first.output;
+  const auto second = run("gate --workspace '" + wsp.string() + "' '" + b.string() + "' '" + a.string() +
+                          "' --stats '" + s2.string() + "' --channels FSC-A --evaluation flowjo");
+  ASSERT_EQ(second.code, 0) << second.output;
+  // sample,population -> count, from each table.
+  auto counts = [&](const fs::path& file, const char* statistic) {
+    std::map<std::string, std::string> out;
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto f = split(line);
+      if (f.size() >= 7 && f[4] == statistic) out[fs::path(f[0]).filename().string() + "|" + f[1]] = f[6];
+    }
+    return out;
+  };
+  const auto c1 = counts(s1, "count");
+  EXPECT_EQ(counts(s2, "count"), c1);
+  EXPECT_EQ(counts(s2, "flowjo_count"), c1);
+  // Every population of the strategy, in both files.
+  EXPECT_EQ(c1.size(), 2u * 6u);
+  for (const auto& f : {wsp, s1, s2, strategy}) fs::remove(f);
+}
+
+}  // namespace

@@ -98,6 +98,26 @@ SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates,
 // names the first that differs and the gate); an empty group name takes every sample.
 GatingStrategy group_strategy(const Workspace& workspace, std::string_view group);
 
+// A FlowJo 10 workspace holding one sample per file (its path becomes the DataSet uri), each with
+// `strategy`'s gates and compensation, in one group. FlowJo keeps gate coordinates in data values
+// and one compensation matrix per sample ("Comp-" channels), so: a gate dimension's scale becomes
+// that channel's axis transform and its coordinates are mapped back to data values (a polygon on
+// a scaled axis is then straight on FlowJo's axis: import it with WorkspaceEvaluation::FlowJo);
+// quadrant gates become FlowJo's rectangle quadrants, boolean gates And/Or/Not nodes, data-driven
+// gates are written as placed. What FlowJo cannot hold is an Error naming the gate: ratio
+// dimensions, scale bounds, ellipsoids of more than 2 dimensions, complemented boolean operands,
+// two compensations in one strategy, a non-square or already-inverted matrix, two scales on
+// one channel.
+struct WorkspaceExport {
+  std::vector<std::filesystem::path> files;
+  std::vector<const fcs::Sample*> metadata;          // per file: keywords, spillover, $TOT
+  std::string group = "All Samples";
+  // FlowJo's stored counts per file and population name (what FlowJo shows until it
+  // recomputes); empty = none stored (-1).
+  std::vector<std::map<std::string, std::size_t>> counts;
+};
+std::string to_flowjo_workspace(const GatingStrategy& strategy, const WorkspaceExport& what);
+
 // Checks a sample against the file it was matched to: every gate channel present (Comp- channels
 // through the matrix's detectors). Errors name the workspace, sample, population and channel.
 void check_workspace_sample(const Workspace& workspace, const WorkspaceSample& sample, const fcs::Sample& file);

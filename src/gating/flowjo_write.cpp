@@ -1,0 +1,368 @@
+// FlowJo 10 workspace export: the elements flowjo_read.cpp reads (and FlowJo needs to open a
+// workspace): Groups, SampleList with each Sample's DataSet, spilloverMatrix, Transformations,
+// Keywords and the SampleNode's population tree.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "cytopipe/base/number_text.hpp"
+#include "cytopipe/gating/flowjo.hpp"
+#include "cytopipe/overloaded.hpp"
+
+namespace cytopipe::gating {
+namespace {
+
+std::string num(double v) { return format_number(v, kExactNumber); }
+
+std::string esc(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\n': out += "&#10;"; break;
+      case '\r': out += "&#13;"; break;
+      case '\t': out += "&#9;"; break;
+      default:
+        // Control characters cannot appear in XML 1.0 at all.
+        if (static_cast<unsigned char>(c) < 0x20) out += ' ';
+        else out += c;
+    }
+  }
+  return out;
+}
+
+std::string file_uri(const std::filesystem::path& p) {
+  std::string s = std::filesystem::absolute(p).generic_string();
+  std::string out = "file:";
+  for (char c : s) {
+    if (c == ' ') out += "%20";
+    else if (c == '%') out += "%25";
+    else out += c;
+  }
+  return out;
+}
+
+constexpr const char* kPrefix = "Comp-";
+
+struct Writer {
+  const GatingStrategy& strategy;
+  std::string compensation;  // the one compensation the strategy's gates use ("" = none)
+  std::map<std::string, Scale> scales;  // FlowJo channel name -> its axis transform
+  std::set<std::string> strong;         // channels whose axis a polygon or ellipse needs
+  std::map<std::string, std::string> path;  // population -> "A/B/C"
+  int next_id = 1;
+
+  [[noreturn]] void fail(const GateNode& g, const std::string& message) const {
+    throw Error("gate '" + g.id + "' cannot be written to a FlowJo workspace: " + message,
+                g.origin.file.empty() ? ErrorContext{} : g.origin);
+  }
+
+  // The channel's FlowJo name; records its scale (one per channel) and the compensation.
+  std::string channel(const GateNode& g, const Dimension& d, bool shape) {
+    if (d.ratio) fail(g, "ratio dimensions have no FlowJo equivalent");
+    if (d.scale.bound_min != -kUnbounded || d.scale.bound_max != kUnbounded)
+      fail(g, "scale bounds (boundMin/boundMax) have no FlowJo equivalent");
+    std::string name = d.channel;
+    if (d.compensation != kUncompensated) {
+      if (!compensation.empty() && compensation != d.compensation)
+        fail(g, "FlowJo holds one compensation per sample; the strategy uses '" + compensation + "' and '" +
+                    d.compensation + "'");
+      compensation = d.compensation;
+      // FlowJo names a compensated value by its detector: a matrix's fluorochrome i is
+      // "Comp-" + detector i (square matrices only).
+      if (const auto it = strategy.matrices().find(d.compensation); it != strategy.matrices().end()) {
+        const auto& m = it->second.spectrum;
+        if (m.rows() != m.cols() || it->second.inverted_already)
+          fail(g, "matrix '" + d.compensation + "' is not a square spillover matrix (FlowJo holds only those)");
+        const auto f = std::find(m.fluorochromes.begin(), m.fluorochromes.end(), d.channel);
+        if (f == m.fluorochromes.end()) fail(g, "matrix '" + d.compensation + "' has no output '" + d.channel + "'");
+        name = m.detectors[static_cast<std::size_t>(f - m.fluorochromes.begin())];
+      }
+      name = kPrefix + name;
+    }
+    // Only polygons and ellipses depend on the axis they are drawn on (their edges); ranges,
+    // rectangles and quadrants are the same on any monotone axis, so their scales only fill a
+    // channel no shape needs.
+    if (shape) {
+      if (strong.contains(name) && !(scales.at(name).transform == d.scale.transform))
+        fail(g, "channel '" + name + "' carries shapes on two scales (" + scales.at(name).transform.to_string() + ", " +
+                    d.scale.transform.to_string() + "); FlowJo keeps one axis per channel");
+      scales[name] = d.scale;
+      strong.insert(name);
+    } else if (!scales.contains(name)) {
+      scales[name] = d.scale;
+    }
+    return name;
+  }
+
+  std::string dimension(const GateNode& g, const Dimension& d, std::optional<double> lo, std::optional<double> hi,
+                        bool shape = false) {
+    std::string out = "<gating:dimension";
+    if (lo) out += " gating:min=\"" + num(d.scale.transform.inverse(*lo)) + '"';
+    if (hi) out += " gating:max=\"" + num(d.scale.transform.inverse(*hi)) + '"';
+    return out + "><data-type:fcs-dimension data-type:name=\"" + esc(channel(g, d, shape)) + "\"/></gating:dimension>";
+  }
+
+  std::string rectangle(const GateNode& g, const std::vector<Dimension>& dims, const std::vector<Interval>& iv,
+                        const std::string& id) {
+    std::string out = "<gating:RectangleGate eventsInside=\"1\" userDefined=\"1\" percentX=\"0\" percentY=\"0\" "
+                      "gating:id=\"" + id + "\">";
+    for (std::size_t i = 0; i < dims.size(); ++i) out += dimension(g, dims[i], iv[i].min, iv[i].max);
+    return out + "</gating:RectangleGate>";
+  }
+
+  std::string vertex(double x, double y) {
+    return "<gating:vertex><gating:coordinate data-type:value=\"" + num(x) +
+           "\"/><gating:coordinate data-type:value=\"" + num(y) + "\"/></gating:vertex>";
+  }
+
+  std::string polygon(const GateNode& g, const PolygonGate& p, const std::string& id) {
+    std::string out = "<gating:PolygonGate eventsInside=\"1\" userDefined=\"1\" quadId=\"-1\" gateResolution=\"256\" "
+                      "gating:id=\"" + id + "\">";
+    out += dimension(g, p.dimensions[0], {}, {}, true) + dimension(g, p.dimensions[1], {}, {}, true);
+    for (const auto& v : p.vertices)
+      out += vertex(p.dimensions[0].scale.transform.inverse(v[0]), p.dimensions[1].scale.transform.inverse(v[1]));
+    return out + "</gating:PolygonGate>";
+  }
+
+  // FlowJo's ellipse in display units: the scale's value x 256 on transformed axes; on linear
+  // axes (written as 0 .. 262144) the data value x 256 / 262144.
+  std::string ellipse(const GateNode& g, const EllipsoidGate& e, const std::string& id) {
+    if (e.dimensions.size() != 2) fail(g, "FlowJo ellipses have 2 dimensions");
+    const double d2 = e.distance_square;
+    const double a = e.covariance[0] * d2, b = e.covariance[1] * d2, c = e.covariance[3] * d2;
+    // Eigen decomposition of the symmetric 2 x 2 [[a b][b c]].
+    const double mid = (a + c) / 2, rad = std::hypot((a - c) / 2, b);
+    const double l1 = mid + rad, l2 = mid - rad;
+    if (!(l2 > 0)) fail(g, "the ellipse's covariance is not positive definite");
+    double ux = 1, uy = 0;
+    if (b != 0) {
+      ux = l1 - c;
+      uy = b;
+    } else if (c > a) {
+      ux = 0;
+      uy = 1;
+    }
+    const double n = std::hypot(ux, uy);
+    ux /= n;
+    uy /= n;
+    const double major = std::sqrt(l1), minor = std::sqrt(l2), focal = std::sqrt(std::max(0.0, l1 - l2));
+    const double mx = e.mean[0], my = e.mean[1];
+    auto display = [&](int k, double v) {
+      return e.dimensions[k].scale.is_identity() ? v * 256.0 / 262144.0 : v * 256.0;
+    };
+    auto point = [&](double x, double y) { return vertex(display(0, x), display(1, y)); };
+    std::string out = "<gating:EllipsoidGate eventsInside=\"1\" userDefined=\"1\" gating:distance=\"" +
+                      num(2 * major * 256.0 / (e.dimensions[0].scale.is_identity() ? 262144.0 : 1.0)) +
+                      "\" gating:id=\"" + id + "\">";
+    out += dimension(g, e.dimensions[0], {}, {}, true) + dimension(g, e.dimensions[1], {}, {}, true);
+    out += "<gating:foci>" + point(mx - focal * ux, my - focal * uy) + point(mx + focal * ux, my + focal * uy) +
+           "</gating:foci><gating:edge>";
+    out += point(mx - major * ux, my - major * uy) + point(mx + major * ux, my + major * uy);
+    out += point(mx + minor * uy, my - minor * ux) + point(mx - minor * uy, my + minor * ux);
+    return out + "</gating:edge></gating:EllipsoidGate>";
+  }
+
+  std::string count_attr(const std::map<std::string, std::size_t>* counts, const std::string& name) const {
+    if (!counts) return "-1";
+    auto it = counts->find(name);
+    return it == counts->end() ? "-1" : std::to_string(it->second);
+  }
+
+  // One Population (or boolean node) per population of the strategy, nested under its parent.
+  void population(std::ostringstream& out, const Population& p, const std::vector<Population>& all,
+                  const std::map<std::string, std::size_t>* counts, const std::string& parent_gate_id, int depth) {
+    const GateNode& g = strategy.gates()[p.gate];
+    const std::string pad(static_cast<std::size_t>(depth) * 2, ' ');
+    const std::string id = "ID" + std::to_string(next_id++);
+    std::string element = "Population", inner;
+    if (const auto* b = std::get_if<BooleanGate>(&g.gate)) {
+      element = b->op == BooleanGate::Op::And ? "AndNode" : b->op == BooleanGate::Op::Or ? "OrNode" : "NotNode";
+      inner = pad + "  <Dependents>";
+      for (const auto& o : b->operands) {
+        if (o.complement) fail(g, "complemented operands (use-as-complement) have no FlowJo equivalent");
+        inner += "<Dependent name=\"" + esc(path.at(o.population)) + "\"/>";
+      }
+      inner += "</Dependents>\n";
+    } else {
+      std::string gate;
+      std::visit(Overloaded{
+                     [&](const RectangleGate& r) { gate = rectangle(g, r.dimensions, r.intervals, id); },
+                     [&](const PolygonGate& poly) { gate = polygon(g, poly, id); },
+                     [&](const EllipsoidGate& e) { gate = ellipse(g, e, id); },
+                     [&](const QuadrantGate& q) {
+                       // One rectangle per quadrant: for each divider it names, the segment
+                       // holding its location.
+                       const Quadrant& quadrant = q.quadrants.at(static_cast<std::size_t>(p.quadrant));
+                       std::vector<Dimension> dims;
+                       std::vector<Interval> intervals;
+                       for (const auto& pos : quadrant.positions) {
+                         const Divider* d = nullptr;
+                         for (const auto& div : q.dividers)
+                           if (div.id == pos.divider) d = &div;
+                         if (!d) fail(g, "quadrant '" + quadrant.name + "' names no divider '" + pos.divider + "'");
+                         Interval iv;
+                         for (double v : d->values) {
+                           if (v <= pos.location) iv.min = v;
+                           else if (!iv.max) iv.max = v;
+                         }
+                         dims.push_back(d->dimension);
+                         intervals.push_back(iv);
+                       }
+                       gate = rectangle(g, dims, intervals, id);
+                     },
+                     [&](const BooleanGate&) {},
+                 },
+                 g.gate);
+      inner = pad + "  <Gate gating:id=\"" + id + "\"" +
+              (parent_gate_id.empty() ? std::string() : " gating:parent_id=\"" + parent_gate_id + "\"") + ">" + gate +
+              "</Gate>\n";
+    }
+    out << pad << '<' << element << " name=\"" << esc(p.name) << "\" annotation=\"\" owningGroup=\"\" expanded=\"1\" "
+        << "sortPriority=\"10\" count=\"" << count_attr(counts, p.name) << "\">\n"
+        << inner;
+    std::vector<const Population*> children;
+    for (const auto& c : all)
+      if (c.parent == p.name) children.push_back(&c);
+    if (!children.empty()) {
+      out << pad << "  <Subpopulations>\n";
+      for (const auto* c : children) population(out, *c, all, counts, id, depth + 2);
+      out << pad << "  </Subpopulations>\n";
+    }
+    out << pad << "</" << element << ">\n";
+  }
+};
+
+std::string transform_element(const std::string& channel, const Scale& s) {
+  auto a = [](const char* name, double v) { return std::string(" transforms:") + name + "=\"" + num(v) + '"'; };
+  const std::string param = "<data-type:parameter data-type:name=\"" + esc(channel) + "\"/>";
+  return std::visit(
+      Overloaded{
+          [&](const transform::Identity&) {
+            return "<transforms:linear" + a("minRange", 0) + a("maxRange", 262144) + " gain=\"1\">" + param +
+                   "</transforms:linear>";
+          },
+          [&](const transform::Flin& f) {
+            return "<transforms:linear" + a("minRange", -f.A) + a("maxRange", f.T) + " gain=\"1\">" + param +
+                   "</transforms:linear>";
+          },
+          [&](const transform::Flog& f) {
+            return "<transforms:log" + a("offset", f.T / std::pow(10.0, f.M)) + a("decades", f.M) + ">" + param +
+                   "</transforms:log>";
+          },
+          [&](const transform::Fasinh& f) {
+            return "<transforms:fasinh" + a("length", 256) + a("maxRange", f.T) + a("T", f.T) + a("A", f.A) +
+                   a("M", f.M) + ">" + param + "</transforms:fasinh>";
+          },
+          [&](const transform::Logicle& f) {
+            return "<transforms:logicle" + a("length", 256) + a("T", f.T) + a("W", f.W) + a("M", f.M) + a("A", f.A) +
+                   ">" + param + "</transforms:logicle>";
+          },
+          [&](const transform::Hyperlog& f) {
+            return "<transforms:hyperlog" + a("length", 256) + a("T", f.T) + a("W", f.W) + a("M", f.M) +
+                   a("A", f.A) + ">" + param + "</transforms:hyperlog>";
+          },
+          [&](const transform::FlowJoBiex& f) {
+            return "<transforms:biex" + a("length", 256) + a("maxRange", f.max_value) + a("neg", f.negative_decades) +
+                   a("width", f.width) + a("pos", f.positive_decades) + ">" + param + "</transforms:biex>";
+          },
+          [&](const auto&) -> std::string {
+            throw Error("the scale " + s.transform.to_string() + " of channel '" + channel +
+                        "' has no FlowJo equivalent (use linear, flog, fasinh, logicle, hyperlog or biex)");
+          },
+      },
+      s.transform.params());
+}
+
+}  // namespace
+
+std::string to_flowjo_workspace(const GatingStrategy& strategy, const WorkspaceExport& what) {
+  strategy.validate();
+  if (what.metadata.size() != what.files.size())
+    throw Error("FlowJo export: one metadata sample is needed per file");
+  const auto populations = strategy.populations();
+  Writer w{strategy, {}, {}, {}, {}, 1};
+  for (const auto& p : populations) w.path[p.name] = p.parent.empty() ? p.name : w.path.at(p.parent) + "/" + p.name;
+
+  // Population trees first (they collect the channels, scales and the compensation).
+  std::vector<std::string> trees;
+  for (std::size_t f = 0; f < what.files.size(); ++f) {
+    std::ostringstream t;
+    w.next_id = 1;
+    const auto* counts = f < what.counts.size() ? &what.counts[f] : nullptr;
+    for (const auto& p : populations)
+      if (p.parent.empty()) w.population(t, p, populations, counts, "", 5);
+    trees.push_back(t.str());
+  }
+
+  std::ostringstream out;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<Workspace version=\"20.0\" flowJoVersion=\"10.7.1\" curGroup=\"" << esc(what.group) << "\""
+      << " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+      << " xmlns:gating=\"http://www.isac-net.org/std/Gating-ML/v2.0/gating\""
+      << " xmlns:transforms=\"http://www.isac-net.org/std/Gating-ML/v2.0/transformations\""
+      << " xmlns:data-type=\"http://www.isac-net.org/std/Gating-ML/v2.0/datatypes\">\n"
+      << "  <Groups>\n    <GroupNode name=\"" << esc(what.group) << "\" annotation=\"\" owningGroup=\"" << esc(what.group)
+      << "\" expanded=\"1\" sortPriority=\"10\" count=\"-1\">\n      <Group name=\"" << esc(what.group)
+      << "\" live=\"1\">\n        <Criteria/>\n        <SampleRefs>\n";
+  for (std::size_t f = 0; f < what.files.size(); ++f) out << "          <SampleRef sampleID=\"" << f + 1 << "\"/>\n";
+  out << "        </SampleRefs>\n      </Group>\n    </GroupNode>\n  </Groups>\n  <SampleList>\n";
+  for (std::size_t f = 0; f < what.files.size(); ++f) {
+    const fcs::Sample& meta = *what.metadata[f];
+    out << "    <Sample>\n      <DataSet uri=\"" << esc(file_uri(what.files[f])) << "\" sampleID=\"" << f + 1 << "\"/>\n";
+    if (!w.compensation.empty()) {
+      fcs::Spillover m;
+      if (w.compensation == kFileCompensation) {
+        if (!meta.spillover)
+          throw Error("FlowJo export: gates compensate with the file's spillover, but " + meta.source + " has none");
+        m = *meta.spillover;
+      } else {
+        const auto it = strategy.matrices().find(w.compensation);
+        if (it == strategy.matrices().end()) throw Error("FlowJo export: unknown matrix '" + w.compensation + "'");
+        if (it->second.inverted_already)
+          throw Error("FlowJo export: matrix '" + w.compensation + "' is already inverted; FlowJo stores spillover");
+        m = it->second.spectrum;
+      }
+      if (m.rows() != m.cols())
+        throw Error("FlowJo export: matrix '" + w.compensation + "' is not square; FlowJo holds spillover matrices");
+      out << "      <transforms:spilloverMatrix prefix=\"" << kPrefix << "\" name=\""
+          << esc(w.compensation == kFileCompensation ? "Acquisition-defined" : w.compensation)
+          << "\" editable=\"0\" status=\"FINALIZED\" transforms:id=\"cytopipe-matrix\" suffix=\"\">\n"
+          << "        <data-type:parameters>";
+      for (const auto& d : m.detectors) out << "<data-type:parameter data-type:name=\"" << esc(d) << "\"/>";
+      out << "</data-type:parameters>\n";
+      for (std::size_t r = 0; r < m.rows(); ++r) {
+        // Rows are named by the detector they belong to (fluorochrome i <-> detector i).
+        out << "        <transforms:spillover data-type:parameter=\"" << esc(m.detectors[r]) << "\">";
+        for (std::size_t c = 0; c < m.cols(); ++c)
+          out << "<transforms:coefficient data-type:parameter=\"" << esc(m.detectors[c]) << "\" transforms:value=\""
+              << num(m.at(r, c)) << "\"/>";
+        out << "</transforms:spillover>\n";
+      }
+      out << "      </transforms:spilloverMatrix>\n";
+    }
+    out << "      <Transformations>\n";
+    for (const auto& [channel, scale] : w.scales) out << "        " << transform_element(channel, scale) << '\n';
+    out << "      </Transformations>\n      <Keywords>\n";
+    const std::string name = what.files[f].filename().string();
+    bool has_fil = false;
+    for (const auto& k : meta.keywords.entries()) {
+      has_fil = has_fil || k.name == "$FIL";
+      out << "        <Keyword name=\"" << esc(k.name) << "\" value=\"" << esc(k.value) << "\"/>\n";
+    }
+    if (!has_fil) out << "        <Keyword name=\"$FIL\" value=\"" << esc(name) << "\"/>\n";
+    out << "      </Keywords>\n      <SampleNode name=\"" << esc(name) << "\" annotation=\"\" owningGroup=\"\" "
+        << "expanded=\"1\" sortPriority=\"10\" count=\"" << meta.event_total << "\" sampleID=\"" << f + 1 << "\">\n"
+        << "        <Subpopulations>\n"
+        << trees[f] << "        </Subpopulations>\n      </SampleNode>\n    </Sample>\n";
+  }
+  out << "  </SampleList>\n</Workspace>\n";
+  return out.str();
+}
+
+}  // namespace cytopipe::gating
