@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <type_traits>
 #include <utility>
 
 #include "cytopipe/gating/flowjo.hpp"
@@ -56,6 +57,9 @@ std::optional<std::string> attribute(const xmlNode* n, const char* local) {
 struct Reader {
   std::string file;
   WorkspaceOptions options;
+  // Transforms by their parameters: building one (a logicle's table) costs far more than reading
+  // a sample, and every sample of a workspace repeats the same few; copies share the table.
+  mutable std::map<std::string, transform::Transform> made;
 
   [[noreturn]] void fail(const xmlNode* n, const std::string& message, const std::string& where = {}) const {
     throw Error(message, ErrorContext{file, where, n ? xml::line(n) : 0, 0});
@@ -174,11 +178,25 @@ struct Reader {
       fail(t, "unknown FlowJo transform <" + k + ">", where);
     }
     try {
-      out.transform = transform::Transform(params);
+      out.transform = cached(params);
     } catch (const Error& e) {
       fail(t, "<" + k + ">: " + e.message(), where);
     }
     return out;
+  }
+
+  transform::Transform cached(const transform::Transform::Params& params) const {
+    // The alternative and its parameters' bytes (plain doubles) identify the transform exactly.
+    std::string key(1, static_cast<char>(params.index()));
+    std::visit(
+        [&](const auto& p) {
+          if constexpr (!std::is_empty_v<std::decay_t<decltype(p)>>)
+            key.append(reinterpret_cast<const char*>(&p), sizeof p);
+        },
+        params);
+    auto it = made.find(key);
+    if (it == made.end()) it = made.emplace(key, transform::Transform(params)).first;
+    return it->second;
   }
 
   // --- gates --------------------------------------------------------------------------------

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# FlowJo workspace path against the Gating-ML path, on the same 30 gates (a polygon, a rectangle,
+# 11 compensated ranges, 8 polygons on logicle-scaled compensated pairs, a quadrant, 8 booleans)
+# over FlowSOM's 68983.fcs (19,225 events x 18 float channels) and a 1,000,000-event copy:
+#   1. import: `gate --workspace` of a 100-sample x 30-gate workspace (written by `--write-wsp`),
+#      gating one 19k-event file, against `gate --strategy` of the Gating-ML file on that file;
+#   2. gating: both on four 1,000,000-event files (the same bytes under four names).
+#   bench/flowjo_workspace.sh [path/to/cytopipe] [runs]
+# Needs python3 (to write the strategy and lengthen the file).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+binary=${1:-$root/build/cytopipe}
+runs=${2:-3}
+src=$root/../shared/gatingml_ref/flowjo/FlowSOM_example/68983.fcs
+[ -x "$binary" ] || { echo "no cytopipe binary at $binary (build it first)" >&2; exit 2; }
+[ -f "$src" ] || { echo "missing $src" >&2; exit 2; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/small" "$work/big"
+
+# The strategy, as Gating-ML 2.0.
+python3 - "$work/strategy.xml" <<'PY'
+import sys
+fl = ['FITC-A', 'Pacific Blue-A', 'AmCyan-A', 'Qdot 605-A', 'APC-A', 'Alexa Fluor 700-A', 'APC-Cy7-A', 'PE-A',
+      'PE-Texas Red-A', 'PE-Cy5-A', 'PE-Cy7-A']
+def dim(ch, comp='uncompensated', t=None, lo=None, hi=None):
+    a = f' gating:compensation-ref="{comp}"'
+    if t: a += f' gating:transformation-ref="{t}"'
+    if lo is not None: a += f' gating:min="{lo}"'
+    if hi is not None: a += f' gating:max="{hi}"'
+    return f'<gating:dimension{a}><data-type:fcs-dimension data-type:name="{ch}"/></gating:dimension>'
+def poly(gid, parent, d1, d2, vs):
+    p = f' gating:parent_id="{parent}"' if parent else ''
+    v = ''.join(f'<gating:vertex><gating:coordinate data-type:value="{x}"/><gating:coordinate data-type:value="{y}"/></gating:vertex>' for x, y in vs)
+    return f'<gating:PolygonGate gating:id="{gid}"{p}>{d1}{d2}{v}</gating:PolygonGate>'
+g = ['<transforms:transformation transforms:id="L"><transforms:logicle transforms:T="262144" transforms:W="0.5" transforms:M="4.5" transforms:A="0"/></transforms:transformation>']
+g.append(poly('cells', None, dim('FSC-A'), dim('SSC-A'),
+              [(121241, 27904), (101580, 13952), (72089, 8128), (58982, 12800), (53521, 22080), (56797, 41920),
+               (67720, 59392), (95027, 74560), (122333, 75712), (139810, 67520), (146363, 53568), (137625, 36096)]))
+g.append(f'<gating:RectangleGate gating:id="singlets" gating:parent_id="cells">{dim("FSC-H", lo=14199, hi=78643)}{dim("FSC-W", lo=17472, hi=201536)}</gating:RectangleGate>')
+for c in fl:
+    g.append(f'<gating:RectangleGate gating:id="{c}+" gating:parent_id="singlets">{dim(c, "FCS", lo=1000)}</gating:RectangleGate>')
+for i in range(8):
+    a, b = fl[i], fl[(i + 3) % len(fl)]
+    g.append(poly(f'{a} x {b}', 'singlets', dim(a, 'FCS', 'L'), dim(b, 'FCS', 'L'),
+                  [(0.3, 0.3), (0.8, 0.35), (0.85, 0.8), (0.4, 0.75)]))
+g.append('<gating:QuadrantGate gating:id="quad" gating:parent_id="singlets">'
+         '<gating:divider gating:id="d1" gating:compensation-ref="FCS"><data-type:fcs-dimension data-type:name="PE-A"/><gating:value>1000</gating:value></gating:divider>'
+         '<gating:divider gating:id="d2" gating:compensation-ref="FCS"><data-type:fcs-dimension data-type:name="PE-Cy7-A"/><gating:value>1000</gating:value></gating:divider>'
+         + ''.join(f'<gating:Quadrant gating:id="{n}"><gating:position gating:divider_ref="d1" gating:location="{x}"/><gating:position gating:divider_ref="d2" gating:location="{y}"/></gating:Quadrant>'
+                   for n, x, y in [('Q++', 5000, 5000), ('Q+-', 5000, 0), ('Q-+', 0, 5000), ('Q--', 0, 0)])
+         + '</gating:QuadrantGate>')
+for i in range(8):
+    g.append(f'<gating:BooleanGate gating:id="both {i}" gating:parent_id="singlets"><gating:and>'
+             f'<gating:gateReference gating:ref="{fl[i]}+"/><gating:gateReference gating:ref="{fl[i + 1]}+"/></gating:and></gating:BooleanGate>')
+open(sys.argv[1], 'w').write(
+    '<?xml version="1.0" encoding="UTF-8"?>\n<gating:Gating-ML xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating" '
+    'xmlns:transforms="http://www.isac-net.org/std/Gating-ML/v2.0/transformations" '
+    'xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes">\n' + '\n'.join(g) + '\n</gating:Gating-ML>\n')
+PY
+
+# 100 small samples and four 1M-event ones (the DATA repeated; $TOT and offsets rewritten).
+for i in $(seq -w 1 100); do ln -s "$src" "$work/small/s$i.fcs"; done
+python3 - "$src" "$work/big/s001.fcs" 1000000 <<'PY'
+import re, sys
+src, dst, events = sys.argv[1], sys.argv[2], int(sys.argv[3])
+b = open(src, 'rb').read()
+ts, te, ds, de = (int(b[i:i + 8]) for i in (10, 18, 26, 34))
+text = b[ts:te + 1].decode('latin-1')
+d = text[0]
+parts = text[1:].split(d)
+keys = dict(zip(parts[0::2], parts[1::2]))
+per_event = (de - ds + 1) // int(keys['$TOT'])
+data = (b[ds:de + 1] * (-(-events // int(keys['$TOT']))))[:events * per_event]
+def put(t, key, value):
+    return re.sub(re.escape(d + key + d) + r'[^' + re.escape(d) + r']*', lambda m: d + key + d + value, t, count=1)
+text = put(text, '$TOT', str(events))
+text = put(put(text, '$BEGINDATA', '0'), '$ENDDATA', '0')
+for _ in range(4):  # the offsets' digits change the TEXT length
+    begin = 58 + len(text.encode('latin-1'))
+    text = put(put(text, '$BEGINDATA', str(begin)), '$ENDDATA', str(begin + len(data) - 1))
+t = text.encode('latin-1')
+begin = 58 + len(t)
+head = b'FCS3.0    ' + b''.join(f'{x:>8}'.encode() for x in (58, 58 + len(t) - 1, begin, begin + len(data) - 1, 0, 0))
+open(dst, 'wb').write(head + t + data)
+PY
+for i in 002 003 004; do ln -s "$work/big/s001.fcs" "$work/big/s$i.fcs"; done
+
+"$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work"/small/s*.fcs --write-wsp "$work/w100.wsp" > /dev/null
+echo "workspace: 100 samples x $(grep -c '<gating:[A-Za-z]*Gate ' "$work/w100.wsp" | awk '{print $1 / 100}') gate elements, $(du -h "$work/w100.wsp" | cut -f1)"
+
+best() {  # best wall time of $runs runs of the command
+  local b=""
+  for _ in $(seq "$runs"); do
+    local s e
+    s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N)
+    b=$(python3 -c "import sys; a=float(sys.argv[1]); b=sys.argv[2]; print(a if not b else min(a, float(b)))" "$(echo "$e - $s" | bc)" "$b")
+  done
+  printf '%.3f s' "$b"
+}
+echo "import (100-sample workspace) + gate one 19k-event file: $(best "$binary" gate --workspace "$work/w100.wsp" "$work/small/s001.fcs")"
+echo "Gating-ML strategy          + gate one 19k-event file: $(best "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work/small/s001.fcs")"
+echo "workspace: gate 4 x 1,000,000 events:  $(best "$binary" gate --workspace "$work/w100.wsp" "$work"/big/s00[1-4].fcs)"
+echo "Gating-ML: gate 4 x 1,000,000 events:  $(best "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work"/big/s00[1-4].fcs)"
