@@ -100,6 +100,13 @@ int run(const RunArgs& args) {
     out << "  failed: " << result.failures[i].file << " [" << result.failures[i].stage << "] "
         << result.failures[i].reason << '\n';
   if (result.failures.size() > shown) out << "  ... see failures.csv\n";
+  // Values given with a warning: read-outs on few events, files acquisition QC flagged.
+  const std::size_t warned = std::min<std::size_t>(result.warnings.size(), 10);
+  for (std::size_t i = 0; i < warned; ++i)
+    out << "  warning: " << result.warnings[i].file << " [" << result.warnings[i].stage << "] "
+        << result.warnings[i].reason << '\n';
+  if (result.warnings.size() > warned)
+    out << "  ... " << result.warnings.size() - warned << " more warnings in warnings.csv\n";
   if (result.published) {
     out << "outputs in " << result.output_dir.string() << "/:";
     for (const auto& f : result.written) out << ' ' << f;

@@ -70,6 +70,23 @@ Failure failure_of(const SampleEntry& entry, const StageError& e) {
 
 }  // namespace
 
+std::optional<transform::AcquisitionQc> acquisition_qc(const Config& config, fcs::Sample& sample,
+                                                       const SampleEntry& entry) {
+  if (!config.qc.present || !config.qc.enabled) return std::nullopt;
+  transform::QcOptions options = config.qc.options;
+  if (options.channels.empty())
+    for (const auto& [marker, channel] : config.panel.markers)
+      if (sample.find_channel(marker)) options.channels.push_back(marker);
+  transform::AcquisitionQc qc;
+  try {
+    qc = transform::check_acquisition(sample, options);
+    if (config.qc.remove) transform::remove_flagged(sample, qc);
+  } catch (const Error& e) {
+    throw StageError("qc", Error("acquisition QC: " + e.message(), {entry.path.string(), e.context().where, 0, 0}));
+  }
+  return qc;
+}
+
 gating::ControlThreshold control_threshold(const ThresholdGate& gate) {
   return {gate.name, gate.parent, gate.channel, gate.percentile};
 }
@@ -198,7 +215,9 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
     };
     gating::GatingResults gated;
     fcs::Sample sample;
-    if (gating::gates_while_decoding(strategy)) {
+    // With acquisition QC the whole file is read first: which events are gated depends on it.
+    const bool qc = config.qc.present && config.qc.enabled;
+    if (!qc && gating::gates_while_decoding(strategy)) {
       // Gate each chunk as it is decoded and compensated, while its values are in cache.
       std::optional<gating::GatingRun> run;
       Streaming streaming;
@@ -218,13 +237,14 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
       gated = run->finish();
     } else {
       sample = prepare_sample(config, entry, plan.matrix, sha256, plan.parallel_within_file);
+      out.qc = acquisition_qc(config, sample, entry);
       try {
         gated = gating::gate_sample(strategy, sample, gate_options);
       } catch (const Error& e) {
         throw gate_error(e);
       }
     }
-    out.events = sample.event_count();
+    out.events = out.qc ? out.qc->events : sample.event_count();
 
     if (auto keep = plan.keep.find(entry.name); keep != plan.keep.end()) {
       for (const auto& [population, channel] : keep->second) {
@@ -309,9 +329,10 @@ ControlOutcome measure_control(const Plan& plan, const SampleEntry& entry,
   const Config& config = *plan.config;
   try {
     fcs::Sample sample = prepare_sample(config, entry, plan.matrix, nullptr, plan.parallel_within_file);
+    out.events = sample.event_count();
+    acquisition_qc(config, sample, entry);  // controls are cleaned as the samples they serve
     gating::GateOptions gate_options;
     gate_options.parallel = plan.parallel_within_file;
-    out.events = sample.event_count();
     gating::GatingResults gated;
     try {
       gated = gating::gate_sample(plan.strategy, sample, gate_options);

@@ -12,6 +12,7 @@
 #include "cytopipe/gating/strategy.hpp"
 #include "cytopipe/pipeline/readout.hpp"
 #include "cytopipe/pipeline/run.hpp"
+#include "cytopipe/transform/acquisition_qc.hpp"
 #include "cytopipe/transform/compensation.hpp"
 #include "cytopipe/transform/transform.hpp"
 
@@ -95,6 +96,8 @@ struct SampleOutcome {
   // Plan::keep's values for this file, on the channel's transforms: scale (linear without one).
   std::map<std::pair<std::string, std::string>, std::vector<double>> histograms;
   std::size_t events = 0;
+  // The acquisition QC (config qc: section enabled); events above are the file's, before removal.
+  std::optional<transform::AcquisitionQc> qc;
 };
 
 // Reads, gates (with plan.gating_set's strategy for sample `index`) and measures one sample.
@@ -109,6 +112,13 @@ struct ControlOutcome {
   std::vector<std::pair<std::size_t, std::vector<double>>> values;  // gate index -> values
   std::size_t events = 0;
 };
+// The acquisition QC the config asks for (nullopt without an enabled qc: section), run on the
+// prepared (compensated, panel-named) sample; with qc.remove, the flagged bins' events are taken
+// out of `sample`. A QC channel the file lacks is a StageError "qc" when the config names it; the
+// default channels (the panel's markers) are checked where the file has them.
+std::optional<transform::AcquisitionQc> acquisition_qc(const Config& config, fcs::Sample& sample,
+                                                       const SampleEntry& entry);
+
 ControlOutcome measure_control(const Plan& plan, const SampleEntry& entry,
                                const std::vector<std::size_t>& gates);
 

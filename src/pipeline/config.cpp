@@ -377,6 +377,48 @@ void read_outputs(YamlReader& r, const YAML::Node& node, Config& c) {
   }
 }
 
+void read_qc(YamlReader& r, const YAML::Node& node, Config& c) {
+  auto& q = c.qc;
+  q.present = true;
+  q.at = r.at(node);
+  if (!r.expect_map(node, "qc")) return;
+  r.check_keys(node, "qc", {"enabled", "remove", "bins", "bin_seconds", "rate_threshold", "drift_threshold",
+                            "drift_min_shift", "channels", "max_flagged_pct", "min_bin_events"});
+  auto& o = q.options;
+  if (const auto n = node["enabled"]) q.enabled = r.boolean(n, "qc.enabled").value_or(q.enabled);
+  if (const auto n = node["remove"]) q.remove = r.boolean(n, "qc.remove").value_or(q.remove);
+  auto positive = [&](const char* key, double& out, double upper = 0) {
+    const auto n = node[key];
+    if (!n) return;
+    const std::string where = std::string("qc.") + key;
+    if (const auto v = r.number(n, where)) {
+      if (!(*v > 0) || (upper > 0 && *v > upper))
+        r.error(n, where, "expected a number above 0" + (upper > 0 ? " and at most " + std::to_string(static_cast<int>(upper)) : std::string()));
+      else out = *v;
+    }
+  };
+  auto count = [&](const char* key, std::size_t& out) {
+    const auto n = node[key];
+    if (!n) return;
+    const std::string where = std::string("qc.") + key;
+    if (const auto v = r.integer(n, where)) {
+      if (*v < 1) r.error(n, where, "expected a whole number of at least 1");
+      else out = static_cast<std::size_t>(*v);
+    }
+  };
+  count("bins", o.bins);
+  count("min_bin_events", o.min_bin_events);
+  positive("bin_seconds", o.bin_seconds);
+  positive("rate_threshold", o.rate_threshold);
+  positive("drift_threshold", o.drift_threshold);
+  positive("drift_min_shift", o.drift_min_shift);
+  double max_pct = 100 * o.max_flagged_fraction;
+  positive("max_flagged_pct", max_pct, 100);
+  o.max_flagged_fraction = max_pct / 100;
+  if (node["bins"] && node["bin_seconds"]) r.error(node["bin_seconds"], "qc.bin_seconds", "give bins or bin_seconds, not both");
+  if (const auto n = node["channels"]) o.channels = r.strings(n, "qc.channels");
+}
+
 }  // namespace
 
 const TransformEntry* transform_for(const Config& config, std::string_view channel) {
@@ -403,7 +445,7 @@ Config parse_config(const std::string& text, const std::filesystem::path& file) 
   const YAML::Node root = r.load(text);
   if (!root.IsMap()) throw Error("a pipeline config must be a YAML map", {file.string(), "", 0, 0});
   r.check_keys(root, "", {"name", "description", "inputs", "panel", "compensation", "transforms",
-                          "gating", "readouts", "factors", "analysis", "outputs"});
+                          "gating", "readouts", "factors", "analysis", "outputs", "qc", "min_events"});
   if (const auto n = root["name"]) c.name = r.string(n, "name").value_or("");
   if (c.name.empty()) c.name = file.stem().string();
   if (const auto d = root["description"]) c.description = r.string(d, "description").value_or("");
@@ -418,6 +460,13 @@ Config parse_config(const std::string& text, const std::filesystem::path& file) 
   if (const auto n = root["factors"]) read_factor_labels(r, n, c);
   if (const auto n = root["analysis"]) read_analysis(r, n, c);
   if (const auto n = root["outputs"]) read_outputs(r, n, c);
+  if (const auto n = root["qc"]) read_qc(r, n, c);
+  if (const auto n = root["min_events"]) {
+    if (const auto v = r.integer(n, "min_events")) {
+      if (*v < 0) r.error(n, "min_events", "expected a whole number of at least 0 (0 = no minimum)");
+      else c.min_events = static_cast<std::size_t>(*v);
+    }
+  }
 
   // Names that must be unique across threshold gates.
   std::set<std::string> seen;

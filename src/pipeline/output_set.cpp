@@ -48,7 +48,7 @@ class OutputNames {
     const auto name = relative.filename().string();
     if (is_temporary(name) || listed_.count(relative.generic_string())) return true;
     static const std::set<std::string> top = {"populations.csv",     "readouts.csv", "readout_formulas.csv",
-                                              "gates_resolved.yaml", "stats.csv",    "failures.csv",
+                                              "gates_resolved.yaml", "stats.csv",    "failures.csv", "warnings.csv",
                                               "report.html",         "run.json"};
     const auto depth = std::distance(relative.begin(), relative.end());
     if (depth == 1) return top.count(name) > 0;

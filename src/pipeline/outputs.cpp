@@ -47,6 +47,7 @@ void write_readouts(const std::filesystem::path& file, const Config& config, con
     out << "file";
     for (const auto& f : samples.factor_names) out << ',' << csv_field(f);
     for (const auto& r : config.readouts) out << ',' << csv_field(r.name);
+    if (config.qc.present) out << ",qc_verdict,qc_removed_pct,qc_reason";
     out << '\n';
     for (const auto& row : rows) {
       out << csv_field(row.sample->name);
@@ -55,6 +56,7 @@ void write_readouts(const std::filesystem::path& file, const Config& config, con
         out << ',' << csv_field(v ? std::string(*v) : std::string());
       }
       for (double v : row.values) out << ',' << format_number(v);
+      if (row.qc) out << ',' << csv_field(row.qc->verdict) << ',' << format_number(row.qc->removed_pct) << ',' << csv_field(row.qc->reason);
       out << '\n';
     }
   });

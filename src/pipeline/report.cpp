@@ -11,6 +11,7 @@
 #include "cytopipe/plot/number_format.hpp"
 #include "cytopipe/plot/render.hpp"
 #include "cytopipe/pipeline/design_check.hpp"
+#include "cytopipe/plot/acquisition.hpp"
 #include "cytopipe/plot/report.hpp"
 #include "cytopipe/stats/analysis.hpp"
 #include "cytopipe/stats/levels.hpp"
@@ -280,6 +281,54 @@ void gating_section(plot::HtmlReport& report, const Plan& plan, const RunResult&
     report.figure(sheet.figure, sheet.sample + ": " + sheet.why);
 }
 
+// Acquisition QC: events/s over time per file with the flagged bins shaded (the files QC did not
+// pass first, then passing ones up to kQcPanels), and the verdict of every file.
+constexpr std::size_t kQcPanels = 24;
+void acquisition_section(plot::HtmlReport& report, const Config& config, const RunResult& result,
+                         const std::vector<SampleOutcome>& outcomes, std::vector<std::string>& summary) {
+  report.section("Acquisition QC");
+  report.paragraph(std::string("Each file's acquisition is cut into time bins; a bin whose event rate or channel level (mean on an arcsinh scale) lies "
+                               "beyond the thresholds (in robust SDs) from the file's typical bin is flagged") +
+                   (config.qc.remove ? " and its events are removed before gating." : " (qc.remove: false, nothing is removed)."));
+  plot::AcquisitionFigure figure;
+  plot::HtmlTable table{"QC verdict per file", {"file", "verdict", "events removed (%)", "reason"}, {}};
+  std::vector<std::size_t> order;
+  for (int pass = 0; pass < 2; ++pass)
+    for (std::size_t i = 0; i < outcomes.size() && i < result.samples.samples.size(); ++i) {
+      const auto& qc = outcomes[i].qc;
+      if (!qc) continue;
+      if ((qc->verdict == transform::QcVerdict::Pass) == (pass == 1)) order.push_back(i);
+    }
+  std::size_t shown = 0;
+  for (auto i : order) {
+    const auto& qc = *outcomes[i].qc;
+    const auto& name = result.samples.samples[i].name;
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%.3g", 100 * qc.removed_fraction());
+    table.rows.push_back({name, std::string(transform::to_string(qc.verdict)), pct, qc.reason});
+    if (shown >= kQcPanels || qc.bins.empty()) continue;
+    plot::AcquisitionPanel panel;
+    panel.title = name;
+    panel.note = std::string(transform::to_string(qc.verdict)) + (qc.removed_events ? std::string(", ") + pct + " % removed" : "") +
+                 (qc.timestep_known ? "" : " (no $TIMESTEP: Time units)");
+    for (const auto& b : qc.bins) panel.bins.push_back({b.start, b.end, b.rate, b.flagged()});
+    figure.panels.push_back(std::move(panel));
+    ++shown;
+  }
+  if (!figure.panels.empty()) {
+    try {
+      report.figure(plot::acquisition_figure(figure),
+                    "Events per second over each acquisition; flagged bins shaded" +
+                        (shown < order.size() ? " (" + std::to_string(shown) + " of " + std::to_string(order.size()) +
+                                                    " files: those not passing first)"
+                                              : std::string()));
+    } catch (const Error& e) {
+      summary.push_back("acquisition QC figure skipped: " + e.message());
+    }
+  }
+  report.table(std::move(table));
+}
+
 void write_report(const std::filesystem::path& file, const Config& config, const Plan& plan,
                   const RunResult& result, const std::vector<SampleOutcome>& outcomes,
                   const std::vector<AnalysisData>& analyses,
@@ -327,6 +376,14 @@ void write_report(const std::filesystem::path& file, const Config& config, const
                         r.significance, r.n, r.message});
     }
     if (!groups.rows.empty()) report.table(std::move(groups));
+    report.table(std::move(t));
+  }
+  if (config.qc.present && config.qc.enabled) acquisition_section(report, config, result, outcomes, summary);
+  if (!result.warnings.empty()) {
+    report.section("Warnings");
+    plot::HtmlTable t{"Values given with a warning (warnings.csv): read-outs on few events, acquisition QC",
+                      {"file", "stage", "reason"}, {}};
+    for (const auto& w : result.warnings) t.rows.push_back({w.file, w.stage, w.reason});
     report.table(std::move(t));
   }
   if (!result.failures.empty()) {

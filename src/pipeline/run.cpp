@@ -8,6 +8,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "cytopipe/base/number_text.hpp"
 #include "cytopipe/gating/statistics.hpp"
 #include "pipeline/analyse.hpp"
 #include "pipeline/input_hashes.hpp"
@@ -26,6 +27,79 @@ std::vector<std::pair<std::string, std::string>> group_of(const SampleEntry& s, 
   return out;
 }
 
+// The populations whose size a read-out's value rests on (its denominators and statistic
+// populations), with their event counts in this sample; "" = all events.
+void denominators(const Expression& e, const SampleValues& values, std::vector<std::pair<std::string, double>>& out) {
+  auto count_of = [&](const std::string& population) -> std::optional<double> {
+    if (population.empty()) return values.total_events;
+    const auto it = values.populations.find(population);
+    if (it == values.populations.end()) return std::nullopt;
+    return it->second.count;
+  };
+  auto add = [&](const std::string& population) {
+    if (const auto n = count_of(population)) out.emplace_back(population, *n);
+  };
+  switch (e.kind) {
+    case Expression::Kind::Count: break;
+    case Expression::Kind::Percent: {
+      if (!e.parent.empty()) {
+        add(e.parent);
+      } else if (const auto it = values.populations.find(e.population); it != values.populations.end()) {
+        add(it->second.parent);
+      }
+      break;
+    }
+    case Expression::Kind::Channel: add(e.population); break;
+    case Expression::Kind::AbsoluteCount: add(e.beads); break;
+    case Expression::Kind::SpecificLysis:
+    case Expression::Kind::Killing:
+      for (const auto& inner : e.inner) denominators(inner, values, out);
+      break;
+  }
+}
+
+// Read-outs whose value rests on fewer than min_events events (an empty population is a failure
+// of its own, reported by the evaluation).
+void low_count_warnings(const Plan& plan, const std::vector<SampleOutcome>& outcomes, RunResult& result) {
+  const Config& config = *plan.config;
+  if (config.min_events == 0) return;
+  const auto& samples = result.samples.samples;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (!outcomes[i].analysed) continue;
+    for (std::size_t r = 0; r < config.readouts.size(); ++r) {
+      if (!samples[i].matches(config.readouts[r].applies_to)) continue;
+      std::vector<std::pair<std::string, double>> pops;
+      denominators(plan.readouts[r], outcomes[i].values, pops);
+      for (const auto& [population, n] : pops) {
+        if (n <= 0 || n >= static_cast<double>(config.min_events)) continue;
+        result.warnings.push_back({samples[i].name, "low_count",
+                                   config.readouts[r].name + ": " +
+                                       (population.empty() ? std::string("the file") : "population '" + population + "'") +
+                                       " holds " + format_number(n, kTableNumber) + " events, fewer than min_events (" +
+                                       std::to_string(config.min_events) + "); the value is given but rests on few cells"});
+      }
+    }
+  }
+}
+
+// Files whose acquisition QC removed events, failed or could not be done.
+void qc_warnings(const std::vector<SampleOutcome>& outcomes, RunResult& result) {
+  const auto& samples = result.samples.samples;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto& qc = outcomes[i].qc;
+    if (!qc || qc->verdict == transform::QcVerdict::Pass) continue;
+    std::string text = std::string(transform::to_string(qc->verdict));
+    if (qc->removed_events) {
+      char pct[32];
+      std::snprintf(pct, sizeof pct, "%.3g", 100 * qc->removed_fraction());
+      text += ", " + std::string(pct) + " % of events removed";
+    } else if (qc->verdict == transform::QcVerdict::Flagged) {
+      text += ", nothing removed (qc.remove: false or empty bins)";
+    }
+    result.warnings.push_back({samples[i].name, "qc", text + ": " + qc->reason});
+  }
+}
+
 // Read-outs need every sample's values (controls are other samples), so they come last.
 void compute_readouts(const Plan& plan, const std::vector<SampleOutcome>& outcomes, RunResult& result) {
   const Config& config = *plan.config;
@@ -33,6 +107,18 @@ void compute_readouts(const Plan& plan, const std::vector<SampleOutcome>& outcom
   for (std::size_t i = 0; i < samples.size(); ++i) {
     ReadoutRow row;
     row.sample = &samples[i];
+    if (config.qc.present) {
+      row.qc.emplace();
+      if (const auto& qc = outcomes[i].qc) {
+        row.qc->verdict = std::string(transform::to_string(qc->verdict));
+        row.qc->removed_pct = 100 * qc->removed_fraction();
+        row.qc->reason = qc->reason;
+      } else if (config.qc.enabled) {
+        row.qc->removed_pct = std::nan("");  // the file was not analysed
+      } else {
+        row.qc->verdict = "off";
+      }
+    }
     row.values.assign(config.readouts.size(), std::nan(""));
     if (outcomes[i].analysed) {
       for (std::size_t r = 0; r < config.readouts.size(); ++r) {
@@ -203,6 +289,8 @@ void write_outputs(const Plan& plan, const std::vector<SampleOutcome>& outcomes,
   const Config& config = *plan.config;
   auto t = Clock::now();
   compute_readouts(plan, outcomes, result);
+  qc_warnings(outcomes, result);
+  low_count_warnings(plan, outcomes, result);
   timings.readouts = since(t);
 
   t = Clock::now();
@@ -215,6 +303,10 @@ void write_outputs(const Plan& plan, const std::vector<SampleOutcome>& outcomes,
   result.written.insert(result.written.end(), more.begin(), more.end());
   write_failures(dir / "failures.csv", result.failures);
   result.written.push_back("failures.csv");
+  if (!result.warnings.empty()) {
+    write_failures(dir / "warnings.csv", result.warnings);
+    result.written.push_back("warnings.csv");
+  }
   result.written.push_back("run.json");
   timings.outputs = since(t);
   timings.total = since(t0);

@@ -71,6 +71,20 @@ Json outcome_json(const SampleEntry& entry, const SampleOutcome& o, const InputH
     for (double x : values) v.push_back(number_json(x));
     histograms.push_back(Json::array({key.first, key.second, std::move(v)}));
   }
+  // The acquisition QC (configs with a qc: section): what readouts.csv, warnings and the report
+  // show of it (the per-channel levels stay in the shard).
+  if (o.qc) {
+    const auto& qc = *o.qc;
+    Json bins = Json::array();
+    for (const auto& b : qc.bins)
+      bins.push_back(Json::array({number_json(b.start), number_json(b.end), b.first_event, b.events,
+                                  number_json(b.rate), number_json(b.rate_z), b.flags}));
+    j["qc"] = {{"verdict", static_cast<int>(qc.verdict)}, {"reason", qc.reason}, {"time_channel", qc.time_channel},
+               {"timestep", number_json(qc.timestep)}, {"timestep_known", qc.timestep_known}, {"events", qc.events},
+               {"flagged_events", qc.flagged_events}, {"removed_events", qc.removed_events},
+               {"typical_rate", number_json(qc.typical_rate)}, {"rate_spread", number_json(qc.rate_spread)},
+               {"bins", std::move(bins)}};
+  }
   return j;
 }
 
@@ -98,6 +112,23 @@ void read_outcome(const Json& j, SampleOutcome& o, InputHash& hash) {
     auto& values = o.histograms[{h.at(0).get<std::string>(), h.at(1).get<std::string>()}];
     values.reserve(h.at(2).size());
     for (const auto& x : h.at(2)) values.push_back(number_of(x));
+  }
+  if (j.contains("qc")) {
+    const auto& q = j.at("qc");
+    auto& qc = o.qc.emplace();
+    qc.verdict = static_cast<transform::QcVerdict>(q.at("verdict").get<int>());
+    qc.reason = q.at("reason").get<std::string>();
+    qc.time_channel = q.at("time_channel").get<std::string>();
+    qc.timestep = number_of(q.at("timestep"));
+    qc.timestep_known = q.at("timestep_known").get<bool>();
+    qc.events = q.at("events").get<std::size_t>();
+    qc.flagged_events = q.at("flagged_events").get<std::size_t>();
+    qc.removed_events = q.at("removed_events").get<std::size_t>();
+    qc.typical_rate = number_of(q.at("typical_rate"));
+    qc.rate_spread = number_of(q.at("rate_spread"));
+    for (const auto& b : q.at("bins"))
+      qc.bins.push_back({number_of(b.at(0)), number_of(b.at(1)), b.at(2).get<std::size_t>(), b.at(3).get<std::size_t>(),
+                         number_of(b.at(4)), number_of(b.at(5)), b.at(6).get<std::uint8_t>()});
   }
 }
 

@@ -340,6 +340,38 @@ void check_date(const YamlReader& r) {
   if (!ok) r.fail("expected a date DD-MMM-YYYY (e.g. 11-JUN-2024), got '" + text + "'");
 }
 
+// acquisition_faults: {FILE: [{clog: {from, to, rate}} | {shift: {detector, from, to, factor}}, ...]}
+void read_faults(const YamlReader& r, Design& d) {
+  for (const auto& file : r.keys()) {
+    const auto list = r.child(file);
+    if (!list.node().IsSequence()) list.fail("expected a list of faults ({clog: ...} or {shift: ...})");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const auto item = list.element(i);
+      item.only_keys({"clog", "shift"});
+      if (item.keys().size() != 1) item.fail("expected one of clog or shift");
+      AcquisitionFault f;
+      f.file = file;
+      if (auto c = item.optional_child("clog")) {
+        c->only_keys({"from", "to", "rate"});
+        f.kind = AcquisitionFault::Kind::Clog;
+        f.from = c->child("from").number_in(0, 1e6);
+        f.to = c->child("to").number_in(0, 1e6);
+        if (auto rate = c->optional_child("rate")) f.rate = rate->number_in(1e-6, 1);
+      } else {
+        const auto sh = item.child("shift");
+        sh.only_keys({"detector", "from", "to", "factor"});
+        f.kind = AcquisitionFault::Kind::Shift;
+        f.detector = detector_index(sh.child("detector"), sh.child("detector").text());
+        f.from = sh.child("from").number_in(0, 1e6);
+        f.to = sh.child("to").number_in(0, 1e6);
+        f.factor = sh.child("factor").number_in(1e-3, 1e3);
+      }
+      if (!(f.to > f.from)) item.fail("'to' must be after 'from'");
+      d.acquisition_faults.push_back(f);
+    }
+  }
+}
+
 }  // namespace
 
 Design parse_design(std::string_view yaml_text, std::string_view source_name) {
@@ -352,7 +384,7 @@ Design parse_design(std::string_view yaml_text, std::string_view source_name) {
     reader.throw_if_errors();
   }
   r.only_keys({"seed", "date", "start_time", "seconds_between_tubes", "instrument", "particles",
-               "cell_types", "experiments"});
+               "cell_types", "experiments", "acquisition_faults"});
   Design d;
   d.source = source;
   const auto section = [&](auto&& read) { detail::section(reader, read); };
@@ -403,6 +435,9 @@ Design parse_design(std::string_view yaml_text, std::string_view source_name) {
     section([&] {
       if (auto c = ex.optional_child("car_kinetics")) read_kinetics(*c, d);
     });
+  });
+  section([&] {
+    if (auto c = r.optional_child("acquisition_faults")) read_faults(*c, d);
   });
   reader.throw_if_errors();
   return d;

@@ -1,6 +1,7 @@
 // Sampling the events of one tube: scatter, true fluorescence, spillover, detector noise, time.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "cytopipe/sim/simulate.hpp"
 #include "sim/fcs_metadata.hpp"
@@ -87,6 +88,32 @@ std::size_t pick(const std::vector<double>& cumulative, double u) {
 // Stored values are float32: round here so the Sample equals what a reader gets back.
 double stored(double v, double top) { return static_cast<double>(static_cast<float>(std::min(v, top))); }
 
+// The time of the next arrival after `time` (Time units) for a gap `gap` drawn at the normal rate:
+// the gap is spent at the normal pace outside clogs and `rate` times slower inside them (a Poisson
+// process in its own clock, so no draw is repeated and the event stream stays the same).
+double arrival(double time, double gap, const std::vector<const AcquisitionFault*>& faults, double timestep) {
+  for (;;) {
+    const AcquisitionFault* inside = nullptr;
+    double next_start = std::numeric_limits<double>::infinity();
+    for (const auto* f : faults) {
+      if (f->kind != AcquisitionFault::Kind::Clog) continue;
+      const double a = f->from / timestep, b = f->to / timestep;
+      if (time >= a && time < b) inside = f;
+      else if (a > time) next_start = std::min(next_start, a);
+    }
+    if (inside) {
+      const double end = inside->to / timestep;
+      if (time + gap / inside->rate < end) return time + gap / inside->rate;
+      gap -= (end - time) * inside->rate;
+      time = end;
+    } else {
+      if (time + gap < next_start) return time + gap;
+      gap -= next_start - time;
+      time = next_start;
+    }
+  }
+}
+
 }  // namespace
 
 SimulatedSample simulate_tube(const Design& design, const Tube& tube) {
@@ -120,6 +147,10 @@ SimulatedSample simulate_tube(const Design& design, const Tube& tube) {
   out.labels.cls.resize(events);
   out.labels.role.resize(events);
   out.labels.positive.resize(events);
+  out.labels.fault.assign(events, 0);
+  std::vector<const AcquisitionFault*> faults;
+  for (const auto& f : design.acquisition_faults)
+    if (f.file == tube.file) faults.push_back(&f);
 
   Rng rng(Rng::derive(design.seed, tube.file));
   auto& m = out.sample.events;
@@ -156,15 +187,31 @@ SimulatedSample simulate_tube(const Design& design, const Tube& tube) {
     m.column(1)[i] = stored(p.fsc_h, top);
     m.column(2)[i] = stored(p.ssc_a, top);
     m.column(3)[i] = stored(p.ssc_h, top);
+    double measured[kFluorescence];
     for (std::size_t d = 0; d < kFluorescence; ++d) {
       out.fluorescence.column(d)[i] = p.fl[d];
       double signal = 0;
       for (std::size_t f = 0; f < kFluorescence; ++f) signal += p.fl[f] * in.spillover[f][d];
       const double sd = std::sqrt(in.electronic_noise_sd * in.electronic_noise_sd +
                                   in.photon_noise * in.photon_noise * std::max(signal, 0.0));
-      m.column(4 + d)[i] = stored(signal + sd * rng.normal(), top);
+      measured[d] = signal + sd * rng.normal();
     }
-    time += rng.exponential(time_units_per_event);
+    // The arrival: one exponential gap at the normal rate (drawn last, as without faults),
+    // stretched while a clog lasts; a shift at that moment scales its detector's signal.
+    time = arrival(time, rng.exponential(time_units_per_event), faults, in.timestep);
+    std::uint8_t fault = 0;
+    for (const auto* f : faults) {
+      const double seconds = time * in.timestep;
+      if (seconds < f->from || seconds >= f->to) continue;
+      if (f->kind == AcquisitionFault::Kind::Clog) {
+        fault |= 1;
+      } else {
+        measured[f->detector] *= f->factor;
+        fault |= 2;
+      }
+    }
+    out.labels.fault[i] = fault;
+    for (std::size_t d = 0; d < kFluorescence; ++d) m.column(4 + d)[i] = stored(measured[d], top);
     m.column(12)[i] = stored(time, top);
   }
   detail::finish_metadata(out.sample, design, tube, time * in.timestep);

@@ -71,6 +71,10 @@ Truth file_truth(const SimulatedSample& simulated, const Tube& tube) {
   }
   for (std::size_t m = 0; m < kFluorescence; ++m)
     if (live > 0) t.emplace_back("mean_" + std::string(kDetectors[m]), sums[m] / static_cast<double>(live));
+  // Only for tubes with acquisition_faults: % of events acquired during a clog or shift.
+  std::size_t faulty = 0;
+  for (auto f : labels.fault) faulty += f != 0;
+  if (faulty) t.emplace_back("qc_fault_pct", pct(faulty, n));
   return t;
 }
 

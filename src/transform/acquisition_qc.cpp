@@ -1,5 +1,5 @@
 // Acquisition QC: equal time bins, each judged against the file's typical bin by robust z scores
-// of its event rate and of its channel medians (see acquisition_qc.hpp).
+// of its event rate and of its channel levels (see acquisition_qc.hpp).
 #include "cytopipe/transform/acquisition_qc.hpp"
 
 #include <tbb/parallel_for.h>
@@ -8,17 +8,24 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "cytopipe/base/number_text.hpp"
 
 namespace cytopipe::transform {
 namespace {
 
-// 1.4826 x MAD estimates the SD of normal data; the median of n normal values has a sampling SD
-// of about 1.2533 SD / sqrt(n).
+// 1.4826 x MAD estimates the SD of normal data.
 constexpr double kMadToSd = 1.4826;
-constexpr double kMedianError = 1.2533;
 constexpr std::size_t kMinBins = 5;
+// Automatic bins: one per kEventsPerBin events (a bin mean of 250 events is precise to 1/16 of
+// the channel's SD), at least 10, at most 200.
+constexpr std::size_t kEventsPerBin = 250;
+// Channel levels are means of asinh(value / kDriftCofactor): about ln(2 x value / 150) for bright
+// values (a voltage or gain step is a shift there), linear around 0 (negative values count).
+// Means rather than medians, because a median of a channel with two populations jumps from one
+// to the other when their shares in a bin change a little.
+constexpr double kDriftCofactor = 150;
 // A clock whose step is below 1/kContinuousSteps of a bin is treated as continuous; a coarser one
 // gets bins of whole steps, at least kMinStepsPerBin (the first and last step are seen in part).
 constexpr double kContinuousSteps = 1000;
@@ -72,6 +79,27 @@ std::string describe(const AcquisitionQc& qc, const std::vector<std::size_t>& bi
          seconds(qc.bins[bins.back()].end, qc.timestep_known) + ", " + pct + " % of events";
 }
 
+// Bins whose |z| exceeds the threshold (and whose `meaningful` holds), each run of them grown into
+// its neighbours while their z is beyond half the threshold on the same side: a fault that starts
+// or ends inside a bin moves that bin only in part.
+std::vector<std::uint8_t> flag_runs(const std::vector<double>& z, double threshold,
+                                    const std::function<bool(std::size_t, double)>& meaningful) {
+  const std::size_t n = z.size();
+  std::vector<std::uint8_t> flagged(n, 0);
+  for (std::size_t b = 0; b < n; ++b)
+    if (std::abs(z[b]) > threshold && meaningful(b, 1.0)) flagged[b] = 1;
+  auto grow = [&](std::size_t from, std::size_t to) {
+    if (!flagged[from] || flagged[to]) return false;
+    const bool same_side = (z[to] > 0) == (z[from] > 0);
+    if (!same_side || !(std::abs(z[to]) > threshold / 2) || !meaningful(to, 0.5)) return false;
+    flagged[to] = 1;
+    return true;
+  };
+  for (std::size_t b = 1; b < n; ++b) grow(b - 1, b);  // rightwards
+  for (std::size_t b = n; b-- > 1;) grow(b, b - 1);    // leftwards
+  return flagged;
+}
+
 void judge_rate(AcquisitionQc& qc, const QcOptions& options) {
   std::vector<double> rates;
   rates.reserve(qc.bins.size());
@@ -87,8 +115,12 @@ void judge_rate(AcquisitionQc& qc, const QcOptions& options) {
     const double expected = qc.typical_rate * width;
     const double sd = std::max(qc.rate_spread * width, std::sqrt(std::max(expected, 1.0)));
     b.rate_z = (static_cast<double>(b.events) - expected) / sd;
-    if (std::abs(b.rate_z) > options.rate_threshold) b.flags |= kQcRate;
   }
+  std::vector<double> z;
+  for (const auto& b : qc.bins) z.push_back(b.rate_z);
+  const auto flagged = flag_runs(z, options.rate_threshold, [](std::size_t, double) { return true; });
+  for (std::size_t b = 0; b < qc.bins.size(); ++b)
+    if (flagged[b]) qc.bins[b].flags |= kQcRate;
 }
 
 void judge_drift(AcquisitionQc& qc, std::span<const QcChannel> channels, const QcOptions& options) {
@@ -96,48 +128,63 @@ void judge_drift(AcquisitionQc& qc, std::span<const QcChannel> channels, const Q
   qc.drift.resize(channels.size());
   for (std::size_t c = 0; c < channels.size(); ++c) {
     qc.drift[c].channel = channels[c].name;
-    qc.drift[c].medians.assign(nbins, std::nan(""));
+    qc.drift[c].levels.assign(nbins, std::nan(""));
     qc.drift[c].flagged.assign(nbins, 0);
   }
   std::vector<std::vector<std::size_t>> finite_counts(channels.size(), std::vector<std::size_t>(nbins, 0));
-  // Every (channel, bin) median and every channel's file-wide robust SD, in parallel.
+  // Every (channel, bin) level and every channel's file-wide SD (on the arcsinh scale), in parallel.
   tbb::parallel_for(std::size_t{0}, channels.size() * (nbins + 1), [&](std::size_t k) {
     const std::size_t c = k / (nbins + 1), b = k % (nbins + 1);
     const auto values = channels[c].values;
-    std::vector<double> v;
-    if (b == nbins) {  // the whole file
-      v.reserve(values.size());
-      for (double x : values)
-        if (std::isfinite(x)) v.push_back(x);
-      const double hi = quantile(v, 0.8413), lo = quantile(v, 0.1587);
-      qc.drift[c].file_rsd = (hi - lo) / 2;
+    const std::size_t from = b == nbins ? 0 : qc.bins[b].first_event;
+    const std::size_t to = b == nbins ? values.size() : from + qc.bins[b].events;
+    double sum = 0, sum2 = 0;
+    std::size_t n = 0;
+    for (std::size_t i = from; i < to; ++i) {
+      if (!std::isfinite(values[i])) continue;
+      const double y = std::asinh(values[i] / kDriftCofactor);
+      sum += y;
+      sum2 += y * y;
+      ++n;
+    }
+    if (b == nbins) {
+      const double mean = n ? sum / static_cast<double>(n) : 0;
+      qc.drift[c].file_sd = n > 1 ? std::sqrt(std::max(0.0, (sum2 - static_cast<double>(n) * mean * mean) / static_cast<double>(n - 1))) : 0;
       return;
     }
-    const auto& bin = qc.bins[b];
-    v.reserve(bin.events);
-    for (std::size_t i = bin.first_event; i < bin.first_event + bin.events; ++i)
-      if (std::isfinite(values[i])) v.push_back(values[i]);
-    finite_counts[c][b] = v.size();
-    if (!v.empty()) qc.drift[c].medians[b] = quantile(v, 0.5);
+    finite_counts[c][b] = n;
+    if (n) qc.drift[c].levels[b] = sum / static_cast<double>(n);
   });
   for (std::size_t c = 0; c < channels.size(); ++c) {
     auto& d = qc.drift[c];
-    std::vector<double> medians;
-    for (double m : d.medians)
-      if (std::isfinite(m)) medians.push_back(m);
-    if (medians.empty() || !(d.file_rsd > 0)) continue;  // a constant or empty channel cannot drift
-    d.reference = median(medians);
-    d.spread = mad_sd(medians, d.reference);
+    std::vector<double> levels;
+    for (double m : d.levels)
+      if (std::isfinite(m)) levels.push_back(m);
+    if (levels.empty() || !(d.file_sd > 0)) continue;  // a constant or empty channel cannot drift
+    d.reference = median(levels);
+    d.spread = mad_sd(levels, d.reference);
+    std::vector<double> z(nbins, std::nan(""));
     for (std::size_t b = 0; b < nbins; ++b) {
-      if (!std::isfinite(d.medians[b])) continue;
-      const double floor = kMedianError * d.file_rsd / std::sqrt(static_cast<double>(finite_counts[c][b]));
-      const double shift = std::abs(d.medians[b] - d.reference);
-      if (shift > options.drift_threshold * std::max(d.spread, floor) && shift >= options.drift_min_shift * d.file_rsd) {
+      if (!std::isfinite(d.levels[b])) continue;
+      // A bin mean of n values is never more precise than SD / sqrt(n).
+      const double floor = d.file_sd / std::sqrt(static_cast<double>(finite_counts[c][b]));
+      z[b] = (d.levels[b] - d.reference) / std::max(d.spread, floor);
+    }
+    d.flagged = flag_runs(z, options.drift_threshold, [&](std::size_t b, double part) {
+      return std::abs(d.levels[b] - d.reference) >= part * options.drift_min_shift * d.file_sd;
+    });
+    // A drift lasts: a lone flagged bin must be 1.5 x beyond the threshold (with a few hundred
+    // bins and channels, one bin beyond 4 robust SDs in a stable file is not rare; a burst of
+    // debris or a bubble moves a single bin that far).
+    for (std::size_t b = 0; b < nbins; ++b) {
+      const bool lone = d.flagged[b] && (b == 0 || !d.flagged[b - 1]) && (b + 1 == nbins || !d.flagged[b + 1]);
+      if (lone && !(std::abs(z[b]) > 1.5 * options.drift_threshold)) d.flagged[b] = 0;
+    }
+    for (std::size_t b = 0; b < nbins; ++b)
+      if (d.flagged[b]) {
         qc.bins[b].flags |= kQcDrift;
-        d.flagged[b] = 1;
         ++d.flagged_bins;
       }
-    }
   }
 }
 
@@ -217,7 +264,7 @@ AcquisitionQc check_acquisition(std::span<const double> time, std::optional<doub
   double nbins_wanted;
   if (options.bin_seconds > 0) nbins_wanted = std::round(total * qc.timestep / options.bin_seconds);
   else if (options.bins > 0) nbins_wanted = static_cast<double>(options.bins);
-  else nbins_wanted = static_cast<double>(std::clamp<std::size_t>(time.size() / 100, 10, 200));
+  else nbins_wanted = static_cast<double>(std::clamp<std::size_t>(time.size() / kEventsPerBin, 10, 200));
   double width = total / std::max(nbins_wanted, 1.0);  // Time units
   if (width / step < kContinuousSteps) {
     const double steps = std::max(kMinStepsPerBin, std::round(width / step));

@@ -15,6 +15,7 @@
 #include "cytopipe/pipeline/expression.hpp"
 #include "cytopipe/pipeline/location.hpp"
 #include "cytopipe/stats/test_kind.hpp"
+#include "cytopipe/transform/acquisition_qc.hpp"
 #include "cytopipe/transform/transform.hpp"
 
 namespace cytopipe::pipeline {
@@ -143,6 +144,21 @@ struct OutputsConfig {
   std::vector<std::pair<double, std::string>> significance;  // thresholds; empty = default
 };
 
+// Acquisition QC (the `qc:` section): every file's Time channel checked for flow-rate and signal
+// stability (transform::check_acquisition); with `remove`, the events of flagged bins are taken
+// out before gating. The section's presence adds the QC columns to readouts.csv.
+struct QcConfig {
+  bool present = false;              // the config has a qc: section
+  bool enabled = true;               // qc.enabled (default true when the section is there)
+  bool remove = true;                // remove the events of flagged bins before gating
+  transform::QcOptions options;      // channels: markers or channels; empty = the panel's markers
+  Location at;
+};
+
+// Read-outs whose denominator population holds fewer events than this are named per file in the
+// run summary, the report and failures.csv (stage low_count); their value is still given.
+inline constexpr std::size_t kDefaultMinEvents = 50;
+
 struct Config {
   std::filesystem::path file;       // the YAML file
   std::filesystem::path base_dir;   // relative paths in the config are relative to this
@@ -158,6 +174,8 @@ struct Config {
   std::vector<FactorLabel> factor_labels;  // the `factors:` section (labels of figures only)
   std::vector<AnalysisConfig> analyses;
   OutputsConfig outputs;
+  QcConfig qc;
+  std::size_t min_events = kDefaultMinEvents;
 
   std::filesystem::path resolve(const std::filesystem::path& p) const {
     return p.is_absolute() ? p : base_dir / p;

@@ -48,15 +48,27 @@ struct ResolvedThreshold {
   double value = 0;                          // channel value; events above are positive
 };
 
+// A sample's acquisition QC as readouts.csv states it (configs with a qc: section).
+struct QcSummary {
+  std::string verdict;                       // pass, flagged, fail, not checked; empty: no QC ran
+  double removed_pct = 0;                    // % of the file's events removed before gating
+  std::string reason;
+};
+
 struct ReadoutRow {
   const SampleEntry* sample = nullptr;
   std::vector<double> values;                // one per config.readouts; NaN = not computed
+  std::optional<QcSummary> qc;               // set when the config has a qc: section
 };
 
 struct RunResult {
   std::filesystem::path output_dir;
   SampleSet samples;
   std::vector<Failure> failures;
+  // Not failures (the value is given, the exit code stays 0): read-outs whose denominator is
+  // below min_events (stage low_count), files QC flagged, failed or could not check (stage qc).
+  // Listed in warnings.csv (written only when there are any), the run summary and the report.
+  std::vector<Failure> warnings;
   std::vector<ResolvedThreshold> thresholds;
   std::vector<ReadoutRow> readouts;
   std::vector<std::string> written;          // output files, relative to output_dir

@@ -152,6 +152,18 @@ struct CarKinetics {
   std::optional<PleuralEffusion> pleural_effusion;
 };
 
+// A disturbed acquisition of one tube (for testing acquisition QC), in seconds from the tube's
+// first event. A clog: the event rate falls to `rate` x the instrument's from `from` to `to`. A
+// shift: the detector's signal is multiplied by `factor` (a voltage or gain step) in that stretch.
+struct AcquisitionFault {
+  std::string file;                  // the tube's file name
+  enum class Kind { Clog, Shift } kind = Kind::Clog;
+  double from = 0, to = 0;           // seconds
+  double rate = 0.02;                // Clog: fraction of the normal rate
+  std::size_t detector = 0;          // Shift: index into kDetectors
+  double factor = 1;                 // Shift
+};
+
 struct Design {
   std::string source;          // the design file (for messages)
   std::uint64_t seed = 1;
@@ -165,6 +177,7 @@ struct Design {
   TumourBcma tumour_bcma;
   Coculture coculture;
   CarKinetics car_kinetics;
+  std::vector<AcquisitionFault> acquisition_faults;  // none by default
 
   const CellType& cell_type(std::string_view name) const;  // Error if unknown
 };

@@ -41,6 +41,9 @@ struct EventLabels {
   std::vector<EventClass> cls;
   std::vector<CellRole> role;        // of a single cell (of the first cell of a doublet)
   std::vector<std::uint8_t> positive;  // bit m set: drawn from marker m's positive component
+  // Bit 1: acquired during a clog, bit 2: during a detector shift (design acquisition_faults);
+  // all 0 without faults.
+  std::vector<std::uint8_t> fault;
   bool is_positive(std::size_t event, std::size_t marker) const {
     return (positive[event] >> marker) & 1U;
   }

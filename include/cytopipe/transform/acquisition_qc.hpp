@@ -1,8 +1,8 @@
 #pragma once
 // Acquisition QC from the Time channel (in the spirit of flowAI / PeacoQC, with a method of its
-// own): the acquisition is cut into equal time bins; a bin whose event rate, or whose median of
-// a chosen channel, lies further from the file's typical bin than a threshold in robust SDs is
-// flagged. The events of flagged bins can then be removed before gating. Usable alone:
+// own): the acquisition is cut into equal time bins; a bin whose event rate, or whose level of a
+// chosen channel (the mean of asinh(value / 150) over the bin's events), lies further from the
+// file's typical bin than a threshold in robust SDs is flagged. The events of flagged bins can then be removed before gating. Usable alone:
 //
 //   auto qc = transform::check_acquisition(sample, {.channels = {"FSC-A", "CD3"}});
 //   if (qc.verdict == transform::QcVerdict::Flagged) transform::remove_flagged(sample, qc);
@@ -24,18 +24,19 @@ namespace cytopipe::transform {
 struct QcOptions {
   // Bin width in seconds (in Time units when the file has no $TIMESTEP); 0 = use `bins`.
   double bin_seconds = 0;
-  // Number of bins; 0 = automatic: one bin per 100 events, at least 10 and at most 200.
+  // Number of bins; 0 = automatic: one bin per 250 events, at least 10 and at most 200.
   std::size_t bins = 0;
   // Bins must hold at least this many events on average, else the file is not checked (a rate
-  // or median from a handful of events says nothing).
+  // or level from a handful of events says nothing).
   std::size_t min_bin_events = 20;
-  // A bin's event rate further than this many robust SDs from the typical rate is flagged.
+  // A bin's event rate further than this many robust SDs from the typical rate is flagged (and
+  // its neighbours beyond half as many on the same side: a clog starts inside a bin).
   double rate_threshold = 4;
-  // A bin's channel median further than this many robust SDs (of the bin medians, never below
-  // their sampling error) from the typical bin median is flagged ...
+  // A bin's channel level further than this many robust SDs (of the bin levels, never below
+  // their sampling error) from the typical bin level is flagged ...
   double drift_threshold = 4;
-  // ... when the shift is also at least this fraction of the channel's robust SD over the whole
-  // file (a shift far below the spread of the events moves no gate).
+  // ... when the shift is also at least this fraction of the channel's SD over the whole file
+  // (on the same asinh scale; a shift far below the spread of the events moves no gate).
   double drift_min_shift = 0.2;
   // Channels checked for drift ($PnN or alias); none = the flow rate only.
   std::vector<std::string> channels;
@@ -63,10 +64,11 @@ struct QcBin {
 
 struct QcChannelDrift {
   std::string channel;
-  std::vector<double> medians;     // per bin (NaN: no finite value in the bin)
-  double reference = 0;            // median of the bin medians
-  double spread = 0;               // robust SD of the bin medians
-  double file_rsd = 0;             // the channel's robust SD over the file
+  // Levels are means of asinh(value / 150) over the finite values.
+  std::vector<double> levels;      // per bin (NaN: no finite value in the bin)
+  double reference = 0;            // median of the bin levels
+  double spread = 0;               // robust SD (1.4826 MAD) of the bin levels
+  double file_sd = 0;              // SD of the channel's asinh values over the file
   std::vector<std::uint8_t> flagged;  // per bin: 1 = this channel flagged it
   std::size_t flagged_bins = 0;
 };
