@@ -26,10 +26,29 @@ constexpr std::size_t kEventsPerBin = 250;
 // Means rather than medians, because a median of a channel with two populations jumps from one
 // to the other when their shares in a bin change a little.
 constexpr double kDriftCofactor = 150;
+constexpr double kInverseCofactor = 1 / kDriftCofactor;
 // A clock whose step is below 1/kContinuousSteps of a bin is treated as continuous; a coarser one
 // gets bins of whole steps, at least kMinStepsPerBin (the first and last step are seen in part).
 constexpr double kContinuousSteps = 1000;
 constexpr double kMinStepsPerBin = 10;
+
+// asinh(y) = ln(|y| + sqrt(y^2 + 1)) with the sign of y, the logarithm from the exponent and an
+// odd series of the mantissa (ln m = 2 atanh((m - 1) / (m + 1)), five terms, error below 1e-6):
+// a few times faster than std::asinh, and QC levels need no more digits.
+double fast_asinh(double y) {
+  const double s = std::abs(y);
+  const double v = s + std::sqrt(s * s + 1);  // >= 1
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  const int exponent = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
+  bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+  double m;
+  std::memcpy(&m, &bits, sizeof m);  // [1, 2)
+  const double t = (m - 1) / (m + 1), t2 = t * t;
+  const double ln_m = t * (2 + t2 * (2.0 / 3 + t2 * (2.0 / 5 + t2 * (2.0 / 7 + t2 * (2.0 / 9)))));
+  const double out = exponent * 0.6931471805599453 + ln_m;
+  return y < 0 ? -out : out;
+}
 
 // R type-7 quantile of values (reordered).
 double quantile(std::vector<double>& v, double p) {
@@ -132,29 +151,45 @@ void judge_drift(AcquisitionQc& qc, std::span<const QcChannel> channels, const Q
     qc.drift[c].flagged.assign(nbins, 0);
   }
   std::vector<std::vector<std::size_t>> finite_counts(channels.size(), std::vector<std::size_t>(nbins, 0));
-  // Every (channel, bin) level and every channel's file-wide SD (on the arcsinh scale), in parallel.
-  tbb::parallel_for(std::size_t{0}, channels.size() * (nbins + 1), [&](std::size_t k) {
-    const std::size_t c = k / (nbins + 1), b = k % (nbins + 1);
+  // Every (channel, bin) level in parallel, one pass over the values; the channel's file-wide SD
+  // from the bins' sums, taken about the channel's first finite value (no cancellation for a
+  // channel that barely varies).
+  std::vector<double> sums(channels.size() * nbins, 0), squares(channels.size() * nbins, 0);
+  std::vector<double> offset(channels.size(), 0);
+  for (std::size_t c = 0; c < channels.size(); ++c)
+    for (double v : channels[c].values)
+      if (std::isfinite(v)) {
+        offset[c] = fast_asinh(v * kInverseCofactor);
+        break;
+      }
+  tbb::parallel_for(std::size_t{0}, channels.size() * nbins, [&](std::size_t k) {
+    const std::size_t c = k / nbins, b = k % nbins;
     const auto values = channels[c].values;
-    const std::size_t from = b == nbins ? 0 : qc.bins[b].first_event;
-    const std::size_t to = b == nbins ? values.size() : from + qc.bins[b].events;
+    const std::size_t from = qc.bins[b].first_event, to = from + qc.bins[b].events;
     double sum = 0, sum2 = 0;
     std::size_t n = 0;
     for (std::size_t i = from; i < to; ++i) {
       if (!std::isfinite(values[i])) continue;
-      const double y = std::asinh(values[i] / kDriftCofactor);
+      const double y = fast_asinh(values[i] * kInverseCofactor) - offset[c];
       sum += y;
       sum2 += y * y;
       ++n;
     }
-    if (b == nbins) {
-      const double mean = n ? sum / static_cast<double>(n) : 0;
-      qc.drift[c].file_sd = n > 1 ? std::sqrt(std::max(0.0, (sum2 - static_cast<double>(n) * mean * mean) / static_cast<double>(n - 1))) : 0;
-      return;
-    }
     finite_counts[c][b] = n;
-    if (n) qc.drift[c].levels[b] = sum / static_cast<double>(n);
+    sums[k] = sum;
+    squares[k] = sum2;
+    if (n) qc.drift[c].levels[b] = offset[c] + sum / static_cast<double>(n);
   });
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    double sum = 0, sum2 = 0, n = 0;
+    for (std::size_t b = 0; b < nbins; ++b) {
+      sum += sums[c * nbins + b];
+      sum2 += squares[c * nbins + b];
+      n += static_cast<double>(finite_counts[c][b]);
+    }
+    const double mean = n > 0 ? sum / n : 0;
+    qc.drift[c].file_sd = n > 1 ? std::sqrt(std::max(0.0, (sum2 - n * mean * mean) / (n - 1))) : 0;
+  }
   for (std::size_t c = 0; c < channels.size(); ++c) {
     auto& d = qc.drift[c];
     std::vector<double> levels;

@@ -341,3 +341,17 @@ TEST(AcquisitionQc, CorpusFilesWithTime) {
   EXPECT_GE(checked, 10u);
   EXPECT_GE(passed * 2, checked);  // most real acquisitions are stable
 }
+
+// The levels use a fast asinh; the bin level of a constant channel equals asinh(value / 150) to
+// 1e-6 (independent: std::asinh).
+TEST(AcquisitionQc, ChannelLevelIsTheMeanOfAsinh) {
+  auto a = acquire(30, {});
+  for (double v : {-500.0, 0.0, 3.7, 150.0, 2500.0, 261000.0}) {
+    auto pe = a.sample.events.column(1);
+    std::fill(pe.begin(), pe.end(), v);
+    const auto qc = ct::check_acquisition(a.sample, with_pe());
+    ASSERT_EQ(qc.drift.size(), 2u);
+    for (double level : qc.drift[1].levels) ASSERT_NEAR(level, std::asinh(v / 150), 1e-6) << v;
+    EXPECT_EQ(qc.drift[1].file_sd, 0.0);
+  }
+}
