@@ -88,7 +88,7 @@ PY
 for i in 002 003 004; do ln -s "$work/big/s001.fcs" "$work/big/s$i.fcs"; done
 
 "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work"/small/s*.fcs --write-wsp "$work/w100.wsp" > /dev/null
-echo "workspace: 100 samples x $(grep -c '<gating:[A-Za-z]*Gate ' "$work/w100.wsp" | awk '{print $1 / 100}') gate elements, $(du -h "$work/w100.wsp" | cut -f1)"
+echo "workspace: 100 samples x $(grep -c '<Population \|<AndNode ' "$work/w100.wsp" | awk '{print $1 / 100}') populations (30 gates; the quadrant is 4), $(du -h "$work/w100.wsp" | cut -f1)"
 
 best() {  # best wall time of $runs runs of the command
   local b=""
