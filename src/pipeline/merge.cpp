@@ -118,9 +118,9 @@ RunResult merge_shards(const std::vector<fs::path>& folders, const RunOptions& o
         throw Error("sample " + name + " is in two shards: " + shard_of_sample[it->second]->folder.string() + " and " +
                         s.folder.string(),
                     where);
-      if (r.at("path").get<std::string>() != samples[it->second].path.generic_string())
+      if (r.at("path").get<std::string>() != record_path(samples[it->second].path))
         throw Error("sample " + name + " was read from " + r.at("path").get<std::string>() + ", the config now reads " +
-                        samples[it->second].path.generic_string(),
+                        record_path(samples[it->second].path),
                     where);
       record_of[it->second] = &r;
       shard_of_sample[it->second] = &s;

@@ -138,7 +138,7 @@ std::string threshold_pass_outdated(const Config& config, const fs::path& folder
     for (std::size_t k = 0; k < controls.size(); ++k) {
       const auto& entry = samples.samples[controls[k]];
       const auto& c = recorded[k];
-      if (c.at("file").get<std::string>() != entry.name || c.at("path").get<std::string>() != entry.path.generic_string())
+      if (c.at("file").get<std::string>() != entry.name || c.at("path").get<std::string>() != detail::record_path(entry.path))
         return "other control files";
       if (!detail::unchanged(entry.path, c.at("sha256").is_string() ? c.at("sha256").get<std::string>() : "",
                              detail::identity_of(c.at("identity")), started))
@@ -169,7 +169,7 @@ std::string shard_outdated(const Config& config, const Shard& shard, const fs::p
     for (std::size_t k = 0; k < selected.size(); ++k) {
       const auto& entry = samples.samples[selected[k]];
       const auto& s = recorded[k];
-      if (s.at("file").get<std::string>() != entry.name || s.at("path").get<std::string>() != entry.path.generic_string())
+      if (s.at("file").get<std::string>() != entry.name || s.at("path").get<std::string>() != detail::record_path(entry.path))
         return "other files";
       if (!detail::unchanged(entry.path, s.at("sha256").is_string() ? s.at("sha256").get<std::string>() : "",
                              detail::identity_of(s.at("identity")), started))
@@ -230,7 +230,7 @@ PassResult run_threshold_pass(const Config& config, const RunOptions& options, b
       if (!h.sha256.empty() && identify(entry.path) == before) h.identity = before;
     }
     listed.push_back({{"file", entry.name},
-                      {"path", entry.path.generic_string()},
+                      {"path", record_path(entry.path)},
                       {"sha256", h.sha256.empty() ? Json() : Json(h.sha256)},
                       {"identity", h.identity ? to_json(*h.identity) : Json()}});
   }

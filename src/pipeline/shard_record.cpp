@@ -9,6 +9,10 @@
 
 namespace cytopipe::pipeline::detail {
 
+std::string record_path(const std::filesystem::path& file) {
+  return std::filesystem::absolute(file).lexically_normal().generic_string();
+}
+
 // nlohmann writes the shortest text that reads back to the same double; JSON has no NaN or
 // infinity, so those are strings.
 Json number_json(double value) {
@@ -43,7 +47,7 @@ std::optional<FileIdentity> identity_of(const Json& j) {
 Json outcome_json(const SampleEntry& entry, const SampleOutcome& o, const InputHash& hash) {
   Json j;
   j["file"] = entry.name;
-  j["path"] = entry.path.generic_string();
+  j["path"] = record_path(entry.path);
   j["sha256"] = hash.sha256.empty() ? Json() : Json(hash.sha256);
   j["sha256_carried_over"] = hash.carried_over;
   j["identity"] = hash.identity ? to_json(*hash.identity) : Json();

@@ -20,6 +20,9 @@ inline constexpr const char* kThresholdsFile = "thresholds.json";
 inline constexpr const char* kShardFile = "shard.json";
 inline constexpr int kRecordFormat = 1;
 
+// A sample's path as records hold it: absolute, so passes run from other folders agree.
+std::string record_path(const std::filesystem::path& file);
+
 Json number_json(double value);
 double number_of(const Json& value);
 

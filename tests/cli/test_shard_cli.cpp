@@ -1,0 +1,100 @@
+// `cytopipe run --shard`, `merge` and `slurm --dry-run` as a user calls them: exit codes, messages
+// naming the fault, a relative config path and another working folder, the sbatch scripts.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "support/cli_run.hpp"
+
+namespace fs = std::filesystem;
+using cytopipe::test::run_cytopipe;
+using cytopipe::test::read_text_file;
+
+namespace {
+
+struct Scratch {
+  fs::path path = fs::temp_directory_path() / ("cytopipe_shard_cli_" + std::to_string(::getpid()) + "_" +
+                                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  Scratch() { fs::create_directories(path); }
+  ~Scratch() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+const fs::path kConfig = fs::path(CYTOPIPE_SOURCE_DIR) / "pipelines" / "fig3_selinexor.yaml";
+
+}  // namespace
+
+TEST(ShardCli, BadShardIsExitOneNamingTheFault) {
+  Scratch s;
+  for (const auto& [shard, message] : std::vector<std::pair<std::string, std::string>>{
+           {"0/3", "numbered from 1 to N"}, {"4/3", "past the last of 3"}, {"x/3", "whole numbers"},
+           {"2/0", "at least 1"}}) {
+    const auto r = run_cytopipe({"run", kConfig.string(), "--shard", shard, "--thresholds", (s.path / "t").string(), "-o",
+                                 (s.path / "out").string()},
+                                s.path / "io");
+    EXPECT_EQ(r.code, 1) << shard << ": " << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << shard << ": " << r.err;
+  }
+  // Without the thresholds pass: named, exit 1; --thresholds without --shard: usage, exit 2.
+  auto r = run_cytopipe({"run", kConfig.string(), "--shard", "1/2", "-o", (s.path / "out").string()}, s.path / "io");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("--thresholds-only"), std::string::npos) << r.err;
+  r = run_cytopipe({"run", kConfig.string(), "--thresholds", "x"}, s.path / "io");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_FALSE(fs::exists(s.path / "out"));
+}
+
+TEST(ShardCli, PassesFromAnotherFolderMergeToTheWholeRun) {
+  Scratch s;
+  // The config named relative to the repository, the passes run from there, the merge elsewhere.
+  const auto relative = kConfig.lexically_relative(fs::current_path());
+  ASSERT_TRUE(run_cytopipe({"run", kConfig.string(), "-q", "-o", (s.path / "whole").string()}, s.path / "io").code == 0);
+  ASSERT_EQ(run_cytopipe({"run", relative.string(), "--thresholds-only", "-q", "-o", (s.path / "thr").string()},
+                         s.path / "io").code, 0);
+  for (const char* i : {"1", "2"})
+    ASSERT_EQ(run_cytopipe({"run", relative.string(), "--shard", std::string(i) + "/2", "--thresholds",
+                            (s.path / "thr").string(), "-q", "-o", (s.path / ("s" + std::string(i))).string()},
+                           s.path / "io").code, 0);
+  // Missing shard: exit 1 naming it; then the whole set.
+  auto r = run_cytopipe({"merge", (s.path / "s2").string(), "-o", (s.path / "merged").string()}, s.path / "io");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("missing shard 1/2"), std::string::npos) << r.err;
+  const auto cwd = fs::current_path();
+  fs::current_path(s.path);
+  r = run_cytopipe({"merge", "s1", "s2", "-o", "merged"}, s.path / "io");
+  fs::current_path(cwd);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& e : fs::recursive_directory_iterator(s.path / "whole")) {
+    if (!e.is_regular_file() || e.path().filename() == "run.json") continue;
+    const auto rel = e.path().lexically_relative(s.path / "whole");
+    EXPECT_TRUE(read_text_file(e.path()) == read_text_file(s.path / "merged" / rel)) << rel << " differs";
+  }
+}
+
+TEST(ShardCli, SlurmDryRunWritesTheThreeJobsWithTheirDependencies) {
+  Scratch s;
+  const auto r = run_cytopipe({"slurm", kConfig.string(), "--array", "5", "--partition", "short", "--time", "00:20:00",
+                               "--mem", "3G", "--work", (s.path / "work").string(), "-o", (s.path / "out").string(),
+                               "--dry-run"},
+                              s.path / "io");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("would submit thresholds: sbatch --parsable " + (s.path / "work" / "thresholds.sbatch").string()),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--array=1-5 --dependency=afterok:<thresholds>"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("would submit merge: sbatch --parsable --dependency=afterok:<shards"), std::string::npos) << r.out;
+  const auto shards = read_text_file(s.path / "work" / "shards.sbatch");
+  for (const char* line : {"#SBATCH --array=1-5", "#SBATCH --partition=short", "#SBATCH --time=00:20:00", "#SBATCH --mem=3G",
+                           "--shard \"${SLURM_ARRAY_TASK_ID}/5\""})
+    EXPECT_NE(shards.find(line), std::string::npos) << line << "\n" << shards;
+  const auto merge = read_text_file(s.path / "work" / "merge.sbatch");
+  EXPECT_NE(merge.find("merge '" + (s.path / "work" / "shard-1").string()), std::string::npos) << merge;
+  EXPECT_NE(merge.find((s.path / "work" / "shard-5").string()), std::string::npos) << merge;
+  EXPECT_FALSE(fs::exists(s.path / "out"));
+  const auto bad = run_cytopipe({"slurm", kConfig.string(), "--array", "0", "--dry-run", "--work", (s.path / "w").string()},
+                                s.path / "io");
+  EXPECT_EQ(bad.code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("at least 1"), std::string::npos) << bad.err;
+}
