@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "cli/command.hpp"
+#include "cytopipe/base/yaml_reader.hpp"
+#include "cytopipe/pipeline/check.hpp"
 #include "cytopipe/pipeline/config.hpp"
 #include "cytopipe/pipeline/listing.hpp"
 #include "cytopipe/pipeline/design_check.hpp"
@@ -24,6 +26,7 @@ struct RunArgs {
   bool quiet = false;
   bool no_hash = false;
   bool rehash = false;
+  bool allow_unmatched = false;
   std::string output;
   std::string shard;          // I/N: this shard's samples only (pass 2 of a sharded run)
   bool thresholds_only = false;  // pass 1 of a sharded run
@@ -66,11 +69,18 @@ int run_pass(const RunArgs& args, const cytopipe::pipeline::Config& config, cons
 
 int run(const RunArgs& args) {
   using namespace cytopipe::pipeline;
-  const auto config = load_config(args.config);
+  auto config = load_config(args.config);
+  if (args.allow_unmatched) config.inputs.unmatched_warn = true;
+  // What validate finds stops the run before anything is read or written.
+  const auto check = check_pipeline(config);
+  if (!check.ok()) {
+    for (const auto& w : check.warnings) std::cerr << "cytopipe: warning: " << w << '\n';
+    std::cerr << "cytopipe: not starting the run: " << check.errors.size() << " problem(s) (cytopipe validate "
+              << args.config << " lists the same)\n";
+    cytopipe::yaml::throw_all(check.errors);
+  }
   if (args.dry_run) {
-    const auto strategy = load_checked_strategy(config);
-    const auto samples = resolve_samples(config);
-    print_plan(std::cout, config, strategy, samples);
+    print_plan(std::cout, config, *check.strategy, *check.samples);
     RunOptions o;
     if (!args.output.empty()) o.output_dir = args.output;
     std::cout << "outputs would go to " << output_directory(config, o).string() << '\n';
@@ -94,7 +104,8 @@ int run(const RunArgs& args) {
   if (!result.thresholds.empty())
     out << result.thresholds.size() << " control-derived thresholds (gates_resolved.yaml)\n";
   for (const auto& line : result.summary_lines) out << "  " << line << '\n';
-  for (const auto& w : threshold_control_warnings(config, result.samples)) out << "warning: " << w.located() << '\n';
+  for (const auto& w : result.samples.warnings) out << "warning: " << w << '\n';
+  for (const auto& w : design_warnings(config, result.samples)) out << "warning: " << w.located() << '\n';
   const std::size_t shown = std::min<std::size_t>(result.failures.size(), 5);
   for (std::size_t i = 0; i < shown; ++i)
     out << "  failed: " << result.failures[i].file << " [" << result.failures[i].stage << "] "
@@ -134,6 +145,9 @@ const cytopipe::cli::RegisterCommand kRun{{
       app.add_flag("--no-hash", args->no_hash, "skip the SHA-256 of each input in run.json (faster)");
       app.add_flag("--rehash", args->rehash,
                    "hash every input again, even files unchanged since the output folder's previous run.json");
+      app.add_flag("--allow-unmatched", args->allow_unmatched,
+                   "a sample-sheet row without its file, or a file without its row, is a warning (listed in the "
+                   "summary and the report), not an error; as 'inputs.unmatched: warn'");
       app.add_option("-o,--output", args->output, "output folder, replaced as a whole by each run (default: outputs.directory of the config)");
       auto* shard = app.add_option("--shard", args->shard,
                                    "I/N: run shard I (1..N) of the samples only, into -o DIR, for cytopipe merge");

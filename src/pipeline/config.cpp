@@ -51,7 +51,7 @@ void check_file(YamlReader& r, const Config& c, const std::filesystem::path& p, 
 void read_inputs(YamlReader& r, const YAML::Node& node, Config& c) {
   auto& in = c.inputs;
   if (!r.expect_map(node, "inputs")) return;
-  r.check_keys(node, "inputs", {"files", "sample_sheet", "key", "keywords", "filename", "select", "factors"});
+  r.check_keys(node, "inputs", {"files", "sample_sheet", "key", "keywords", "filename", "select", "factors", "unmatched"});
   if (const auto files = node["files"]) {
     in.files = r.strings(files, "inputs.files");
     in.files_at = r.at(files);
@@ -113,6 +113,15 @@ void read_inputs(YamlReader& r, const YAML::Node& node, Config& c) {
   if (const auto factors = node["factors"]) {
     in.factors = r.strings(factors, "inputs.factors");
     in.factors_at = r.at(factors);
+  }
+  in.unmatched_at = r.at(node);
+  if (const auto u = node["unmatched"]) {
+    in.unmatched_at = r.at(u);
+    if (auto s = r.string(u, "inputs.unmatched")) {
+      if (*s == "error") in.unmatched_warn = false;
+      else if (*s == "warn") in.unmatched_warn = true;
+      else r.error(u, "inputs.unmatched", "expected 'error' or 'warn', found '" + *s + "'");
+    }
   }
 }
 

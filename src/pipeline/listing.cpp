@@ -50,7 +50,8 @@ void print_plan(std::ostream& out, const Config& config, const gating::GatingStr
     }
     out << '\n';
   }
-  for (const auto& w : threshold_control_warnings(config, samples)) out << "warning: " << w.located() << '\n';
+  for (const auto& w : samples.warnings) out << "warning: " << w << '\n';
+  for (const auto& w : design_warnings(config, samples)) out << "warning: " << w.located() << '\n';
   for (const auto& r : config.readouts) {
     out << "read-out " << r.name << " = " << to_string(r.parsed) << ": " << formula(r.parsed) << '\n';
   }

@@ -203,6 +203,7 @@ void write_run_json(const std::filesystem::path& file, const Config& config, con
                           {"outputs", timings.outputs},
                           {"total", timings.total}};
   j["notices"] = result.samples.notices;
+  j["warnings"] = result.samples.warnings;
   j["outputs"] = result.written;
   // File names (and notices quoting them) are bytes; a name that is not UTF-8 is written with
   // U+FFFD rather than failing the run after its tables were written.

@@ -344,7 +344,8 @@ void write_report(const std::filesystem::path& file, const Config& config, const
   for (std::size_t i = 0; i < config.readouts.size(); ++i)
     formulas.rows.push_back({config.readouts[i].name, to_string(plan.readouts[i]), formula(plan.readouts[i])});
   report.table(std::move(formulas));
-  for (const auto& w : threshold_control_warnings(config, result.samples)) report.paragraph("Note: " + w.message + ".");
+  for (const auto& w : design_warnings(config, result.samples)) report.paragraph("Note: " + w.message + ".");
+  for (const auto& w : result.samples.warnings) report.paragraph("Note: " + w + ".");
   gating_section(report, plan, result, outcomes, summary);
   std::map<std::string, const SampleOutcome*> outcome_of;
   for (std::size_t i = 0; i < outcomes.size() && i < result.samples.samples.size(); ++i)

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "cytopipe/base/csv.hpp"
+#include "cytopipe/base/yaml_reader.hpp"
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/input_file.hpp"
 #include "cytopipe/text_encoding.hpp"
@@ -141,6 +142,13 @@ SampleSheet read_sample_sheet(const std::filesystem::path& file) {
 }
 
 SampleSet resolve_samples(const Config& c) {
+  std::vector<Error> errors;
+  auto set = resolve_samples(c, errors);
+  if (!errors.empty()) yaml::throw_all(errors);
+  return set;
+}
+
+SampleSet resolve_samples(const Config& c, std::vector<Error>& errors) {
   const auto& in = c.inputs;
   SampleSet set;
   const auto files = list_files(c);
@@ -170,6 +178,30 @@ SampleSet resolve_samples(const Config& c) {
   for (const auto& f : in.filename)
     for (const auto& name : f.factors) set.factor_names.push_back(name);
 
+  // A row without its file or a file without its row: an error unless `unmatched: warn`; either
+  // way every one is listed, with the closest name on the other side (a misspelled row).
+  std::vector<std::string> row_names, file_names;
+  for (const auto& [name, r] : row_of) row_names.push_back(name);
+  for (const auto& path : files) file_names.push_back(path.filename().string());
+  auto unmatched = [&](std::string message, ErrorContext at) {
+    if (in.unmatched_warn) {
+      set.warnings.push_back(Error::format(message, at));
+    } else {
+      message += " (set 'inputs.unmatched: warn' or pass --allow-unmatched to analyse without it)";
+      errors.emplace_back(std::move(message), std::move(at));
+    }
+  };
+  std::set<std::string> row_names_set(row_names.begin(), row_names.end());
+  std::set<std::string> file_names_set(file_names.begin(), file_names.end());
+  auto close_to = [](const std::string& name, const std::vector<std::string>& candidates,
+                     const std::set<std::string>& taken) {
+    std::vector<std::string> free;
+    for (const auto& c : candidates)
+      if (!taken.count(c)) free.push_back(c);
+    const auto guess = yaml::closest_name(name, free);
+    return guess.empty() ? std::string() : " (did you mean '" + guess + "'?)";
+  };
+
   std::set<std::string> used_rows;
   for (const auto& path : files) {
     SampleEntry s;
@@ -178,7 +210,9 @@ SampleSet resolve_samples(const Config& c) {
     if (sheet) {
       auto it = row_of.find(s.name);
       if (it == row_of.end()) {
-        set.notices.push_back("skipped " + s.name + ": not in the sample sheet");
+        unmatched("file " + s.name + " has no row in the sample sheet " + sheet->source + " (column '" +
+                      in.key_column + "')" + close_to(s.name, row_names, file_names_set),
+                  {path.string(), "", 0, 0});
         continue;
       }
       used_rows.insert(s.name);
@@ -212,9 +246,15 @@ SampleSet resolve_samples(const Config& c) {
   if (sheet)
     for (std::size_t r = 0; r < sheet->rows.size(); ++r) {
       const auto name = std::filesystem::path(sheet->rows[r][key]).filename().string();
-      if (!used_rows.count(name))
-        set.notices.push_back("sample sheet row " + std::to_string(sheet->lines[r]) + " (" + name +
-                              "): no such FCS file among the inputs");
+      if (row_names_set.count(name) && !file_names_set.count(name)) {
+        // The key cell's column, counted over the cells before it (unquoted cells).
+        int column = 1;
+        for (std::size_t i = 0; i < key && i < sheet->rows[r].size(); ++i)
+          column += static_cast<int>(sheet->rows[r][i].size()) + 1;
+        unmatched("row '" + name + "' matches no FCS file among the inputs" +
+                      close_to(name, file_names, row_names_set),
+                  {sheet->source, in.key_column, sheet->lines[r], column});
+      }
     }
 
   // Every selector and required factor must name a known factor (a typo would select nothing).
@@ -222,7 +262,10 @@ SampleSet resolve_samples(const Config& c) {
     if (std::find(set.factor_names.begin(), set.factor_names.end(), f) == set.factor_names.end()) {
       std::string known;
       for (const auto& n : set.factor_names) known += (known.empty() ? "" : ", ") + n;
-      throw Error("unknown factor '" + f + "' (the samples have: " + known + ")", at.context(where));
+      std::string message = "unknown factor '" + f + "'";
+      if (auto guess = yaml::closest_name(f, set.factor_names); !guess.empty())
+        message += " (did you mean '" + guess + "'?)";
+      errors.emplace_back(message + " (the samples have: " + known + ")", at.context(where));
     }
   };
   for (const auto& [f, levels] : in.select.conditions) check_factor(f, in.select.at, "inputs.select");
@@ -245,11 +288,11 @@ SampleSet resolve_samples(const Config& c) {
 
   for (const auto& s : set.samples)
     for (const auto& f : in.factors)
-      if (auto v = s.factor(f); !v || v->empty())
-        throw Error("sample " + s.name + " has no value for required factor '" + f + "'",
-                    in.factors_at.context("inputs.factors"));
+      if (auto v = s.factor(f); v && v->empty())
+        errors.emplace_back("sample " + s.name + " has no value for required factor '" + f + "'",
+                            in.factors_at.context("inputs.factors"));
 
-  if (set.samples.empty())
+  if (set.samples.empty() && errors.empty())
     throw Error("no sample left after matching files, sample sheet and 'select'", in.files_at.context("inputs"));
   return set;
 }

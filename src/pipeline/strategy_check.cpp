@@ -9,10 +9,19 @@
 namespace cytopipe::pipeline {
 
 gating::GatingStrategy load_checked_strategy(const Config& config) {
-  auto strategy = config.gating.from_workspace
-                      ? gating::group_strategy(gating::load_workspace(config.resolve(config.gating.strategy)),
-                                               config.gating.group)
-                      : gating::load_strategy(config.resolve(config.gating.strategy));
+  auto strategy = load_config_strategy(config);
+  const auto errors = strategy_problems(config, strategy);
+  if (!errors.empty()) detail::throw_all(errors);
+  return strategy;
+}
+
+gating::GatingStrategy load_config_strategy(const Config& config) {
+  return config.gating.from_workspace
+             ? gating::group_strategy(gating::load_workspace(config.resolve(config.gating.strategy)), config.gating.group)
+             : gating::load_strategy(config.resolve(config.gating.strategy));
+}
+
+std::vector<Error> strategy_problems(const Config& config, const gating::GatingStrategy& strategy) {
   std::vector<Error> errors;
   auto error = [&](const Location& at, std::string where, std::string message) {
     errors.emplace_back(std::move(message), at.context(std::move(where)));
@@ -71,8 +80,7 @@ gating::GatingStrategy load_checked_strategy(const Config& config) {
       error(r.expression_at, "readouts." + r.name, msg);
     }
   }
-  if (!errors.empty()) detail::throw_all(errors);
-  return strategy;
+  return errors;
 }
 
 }  // namespace cytopipe::pipeline

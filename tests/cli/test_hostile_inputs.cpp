@@ -191,13 +191,16 @@ TEST(NonUtf8, InfoJsonOnCellQuestFiles) {
   EXPECT_NE(r.out.find("TEXT Latin-1"), std::string::npos) << r.out;
 }
 
-// A stray file whose name is not UTF-8 (skipped: not in the sheet) made `run` exit 3 writing
-// run.json.
+// A stray file whose name is not UTF-8 (skipped under --allow-unmatched: not in the sheet) made
+// `run` exit 3 writing run.json.
 TEST(NonUtf8, StrayFileNameInTheInputFolder) {
   TempDir dir;
   const auto config = make_batch(dir);
   std::filesystem::copy_file(dir / "data" / "a.fcs", dir / "data" / "stray\xE9.fcs");
-  const auto r = run_cytopipe({"run", config.string(), "--no-hash"}, dir / "scratch");
+  const auto refused = run_cytopipe({"run", config.string(), "--no-hash"}, dir / "scratch");
+  EXPECT_EQ(refused.code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("has no row in the sample sheet"), std::string::npos) << refused.err;
+  const auto r = run_cytopipe({"run", config.string(), "--no-hash", "--allow-unmatched"}, dir / "scratch");
   EXPECT_EQ(r.code, 0) << r.err;
   const auto run = nlohmann::json::parse(read_text(dir / "out" / "run.json"));  // valid JSON
   EXPECT_NE(run.dump().find("stray\xEF\xBF\xBD.fcs"), std::string::npos);  // named, the byte as U+FFFD

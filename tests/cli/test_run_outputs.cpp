@@ -145,6 +145,8 @@ fs::path tiny_batch(const TempDir& dir, bool broken) {
   if (broken) {
     write_text(dir / "data" / "a_broken.fcs", "FCS3.1    garbage");
     sheet += "a_broken.fcs,0,sample\n";
+  } else {
+    fs::remove(dir / "data" / "a_broken.fcs");  // a file without its sheet row is refused
   }
   write_text(dir / "data" / "sheet.csv", sheet);
   write_text(dir / "strategy.yaml", kTinyStrategy);

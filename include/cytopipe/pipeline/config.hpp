@@ -53,6 +53,10 @@ struct InputsConfig {
   Selector select;                          // which samples of the sheet/folder to analyse
   std::vector<std::string> factors;         // factors every sample must have
   Location factors_at;
+  // A sheet row without its file, or a file without its row: an error (a misspelled row would
+  // silently shrink a group), or with `unmatched: warn` (or --allow-unmatched) a listed warning.
+  bool unmatched_warn = false;
+  Location unmatched_at;
 };
 
 // Marker -> channel ($PnN). `instruments` override the default mapping for files whose $CYT

@@ -22,4 +22,12 @@ struct DesignWarning {
 
 std::vector<DesignWarning> threshold_control_warnings(const Config& config, const SampleSet& samples);
 
+// A group of an analysis (per stratum) with fewer samples than the design's largest group: a
+// replicate lost to a misspelled row or a missing file shows here, not only as a smaller n.
+// One message per small group, at the analysis' file:line:column.
+std::vector<DesignWarning> small_group_warnings(const Config& config, const SampleSet& samples);
+
+// Both of the above: what validate, run and the report warn about.
+std::vector<DesignWarning> design_warnings(const Config& config, const SampleSet& samples);
+
 }  // namespace cytopipe::pipeline

@@ -86,6 +86,10 @@ struct RunResult {
 // the YAML location) for references to undefined populations or a threshold parent that is not a
 // strategy population; for strategies that compensate themselves while the pipeline does too.
 gating::GatingStrategy load_checked_strategy(const Config& config);
+// The config's strategy as written (a strategy file, or a FlowJo workspace's group), unchecked.
+gating::GatingStrategy load_config_strategy(const Config& config);
+// Those problems of a loaded strategy, every one (load_checked_strategy throws them as one).
+std::vector<Error> strategy_problems(const Config& config, const gating::GatingStrategy& strategy);
 
 // Where the outputs go: --output, else outputs.directory (relative to the config's folder), else
 // results/<name> under the current directory.

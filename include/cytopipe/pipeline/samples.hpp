@@ -25,7 +25,8 @@ struct SampleEntry {
 struct SampleSet {
   std::vector<std::string> factor_names;  // sheet columns (but the key), then keyword/file-name factors
   std::vector<SampleEntry> samples;
-  std::vector<std::string> notices;       // files not in the sheet, sheet rows without a file...
+  std::vector<std::string> notices;       // file names that do not match inputs.filename...
+  std::vector<std::string> warnings;      // unmatched sheet rows and files under `unmatched: warn`
 };
 
 // A CSV (comma) or TSV (tab, by extension .tsv/.tab or a header with tabs) sample sheet.
@@ -41,5 +42,9 @@ SampleSheet read_sample_sheet(const std::filesystem::path& file);
 // `inputs.keywords` asks for keywords. Errors (with the YAML location) for no file matched, a
 // sample lacking a required factor, or a sheet missing its key column.
 SampleSet resolve_samples(const Config& config);
+// The same, collecting every problem that still leaves a sample list (unmatched rows and files,
+// unknown factors, empty required factors) in `errors`, for validate's one pass; throws only
+// when there is no list at all (no file, an unreadable sheet).
+SampleSet resolve_samples(const Config& config, std::vector<Error>& errors);
 
 }  // namespace cytopipe::pipeline
