@@ -268,6 +268,15 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
 
     out.values.total_events = static_cast<double>(gated.events());
     for (const auto& [k, v] : entry.factors) out.values.factors[k] = v;
+    if (const auto vol = sample.keywords.find("$VOL")) {
+      try {
+        out.values.volume_uL = volume_microlitres(*vol);
+      } catch (const Error& e) {
+        out.values.volume_problem = e.message();
+      }
+    } else {
+      out.values.volume_problem = "the file has no $VOL keyword (acquired volume)";
+    }
     BufferPool::Lease lease(gather_buffers());
     std::vector<double>& buffer = lease.get();
     const double total = static_cast<double>(gated.events());

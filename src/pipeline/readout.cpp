@@ -1,5 +1,6 @@
 #include "cytopipe/pipeline/readout.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -115,15 +116,30 @@ class Parser {
       e.population = name_at(args[0].first, args[0].second, "population");
       e.beads = name_at(args[1].first, args[1].second, "bead population");
       e.column = name_at(args[2].first, args[2].second, "sample sheet column");
+    } else if (f == "concentration") {
+      expect_args(1, "one population: concentration(POP) (events per µL from the file's $VOL)");
+      e.kind = Expression::Kind::Concentration;
+      e.population = name_at(args[0].first, args[0].second, "population");
     } else if (f == "specific_lysis" || f == "killing") {
       expect_args(1, "one quantity, e.g. " + f + (f == "killing" ? "(count(live_targets))" : "(percent(dead of targets))"));
       e.kind = f == "killing" ? Expression::Kind::Killing : Expression::Kind::SpecificLysis;
       e.inner.push_back(parse_call(args[0].first, args[0].second));
       if (e.inner.front().needs_control()) fail(args[0].first, "'" + f + "' cannot nest another control-based read-out");
+      // A quantity that cannot mean what the read-out says is refused, not computed: killing
+      // compares counts of live targets, specific lysis a percentage of dead ones.
+      const auto inner = e.inner.front().kind;
+      const bool count_like = inner == Expression::Kind::Count || inner == Expression::Kind::AbsoluteCount ||
+                              inner == Expression::Kind::Concentration;
+      if (f == "killing" && !count_like)
+        fail(args[0].first, "'killing' compares counts of live targets (count, absolute_count or concentration), not '" +
+                                e.inner.front().function + "'; for a percentage of dead targets use specific_lysis");
+      if (f == "specific_lysis" && inner != Expression::Kind::Percent)
+        fail(args[0].first, "'specific_lysis' takes a percentage of dead targets (percent(DEAD of TARGETS)), not '" +
+                                e.inner.front().function + "'; for counts of live targets use killing");
     } else {
       fail(begin, "unknown function '" + f +
                       "' (known: count, percent, viability, mean, median, geomean, sd, cv, rsd, rcv, "
-                      "absolute_count, specific_lysis, killing)");
+                      "absolute_count, concentration, specific_lysis, killing)");
     }
     return e;
   }
@@ -136,6 +152,12 @@ const PopulationValues& population_of(const SampleValues& s, const std::string& 
   auto it = s.populations.find(name);
   if (it == s.populations.end()) throw Error("population '" + name + "' was not computed for this sample");
   return it->second;
+}
+
+// A population's count; `all` (unless the strategy defines it) is every event of the file.
+double count_of(const SampleValues& s, const std::string& name) {
+  if (name == kAllEvents && !s.populations.count(name)) return s.total_events;
+  return population_of(s, name).count;
 }
 
 // A ratio whose denominator population is empty has no value: say which population it is.
@@ -184,6 +206,7 @@ std::string to_string(const Expression& e) {
              (e.scaled ? ", scaled)" : ")");
     case Expression::Kind::AbsoluteCount:
       return "absolute_count(" + e.population + ", " + e.beads + ", " + e.column + ")";
+    case Expression::Kind::Concentration: return "concentration(" + e.population + ")";
     case Expression::Kind::SpecificLysis:
     case Expression::Kind::Killing: return e.function + "(" + to_string(e.inner.front()) + ")";
   }
@@ -220,6 +243,8 @@ std::string formula(const Expression& e) {
     case Expression::Kind::AbsoluteCount:
       return "count(" + e.population + ") / count(" + e.beads + ") * " + e.column +
              " (absolute count with counting beads)";
+    case Expression::Kind::Concentration:
+      return "count(" + e.population + ") / acquired volume in uL ($VOL; nL unless it states a unit) (events per uL)";
     case Expression::Kind::SpecificLysis:
       return "% specific lysis = 100 * (X - X_control) / (100 - X_control), X = " +
              to_string(e.inner.front()) + ", X_control = mean of X over the matched controls";
@@ -253,12 +278,20 @@ void collect_columns(const Expression& e, std::set<std::string>& out) {
 
 double evaluate(const Expression& e, const SampleValues& sample) {
   switch (e.kind) {
-    case Expression::Kind::Count: return population_of(sample, e.population).count;
+    case Expression::Kind::Count: return count_of(sample, e.population);
     case Expression::Kind::Percent: {
-      const auto& pop = population_of(sample, e.population);
-      const std::string& parent = e.parent.empty() ? pop.parent : e.parent;
-      const double den = parent.empty() ? sample.total_events : population_of(sample, parent).count;
-      return 100.0 * ratio(pop.count, den, parent.empty() ? "all events" : parent);
+      const double count = count_of(sample, e.population);
+      const std::string parent = e.parent.empty() ? (e.population == kAllEvents && !sample.populations.count(e.population)
+                                                         ? std::string()
+                                                         : population_of(sample, e.population).parent)
+                                                  : e.parent;
+      const double den = parent.empty() ? sample.total_events : count_of(sample, parent);
+      return 100.0 * ratio(count, den, parent.empty() ? "all events" : parent);
+    }
+    case Expression::Kind::Concentration: {
+      if (!sample.volume_uL) throw Error("concentration(" + e.population + "): " + sample.volume_problem);
+      if (!(*sample.volume_uL > 0)) throw Error("concentration(" + e.population + "): the acquired volume ($VOL) is 0");
+      return count_of(sample, e.population) / *sample.volume_uL;
     }
     case Expression::Kind::Channel: {
       const auto& pop = population_of(sample, e.population);
@@ -289,6 +322,36 @@ double evaluate(const Expression& e, const SampleValues& sample) {
       throw Error("'" + e.function + "' needs matched control samples");
   }
   return kNaN;
+}
+
+double volume_microlitres(std::string_view vol) {
+  std::string text(vol);
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  std::size_t end = 0;
+  while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.' ||
+                               text[end] == 'e' || text[end] == 'E' || text[end] == '-' || text[end] == '+'))
+    ++end;
+  double value = 0;
+  try {
+    std::size_t used = 0;
+    value = std::stod(text.substr(0, end), &used);
+    if (used != end) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw Error("keyword $VOL holds '" + text + "', not a volume");
+  }
+  std::string unit = text.substr(end);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
+  for (const char* micro : {"\xC2\xB5", "\xCE\xBC"})
+    if (unit.rfind(micro, 0) == 0) unit = "u" + unit.substr(2);
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  double per_ul = 1e-3;  // FCS 3.1: nanolitres
+  if (unit == "ul") per_ul = 1;
+  else if (unit == "ml") per_ul = 1e3;
+  else if (unit == "l") per_ul = 1e6;
+  else if (!unit.empty() && unit != "nl")
+    throw Error("keyword $VOL holds '" + text + "': unknown unit '" + text.substr(end) + "' (nL, uL, mL)");
+  if (!std::isfinite(value) || value < 0) throw Error("keyword $VOL holds '" + text + "', not a volume");
+  return value * per_ul;
 }
 
 double evaluate(const Expression& e, const SampleValues& sample,

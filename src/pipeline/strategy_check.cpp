@@ -1,8 +1,10 @@
 // Loading the config's gating strategy and checking every population the config refers to.
+#include <algorithm>
 #include <set>
 
 #include "cytopipe/gating/flowjo.hpp"
 #include "cytopipe/gating/io.hpp"
+#include "cytopipe/pipeline/readout.hpp"
 #include "cytopipe/pipeline/run.hpp"
 #include "pipeline/yaml_reader.hpp"
 
@@ -45,6 +47,7 @@ std::vector<Error> strategy_problems(const Config& config, const gating::GatingS
   std::vector<std::string> strategy_names;
   for (const auto& p : strategy.populations()) strategy_names.push_back(p.name);
   std::vector<std::string> all_names = strategy_names;
+  all_names.emplace_back(kAllEvents);  // every event of the file: no gate needed
   for (const auto& g : config.gating.thresholds) {
     if (std::find(strategy_names.begin(), strategy_names.end(), g.name) != strategy_names.end())
       error(g.at, "gating.thresholds." + g.name, "'" + g.name + "' is already a population of the strategy");
@@ -67,6 +70,28 @@ std::vector<Error> strategy_problems(const Config& config, const gating::GatingS
                   "' but transforms: has no entry for it (add '" + x.channel +
                   ": SPEC' or 'default' for panel markers)");
       }
+    });
+    // A sheet column read as the number of beads added that is not one: a keyword, or a volume.
+    std::set<std::string> columns;
+    collect_columns(e, columns);
+    for (const auto& column : columns) {
+      for (const auto& k : config.inputs.keywords)
+        if (k.factor == column)
+          error(r.expression_at, "readouts." + r.name,
+                "absolute_count takes the number of beads added from a sample-sheet column, but '" + column +
+                    "' is the FCS keyword " + k.keyword + " (inputs.keywords); for the acquired volume use concentration(POP)");
+      std::string l = column;
+      std::transform(l.begin(), l.end(), l.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      if (l.find("vol") != std::string::npos || l.ends_with("_ul") || l.ends_with("_nl") || l.ends_with("_ml"))
+        error(r.expression_at, "readouts." + r.name,
+              "absolute_count would use the volume column '" + column +
+                  "' as a count of beads added; for events per volume use concentration(POP) (the file's $VOL)");
+    }
+    for_each_channel_statistic(e, [&](const Expression& x) {
+      if (x.population == kAllEvents &&
+          std::find(strategy_names.begin(), strategy_names.end(), x.population) == strategy_names.end())
+        error(r.expression_at, "readouts." + r.name,
+              "'" + to_string(x) + "': channel statistics need a gated population; 'all' (every event) is for counts");
     });
     std::set<std::string> used;
     collect_populations(e, used);

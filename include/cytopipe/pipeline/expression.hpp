@@ -20,7 +20,7 @@ std::string_view to_string(Statistic statistic);
 std::optional<Statistic> parse_statistic(std::string_view name);
 
 struct Expression {
-  enum class Kind { Count, Percent, Channel, AbsoluteCount, SpecificLysis, Killing };
+  enum class Kind { Count, Percent, Channel, AbsoluteCount, SpecificLysis, Killing, Concentration };
   Kind kind = Kind::Count;
   std::string function;            // as written ("percent", "viability", "median", ...)
   std::string population;

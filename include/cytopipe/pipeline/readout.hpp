@@ -7,6 +7,7 @@
 //                                    (definitions: gating/statistics.hpp), on linear values
 //   mean|...(CHANNEL, POP, scaled)   the same on the channel's `transforms:` scale
 //   absolute_count(POP, BEADS, COLUMN)            count(POP) / count(BEADS) x sheet column COLUMN
+//   concentration(POP)               count(POP) / acquired volume in µL ($VOL: nL unless it states a unit)
 //   specific_lysis(X)                100 x (X - X_control) / (100 - X_control), X = % dead targets
 //   killing(X)                       100 x (1 - X / X_control), X = live targets (counts)
 // where X_control is X averaged over the matched control samples (the read-out's `control` and
@@ -47,6 +48,8 @@ struct PopulationValues {
 };
 struct SampleValues {
   double total_events = 0;
+  std::optional<double> volume_uL;   // the file's $VOL in µL
+  std::string volume_problem;        // why there is none (no $VOL, not a number...)
   std::map<std::string, PopulationValues> populations;
   std::map<std::string, std::string> factors;
 };
@@ -55,6 +58,13 @@ struct SampleValues {
 // it is absent from the sample, or the population when a denominator / statistic population is
 // empty (never a silent NaN).
 double evaluate(const Expression& e, const SampleValues& sample);
+
+// The acquired volume in µL from a $VOL value: FCS 3.1 states nanolitres; a value that names its
+// unit ("50 uL", "0.05 mL", "50000 nL") is read in that unit. Error for anything else.
+double volume_microlitres(std::string_view vol);
+
+// The population every strategy has without a gate: all events of the file.
+inline constexpr std::string_view kAllEvents = "all";
 // With controls (needs_control()): the matched controls' values of the inner quantity are
 // averaged. Error when `controls` is empty.
 double evaluate(const Expression& e, const SampleValues& sample,
