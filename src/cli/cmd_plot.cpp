@@ -99,6 +99,8 @@ struct DensityOptions {
   std::size_t dataset = 0;
   std::optional<double> x_min, x_max, y_min, y_max;
   double dpi = 300;
+  bool compensate_on = false;  // --compensate given
+  std::string compensate;      // "" or "file": the file's spillover; else a spillover table
 };
 
 // "FL2-A (BCMA)": the detector and, when the file names one, the marker.
@@ -113,7 +115,9 @@ int run_density(const DensityOptions& o) {
   const transform::Transform y_scale = transform::Transform::parse(o.y_scale);
   fcs::ReadOptions read;
   read.dataset = o.dataset;
-  const fcs::Sample sample = fcs::read_fcs(o.file, read);
+  fcs::Sample sample = fcs::read_fcs(o.file, read);
+  // Thresholds are drawn on compensated values: the plot shows what the gates will see.
+  if (o.compensate_on) transform::compensation_for(sample, o.compensate).apply_in_place(sample);
   const std::size_t xi = sample.channel_index(o.x), yi = sample.channel_index(o.y);
   std::vector<double> x(sample.event_count()), y(sample.event_count());
   x_scale.apply(sample.events.column(xi), x);
@@ -241,6 +245,9 @@ const RegisterCommand registration{{
       add_optional(n, "--y-min", density->y_min, "y range minimum (in scaled units)");
       add_optional(n, "--y-max", density->y_max, "y range maximum (in scaled units)");
       n->add_option("--dpi", density->dpi, "PNG resolution")->check(CLI::Range(10.0, 2400.0));
+      n->add_option("--compensate", density->compensate,
+                    "compensate first: 'file' (the file's $SPILLOVER/SPILL) or a spillover table CSV")
+          ->expected(0, 1);
 
       auto gates = std::make_shared<GatesOptions>();
       CLI::App* g = app.add_subcommand("gates", "Gating sheet of one FCS file: a panel per gate level, gates drawn, % of parent");
@@ -263,7 +270,10 @@ const RegisterCommand registration{{
 
       return [d, dose, n, density, g, gates]() -> int {
         if (d->parsed()) return run_dose(*dose);
-        if (n->parsed()) return run_density(*density);
+        if (n->parsed()) {
+          density->compensate_on = n->get_option("--compensate")->count() > 0;
+          return run_density(*density);
+        }
         if (g->parsed()) {
           if (gates->strategy.empty() && gates->config.empty())
             throw Error("plot gates needs --strategy FILE or --config PIPELINE.yaml", {"", "--strategy", 0, 0});

@@ -17,6 +17,8 @@ struct SimulateArgs {
   std::optional<std::size_t> replicates;
   std::vector<std::string> experiments;
   std::string style;
+  std::string file_names, tube_names, cytometer;
+  std::optional<double> tube_volume_ul;
   unsigned threads = 0;
   bool quiet = false;
 };
@@ -40,6 +42,17 @@ const RegisterCommand simulate_command{{
       app.add_option("--style", args->style, "instrument style: facsdiva (FCS 3.1 float) or "
                                              "facscalibur (FCS 2.0, 10-bit log)")
           ->check(CLI::IsMember({"facsdiva", "facscalibur"}));
+      app.add_option("--file-names", args->file_names,
+                     "tube (bcma_MM1S_25nM_r1.fcs, the default) or opaque (Specimen_001_A01_001.fcs: the "
+                     "identity only in TUBE NAME)")
+          ->check(CLI::IsMember({"tube", "opaque"}));
+      app.add_option("--tube-names", args->tube_names,
+                     "file (TUBE NAME = the file's stem, the default) or words (\"MM1S 0.1 µM isotype R1\")")
+          ->check(CLI::IsMember({"file", "words"}));
+      app.add_option("--tube-volume", args->tube_volume_ul,
+                     "write $VOL (nL acquired) for tubes of this many µL (counting beads' share of the tube)")
+          ->check(CLI::Range(1.0, 1e6));
+      app.add_option("--cytometer", args->cytometer, "replace the design's $CYT");
       app.add_option("--threads", args->threads, "files simulated in parallel (0 = all cores)");
       app.add_flag("-q,--quiet", args->quiet, "no summary line");
       return [args] {
@@ -52,6 +65,10 @@ const RegisterCommand simulate_command{{
           design.instrument.cytometer = "FACSCalibur";
         }
         if (args->style == "facsdiva") design.instrument.style = sim::InstrumentStyle::FacsDiva;
+        if (!args->file_names.empty()) design.instrument.file_names = args->file_names;
+        if (!args->tube_names.empty()) design.instrument.tube_names = args->tube_names;
+        if (args->tube_volume_ul) design.instrument.tube_volume_ul = args->tube_volume_ul;
+        if (!args->cytometer.empty()) design.instrument.cytometer = args->cytometer;
         sim::OutputOptions options;
         options.threads = args->threads;
         const auto summary = sim::write_simulation(design, args->output, options);

@@ -53,7 +53,16 @@ std::vector<double> per_level(const YamlReader& r, std::size_t levels, double lo
 void read_instrument(const YamlReader& r, Instrument& in) {
   r.only_keys({"style", "cytometer", "range", "events_per_second", "timestep",
                "electronic_noise_sd", "photon_noise", "height_ratio", "voltages", "spillover",
-               "calibur"});
+               "calibur", "file_names", "tube_names", "tube_volume_ul"});
+  if (auto c = r.optional_child("file_names")) {
+    in.file_names = c->text();
+    if (in.file_names != "tube" && in.file_names != "opaque") c->fail("expected tube or opaque, found '" + in.file_names + "'");
+  }
+  if (auto c = r.optional_child("tube_names")) {
+    in.tube_names = c->text();
+    if (in.tube_names != "file" && in.tube_names != "words") c->fail("expected file or words, found '" + in.tube_names + "'");
+  }
+  if (auto c = r.optional_child("tube_volume_ul")) in.tube_volume_ul = c->number_in(1, 1e6);
   if (auto s = r.optional_child("style")) {
     const auto style = s->text();
     if (style == "facsdiva") in.style = InstrumentStyle::FacsDiva;

@@ -48,6 +48,7 @@ const char* experiment_title(const std::string& experiment) {
 }
 
 std::string tube_name(const Tube& tube) {
+  if (!tube.tube_name.empty()) return tube.tube_name;
   std::string name = tube.file.substr(0, tube.file.size() - 4);  // without ".fcs"
   return name;
 }

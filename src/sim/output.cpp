@@ -29,6 +29,19 @@ void rescale_truth(Truth& truth, double factor) {
 
 }  // namespace
 
+// $VOL (nL): the volume acquired from a tube of `tube_ul` µL, i.e. the tube's share recorded: bead
+// events / beads added, or for tubes without beads cell events / a nominal 50,000 cells.
+void set_volume(SimulatedSample& s, const Tube& tube, double tube_ul) {
+  std::size_t beads = 0, cells = 0;
+  for (const auto c : s.labels.cls) {
+    if (c == EventClass::Bead) ++beads;
+    else if (c != EventClass::Debris) ++cells;
+  }
+  const double share = tube.beads && *tube.beads > 0 && beads > 0 ? static_cast<double>(beads) / *tube.beads
+                                                                   : static_cast<double>(cells) / 50000.0;
+  s.sample.keywords.set("$VOL", detail::number_text(share * tube_ul * 1000));
+}
+
 std::string samples_csv(const std::vector<Tube>& tubes) {
   std::string out = "file,experiment,cell_line,dose_nM,replicate,role,patient,day,tissue,beads\n";
   for (const auto& t : tubes) {
@@ -70,7 +83,8 @@ OutputSummary write_simulation(const Design& design, const std::filesystem::path
       if (i >= tubes.size()) return;
       try {
         const Tube& tube = tubes[i];
-        const SimulatedSample simulated = simulate_tube(design, tube);
+        SimulatedSample simulated = simulate_tube(design, tube);
+        if (design.instrument.tube_volume_ul) set_volume(simulated, tube, *design.instrument.tube_volume_ul);
         truths[i] = file_truth(simulated, tube);
         const auto path = folder / tube.file;
         if (calibur) {

@@ -44,6 +44,42 @@ struct Planner {
 
 }  // namespace
 
+namespace {
+
+// "MM1S 25nM R1", "MM1S 0.1 µM isotype R1", "MM1S CAR-T 25nM R2", "MM1S 50nM target only R3":
+// the words a person types into a tube name, doses of 100 nM and more in µM.
+std::string words_name(const Tube& t) {
+  std::string name = !t.patient.empty() ? t.patient : t.cell_line;
+  if (t.experiment == "coculture" && t.role == "sample") name += " CAR-T";
+  if (t.dose_nM) {
+    char dose[32];
+    if (*t.dose_nM >= 100) std::snprintf(dose, sizeof dose, " %g \xC2\xB5M", *t.dose_nM / 1000);
+    else std::snprintf(dose, sizeof dose, " %gnM", *t.dose_nM);
+    name += dose;
+  }
+  if (t.day) name += " day" + std::to_string(*t.day);
+  if (!t.tissue.empty() && t.tissue != "peripheral_blood") name += " " + t.tissue;
+  if (t.role == "isotype") name += " isotype";
+  if (t.role == "target-only") name += " target only";
+  if (t.replicate > 0) name += " R" + std::to_string(t.replicate);
+  return name;
+}
+
+void name_tubes(const Instrument& in, std::vector<Tube>& tubes) {
+  for (auto& t : tubes) {
+    if (in.tube_names == "words") t.tube_name = words_name(t);
+    if (in.file_names == "opaque") {
+      if (t.tube_name.empty()) t.tube_name = t.file.substr(0, t.file.size() - 4);
+      char file[64];
+      std::snprintf(file, sizeof file, "Specimen_001_%c%02zu_%03zu.fcs", static_cast<char>('A' + (t.well / 12) % 8),
+                    t.well % 12 + 1, t.acquisition + 1);
+      t.file = file;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<Tube> plan_tubes(const Design& design) {
   Planner plan(design);
   if (const auto& x = design.tcell_viability; x.common.enabled) {
@@ -127,6 +163,7 @@ std::vector<Tube> plan_tubes(const Design& design) {
       plan.add(std::move(t));
     }
   }
+  name_tubes(design.instrument, plan.tubes);
   return plan.tubes;
 }
 

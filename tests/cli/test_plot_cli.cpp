@@ -167,6 +167,23 @@ TEST_F(PlotCli, DensityOfARealFileOnLogicleAxes) {
   EXPECT_TRUE(read_all(out).starts_with("\x89PNG"));
 }
 
+// --compensate: the file's $SPILLOVER is applied before plotting (the picture changes: PE spills
+// 22 % of FITC); a file without a matrix is refused, naming it.
+TEST_F(PlotCli, DensityCompensatesWithTheFilesSpillover) {
+  const auto root = cytopipe::test::source_dir();
+  const auto tube = root / "sample_fcs" / "cocult_MM1S_0nM_r1.fcs";
+  const auto plain = dir_ / "plain.svg", compensated = dir_ / "comp.svg";
+  ASSERT_EQ(run({"density", tube.string(), "--x", "FITC-A", "--y", "PE-A", "-o", plain.string()}).code, 0);
+  const PlotRun r = run({"density", tube.string(), "--x", "FITC-A", "--y", "PE-A", "--compensate", "-o", compensated.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(read_all(plain), read_all(compensated));
+  const auto calibur = root / "sample_fcs" / "facscalibur" / "bcma_MM1S_0nM_r1.fcs";
+  const PlotRun refused = run({"density", calibur.string(), "--x", "FITC-A", "--y", "PE-A", "--compensate", "-o",
+                               (dir_ / "c.svg").string()});
+  EXPECT_EQ(refused.code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("bcma_MM1S_0nM_r1.fcs"), std::string::npos) << refused.err;
+}
+
 TEST_F(PlotCli, DensityUnknownChannelListsTheChannels) {
   CYTOPIPE_SHARED_OR_SKIP(fcs, "fcs_corpus/FlowKit_LSRII.fcs");
   const PlotRun r = run({"density", fcs.string(), "--x", "FSC", "--y", "SSC-A", "-o", (dir_ / "x.png").string()});

@@ -47,6 +47,14 @@ struct Instrument {
   // FACSCalibur style: decades of the log amplifiers and the ADC resolution.
   double calibur_decades = 4;
   int calibur_resolution = 1024;
+  // How a plate comes off another instrument (defaults: as sample_fcs/). file_names: "tube"
+  // (bcma_MM1S_25nM_r1.fcs) or "opaque" (Specimen_001_A01_001.fcs: the identity only in TUBE NAME);
+  // tube_names: "file" (the file's stem) or "words" ("MM1S 25nM R1", "MM1S 0.1 µM isotype R1");
+  // tube_volume_ul: with it, $VOL (nL) = the volume acquired from a tube of that many µL (the bead
+  // events' share of the tube's beads; tubes without beads: 50,000 cells per tube).
+  std::string file_names = "tube";
+  std::string tube_names = "file";
+  std::optional<double> tube_volume_ul;
 };
 
 struct MarkerProfile {

@@ -15,6 +15,7 @@ namespace cytopipe::sim {
 // One row of samples.csv.
 struct Tube {
   std::string file;        // relative to the output folder
+  std::string tube_name;   // TUBE NAME; empty = the file's stem
   std::string experiment;  // tcell_viability, tumour_bcma, coculture, car_kinetics
   std::string cell_line;
   std::optional<double> dose_nM;
