@@ -1,8 +1,8 @@
 // cytopipe gate --strategy FILE.yaml|FILE.xml DATA.fcs... [--events OUT.csv] [--stats OUT.csv]
 // cytopipe gate --workspace FILE.wsp [--group NAME] DATA.fcs... [--events OUT.csv] [--stats OUT.csv]
 // Applies a gating strategy (or each file's gates from a FlowJo workspace) to FCS files (in parallel, at most --in-flight files in memory) and
-// writes a tidy statistics table (one row per sample x population x statistic x channel) and,
-// optionally, per-event membership.
+// writes a tidy statistics table (one row per sample x population x statistic x channel, the
+// layout of the pipeline's populations.csv) and, optionally, per-event membership.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -21,6 +21,7 @@
 #include "cytopipe/gating/flowjo.hpp"
 #include "cytopipe/gating/gating.hpp"
 #include "cytopipe/gating/gating_set.hpp"
+#include "cytopipe/gating/population_table.hpp"
 
 namespace cytopipe::cli {
 namespace {
@@ -68,7 +69,7 @@ struct GateCommand {
     tbb::task_arena arena(workers);
     with_output(stats_out, [&](std::ostream* stats) {
       with_output(events_out, [&](std::ostream* events) {
-        if (stats) *stats << "sample,population,path,parent,statistic,channel,value\n";
+        if (stats) gating::write_population_header(*stats);
         arena.execute([&] {
           set.gate(
               held, held < static_cast<std::size_t>(workers),
@@ -233,31 +234,25 @@ struct GateCommand {
                                                    g.results.events(), options);
       });
     });
+    // The population table's layout, shared with the pipeline's populations.csv.
+    std::vector<gating::PopulationRow> rows;
     for (std::size_t pi = 0; pi < populations.size(); ++pi) {
       const auto& p = populations[pi];
-      const std::string head = csv(s.source) + ',' + csv(p.name) + ',' + csv(p.path) + ',' +
-                               csv(p.parent) + ',';
-      const auto parent_count = g.results.parent_count(p.name);
-      const auto events = g.results.events();
-      out << head << "count,," << p.count << '\n';
-      out << head << "percent_parent,,"
-          << number(parent_count ? 100.0 * static_cast<double>(p.count) / static_cast<double>(parent_count) : NAN) << '\n';
-      out << head << "percent_total,,"
-          << number(events ? 100.0 * static_cast<double>(p.count) / static_cast<double>(events) : NAN) << '\n';
+      gating::append_count_rows(rows, g.results, p);
       if (flowjo) {
+        const auto events = g.results.events();
         const std::size_t grandparent =
             p.parent.empty() ? events : g.results.parent_count(g.results.at(p.parent).name);
-        out << head << "percent_grandparent,,"
-            << number(grandparent ? 100.0 * static_cast<double>(p.count) / static_cast<double>(grandparent) : NAN)
-            << '\n';
+        rows.push_back({p.name, p.parent, "percent_grandparent", "",
+                        grandparent ? 100.0 * static_cast<double>(p.count) / static_cast<double>(grandparent) : NAN});
         const auto it = flowjo->stored_counts.find(p.name);
-        if (it != flowjo->stored_counts.end() && it->second >= 0) out << head << "flowjo_count,," << it->second << '\n';
+        if (it != flowjo->stored_counts.end() && it->second >= 0)
+          rows.push_back({p.name, p.parent, "flowjo_count", "", static_cast<double>(it->second)});
       }
       for (std::size_t c = 0; c < names.size(); ++c) {
         const auto& st = results[pi * names.size() + c];
-        const std::string ch = csv(names[c]);
-        auto row = [&](const std::string& stat, double v) {
-          out << head << stat << ',' << ch << ',' << number(v) << '\n';
+        auto row = [&](std::string statistic, double v) {
+          rows.push_back({p.name, p.parent, std::move(statistic), names[c], v});
         };
         row("mean", st.mean);
         row("median", st.median);
@@ -266,11 +261,12 @@ struct GateCommand {
         row("mode", st.mode);
         row("sd", st.sd);
         row("cv", st.cv);
-        row("robust_sd", st.robust_sd);
-        row("robust_cv", st.robust_cv);
+        row("rsd", st.robust_sd);
+        row("rcv", st.robust_cv);
         for (const auto& [pct, v] : st.percentiles) row("p" + number(pct), v);
       }
     }
+    gating::write_population_rows(out, s.source, rows);
   }
 
   static void write_events(std::ostream& out, const gating::GatingSet::Gated& g, bool first) {
@@ -322,7 +318,7 @@ const RegisterCommand registered{Command{
       app.add_option("files", cmd->files, "FCS files")->required()->check(CLI::ExistingFile);
       app.add_option("--events", cmd->events_out, "write per-event 0/1 membership (one column per population) to this CSV");
       app.add_option("--stats", cmd->stats_out,
-                     "write the tidy statistics table (sample, population, statistic, channel, value) to this CSV");
+                     "write the tidy statistics table (file, population, parent, statistic, channel, value: the layout of a run's populations.csv) to this CSV");
       app.add_option("--channels", cmd->channels, "channels for per-channel statistics (default: all)")->delimiter(',');
       app.add_option("--compensation", cmd->compensation, "statistics on 'none' or 'file' (spillover) compensated values")
           ->check(CLI::IsMember({"none", "file"}));

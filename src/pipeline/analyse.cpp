@@ -279,18 +279,12 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
     }
     BufferPool::Lease lease(gather_buffers());
     std::vector<double>& buffer = lease.get();
-    const double total = static_cast<double>(gated.events());
     for (const auto& pop : gated.populations()) {
       auto& pv = out.values.populations[pop.name];
       pv.parent = pop.parent;
       pv.count = static_cast<double>(pop.count);
-      const double parent_count = pop.parent.empty() ? total : static_cast<double>(gated.parent_count(pop.name));
-      const double nan = std::nan("");
-      if (plan.table_count) out.rows.push_back({pop.name, pop.parent, "count", "", pv.count});
-      if (plan.table_percent_parent)
-        out.rows.push_back({pop.name, pop.parent, "percent_parent", "", parent_count > 0 ? 100.0 * pv.count / parent_count : nan});
-      if (plan.table_percent_total)
-        out.rows.push_back({pop.name, pop.parent, "percent_total", "", total > 0 ? 100.0 * pv.count / total : nan});
+      gating::append_count_rows(out.rows, gated, pop,
+                                {plan.table_count, plan.table_percent_parent, plan.table_percent_total});
 
       // Channels: those of the table (all statistics asked) and those the read-outs need here.
       std::map<std::string, std::vector<Statistic>> wanted;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cytopipe/gating/gating_set.hpp"
+#include "cytopipe/gating/population_table.hpp"
 #include "cytopipe/gating/strategy.hpp"
 #include "cytopipe/pipeline/readout.hpp"
 #include "cytopipe/pipeline/run.hpp"
@@ -79,20 +80,12 @@ std::string describe(const Selector& selector);
 // The group key of a sample for threshold gate / read-out matching.
 std::string group_key(const SampleEntry& sample, const std::vector<std::string>& factors);
 
-struct PopulationRow {
-  std::string population;
-  std::string parent;
-  std::string statistic;
-  std::string channel;
-  double value = 0;
-};
-
 struct SampleOutcome {
   bool analysed = false;
   std::optional<Failure> failure;      // set when not analysed
   std::vector<Failure> problems;       // analysed, but e.g. a threshold had no control
   SampleValues values;
-  std::vector<PopulationRow> rows;
+  std::vector<gating::PopulationRow> rows;  // populations.csv's rows of this file
   // Plan::keep's values for this file, on the channel's transforms: scale (linear without one).
   std::map<std::pair<std::string, std::string>, std::vector<double>> histograms;
   std::size_t events = 0;

@@ -13,6 +13,7 @@
 #include "cytopipe/base/csv.hpp"
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/gating/io.hpp"
+#include "cytopipe/gating/population_table.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
 #include "cytopipe/stats/levels.hpp"
 #include "cytopipe/stats/table.hpp"
@@ -31,13 +32,9 @@ std::string csv_field(const std::string& text) { return csv::field(text); }
 void write_populations(const std::filesystem::path& file, const SampleSet& samples,
                        const std::vector<SampleOutcome>& outcomes) {
   write_file_atomically(file, [&](std::ostream& out) {
-    out << "file,population,parent,statistic,channel,value\n";
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      const auto& name = csv_field(samples.samples[i].name);
-      for (const auto& r : outcomes[i].rows)
-        out << name << ',' << csv_field(r.population) << ',' << csv_field(r.parent) << ',' << r.statistic << ','
-            << csv_field(r.channel) << ',' << format_number(r.value) << '\n';
-    }
+    gating::write_population_header(out);
+    for (std::size_t i = 0; i < outcomes.size(); ++i)
+      gating::write_population_rows(out, samples.samples[i].name, outcomes[i].rows);
   });
 }
 

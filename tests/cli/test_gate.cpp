@@ -94,16 +94,16 @@ TEST(GateCommand, EventsMatchTruthFilesAndStatsHoldCounts) {
   // The tidy table: counts agree with the truth files; per-channel statistics are present.
   std::ifstream st(stats);
   std::getline(st, line);
-  EXPECT_EQ(line, "sample,population,path,parent,statistic,channel,value");
+  EXPECT_EQ(line, "file,population,parent,statistic,channel,value");
   std::size_t count_rows = 0, median_rows = 0;
   while (std::getline(st, line)) {
     const auto f = split(line);
-    ASSERT_EQ(f.size(), 7u) << line;
-    if (f[4] == "count" && truth_counts.contains(f[1])) {
-      EXPECT_EQ(std::stoul(f[6]), truth_counts[f[1]]) << f[1];
+    ASSERT_EQ(f.size(), 6u) << line;
+    if (f[3] == "count" && truth_counts.contains(f[1])) {
+      EXPECT_EQ(std::stoul(f[5]), truth_counts[f[1]]) << f[1];
       ++count_rows;
     }
-    if (f[4] == "median" && (f[5] == "FL1-H" || f[5] == "FSC-H")) ++median_rows;
+    if (f[3] == "median" && (f[4] == "FL1-H" || f[4] == "FSC-H")) ++median_rows;
   }
   EXPECT_EQ(count_rows, truth_counts.size());
   EXPECT_GE(median_rows, 2 * truth_counts.size());
@@ -211,16 +211,16 @@ TEST(GateCommand, WorkspaceGatesEachFileWithItsSamplesGates) {
   const auto r = run("gate --workspace '" + wsp.string() + "' --group 'All Samples' '" + fcs.string() +
                      "' --events '" + events.string() + "' --stats '" + stats.string() + "' --channels FSC-A,Comp-PE-A");
   ASSERT_EQ(r.code, 0) << r.output;
-  // Rows: sample,population,path,parent,statistic,channel,value.
+  // Rows: file,population,parent,statistic,channel,value (populations.csv's layout).
   std::map<std::string, std::map<std::string, std::string>> value;  // population -> statistic(/channel) -> value
   std::ifstream in(stats);
   std::string line;
   std::getline(in, line);
-  EXPECT_EQ(line, "sample,population,path,parent,statistic,channel,value");
+  EXPECT_EQ(line, "file,population,parent,statistic,channel,value");
   while (std::getline(in, line)) {
     const auto f = split(line);
-    ASSERT_GE(f.size(), 7u) << line;
-    value[f[1]][f[4] + (f[5].empty() ? "" : "/" + f[5])] = f[6];
+    ASSERT_GE(f.size(), 6u) << line;
+    value[f[1]][f[3] + (f[4].empty() ? "" : "/" + f[4])] = f[5];
   }
   EXPECT_EQ(value.size(), 15u);
   // FlowJo's stored counts (README of shared/gatingml_ref): carried as flowjo_count.
@@ -234,7 +234,7 @@ TEST(GateCommand, WorkspaceGatesEachFileWithItsSamplesGates) {
               100.0 * 312 / std::stod(value["Singlets2"]["count"]), 1e-6);
   // Statistics on the compensated channel, named as FlowJo names it.
   EXPECT_TRUE(value["NK cells"].contains("median/Comp-PE-A"));
-  EXPECT_TRUE(value["NK cells"].contains("robust_cv/FSC-A"));
+  EXPECT_TRUE(value["NK cells"].contains("rcv/FSC-A"));
   // One events row per event of the file and one column per population.
   std::ifstream ev(events);
   std::getline(ev, line);
