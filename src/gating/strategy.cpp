@@ -329,9 +329,25 @@ std::string GatingStrategy::path(std::string_view population) const {
   return out;
 }
 
+std::vector<Error> GatingStrategy::problems() const {
+  std::vector<Error> found;
+  for (const auto& g : gates_) {
+    try {
+      check_gate(*this, g);
+    } catch (const Error& e) {
+      found.push_back(e);
+    }
+  }
+  try {
+    (void)populations();  // names, parents, operands, cycles
+  } catch (const Error& e) {
+    found.push_back(e);
+  }
+  return found;
+}
+
 void GatingStrategy::validate() const {
-  for (const auto& g : gates_) check_gate(*this, g);
-  (void)populations();  // names, parents, operands, cycles
+  if (const auto found = problems(); !found.empty()) throw found.front();
 }
 
 void GatingStrategy::check_sample(const fcs::Sample& sample) const {

@@ -2,7 +2,9 @@
 // and column (yaml-cpp marks) and the gate.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "cytopipe/base/yaml_reader.hpp"
@@ -11,14 +13,20 @@
 namespace cytopipe::gating {
 namespace {
 
+// Reads the strategy's values, collecting problems in the checked reader: a mistake in a value
+// (an unknown key, a number that is not finite, a flag that is not true/false) is recorded and
+// reading goes on; a fault after which a gate cannot be read (no type, a list that is not one)
+// throws, and the caller records it and goes on with the next gate.
 struct YamlReader {
-  std::string file;
+  yaml::Reader& checked;
 
+  const std::string& file() const { return checked.file(); }
+  void record(const YAML::Node& n, const std::string& message, const std::string& where = {}) const {
+    checked.error(n, where, message);
+  }
   [[noreturn]] void fail(const YAML::Node& n, const std::string& message,
                          const std::string& where = {}) const {
-    const auto mark = n.Mark();
-    throw Error(message, ErrorContext{file, where, mark.is_null() ? 0 : mark.line + 1,
-                                      mark.is_null() ? 0 : mark.column + 1});
+    throw Error(message, checked.at(n).context(where));
   }
   void keys(const YAML::Node& n, const std::set<std::string>& allowed,
             const std::string& where) const {
@@ -27,24 +35,27 @@ struct YamlReader {
       if (!allowed.contains(k)) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        fail(kv.first, "unknown key '" + k + "' (expected one of: " + list + ")", where);
+        record(kv.first, "unknown key '" + k + "' (expected one of: " + list + ")", where);
       }
     }
   }
   // The checked reader's rule for numbers: finite only (`nan`, `.inf` are mistakes; an open
-  // side is written `~`).
+  // side is written `~`). A mistake is recorded and read as 0 (the strategy is never used then).
   double number(const YAML::Node& n, const std::string& what, const std::string& where) const {
-    if (!n.IsScalar()) fail(n, what + " must be a number", where);
+    if (!n.IsScalar()) {
+      record(n, what + " must be a number", where);
+      return 0;
+    }
     if (const auto v = yaml::finite_number(n.Scalar())) return *v;
-    fail(n, what + " is not a finite number: '" + n.Scalar() + "'", where);
+    record(n, what + " is not a finite number: '" + n.Scalar() + "'", where);
+    return 0;
   }
   // true/false (yes/no, on/off as YAML 1.1); anything else is an Error at the node, not a
   // YAML::TypedBadConversion escaping the reader (found by fuzz_strategy_yaml).
   bool flag(const YAML::Node& n, const std::string& what, const std::string& where) const {
     if (!n || n.IsNull()) return false;
     bool v = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v))
-      fail(n, what + " must be true or false", where);
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) record(n, what + " must be true or false", where);
     return v;
   }
   std::optional<double> optional_number(const YAML::Node& n, const std::string& what,
@@ -126,8 +137,7 @@ struct YamlReader {
     GateNode node;
     node.id = text(n["id"] ? n["id"] : n, "gate id", "");
     const std::string where = "gate '" + node.id + "'";
-    const auto mark = n.Mark();
-    node.origin = ErrorContext{file, "", mark.line + 1, mark.column + 1};
+    node.origin = checked.at(n).context();
     if (n["parent"] && !n["parent"].IsNull()) node.parent = text(n["parent"], "parent", where);
     if (!n["type"]) fail(n, "missing 'type' (range, rectangle, polygon, ellipsoid, quadrant, boolean)", where);
     const std::string type = n["type"].Scalar();
@@ -255,33 +265,62 @@ struct YamlReader {
 }  // namespace
 
 GatingStrategy parse_strategy_yaml(std::string_view text, std::string_view name) {
-  YamlReader r{std::string(name)};
   // Loaded by the one checked YAML reader: syntax errors and keys written twice in a map (which
-  // yaml-cpp would silently resolve to the first) are refused with file:line:column.
-  yaml::Reader checked(r.file);
+  // yaml-cpp would silently resolve to the first) are refused with file:line:column. Every
+  // problem after that is collected, gate by gate, and all are thrown together.
+  yaml::Reader checked{std::string(name)};
   const YAML::Node root = checked.load(std::string(text));
-  checked.throw_if_errors();
-  if (!root.IsMap()) r.fail(root, "a gating strategy is a map with 'gates'");
-  r.keys(root, {"name", "description", "matrices", "gates"}, "");
+  const YamlReader r{checked};
+  if (!root.IsMap()) checked.fail(root, "", "a gating strategy is a map with 'gates'");
+  // Recorded, and reading goes on; a fault inside a gate or matrix ends that one only.
+  auto attempt = [&](auto&& read) {
+    try {
+      read();
+    } catch (const Error& e) {
+      checked.error(e);
+    }
+  };
+  attempt([&] { r.keys(root, {"name", "description", "matrices", "gates"}, ""); });
   GatingStrategy s;
   if (root["name"]) s.name = root["name"].Scalar();
   if (root["description"]) s.description = root["description"].Scalar();
   if (const auto m = root["matrices"]) {
-    if (!m.IsMap()) r.fail(m, "'matrices' must map matrix ids to matrices");
-    for (const auto& kv : m) r.matrix(r.text(kv.first, "a matrix id", ""), kv.second, s);
+    if (!m.IsMap()) checked.error(m, "", "'matrices' must map matrix ids to matrices");
+    else
+      for (const auto& kv : m) attempt([&] { r.matrix(r.text(kv.first, "a matrix id", ""), kv.second, s); });
   }
   const auto gates = root["gates"];
-  if (!gates || !gates.IsSequence()) r.fail(root, "missing 'gates' (a list of gates)");
+  if (!gates || !gates.IsSequence()) checked.fail(root, "", "missing 'gates' (a list of gates)");
+  // Gates with a problem of their own: their structural checks would only repeat it (a gate that
+  // could not be read stands in the tree as an empty placeholder, so its children still place).
+  std::set<std::string> faulty;
   for (const auto& g : gates) {
-    GateNode node = r.gate(g);
-    const ErrorContext origin = node.origin;
+    const std::size_t before = checked.errors().size();
+    std::optional<GateNode> node;
+    attempt([&] { node = r.gate(g); });
+    if (!node) {
+      const auto id = g.IsMap() ? g["id"] : YAML::Node();
+      if (!id || !id.IsScalar() || id.Scalar().empty()) continue;
+      node.emplace();
+      node->id = id.Scalar();
+      if (const auto p = g["parent"]; p && p.IsScalar()) node->parent = p.Scalar();
+      node->origin = checked.at(g).context();
+    }
+    if (checked.errors().size() > before) faulty.insert(node->id);
+    const ErrorContext origin = node->origin;
     try {
-      s.add(std::move(node));
+      s.add(std::move(*node));
     } catch (const Error& e) {
-      throw Error(e.message(), ErrorContext{r.file, e.context().where, origin.line, origin.column});
+      checked.error(Error(e.message(), ErrorContext{checked.file(), e.context().where, origin.line, origin.column}));
     }
   }
-  s.validate();
+  auto about_faulty = [&](const Error& e) {
+    return std::any_of(faulty.begin(), faulty.end(),
+                       [&](const std::string& id) { return e.context().where == "gate '" + id + "'"; });
+  };
+  for (auto& e : s.problems())
+    if (!about_faulty(e)) checked.error(std::move(e));
+  checked.throw_if_errors();
   return s;
 }
 

@@ -159,4 +159,33 @@ TEST(YamlErrors, DuplicateKeysAndNonFiniteNumbersAreRefusedAtTheirPosition) {
   EXPECT_EQ(s.gates().size(), 1u);
 }
 
+// Every problem of a strategy is reported at once, each at its file:line:column: a mistake in a
+// value, a gate that cannot be read, and the structural checks of the gates that could be read.
+// A child of the gate that could not be read is not blamed for it.
+TEST(YamlErrors, EveryProblemIsCollectedWithItsPosition) {
+  const std::string text = std::string(kHeader) +
+                           "  - {id: a, type: range, dimension: X, mni: 0}\n"            // line 2: unknown key
+                           "  - {id: b, type: range, dimension: X, min: nan}\n"          // line 3: not finite
+                           "  - {id: c, type: hexagon, dimension: X}\n"                  // line 4: unknown type
+                           "  - {id: d, parent: c, type: range, dimension: X, min: 1}\n" // fine (c is not)
+                           "  - {id: e, type: polygon, dimensions: [X, Y], vertices: [[0, 0], [1, 1]]}\n";  // line 6
+  try {
+    parse_strategy_yaml(text, "many.yaml");
+    FAIL() << "no error thrown";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    for (const char* part : {"many.yaml:2:40: gate 'a': unknown key 'mni'",
+                             "many.yaml:3:45: gate 'b': min is not a finite number: 'nan'",
+                             "many.yaml:4:19: gate 'c': unknown gate type 'hexagon'",
+                             "many.yaml:6:5: gate 'e': a polygon needs at least 3 vertices",
+                             // what the misspelt key leaves: a range without bounds
+                             "many.yaml:2:5: gate 'a': a range gate needs 'min' or 'max'", "(5 problems)"})
+      EXPECT_NE(what.find(part), std::string::npos) << "'" << part << "' not in: " << what;
+    EXPECT_EQ(what.find("gate 'd'"), std::string::npos) << what;
+    // The Error's own location is the first problem's.
+    EXPECT_EQ(e.context().file, "many.yaml");
+    EXPECT_EQ(e.context().line, 2);
+  }
+}
+
 }  // namespace

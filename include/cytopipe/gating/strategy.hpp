@@ -86,6 +86,9 @@ class GatingStrategy {
   // intervals min <= max, quadrant positions naming dividers, compensation refs known.
   // Errors name the gate (and its origin file/line).
   void validate() const;
+  // validate()'s checks reporting every problem, not only the first: each gate's own checks,
+  // then the tree's (names, parents, operands, cycles). validate() throws the first of these.
+  std::vector<Error> problems() const;
   // Additionally checks that every dimension can be computed from this sample (channels and
   // compensation outputs exist). "FCS" on a file without a spillover leaves values
   // uncompensated, as the Gating-ML compliance suite expects. Errors name the gate and channel.
