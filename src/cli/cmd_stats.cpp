@@ -44,6 +44,8 @@ void write_json(std::ostream& out, const std::vector<stats::ResultRow>& rows) {
     j["stratum"] = r.stratum;
     j["test"] = r.test;
     j["comparison"] = r.comparison;
+    j["group"] = r.group;          // a comparison's levels (empty for other rows)
+    j["reference"] = r.reference;
     j["statistic_name"] = r.statistic_name;
     j["statistic"] = number_or_null(r.statistic);
     j["df1"] = number_or_null(r.df1);
@@ -55,7 +57,7 @@ void write_json(std::ostream& out, const std::vector<stats::ResultRow>& rows) {
     j["p_adjusted"] = number_or_null(r.p_adjusted);
     j["adjustment"] = r.adjustment;
     j["significance"] = r.significance;
-    j["n"] = r.n;
+    j["n"] = stats::sizes_text(r.sizes);
     j["alternative"] = r.alternative;
     j["method"] = r.method;
     j["message"] = r.message;

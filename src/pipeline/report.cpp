@@ -61,8 +61,7 @@ std::optional<plot::MeanSd> summary_of(const AnalysisData& a, const std::string&
                                        const std::string& group) {
   for (const auto& r : a.rows) {
     if (r.test != "summary" || r.stratum != stratum || r.comparison != group) continue;
-    const auto colon = r.n.rfind(':');
-    const std::size_t n = colon == std::string::npos ? 0 : std::stoul(r.n.substr(colon + 1));
+    const std::size_t n = r.sizes.empty() ? 0 : r.sizes.front().n;
     return plot::MeanSd{r.estimate, std::isnan(r.sd) ? 0.0 : r.sd, n};
   }
   return std::nullopt;
@@ -362,8 +361,7 @@ void write_report(const std::filesystem::path& file, const Config& config, const
     plot::HtmlTable t{"Tests", {"stratum", "test", "comparison", "statistic", "p", "p adjusted", "significance", "n", "message"}, {}};
     for (const auto& r : data.rows) {
       if (r.test == "summary") {
-        const auto colon = r.n.rfind(':');
-        groups.rows.push_back({r.stratum, r.comparison, colon == std::string::npos ? r.n : r.n.substr(colon + 1),
+        groups.rows.push_back({r.stratum, r.comparison, r.sizes.empty() ? "" : std::to_string(r.sizes.front().n),
                                shown(r.estimate), shown(r.sd), shown(r.sem),
                                std::isnan(r.ci_low) ? "" : shown(r.ci_low) + " to " + shown(r.ci_high)});
         continue;
@@ -374,7 +372,7 @@ void write_report(const std::filesystem::path& file, const Config& config, const
                         r.statistic_name + " = " + shown(r.statistic),
                         stats::report_p_text(r.p, adjusted ? "" : r.p_bound, p_shown(r.p)),
                         stats::report_p_text(r.p_adjusted, adjusted ? r.p_bound : "", p_shown(r.p_adjusted)),
-                        r.significance, r.n, r.message});
+                        r.significance, stats::sizes_text(r.sizes), r.message});
     }
     if (!groups.rows.empty()) report.table(std::move(groups));
     report.table(std::move(t));

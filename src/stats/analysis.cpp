@@ -38,12 +38,6 @@ bool same_level(const std::string& level, const std::string& wanted) {
   return a && b && !std::isnan(*a) && *a == *b;
 }
 
-std::string sizes_text(const std::vector<GroupSize>& groups) {
-  std::string out;
-  for (const auto& g : groups) out += (out.empty() ? "" : ";") + g.label + ":" + std::to_string(g.n);
-  return out;
-}
-
 ResultRow base_row(const TestResult& result, const std::string& readout,
                    const std::string& stratum) {
   ResultRow row;
@@ -51,7 +45,7 @@ ResultRow base_row(const TestResult& result, const std::string& readout,
   row.stratum = stratum;
   row.test = result.test;
   row.statistic_name = result.statistic_name;
-  row.n = sizes_text(result.groups);
+  row.sizes = result.groups;
   row.alternative = to_string(result.alternative);
   row.method = result.method;
   row.message = result.message;
@@ -75,7 +69,7 @@ std::vector<ResultRow> summary_rows(const std::vector<Group>& groups, const std:
     row.ci_high = summary.ci_high;
     row.sd = summary.sd;
     row.sem = summary.sem;
-    row.n = g.label + ":" + std::to_string(summary.n);
+    row.sizes = {{g.label, summary.n}};
     row.method = "mean, SD (n - 1), SEM = SD / sqrt(n), 95 % CI of the mean on t with n - 1 df";
     if (missing > 0)
       row.method += "; " + std::to_string(missing) + " rows with a missing value dropped";
@@ -468,7 +462,7 @@ void write_rows_csv(std::ostream& out, const std::vector<ResultRow>& rows) {
                                  number(r.df1),      number(r.df2),     number(r.estimate),
                                  number(r.ci_low),   number(r.ci_high), number(r.p),
                                  number(r.p_adjusted), r.adjustment,    r.significance,
-                                 r.n,                r.alternative,     r.method,
+                                 sizes_text(r.sizes), r.alternative,    r.method,
                                  r.message,          number(r.sd),      number(r.sem),
                                  r.p_bound};
     for (std::size_t i = 0; i < std::size(cells); ++i) out << (i ? "," : "") << csv_cell(cells[i]);

@@ -1,5 +1,6 @@
 // stats.csv rows: the marks against the control that figures and summaries show, and reading the
 // file back (for `cytopipe plot dose --stats`).
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -16,6 +17,32 @@ std::map<std::string, std::string> marks_against_control(std::span<const ResultR
     if (r.stratum != stratum || r.reference != control || r.group.empty() || r.significance.empty())
       continue;
     out.try_emplace(r.group, r.significance);
+  }
+  return out;
+}
+
+std::string sizes_text(std::span<const GroupSize> sizes) {
+  std::string out;
+  for (const auto& g : sizes) out += (out.empty() ? "" : ";") + g.label + ":" + std::to_string(g.n);
+  return out;
+}
+
+std::vector<GroupSize> parse_sizes(std::string_view text, const std::string& source, int line) {
+  std::vector<GroupSize> out;
+  if (text.empty()) return out;
+  for (;;) {
+    const auto end = text.find(';');
+    const std::string_view part = text.substr(0, end);
+    // The count follows the last colon: a level may hold one ("a:b"), a count never does.
+    const auto colon = part.rfind(':');
+    const std::string_view count = colon == std::string_view::npos ? std::string_view() : part.substr(colon + 1);
+    std::size_t n = 0;
+    const auto [stop, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
+    if (count.empty() || ec != std::errc() || stop != count.data() + count.size())
+      throw Error("'" + std::string(part) + "' is not level:n (e.g. 0:3)", {source, "n", line, 0});
+    out.push_back({std::string(part.substr(0, colon)), n});
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
   }
   return out;
 }
@@ -58,7 +85,7 @@ std::vector<ResultRow> read_rows(const Table& table) {
     r.p_adjusted = number("p_adjusted", i);
     r.adjustment = cells("adjustment")[i];
     r.significance = cells("significance")[i];
-    r.n = cells("n")[i];
+    r.sizes = parse_sizes(cells("n")[i], table.source, static_cast<int>(i + 2));
     r.alternative = cells("alternative")[i];
     r.method = cells("method")[i];
     r.message = cells("message")[i];

@@ -1,5 +1,7 @@
 // cytopipe stats on a CSV: values against R (the golden fixtures), exit codes for bad input.
 #include <gtest/gtest.h>
+
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -62,6 +64,7 @@ TEST(CliStats, AnovaAndTukeyAsJsonMatchR) {
     if (row["test"] == "summary") {
       const auto& g = set["groups"].at(summaries++);
       EXPECT_EQ(row["comparison"], g["label"]);
+      EXPECT_EQ(row["n"], g["label"].get<std::string>() + ":" + std::to_string(g["values"].size()));
       EXPECT_TRUE(row["sd"].is_number() && row["sem"].is_number() && row["ci_low"].is_number());
       double sum = 0;
       for (const auto& v : g["values"]) sum += v.get<double>();
@@ -80,6 +83,21 @@ TEST(CliStats, AnovaAndTukeyAsJsonMatchR) {
   EXPECT_NEAR(rows[0]["p"].get<double>(), set["anova"]["p"].get<double>(), 1e-6);
   EXPECT_TRUE(rows[0]["df2"].is_number());
   EXPECT_NEAR(rows[1]["p_adjusted"].get<double>(), set["tukey"]["p"][0].get<double>(), 1e-6);
+  // Each comparison names its group and reference levels, as R's TukeyHSD labels it
+  // ("group-reference"); the omnibus row has none. n: the family's groups, level:size each.
+  EXPECT_EQ(rows[0]["group"], "");
+  EXPECT_EQ(rows[0]["reference"], "");
+  std::string sizes;
+  for (const auto& g : set["groups"])
+    sizes += (sizes.empty() ? "" : ";") + g["label"].get<std::string>() + ":" + std::to_string(g["values"].size());
+  EXPECT_EQ(rows[0]["n"], sizes);
+  for (std::size_t i = 0; i < set["tukey"]["p"].size(); ++i) {
+    const auto& row = rows[1 + i];
+    const std::string group = row["group"], reference = row["reference"];
+    EXPECT_EQ(group + "-" + reference, set["tukey"]["label"][i].get<std::string>());
+    EXPECT_NEAR(row["p_adjusted"].get<double>(), set["tukey"]["p"][i].get<double>(), 1e-6) << group;
+    EXPECT_EQ(row["n"], sizes);
+  }
   std::filesystem::remove(path);
 }
 

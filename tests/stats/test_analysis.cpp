@@ -51,7 +51,7 @@ TEST(Analysis, PerStratumRowsAgreeWithTheDirectCalls) {
   ASSERT_EQ(rows.size(), 12u);
   EXPECT_EQ(rows[0].stratum, "MM1S");
   EXPECT_EQ(rows[0].test, "one-way ANOVA");
-  EXPECT_EQ(rows[0].n, "0:4;10:4;100:4");
+  EXPECT_EQ(sizes_text(rows[0].sizes), "0:4;10:4;100:4");
   EXPECT_STAT(rows[0].statistic, test::number(sets[0]["anova"]["F"]));
   EXPECT_P(rows[0].p, test::number(sets[0]["anova"]["p"]));
   EXPECT_EQ(rows[6].stratum, "U266");
@@ -117,7 +117,7 @@ TEST(Analysis, MissingValuesAreDroppedAndCounted) {
     t.add_row({d, y});
   const auto rows = run_analysis(t, spec_of("y", "dose", {"t"}));
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].n, "10:2;0:2");  // the pair, as compared: level, then control
+  EXPECT_EQ(sizes_text(rows[0].sizes), "10:2;0:2");  // the pair, as compared: level, then control
   EXPECT_NE(rows[0].method.find("2 rows with a missing value dropped"), std::string::npos);
 }
 
@@ -243,7 +243,9 @@ TEST(AnalysisIssue19, GroupSummaryRowsComeFirstPerStratumAndMatchTapply) {
       EXPECT_EQ(r.test, "summary");
       EXPECT_EQ(r.stratum, ref["stratum"].get<std::string>());
       EXPECT_EQ(r.comparison, ref["group"].get<std::string>());
-      EXPECT_EQ(r.n, ref["group"].get<std::string>() + ":" + std::to_string(ref["n"].get<int>()));
+      ASSERT_EQ(r.sizes.size(), 1u);
+      EXPECT_EQ(r.sizes[0].label, ref["group"].get<std::string>());
+      EXPECT_EQ(r.sizes[0].n, ref["n"].get<std::size_t>());
       EXPECT_TRUE(test::near_rel(r.estimate, test::number(ref["mean"]), 1e-12));
       const double sd = test::number(ref["sd"]);
       if (std::isnan(sd)) {
@@ -467,7 +469,19 @@ TEST(Analysis, StatsCsvReadsBackIntoTheSameRows) {
     EXPECT_TRUE(same(back[i].ci_low, rows[i].ci_low)) << i;
     EXPECT_EQ(back[i].significance, rows[i].significance);
     EXPECT_EQ(back[i].method, rows[i].method);
+    // Group sizes read back as values: level and n per group.
+    ASSERT_EQ(back[i].sizes.size(), rows[i].sizes.size()) << i;
+    for (std::size_t g = 0; g < rows[i].sizes.size(); ++g) {
+      EXPECT_EQ(back[i].sizes[g].label, rows[i].sizes[g].label);
+      EXPECT_EQ(back[i].sizes[g].n, rows[i].sizes[g].n);
+    }
   }
+  // An n cell that is not level:n is refused, naming the file and line.
+  EXPECT_EQ(parse_sizes("0:3;a:b:4").back().label, "a:b");
+  EXPECT_EQ(parse_sizes("0:3;a:b:4").back().n, 4u);
+  EXPECT_TRUE(parse_sizes("").empty());
+  for (const char* bad_n : {"0:", "0", "0:x", "0:3;", "0:-1"})
+    EXPECT_THROW(parse_sizes(bad_n, "stats.csv", 7), Error) << bad_n;
   // A cell that is not a number names its line.
   std::string bad = csv.str();
   bad.replace(bad.find(",F,") + 3, 1, "x");

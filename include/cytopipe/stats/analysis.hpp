@@ -83,7 +83,8 @@ struct ResultRow {
   double p_adjusted = kNaN;
   std::string adjustment;
   std::string significance;   // from p_adjusted when present, else p
-  std::string n;              // "0:3;10:3;100:4" (level:n per group)
+  std::vector<GroupSize> sizes;  // n per group (one for a summary row); stats.csv's n cell
+                                 // writes them "0:3;10:3;100:4" (sizes_text)
   std::string alternative;
   std::string method;
   std::string message;        // why the numbers are NaN, if they are
@@ -124,6 +125,11 @@ std::vector<ResultRow> read_rows(const Table& table);
 // Flattens one result into rows (used by run_analysis; handy for direct library use).
 std::vector<ResultRow> to_rows(const TestResult& result, const std::string& readout,
                                const std::string& stratum);
+
+// A row's group sizes as stats.csv's n cell writes them: "0:3;10:3;100:4" (level:n per group).
+std::string sizes_text(std::span<const GroupSize> sizes);
+// That cell read back; `source` and `line` name it in the Error for a part that is not level:n.
+std::vector<GroupSize> parse_sizes(std::string_view text, const std::string& source = "<n>", int line = 0);
 
 // CSV with a header line; numbers with 17 significant digits, NaN as empty cells.
 void write_rows_csv(std::ostream& out, const std::vector<ResultRow>& rows);
