@@ -131,7 +131,7 @@ struct GateCommand {
     tbb::task_arena arena(workers);
     with_output(stats_out, [&](std::ostream* stats) {
       with_output(events_out, [&](std::ostream* events) {
-        if (stats) *stats << "sample,population,path,parent,statistic,channel,value\n";
+        if (stats) gating::write_population_header(*stats);
         arena.execute([&] {
           gating::stream_samples<gating::GatingSet::Gated>(
               files.size(), held,
