@@ -65,15 +65,9 @@ struct Reader {
     throw Error(message, ErrorContext{file, where, n ? xml::line(n) : 0, 0});
   }
   double number(const xmlNode* n, const std::string& text, const std::string& what, const std::string& where) const {
-    std::string_view s(text);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-    double v = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v))
-      fail(n, what + " is not a finite number: '" + text + "'", where);
-    return v;
+    const auto v = xml::number(text);
+    if (!v || !std::isfinite(*v)) fail(n, what + " is not a finite number: '" + text + "'", where);
+    return *v;
   }
   double required(const xmlNode* n, const char* attr, const std::string& where) const {
     auto v = attribute(n, attr);

@@ -3,6 +3,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <charconv>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,5 +67,22 @@ inline std::string text(const xmlNode* n) {
   return out;
 }
 inline int line(const xmlNode* n) { return static_cast<int>(xmlGetLineNo(n)); }
+
+// A number as XML attributes write it (Gating-ML, FlowJo workspaces): blanks around it and a
+// leading '+' allowed; nullopt for anything else. nan and inf read as such: a reader that needs
+// finite values checks.
+inline std::optional<double> number(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r' ||
+                        s.front() == '\v' || s.front() == '\f'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r' ||
+                        s.back() == '\v' || s.back() == '\f'))
+    s.remove_suffix(1);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
 
 }  // namespace cytopipe::gating::xml

@@ -18,6 +18,7 @@
 #include "cytopipe/stats/posthoc.hpp"
 #include "cytopipe/stats/summary.hpp"
 #include "cytopipe/stats/ttest.hpp"
+#include "stats/common.hpp"
 
 namespace cytopipe::stats {
 namespace {
@@ -278,10 +279,7 @@ std::vector<ResultRow> run_analysis(const Observations& data, const AnalysisSpec
         TestResult r = test(s.groups[g], s.groups[control]);
         // One row per pair: the comparison label identifies it.
         if (r.comparisons.empty()) {
-          Comparison c;
-          c.label = s.groups[g].label + " - " + s.groups[control].label;
-          c.group = s.groups[g].label;
-          c.reference = s.groups[control].label;
+          Comparison c = detail::comparison(s.groups[g].label, s.groups[control].label);
           c.statistic = r.statistic;
           c.p_raw = r.p;
           c.adjustment = "none";

@@ -138,6 +138,20 @@ double t_p(double t, double df, Alternative alternative) {
   }
 }
 
+Comparison comparison(const std::string& group, const std::string& reference) {
+  Comparison c;
+  c.group = group;
+  c.reference = reference;
+  c.label = group + " - " + reference;
+  return c;
+}
+
+Comparison mean_difference(const Group& group, const Group& reference) {
+  Comparison c = comparison(group.label, reference.label);
+  c.estimate = mean(group.values) - mean(reference.values);
+  return c;
+}
+
 bool all_equal(std::span<const Group> groups) {
   bool first = true;
   double v0 = 0;

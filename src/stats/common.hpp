@@ -56,4 +56,10 @@ double t_p(double t, double df, Alternative alternative);
 // True when every value in every group equals the first one.
 bool all_equal(std::span<const Group> groups);
 
+// A comparison of level `group` against level `reference`, labelled "group - reference" (the one
+// spelling of a comparison's label; the levels stay apart in the fields).
+Comparison comparison(const std::string& group, const std::string& reference);
+// The same for two groups, with estimate = mean(group) - mean(reference).
+Comparison mean_difference(const Group& group, const Group& reference);
+
 }  // namespace cytopipe::stats::detail

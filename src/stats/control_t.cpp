@@ -41,11 +41,7 @@ TestResult t_vs_control(std::span<const Group> groups, std::size_t control, Adju
   const double n_ref = static_cast<double>(ref.values.size());
   for (std::size_t g = 0; g < groups.size(); ++g) {
     if (g == control) continue;
-    Comparison c;
-    c.group = groups[g].label;
-    c.reference = ref.label;
-    c.label = c.group + " - " + c.reference;
-    c.estimate = detail::mean(groups[g].values) - detail::mean(ref.values);
+    Comparison c = detail::mean_difference(groups[g], ref);
     if (pooled_sd) {
       const double n = static_cast<double>(groups[g].values.size());
       const double se = std::sqrt(mse * (1 / n + 1 / n_ref));

@@ -129,10 +129,7 @@ TestResult dunn(std::span<const Group> groups, Adjustment adjustment, std::size_
   const double n = static_cast<double>(all.size());
   const double scale = n * (n + 1) / 12 - detail::tie_sum(all) / (12 * (n - 1));
   auto compare = [&](std::size_t g, std::size_t ref) {
-    Comparison c;
-    c.group = groups[g].label;
-    c.reference = groups[ref].label;
-    c.label = c.group + " - " + c.reference;
+    Comparison c = detail::comparison(groups[g].label, groups[ref].label);
     c.estimate = mr[g] - mr[ref];
     const double se = std::sqrt(scale * (1.0 / static_cast<double>(groups[g].values.size()) +
                                          1.0 / static_cast<double>(groups[ref].values.size())));

@@ -41,11 +41,7 @@ TestResult dunnett(std::span<const Group> groups, std::size_t control, Alternati
   const double crit = dunnett_quantile(confidence, lambda, pooled.df, two_sided);
   for (std::size_t g = 0; g < groups.size(); ++g) {
     if (g == control) continue;
-    Comparison c;
-    c.group = groups[g].label;
-    c.reference = ref.label;
-    c.label = c.group + " - " + c.reference;
-    c.estimate = detail::mean(groups[g].values) - detail::mean(ref.values);
+    Comparison c = detail::mean_difference(groups[g], ref);
     const double se = std::sqrt(pooled.mse * (1 / size(groups[g]) + 1 / size(ref)));
     c.statistic = c.estimate / se;
     c.df = pooled.df;
@@ -86,11 +82,7 @@ TestResult tukey_hsd(std::span<const Group> groups, double confidence) {
   const double crit = qtukey(confidence, k, pooled.df);
   for (std::size_t i = 0; i < groups.size(); ++i)
     for (std::size_t j = i + 1; j < groups.size(); ++j) {
-      Comparison c;
-      c.group = groups[j].label;
-      c.reference = groups[i].label;
-      c.label = c.group + " - " + c.reference;
-      c.estimate = detail::mean(groups[j].values) - detail::mean(groups[i].values);
+      Comparison c = detail::mean_difference(groups[j], groups[i]);
       const double se = std::sqrt(pooled.mse / 2 * (1 / size(groups[i]) + 1 / size(groups[j])));
       c.statistic = std::fabs(c.estimate) / se;
       c.df = pooled.df;
@@ -119,11 +111,7 @@ TestResult pairwise_t(std::span<const Group> groups, Adjustment adjustment, bool
   }
   for (std::size_t i = 0; i < groups.size(); ++i)
     for (std::size_t j = i + 1; j < groups.size(); ++j) {
-      Comparison c;
-      c.group = groups[j].label;
-      c.reference = groups[i].label;
-      c.label = c.group + " - " + c.reference;
-      c.estimate = detail::mean(groups[j].values) - detail::mean(groups[i].values);
+      Comparison c = detail::mean_difference(groups[j], groups[i]);
       if (pooled_sd) {
         const double se = std::sqrt(pooled.mse * (1 / size(groups[i]) + 1 / size(groups[j])));
         c.statistic = c.estimate / se;

@@ -34,10 +34,7 @@ TestResult t_test(const Group& a, const Group& b, bool equal_variance, Alternati
   }
   r.statistic = diff / se;
   r.p = detail::t_p(r.statistic, r.df1, alternative);
-  Comparison c;
-  c.label = a.label + " - " + b.label;
-  c.group = a.label;
-  c.reference = b.label;
+  Comparison c = detail::comparison(a.label, b.label);
   c.estimate = diff;
   c.statistic = r.statistic;
   c.df = r.df1;

@@ -6,22 +6,11 @@
 #include <vector>
 
 #include "cytopipe/error.hpp"
+#include "transform/transform_names.hpp"
 
 namespace cytopipe::transform {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 Error request_error(const std::string& message, const std::string& where, const std::string& file) {
   ErrorContext c;
@@ -37,13 +26,13 @@ Logicle auto_request(std::string_view spec, const std::string& where) {
   std::string_view list = spec.substr(open + 1, close - open - 1);
   while (!list.empty()) {
     const auto comma = list.find(',');
-    const std::string_view item = trim(list.substr(0, comma));
+    const std::string_view item = detail::trim(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    if (lower(item) == "auto") continue;
+    if (detail::lower(item) == "auto") continue;
     const auto eq = item.find('=');
-    const std::string key = lower(trim(item.substr(0, eq)));
+    const std::string key = detail::lower(detail::trim(item.substr(0, eq)));
     double value = 0;
-    std::istringstream in(std::string(eq == std::string_view::npos ? "" : trim(item.substr(eq + 1))));
+    std::istringstream in(std::string(eq == std::string_view::npos ? "" : detail::trim(item.substr(eq + 1))));
     if (eq == std::string_view::npos || !(in >> value) || !in.eof())
       throw request_error("bad logicle(auto) parameter '" + std::string(item) + "'", where, "");
     if (key == "t") given.T = value;
@@ -51,14 +40,14 @@ Logicle auto_request(std::string_view spec, const std::string& where) {
     else if (key == "a") given.A = value;
     else
       throw request_error("logicle(auto) takes T, M and A (W is estimated), not '" +
-                              std::string(trim(item.substr(0, eq))) + "'",
+                              std::string(detail::trim(item.substr(0, eq))) + "'",
                           where, "");
   }
   return given;
 }
 
 bool is_auto(std::string_view spec) {
-  const std::string s = lower(spec);
+  const std::string s = detail::lower(spec);
   if (s.rfind("logicle", 0) != 0) return false;
   const auto open = s.find('(');
   if (open == std::string::npos || s.back() != ')') return false;
@@ -66,7 +55,7 @@ bool is_auto(std::string_view spec) {
   list = list.substr(open + 1, list.size() - open - 2);
   while (!list.empty()) {
     const auto comma = list.find(',');
-    if (trim(list.substr(0, comma)) == "auto") return true;
+    if (detail::trim(list.substr(0, comma)) == "auto") return true;
     if (comma == std::string_view::npos) break;
     list = list.substr(comma + 1);
   }
@@ -114,7 +103,7 @@ ChannelTransform ChannelTransform::parse(std::string_view text) {
   if (eq == std::string_view::npos || (open != std::string_view::npos && open < eq))
     throw request_error("expected CHANNEL=TRANSFORM, e.g. FITC-A=logicle(T=262144,W=0.5,M=4.5,A=0)",
                         std::string(text), "");
-  ChannelTransform out{std::string(trim(text.substr(0, eq))), std::string(trim(text.substr(eq + 1)))};
+  ChannelTransform out{std::string(detail::trim(text.substr(0, eq))), std::string(detail::trim(text.substr(eq + 1)))};
   if (out.channel.empty() || out.spec.empty())
     throw request_error("expected CHANNEL=TRANSFORM", std::string(text), "");
   return out;

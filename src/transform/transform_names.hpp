@@ -12,4 +12,9 @@ std::string_view name_of(const Transform::Params& params);
 std::string describe(const Transform::Params& params);
 Transform::Params parse_params(std::string_view spec);
 
+// Spec text: blanks off both ends; lower case (ASCII). Shared by the transform and compensation
+// option parsers.
+std::string_view trim(std::string_view s);
+std::string lower(std::string_view s);
+
 }  // namespace cytopipe::transform::detail
