@@ -1,5 +1,6 @@
 // cytopipe info FILE... [--json] [--keywords]: what an FCS file holds, without decoding events.
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -16,33 +17,38 @@ std::string number(double v) { return format_number(v, kEventNumber); }
 
 constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
 
-// `items` (each rendered by `one` as a json value) as the text nlohmann's dump(2) gives for an
-// array nested as a member of an element of the top-level array (elements at 6 spaces), one
-// element at a time: a file with 100,000 channels never holds all their json trees at once.
+// Writes `items` (each rendered by `one` as a json value) as the text nlohmann's dump(2) gives for
+// an array nested as a member of an element of the top-level array (elements at 6 spaces), one
+// element at a time: a file with 100,000 channels never holds all their json trees, nor their
+// text, at once.
 template <class Items, class One>
-std::string nested_array(const Items& items, const One& one) {
-  if (items.empty()) return "[]";
-  std::string out = "[\n";
+void write_nested_array(std::ostream& out, const Items& items, const One& one) {
+  if (items.empty()) {
+    out << "[]";
+    return;
+  }
+  out << "[\n";
   bool first = true;
+  std::string line;
   for (const auto& item : items) {
-    if (!first) out += ",\n";
+    if (!first) out << ",\n";
     first = false;
     const std::string text = one(item).dump(2, ' ', false, kReplace);
-    out += "      ";
+    line.assign("      ");
     for (const char c : text) {
-      out += c;
-      if (c == '\n') out += "      ";
+      line += c;
+      if (c == '\n') line += "      ";
     }
+    out << line;
   }
-  out += "\n    ]";
-  return out;
+  out << "\n    ]";
 }
 
-// Big arrays (channels, keywords) are held as rendered text, put in place of a placeholder
-// string when the whole listing is printed.
+// Big arrays (channels, keywords) are written straight from the sample in place of a placeholder
+// string when the file's object is printed.
 struct Rendered {
   std::string placeholder;  // as dumped: a quoted string
-  std::string text;
+  std::function<void(std::ostream&)> write;
 };
 
 nlohmann::json to_json(const fcs::Sample& s, bool keywords, std::vector<Rendered>& rendered) {
@@ -58,12 +64,12 @@ nlohmann::json to_json(const fcs::Sample& s, bool keywords, std::vector<Rendered
     datasets.push_back({{"index", d.index + 1}, {"offset", d.offset}, {"version", d.version}, {"tot", d.tot}});
   out["datasets"] = datasets;
   out["events"] = s.event_total;
-  auto placeholder = [&](const char* what, std::string text) {
+  auto placeholder = [&](const char* what, std::function<void(std::ostream&)> write) {
     const std::string id = std::string("\x01") + what + std::to_string(rendered.size()) + "\x01";
-    rendered.push_back({json(id).dump(), std::move(text)});
+    rendered.push_back({json(id).dump(), std::move(write)});
     return id;
   };
-  out["channels"] = placeholder("channels", nested_array(s.channels, [](const fcs::Channel& c) {
+  out["channels"] = placeholder("channels", [&s](std::ostream& o) { write_nested_array(o, s.channels, [](const fcs::Channel& c) {
     return json{{"index", c.index},
                 {"name", c.name},
                 {"marker", c.marker},
@@ -73,7 +79,7 @@ nlohmann::json to_json(const fcs::Sample& s, bool keywords, std::vector<Rendered
                 {"gain", c.gain ? json(*c.gain) : json(nullptr)},
                 {"voltage", c.voltage ? json(*c.voltage) : json(nullptr)},
                 {"linearised", c.linearised}};
-  }));
+  }); });
   if (s.spillover) {
     const auto& sp = *s.spillover;
     json matrix = json::array();
@@ -89,9 +95,10 @@ nlohmann::json to_json(const fcs::Sample& s, bool keywords, std::vector<Rendered
   if (!s.spillover_error.empty()) out["spillover_error"] = s.spillover_error;
   out["notices"] = s.notices;
   if (keywords) {
-    out["keywords"] = placeholder("keywords", nested_array(s.keywords.entries(), [](const fcs::Keywords::Entry& e) {
-                                    return json::array({e.name, e.value});
-                                  }));
+    out["keywords"] = placeholder("keywords", [&s](std::ostream& o) {
+      write_nested_array(o, s.keywords.entries(),
+                         [](const fcs::Keywords::Entry& e) { return json::array({e.name, e.value}); });
+    });
   }
   return out;
 }
@@ -132,6 +139,28 @@ void print_text(const fcs::Sample& s, bool keywords, std::ostream& out) {
   }
 }
 
+// One element of the top-level array: the object as dump(2) prints it one level in (two more
+// spaces after each line break; strings hold no raw line breaks), each placeholder replaced by
+// its array. Keywords are UTF-8 by now; a file name or a notice quoting raw bytes may not be:
+// shown with U+FFFD rather than failing the whole listing.
+void print_json(const nlohmann::json& object, const std::vector<Rendered>& rendered, bool first, std::ostream& out) {
+  out << (first ? "[\n  " : ",\n  ");
+  std::string text;
+  for (const char c : object.dump(2, ' ', false, kReplace)) {
+    text += c;
+    if (c == '\n') text += "  ";
+  }
+  // The placeholders appear in order, each once.
+  std::size_t from = 0;
+  for (const auto& r : rendered) {
+    const std::size_t at = text.find(r.placeholder, from);
+    out.write(text.data() + from, static_cast<std::streamsize>(at - from));
+    r.write(out);
+    from = at + r.placeholder.size();
+  }
+  out.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+}
+
 const RegisterCommand info_command{{
     "info",
     "Show an FCS file's version, data sets, events, channels and spillover",
@@ -150,38 +179,28 @@ const RegisterCommand info_command{{
       return std::function<int()>([args] {
         auto options = args->read.options();
         options.read_events = false;  // metadata only; offsets and $TOT are still checked
-        nlohmann::json all = nlohmann::json::array();
-        std::vector<Rendered> rendered;
+        // Each file's object is printed once it is read (as an element of the top-level array
+        // that nlohmann's dump(2) would print), its big arrays written from the sample.
+        bool first = true;
         int status = 0;
         for (const auto& file : args->files) {
           try {
             auto sample = fcs::read_fcs(file, options);
             print_notices(sample);
-            if (args->json)
-              all.push_back(to_json(sample, args->keywords, rendered));
-            else
+            if (args->json) {
+              std::vector<Rendered> rendered;
+              print_json(to_json(sample, args->keywords, rendered), rendered, first, std::cout);
+              first = false;
+            } else {
               print_text(sample, args->keywords, std::cout);
+            }
           } catch (const Error& e) {
             if (args->files.size() == 1) throw;
             std::cerr << "cytopipe: error: " << e.what() << '\n';
             status = 1;  // report the others anyway
           }
         }
-        // Keywords are UTF-8 by now; a file name or a notice quoting raw bytes may not be: shown
-        // with U+FFFD rather than failing the whole listing.
-        if (args->json) {
-          // The placeholders appear in order, each once.
-          const std::string text = all.dump(2, ' ', false, kReplace);
-          std::size_t from = 0;
-          for (const auto& r : rendered) {
-            const std::size_t at = text.find(r.placeholder, from);
-            std::cout.write(text.data() + from, static_cast<std::streamsize>(at - from));
-            std::cout << r.text;
-            from = at + r.placeholder.size();
-          }
-          std::cout.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
-          std::cout << '\n';
-        }
+        if (args->json) std::cout << (first ? "[]" : "\n]") << '\n';
         return status;
       });
     },

@@ -68,37 +68,73 @@ int bits_for_range(double range) {
   return k;
 }
 
+// The $Pn keywords read per parameter, as Keywords::find would give them.
+struct ParameterKeywords {
+  std::optional<std::string_view> bits, name, marker, range, exponent, gain, voltage;
+};
+
+// Every parameter's keywords from one pass over the keywords in TEXT order. A lookup per
+// parameter and suffix is a cache miss in a table of half a million keywords when a file
+// describes 100,000 parameters; the pass reads them in sequence. Names match as find matches
+// pkey(n, suffix): case-insensitively, n in decimal without leading zeros.
+std::vector<ParameterKeywords> parameter_keywords(const Keywords& kw, std::size_t par) {
+  std::vector<ParameterKeywords> out(par);
+  for (const auto& e : kw.entries()) {
+    const std::string_view name = e.name;
+    if (name.size() < 4 || name[0] != '$' || (name[1] != 'P' && name[1] != 'p') || name[2] < '1' ||
+        name[2] > '9')
+      continue;
+    std::size_t n = 0, i = 2;
+    for (; i < name.size() && name[i] >= '0' && name[i] <= '9' && n <= par; ++i)
+      n = n * 10 + static_cast<std::size_t>(name[i] - '0');
+    if (n > par || i + 1 != name.size()) continue;
+    auto& p = out[n - 1];
+    switch (name[i]) {
+      case 'B': case 'b': p.bits = e.value; break;
+      case 'N': case 'n': p.name = e.value; break;
+      case 'S': case 's': p.marker = e.value; break;
+      case 'R': case 'r': p.range = e.value; break;
+      case 'E': case 'e': p.exponent = e.value; break;
+      case 'G': case 'g': p.gain = e.value; break;
+      case 'V': case 'v': p.voltage = e.value; break;
+      default: break;
+    }
+  }
+  return out;
+}
+
 void read_channels(const Keywords& kw, std::size_t par, DataType type, const std::string& file,
                    Sample& sample, std::vector<std::size_t>& ascii_width, bool& ascii_delimited) {
   std::vector<std::string> missing_names;
   sample.channels.resize(par);
+  const auto keywords = parameter_keywords(kw, par);
   for (std::size_t n = 1; n <= par; ++n) {
     Channel& ch = sample.channels[n - 1];
+    const ParameterKeywords& pk = keywords[n - 1];
     ch.index = static_cast<int>(n);
-    const auto b_key = pkey(n, "B");
-    auto bits = kw.find(b_key);
-    if (!bits) fail(FcsErrorKind::BadKeyword, file, b_key, "required keyword missing");
+    const auto bits = pk.bits;
+    if (!bits) fail(FcsErrorKind::BadKeyword, file, pkey(n, "B"), "required keyword missing");
     if (type == DataType::Ascii && trim(*bits) == "*") {
       ascii_delimited = true;
       ch.bits = 0;
     } else {
       auto b = parse_uint(*bits);
       if (!b || *b == 0 || *b > (type == DataType::Ascii ? 100 : 64))
-        fail(FcsErrorKind::BadKeyword, file, b_key, quoted(*bits) + " is not a valid bit width");
+        fail(FcsErrorKind::BadKeyword, file, pkey(n, "B"), quoted(*bits) + " is not a valid bit width");
       ch.bits = static_cast<int>(*b);
       if (type == DataType::Float && *b != 32)
-        fail(FcsErrorKind::BadKeyword, file, b_key, quoted(*bits) + ": $DATATYPE F needs 32 bits");
+        fail(FcsErrorKind::BadKeyword, file, pkey(n, "B"), quoted(*bits) + ": $DATATYPE F needs 32 bits");
       if (type == DataType::Double && *b != 64)
-        fail(FcsErrorKind::BadKeyword, file, b_key, quoted(*bits) + ": $DATATYPE D needs 64 bits");
+        fail(FcsErrorKind::BadKeyword, file, pkey(n, "B"), quoted(*bits) + ": $DATATYPE D needs 64 bits");
       if (type == DataType::Ascii) ascii_width.push_back(static_cast<std::size_t>(*b));
     }
-    if (auto name = kw.find(pkey(n, "N")); name && !trim(*name).empty())
+    if (auto name = pk.name; name && !trim(*name).empty())
       ch.name = std::string(trim(*name));
     else
       missing_names.push_back(pkey(n, "N"));
-    if (auto marker = kw.find(pkey(n, "S"))) ch.marker = std::string(trim(*marker));
-    if (auto range = kw.find(pkey(n, "R"))) ch.range = parse_double(*range).value_or(0);
-    if (auto e = kw.find(pkey(n, "E")); e && !trim(*e).empty()) {
+    if (auto marker = pk.marker) ch.marker = std::string(trim(*marker));
+    if (auto range = pk.range) ch.range = parse_double(*range).value_or(0);
+    if (auto e = pk.exponent; e && !trim(*e).empty()) {
       auto comma = e->find(',');
       auto f1 = parse_double(e->substr(0, comma));
       auto f2 = comma == std::string_view::npos ? std::optional<double>(0.0)
@@ -117,8 +153,8 @@ void read_channels(const Keywords& kw, std::size_t par, DataType type, const std
                                    "when linearised");
       }
     }
-    if (auto g = kw.find(pkey(n, "G"))) ch.gain = parse_double(*g);
-    if (auto v = kw.find(pkey(n, "V"))) ch.voltage = parse_double(*v);
+    if (auto g = pk.gain) ch.gain = parse_double(*g);
+    if (auto v = pk.voltage) ch.voltage = parse_double(*v);
   }
   if (!missing_names.empty()) {
     std::string list;

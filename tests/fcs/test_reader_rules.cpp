@@ -59,6 +59,30 @@ TEST(ReaderText, AnyDelimiterAndCaseInsensitiveKeywords) {
   }
 }
 
+// A parameter's keywords are $Pn + one letter, n in decimal: "$P01S" and "$P2SX" are other
+// keywords, "$P3S" is beyond $PAR, and a name in any case is the same keyword.
+TEST(ReaderText, ParameterKeywordsAreNAndOneLetterInAnyCase) {
+  auto b = basic_fcs("I", 2, 1, 16, "1024");
+  b.set("$P1N", "FSC-A").set("$P2N", "SSC-A");
+  b.kw("$P01S", "not CD4").kw("$P2SX", "not CD8").kw("$P3S", "beyond").kw("$p2s", "CD8").kw("$P1g", "2.5");
+  b.kw("$P1V", "450");
+  put_le(b.data, 5, 2);
+  put_le(b.data, 7, 2);
+  const auto s = read(b);
+  ASSERT_EQ(s.channels.size(), 2u);
+  EXPECT_EQ(s.channels[0].name, "FSC-A");
+  EXPECT_EQ(s.channels[0].marker, "");
+  EXPECT_EQ(s.channels[1].marker, "CD8");
+  ASSERT_TRUE(s.channels[0].gain.has_value());
+  EXPECT_EQ(*s.channels[0].gain, 2.5);
+  EXPECT_FALSE(s.channels[1].gain.has_value());
+  ASSERT_TRUE(s.channels[0].voltage.has_value());
+  EXPECT_EQ(*s.channels[0].voltage, 450.0);
+  EXPECT_EQ(s.channels[0].range, 1024.0);
+  EXPECT_EQ(s.channels[1].bits, 16);
+  EXPECT_EQ(s.keywords.find("$P01S").value(), "not CD4");  // still a keyword of the file
+}
+
 TEST(ReaderText, Fcs3DoubledDelimiterIsOneLiteral) {
   auto b = basic_fcs("I", 1, 1, 16, "1024");
   b.set("$P1S", "GFP//FITC-A").kw("$P1F", "561////10 nm");
