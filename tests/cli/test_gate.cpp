@@ -296,14 +296,14 @@ TEST(GateCommand, WriteWspRoundTripsThroughTheWorkspaceReader) {
   const auto second = run("gate --workspace '" + wsp.string() + "' '" + b.string() + "' '" + a.string() +
                           "' --stats '" + s2.string() + "' --channels FSC-A --evaluation flowjo");
   ASSERT_EQ(second.code, 0) << second.output;
-  // sample,population -> count, from each table.
+  // file,population -> count, from each table (file,population,parent,statistic,channel,value).
   auto counts = [&](const fs::path& file, const char* statistic) {
     std::map<std::string, std::string> out;
     std::ifstream in(file);
     std::string line;
     while (std::getline(in, line)) {
       const auto f = split(line);
-      if (f.size() >= 7 && f[4] == statistic) out[fs::path(f[0]).filename().string() + "|" + f[1]] = f[6];
+      if (f.size() >= 6 && f[3] == statistic) out[fs::path(f[0]).filename().string() + "|" + f[1]] = f[5];
     }
     return out;
   };
