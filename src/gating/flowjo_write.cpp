@@ -10,31 +10,14 @@
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/gating/flowjo.hpp"
 #include "cytopipe/overloaded.hpp"
+#include "gating/xml_escape.hpp"
 
 namespace cytopipe::gating {
 namespace {
 
 std::string num(double v) { return format_number(v, kExactNumber); }
 
-std::string esc(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\n': out += "&#10;"; break;
-      case '\r': out += "&#13;"; break;
-      case '\t': out += "&#9;"; break;
-      default:
-        // Control characters cannot appear in XML 1.0 at all.
-        if (static_cast<unsigned char>(c) < 0x20) out += ' ';
-        else out += c;
-    }
-  }
-  return out;
-}
+std::string esc(std::string_view s) { return xml::escape(s); }
 
 std::string file_uri(const std::filesystem::path& p) {
   std::string s = std::filesystem::absolute(p).generic_string();

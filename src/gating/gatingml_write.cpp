@@ -8,26 +8,14 @@
 #include "cytopipe/gating/io.hpp"
 #include "cytopipe/overloaded.hpp"
 #include "gating/columns.hpp"
+#include "gating/xml_escape.hpp"
 
 namespace cytopipe::gating {
 namespace {
 
 std::string num(double v) { return format_number(v, kExactNumber); }
 
-std::string esc(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string esc(std::string_view s) { return xml::escape(s); }
 
 // Assigns transformation ids: one per distinct scale or ratio (by content).
 class TransformTable {

@@ -177,4 +177,20 @@ TEST(RoundTrip, EveryGateKindKeepsItsCountsThroughYamlAndGatingML) {
   expect_same_results(expected, gate_sample(from_xml, sample));
 }
 
+// Gate names are free text: markup characters and white space other than a plain space survive
+// the Gating-ML round trip (a raw tab or newline in an attribute would be read back as a space).
+TEST(RoundTrip, GatingMLKeepsMarkupAndWhiteSpaceInNames) {
+  auto dim = [](std::string channel) {
+    Dimension d;
+    d.channel = std::move(channel);
+    return d;
+  };
+  const std::string odd = "CD4+ & <CD8>\t\"a\" 'b'\nline2";
+  GatingStrategy s;
+  s.add({odd, "", RectangleGate{{dim("FSC-A")}, {Interval{20.0, 180.0}}}, {}});
+  const auto back = parse_gatingml(to_gatingml(s), "names.xml");
+  ASSERT_EQ(back.gates().size(), 1u);
+  EXPECT_EQ(back.gates().front().id, odd);
+}
+
 }  // namespace
