@@ -33,6 +33,7 @@ struct DoseOptions {
   std::string stats_file, readout;  // marks from stats.csv: its comparisons against the control
   std::string title, x_title, y_title;
   std::string summary = "bar";
+  std::string error = "sd";
   bool independent_y = false;
   std::optional<double> y_min, y_max;
   double dpi = 300;
@@ -82,6 +83,7 @@ int run_dose(const DoseOptions& o) {
   if (!o.x_title.empty()) spec.x_title = o.x_title;
   if (!o.y_title.empty()) spec.y_title = o.y_title;
   spec.summary = o.summary == "mean-sd" ? plot::DoseSummary::MeanSd : plot::DoseSummary::MeanBar;
+  spec.error_sem = o.error == "sem";
   spec.shared_y = !o.independent_y;
   spec.y_min = o.y_min;
   spec.y_max = o.y_max;
@@ -224,6 +226,8 @@ const RegisterCommand registration{{
       d->add_option("--y-title", dose->y_title, "y-axis title (default: the --value column)");
       d->add_option("--summary", dose->summary, "bar: mean bar + SD; mean-sd: mean line + SD")
           ->check(CLI::IsMember({"bar", "mean-sd"}));
+      d->add_option("--error", dose->error, "whiskers: sd (mean +/- SD) or sem (mean +/- SEM)")
+          ->check(CLI::IsMember({"sd", "sem"}));
       d->add_flag("--independent-y", dose->independent_y, "give each panel its own y range");
       add_optional(d, "--y-min", dose->y_min, "fixed y-axis minimum");
       add_optional(d, "--y-max", dose->y_max, "fixed y-axis maximum");

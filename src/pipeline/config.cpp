@@ -306,7 +306,8 @@ void read_analysis(YamlReader& r, const YAML::Node& node, Config& c) {
     const auto item = node[i];
     const std::string where = "analysis[" + std::to_string(i) + "]";
     if (!r.expect_map(item, where)) continue;
-    r.check_keys(item, where, {"name", "readout", "group", "stratum", "control", "tests", "adjustment", "where", "title"});
+    r.check_keys(item, where, {"name", "readout", "group", "stratum", "control", "tests", "adjustment", "where", "title",
+                               "figure", "error_bars", "also_show"});
     AnalysisConfig a;
     a.at = r.at(item);
     if (const auto ro = item["readout"]) {
@@ -345,6 +346,18 @@ void read_analysis(YamlReader& r, const YAML::Node& node, Config& c) {
     }
     if (const auto w = item["where"]) a.select = read_selector(r, w, where + ".where");
     if (const auto t = item["title"]) a.title = r.string(t, where + ".title").value_or("");
+    if (const auto fig = item["figure"]) {
+      const auto kind = r.string(fig, where + ".figure").value_or("dose");
+      if (kind == "dose") a.figure = AnalysisFigure::Dose;
+      else if (kind == "time-course") a.figure = AnalysisFigure::TimeCourse;
+      else r.error(fig, where + ".figure", "expected dose or time-course, found '" + kind + "'");
+    }
+    if (const auto e = item["error_bars"]) {
+      const auto kind = r.string(e, where + ".error_bars").value_or("sd");
+      if (kind == "sd" || kind == "sem") a.error_bars_sem = kind == "sem";
+      else r.error(e, where + ".error_bars", "expected sd or sem, found '" + kind + "'");
+    }
+    if (const auto also = item["also_show"]) a.also_show = r.string(also, where + ".also_show");
     a.name = a.readout;
     if (const auto n = item["name"]) a.name = r.string(n, where + ".name").value_or(a.readout);
     for (const auto& other : c.analyses)
@@ -356,7 +369,13 @@ void read_analysis(YamlReader& r, const YAML::Node& node, Config& c) {
 
 void read_outputs(YamlReader& r, const YAML::Node& node, Config& c) {
   if (!r.expect_map(node, "outputs")) return;
-  r.check_keys(node, "outputs", {"directory", "statistics", "channels", "plots", "report", "significance"});
+  r.check_keys(node, "outputs", {"directory", "statistics", "channels", "plots", "plot_formats", "report", "significance"});
+  if (const auto pf = node["plot_formats"]) {
+    c.outputs.plot_formats = r.strings(pf, "outputs.plot_formats");
+    for (const auto& f : c.outputs.plot_formats)
+      if (f != "svg" && f != "pdf" && f != "png")
+        r.error(pf, "outputs.plot_formats", "expected svg, pdf or png, found '" + f + "'");
+  }
   auto& o = c.outputs;
   if (const auto d = node["directory"]) {
     o.directory = r.string(d, "outputs.directory").value_or("");

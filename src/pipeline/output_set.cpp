@@ -52,7 +52,8 @@ class OutputNames {
                                               "report.html",         "run.json"};
     const auto depth = std::distance(relative.begin(), relative.end());
     if (depth == 1) return top.count(name) > 0;
-    return depth == 2 && *relative.begin() == "plots" && relative.extension() == ".svg";
+    const auto ext = relative.extension();
+    return depth == 2 && *relative.begin() == "plots" && (ext == ".svg" || ext == ".pdf" || ext == ".png");
   }
   // A folder outputs go into (it may also hold a user's files).
   bool is_folder(const fs::path& relative) const {

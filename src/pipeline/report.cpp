@@ -10,6 +10,7 @@
 #include "cytopipe/plot/histogram.hpp"
 #include "cytopipe/plot/number_format.hpp"
 #include "cytopipe/plot/render.hpp"
+#include "cytopipe/plot/xy.hpp"
 #include "cytopipe/pipeline/design_check.hpp"
 #include "cytopipe/plot/acquisition.hpp"
 #include "cytopipe/plot/report.hpp"
@@ -223,16 +224,98 @@ void write_statistics(const std::filesystem::path& file, const std::vector<Analy
 }
 
 // Figures: one per analysis, a facet per stratum, the marks against the control above the groups.
+// A time course: the group factor as numbers (days) on the x axis, a line per stratum level
+// (patient) with its maximum marked (Tmax, Cmax; named in the legend), and the read-out in the
+// other levels of `also_show` (pleural effusion) as open points in the patient's colour.
+std::optional<plot::Figure> time_course_figure(const Config& config, const AnalysisData& data, const RunResult& result) {
+  const AnalysisConfig& a = *data.config;
+  auto number = [](const std::string& text) -> std::optional<double> {
+    try {
+      std::size_t used = 0;
+      const double v = std::stod(text, &used);
+      if (used == text.size() && std::isfinite(v)) return v;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+  };
+  plot::XyFigure spec;
+  spec.title = a.title.empty() ? a.readout : a.title;
+  spec.x_title = factor_title(config, a.group);
+  spec.y_title = readout_title(config, a.readout);
+  const auto& palette = plot::series_palette();
+  std::size_t k = 0;
+  std::vector<plot::XySeries> extra;
+  for (const auto& stratum : data.strata) {
+    const plot::Rgb colour = palette[k++ % palette.size()];
+    plot::XySeries line;
+    line.colour = colour;
+    for (const auto& g : data.groups) {
+      auto it = data.values.find({stratum, g});
+      const auto day = number(g);
+      if (it == data.values.end() || !day) continue;
+      for (double v : it->second) line.points.push_back({*day, v});
+    }
+    if (line.points.empty()) continue;
+    std::sort(line.points.begin(), line.points.end(), [](plot::Point p, plot::Point q) { return p.x < q.x; });
+    const auto peak = std::max_element(line.points.begin(), line.points.end(),
+                                       [](plot::Point p, plot::Point q) { return p.y < q.y; });
+    const std::string who = stratum == "all" ? std::string("all") : stratum;
+    std::string y_unit, x_unit;
+    for (const auto& r : config.readouts)
+      if (r.name == a.readout) y_unit = r.unit;
+    for (const auto& f : config.factor_labels)
+      if (f.factor == a.group) x_unit = f.unit;
+    line.name = who + ": Cmax " + plot::format_significant(peak->y, 3) + (y_unit.empty() ? "" : y_unit == "%" ? " %" : " " + y_unit) +
+                " at Tmax " + plot::format_significant(peak->x, 3) + (x_unit.empty() ? "" : " " + x_unit);
+    spec.markers.push_back({*peak, "", colour});
+    spec.series.push_back(std::move(line));
+    if (!a.also_show) continue;
+    // The same read-out in the other levels of also_show, for this stratum.
+    Selector select = a.select;
+    std::erase_if(select.conditions, [&](const auto& c) { return c.first == *a.also_show; });
+    std::map<std::string, plot::XySeries> others;
+    for (const auto& row : result.readouts) {
+      if (!row.sample->matches(select) || row.sample->matches(a.select)) continue;
+      if (a.stratum && row.sample->factor(*a.stratum).value_or("") != stratum) continue;
+      const double v = row.values[data.readout];
+      const auto day = number(std::string(row.sample->factor(a.group).value_or("")));
+      if (std::isnan(v) || !day) continue;
+      const std::string level(row.sample->factor(*a.also_show).value_or(""));
+      auto& s = others[level];
+      s.name = who + ", " + level;
+      std::replace(s.name.begin(), s.name.end(), '_', ' ');
+      s.colour = colour;
+      s.line = false;
+      s.hollow = true;
+      s.points.push_back({*day, v});
+    }
+    for (auto& [level, s] : others) extra.push_back(std::move(s));
+  }
+  if (spec.series.empty()) return std::nullopt;
+  for (auto& s : extra) spec.series.push_back(std::move(s));
+  return plot::xy_figure(spec);
+}
+
 std::vector<std::pair<std::string, plot::Figure>> dose_figures(const Config& config,
                                                                const std::vector<AnalysisData>& analyses,
+                                                               const RunResult& result,
                                                                std::vector<std::string>& summary) {
   std::vector<std::pair<std::string, plot::Figure>> figures;
   for (const auto& data : analyses) {
     if (data.groups.empty()) continue;
+    if (data.config->figure == AnalysisFigure::TimeCourse) {
+      try {
+        if (auto figure = time_course_figure(config, data, result)) figures.emplace_back(data.config->name, std::move(*figure));
+      } catch (const Error& e) {
+        summary.push_back("time course of " + data.config->name + " skipped: " + e.message());
+      }
+      continue;
+    }
     plot::DoseFigure spec;
     spec.title = data.config->title.empty() ? data.config->readout : data.config->title;
     spec.y_title = readout_title(config, data.config->readout);
     spec.x_title = factor_title(config, data.config->group);
+    spec.error_sem = data.config->error_bars_sem;
     for (const auto& stratum : data.strata) {
       plot::DosePanel panel;
       panel.title = stratum == "all" ? "" : stratum;
@@ -353,7 +436,13 @@ void write_report(const std::filesystem::path& file, const Config& config, const
     const auto& data = analyses[a];
     report.section(data.config->title.empty() ? data.config->readout : data.config->title);
     for (const auto& [name, figure] : figures)
-      if (name == data.config->name) report.figure(figure, data.config->readout + " by " + data.config->group);
+      if (name == data.config->name)
+        report.figure(figure, data.config->figure == AnalysisFigure::TimeCourse
+                                  ? readout_title(config, data.config->readout) + " over " + factor_title(config, data.config->group) +
+                                        ": a line per " + data.config->stratum.value_or("series") + ", its maximum circled"
+                                  : readout_title(config, data.config->readout) + " by " + factor_title(config, data.config->group) +
+                                        ": every replicate shown, bars mean ± " + (data.config->error_bars_sem ? "SEM" : "SD") +
+                                        ", marks vs the control from stats.csv");
     for (const auto& h : plan.histograms)
       if (h.analysis == a) histogram_figures(report, plan, result.samples, data, h, outcome_of, summary);
     plot::HtmlTable groups{"Group summaries",
@@ -407,13 +496,14 @@ std::vector<std::string> write_analyses(const std::filesystem::path& dir, const 
     written.push_back("stats.csv");
   }
   std::vector<std::pair<std::string, plot::Figure>> figures;
-  if (config.outputs.plots || config.outputs.report) figures = dose_figures(config, analyses, summary);
+  if (config.outputs.plots || config.outputs.report) figures = dose_figures(config, analyses, result, summary);
   if (config.outputs.plots && !figures.empty()) {
     std::filesystem::create_directories(dir / "plots");
-    for (const auto& [name, figure] : figures) {
-      plot::save(figure, dir / "plots" / (name + ".svg"));
-      written.push_back("plots/" + name + ".svg");
-    }
+    for (const auto& [name, figure] : figures)
+      for (const auto& format : config.outputs.plot_formats) {
+        plot::save(figure, dir / "plots" / (name + "." + format));
+        written.push_back("plots/" + name + "." + format);
+      }
   }
   if (config.outputs.report) {
     write_report(dir / "report.html", config, plan, result, outcomes, analyses, figures, summary);

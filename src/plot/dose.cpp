@@ -78,13 +78,21 @@ MeanSd summary_of(const DoseSeries& series, std::size_t g) {
   return mean_sd(series.values[g]);
 }
 
-Range data_range(const DosePanel& panel, DoseSummary summary) {
+// The whisker half-length: SD, or SEM = SD / sqrt(n) (kept in MeanSd::sd so that ranges and
+// whiskers read one number).
+MeanSd whisker_of(const DoseSeries& series, std::size_t g, bool sem) {
+  MeanSd m = summary_of(series, g);
+  if (sem && m.n > 0) m.sd /= std::sqrt(static_cast<double>(m.n));
+  return m;
+}
+
+Range data_range(const DosePanel& panel, DoseSummary summary, bool sem) {
   Range range;
   if (summary == DoseSummary::MeanBar) range.add(0);  // bars stand on zero
   for (const auto& series : panel.series)
     for (std::size_t g = 0; g < series.values.size(); ++g) {
       for (double v : series.values[g]) range.add(v);
-      const MeanSd m = summary_of(series, g);
+      const MeanSd m = whisker_of(series, g, sem);
       range.add(m.mean - m.sd);
       range.add(m.mean + m.sd);
     }
@@ -170,7 +178,7 @@ PanelLayout layout_panel(const DoseFigure& spec, const DosePanel& panel, const Y
     const Rgb colour = palette[s % palette.size()];
     for (std::size_t g = 0; g < groups; ++g) {
       const auto& values = panel.series[s].values[g];
-      const MeanSd stats = summary_of(panel.series[s], g);
+      const MeanSd stats = whisker_of(panel.series[s], g, spec.error_sem);
       const double x = geometry[g].series_x[s];
       const double mean_y = y(stats.mean);
       if (spec.summary == DoseSummary::MeanBar) {
@@ -322,13 +330,13 @@ Figure dose_figure(const DoseFigure& spec) {
   if (spec.shared_y) {
     Range all;
     for (const auto& panel : spec.panels) {
-      const Range r = data_range(panel, spec.summary);
+      const Range r = data_range(panel, spec.summary, spec.error_sem);
       all.add(r.lo);
       all.add(r.hi);
     }
     axes.assign(spec.panels.size(), y_axis_for(all, spec));
   } else {
-    for (const auto& panel : spec.panels) axes.push_back(y_axis_for(data_range(panel, spec.summary), spec));
+    for (const auto& panel : spec.panels) axes.push_back(y_axis_for(data_range(panel, spec.summary, spec.error_sem), spec));
   }
 
   std::vector<PanelLayout> panels;

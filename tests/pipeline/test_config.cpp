@@ -210,3 +210,19 @@ TEST(Config, ReadoutUnitsAndFactorLabelsTitleTheAxes) {
   EXPECT_NE(message.find("p.yaml:18:11: factors.group.lable: unknown key 'lable' (did you mean 'label'?)"), std::string::npos)
       << message;
 }
+
+TEST(Config, AnalysisFigureKindErrorBarsAndAlsoShow) {
+  Fixture f;
+  std::string text = kValid;
+  text.replace(text.find("    tests: [anova]\n"), 19,
+               "    tests: [anova]\n    figure: time-course\n    error_bars: sem\n    also_show: tissue\n");
+  const auto c = load_config(f.config(text));
+  EXPECT_EQ(c.analyses[0].figure, cytopipe::pipeline::AnalysisFigure::TimeCourse);
+  EXPECT_TRUE(c.analyses[0].error_bars_sem);
+  EXPECT_EQ(c.analyses[0].also_show, "tissue");
+  std::string bad = kValid;
+  bad.replace(bad.find("    tests: [anova]\n"), 19, "    tests: [anova]\n    figure: bars\n    error_bars: se\n");
+  const auto message = error_text(f.config(bad));
+  EXPECT_NE(message.find("p.yaml:17:13: analysis[0].figure: expected dose or time-course, found 'bars'"), std::string::npos) << message;
+  EXPECT_NE(message.find("expected sd or sem, found 'se'"), std::string::npos) << message;
+}

@@ -301,3 +301,33 @@ TEST(Jitter, IsDeterministicSpreadAndBounded) {
 
 }  // namespace
 }  // namespace cytopipe::plot
+
+namespace cytopipe::plot {
+namespace {
+
+// Whiskers of mean +/- SEM: half the length SD / sqrt(n), computed here from the replicates.
+TEST(DoseFigure, SemWhiskersAreSdOverRootN) {
+  DoseFigure spec = fig3_like();
+  spec.panels.resize(1);
+  spec.y_min = 0;
+  spec.y_max = 100;
+  spec.error_sem = true;
+  const Figure figure = dose_figure(spec);
+  const auto axes = figure.find<Line>("y-axis");
+  const double bottom = axes[0]->from.y, top = axes[0]->to.y;
+  const double per_unit = (bottom - top) / 100.0;
+  const auto whiskers = figure.find<Line>("error-bar");
+  ASSERT_EQ(whiskers.size(), 4u * 3);
+  for (std::size_t g = 0; g < 4; ++g) {
+    const auto& v = spec.panels[0].series[0].values[g];
+    const double mean = (v[0] + v[1] + v[2]) / 3;
+    double ss = 0;
+    for (double x : v) ss += (x - mean) * (x - mean);
+    const double sem = std::sqrt(ss / 2) / std::sqrt(3.0);
+    const Line* stem = whiskers[g * 3];  // the vertical line, then its caps
+    EXPECT_NEAR(std::abs(stem->from.y - stem->to.y), 2 * sem * per_unit, 1e-9) << g;
+  }
+}
+
+}  // namespace
+}  // namespace cytopipe::plot

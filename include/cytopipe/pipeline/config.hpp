@@ -125,6 +125,10 @@ struct FactorLabel {
   Location at;
 };
 
+// The analysis's figure: dose panels (groups as categories), or a time course (the group factor
+// as a numeric time axis, a line per stratum level, its maximum (Tmax, Cmax) marked).
+enum class AnalysisFigure { Dose, TimeCourse };
+
 struct AnalysisConfig {
   std::string name;                // names the plot file; default: the read-out
   std::string readout;
@@ -135,6 +139,11 @@ struct AnalysisConfig {
   stats::Adjustment adjustment = stats::Adjustment::holm;
   Selector select;                 // rows of readouts.csv to analyse
   std::string title;               // plot title / y axis
+  AnalysisFigure figure = AnalysisFigure::Dose;
+  bool error_bars_sem = false;     // dose panels: mean +/- SEM instead of mean +/- SD
+  // time-course: the read-out in this factor's other levels (e.g. tissue: pleural effusion) of
+  // the same strata, drawn as open points though `where` leaves them out of the analysis.
+  std::optional<std::string> also_show;
   Location at;
 };
 
@@ -144,6 +153,7 @@ struct OutputsConfig {
   std::vector<std::string> statistics = {"count", "percent_parent", "percent_total", "median"};
   std::vector<std::string> channels;  // markers/channels for per-channel statistics; empty = panel
   bool plots = true;
+  std::vector<std::string> plot_formats = {"svg"};  // plots/<analysis>.svg|pdf|png (PNG at 300 dpi)
   bool report = true;
   std::vector<std::pair<double, std::string>> significance;  // thresholds; empty = default
 };

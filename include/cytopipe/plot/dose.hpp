@@ -55,6 +55,7 @@ struct DoseFigure {
   std::string y_title;
   std::vector<DosePanel> panels;            // facets, drawn left to right
   DoseSummary summary = DoseSummary::MeanBar;
+  bool error_sem = false;                   // whiskers: mean +/- SEM (SD / sqrt(n)) instead of SD
   bool shared_y = true;                     // one y range for every panel
   std::optional<double> y_min, y_max;       // fixed y range; default from the data (and 0)
   double panel_width = 0;                   // points per panel plot area; 0 = by group count

@@ -9,3 +9,4 @@
 #include "cytopipe/plot/report.hpp"
 #include "cytopipe/plot/scale.hpp"
 #include "cytopipe/plot/table.hpp"
+#include "cytopipe/plot/xy.hpp"
