@@ -8,6 +8,7 @@ packages=(
   libboost-math-dev libcairo2-dev libxml2-dev libxml2-utils
   nlohmann-json3-dev libfmt-dev libcli11-dev
   time  # /usr/bin/time -v: peak memory in bench/*.sh
+  chromium  # tests/cli/test_report_browser.cpp renders report.html headless (skipped without it, failed under CI)
   slurm-wlm munge  # the Slurm test (ctest -L slurm) starts a one-node cluster: slurmctld, slurmd, munged
 )
 missing=()
