@@ -52,8 +52,9 @@ class OutputNames {
                                               "report.html",         "run.json"};
     const auto depth = std::distance(relative.begin(), relative.end());
     if (depth == 1) return top.count(name) > 0;
-    const auto ext = relative.extension();
-    return depth == 2 && *relative.begin() == "plots" && (ext == ".svg" || ext == ".pdf" || ext == ".png");
+    // plots/*.pdf|png (outputs.plot_formats) count only when the previous run.json lists them
+    // (listed_ above): a PNG a user put in plots/ stays.
+    return depth == 2 && *relative.begin() == "plots" && relative.extension() == ".svg";
   }
   // A folder outputs go into (it may also hold a user's files).
   bool is_folder(const fs::path& relative) const {
