@@ -18,6 +18,7 @@
 #include "cytopipe/base/csv.hpp"
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/gating/find_gates.hpp"
 #include "cytopipe/gating/flowjo.hpp"
 #include "cytopipe/gating/gating.hpp"
 #include "cytopipe/gating/gating_set.hpp"
@@ -139,7 +140,7 @@ struct GateCommand {
                 gating::GatingSet::Gated g{fcs::read_fcs(files[i], read), {}};
                 gating::GateOptions options;
                 options.parallel = held < static_cast<std::size_t>(workers);
-                g.results = gating::gate_sample(sample_of[i]->strategy, g.sample, options);
+                g.results = gating::gate_with_finders(sample_of[i]->strategy, g.sample, options);
                 return g;
               },
               [&](std::size_t i, gating::GatingSet::Gated&& g) {

@@ -9,6 +9,7 @@
 #include "cli/command.hpp"
 #include "cytopipe/error.hpp"
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/gating/find_gates.hpp"
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/io.hpp"
 #include "cytopipe/pipeline/config.hpp"
@@ -191,8 +192,9 @@ int run_gates(const GatesOptions& o) {
     read.values = xml ? fcs::ValueRule::FlowCoreWithGain : fcs::ValueRule::FlowCore;
     fcs::Sample sample = fcs::read_fcs(o.file, read);
     if (o.compensate) transform::compensation_for(sample, "file").apply_in_place(sample);
-    const auto results = gating::gate_sample(strategy, sample);
-    sheet = pipeline::gating_sheet(strategy, sample, results, options);
+    // Finder gates placed on this file, and drawn as placed.
+    const auto placed = gating::place_gates(strategy, sample);
+    sheet = pipeline::gating_sheet(placed.strategy, sample, placed.results, options);
   }
   plot::RenderOptions render;
   render.png_dpi = o.dpi;

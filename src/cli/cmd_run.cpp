@@ -32,6 +32,7 @@ struct RunArgs {
   bool thresholds_only = false;  // pass 1 of a sharded run
   std::string thresholds;     // pass 1's folder, for --shard
   bool force = false;         // redo a pass even when its folder holds it over unchanged inputs
+  std::string frozen_gates;
 };
 
 // The two passes of a sharded run (docs/sharded-runs.md): a line each, for the job's log.
@@ -94,6 +95,7 @@ int run(const RunArgs& args) {
   options.hash_inputs = !args.no_hash;
   options.reuse_hashes = !args.rehash;
   if (!args.output.empty()) options.output_dir = args.output;
+  if (!args.frozen_gates.empty()) options.frozen_gates = args.frozen_gates;
   if (args.thresholds_only || !args.shard.empty()) return run_pass(args, config, options);
   const auto result = run_pipeline(config, options);
 
@@ -148,6 +150,9 @@ const cytopipe::cli::RegisterCommand kRun{{
       app.add_flag("--allow-unmatched", args->allow_unmatched,
                    "a sample-sheet row without its file, or a file without its row, is a warning (listed in the "
                    "summary and the report), not an error; as 'inputs.unmatched: warn'");
+      app.add_option("--frozen-gates", args->frozen_gates,
+                     "a previous run's gates_resolved.yaml: gate every file with the gates placed for it there (no finder runs again)")
+          ->check(CLI::ExistingFile);
       app.add_option("-o,--output", args->output, "output folder, replaced as a whole by each run (default: outputs.directory of the config)");
       auto* shard = app.add_option("--shard", args->shard,
                                    "I/N: run shard I (1..N) of the samples only, into -o DIR, for cytopipe merge");

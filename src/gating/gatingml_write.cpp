@@ -128,6 +128,10 @@ std::string to_gatingml(const GatingStrategy& s) {
   std::ostringstream gates;
   for (const auto& node : s.gates()) {
     const std::string where = "gate '" + node.id + "'";
+    if (node.finder)
+      throw Error("a gate placed by a finder ('find: " + std::string(to_string(node.finder->method)) +
+                      "') has no Gating-ML form until it is placed on a sample (write the resolved strategy)",
+                  {"", where, node.origin.line, node.origin.column});
     auto head = [&](const char* element, const std::string& id) {
       gates << "  <gating:" << element << " gating:id=\"" << esc(id) << '"';
       if (!node.parent.empty()) gates << " gating:parent_id=\"" << esc(node.parent) << '"';

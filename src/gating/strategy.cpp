@@ -164,9 +164,14 @@ void GatingStrategy::replace(std::string_view id, Gate gate) {
   for (auto& g : gates_)
     if (g.id == id) {
       g.gate = std::move(gate);
+      g.finder.reset();  // a finder's gate, once placed, is a fixed gate
       return;
     }
   throw Error("no gate named '" + std::string(id) + "' to replace");
+}
+
+bool GatingStrategy::has_finders() const {
+  return std::any_of(gates_.begin(), gates_.end(), [](const GateNode& g) { return g.finder.has_value(); });
 }
 
 void GatingStrategy::add_or_replace(GateNode node) {
@@ -174,6 +179,7 @@ void GatingStrategy::add_or_replace(GateNode node) {
     if (g.id == node.id) {
       g.parent = std::move(node.parent);
       g.gate = std::move(node.gate);
+      g.finder = std::move(node.finder);
       return;
     }
   add(std::move(node));

@@ -139,6 +139,11 @@ struct YamlReader {
     const std::string where = "gate '" + node.id + "'";
     node.origin = checked.at(n).context();
     if (n["parent"] && !n["parent"].IsNull()) node.parent = text(n["parent"], "parent", where);
+    if (n["find"]) {
+      node.finder = finder(n, where);
+      node.gate = placeholder_gate(*node.finder);
+      return node;
+    }
     if (!n["type"]) fail(n, "missing 'type' (range, rectangle, polygon, ellipsoid, quadrant, boolean)", where);
     const std::string type = n["type"].Scalar();
     if (type == "range") {
@@ -240,6 +245,98 @@ struct YamlReader {
                           "' (range, rectangle, polygon, ellipsoid, quadrant, boolean)", where);
     }
     return node;
+  }
+
+  // A gate placed from each sample's data: `find: METHOD` and the finder's parameters
+  // (gating/README.md, "Gate finders").
+  FinderSpec finder(const YAML::Node& n, const std::string& where) const {
+    FinderSpec f;
+    const std::string method = text(n["find"], "find", where);
+    std::set<std::string> allowed = {"id", "parent", "find", "min_events"};
+    auto allow = [&](std::initializer_list<const char*> more) { for (const char* k : more) allowed.insert(k); };
+    if (method == "cells") {
+      f.method = FinderMethod::Cells;
+      allow({"dimensions", "contour", "bins", "smoothing"});
+    } else if (method == "singlets") {
+      f.method = FinderMethod::Singlets;
+      allow({"dimensions", "width"});
+    } else if (method == "valley") {
+      f.method = FinderMethod::Valley;
+      allow({"dimension", "keep", "range", "adjust", "min_peak", "single_peak", "negative_below", "sds"});
+    } else if (method == "tail") {
+      f.method = FinderMethod::Tail;
+      allow({"dimension", "keep", "sds", "adjust", "min_peak"});
+    } else if (method == "quantile") {
+      f.method = FinderMethod::Quantile;
+      allow({"dimension", "keep", "quantile"});
+    } else if (method == "ellipse") {
+      f.method = FinderMethod::Ellipse;
+      allow({"dimensions", "near", "distance", "bins", "smoothing", "adjust", "min_peak"});
+    } else {
+      fail(n["find"], "unknown finder '" + method + "' (cells, singlets, valley, tail, quantile, ellipse)", where);
+    }
+    keys(n, allowed, where);
+    if (allowed.contains("dimension")) {
+      if (!n["dimension"]) fail(n, "the " + method + " finder needs 'dimension'", where);
+      f.dimensions = {dimension(n["dimension"], where)};
+    } else {
+      f.dimensions = dimensions(n["dimensions"], where);
+      if (f.method != FinderMethod::Ellipse && f.dimensions.size() != 2)
+        fail(n["dimensions"], "the " + method + " finder needs exactly 2 dimensions", where);
+    }
+    auto positive = [&](const char* key, double& out) {
+      if (!n[key]) return;
+      out = number(n[key], key, where);
+      if (!(out > 0)) fail(n[key], std::string(key) + " must be > 0", where);
+    };
+    if (n["keep"]) {
+      const std::string k = text(n["keep"], "keep", where);
+      if (k == "above") f.keep = Keep::Above;
+      else if (k == "below") f.keep = Keep::Below;
+      else fail(n["keep"], "keep must be 'above' or 'below'", where);
+    }
+    positive("contour", f.contour);
+    if (f.contour >= 1) fail(n["contour"], "contour is a fraction of the peak's height (0..1)", where);
+    if (n["bins"]) {
+      const double b = number(n["bins"], "bins", where);
+      if (b < 16 || b > 1024 || b != std::floor(b)) fail(n["bins"], "bins must be a whole number within 16..1024", where);
+      f.bins = static_cast<int>(b);
+    }
+    if (n["smoothing"]) {
+      f.smoothing = number(n["smoothing"], "smoothing", where);
+      if (f.smoothing < 0) fail(n["smoothing"], "smoothing must be >= 0", where);
+    }
+    positive("width", f.width);
+    positive("adjust", f.adjust);
+    positive("min_peak", f.min_peak);
+    positive("sds", f.sds);
+    positive("distance", f.distance);
+    if (n["range"]) {
+      const auto b = bounds(n["range"], where);
+      if (b.first > -kUnbounded) f.range_min = b.first;
+      if (b.second < kUnbounded) f.range_max = b.second;
+    }
+    if (n["single_peak"]) {
+      const std::string k = text(n["single_peak"], "single_peak", where);
+      if (k == "negative") f.single_peak = SinglePeak::Negative;
+      else if (k == "positive") f.single_peak = SinglePeak::Positive;
+      else fail(n["single_peak"], "single_peak must be 'negative' or 'positive'", where);
+    }
+    if (n["negative_below"]) f.negative_below = number(n["negative_below"], "negative_below", where);
+    if (n["quantile"]) {
+      f.quantile = number(n["quantile"], "quantile", where);
+      if (f.quantile < 0 || f.quantile > 1) fail(n["quantile"], "quantile must be within 0..1", where);
+    }
+    if (n["near"]) {
+      f.near = numbers(n["near"], "near", where);
+      if (f.near->size() != f.dimensions.size()) fail(n["near"], "near needs one value per dimension", where);
+    }
+    if (n["min_events"]) {
+      const double m = number(n["min_events"], "min_events", where);
+      if (m < 1 || m != std::floor(m)) fail(n["min_events"], "min_events must be a whole number >= 1", where);
+      f.min_events = static_cast<std::size_t>(m);
+    }
+    return f;
   }
 
   void matrix(const std::string& id, const YAML::Node& n, GatingStrategy& s) const {

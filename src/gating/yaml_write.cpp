@@ -63,7 +63,60 @@ void emit_dimensions(YAML::Emitter& out, const std::vector<Dimension>& dims) {
   out << YAML::EndSeq;
 }
 
+// A finder node: `find:` and every parameter (defaults included, so the file says what ran).
+void emit_finder(YAML::Emitter& out, const GateNode& node) {
+  const FinderSpec& f = *node.finder;
+  out << YAML::BeginMap;
+  out << YAML::Key << "id" << YAML::Value << node.id;
+  if (!node.parent.empty()) out << YAML::Key << "parent" << YAML::Value << node.parent;
+  out << YAML::Key << "find" << YAML::Value << std::string(to_string(f.method));
+  const bool one_d = f.method == FinderMethod::Valley || f.method == FinderMethod::Tail || f.method == FinderMethod::Quantile;
+  if (one_d) {
+    out << YAML::Key << "dimension" << YAML::Value;
+    emit_dimension(out, f.dimensions.at(0));
+    out << YAML::Key << "keep" << YAML::Value << (f.keep == Keep::Above ? "above" : "below");
+  } else {
+    emit_dimensions(out, f.dimensions);
+  }
+  switch (f.method) {
+    case FinderMethod::Cells:
+      out << YAML::Key << "contour" << YAML::Value << f.contour << YAML::Key << "bins" << YAML::Value << f.bins
+          << YAML::Key << "smoothing" << YAML::Value << f.smoothing;
+      break;
+    case FinderMethod::Singlets: out << YAML::Key << "width" << YAML::Value << f.width; break;
+    case FinderMethod::Valley:
+      out << YAML::Key << "adjust" << YAML::Value << f.adjust << YAML::Key << "min_peak" << YAML::Value << f.min_peak;
+      if (f.range_min || f.range_max) {
+        out << YAML::Key << "range" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        emit_optional(out, f.range_min);
+        emit_optional(out, f.range_max);
+        out << YAML::EndSeq;
+      }
+      out << YAML::Key << "single_peak" << YAML::Value
+          << (f.single_peak == SinglePeak::Negative ? "negative" : "positive");
+      if (f.negative_below) out << YAML::Key << "negative_below" << YAML::Value << *f.negative_below;
+      out << YAML::Key << "sds" << YAML::Value << f.sds;
+      break;
+    case FinderMethod::Tail:
+      out << YAML::Key << "sds" << YAML::Value << f.sds << YAML::Key << "adjust" << YAML::Value << f.adjust
+          << YAML::Key << "min_peak" << YAML::Value << f.min_peak;
+      break;
+    case FinderMethod::Quantile: out << YAML::Key << "quantile" << YAML::Value << f.quantile; break;
+    case FinderMethod::Ellipse:
+      if (f.near) out << YAML::Key << "near" << YAML::Value << YAML::Flow << *f.near;
+      out << YAML::Key << "distance" << YAML::Value << f.distance << YAML::Key << "bins" << YAML::Value << f.bins
+          << YAML::Key << "smoothing" << YAML::Value << f.smoothing;
+      break;
+  }
+  out << YAML::Key << "min_events" << YAML::Value << f.min_events;
+  out << YAML::EndMap;
+}
+
 void emit_gate(YAML::Emitter& out, const GateNode& node) {
+  if (node.finder) {
+    emit_finder(out, node);
+    return;
+  }
   out << YAML::BeginMap;
   out << YAML::Key << "id" << YAML::Value << node.id;
   out << YAML::Key << "type" << YAML::Value << std::string(gate_kind(node.gate));

@@ -5,7 +5,11 @@
 #include <optional>
 #include <set>
 
+#include <yaml-cpp/yaml.h>
+
 #include "cytopipe/gating/evaluate.hpp"
+#include "cytopipe/gating/io.hpp"
+#include "cytopipe/input_file.hpp"
 #include "cytopipe/gating/statistics.hpp"
 #include "pipeline/pool.hpp"
 #include "pipeline/prepare.hpp"
@@ -115,6 +119,38 @@ void plan_sample_gates(Plan& plan, const SampleSet& samples) {
   }
 }
 
+gating::GatingStrategy sample_strategy(const Plan& plan, std::size_t index, const std::string& name) {
+  if (!plan.frozen_run) return plan.gating_set.strategy_for(index);
+  const auto it = plan.frozen.find(name);
+  if (it == plan.frozen.end())
+    throw StageError("gate", Error("--frozen-gates: no gates placed for this file in the frozen gates_resolved.yaml",
+                                   {name, "placed", 0, 0}));
+  return it->second;
+}
+
+std::map<std::string, gating::GatingStrategy> read_frozen_gates(const std::filesystem::path& file) {
+  const std::string where = file.string();
+  YAML::Node root;
+  try {
+    root = YAML::Load(read_input_file(file, "frozen gates"));
+  } catch (const YAML::Exception& e) {
+    throw Error(std::string("not a readable gates_resolved.yaml: ") + e.what(), {where, "", 0, 0});
+  }
+  const YAML::Node placed = root.IsMap() ? root["placed"] : YAML::Node();
+  if (!placed || !placed.IsSequence())
+    throw Error("no 'placed' list of per-file strategies (written by a run whose strategy has finder gates, or by a "
+                "frozen run)", {where, "placed", 0, 0});
+  std::map<std::string, gating::GatingStrategy> out;
+  for (const auto& p : placed) {
+    const auto mark = p.Mark();
+    if (!p.IsMap() || !p["file"] || !p["strategy_yaml"] || !p["file"].IsScalar() || !p["strategy_yaml"].IsScalar())
+      throw Error("each entry of 'placed' needs 'file' and 'strategy_yaml'", {where, "placed", mark.line + 1, mark.column + 1});
+    const std::string name = p["file"].Scalar();
+    out.insert_or_assign(name, gating::parse_strategy_yaml(p["strategy_yaml"].Scalar(), where + ": placed '" + name + "'"));
+  }
+  return out;
+}
+
 std::string describe(const Selector& selector) {
   std::string text;
   for (const auto& [factor, levels] : selector.conditions) {
@@ -205,8 +241,8 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
   const Config& config = *plan.config;
   try {
     // This sample's strategy: the loaded one plus the threshold gates of its group.
-    out.problems = plan.missing_thresholds.at(index);
-    const gating::GatingStrategy strategy = plan.gating_set.strategy_for(index);
+    out.problems = plan.frozen_run ? std::vector<Failure>() : plan.missing_thresholds.at(index);
+    const gating::GatingStrategy strategy = sample_strategy(plan, index, entry.name);
 
     gating::GateOptions gate_options;
     gate_options.parallel = plan.parallel_within_file;
@@ -217,7 +253,7 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
     fcs::Sample sample;
     // With acquisition QC the whole file is read first: which events are gated depends on it.
     const bool qc = config.qc.present && config.qc.enabled;
-    if (!qc && gating::gates_while_decoding(strategy)) {
+    if (!qc && gating::gates_while_decoding(strategy) && !strategy.has_finders()) {
       // Gate each chunk as it is decoded and compensated, while its values are in cache.
       std::optional<gating::GatingRun> run;
       Streaming streaming;
@@ -239,7 +275,16 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
       sample = prepare_sample(config, entry, plan.matrix, sha256, plan.parallel_within_file);
       out.qc = acquisition_qc(config, sample, entry);
       try {
-        gated = gating::gate_sample(strategy, sample, gate_options);
+        if (strategy.has_finders()) {
+          // Finder gates are placed on this file's events before it is gated.
+          gating::PlacedGates placed = gating::place_gates(strategy, sample, gate_options);
+          gated = std::move(placed.results);
+          out.finder_reports = std::move(placed.reports);
+          out.placed_strategy = gating::to_yaml(placed.strategy);
+        } else {
+          gated = gating::gate_sample(strategy, sample, gate_options);
+          if (plan.frozen_run) out.placed_strategy = gating::to_yaml(strategy);
+        }
       } catch (const Error& e) {
         throw gate_error(e);
       }
@@ -338,7 +383,9 @@ ControlOutcome measure_control(const Plan& plan, const SampleEntry& entry,
     gate_options.parallel = plan.parallel_within_file;
     gating::GatingResults gated;
     try {
-      gated = gating::gate_sample(plan.strategy, sample, gate_options);
+      // A control is gated with its own placed finder gates (frozen ones in a frozen run).
+      const auto frozen = plan.frozen.find(entry.name);
+      gated = gating::gate_with_finders(frozen != plan.frozen.end() ? frozen->second : plan.strategy, sample, gate_options);
     } catch (const Error& e) {
       throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
     }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cytopipe/gating/find_gates.hpp"
 #include "cytopipe/gating/gating_set.hpp"
 #include "cytopipe/gating/population_table.hpp"
 #include "cytopipe/gating/strategy.hpp"
@@ -41,6 +42,9 @@ struct Plan {
   // plan_sample_gates), and per sample the threshold gates it could not get (no control).
   gating::GatingSet gating_set;
   std::vector<std::vector<Failure>> missing_thresholds;
+  // With --frozen-gates: each file's strategy as placed by the earlier run (by file name).
+  std::map<std::string, gating::GatingStrategy> frozen;
+  bool frozen_run = false;
   // Decode and gate each file with parallel tasks too. Off when as many files are in flight as
   // there are threads: every core already has a file, and splitting each file's work only adds
   // task overhead and interleaves two files' data in the caches.
@@ -59,6 +63,13 @@ struct Plan {
 };
 
 Plan make_plan(const Config& config, gating::GatingStrategy strategy);
+
+// The strategy sample `index` (file `name`) is gated with: its frozen one when the run is
+// frozen (an Error when the frozen file has none for it), else the shared one plus its own gates.
+gating::GatingStrategy sample_strategy(const Plan& plan, std::size_t index, const std::string& name);
+
+// Reads the strategies placed per file from a gates_resolved.yaml (Error naming the file).
+std::map<std::string, gating::GatingStrategy> read_frozen_gates(const std::filesystem::path& file);
 
 // Chooses the representative samples of the report's histograms (needs the samples: after
 // make_plan, before the batch).
@@ -91,6 +102,9 @@ struct SampleOutcome {
   std::size_t events = 0;
   // The acquisition QC (config qc: section enabled); events above are the file's, before removal.
   std::optional<transform::AcquisitionQc> qc;
+  // Strategies with finder gates: what each finder saw and the strategy as placed on this file.
+  std::vector<gating::FinderReport> finder_reports;
+  std::string placed_strategy;  // YAML; empty when the strategy has no finders
 };
 
 // Reads, gates (with plan.gating_set's strategy for sample `index`) and measures one sample.

@@ -6,6 +6,8 @@
 #include <set>
 
 #include "cytopipe/gating/evaluate.hpp"
+#include "cytopipe/gating/find_gates.hpp"
+#include "pipeline/analyse.hpp"
 #include "cytopipe/pipeline/gating_sheet.hpp"
 #include "cytopipe/plot/number_format.hpp"
 #include "cytopipe/stats/levels.hpp"
@@ -19,13 +21,16 @@ GatingSheet gating_sheet_for_file(const Config& config, const std::filesystem::p
   entry.path = file;
   entry.name = file.filename().string();
   const fcs::Sample sample = detail::prepare_sample(config, entry, detail::load_matrix_compensation(config));
-  const gating::GatingResults results = gating::gate_sample(strategy, sample);
+  // Finder gates are drawn as placed on this file.
+  gating::PlacedGates placed = gating::place_gates(strategy, sample);
+  const gating::GatingStrategy& drawn = placed.strategy;
+  const gating::GatingResults& results = placed.results;
   if (!options.display_scale)
     options.display_scale = [&config](std::string_view channel) -> const transform::Transform* {
       const auto* t = transform_for(config, channel);
       return t ? &t->transform : nullptr;
     };
-  return gating_sheet(strategy, sample, results, options);
+  return gating_sheet(drawn, sample, results, options);
 }
 
 namespace detail {
@@ -139,9 +144,11 @@ std::vector<SheetFigure> gating_sheets(const Plan& plan, const SampleSet& sample
   for (const auto& choice : chosen) {
     const SampleEntry& entry = samples.samples.at(choice.sample);
     try {
-      const gating::GatingStrategy strategy = plan.gating_set.strategy_for(choice.sample);
       const fcs::Sample sample = prepare_sample(config, entry, plan.matrix, nullptr, true);
-      const gating::GatingResults results = gating::gate_sample(strategy, sample);
+      // The file's strategy with its finder gates placed (or frozen) as the run placed them.
+      gating::PlacedGates placed = gating::place_gates(sample_strategy(plan, choice.sample, entry.name), sample);
+      const gating::GatingStrategy& strategy = placed.strategy;
+      const gating::GatingResults& results = placed.results;
       options.title = entry.name;
       options.notes = {choice.why};
       out.push_back({entry.name, choice.why, gating_sheet(strategy, sample, results, options).figure});

@@ -121,7 +121,8 @@ bool group_before(const ResolvedThreshold& a, const ResolvedThreshold& b) {
 
 void write_gates_resolved(const std::filesystem::path& file, const Config& config,
                           const gating::GatingStrategy& strategy,
-                          const std::vector<ResolvedThreshold>& thresholds) {
+                          const std::vector<ResolvedThreshold>& thresholds, const SampleSet& samples,
+                          const std::vector<SampleOutcome>& outcomes) {
   YAML::Emitter y;
   y << YAML::BeginMap;
   y << YAML::Key << "strategy" << YAML::Value << config.gating.strategy.generic_string();
@@ -160,6 +161,48 @@ void write_gates_resolved(const std::filesystem::path& file, const Config& confi
   }
   y << YAML::EndSeq;
   y << YAML::Key << "strategy_yaml" << YAML::Value << YAML::Literal << gating::to_yaml(strategy);
+  // Strategies with finder gates (and frozen runs): per file, what each finder saw and the
+  // strategy as placed, which `cytopipe run --frozen-gates` reads back. Absent otherwise.
+  const bool any_placed = std::any_of(outcomes.begin(), outcomes.end(), [](const SampleOutcome& o) {
+    return !o.placed_strategy.empty();
+  });
+  if (any_placed) {
+    y << YAML::Key << "placed" << YAML::Value << YAML::BeginSeq;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      const SampleOutcome& o = outcomes[i];
+      if (o.placed_strategy.empty()) continue;
+      y << YAML::BeginMap;
+      y << YAML::Key << "file" << YAML::Value << samples.samples[i].name;
+      if (!o.finder_reports.empty()) {
+        y << YAML::Key << "finders" << YAML::Value << YAML::BeginSeq;
+        for (const auto& r : o.finder_reports) {
+          y << YAML::BeginMap;
+          y << YAML::Key << "gate" << YAML::Value << r.gate;
+          y << YAML::Key << "find" << YAML::Value << std::string(gating::to_string(r.method));
+          y << YAML::Key << "on" << YAML::Value << YAML::Flow << r.dimensions;
+          y << YAML::Key << "events" << YAML::Value << r.events;
+          if (r.ignored) y << YAML::Key << "non_finite_ignored" << YAML::Value << r.ignored;
+          std::vector<std::string> peaks;
+          for (double p : r.peaks) peaks.push_back(format_number(p));
+          y << YAML::Key << "peaks" << YAML::Value << YAML::Flow << peaks;
+          if (r.valley) y << YAML::Key << "valley" << YAML::Value << format_number(*r.valley);
+          if (r.cut) y << YAML::Key << "cut" << YAML::Value << format_number(*r.cut);
+          if (r.method == gating::FinderMethod::Singlets)
+            y << YAML::Key << "ratio" << YAML::Value << format_number(r.slope);
+          if (r.method == gating::FinderMethod::Cells || r.method == gating::FinderMethod::Ellipse)
+            y << YAML::Key << "centre" << YAML::Value << YAML::Flow
+              << std::vector<std::string>{format_number(r.centre_x), format_number(r.centre_y)};
+          if (!r.fallback.empty()) y << YAML::Key << "fallback" << YAML::Value << r.fallback;
+          y << YAML::Key << "fraction_kept" << YAML::Value << format_number(r.fraction);
+          y << YAML::EndMap;
+        }
+        y << YAML::EndSeq;
+      }
+      y << YAML::Key << "strategy_yaml" << YAML::Value << YAML::Literal << o.placed_strategy;
+      y << YAML::EndMap;
+    }
+    y << YAML::EndSeq;
+  }
   y << YAML::EndMap;
   write_file_atomically(file, std::string(y.c_str()) + "\n");
 }

@@ -27,7 +27,8 @@ void write_formulas(const std::filesystem::path& file, const Config& config, con
 void write_failures(const std::filesystem::path& file, const std::vector<Failure>& failures);
 void write_gates_resolved(const std::filesystem::path& file, const Config& config,
                           const gating::GatingStrategy& strategy,
-                          const std::vector<ResolvedThreshold>& thresholds);
+                          const std::vector<ResolvedThreshold>& thresholds, const SampleSet& samples,
+                          const std::vector<SampleOutcome>& outcomes);
 
 struct Timings {
   double resolve = 0, thresholds = 0, samples = 0, readouts = 0, outputs = 0, total = 0;

@@ -297,7 +297,8 @@ void write_outputs(const Plan& plan, const std::vector<SampleOutcome>& outcomes,
   write_populations(dir / "populations.csv", result.samples, outcomes);
   write_readouts(dir / "readouts.csv", config, result.samples, result.readouts);
   write_formulas(dir / "readout_formulas.csv", config, plan);
-  write_gates_resolved(dir / "gates_resolved.yaml", config, plan.strategy, result.thresholds);
+  write_gates_resolved(dir / "gates_resolved.yaml", config, plan.strategy, result.thresholds, result.samples,
+                       outcomes);
   result.written = {"populations.csv", "readouts.csv", "readout_formulas.csv", "gates_resolved.yaml"};
   auto more = write_analyses(dir, config, plan, result, outcomes, result.summary_lines);
   result.written.insert(result.written.end(), more.begin(), more.end());
@@ -332,6 +333,10 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   result.samples = resolve_samples(config);
   Plan plan = make_plan(config, load_checked_strategy(config));
   plan_histograms(plan, result.samples);
+  if (options.frozen_gates) {
+    plan.frozen = read_frozen_gates(*options.frozen_gates);
+    plan.frozen_run = true;
+  }
   result.output_dir = output_directory(config, options);
   // Before any event is read (a second run refuses at once), after the config's own checks (a
   // bad config leaves the disk alone).

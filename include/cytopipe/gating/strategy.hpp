@@ -10,6 +10,7 @@
 
 #include "cytopipe/error.hpp"
 #include "cytopipe/fcs/sample.hpp"
+#include "cytopipe/gating/finder.hpp"
 #include "cytopipe/gating/gate.hpp"
 
 namespace cytopipe::gating {
@@ -22,6 +23,9 @@ struct GateNode {
   std::string parent;
   Gate gate;
   ErrorContext origin;  // file and line it was read from (for messages); empty when built in code
+  // Set for a gate placed from each sample's data (`find:` in YAML): `gate` is then a
+  // placeholder of the right shape until place_gates places it.
+  std::optional<FinderSpec> finder;
 };
 
 // A named compensation (Gating-ML spectrumMatrix): rows = fluorochromes (the compensated
@@ -93,6 +97,8 @@ class GatingStrategy {
   // compensation outputs exist). "FCS" on a file without a spillover leaves values
   // uncompensated, as the Gating-ML compliance suite expects. Errors name the gate and channel.
   void check_sample(const fcs::Sample& sample) const;
+  // Whether any gate is still to be placed by a finder.
+  bool has_finders() const;
 
   std::string name;          // optional title (YAML `name:`)
   std::string description;

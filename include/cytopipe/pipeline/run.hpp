@@ -29,6 +29,9 @@ struct RunOptions {
   bool reuse_hashes = true;
   std::optional<std::filesystem::path> output_dir;  // overrides outputs.directory
   std::ostream* log = nullptr;       // progress and notices (nullptr: std::cerr)
+  // A previous run's gates_resolved.yaml: every file is gated with the strategy placed for it
+  // there (finder gates and thresholds fixed as they were), no finder runs again.
+  std::optional<std::filesystem::path> frozen_gates;
 };
 
 // A problem with one sample: the file could not be analysed, or one of its read-outs could not be

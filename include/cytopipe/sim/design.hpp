@@ -198,6 +198,17 @@ Design load_design(const std::filesystem::path& file);
 void scale_design(Design& design, std::optional<std::size_t> events,
                   std::optional<std::size_t> replicates);
 
+// An instrument shift (another day, another instrument): every scatter signal times `scatter`
+// (FSC/SSC voltage), every fluorescence signal times `fluorescence` (detector voltages), and the
+// dead-cell dye's bright component times `viability_dye` on top (a brighter or dimmer dye lot).
+// Detector noise is left as it is. The identity shift leaves the design unchanged.
+struct InstrumentShift {
+  double scatter = 1;
+  double fluorescence = 1;
+  double viability_dye = 1;
+};
+void shift_instrument(Design& design, const InstrumentShift& shift);
+
 // Keeps only the named experiments (tcell_viability, tumour_bcma, coculture, car_kinetics);
 // an unknown or disabled name is an Error.
 void restrict_experiments(Design& design, const std::vector<std::string>& names);

@@ -1,0 +1,91 @@
+#include "cytopipe/gating/find_gates.hpp"
+
+#include <set>
+
+#include "cytopipe/error.hpp"
+#include "cytopipe/gating/statistics.hpp"
+
+namespace cytopipe::gating {
+namespace {
+
+// The strategy without the populations that depend (as children or boolean operands) on a gate
+// still to be placed.
+GatingStrategy placed_part(const GatingStrategy& strategy) {
+  std::set<std::string> doomed;
+  std::set<std::size_t> doomed_gates;
+  const auto& gates = strategy.gates();
+  for (const auto& p : strategy.populations()) {
+    const GateNode& node = gates[p.gate];
+    bool out = node.finder.has_value() || doomed.contains(p.parent);
+    if (const auto* b = std::get_if<BooleanGate>(&node.gate))
+      for (const auto& o : b->operands) out = out || doomed.contains(o.population);
+    if (out) {
+      doomed.insert(p.name);
+      doomed_gates.insert(p.gate);
+    }
+  }
+  GatingStrategy part;
+  part.name = strategy.name;
+  for (const auto& [id, m] : strategy.matrices()) part.add_matrix(id, m);
+  for (std::size_t g = 0; g < gates.size(); ++g)
+    if (!doomed_gates.contains(g)) part.add(gates[g]);
+  return part;
+}
+
+}  // namespace
+
+PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sample, const GateOptions& options) {
+  PlacedGates out;
+  out.strategy = strategy;
+  std::vector<double> gathered;
+  while (out.strategy.has_finders()) {
+    const GatingStrategy part = placed_part(out.strategy);
+    const GatingResults partial = gate_sample(part, sample, options);
+    bool placed = false;
+    for (const auto& node : std::vector<GateNode>(out.strategy.gates())) {
+      if (!node.finder) continue;
+      const PopulationResult* parent = node.parent.empty() ? nullptr : partial.find(node.parent);
+      if (!node.parent.empty() && !parent) continue;  // its parent waits for another finder
+      const std::string label = "gate '" + node.id + "' (find: " + std::string(to_string(node.finder->method)) + ")";
+      try {
+        // The parent's values of each dimension, on the dimension's scale.
+        std::vector<std::vector<double>> columns;
+        for (const auto& d : node.finder->dimensions) {
+          std::vector<double> all = dimension_values(out.strategy, sample, d);
+          if (parent) {
+            gathered.resize(parent->count);
+            gather(all, parent->members, gathered);
+            all.assign(gathered.begin(), gathered.end());
+          }
+          columns.push_back(std::move(all));
+        }
+        std::vector<std::span<const double>> spans(columns.begin(), columns.end());
+        FoundGate found = find_gate(*node.finder, spans, label);
+        found.report.gate = node.id;
+        found.report.parent = node.parent;
+        out.strategy.replace(node.id, std::move(found.gate));
+        out.reports.push_back(std::move(found.report));
+      } catch (const Error& e) {
+        ErrorContext context = e.context();
+        if (context.file.empty()) context.file = sample.source;
+        if (context.where.empty()) context.where = "gate '" + node.id + "'";
+        throw Error(e.message(), context);
+      }
+      placed = true;
+    }
+    if (!placed) throw Error("the finder gates' parents depend on each other: none can be placed first");
+  }
+  out.results = gate_sample(out.strategy, sample, options);
+  for (auto& r : out.reports) {
+    const double parent = static_cast<double>(out.results.parent_count(r.gate));
+    r.fraction = parent > 0 ? static_cast<double>(out.results.count(r.gate)) / parent : 0.0;
+  }
+  return out;
+}
+
+GatingResults gate_with_finders(const GatingStrategy& strategy, const fcs::Sample& sample, const GateOptions& options) {
+  if (!strategy.has_finders()) return gate_sample(strategy, sample, options);
+  return place_gates(strategy, sample, options).results;
+}
+
+}  // namespace cytopipe::gating

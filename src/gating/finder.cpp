@@ -1,0 +1,460 @@
+// The gate finders: each turns the parent population's values into an ordinary gate.
+#include "cytopipe/gating/finder.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "cytopipe/base/number_text.hpp"
+#include "cytopipe/error.hpp"
+#include "gating/finder_density.hpp"
+#include "gating/linear_algebra.hpp"
+
+namespace cytopipe::gating {
+namespace {
+
+using detail::Density;
+
+std::string num(double v) { return format_number(v, kGateNumber); }
+
+// The rows whose every value is finite, one column per dimension.
+struct Finite {
+  std::vector<std::vector<double>> columns;
+  std::size_t ignored = 0;
+  std::size_t size() const { return columns.empty() ? 0 : columns[0].size(); }
+};
+
+Finite finite_rows(std::span<const std::span<const double>> values, std::size_t dims, const std::string& label) {
+  if (values.size() != dims)
+    throw Error(label + ": the finder needs " + std::to_string(dims) + " dimension(s), got " + std::to_string(values.size()));
+  const std::size_t n = values.empty() ? 0 : values[0].size();
+  for (const auto& v : values)
+    if (v.size() != n) throw Error(label + ": dimensions of different lengths");
+  Finite out;
+  out.columns.resize(dims);
+  for (auto& c : out.columns) c.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    bool ok = true;
+    for (const auto& v : values) ok = ok && std::isfinite(v[i]);
+    if (!ok) {
+      ++out.ignored;
+      continue;
+    }
+    for (std::size_t d = 0; d < dims; ++d) out.columns[d].push_back(values[d][i]);
+  }
+  return out;
+}
+
+void require_events(const Finite& f, const FinderSpec& spec, const std::string& label) {
+  if (f.size() < spec.min_events)
+    throw Error(label + ": " + std::to_string(f.size()) + " events with finite values" +
+                (f.ignored ? " (" + std::to_string(f.ignored) + " NaN/infinite ignored)" : std::string()) +
+                " in the parent population, fewer than the " + std::to_string(spec.min_events) +
+                " a finder needs (min_events)");
+}
+
+RectangleGate cut_gate(const FinderSpec& spec, double cut) {
+  RectangleGate g;
+  g.dimensions = {spec.dimensions.at(0)};
+  Interval i;
+  if (spec.keep == Keep::Above) i.min = cut;
+  else i.max = cut;
+  g.intervals = {i};
+  return g;
+}
+
+FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
+  const auto& x = f.columns[0];
+  const Density d = detail::kernel_density(x, spec.adjust, label);
+  const auto peaks = detail::density_peaks(d, spec.min_peak);
+  for (auto p : peaks) report.peaks.push_back(d.at(p));
+  const Dimension& dim = spec.dimensions[0];
+  const double range_lo = spec.range_min ? on_scale(dim, *spec.range_min) : -kUnbounded;
+  const double range_hi = spec.range_max ? on_scale(dim, *spec.range_max) : kUnbounded;
+  std::vector<double> scratch;
+  if (peaks.size() >= 2) {
+    // The deepest valley between neighbouring peaks (lowest density relative to the smaller of
+    // the two), within the range: debris, dead and live cells on FSC make three peaks, and the
+    // cut wanted is where the density all but vanishes, not the shallow dip between two others.
+    std::vector<std::size_t> order = peaks;
+    std::sort(order.begin(), order.end());
+    double best_depth = kUnbounded;
+    std::size_t best = 0;
+    for (std::size_t k = 0; k + 1 < order.size(); ++k) {
+      const std::size_t a = order[k], b = order[k + 1];
+      const double smaller = std::min(d.density[a], d.density[b]);
+      for (std::size_t i = a; i <= b; ++i) {
+        const double pos = d.at(i);
+        if (pos < range_lo || pos > range_hi) continue;
+        const double depth = d.density[i] / smaller;
+        if (depth < best_depth) {
+          best_depth = depth;
+          best = i;
+        }
+      }
+    }
+    if (best_depth < kUnbounded) {
+      report.valley = report.cut = d.at(best);
+      return {cut_gate(spec, *report.cut), std::move(report)};
+    }
+    report.fallback = "no density between neighbouring peaks lies within the range; ";
+  }
+  // One peak: a tail cut at `sds` robust SDs beyond it, on the side the peak is not.
+  const double centre = d.at(peaks.at(0));
+  bool negative = spec.single_peak == SinglePeak::Negative;
+  if (spec.negative_below) negative = centre < on_scale(dim, *spec.negative_below);
+  const double sd = detail::one_sided_sd(x, centre, negative, scratch);
+  if (!(sd > 0))
+    throw Error(label + ": one peak at " + num(centre) + " with no spread on its " + (negative ? "lower" : "upper") +
+                " side: no cut can be placed");
+  report.cut = negative ? centre + spec.sds * sd : centre - spec.sds * sd;
+  report.fallback += "one peak found (at " + num(centre) + ", taken as " + (negative ? "negative" : "positive") +
+                     "): cut at " + num(spec.sds) + " robust SDs " + (negative ? "above" : "below") + " it";
+  return {cut_gate(spec, *report.cut), std::move(report)};
+}
+
+FoundGate tail(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
+  const auto& x = f.columns[0];
+  const Density d = detail::kernel_density(x, spec.adjust, label);
+  const auto peaks = detail::density_peaks(d, spec.min_peak);
+  for (auto p : peaks) report.peaks.push_back(d.at(p));
+  const double centre = d.at(peaks.at(0));
+  std::vector<double> scratch;
+  const bool upper = spec.keep == Keep::Above;
+  const double sd = detail::one_sided_sd(x, centre, upper, scratch);
+  if (!(sd > 0)) throw Error(label + ": the main peak at " + num(centre) + " has no spread: no tail cut can be placed");
+  report.cut = upper ? centre + spec.sds * sd : centre - spec.sds * sd;
+  return {cut_gate(spec, *report.cut), std::move(report)};
+}
+
+FoundGate quantile(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
+  if (!(spec.quantile >= 0 && spec.quantile <= 1)) throw Error(label + ": quantile must be within 0..1");
+  std::vector<double> x = f.columns[0];
+  report.cut = detail::quantile7(x, spec.quantile);
+  return {cut_gate(spec, *report.cut), std::move(report)};
+}
+
+// The 2-D histogram of the finite events over each axis's central 99.8 %, smoothed.
+struct Histogram2D {
+  cv::Mat counts;  // CV_32F, rows = y bins, cols = x bins
+  double x0 = 0, y0 = 0, dx = 1, dy = 1;
+};
+
+Histogram2D histogram2d(const Finite& f, const FinderSpec& spec, const std::string& label) {
+  Histogram2D h;
+  const int bins = std::clamp(spec.bins, 16, 1024);
+  double lo[2], hi[2];
+  for (int a = 0; a < 2; ++a) {
+    std::vector<double> v = f.columns[static_cast<std::size_t>(a)];
+    lo[a] = detail::quantile7(v, 0.001);
+    hi[a] = detail::quantile7(v, 0.999);
+    if (!(hi[a] > lo[a]))
+      throw Error(label + ": all values of " + spec.dimensions[static_cast<std::size_t>(a)].label() +
+                  " are (nearly) equal (" + num(lo[a]) + "): no population outline can be found");
+    const double pad = 0.05 * (hi[a] - lo[a]);
+    lo[a] -= pad;
+    hi[a] += pad;
+  }
+  h.x0 = lo[0];
+  h.y0 = lo[1];
+  h.dx = (hi[0] - lo[0]) / bins;
+  h.dy = (hi[1] - lo[1]) / bins;
+  h.counts = cv::Mat::zeros(bins, bins, CV_32F);
+  const auto& xs = f.columns[0];
+  const auto& ys = f.columns[1];
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const double cx = (xs[i] - h.x0) / h.dx, cy = (ys[i] - h.y0) / h.dy;
+    if (!(cx >= 0 && cy >= 0 && cx < bins && cy < bins)) continue;
+    h.counts.at<float>(static_cast<int>(cy), static_cast<int>(cx)) += 1.0f;
+  }
+  if (spec.smoothing > 0) cv::GaussianBlur(h.counts, h.counts, cv::Size(0, 0), spec.smoothing);
+  return h;
+}
+
+FoundGate cells(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
+  Histogram2D h = histogram2d(f, spec, label);
+  const cv::Mat& density = h.counts;
+  double top = 0;
+  cv::minMaxLoc(density, nullptr, &top);
+  if (!(top > 0)) throw Error(label + ": no events inside the histogram range");
+  // The dominant population: the connected region (above 1 % of the highest bin) holding the most
+  // events; beads are a taller but smaller peak than the cells.
+  cv::Mat mask = density >= 0.01 * top;
+  cv::Mat labels;
+  const int regions = cv::connectedComponents(mask, labels, 8, CV_32S);
+  std::vector<double> mass(static_cast<std::size_t>(regions), 0.0), peak(static_cast<std::size_t>(regions), 0.0);
+  std::vector<cv::Point> where(static_cast<std::size_t>(regions));
+  for (int r = 0; r < density.rows; ++r)
+    for (int c = 0; c < density.cols; ++c) {
+      const int l = labels.at<int>(r, c);
+      if (l == 0) continue;
+      const float v = density.at<float>(r, c);
+      mass[static_cast<std::size_t>(l)] += v;
+      if (v > peak[static_cast<std::size_t>(l)]) {
+        peak[static_cast<std::size_t>(l)] = v;
+        where[static_cast<std::size_t>(l)] = {c, r};
+      }
+    }
+  const auto dominant = static_cast<std::size_t>(std::max_element(mass.begin() + 1, mass.end()) - mass.begin());
+  const cv::Point centre = where[dominant];
+  for (std::size_t r = 1; r < mass.size(); ++r)
+    if (mass[r] > 0.02 * mass[dominant]) report.peaks.push_back(h.x0 + (where[r].x + 0.5) * h.dx);
+  // Its outline at `contour` x its own peak height: the region connected to the peak.
+  cv::Mat level = density >= spec.contour * peak[dominant];
+  cv::Mat region_labels;
+  cv::connectedComponents(level, region_labels, 8, CV_32S);
+  const int own = region_labels.at<int>(centre);
+  cv::Mat region = region_labels == own;
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(region, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+  if (contours.empty()) throw Error(label + ": no outline found around the main peak");
+  const auto largest = std::max_element(contours.begin(), contours.end(), [](const auto& a, const auto& b) {
+    return cv::contourArea(a) < cv::contourArea(b);
+  });
+  std::vector<cv::Point> simple;
+  cv::approxPolyDP(*largest, simple, 1.0, true);
+  if (simple.size() < 3) throw Error(label + ": the main peak's outline is too small to be a polygon (fewer than 3 vertices)");
+  // Bin indices to scale units, half a bin outward (the contour runs through the outer bins' centres).
+  PolygonGate g;
+  g.dimensions = {spec.dimensions[0], spec.dimensions[1]};
+  const double mx = centre.x + 0.5, my = centre.y + 0.5;
+  for (const auto& p : simple) {
+    double px = p.x + 0.5, py = p.y + 0.5;
+    const double rx = px - mx, ry = py - my, len = std::hypot(rx, ry);
+    if (len > 0) {
+      px += 0.5 * rx / len;
+      py += 0.5 * ry / len;
+    }
+    g.vertices.push_back({h.x0 + px * h.dx, h.y0 + py * h.dy});
+  }
+  report.centre_x = h.x0 + mx * h.dx;
+  report.centre_y = h.y0 + my * h.dy;
+  return {std::move(g), std::move(report)};
+}
+
+FoundGate singlets(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
+  // The main diagonal through the origin: the median height/area ratio of the events with a
+  // positive area; the band's half-width from the ratios' robust SD (doublets, at about half the
+  // ratio, are a minority and leave both medians alone).
+  const auto& area = f.columns[0];
+  const auto& height = f.columns[1];
+  std::vector<double> ratio;
+  ratio.reserve(area.size());
+  double area_max = 0;
+  for (std::size_t i = 0; i < area.size(); ++i)
+    if (area[i] > 0) {
+      ratio.push_back(height[i] / area[i]);
+      area_max = std::max(area_max, area[i]);
+    }
+  if (ratio.size() < spec.min_events)
+    throw Error(label + ": " + std::to_string(ratio.size()) + " events with a positive " + spec.dimensions[0].label() +
+                ", fewer than the " + std::to_string(spec.min_events) + " needed to fit the diagonal");
+  const double slope = detail::quantile7(ratio, 0.5);
+  for (double& r : ratio) r = std::abs(r - slope);
+  const double sd = 1.4826 * detail::quantile7(ratio, 0.5);
+  if (!(sd > 0))
+    throw Error(label + ": every event has the same " + spec.dimensions[1].label() + "/" + spec.dimensions[0].label() +
+                " ratio (" + num(slope) + "): no spread to set the band's width");
+  const double lo = std::max(slope - spec.width * sd, 0.0), hi = slope + spec.width * sd;
+  const double reach = area_max * 1.5;
+  PolygonGate g;
+  g.dimensions = {spec.dimensions[0], spec.dimensions[1]};
+  g.vertices = {{0, 0}, {reach, reach * lo}, {reach, reach * hi}};
+  report.slope = slope;
+  report.peaks = {slope};
+  return {std::move(g), std::move(report)};
+}
+
+FoundGate ellipse(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
+  const std::size_t dims = spec.dimensions.size(), n = f.size();
+  // Start: the highest density peak (2-D histogram for two dimensions, per-axis KDE otherwise),
+  // or the given point.
+  std::vector<double> mean(dims);
+  if (spec.near && spec.near->size() != dims) throw Error(label + ": 'near' needs one value per dimension");
+  if (spec.near && dims != 2) {
+    for (std::size_t d = 0; d < dims; ++d) mean[d] = on_scale(spec.dimensions[d], (*spec.near)[d]);
+  } else if (dims == 2) {
+    // The smoothed 2-D histogram's local maxima; the highest, or the one nearest `near`.
+    const Histogram2D h = histogram2d(f, spec, label);
+    double top = 0;
+    cv::minMaxLoc(h.counts, nullptr, &top);
+    cv::Mat grown;
+    cv::dilate(h.counts, grown, cv::Mat::ones(3, 3, CV_8U));
+    cv::Point at{-1, -1};
+    double best = -1;
+    std::vector<double> target;
+    if (spec.near) target = {on_scale(spec.dimensions[0], (*spec.near)[0]), on_scale(spec.dimensions[1], (*spec.near)[1])};
+    for (int r = 0; r < h.counts.rows; ++r)
+      for (int c = 0; c < h.counts.cols; ++c) {
+        const float v = h.counts.at<float>(r, c);
+        // Local maxima; with `near`, only those of some height (not a ripple in a sparse corner).
+        if (v < grown.at<float>(r, c) || v < (spec.near ? 0.05 : 0.01) * top) continue;
+        double score = v;
+        if (!target.empty()) {
+          const double ex = (h.x0 + (c + 0.5) * h.dx - target[0]) / (h.dx * h.counts.cols);
+          const double ey = (h.y0 + (r + 0.5) * h.dy - target[1]) / (h.dy * h.counts.rows);
+          score = -std::hypot(ex, ey);
+        }
+        if (score > best || at.x < 0) {
+          best = score;
+          at = {c, r};
+        }
+      }
+    mean = {h.x0 + (at.x + 0.5) * h.dx, h.y0 + (at.y + 0.5) * h.dy};
+  } else {
+    for (std::size_t d = 0; d < dims; ++d) {
+      const Density k = detail::kernel_density(f.columns[d], spec.adjust, label);
+      mean[d] = k.at(detail::density_peaks(k, spec.min_peak).at(0));
+    }
+  }
+  // Start covariance: narrow, on the peak only (two histogram bins, or the KDE bandwidth); the
+  // iterations below widen it to the population's own spread.
+  std::vector<double> cov(dims * dims, 0.0);
+  {
+    std::vector<double> start(dims);
+    if (dims == 2) {
+      // The same ranges as the histogram above: its bin sizes.
+      const Histogram2D grid = histogram2d(f, spec, label);
+      start = {2 * grid.dx, 2 * grid.dy};
+    } else {
+      for (std::size_t d = 0; d < dims; ++d) start[d] = detail::kernel_density(f.columns[d], spec.adjust, label).bandwidth;
+    }
+    for (std::size_t d = 0; d < dims; ++d) {
+      if (!(start[d] > 0)) throw Error(label + ": " + spec.dimensions[d].label() + " has no spread around the peak");
+      cov[d * dims + d] = start[d] * start[d];
+    }
+  }
+  const double cut2 = spec.distance * spec.distance;
+  // Variance of a standard normal truncated to the cut's chi-square ball, per dimension: the
+  // factor that turns the covariance of the kept events back into the population's.
+  auto truncation_factor = [&](double r2) {
+    // For 1 and 2 dimensions in closed form; more dimensions use the 2-D value (approximate).
+    if (dims == 1) {
+      const double r = std::sqrt(r2);
+      const double phi = std::exp(-0.5 * r2) / std::sqrt(2 * M_PI);
+      const double mass = std::erf(r / std::sqrt(2.0));
+      return 1 - 2 * r * phi / mass;
+    }
+    const double e = std::exp(-0.5 * r2);
+    return (1 - e * (1 + 0.5 * r2)) / (1 - e);
+  };
+  std::size_t kept = 0;
+  for (int iter = 0; iter < 30; ++iter) {
+    const auto inverse = invert_matrix(cov, dims);
+    if (!inverse) throw Error(label + ": the peak's covariance is singular (the values lie on a line)");
+    std::vector<double> sum(dims, 0.0), sum2(dims * dims, 0.0);
+    kept = 0;
+    std::vector<double> diff(dims);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t d = 0; d < dims; ++d) diff[d] = f.columns[d][i] - mean[d];
+      double q = 0;
+      for (std::size_t a = 0; a < dims; ++a)
+        for (std::size_t b = 0; b < dims; ++b) q += diff[a] * (*inverse)[a * dims + b] * diff[b];
+      if (q > cut2) continue;
+      ++kept;
+      for (std::size_t a = 0; a < dims; ++a) {
+        sum[a] += f.columns[a][i];
+        for (std::size_t b = 0; b < dims; ++b) sum2[a * dims + b] += f.columns[a][i] * f.columns[b][i];
+      }
+    }
+    if (kept < std::max<std::size_t>(spec.min_events / 2, dims + 2))
+      throw Error(label + ": only " + std::to_string(kept) + " events around the peak: no ellipse can be fitted");
+    std::vector<double> next_mean(dims), next_cov(dims * dims);
+    for (std::size_t a = 0; a < dims; ++a) next_mean[a] = sum[a] / static_cast<double>(kept);
+    const double factor = truncation_factor(cut2);
+    for (std::size_t a = 0; a < dims; ++a)
+      for (std::size_t b = 0; b < dims; ++b)
+        next_cov[a * dims + b] =
+            (sum2[a * dims + b] / static_cast<double>(kept) - next_mean[a] * next_mean[b]) / factor;
+    double change = 0;
+    for (std::size_t a = 0; a < dims; ++a) change = std::max(change, std::abs(next_mean[a] - mean[a]) / std::sqrt(next_cov[a * dims + a]));
+    mean = std::move(next_mean);
+    cov = std::move(next_cov);
+    if (change < 1e-4 && iter > 3) break;
+  }
+  EllipsoidGate g;
+  g.dimensions = spec.dimensions;
+  g.mean = mean;
+  g.covariance = cov;
+  g.distance_square = cut2;
+  report.centre_x = mean[0];
+  report.centre_y = dims > 1 ? mean[1] : 0;
+  report.peaks = mean;
+  return {std::move(g), std::move(report)};
+}
+
+}  // namespace
+
+std::string_view to_string(FinderMethod method) {
+  switch (method) {
+    case FinderMethod::Cells: return "cells";
+    case FinderMethod::Singlets: return "singlets";
+    case FinderMethod::Valley: return "valley";
+    case FinderMethod::Tail: return "tail";
+    case FinderMethod::Quantile: return "quantile";
+    case FinderMethod::Ellipse: return "ellipse";
+  }
+  return "?";
+}
+
+double on_scale(const Dimension& dimension, double channel_value) {
+  const double v = dimension.scale.transform.apply(channel_value);
+  return std::clamp(v, dimension.scale.bound_min, dimension.scale.bound_max);
+}
+
+Gate placeholder_gate(const FinderSpec& spec) {
+  switch (spec.method) {
+    case FinderMethod::Cells:
+    case FinderMethod::Singlets: {
+      PolygonGate g;
+      g.dimensions = {spec.dimensions.at(0), spec.dimensions.at(1)};
+      const double big = 1e100;
+      g.vertices = {{-big, -big}, {big, -big}, {big, big}, {-big, big}};
+      return g;
+    }
+    case FinderMethod::Ellipse: {
+      const std::size_t n = spec.dimensions.size();
+      EllipsoidGate g;
+      g.dimensions = spec.dimensions;
+      g.mean.assign(n, 0.0);
+      g.covariance.assign(n * n, 0.0);
+      for (std::size_t i = 0; i < n; ++i) g.covariance[i * n + i] = 1e100;
+      g.distance_square = 1e100;
+      return g;
+    }
+    default: {
+      RectangleGate g;
+      g.dimensions = {spec.dimensions.at(0)};
+      g.intervals = {Interval{-kUnbounded, std::nullopt}};
+      return g;
+    }
+  }
+}
+
+FoundGate find_gate(const FinderSpec& spec, std::span<const std::span<const double>> values, const std::string& label) {
+  std::size_t dims = 1;
+  if (spec.method == FinderMethod::Cells || spec.method == FinderMethod::Singlets) dims = 2;
+  if (spec.method == FinderMethod::Ellipse) dims = spec.dimensions.size();
+  if (spec.dimensions.size() != dims)
+    throw Error(label + ": the " + std::string(to_string(spec.method)) + " finder needs " + std::to_string(dims) +
+                " dimension(s)");
+  const Finite f = finite_rows(values, dims, label);
+  require_events(f, spec, label);
+  FinderReport report;
+  report.method = spec.method;
+  for (const auto& d : spec.dimensions) report.dimensions.push_back(d.label());
+  report.events = f.size();
+  report.ignored = f.ignored;
+  switch (spec.method) {
+    case FinderMethod::Valley: return valley(spec, f, std::move(report), label);
+    case FinderMethod::Tail: return tail(spec, f, std::move(report), label);
+    case FinderMethod::Quantile: return quantile(spec, f, std::move(report), label);
+    case FinderMethod::Cells: return cells(spec, f, std::move(report), label);
+    case FinderMethod::Singlets: return singlets(spec, f, std::move(report), label);
+    case FinderMethod::Ellipse: return ellipse(spec, f, std::move(report), label);
+  }
+  throw Error(label + ": unknown finder");
+}
+
+}  // namespace cytopipe::gating

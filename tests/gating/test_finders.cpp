@@ -1,0 +1,365 @@
+// Gate finders on constructed data: the cut a finder places against where the populations were
+// drawn (independent of the finder's code), the YAML form, and degenerate input (all equal, 10
+// events, a channel of zeros, one peak, NaN values): a clear Error or the documented fallback.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "cytopipe/gating/find_gates.hpp"
+#include "cytopipe/gating/finder.hpp"
+#include "cytopipe/gating/io.hpp"
+
+namespace {
+
+using namespace cytopipe;
+using namespace cytopipe::gating;
+
+FinderSpec one_d(FinderMethod method, Keep keep = Keep::Above) {
+  FinderSpec s;
+  s.method = method;
+  s.keep = keep;
+  s.dimensions = {Dimension{.channel = "X"}};
+  return s;
+}
+
+FoundGate run(const FinderSpec& spec, const std::vector<double>& x) {
+  std::vector<std::span<const double>> v = {x};
+  return find_gate(spec, v, "test");
+}
+FoundGate run2(const FinderSpec& spec, const std::vector<double>& x, const std::vector<double>& y) {
+  std::vector<std::span<const double>> v = {x, y};
+  return find_gate(spec, v, "test");
+}
+
+double cut_of(const FoundGate& g) {
+  const auto& r = std::get<RectangleGate>(g.gate);
+  return r.intervals[0].min ? *r.intervals[0].min : *r.intervals[0].max;
+}
+
+// Two normal populations: n1 at m1 and n2 at m2, sd 1 each.
+std::vector<double> bimodal(std::size_t n1, double m1, std::size_t n2, double m2, unsigned seed = 7) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> a(m1, 1), b(m2, 1);
+  std::vector<double> x;
+  for (std::size_t i = 0; i < n1; ++i) x.push_back(a(rng));
+  for (std::size_t i = 0; i < n2; ++i) x.push_back(b(rng));
+  return x;
+}
+
+TEST(FinderValley, CutsBetweenTwoPopulationsNearTheDensityMinimum) {
+  // Equal populations at 0 and 8 (sd 1): the mixture's density minimum is at 4.
+  const auto x = bimodal(5000, 0, 5000, 8);
+  const auto g = run(one_d(FinderMethod::Valley), x);
+  EXPECT_NEAR(cut_of(g), 4.0, 0.35);
+  ASSERT_TRUE(g.report.valley);
+  EXPECT_TRUE(g.report.fallback.empty());
+  ASSERT_GE(g.report.peaks.size(), 2u);
+  EXPECT_NEAR(std::min(g.report.peaks[0], g.report.peaks[1]), 0.0, 0.3);
+  EXPECT_NEAR(std::max(g.report.peaks[0], g.report.peaks[1]), 8.0, 0.3);
+  // keep: above -> [cut, +inf)
+  EXPECT_TRUE(std::get<RectangleGate>(g.gate).intervals[0].min.has_value());
+}
+
+TEST(FinderValley, UnequalPopulationsMoveTheCutTowardTheSmallerOne) {
+  // 90 % at 0, 10 % at 8 (sd 1): density minimum where 0.9 phi(x) = 0.1 phi(x - 8) ... solved:
+  // x = 4 + ln(9) / 8 = 4.275 (both densities equal there; the minimum of the sum is close).
+  const auto x = bimodal(9000, 0, 1000, 8);
+  const auto g = run(one_d(FinderMethod::Valley, Keep::Below), x);
+  EXPECT_NEAR(cut_of(g), 4.0 + std::log(9.0) / 8.0, 0.5);
+  EXPECT_TRUE(std::get<RectangleGate>(g.gate).intervals[0].max.has_value());
+}
+
+TEST(FinderValley, ThreePeaksTakeTheDeepestValley) {
+  // Small broad population at 0, two close ones at 10 and 13: the cut separates 0 from the rest.
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> a(0, 1.5), b(10, 1), c(13, 1);
+  std::vector<double> x;
+  for (int i = 0; i < 800; ++i) x.push_back(a(rng));
+  for (int i = 0; i < 4000; ++i) x.push_back(b(rng));
+  for (int i = 0; i < 4000; ++i) x.push_back(c(rng));
+  const auto g = run(one_d(FinderMethod::Valley), x);
+  EXPECT_GT(cut_of(g), 3.0);
+  EXPECT_LT(cut_of(g), 7.5);
+}
+
+TEST(FinderValley, RangeRestrictsWhereTheValleyIsSought) {
+  const auto x = bimodal(5000, 0, 5000, 8);
+  auto spec = one_d(FinderMethod::Valley);
+  spec.range_min = 5.5;
+  spec.range_max = 7.0;
+  const auto g = run(spec, x);
+  EXPECT_GE(cut_of(g), 5.5);
+  EXPECT_LE(cut_of(g), 7.0);
+}
+
+TEST(FinderValley, OnePeakAppliesTheStatedFallbackAndSaysSo) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> a(10, 2);
+  std::vector<double> x;
+  for (int i = 0; i < 5000; ++i) x.push_back(a(rng));
+  auto spec = one_d(FinderMethod::Valley, Keep::Below);
+  spec.sds = 3;
+  auto g = run(spec, x);
+  // Negative by default: cut 3 robust SDs (2 each) above the peak at 10 (the KDE's mode of 5000
+  // normal values is itself off by a few tenths).
+  EXPECT_NEAR(cut_of(g), 16.0, 1.0);
+  EXPECT_NE(g.report.fallback.find("one peak"), std::string::npos) << g.report.fallback;
+  EXPECT_FALSE(g.report.valley);
+  // negative_below decides the side: a peak at 10 above the level 5 is the positive one.
+  spec.negative_below = 5;
+  g = run(spec, x);
+  EXPECT_NEAR(cut_of(g), 4.0, 1.0);
+  EXPECT_NE(g.report.fallback.find("positive"), std::string::npos);
+}
+
+TEST(FinderTail, CutsAtTheStatedRobustSdsFromThePeak) {
+  // 95 % normal(0, 1) and 5 % far out at 20: the tail cut at 3 SDs lands near 3.
+  const auto x = bimodal(9500, 0, 500, 20);
+  auto spec = one_d(FinderMethod::Tail);
+  spec.sds = 3;
+  const auto g = run(spec, x);
+  EXPECT_NEAR(cut_of(g), 3.0, 0.25);
+}
+
+TEST(FinderQuantile, CutIsTheType7QuantileOfTheValues) {
+  std::vector<double> x;
+  for (int i = 1; i <= 1001; ++i) x.push_back(i);  // quantile p: 1 + 1000 p
+  auto spec = one_d(FinderMethod::Quantile);
+  spec.quantile = 0.9;
+  EXPECT_DOUBLE_EQ(cut_of(run(spec, x)), 901.0);
+}
+
+TEST(FinderEllipse, FindsTheMeanAndCovarianceOfTheChosenPeak) {
+  // A tight population at (100, 50) with sd (4, 2) and correlation 0, beside a broad one.
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> x1(100, 4), y1(50, 2), x2(30, 10), y2(120, 10);
+  std::vector<double> x, y;
+  for (int i = 0; i < 4000; ++i) {
+    x.push_back(x1(rng));
+    y.push_back(y1(rng));
+  }
+  for (int i = 0; i < 4000; ++i) {
+    x.push_back(x2(rng));
+    y.push_back(y2(rng));
+  }
+  FinderSpec spec;
+  spec.method = FinderMethod::Ellipse;
+  spec.dimensions = {Dimension{"X"}, Dimension{"Y"}};
+  spec.near = std::vector<double>{90, 60};
+  const auto g = run2(spec, x, y);
+  const auto& e = std::get<EllipsoidGate>(g.gate);
+  EXPECT_NEAR(e.mean[0], 100, 0.5);
+  EXPECT_NEAR(e.mean[1], 50, 0.3);
+  EXPECT_NEAR(std::sqrt(e.covariance[0]), 4, 0.4);
+  EXPECT_NEAR(std::sqrt(e.covariance[3]), 2, 0.2);
+  EXPECT_DOUBLE_EQ(e.distance_square, 9.0);
+}
+
+TEST(FinderSinglets, BandFollowsTheDiagonalAndLeavesDoubletsOut) {
+  std::mt19937_64 rng(9);
+  std::lognormal_distribution<double> area(std::log(60000), 0.15);
+  std::normal_distribution<double> ratio(0.85, 0.03), doublet(0.46, 0.03);
+  std::vector<double> a, h;
+  for (int i = 0; i < 5000; ++i) {
+    a.push_back(area(rng));
+    h.push_back(a.back() * ratio(rng));
+  }
+  for (int i = 0; i < 300; ++i) {
+    a.push_back(2 * area(rng));
+    h.push_back(a.back() * doublet(rng));
+  }
+  FinderSpec spec;
+  spec.method = FinderMethod::Singlets;
+  spec.dimensions = {Dimension{"FSC-A"}, Dimension{"FSC-H"}};
+  const auto g = run2(spec, a, h);
+  EXPECT_NEAR(g.report.slope, 0.85, 0.005);
+  const auto& p = std::get<PolygonGate>(g.gate);
+  ASSERT_EQ(p.vertices.size(), 3u);
+  // The band's edges: slope +- width x robust SD (5 x 0.03 = 0.15), well clear of 0.46.
+  const double lower = p.vertices[1][1] / p.vertices[1][0], upper = p.vertices[2][1] / p.vertices[2][0];
+  EXPECT_NEAR(lower, 0.70, 0.02);
+  EXPECT_NEAR(upper, 1.00, 0.02);
+}
+
+TEST(FinderCells, OutlinesTheDominantPopulationNotTheTallerSmallOne) {
+  // Cells: broad, 80 % of events; beads: tight and taller but 10 %; debris: 10 % near 0.
+  std::mt19937_64 rng(21);
+  std::normal_distribution<double> cx(60, 6), cy(25, 5), bx(30, 0.8), by(150, 3);
+  std::exponential_distribution<double> debris(0.3);
+  std::vector<double> x, y;
+  for (int i = 0; i < 8000; ++i) {
+    x.push_back(cx(rng));
+    y.push_back(cy(rng));
+  }
+  for (int i = 0; i < 1000; ++i) {
+    x.push_back(bx(rng));
+    y.push_back(by(rng));
+  }
+  for (int i = 0; i < 1000; ++i) {
+    x.push_back(debris(rng));
+    y.push_back(debris(rng));
+  }
+  FinderSpec spec;
+  spec.method = FinderMethod::Cells;
+  spec.dimensions = {Dimension{"FSC-A"}, Dimension{"SSC-A"}};
+  const auto g = run2(spec, x, y);
+  EXPECT_NEAR(g.report.centre_x, 60, 3);
+  EXPECT_NEAR(g.report.centre_y, 25, 3);
+  const auto& p = std::get<PolygonGate>(g.gate);
+  EXPECT_GE(p.vertices.size(), 3u);
+  for (const auto& v : p.vertices) EXPECT_LT(v[1], 100) << "the outline reaches the beads";
+}
+
+// --- degenerate input ------------------------------------------------------------------------
+
+void expect_error_mentioning(const FinderSpec& spec, const std::vector<std::vector<double>>& columns,
+                             const std::string& words) {
+  std::vector<std::span<const double>> v(columns.begin(), columns.end());
+  try {
+    find_gate(spec, v, "gate 'g'");
+    FAIL() << "no error; expected one mentioning '" << words << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("gate 'g'"), std::string::npos) << e.what();
+  }
+}
+
+FinderSpec spec_of(FinderMethod m) {
+  FinderSpec s;
+  s.method = m;
+  if (m == FinderMethod::Cells || m == FinderMethod::Singlets || m == FinderMethod::Ellipse)
+    s.dimensions = {Dimension{"A"}, Dimension{"B"}};
+  else
+    s.dimensions = {Dimension{"A"}};
+  return s;
+}
+
+const FinderMethod kAll[] = {FinderMethod::Valley, FinderMethod::Tail, FinderMethod::Cells, FinderMethod::Singlets,
+                             FinderMethod::Ellipse};
+
+TEST(FinderDegenerate, AllEventsEqualIsAnErrorSayingSo) {
+  for (auto m : kAll) {
+    SCOPED_TRACE(std::string(to_string(m)));
+    const auto spec = spec_of(m);
+    std::vector<std::vector<double>> cols(spec.dimensions.size(), std::vector<double>(1000, 5.0));
+    expect_error_mentioning(spec, cols, m == FinderMethod::Singlets ? "same" : "equal");
+  }
+}
+
+TEST(FinderDegenerate, TenEventsAreTooFewForEveryFinder) {
+  for (auto m : kAll) {
+    SCOPED_TRACE(std::string(to_string(m)));
+    const auto spec = spec_of(m);
+    std::vector<std::vector<double>> cols(spec.dimensions.size());
+    for (auto& c : cols)
+      for (int i = 0; i < 10; ++i) c.push_back(i);
+    expect_error_mentioning(spec, cols, "10 events");
+  }
+}
+
+TEST(FinderDegenerate, AChannelOfZerosIsAnError) {
+  for (auto m : kAll) {
+    SCOPED_TRACE(std::string(to_string(m)));
+    const auto spec = spec_of(m);
+    std::vector<std::vector<double>> cols(spec.dimensions.size(), bimodal(500, 0, 500, 8));
+    cols[0].assign(cols[0].size(), 0.0);
+    std::vector<std::span<const double>> v(cols.begin(), cols.end());
+    EXPECT_THROW(find_gate(spec, v, "gate 'g'"), Error);
+  }
+}
+
+TEST(FinderDegenerate, NaNValuesAreIgnoredAndCounted) {
+  auto x = bimodal(5000, 0, 5000, 8);
+  for (std::size_t i = 0; i < x.size(); i += 10) x[i] = std::nan("");
+  const auto g = run(one_d(FinderMethod::Valley), x);
+  EXPECT_EQ(g.report.ignored, 1000u);
+  EXPECT_EQ(g.report.events, 9000u);
+  EXPECT_NEAR(cut_of(g), 4.0, 0.4);
+  // All NaN: too few finite events, said so.
+  std::vector<double> all_nan(1000, std::nan(""));
+  expect_error_mentioning(one_d(FinderMethod::Valley), {all_nan}, "1000 NaN/infinite ignored");
+}
+
+// --- in a strategy ---------------------------------------------------------------------------
+
+fcs::Sample sample_with(const std::vector<std::pair<std::string, std::vector<double>>>& columns) {
+  fcs::Sample s;
+  s.source = "constructed.fcs";
+  const std::size_t n = columns.front().second.size();
+  s.events = fcs::EventMatrix(n, columns.size());
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    fcs::Channel ch;
+    ch.name = columns[c].first;
+    s.channels.push_back(ch);
+    auto col = s.events.column(c);
+    std::copy(columns[c].second.begin(), columns[c].second.end(), col.begin());
+  }
+  return s;
+}
+
+TEST(FinderStrategy, YamlFindersArePlacedInTreeOrderAndWrittenBack) {
+  const std::string yaml = R"yaml(
+gates:
+  - id: pos
+    find: valley
+    dimension: X
+    keep: above
+  - id: high
+    parent: pos
+    find: quantile
+    dimension: Y
+    keep: above
+    quantile: 0.75
+)yaml";
+  const auto strategy = parse_strategy_yaml(yaml, "t.yaml");
+  EXPECT_TRUE(strategy.has_finders());
+  // Written back with every parameter, read again: the same finders.
+  const auto again = parse_strategy_yaml(to_yaml(strategy), "again.yaml");
+  ASSERT_TRUE(again.find_gate("pos")->finder);
+  EXPECT_EQ(*again.find_gate("pos")->finder, *strategy.find_gate("pos")->finder);
+  EXPECT_EQ(*again.find_gate("high")->finder, *strategy.find_gate("high")->finder);
+  EXPECT_THROW(to_gatingml(strategy), Error);
+
+  auto x = bimodal(4000, 0, 4000, 8);
+  std::vector<double> y(x.size());
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<double>(i % 100);
+  const auto sample = sample_with({{"X", x}, {"Y", y}});
+  const auto placed = place_gates(strategy, sample);
+  EXPECT_FALSE(placed.strategy.has_finders());
+  ASSERT_EQ(placed.reports.size(), 2u);
+  // Independent count: events of the upper population (drawn second) above the found cut.
+  const double cut = *placed.reports[0].cut;
+  std::size_t above = 0;
+  for (double v : x) above += v >= cut;
+  EXPECT_EQ(placed.results.count("pos"), above);
+  EXPECT_NEAR(placed.reports[0].fraction, 0.5, 0.01);
+  // The quantile of the parent's Y: 25 % of 'pos' kept.
+  EXPECT_NEAR(placed.reports[1].fraction, 0.25, 0.02);
+  // The placed strategy is an ordinary one: written and read back, it gates the same.
+  const auto fixed = parse_strategy_yaml(to_yaml(placed.strategy), "fixed.yaml");
+  const auto regated = gate_sample(fixed, sample);
+  EXPECT_EQ(regated.at("pos").members, placed.results.at("pos").members);
+  EXPECT_EQ(regated.at("high").members, placed.results.at("high").members);
+}
+
+TEST(FinderStrategy, BadFinderYamlIsALocatedError) {
+  const auto expect_error = [](const std::string& yaml, const std::string& words) {
+    try {
+      parse_strategy_yaml(yaml, "bad.yaml");
+      FAIL() << "accepted: " << yaml;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("bad.yaml"), std::string::npos) << e.what();
+    }
+  };
+  expect_error("gates:\n  - id: a\n    find: mystery\n    dimension: X\n", "unknown finder");
+  expect_error("gates:\n  - id: a\n    find: valley\n", "needs 'dimension'");
+  expect_error("gates:\n  - id: a\n    find: valley\n    dimension: X\n    keep: left\n", "keep must be");
+  expect_error("gates:\n  - id: a\n    find: cells\n    dimensions: [X]\n", "exactly 2 dimensions");
+  expect_error("gates:\n  - id: a\n    find: quantile\n    dimension: X\n    quantile: 2\n", "within 0..1");
+  expect_error("gates:\n  - id: a\n    find: valley\n    dimension: X\n    contour: 0.1\n", "unknown key 'contour'");
+}
+
+}  // namespace
