@@ -150,7 +150,7 @@ const cytopipe::cli::RegisterCommand kRun{{
       app.add_flag("--allow-unmatched", args->allow_unmatched,
                    "a sample-sheet row without its file, or a file without its row, is a warning (listed in the "
                    "summary and the report), not an error; as 'inputs.unmatched: warn'");
-      app.add_option("--frozen-gates", args->frozen_gates,
+      auto* frozen = app.add_option("--frozen-gates", args->frozen_gates,
                      "a previous run's gates_resolved.yaml: gate every file with the gates placed for it there (no finder runs again)")
           ->check(CLI::ExistingFile);
       app.add_option("-o,--output", args->output, "output folder, replaced as a whole by each run (default: outputs.directory of the config)");
@@ -159,6 +159,9 @@ const cytopipe::cli::RegisterCommand kRun{{
       auto* pass1 = app.add_flag("--thresholds-only", args->thresholds_only,
                                  "pass 1 of a sharded run: place the control-derived thresholds only, into -o DIR");
       pass1->excludes(shard);
+      // Sharded passes place and record their gates themselves; frozen gates are a whole-run option.
+      frozen->excludes(shard);
+      frozen->excludes(pass1);
       app.add_option("--thresholds", args->thresholds, "with --shard: the folder of the --thresholds-only pass")
           ->needs(shard);
       app.add_flag("--force", args->force, "with --shard/--thresholds-only: redo even a complete pass over unchanged inputs");

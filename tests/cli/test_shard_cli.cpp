@@ -1,5 +1,6 @@
 // `cytopipe run --shard`, `merge` and `slurm --dry-run` as a user calls them: exit codes, messages
 // naming the fault, a relative config path and another working folder, the sbatch scripts.
+#include <fstream>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -44,6 +45,16 @@ TEST(ShardCli, BadShardIsExitOneNamingTheFault) {
   EXPECT_NE(r.err.find("--thresholds-only"), std::string::npos) << r.err;
   r = run_cytopipe({"run", kConfig.string(), "--thresholds", "x"}, s.path / "io");
   EXPECT_EQ(r.code, 2) << r.err;
+  // --frozen-gates is a whole-run option: with a sharded pass it is a usage error, not ignored.
+  const fs::path frozen = s.path / "gates_resolved.yaml";
+  { std::ofstream(frozen) << "placed: {}\n"; }
+  for (const std::vector<std::string>& pass : {std::vector<std::string>{"--shard", "1/2"}, std::vector<std::string>{"--thresholds-only"}}) {
+    std::vector<std::string> argv{"run", kConfig.string(), "--frozen-gates", frozen.string(), "-o", (s.path / "out").string()};
+    argv.insert(argv.end(), pass.begin(), pass.end());
+    r = run_cytopipe(argv, s.path / "io");
+    EXPECT_EQ(r.code, 2) << pass.front() << ": " << r.err;
+    EXPECT_NE(r.err.find("--frozen-gates"), std::string::npos) << r.err;
+  }
   EXPECT_FALSE(fs::exists(s.path / "out"));
 }
 
