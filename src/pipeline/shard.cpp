@@ -94,6 +94,26 @@ RunResult view_of(const RunResult& whole, const std::vector<std::size_t>& select
   return view;
 }
 
+// Why a pass recorded over `files` (its record's list, in the same order) cannot be reused: ""
+// when each is the file recorded and unchanged since the pass started, else the first reason.
+std::string recorded_files_changed(const SampleSet& samples, const std::vector<std::size_t>& files,
+                                   const Json& record, const char* list, std::string_view other_files,
+                                   std::string_view changed) {
+  const auto& recorded = record.at(list);
+  if (recorded.size() != files.size()) return std::string(other_files);
+  const auto started = record.at("started_unix_ns").get<std::int64_t>();
+  for (std::size_t k = 0; k < files.size(); ++k) {
+    const auto& entry = samples.samples[files[k]];
+    const auto& r = recorded[k];
+    if (r.at("file").get<std::string>() != entry.name || r.at("path").get<std::string>() != detail::record_path(entry.path))
+      return std::string(other_files);
+    if (!detail::unchanged(entry.path, r.at("sha256").is_string() ? r.at("sha256").get<std::string>() : "",
+                           detail::identity_of(r.at("identity")), started))
+      return entry.name + std::string(changed);
+  }
+  return "";
+}
+
 }  // namespace
 
 Shard parse_shard(std::string_view text) {
@@ -131,20 +151,8 @@ std::string threshold_pass_outdated(const Config& config, const fs::path& folder
     const Json record = detail::read_record(file, "thresholds");
     if (record.at("fingerprint") != detail::fingerprint(config)) return "the config, strategy, sheet or cytopipe changed";
     const SampleSet samples = resolve_samples(config);
-    const auto controls = detail::control_samples(config, samples);
-    const auto& recorded = record.at("controls");
-    if (recorded.size() != controls.size()) return "other control files";
-    const auto started = record.at("started_unix_ns").get<std::int64_t>();
-    for (std::size_t k = 0; k < controls.size(); ++k) {
-      const auto& entry = samples.samples[controls[k]];
-      const auto& c = recorded[k];
-      if (c.at("file").get<std::string>() != entry.name || c.at("path").get<std::string>() != detail::record_path(entry.path))
-        return "other control files";
-      if (!detail::unchanged(entry.path, c.at("sha256").is_string() ? c.at("sha256").get<std::string>() : "",
-                             detail::identity_of(c.at("identity")), started))
-        return entry.name + " changed";
-    }
-    return "";
+    return recorded_files_changed(samples, detail::control_samples(config, samples), record, "controls",
+                                  "other control files", " changed");
   } catch (const std::exception& e) {
     return std::string("unreadable record: ") + e.what();
   }
@@ -162,20 +170,8 @@ std::string shard_outdated(const Config& config, const Shard& shard, const fs::p
     std::string placed_sha;
     load_thresholds(config, samples, thresholds, &placed_sha);
     if (record.at("thresholds_sha256").get<std::string>() != placed_sha) return "other thresholds";
-    const auto selected = samples_of(samples, shard);
-    const auto& recorded = record.at("samples");
-    if (recorded.size() != selected.size()) return "other files";
-    const auto started = record.at("started_unix_ns").get<std::int64_t>();
-    for (std::size_t k = 0; k < selected.size(); ++k) {
-      const auto& entry = samples.samples[selected[k]];
-      const auto& s = recorded[k];
-      if (s.at("file").get<std::string>() != entry.name || s.at("path").get<std::string>() != detail::record_path(entry.path))
-        return "other files";
-      if (!detail::unchanged(entry.path, s.at("sha256").is_string() ? s.at("sha256").get<std::string>() : "",
-                             detail::identity_of(s.at("identity")), started))
-        return entry.name + " changed (or was not hashed)";
-    }
-    return "";
+    return recorded_files_changed(samples, samples_of(samples, shard), record, "samples", "other files",
+                                  " changed (or was not hashed)");
   } catch (const std::exception& e) {
     return std::string("cannot be reused: ") + e.what();
   }
