@@ -118,13 +118,24 @@ InitResult infer_experiment(const fs::path& folder, const fs::path& out_dir) {
   InitResult result;
   std::vector<ScannedFile> files;
   std::set<fs::path> folders;
+  // One broken export must not stop init on the rest of the folder (as a run goes on past it):
+  // it is listed for the user, left out of the sheet, and only a folder of none readable fails.
+  std::vector<std::string> unreadable;
   for (const auto& p : paths) {
     fcs::ReadOptions options;
     options.read_events = false;
-    ScannedFile f{p, p.filename().string(), fcs::read_fcs(p, options)};  // an unreadable file: Error naming it
-    folders.insert(p.parent_path());
-    files.push_back(std::move(f));
+    try {
+      ScannedFile f{p, p.filename().string(), fcs::read_fcs(p, options)};
+      folders.insert(p.parent_path());
+      files.push_back(std::move(f));
+    } catch (const Error& e) {
+      unreadable.push_back(e.what());
+    }
   }
+  if (files.empty())
+    throw Error("no readable FCS file in the folder; the first problem: " + unreadable.front(), {folder.string(), "", 0, 0});
+  for (const auto& why : unreadable)
+    result.to_decide.push_back("unreadable, left out of samples.csv (fix or move it before validate): " + why);
   result.files = files.size();
   const std::size_t n = files.size();
   auto& found = result.found;
@@ -186,7 +197,16 @@ InitResult infer_experiment(const fs::path& folder, const fs::path& out_dir) {
     const auto top = std::max_element(values.begin(), values.end(),
                                       [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
     if (top->first.empty() || top->first == channel || is_scatter_or_time(channel)) continue;
-    panel.push_back({channel, marker_name(top->first)});
+    const std::string marker = marker_name(top->first);
+    // A marker name is a panel key: a second channel with the same $PnS (a placeholder, or two
+    // instruments' panels in one folder) is listed for the user, not written as a duplicate key.
+    if (const auto same = std::find_if(panel.begin(), panel.end(), [&](const MarkerOf& m) { return m.marker == marker; });
+        same != panel.end()) {
+      decide.push_back("marker '" + top->first + "' names both " + same->channel + " and " + channel +
+                       ": only the first is in panel.markers; name the other's marker by hand");
+      continue;
+    }
+    panel.push_back({channel, marker});
     std::string line = "marker ($PnS) of " + channel + ": '" + top->first + "'";
     for (const auto& [m, in] : values)
       if (m != top->first) line += "; '" + m + "' in " + some(in);

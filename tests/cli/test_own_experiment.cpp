@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <unistd.h>
 
@@ -128,6 +129,30 @@ TEST(OwnExperiment, InitRecoversTheSheetValidatesAndRunsWithinTruth) {
     }
     EXPECT_GE(compared, 12u) << c.readout;
   }
+}
+
+// A folder with one broken export among readable ones: init names the broken file and what is
+// wrong with it, writes the sheet for the rest, and does not stop; a folder of only broken
+// files is an error naming one.
+TEST(OwnExperiment, InitListsAnUnreadableFileAndGoesOn) {
+  TempFolder dir;
+  const fs::path root = cytopipe::test::source_dir();
+  const fs::path plate = dir.path() / "plate", mine = dir.path() / "myexp", scratch = dir.path() / "scratch";
+  fs::create_directories(plate);
+  fs::copy_file(root / "sample_fcs" / "bcma_MM1S_0nM_r1.fcs", plate / "bcma_MM1S_0nM_r1.fcs");
+  { std::ofstream(plate / "broken.fcs") << "FCS3.1    not a header"; }
+  auto r = run_cytopipe({"init", plate.string(), "-o", mine.string()}, scratch);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("unreadable"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("broken.fcs"), std::string::npos) << r.out;
+  const Table sheet = read_table(mine / "samples.csv");
+  EXPECT_EQ(sheet.rows.size(), 1u);
+
+  fs::remove(plate / "bcma_MM1S_0nM_r1.fcs");
+  r = run_cytopipe({"init", plate.string(), "-o", (dir.path() / "other").string()}, scratch);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("broken.fcs"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "other" / "samples.csv"));
 }
 
 }  // namespace
