@@ -58,6 +58,14 @@ double line_height(double size) {
   return extents.ascent + extents.descent;
 }
 
+FontExtents font_extents(double size, bool bold) {
+  cairo_t* cr = measuring_context();
+  select_font(cr, size, bold);
+  cairo_font_extents_t extents;
+  cairo_font_extents(cr, &extents);
+  return {extents.ascent, extents.descent};
+}
+
 Rgb tint(Rgb c, double a) { return {c.r + (1 - c.r) * a, c.g + (1 - c.g) * a, c.b + (1 - c.b) * a}; }
 Rgb shade(Rgb c, double a) { return {c.r * (1 - a), c.g * (1 - a), c.b * (1 - a)}; }
 

@@ -17,6 +17,11 @@ inline constexpr const char* kFontFamily = "DejaVu Sans";
 double text_width(std::string_view text, double size, bool bold = false);
 // Height of a line of text (ascent + descent) in points at `size`.
 double line_height(double size);
+// The font's ascent and descent (not the ink's) in points at `size`, as Cairo places baselines.
+struct FontExtents {
+  double ascent = 0, descent = 0;
+};
+FontExtents font_extents(double size, bool bold = false);
 
 // `colour` mixed towards white by `amount` (0 = unchanged, 1 = white).
 Rgb tint(Rgb colour, double amount);

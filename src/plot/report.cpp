@@ -66,7 +66,11 @@ HtmlReport& HtmlReport::paragraph(std::string text) {
 }
 
 HtmlReport& HtmlReport::figure(const Figure& figure, std::string caption) {
-  return svg(render_svg(figure), std::move(caption));
+  // Compact SVG: the report holds dozens of figures, and Cairo's repeats its glyph outlines in
+  // each (a 6 MB Fig. 3 report); the report's own CSS already asks for the same font.
+  ++svg_count_;
+  current().blocks.push_back({Block::Kind::Svg, render_svg_compact(figure), std::move(caption), {}});
+  return *this;
 }
 
 HtmlReport& HtmlReport::svg(std::string svg_text, std::string caption) {

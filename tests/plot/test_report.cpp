@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/plot/render.hpp"
 #include "cytopipe/plot/report.hpp"
 #include "svg_parse.hpp"
 
@@ -92,10 +93,13 @@ TEST(HtmlReport, EscapesText) {
   EXPECT_EQ(escape_html("a\"b'c"), "a&quot;b&#39;c");
 }
 
-// Cairo names glyphs "glyph0-1", ... in every SVG; inline in one page they must not collide, and
-// every reference must resolve inside its own figure.
+// Cairo names glyphs "glyph0-1", ... in every SVG; SVG text inlined with svg() must not collide,
+// and every reference must resolve inside its own figure.
 TEST(HtmlReport, InlineSvgIdsAreUniqueAndResolveWithinTheirFigure) {
-  const std::string html = sample_report().html();
+  HtmlReport report("ids");
+  report.svg(render_svg(labelled("MM1S")));
+  report.svg(render_svg(labelled("U266")));
+  const std::string html = report.html();
   EXPECT_EQ(html.find("<?xml"), std::string::npos);
   const auto doc = test::parse_html(html);
   ASSERT_TRUE(doc);
@@ -126,6 +130,28 @@ TEST(HtmlReport, InlineSvgIdsAreUniqueAndResolveWithinTheirFigure) {
     references += static_cast<int>(refs.size());
   }
   EXPECT_GE(references, 8);  // "MM1S" and "U266": four glyph uses each
+}
+
+// Figures go in as compact SVG: their text as <text> elements (no glyph outlines, no ids), so
+// a report of many figures does not carry the font once per figure.
+TEST(HtmlReport, FiguresInlineTextAsTextWithoutIds) {
+  const std::string html = sample_report().html();
+  const auto doc = test::parse_html(html);
+  ASSERT_TRUE(doc);
+  std::vector<std::string> texts;
+  int ids = 0, uses = 0;
+  test::for_each_element(xmlDocGetRootElement(doc.get()), [&](const xmlNode* node) {
+    ids += !test::attribute(node, "id").empty() && test::name_of(node) != "section";
+    uses += test::name_of(node) == "use";
+    if (test::name_of(node) == "text") {
+      xmlChar* text = xmlNodeGetContent(node);
+      texts.emplace_back(reinterpret_cast<const char*>(text));
+      xmlFree(text);
+    }
+  });
+  EXPECT_EQ(texts, (std::vector<std::string>{"MM1S", "U266"}));
+  EXPECT_EQ(ids, 0);
+  EXPECT_EQ(uses, 0);
 }
 
 TEST(HtmlReport, RaggedTableIsAnError) {

@@ -23,6 +23,11 @@ struct RenderOptions {
 std::vector<std::byte> render(const Figure& figure, Format format, const RenderOptions& options = {});
 // SVG text (with its XML declaration).
 std::string render_svg(const Figure& figure);
+// SVG for inlining in HTML (the report): no XML declaration, no ids, text as <text> elements in
+// the layout's font (DejaVu Sans, falling back to Verdana or a sans), rasters as PNG data URIs,
+// runs of lines with one stroke as one path. Cairo's SVG (render_svg) draws every glyph as an
+// outline defined once per figure: exact without the font, but ~10x larger over a report.
+std::string render_svg_compact(const Figure& figure);
 
 // Renders and writes atomically (temporary file + rename). Error names the file on failure.
 void save(const Figure& figure, const std::filesystem::path& file, const RenderOptions& options = {});

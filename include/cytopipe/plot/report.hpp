@@ -23,9 +23,11 @@ class HtmlReport {
   // Starts a new section; later content goes into it. Content before any section goes on top.
   HtmlReport& section(std::string heading);
   HtmlReport& paragraph(std::string text);
-  // Inlines the figure as SVG. Element ids are made unique per figure, because Cairo names its
-  // glyphs and clips the same way in every file and inline SVGs share one id space.
+  // Inlines the figure as compact SVG (render_svg_compact: text as text, no ids).
   HtmlReport& figure(const Figure& figure, std::string caption = {});
+  // Inlines SVG text from elsewhere (e.g. Cairo's). Element ids are made unique per figure,
+  // because Cairo names its glyphs and clips the same way in every file and inline SVGs share
+  // one id space.
   HtmlReport& svg(std::string svg_text, std::string caption = {});
   // Error when a row's length differs from the header's (naming the table and row).
   HtmlReport& table(HtmlTable table);
