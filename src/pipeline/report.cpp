@@ -10,6 +10,7 @@
 #include "cytopipe/plot/histogram.hpp"
 #include "cytopipe/plot/number_format.hpp"
 #include "cytopipe/plot/render.hpp"
+#include "cytopipe/plot/time_course.hpp"
 #include "cytopipe/plot/xy.hpp"
 #include "cytopipe/pipeline/design_check.hpp"
 #include "cytopipe/plot/acquisition.hpp"
@@ -238,17 +239,17 @@ std::optional<plot::Figure> time_course_figure(const Config& config, const Analy
     }
     return std::nullopt;
   };
-  plot::XyFigure spec;
+  plot::TimeCourseFigure spec;
   spec.title = a.title.empty() ? a.readout : a.title;
   spec.x_title = factor_title(config, a.group);
   spec.y_title = readout_title(config, a.readout);
-  const auto& palette = plot::series_palette();
-  std::size_t k = 0;
-  std::vector<plot::XySeries> extra;
+  for (const auto& r : config.readouts)
+    if (r.name == a.readout) spec.y_unit = r.unit;
+  for (const auto& f : config.factor_labels)
+    if (f.factor == a.group) spec.x_unit = f.unit;
   for (const auto& stratum : data.strata) {
-    const plot::Rgb colour = palette[k++ % palette.size()];
-    plot::XySeries line;
-    line.colour = colour;
+    plot::TimeCourseLine line;
+    line.name = stratum == "all" ? std::string("all") : stratum;
     for (const auto& g : data.groups) {
       auto it = data.values.find({stratum, g});
       const auto day = number(g);
@@ -256,44 +257,29 @@ std::optional<plot::Figure> time_course_figure(const Config& config, const Analy
       for (double v : it->second) line.points.push_back({*day, v});
     }
     if (line.points.empty()) continue;
-    std::sort(line.points.begin(), line.points.end(), [](plot::Point p, plot::Point q) { return p.x < q.x; });
-    const auto peak = std::max_element(line.points.begin(), line.points.end(),
-                                       [](plot::Point p, plot::Point q) { return p.y < q.y; });
-    const std::string who = stratum == "all" ? std::string("all") : stratum;
-    std::string y_unit, x_unit;
-    for (const auto& r : config.readouts)
-      if (r.name == a.readout) y_unit = r.unit;
-    for (const auto& f : config.factor_labels)
-      if (f.factor == a.group) x_unit = f.unit;
-    line.name = who + ": Cmax " + plot::format_significant(peak->y, 3) + (y_unit.empty() ? "" : y_unit == "%" ? " %" : " " + y_unit) +
-                " at Tmax " + plot::format_significant(peak->x, 3) + (x_unit.empty() ? "" : " " + x_unit);
-    spec.markers.push_back({*peak, "", colour});
-    spec.series.push_back(std::move(line));
-    if (!a.also_show) continue;
-    // The same read-out in the other levels of also_show, for this stratum.
-    Selector select = a.select;
-    std::erase_if(select.conditions, [&](const auto& c) { return c.first == *a.also_show; });
-    std::map<std::string, plot::XySeries> others;
-    for (const auto& row : result.readouts) {
-      if (!row.sample->matches(select) || row.sample->matches(a.select)) continue;
-      if (a.stratum && row.sample->factor(*a.stratum).value_or("") != stratum) continue;
-      const double v = row.values[data.readout];
-      const auto day = number(std::string(row.sample->factor(a.group).value_or("")));
-      if (std::isnan(v) || !day) continue;
-      const std::string level(row.sample->factor(*a.also_show).value_or(""));
-      auto& s = others[level];
-      s.name = who + ", " + level;
-      std::replace(s.name.begin(), s.name.end(), '_', ' ');
-      s.colour = colour;
-      s.line = false;
-      s.hollow = true;
-      s.points.push_back({*day, v});
+    if (a.also_show) {
+      // The same read-out in the other levels of also_show, for this stratum.
+      Selector select = a.select;
+      std::erase_if(select.conditions, [&](const auto& c) { return c.first == *a.also_show; });
+      std::map<std::string, std::vector<plot::Point>> others;
+      for (const auto& row : result.readouts) {
+        if (!row.sample->matches(select) || row.sample->matches(a.select)) continue;
+        if (a.stratum && row.sample->factor(*a.stratum).value_or("") != stratum) continue;
+        const double v = row.values[data.readout];
+        const auto day = number(std::string(row.sample->factor(a.group).value_or("")));
+        if (std::isnan(v) || !day) continue;
+        others[std::string(row.sample->factor(*a.also_show).value_or(""))].push_back({*day, v});
+      }
+      for (auto& [level, points] : others) {
+        std::string name = level;
+        std::replace(name.begin(), name.end(), '_', ' ');
+        line.elsewhere.push_back({std::move(name), std::move(points)});
+      }
     }
-    for (auto& [level, s] : others) extra.push_back(std::move(s));
+    spec.lines.push_back(std::move(line));
   }
-  if (spec.series.empty()) return std::nullopt;
-  for (auto& s : extra) spec.series.push_back(std::move(s));
-  return plot::xy_figure(spec);
+  if (spec.lines.empty()) return std::nullopt;
+  return plot::time_course_figure(spec);
 }
 
 std::vector<std::pair<std::string, plot::Figure>> dose_figures(const Config& config,
@@ -439,7 +425,7 @@ void write_report(const std::filesystem::path& file, const Config& config, const
       if (name == data.config->name)
         report.figure(figure, data.config->figure == AnalysisFigure::TimeCourse
                                   ? readout_title(config, data.config->readout) + " over " + factor_title(config, data.config->group) +
-                                        ": a line per " + data.config->stratum.value_or("series") + ", its maximum circled"
+                                        ": a line per " + data.config->stratum.value_or("series") + ", its maximum (Cmax) circled at a dashed Tmax line"
                                   : readout_title(config, data.config->readout) + " by " + factor_title(config, data.config->group) +
                                         ": every replicate shown, bars mean ± " + (data.config->error_bars_sem ? "SEM" : "SD") +
                                         ", marks vs the control from stats.csv");

@@ -32,7 +32,14 @@ std::vector<Tick> log_ticks(double lo, double hi) {
 }  // namespace
 
 Figure xy_figure(const XyFigure& spec) {
-  const auto to_x = [&](double x) { return spec.log_x ? (x > 0 ? std::log10(x) : std::nan("")) : x; };
+  const bool zero_break = spec.log_x && spec.zero_break;
+  // x = 0 on a broken log axis: a place left of the lowest positive x (set once the range is known).
+  double zero_at = std::nan("");
+  const auto to_x = [&](double x) {
+    if (!spec.log_x) return x;
+    if (x == 0 && zero_break) return zero_at;
+    return x > 0 ? std::log10(x) : std::nan("");
+  };
   double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo, y_lo = x_lo, y_hi = -x_lo;
   auto take = [&](Point p) {
     const double x = to_x(p.x);
@@ -49,8 +56,25 @@ Figure xy_figure(const XyFigure& spec) {
   for (const auto& r : spec.reference_lines)
     if (std::isfinite(to_x(r.x))) x_lo = std::min(x_lo, to_x(r.x)), x_hi = std::max(x_hi, to_x(r.x));
   if (y_lo >= 0) y_lo = 0;  // quantities that cannot go negative start at zero
-  if (spec.x_min) x_lo = to_x(*spec.x_min);
+  if (spec.x_min && !(zero_break && *spec.x_min <= 0)) x_lo = to_x(*spec.x_min);
   if (spec.x_max) x_hi = to_x(*spec.x_max);
+  // Where x = 0 goes on a broken log axis: a sixth of the decades shown (at least half a decade)
+  // left of the lowest positive x, the break halfway between.
+  double break_at = std::nan("");
+  bool has_zero = false;
+  if (zero_break) {
+    for (const auto& s : spec.series)
+      for (const Point& p : s.points) has_zero |= p.x == 0 && std::isfinite(p.y);
+    if (has_zero && std::isfinite(x_lo) && std::isfinite(x_hi)) {
+      const double gap = std::max(0.5, (x_hi - x_lo) / 6);
+      zero_at = x_lo - gap;
+      break_at = x_lo - gap / 2;
+      for (const auto& s : spec.series)
+        for (const Point& p : s.points)
+          if (p.x == 0 && std::isfinite(p.y)) y_lo = std::min(y_lo, p.y), y_hi = std::max(y_hi, p.y);
+      x_lo = zero_at;
+    }
+  }
   if (spec.y_min) y_lo = *spec.y_min;
   if (spec.y_max) y_hi = *spec.y_max;
   if (!std::isfinite(x_lo) || !std::isfinite(x_hi))
@@ -74,14 +98,24 @@ Figure xy_figure(const XyFigure& spec) {
   const auto& palette = series_palette();
   std::vector<Mark> marks;
 
+  // Reference lines; a label that would overlap one already placed goes a row lower.
+  std::vector<std::pair<double, double>> label_rows;  // per row: the right end of the last label
   for (const auto& r : spec.reference_lines) {
     const double x = sx(to_x(r.x));
     if (!(x >= 0 && x <= w)) continue;
-    marks.push_back(Line{{x, 0}, {x, h}, Stroke{rgb(0x555555), 0.9, {3, 2}}, "reference-line"});
+    const Rgb colour = r.colour.value_or(rgb(0x555555));
+    marks.push_back(Line{{x, 0}, {x, h}, Stroke{colour, 0.9, {3, 2}}, "reference-line"});
     if (!r.label.empty()) {
-      const bool right = x + 3 + detail::text_width(r.label, f) <= w;
-      const Text t{{right ? x + 3 : x - 3, 2}, r.label, f, right ? Anchor::Start : Anchor::End, Baseline::Top, 0,
-                   false, rgb(0x333333), "reference-label"};
+      const double tw = detail::text_width(r.label, f);
+      const bool right = x + 3 + tw <= w;
+      const double from = right ? x + 3 : x - 3 - tw, to = from + tw;
+      std::size_t row = 0;
+      while (row < label_rows.size() && from < label_rows[row].second + 4 && to > label_rows[row].first - 4) ++row;
+      if (row == label_rows.size()) label_rows.emplace_back(from, to);
+      else label_rows[row] = {std::min(from, label_rows[row].first), std::max(to, label_rows[row].second)};
+      const Text t{{right ? x + 3 : x - 3, 2 + static_cast<double>(row) * (detail::line_height(f) + 2)}, r.label, f,
+                   right ? Anchor::Start : Anchor::End, Baseline::Top, 0, false,
+                   r.colour ? detail::shade(colour, 0.25) : rgb(0x333333), "reference-label"};
       detail::add_label_backdrop(marks, t);
       marks.push_back(t);
     }
@@ -131,7 +165,8 @@ Figure xy_figure(const XyFigure& spec) {
 
   std::vector<Tick> x_ticks;
   if (spec.log_x) {
-    x_ticks = log_ticks(x_lo, x_hi);
+    x_ticks = log_ticks(std::isfinite(break_at) ? break_at : x_lo, x_hi);
+    if (std::isfinite(zero_at)) x_ticks.insert(x_ticks.begin(), Tick{zero_at, "0"});
   } else {
     // Round ticks over the data, not over the padded range (which would double the step).
     const auto values = nice_ticks(x_lo + x_pad, x_hi - x_pad, 6);
@@ -141,6 +176,13 @@ Figure xy_figure(const XyFigure& spec) {
   }
   detail::Frame frame = detail::axis_frame({x_lo, x_hi, x_ticks, spec.x_title}, {y_lo, y_hi, {}, spec.y_title}, w, h, f);
   for (auto& mark : frame.marks) marks.push_back(std::move(mark));
+  if (std::isfinite(break_at)) {
+    // The axis break: a gap in the x axis line between two short slashes.
+    const double bx = sx(break_at);
+    marks.push_back(Rect{bx - 2.5, h - 2, 5, 4, true, rgb(0xffffff), 1, Stroke{{}, 0}, "axis-break"});
+    for (double dx : {-2.5, 2.5})
+      marks.push_back(Line{{bx + dx - 1.5, h + 3}, {bx + dx + 1.5, h - 3}, Stroke{{}, 0.8}, "axis-break"});
+  }
 
   const double margin = 8, lh = detail::line_height(f);
   double top = margin;
@@ -151,6 +193,12 @@ Figure xy_figure(const XyFigure& spec) {
     widest = 2 * margin + detail::text_width(spec.title, f * 1.2, true);
     top += detail::line_height(f * 1.2) + 4;
   }
+  for (const auto& note : spec.notes) {
+    figure.marks.push_back(Text{{margin, top}, note, f, Anchor::Start, Baseline::Top, 0, false, rgb(0x444444), "note"});
+    widest = std::max(widest, 2 * margin + detail::text_width(note, f));
+    top += lh + 2;
+  }
+  if (!spec.notes.empty()) top += 2;
   const double left = margin + frame.left;
   // Legend above the plot, wrapping at the plot's right edge.
   double x = left;

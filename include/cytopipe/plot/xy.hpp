@@ -28,7 +28,8 @@ struct XyMarker {                   // a highlighted point with a short label (C
 
 struct XyReferenceLine {            // a vertical dashed line at x (Tmax, EC50)
   double x = 0;
-  std::string label;
+  std::string label;                // at the top; labels that would overlap are stacked
+  std::optional<Rgb> colour;        // default grey
 };
 
 struct XyFigure {
@@ -37,6 +38,11 @@ struct XyFigure {
   std::vector<XyMarker> markers;
   std::vector<XyReferenceLine> reference_lines;
   bool log_x = false;               // log10 x axis labelled in decades (x <= 0 not drawn)
+  // On a log x axis, x = 0 (the untreated control of a dose-response) drawn at a place of its
+  // own left of the lowest decade, behind a break in the axis, labelled "0" (as GraphPad Prism
+  // and drc draw it), instead of being left out.
+  bool zero_break = false;
+  std::vector<std::string> notes;   // lines under the title (e.g. why a fitted curve is missing)
   std::optional<double> x_min, x_max, y_min, y_max;   // default: the data (y from 0 when all >= 0)
   double width = 300, height = 180; // plot area, points
   double font_size = 9;
