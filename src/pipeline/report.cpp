@@ -7,6 +7,7 @@
 
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/plot/dose.hpp"
+#include "cytopipe/plot/dose_response.hpp"
 #include "cytopipe/plot/histogram.hpp"
 #include "cytopipe/plot/number_format.hpp"
 #include "cytopipe/plot/render.hpp"
@@ -282,6 +283,43 @@ std::optional<plot::Figure> time_course_figure(const Config& config, const Analy
   return plot::time_course_figure(spec);
 }
 
+// The dose-response curve of an analysis whose tests fit a 4PL (hill, hill-control): a curve per
+// stratum from its stats rows over the replicates, or the fit's message where there is none.
+bool fits_curve(const AnalysisConfig& a) {
+  return std::any_of(a.tests.begin(), a.tests.end(),
+                     [](stats::TestKind t) { return t == stats::TestKind::hill || t == stats::TestKind::hill_control; });
+}
+
+plot::Figure curve_figure(const Config& config, const AnalysisData& data) {
+  const AnalysisConfig& a = *data.config;
+  plot::DoseResponseFigure spec;
+  spec.title = (a.title.empty() ? a.readout : a.title) + ": 4PL fit";
+  spec.x_title = factor_title(config, a.group);
+  spec.y_title = readout_title(config, a.readout);
+  for (const auto& f : config.factor_labels)
+    if (f.factor == a.group) spec.x_unit = f.unit;
+  for (const auto& stratum : data.strata) {
+    plot::DoseResponseSeries series;
+    series.name = stratum == "all" ? "" : stratum;
+    for (const auto& g : data.groups) {
+      auto it = data.values.find({stratum, g});
+      if (it == data.values.end()) continue;
+      double dose = 0;
+      try {
+        std::size_t used = 0;
+        dose = std::stod(g, &used);
+        if (used != g.size()) throw std::invalid_argument(g);
+      } catch (const std::exception&) {
+        throw Error("the dose-response curve needs numeric doses; '" + a.group + "' has the level '" + g + "'");
+      }
+      for (double v : it->second) series.replicates.push_back({dose, v});
+    }
+    series.fit = plot::fitted_curve(data.rows, stratum, series.no_fit);
+    spec.series.push_back(std::move(series));
+  }
+  return plot::dose_response_figure(spec);
+}
+
 std::vector<std::pair<std::string, plot::Figure>> dose_figures(const Config& config,
                                                                const std::vector<AnalysisData>& analyses,
                                                                const RunResult& result,
@@ -325,6 +363,12 @@ std::vector<std::pair<std::string, plot::Figure>> dose_figures(const Config& con
       figures.emplace_back(data.config->name, plot::dose_figure(spec));
     } catch (const Error& e) {
       summary.push_back("plot of " + data.config->name + " skipped: " + e.message());
+    }
+    if (!fits_curve(*data.config)) continue;
+    try {
+      figures.emplace_back(data.config->name + "_curve", curve_figure(config, data));
+    } catch (const Error& e) {
+      summary.push_back("dose-response curve of " + data.config->name + " skipped: " + e.message());
     }
   }
   return figures;
@@ -422,7 +466,11 @@ void write_report(const std::filesystem::path& file, const Config& config, const
     const auto& data = analyses[a];
     report.section(data.config->title.empty() ? data.config->readout : data.config->title);
     for (const auto& [name, figure] : figures)
-      if (name == data.config->name)
+      if (name == data.config->name + "_curve")
+        report.figure(figure, readout_title(config, data.config->readout) + " by " + factor_title(config, data.config->group) +
+                                  " on a log axis: every replicate, the 4PL fitted in stats.csv ('4PL fit' rows), EC50 "
+                                  "dashed; dose 0 left of the axis break");
+      else if (name == data.config->name)
         report.figure(figure, data.config->figure == AnalysisFigure::TimeCourse
                                   ? readout_title(config, data.config->readout) + " over " + factor_title(config, data.config->group) +
                                         ": a line per " + data.config->stratum.value_or("series") + ", its maximum (Cmax) circled at a dashed Tmax line"

@@ -26,6 +26,16 @@ std::vector<Tick> log_ticks(double lo, double hi) {
       if (at >= lo && at <= hi) ticks.push_back({at, "", true});
     }
   }
+  // Less than two decades labelled (doses 25-100): 2, 3 and 5 x 10^k labelled too, so the
+  // reader has a scale.
+  if (std::count_if(ticks.begin(), ticks.end(), [](const Tick& t) { return !t.minor; }) < 2)
+    for (auto& t : ticks) {
+      const double k = std::floor(t.position + 1e-9), m = std::pow(10.0, t.position - k);
+      if (t.minor && (std::abs(m - 2) < 1e-6 || std::abs(m - 3) < 1e-6 || std::abs(m - 5) < 1e-6)) {
+        const double v = std::pow(10.0, t.position);
+        t = {t.position, format_tick(v, std::pow(10.0, k)), false};
+      }
+    }
   return ticks;
 }
 
