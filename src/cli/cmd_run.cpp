@@ -30,6 +30,7 @@ struct RunArgs {
   std::string output;
   std::string shard;          // I/N: this shard's samples only (pass 2 of a sharded run)
   bool thresholds_only = false;  // pass 1 of a sharded run
+  std::string control_group;  // K/M: pass 1's part K of M of the control groups (an array task)
   std::string thresholds;     // pass 1's folder, for --shard
   bool force = false;         // redo a pass even when its folder holds it over unchanged inputs
   std::string frozen_gates;
@@ -42,8 +43,9 @@ int run_pass(const RunArgs& args, const cytopipe::pipeline::Config& config, cons
   PassResult pass;
   std::string what;
   if (args.thresholds_only) {
-    pass = run_threshold_pass(config, options, args.force);
-    what = "thresholds pass";
+    const Shard part = args.control_group.empty() ? Shard{1, 1} : parse_shard(args.control_group, "--control-group");
+    pass = run_threshold_pass(config, options, args.force, part);
+    what = "thresholds pass" + (args.control_group.empty() ? std::string() : " (control groups " + to_string(part) + ")");
   } else {
     const Shard shard = parse_shard(args.shard);
     std::optional<std::filesystem::path> thresholds;
@@ -159,6 +161,10 @@ const cytopipe::cli::RegisterCommand kRun{{
       auto* pass1 = app.add_flag("--thresholds-only", args->thresholds_only,
                                  "pass 1 of a sharded run: place the control-derived thresholds only, into -o DIR");
       pass1->excludes(shard);
+      app.add_option("--control-group", args->control_group,
+                     "K/M with --thresholds-only: place part K of M of the control groups (every M-th group from "
+                     "the K-th), into -o DIR; the shards read the folder holding the M parts' folders")
+          ->needs(pass1);
       // Sharded passes place and record their gates themselves; frozen gates are a whole-run option.
       frozen->excludes(shard);
       frozen->excludes(pass1);

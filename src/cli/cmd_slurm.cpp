@@ -1,5 +1,6 @@
 // cytopipe slurm PIPELINE.yaml --array N: a sharded run (docs/sharded-runs.md) as three Slurm
-// jobs: the threshold pass, a job array of N shards after it, and the merge after every shard
+// jobs: the threshold pass (a small array, one task per control group up to N), a job array of N
+// shards after it, and the merge after every shard
 // (--dependency=afterok). Writes the sbatch scripts into a work folder and submits them, printing
 // the job ids; --dry-run only writes them. A rerun submits only what is not already done over
 // unchanged inputs (each pass also skips itself when its folder is current).
@@ -126,13 +127,20 @@ int slurm(const SlurmArgs& a) {
   const fs::path thresholds = work / "thresholds";
   const std::string jobs = "-j \"${SLURM_CPUS_PER_TASK:-1}\" -q";
 
+  // Pass 1 as a small array: part K of M of the control groups per task (each group placed once),
+  // M = the number of groups, at most N; each part into thresholds/group-K, read together by the shards.
+  const std::size_t groups = has_thresholds ? control_group_count(config) : 0;
+  const std::size_t parts = has_thresholds ? std::max<std::size_t>(1, std::min(groups, a.array)) : 0;
+  const std::string m = std::to_string(parts);
+  auto part_folder = [&](std::size_t k) { return thresholds / ("group-" + std::to_string(k)); };
   const fs::path thresholds_script = work / "thresholds.sbatch";
   if (has_thresholds)
     cytopipe::write_file_atomically(
         thresholds_script,
-        header(a, config.name + "-thresholds", (work / "logs" / "thresholds-%j.out").string()) +
-            with_retries(a, quoted(self) + " run " + quoted(config_path) + " --thresholds-only -o " +
-                                quoted(thresholds.string()) + " " + jobs));
+        header(a, config.name + "-thresholds", (work / "logs" / "thresholds-%a-%A.out").string()) +
+            "#SBATCH --array=1-" + m + "\n" +
+            with_retries(a, quoted(self) + " run " + quoted(config_path) + " --thresholds-only --control-group \"${SLURM_ARRAY_TASK_ID}/" +
+                                m + "\" -o " + quoted((thresholds / "group-").string()) + "\"${SLURM_ARRAY_TASK_ID}\" " + jobs));
   const fs::path shards_script = work / "shards.sbatch";
   cytopipe::write_file_atomically(
       shards_script,
@@ -150,8 +158,20 @@ int slurm(const SlurmArgs& a) {
                                       quoted(output.string()) + "\n");
 
   // What is already done over unchanged inputs is not submitted again.
-  const std::string thresholds_state = has_thresholds ? threshold_pass_outdated(config, thresholds) : "";
-  const bool submit_thresholds = has_thresholds && !thresholds_state.empty();
+  std::vector<std::size_t> parts_to_run;
+  for (std::size_t k = 1; k <= parts; ++k)
+    if (!threshold_pass_outdated(config, part_folder(k), {k, parts}).empty()) parts_to_run.push_back(k);
+  const bool submit_thresholds = !parts_to_run.empty();
+  if (has_thresholds && !a.dry_run && fs::exists(thresholds)) {
+    // Parts of an earlier split into more parts (or a pass 1 written here whole) would be read
+    // with the new ones: they go.
+    for (const auto& e : fs::directory_iterator(thresholds)) {
+      const auto name = e.path().filename().string();
+      bool current = false;
+      for (std::size_t k = 1; k <= parts; ++k) current = current || name == "group-" + std::to_string(k);
+      if (!current && (name.starts_with("group-") || name == "thresholds.json")) fs::remove_all(e.path());
+    }
+  }
   std::vector<std::size_t> tasks;
   for (std::size_t i = 1; i <= a.array; ++i) {
     const auto folder = work / ("shard-" + std::to_string(i));
@@ -164,7 +184,9 @@ int slurm(const SlurmArgs& a) {
 
   std::cout << "sbatch scripts in " << work.string() << "/: " << (has_thresholds ? "thresholds.sbatch " : "")
             << "shards.sbatch merge.sbatch\n";
-  if (has_thresholds && !submit_thresholds) std::cout << "thresholds: done, controls unchanged (not submitted)\n";
+  if (has_thresholds)
+    std::cout << "thresholds: " << groups << " control groups in " << parts << " array tasks"
+              << (submit_thresholds ? "" : "; done, controls unchanged (not submitted)") << "\n";
   if (tasks.size() < a.array)
     std::cout << "shards: " << a.array - tasks.size() << " of " << a.array
               << " done over unchanged inputs (not submitted)\n";
@@ -183,7 +205,9 @@ int slurm(const SlurmArgs& a) {
     return id;
   };
   std::string after;
-  if (submit_thresholds) after = sbatch({thresholds_script.string()}, "thresholds");
+  if (submit_thresholds)
+    after = sbatch({"--array=" + task_list(parts_to_run, parts), thresholds_script.string()},
+                   "thresholds (array " + task_list(parts_to_run, parts) + ")");
   if (!tasks.empty()) {
     std::vector<std::string> args = {"--array=" + task_list(tasks, a.array)};
     if (!after.empty()) args.push_back("--dependency=afterok:" + after);
@@ -216,8 +240,10 @@ const cytopipe::cli::RegisterCommand kSlurm{{
       app.add_option("-o,--output", args->output, "the merge's output folder (default: outputs.directory of the config)");
       app.add_flag("-n,--dry-run", args->dry_run, "write the scripts and show the sbatch commands; submit nothing");
       app.footer(
-          "Jobs: thresholds.sbatch (cytopipe run --thresholds-only), shards.sbatch (--array=1-N, cytopipe run\n"
-          "--shard $SLURM_ARRAY_TASK_ID/N) after it, merge.sbatch after every shard (--dependency=afterok).\n"
+          "Jobs: thresholds.sbatch (--array=1-M, cytopipe run --thresholds-only --control-group\n"
+          "$SLURM_ARRAY_TASK_ID/M: M = the control groups, at most N), shards.sbatch (--array=1-N, cytopipe run\n"
+          "--shard $SLURM_ARRAY_TASK_ID/N) after every threshold task, merge.sbatch after every shard\n"
+          "(--dependency=afterok).\n"
           "Run it again after a failure: passes done over unchanged inputs are not submitted again.\n"
           "See docs/sharded-runs.md.");
       return [args]() { return slurm(*args); };

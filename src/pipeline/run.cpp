@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <map>
 
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/gating/statistics.hpp"
@@ -171,36 +172,66 @@ std::vector<std::size_t> control_samples(const Config& config, const SampleSet& 
   return controls;
 }
 
-void resolve_thresholds(Plan& plan, RunResult& result, const RunOptions& options, const RunSetup& setup) {
+std::vector<ControlGroup> control_groups(const Config& config, const SampleSet& samples) {
+  const auto& gates = config.gating.thresholds;
+  std::vector<ControlGroup> groups;
+  for (std::size_t g = 0; g < gates.size(); ++g) {
+    std::map<std::string, std::vector<std::size_t>> by_key;  // keys in the order a run lists them
+    for (std::size_t i = 0; i < samples.samples.size(); ++i)
+      if (samples.samples[i].matches(gates[g].control)) by_key[group_key(samples.samples[i], gates[g].match)].push_back(i);
+    for (auto& [key, controls] : by_key) groups.push_back({g, key, std::move(controls)});
+  }
+  return groups;
+}
+
+PlacedGroups place_control_groups(const Plan& plan, const SampleSet& samples, const std::vector<ControlGroup>& groups,
+                                  const std::vector<std::size_t>& selected, const RunOptions& options,
+                                  const RunSetup& setup) {
   const Config& config = *plan.config;
   const auto& gates = config.gating.thresholds;
-  if (gates.empty()) return;
-  const std::vector<std::size_t> controls = control_samples(config, result.samples);  // sample indices
-  std::vector<std::vector<std::size_t>> serves;      // gate indices per control
-  for (const std::size_t i : controls) {
+  PlacedGroups placed;
+  placed.groups.resize(selected.size());
+  // The controls to read (ascending) and, per control, where each gate's values go (-1: a group
+  // not asked for).
+  std::map<std::size_t, std::vector<std::ptrdiff_t>> target;
+  for (std::size_t s = 0; s < selected.size(); ++s) {
+    const auto& group = groups.at(selected[s]);
+    for (const auto i : group.controls) {
+      auto& slots = target.try_emplace(i, gates.size(), -1).first->second;
+      slots[group.gate] = static_cast<std::ptrdiff_t>(s);
+    }
+  }
+  std::vector<std::size_t> controls;
+  std::vector<std::vector<std::size_t>> serves;  // every gate each control serves
+  for (const auto& [i, slots] : target) {
+    controls.push_back(i);
     std::vector<std::size_t> g_list;
     for (std::size_t g = 0; g < gates.size(); ++g)
-      if (result.samples.samples[i].matches(gates[g].control)) g_list.push_back(g);
+      if (samples.samples[i].matches(gates[g].control)) g_list.push_back(g);
     serves.push_back(std::move(g_list));
   }
   struct Pool {
     std::vector<double> values;
     ResolvedThreshold resolved;
   };
-  std::vector<std::map<std::string, Pool>> pools(gates.size());
+  std::vector<Pool> pools(selected.size());
   Progress progress(options.progress ? setup.log : nullptr, setup.terminal, "controls", controls.size());
   gating::stream_samples<ControlOutcome>(
       controls.size(), setup.in_flight,
-      [&](std::size_t k) { return measure_control(plan, result.samples.samples[controls[k]], serves[k]); },
+      [&](std::size_t k) { return measure_control(plan, samples.samples[controls[k]], serves[k]); },
       [&](std::size_t k, ControlOutcome&& outcome) {
         progress.file_done(outcome.events);
-        const auto& entry = result.samples.samples[controls[k]];
+        placed.events += outcome.events;
+        const auto& entry = samples.samples[controls[k]];
         if (outcome.failure) {
-          result.failures.push_back(*outcome.failure);
+          placed.control_failures.push_back(*outcome.failure);
+          if (options.fail_fast) placed.stopped_early = true;
           return !options.fail_fast;
         }
+        const auto& slots = target.at(controls[k]);
         for (auto& [g, values] : outcome.values) {
-          auto& pool = pools[g][group_key(entry, gates[g].match)];
+          if (slots[g] < 0) continue;
+          auto& pool = pools[static_cast<std::size_t>(slots[g])];
           pool.values.insert(pool.values.end(), values.begin(), values.end());
           pool.resolved.gate = gates[g].name;
           pool.resolved.group = group_of(entry, gates[g].match);
@@ -209,21 +240,40 @@ void resolve_thresholds(Plan& plan, RunResult& result, const RunOptions& options
         return true;
       });
   progress.finish();
-  for (std::size_t g = 0; g < gates.size(); ++g) {
-    for (auto& [key, pool] : pools[g]) {
-      pool.resolved.control_events = pool.values.size();
-      if (pool.values.empty()) {
-        for (const auto& c : pool.resolved.controls)
-          result.failures.push_back({c, "threshold",
-                                     "threshold gate '" + gates[g].name + "': parent population '" + gates[g].parent +
-                                         "' is empty in this control, so no threshold for " + key});
-        continue;
-      }
-      pool.resolved.value = control_threshold(gates[g]).place(pool.values);
-      plan.thresholds[g][key] = pool.resolved;
-      result.thresholds.push_back(pool.resolved);
-      std::vector<double>().swap(pool.values);
+  for (std::size_t s = 0; s < selected.size(); ++s) {
+    auto& pool = pools[s];
+    if (pool.resolved.controls.empty()) continue;  // none of its controls could be measured
+    const auto& group = groups[selected[s]];
+    const auto& gate = gates[group.gate];
+    pool.resolved.control_events = pool.values.size();
+    if (pool.values.empty()) {
+      for (const auto& c : pool.resolved.controls)
+        placed.groups[s].failures.push_back({c, "threshold",
+                                             "threshold gate '" + gate.name + "': parent population '" + gate.parent +
+                                                 "' is empty in this control, so no threshold for " + group.key});
+      continue;
     }
+    pool.resolved.value = control_threshold(gate).place(pool.values);
+    placed.groups[s].threshold = std::move(pool.resolved);
+    std::vector<double>().swap(pool.values);
+  }
+  return placed;
+}
+
+void resolve_thresholds(Plan& plan, RunResult& result, const RunOptions& options, const RunSetup& setup) {
+  const Config& config = *plan.config;
+  if (config.gating.thresholds.empty()) return;
+  const auto groups = control_groups(config, result.samples);
+  std::vector<std::size_t> all(groups.size());
+  for (std::size_t s = 0; s < all.size(); ++s) all[s] = s;
+  auto placed = place_control_groups(plan, result.samples, groups, all, options, setup);
+  result.failures.insert(result.failures.end(), placed.control_failures.begin(), placed.control_failures.end());
+  for (std::size_t s = 0; s < groups.size(); ++s) {
+    auto& group = placed.groups[s];
+    result.failures.insert(result.failures.end(), group.failures.begin(), group.failures.end());
+    if (!group.threshold) continue;
+    plan.thresholds[groups[s].gate][groups[s].key] = *group.threshold;
+    result.thresholds.push_back(std::move(*group.threshold));
   }
 }
 

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <ostream>
 #include <vector>
 
@@ -29,8 +31,38 @@ RunSetup run_setup(const RunOptions& options);
 // The samples that serve as a control of some threshold gate (indices into `samples`).
 std::vector<std::size_t> control_samples(const Config& config, const SampleSet& samples);
 
-// Pass 1: pools each threshold gate's parent-population values over its matched controls and
-// places the thresholds (plan.thresholds, result.thresholds); problems go to result.failures.
+// A control group: the controls one threshold gate pools for one group key (the match factors'
+// levels), which get one threshold.
+struct ControlGroup {
+  std::size_t gate = 0;               // config.gating.thresholds index
+  std::string key;                    // group_key over the gate's match factors
+  std::vector<std::size_t> controls;  // sample indices, ascending
+};
+// Every control group of the config over `samples`, in the order a run lists its thresholds (by
+// gate, then by key).
+std::vector<ControlGroup> control_groups(const Config& config, const SampleSet& samples);
+
+// What placing some control groups gave.
+struct PlacedGroups {
+  // Controls that could not be measured, in sample order (each once).
+  std::vector<Failure> control_failures;
+  struct Group {
+    std::optional<ResolvedThreshold> threshold;  // none: no control measured, or all empty
+    std::vector<Failure> failures;               // the group's controls had an empty parent population
+  };
+  std::vector<Group> groups;  // one per selected group, in the order given
+  std::size_t events = 0;     // events of the controls read
+  bool stopped_early = false; // options.fail_fast stopped at a failed control
+};
+// Reads each control of the `selected` groups once and places their thresholds. A control is
+// measured for every gate it serves, so whether it fails does not depend on the groups asked for
+// (a group placed alone gets the threshold it gets in the whole run).
+PlacedGroups place_control_groups(const Plan& plan, const SampleSet& samples, const std::vector<ControlGroup>& groups,
+                                  const std::vector<std::size_t>& selected, const RunOptions& options,
+                                  const RunSetup& setup);
+
+// Pass 1: every control group placed (plan.thresholds, result.thresholds); problems go to
+// result.failures (the controls' first, then the groups').
 void resolve_thresholds(Plan& plan, RunResult& result, const RunOptions& options, const RunSetup& setup);
 
 // Pass 2 over the samples `selected` (indices, ascending): each outcome and input hash into

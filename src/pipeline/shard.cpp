@@ -3,7 +3,10 @@
 
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <charconv>
+#include <map>
+#include <set>
 
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
@@ -41,7 +44,63 @@ std::string gate_names(const Config& config) {
   return names;
 }
 
-// Pass 1's record checked against the current config and controls; its thresholds.
+// The control groups part `part` places: every count-th group of the run's list, from index-1.
+std::vector<std::size_t> groups_of_part(std::size_t groups, const Shard& part) {
+  std::vector<std::size_t> selected;
+  for (std::size_t j = part.index - 1; j < groups; j += part.count) selected.push_back(j);
+  return selected;
+}
+
+// The controls those groups pool (sample indices, ascending, each once).
+std::vector<std::size_t> controls_of(const std::vector<detail::ControlGroup>& groups,
+                                     const std::vector<std::size_t>& selected) {
+  std::set<std::size_t> controls;
+  for (const auto s : selected) controls.insert(groups[s].controls.begin(), groups[s].controls.end());
+  return {controls.begin(), controls.end()};
+}
+
+// What names a control group in a record: its gate, key and control files.
+Json group_identity(const Config& config, const SampleSet& samples, const detail::ControlGroup& group) {
+  Json controls = Json::array();
+  for (const auto i : group.controls) controls.push_back(samples.samples[i].name);
+  return {{"gate", config.gating.thresholds[group.gate].name}, {"key", group.key}, {"controls", std::move(controls)}};
+}
+
+// Whether a part's record lists exactly the groups `selected`, over the same control files.
+bool same_groups(const Config& config, const SampleSet& samples, const std::vector<detail::ControlGroup>& groups,
+                 const std::vector<std::size_t>& selected, const Json& record) {
+  const auto& listed = record.at("groups");
+  if (listed.size() != selected.size()) return false;
+  for (std::size_t s = 0; s < selected.size(); ++s) {
+    const Json want = group_identity(config, samples, groups[selected[s]]);
+    for (const char* field : {"gate", "key", "controls"})
+      if (listed[s].at(field) != want.at(field)) return false;
+  }
+  return true;
+}
+
+// The records of the thresholds pass: `given` is a thresholds.json, a folder holding one (a pass
+// of every control group), or a folder whose subfolders each hold a part (--control-group K/M).
+std::vector<std::pair<fs::path, Json>> threshold_records(const fs::path& given) {
+  std::vector<fs::path> files;
+  if (!fs::is_directory(given) || fs::exists(given / detail::kThresholdsFile)) {
+    files.push_back(thresholds_file(given));
+  } else {
+    for (const auto& e : fs::directory_iterator(given))
+      if (e.is_directory() && fs::exists(e.path() / detail::kThresholdsFile)) files.push_back(e.path() / detail::kThresholdsFile);
+    std::sort(files.begin(), files.end());
+    if (files.empty())
+      throw Error("no thresholds.json here or in its folders: run the thresholds pass into it first (cytopipe run CONFIG "
+                  "--thresholds-only [--control-group K/M] -o DIR)",
+                  {given.string(), "", 0, 0});
+  }
+  std::vector<std::pair<fs::path, Json>> records;
+  for (const auto& file : files) records.emplace_back(file, detail::read_record(file, "thresholds"));
+  return records;
+}
+
+// The thresholds pass's records (every part of one split of the control groups) checked against
+// the current config and controls; the thresholds of the whole run, in its order.
 detail::PlacedThresholds load_thresholds(const Config& config, const SampleSet& samples,
                                          const std::optional<fs::path>& given, std::string* sha256) {
   if (config.gating.thresholds.empty()) {
@@ -54,22 +113,76 @@ detail::PlacedThresholds load_thresholds(const Config& config, const SampleSet& 
                     "), placed on controls that may sit in other shards: run the thresholds pass first "
                     "(cytopipe run CONFIG --thresholds-only -o DIR) and give its folder with --thresholds DIR",
                 {config.file.string(), "gating.thresholds", 0, 0});
-  const fs::path file = thresholds_file(*given);
-  const Json record = detail::read_record(file, "thresholds");
-  if (record.at("fingerprint") != detail::fingerprint(config))
-    throw Error("placed for another config, strategy, sample sheet or cytopipe version than " + config.file.string() +
-                    ": run the thresholds pass again",
-                {file.string(), "fingerprint", 0, 0});
-  std::vector<std::string> controls;
-  for (const auto i : detail::control_samples(config, samples)) controls.push_back(samples.samples[i].name);
-  std::vector<std::string> recorded;
-  for (const auto& c : record.at("controls")) recorded.push_back(c.at("file").get<std::string>());
-  if (recorded != controls)
-    throw Error("placed on " + std::to_string(recorded.size()) + " control files, the config now selects " +
-                    std::to_string(controls.size()) + " (files added, removed or renamed): run the thresholds pass again",
-                {file.string(), "controls", 0, 0});
-  if (sha256) *sha256 = sha256_hex(record.at("placed").dump());
-  return detail::read_placed(config, record.at("placed"), file.string());
+  const auto records = threshold_records(*given);
+  const auto groups = detail::control_groups(config, samples);
+  std::map<std::size_t, const std::pair<fs::path, Json>*> by_part;
+  std::size_t parts = 0;
+  for (const auto& record : records) {
+    const ErrorContext where{record.first.string(), "part", 0, 0};
+    if (record.second.at("fingerprint") != detail::fingerprint(config))
+      throw Error("placed for another config, strategy, sample sheet or cytopipe version than " + config.file.string() +
+                      ": run the thresholds pass again",
+                  {record.first.string(), "fingerprint", 0, 0});
+    const Shard part = parse_shard(record.second.at("part").get<std::string>());
+    if (parts == 0) parts = part.count;
+    if (part.count != parts)
+      throw Error("part " + to_string(part) + " of the control groups, but " + records.front().first.string() +
+                      " is a part of " + std::to_string(parts) + ": the folder mixes two splits (remove the stale one)",
+                  where);
+    const auto [it, inserted] = by_part.emplace(part.index, &record);
+    if (!inserted)
+      throw Error("part " + to_string(part) + " of the control groups twice: " + it->second->first.string() + " and " +
+                      record.first.string(),
+                  where);
+    if (!same_groups(config, samples, groups, groups_of_part(groups.size(), part), record.second))
+      throw Error("placed on other control groups or files than the config now selects (files added, removed or "
+                      "renamed): run the thresholds pass again",
+                  {record.first.string(), "groups", 0, 0});
+  }
+  std::vector<std::string> missing;
+  for (std::size_t k = 1; k <= parts; ++k)
+    if (!by_part.count(k)) missing.push_back(to_string(Shard{k, parts}));
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+    throw Error("the thresholds pass is incomplete: " + std::to_string(by_part.size()) + " of " + std::to_string(parts) +
+                    " parts of the control groups here; missing part" + (missing.size() > 1 ? "s " : " ") + names +
+                    " (run --thresholds-only --control-group K/" + std::to_string(parts) + " for each)",
+                {given->string(), "", 0, 0});
+  }
+  // The union, as the whole run lists it: the controls' failures (each once, in sample order),
+  // then per group in the run's order its threshold or its failures.
+  std::map<std::string, std::size_t> index_of;
+  for (std::size_t i = 0; i < samples.samples.size(); ++i) index_of.emplace(samples.samples[i].name, i);
+  std::map<std::size_t, Failure> control_failures;
+  std::vector<std::optional<ResolvedThreshold>> thresholds(groups.size());
+  std::vector<std::vector<Failure>> group_failures(groups.size());
+  for (const auto& [k, record] : by_part) {
+    const auto& json = record->second;
+    for (const auto& f : json.at("control_failures")) {
+      Failure failure = detail::failure_of(f);
+      const auto it = index_of.find(failure.file);
+      if (it == index_of.end())
+        throw Error("a failure of " + failure.file + ", which the config does not select", {record->first.string(), "control_failures", 0, 0});
+      control_failures.try_emplace(it->second, std::move(failure));
+    }
+    const auto selected = groups_of_part(groups.size(), Shard{k, parts});
+    const auto& listed = json.at("groups");
+    for (std::size_t s = 0; s < selected.size(); ++s) {
+      if (!listed[s].at("threshold").is_null()) thresholds[selected[s]] = detail::threshold_of(listed[s].at("threshold"));
+      for (const auto& f : listed[s].at("failures")) group_failures[selected[s]].push_back(detail::failure_of(f));
+    }
+  }
+  detail::PlacedThresholds placed;
+  for (auto& [i, failure] : control_failures) placed.failures.push_back(std::move(failure));
+  for (std::size_t j = 0; j < groups.size(); ++j) {
+    placed.failures.insert(placed.failures.end(), group_failures[j].begin(), group_failures[j].end());
+    if (!thresholds[j]) continue;
+    placed.gate.push_back(groups[j].gate);
+    placed.thresholds.push_back(std::move(*thresholds[j]));
+  }
+  if (sha256) *sha256 = sha256_hex(detail::placed_json(config, placed).dump());
+  return placed;
 }
 
 std::vector<std::size_t> samples_of(const SampleSet& samples, const Shard& shard) {
@@ -116,21 +229,25 @@ std::string recorded_files_changed(const SampleSet& samples, const std::vector<s
 
 }  // namespace
 
-Shard parse_shard(std::string_view text) {
-  const ErrorContext where{"--shard", std::string(text), 0, 0};
+Shard parse_shard(std::string_view text, std::string_view option) {
+  const ErrorContext where{std::string(option), std::string(text), 0, 0};
+  const bool shard = option == "--shard";
+  const std::string noun = shard ? "shard" : "part";
   const auto slash = text.find('/');
   const auto index = slash == std::string_view::npos ? std::nullopt : whole_number(text.substr(0, slash));
   const auto count = slash == std::string_view::npos ? std::nullopt : whole_number(text.substr(slash + 1));
   if (!index || !count)
-    throw Error("expected I/N, the shard's number and the number of shards as whole numbers (e.g. 3/8), not '" +
-                    std::string(text) + "'",
+    throw Error("expected I/N, the " + noun + "'s number and the number of " + noun +
+                    "s as whole numbers (e.g. 3/8), not '" + std::string(text) + "'",
                 where);
-  if (*count == 0) throw Error("the number of shards N must be at least 1 (got '" + std::string(text) + "')", where);
+  if (*count == 0)
+    throw Error("the number of " + noun + "s N must be at least 1 (got '" + std::string(text) + "')", where);
   if (*index == 0)
-    throw Error("shards are numbered from 1 to N (as Slurm's --array=1-N): got I = 0 in '" + std::string(text) + "'", where);
+    throw Error(noun + "s are numbered from 1 to N (as Slurm's --array=1-N): got I = 0 in '" + std::string(text) + "'",
+                where);
   if (*index > *count)
-    throw Error("shard " + std::to_string(*index) + " is past the last of " + std::to_string(*count) + " shards in '" +
-                    std::string(text) + "'",
+    throw Error(noun + " " + std::to_string(*index) + " is past the last of " + std::to_string(*count) + " " + noun +
+                    "s in '" + std::string(text) + "'",
                 where);
   return {*index, *count};
 }
@@ -144,18 +261,26 @@ std::size_t shard_of(std::string_view sample_name, std::size_t count) {
   return static_cast<std::size_t>(h % count) + 1;
 }
 
-std::string threshold_pass_outdated(const Config& config, const fs::path& folder) {
+std::string threshold_pass_outdated(const Config& config, const fs::path& folder, const Shard& part) {
   try {
     const fs::path file = folder / detail::kThresholdsFile;
     if (!fs::exists(file)) return "not run yet";
     const Json record = detail::read_record(file, "thresholds");
     if (record.at("fingerprint") != detail::fingerprint(config)) return "the config, strategy, sheet or cytopipe changed";
+    if (record.at("part").get<std::string>() != to_string(part)) return "another part of the control groups";
     const SampleSet samples = resolve_samples(config);
-    return recorded_files_changed(samples, detail::control_samples(config, samples), record, "controls",
-                                  "other control files", " changed");
+    const auto groups = detail::control_groups(config, samples);
+    const auto selected = groups_of_part(groups.size(), part);
+    if (!same_groups(config, samples, groups, selected, record)) return "other control groups or control files";
+    return recorded_files_changed(samples, controls_of(groups, selected), record, "controls", "other control files",
+                                  " changed");
   } catch (const std::exception& e) {
     return std::string("unreadable record: ") + e.what();
   }
+}
+
+std::size_t control_group_count(const Config& config) {
+  return detail::control_groups(config, resolve_samples(config)).size();
 }
 
 std::string shard_outdated(const Config& config, const Shard& shard, const fs::path& folder,
@@ -177,13 +302,13 @@ std::string shard_outdated(const Config& config, const Shard& shard, const fs::p
   }
 }
 
-PassResult run_threshold_pass(const Config& config, const RunOptions& options, bool force) {
+PassResult run_threshold_pass(const Config& config, const RunOptions& options, bool force, const Shard& part) {
   using namespace detail;
   const auto t0 = Clock::now();
   const fs::path folder = required_output(options, "thresholds pass");
   PassResult pass;
   if (!force) {
-    if (const auto why = threshold_pass_outdated(config, folder); why.empty()) {
+    if (const auto why = threshold_pass_outdated(config, folder, part); why.empty()) {
       pass.skipped = true;
       pass.note = "complete, controls unchanged";
       pass.run.output_dir = folder;
@@ -199,18 +324,23 @@ PassResult run_threshold_pass(const Config& config, const RunOptions& options, b
   OutputSet output_set(folder);
   timings.resolve = since(t0);
   const auto started = std::chrono::system_clock::now();
+  const auto groups = control_groups(config, result.samples);
+  const auto selected = groups_of_part(groups.size(), part);
   tbb::task_arena arena(setup.threads);
   plan.parallel_within_file = setup.in_flight < static_cast<std::size_t>(setup.threads);
-  arena.execute([&] { resolve_thresholds(plan, result, options, setup); });
+  PlacedGroups placed;
+  arena.execute([&] { placed = place_control_groups(plan, result.samples, groups, selected, options, setup); });
   timings.thresholds = since(t0) - timings.resolve;
+  result.events = placed.events;
 
   // The controls' hashes (a separate read: controls are few), so a rerun can tell they are unchanged.
-  const auto controls = control_samples(config, result.samples);
+  const auto controls = controls_of(groups, selected);
   std::vector<InputHash> hashes(result.samples.samples.size());
   Json record;
   record["kind"] = "cytopipe thresholds";
   record["format"] = kRecordFormat;
   record["fingerprint"] = fingerprint(config);
+  record["part"] = to_string(part);
   record["started_unix_ns"] = unix_ns(started);
   auto& listed = record["controls"] = Json::array();
   for (const auto i : controls) {
@@ -230,15 +360,21 @@ PassResult run_threshold_pass(const Config& config, const RunOptions& options, b
                       {"sha256", h.sha256.empty() ? Json() : Json(h.sha256)},
                       {"identity", h.identity ? to_json(*h.identity) : Json()}});
   }
-  PlacedThresholds placed;
-  for (const auto& t : result.thresholds) {
-    std::size_t g = 0;
-    while (config.gating.thresholds[g].name != t.gate) ++g;
-    placed.gate.push_back(g);
-    placed.thresholds.push_back(t);
+  result.failures = placed.control_failures;
+  auto& control_failures = record["control_failures"] = Json::array();
+  for (const auto& f : placed.control_failures) control_failures.push_back(failure_json(f));
+  auto& placed_groups = record["groups"] = Json::array();
+  for (std::size_t s = 0; s < selected.size(); ++s) {
+    const auto& group = placed.groups[s];
+    Json entry = group_identity(config, result.samples, groups[selected[s]]);
+    const auto& gate_name = config.gating.thresholds[groups[selected[s]].gate].name;
+    entry["threshold"] = group.threshold ? threshold_json(gate_name, *group.threshold) : Json();
+    auto& failures = entry["failures"] = Json::array();
+    for (const auto& f : group.failures) failures.push_back(failure_json(f));
+    placed_groups.push_back(std::move(entry));
+    result.failures.insert(result.failures.end(), group.failures.begin(), group.failures.end());
+    if (group.threshold) result.thresholds.push_back(*group.threshold);
   }
-  placed.failures = result.failures;
-  record["placed"] = placed_json(config, placed);
 
   const auto& dir = output_set.staging();
   write_file_atomically(dir / kThresholdsFile, record.dump(1, ' ', false, Json::error_handler_t::replace) + "\n");

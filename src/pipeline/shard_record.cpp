@@ -136,19 +136,31 @@ void read_outcome(const Json& j, SampleOutcome& o, InputHash& hash) {
   }
 }
 
+Json threshold_json(const std::string& gate_name, const ResolvedThreshold& r) {
+  Json group = Json::array();
+  for (const auto& [f, v] : r.group) group.push_back(Json::array({f, v}));
+  return {{"gate", gate_name},
+          {"group", std::move(group)},
+          {"controls", r.controls},
+          {"control_events", r.control_events},
+          {"value", number_json(r.value)}};
+}
+
+ResolvedThreshold threshold_of(const Json& t) {
+  ResolvedThreshold r;
+  r.gate = t.at("gate").get<std::string>();
+  for (const auto& fv : t.at("group")) r.group.emplace_back(fv.at(0).get<std::string>(), fv.at(1).get<std::string>());
+  r.controls = t.at("controls").get<std::vector<std::string>>();
+  r.control_events = t.at("control_events").get<std::size_t>();
+  r.value = number_of(t.at("value"));
+  return r;
+}
+
 Json placed_json(const Config& config, const PlacedThresholds& placed) {
   Json j;
   auto& thresholds = j["thresholds"] = Json::array();
-  for (std::size_t t = 0; t < placed.thresholds.size(); ++t) {
-    const auto& r = placed.thresholds[t];
-    Json group = Json::array();
-    for (const auto& [f, v] : r.group) group.push_back(Json::array({f, v}));
-    thresholds.push_back({{"gate", config.gating.thresholds.at(placed.gate[t]).name},
-                          {"group", std::move(group)},
-                          {"controls", r.controls},
-                          {"control_events", r.control_events},
-                          {"value", number_json(r.value)}});
-  }
+  for (std::size_t t = 0; t < placed.thresholds.size(); ++t)
+    thresholds.push_back(threshold_json(config.gating.thresholds.at(placed.gate[t]).name, placed.thresholds[t]));
   auto& failures = j["failures"] = Json::array();
   for (const auto& f : placed.failures) failures.push_back(failure_json(f));
   return j;
@@ -158,15 +170,10 @@ PlacedThresholds read_placed(const Config& config, const Json& j, const std::str
   PlacedThresholds placed;
   const auto& gates = config.gating.thresholds;
   for (const auto& t : j.at("thresholds")) {
-    ResolvedThreshold r;
-    r.gate = t.at("gate").get<std::string>();
+    ResolvedThreshold r = threshold_of(t);
     std::size_t g = 0;
     while (g < gates.size() && gates[g].name != r.gate) ++g;
     if (g == gates.size()) throw Error("threshold gate '" + r.gate + "' is not in the config", {source, "thresholds", 0, 0});
-    for (const auto& fv : t.at("group")) r.group.emplace_back(fv.at(0).get<std::string>(), fv.at(1).get<std::string>());
-    r.controls = t.at("controls").get<std::vector<std::string>>();
-    r.control_events = t.at("control_events").get<std::size_t>();
-    r.value = number_of(t.at("value"));
     placed.gate.push_back(g);
     placed.thresholds.push_back(std::move(r));
   }

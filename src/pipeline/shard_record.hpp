@@ -18,7 +18,8 @@ using Json = nlohmann::ordered_json;
 
 inline constexpr const char* kThresholdsFile = "thresholds.json";
 inline constexpr const char* kShardFile = "shard.json";
-inline constexpr int kRecordFormat = 1;
+// 2: thresholds.json holds one part of the control groups (run --thresholds-only --control-group).
+inline constexpr int kRecordFormat = 2;
 
 // A sample's path as records hold it: absolute, so passes run from other folders agree.
 std::string record_path(const std::filesystem::path& file);
@@ -42,6 +43,9 @@ struct PlacedThresholds {
   std::vector<Failure> failures;
 };
 Json placed_json(const Config& config, const PlacedThresholds& placed);
+// One placed threshold (of gate `gate_name`), as placed_json lists it.
+Json threshold_json(const std::string& gate_name, const ResolvedThreshold& threshold);
+ResolvedThreshold threshold_of(const Json& json);
 PlacedThresholds read_placed(const Config& config, const Json& json, const std::string& source);
 // plan.thresholds from them (for plan_sample_gates).
 void apply(const PlacedThresholds& placed, Plan& plan);

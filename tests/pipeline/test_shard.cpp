@@ -58,11 +58,16 @@ void expect_same_outputs(const fs::path& whole, const fs::path& merged, const st
 // Pass 1 once, then for each N the N shards and their merge, each against the whole run.
 void expect_every_sharding_gives_the_whole_run(const Config& config, const fs::path& dir, std::size_t max_n) {
   run_pipeline(config, quiet(dir / "whole"));
-  if (!config.gating.thresholds.empty()) run_threshold_pass(config, quiet(dir / "thresholds"));
-  const std::optional<fs::path> thresholds =
-      config.gating.thresholds.empty() ? std::nullopt : std::optional<fs::path>(dir / "thresholds");
   const auto samples = resolve_samples(config);
   for (std::size_t n = 1; n <= max_n; ++n) {
+    // Pass 1 split into n parts of the control groups (an array of n tasks), each into its own
+    // folder under one, which the shards read; for n = 1 the unsplit pass's own folder.
+    std::optional<fs::path> thresholds;
+    if (!config.gating.thresholds.empty()) {
+      thresholds = dir / ("n" + std::to_string(n)) / "thresholds";
+      for (std::size_t k = 1; k <= n; ++k)
+        run_threshold_pass(config, quiet(n == 1 ? *thresholds : *thresholds / ("group-" + std::to_string(k))), false, {k, n});
+    }
     std::vector<fs::path> shards;
     std::size_t analysed = 0;
     for (std::size_t i = 1; i <= n; ++i) {
@@ -80,10 +85,13 @@ void expect_every_sharding_gives_the_whole_run(const Config& config, const fs::p
 
 // The tiny batch of test_run with the problems a run lists in failures.csv: a corrupt file, a
 // file without a channel, a tube of debris only, a group without its control, a corrupt control.
+// With `more_controls`: a second threshold gate (V+, every isotype pooled: its controls serve two
+// gates in other groupings, the corrupt one fails in both) and a group D whose isotype is debris
+// only (its M+ group has an empty parent population).
 struct TroubledBatch {
   TempDir dir;
   Config config;
-  TroubledBatch() {
+  explicit TroubledBatch(bool more_controls = false) {
     std::string sheet = "file,group,role\n";
     fs::create_directories(dir / "data");
     auto tube = [&](const std::string& name, const std::string& group, const std::string& role, const Tube& t) {
@@ -112,6 +120,10 @@ struct TroubledBatch {
     Tube debris;
     debris.debris = 100;
     tube("a_debris.fcs", "A", "sample", debris);
+    if (more_controls) {
+      tube("d_iso.fcs", "D", "isotype", debris);
+      tube("d_1.fcs", "D", "sample", sample(5, 90, 30));
+    }
     for (const char* cut : {"a_cut.fcs", "c_iso.fcs"}) {
       const auto bytes = read_text(dir / "data" / cut);
       if (std::string(cut) == "a_cut.fcs") sheet += "a_cut.fcs,A,sample\n";
@@ -120,7 +132,14 @@ struct TroubledBatch {
     }
     write_text(dir / "data" / "samples.csv", sheet);
     write_text(dir / "strategy.yaml", kTinyStrategy);
-    write_text(dir / "p.yaml", R"(name: tiny
+    const std::string second_gate = more_controls ? R"(    - name: V+
+      parent: cells
+      channel: Viability
+      percentile: 90
+      control: {role: isotype}
+)"
+                                                  : "";
+    write_text(dir / "p.yaml", std::string(R"(name: tiny
 inputs:
   files: data/
   sample_sheet: data/samples.csv
@@ -139,7 +158,7 @@ gating:
       percentile: 99
       control: {role: isotype}
       match: [group]
-readouts:
+)") + second_gate + R"(readouts:
   viability: viability(live of cells)
   positive: percent(M+ of live)
   median_marker: median(BCMA, live)
@@ -314,4 +333,105 @@ TEST(Shard, AShardNeedsThePlacedThresholdsOfItsConfig) {
   } catch (const cytopipe::Error& e) {
     EXPECT_NE(std::string(e.what()).find("placed for another config"), std::string::npos) << e.what();
   }
+}
+
+TEST(Shard, ThresholdsPlacedInPartsGiveTheWholeRunsTables) {
+  // Two gates whose controls are grouped differently (M+ per group, V+ all isotypes pooled), a
+  // corrupt control (failing in both gates' groups, listed once), a control group with an empty
+  // parent population: every split of pass 1 into 1..7 parts gives the whole run's tables.
+  TroubledBatch b(true);
+  expect_every_sharding_gives_the_whole_run(b.config, b.dir.path(), 7);
+  const auto failures = read_text(b.dir / "whole" / "failures.csv");
+  EXPECT_NE(failures.find("d_iso.fcs,threshold,\"threshold gate 'M+': parent population 'live' is empty"), std::string::npos)
+      << failures;
+  // The corrupt isotype: once as a control (not once per gate it serves), once as a sample.
+  std::size_t listed = 0;
+  for (auto at = failures.find("c_iso.fcs,read,"); at != std::string::npos; at = failures.find("c_iso.fcs,read,", at + 1)) ++listed;
+  EXPECT_EQ(listed, 2u) << failures;
+  const auto samples = resolve_samples(b.config);
+  // M+ over groups A, C, D and V+ over all isotypes: 4 groups, in the order the run lists them.
+  EXPECT_EQ(control_group_count(b.config), 4u);
+  // Each part's thresholds are its own groups' only, and the parts together are the whole pass.
+  std::size_t placed = 0;
+  for (std::size_t k = 1; k <= 3; ++k) placed += run_threshold_pass(b.config, quiet(b.dir / "p3" / std::to_string(k)), false, {k, 3}).run.thresholds.size();
+  EXPECT_EQ(placed, run_threshold_pass(b.config, quiet(b.dir / "p1")).run.thresholds.size());
+  // A shard gated with the whole pass is current with any complete split's thresholds.
+  run_shard(b.config, {1, 2}, b.dir / "p1", quiet(b.dir / "s1"));
+  EXPECT_EQ(shard_outdated(b.config, {1, 2}, b.dir / "s1", b.dir / "p3"), "");
+  EXPECT_EQ(shard_outdated(b.config, {1, 2}, b.dir / "s1", b.dir / "n7" / "thresholds"), "");
+}
+
+TEST(Shard, ThresholdPartsIncompleteMixedOrStaleAreRefused) {
+  TroubledBatch b(true);
+  const auto& config = b.config;
+  const auto parts = b.dir / "thr";
+  for (std::size_t k = 1; k <= 3; ++k) run_threshold_pass(config, quiet(parts / ("group-" + std::to_string(k))), false, {k, 3});
+  auto refused = [&](const std::string& message) {
+    try {
+      run_shard(config, {1, 2}, parts, quiet(b.dir / "s1"));
+      ADD_FAILURE() << "ran";
+    } catch (const cytopipe::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  };
+  // A part missing: named.
+  fs::rename(parts / "group-2", b.dir / "aside");
+  refused("missing part 2/3");
+  fs::rename(b.dir / "aside", parts / "group-2");
+  // A part of another split in the same folder.
+  run_threshold_pass(config, quiet(parts / "group-9"), false, {1, 2});
+  refused("mixes two splits");
+  fs::remove_all(parts / "group-9");
+  EXPECT_FALSE(run_shard(config, {1, 2}, parts, quiet(b.dir / "s1")).skipped);
+  // A new control file (another group's tube): the parts no longer list the config's groups.
+  Tube iso;
+  iso.debris = 5;
+  iso.dead = 5;
+  iso.live_marker = ramp(300);
+  write_tube(b.dir / "data" / "b_iso.fcs", iso);
+  write_text(b.dir / "data" / "samples.csv", read_text(b.dir / "data" / "samples.csv") + "b_iso.fcs,B,isotype\n");
+  const Config changed = load_config(b.dir / "p.yaml");
+  EXPECT_EQ(control_group_count(changed), 5u);
+  try {
+    run_shard(changed, {1, 2}, parts, quiet(b.dir / "s1"));
+    ADD_FAILURE() << "ran with stale parts";
+  } catch (const cytopipe::Error& e) {
+    // The sheet changed, so the config's fingerprint did too: every part is stale.
+    EXPECT_NE(std::string(e.what()).find("run the thresholds pass again"), std::string::npos) << e.what();
+  }
+  EXPECT_NE(threshold_pass_outdated(changed, parts / "group-1", {1, 3}), "");
+}
+
+TEST(Shard, ARerunPlacesOnlyThePartsWhoseControlsChanged) {
+  TroubledBatch b(true);
+  const auto& config = b.config;
+  const auto parts = b.dir / "thr";
+  auto folder = [&](std::size_t k) { return parts / ("group-" + std::to_string(k)); };
+  // 4 groups in 4 parts: M+ A, M+ C, M+ D, V+ (all isotypes).
+  for (std::size_t k = 1; k <= 4; ++k) EXPECT_FALSE(run_threshold_pass(config, quiet(folder(k)), false, {k, 4}).skipped);
+  for (std::size_t k = 1; k <= 4; ++k) {
+    EXPECT_EQ(threshold_pass_outdated(config, folder(k), {k, 4}), "") << k;
+    EXPECT_TRUE(run_threshold_pass(config, quiet(folder(k)), false, {k, 4}).skipped) << k;
+  }
+  EXPECT_EQ(threshold_pass_outdated(config, folder(1), {1, 3}), "another part of the control groups");
+  // Group D's isotype rewritten: part 3 (M+ D) and part 4 (V+ pools it) are outdated, 1 and 2 not.
+  Tube iso;
+  iso.debris = 5;
+  iso.dead = 5;
+  iso.live_marker = ramp(300);
+  write_tube(b.dir / "data" / "d_iso.fcs", iso);
+  EXPECT_EQ(threshold_pass_outdated(config, folder(1), {1, 4}), "");
+  EXPECT_EQ(threshold_pass_outdated(config, folder(2), {2, 4}), "");
+  EXPECT_NE(threshold_pass_outdated(config, folder(3), {3, 4}).find("d_iso.fcs"), std::string::npos);
+  EXPECT_NE(threshold_pass_outdated(config, folder(4), {4, 4}).find("d_iso.fcs"), std::string::npos);
+  EXPECT_TRUE(run_threshold_pass(config, quiet(folder(1)), false, {1, 4}).skipped);
+  EXPECT_FALSE(run_threshold_pass(config, quiet(folder(3)), false, {3, 4}).skipped);
+  EXPECT_FALSE(run_threshold_pass(config, quiet(folder(4)), false, {4, 4}).skipped);
+  // The rerun parts with the kept ones are the whole pass over the changed controls.
+  for (std::size_t i = 1; i <= 2; ++i) run_shard(config, {i, 2}, parts, quiet(b.dir / ("s" + std::to_string(i))));
+  merge_shards({b.dir / "s1", b.dir / "s2"}, quiet(b.dir / "merged"));
+  run_pipeline(config, quiet(b.dir / "whole"));
+  expect_same_outputs(b.dir / "whole", b.dir / "merged", "after rerunning two parts");
+  // Group D now has a threshold (its isotype has live cells): the empty-population failure is gone.
+  EXPECT_EQ(read_text(b.dir / "whole" / "failures.csv").find("d_iso.fcs,threshold"), std::string::npos);
 }

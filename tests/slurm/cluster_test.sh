@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # A sharded run of sample_fcs/ on a real, single-node Slurm cluster started here from the Debian
-# packages (slurm-wlm, munge): `cytopipe slurm` submits the threshold pass, a 3-task job array and
-# the dependent merge; the merged tables must equal an unsharded `cytopipe run` made here with the
+# packages (slurm-wlm, munge): `cytopipe slurm` submits the threshold pass (an array of 3 tasks,
+# each placing its part of the control groups), a 3-task job array of shards and the dependent merge; the merged tables must equal an unsharded `cytopipe run` made here with the
 # same binary (run.json aside). Then a shard's folder is removed (a failed array task) and
 # `cytopipe slurm` is run again: only that task may be submitted, and the merge must again equal
-# the unsharded run. The daemons this script starts (munged, slurmctld, slurmd) are stopped by
+# the unsharded run; then a threshold task's folder is removed: only that task is submitted again. The daemons this script starts (munged, slurmctld, slurmd) are stopped by
 # their pids; nothing else is touched.
 #
 # Usage: cluster_test.sh CYTOPIPE_BINARY SOURCE_DIR
@@ -146,15 +146,31 @@ compare() {
 }
 
 submit
-[[ $(grep -c ': job [0-9]*$' "$tmp/submit.log") -eq 3 ]] || fail "expected 3 jobs (thresholds, array, merge)"
+[[ $(grep -c ': job [0-9]*$' "$tmp/submit.log") -eq 3 ]] || fail "expected 3 jobs (thresholds array, shards array, merge)"
+grep -q 'thresholds (array 1-3): job' "$tmp/submit.log" || fail "the threshold pass was not an array of 3 tasks"
 grep -q 'shards (array 1-3): job' "$tmp/submit.log" || fail "the array of 3 shards was not submitted"
+for k in 1 2 3; do
+  [[ -f "$tmp/work/thresholds/group-$k/thresholds.json" ]] || fail "threshold task $k left no thresholds.json"
+done
 compare "first submission"
 
 # A failed array task: its shard folder gone. Only that task and the merge are submitted again.
 missing=2
 rm -rf "$tmp/work/shard-$missing" "$tmp/merged"
 submit
-grep -q 'thresholds: done' "$tmp/submit.log" || fail "the threshold pass was submitted again"
+grep -q 'done, controls unchanged (not submitted)' "$tmp/submit.log" || fail "the threshold pass was submitted again"
 grep -q "shards (array $missing): job" "$tmp/submit.log" || fail "not exactly shard $missing submitted again"
 compare "after rerunning shard $missing"
+
+# A failed threshold task: only that part is placed again; the shards are submitted after it and
+# each finds the same thresholds (skips itself), and the merge still equals the unsharded run.
+rm -rf "$tmp/work/thresholds/group-$missing" "$tmp/merged"
+submit
+grep -q "thresholds (array $missing): job" "$tmp/submit.log" || fail "not exactly threshold task $missing submitted again"
+grep -q "shards (array 1-3): job" "$tmp/submit.log" || fail "the shards were not submitted after the threshold task"
+for i in 1 2 3; do
+  grep -q "complete, inputs and thresholds unchanged" "$tmp"/work/logs/shard-$i-*.out ||
+    fail "shard $i was redone although its thresholds did not change"
+done
+compare "after rerunning threshold task $missing"
 echo "PASSED"

@@ -23,8 +23,9 @@ struct Shard {
   bool operator==(const Shard&) const = default;
 };
 
-// "I/N" with whole numbers, 1 <= I <= N. Error naming the fault (not numbers, I = 0, I > N, N = 0).
-Shard parse_shard(std::string_view text);
+// "I/N" with whole numbers, 1 <= I <= N. Error naming the fault (not numbers, I = 0, I > N, N = 0)
+// and the option it came from (--shard, or --control-group for a part of pass 1).
+Shard parse_shard(std::string_view text, std::string_view option = "--shard");
 std::string to_string(const Shard& shard);
 
 // The shard (1..count) a sample belongs to: by a SHA-256 of its name (the file name, the key of
@@ -39,13 +40,21 @@ struct PassResult {
   std::string note;      // why it was skipped
 };
 
-// Pass 1: the threshold gates' controls, each threshold placed once; thresholds.json (with
-// run.json and failures.csv) into options.output_dir (required). With `force` false, a folder
-// already holding this pass over unchanged controls is left as it is.
-PassResult run_threshold_pass(const Config& config, const RunOptions& options, bool force = false);
+// Pass 1: the threshold gates' controls, each control group (a gate's controls of one group of its
+// match factors) placed once. `part` K/M places every M-th group from the K-th of the run's list
+// (gate, then group), so M array tasks split the groups; 1/1 places them all. thresholds.json
+// (with run.json and failures.csv) into options.output_dir (required). With `force` false, a
+// folder already holding this part over unchanged controls is left as it is.
+PassResult run_threshold_pass(const Config& config, const RunOptions& options, bool force = false,
+                              const Shard& part = {1, 1});
+
+// How many control groups the config's threshold gates have over its current samples (0: no
+// threshold gates); the most parts worth splitting pass 1 into.
+std::size_t control_group_count(const Config& config);
 
 // Pass 2: the samples of `shard`, gated with the thresholds of pass 1 (`thresholds`: its folder or
-// its thresholds.json; needed when the config has threshold gates); shard.json (per-sample results),
+// its thresholds.json, or a folder whose subfolders hold the parts 1..M of a split pass 1; needed
+// when the config has threshold gates); shard.json (per-sample results),
 // run.json and failures.csv into options.output_dir (required). With `force` false, a folder
 // already holding this shard over unchanged inputs and the same thresholds is left as it is.
 PassResult run_shard(const Config& config, const Shard& shard, const std::optional<std::filesystem::path>& thresholds,
@@ -53,7 +62,8 @@ PassResult run_shard(const Config& config, const Shard& shard, const std::option
 
 // Why `folder` does not hold a finished pass 1 / shard of `config` over its current inputs (empty:
 // it does, and a rerun would skip it). `thresholds` as for run_shard.
-std::string threshold_pass_outdated(const Config& config, const std::filesystem::path& folder);
+std::string threshold_pass_outdated(const Config& config, const std::filesystem::path& folder,
+                                    const Shard& part = {1, 1});
 std::string shard_outdated(const Config& config, const Shard& shard, const std::filesystem::path& folder,
                            const std::optional<std::filesystem::path>& thresholds);
 
