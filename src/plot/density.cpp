@@ -197,6 +197,10 @@ Figure density_figure(const DensityFigure& spec) {
     std::string label = gate.label;
     if (gate.percent) label += (label.empty() ? "" : " ") + detail::percent_text(*gate.percent);
     if (label.empty()) continue;
+    // A name wider than the plot is drawn smaller or shortened; the label stays inside the plot.
+    const detail::FittedText fitted = detail::fit_text(label, f, size - 2, true);
+    label = fitted.text;
+    const double label_size = fitted.size;
     Point at;
     Anchor anchor = Anchor::Start;
     Baseline baseline = Baseline::Bottom;
@@ -209,12 +213,16 @@ Figure density_figure(const DensityFigure& spec) {
         at.y = top + 2;
         baseline = Baseline::Top;
       }
-      if (at.x + detail::text_width(label, f, true) > size) {
+      if (at.x + detail::text_width(label, label_size, true) > size) {
         at.x = std::min(size, right);
         anchor = Anchor::End;
       }
     }
-    const Text text{at, label, f, anchor, baseline, 0, true, {}, "gate-label"};
+    const double tw = detail::text_width(label, label_size, true);
+    if (anchor == Anchor::Start) at.x = std::clamp(at.x, 1.0, std::max(1.0, size - 1 - tw));
+    if (anchor == Anchor::End) at.x = std::clamp(at.x, std::min(tw + 1, size - 1), size - 1);
+    if (anchor == Anchor::Middle) at.x = std::clamp(at.x, std::min(tw / 2 + 1, size / 2), std::max(size - tw / 2 - 1, size / 2));
+    const Text text{at, label, label_size, anchor, baseline, 0, true, {}, "gate-label"};
     detail::add_label_backdrop(marks, text);
     marks.push_back(text);
   }

@@ -16,6 +16,8 @@ namespace {
 
 using detail::line_height;
 using detail::text_width;
+using detail::fit_text;
+using detail::FittedText;
 
 std::string describe(const DosePanel& panel, std::size_t p) {
   return panel.title.empty() ? "panel " + std::to_string(p + 1) : "panel '" + panel.title + "'";
@@ -228,14 +230,16 @@ PanelLayout layout_panel(const DoseFigure& spec, const DosePanel& panel, const Y
   const double lh = line_height(f);
   out.bottom = label_top + lh;
   if (!spec.x_title.empty()) {
-    out.marks.push_back(Text{{out.width / 2, out.bottom + 3}, spec.x_title, f, Anchor::Middle,
+    const FittedText title = fit_text(spec.x_title, f, out.width);
+    out.marks.push_back(Text{{out.width / 2, out.bottom + 3}, title.text, title.size, Anchor::Middle,
                              Baseline::Top, 0, false, axis_colour, "x-title"});
     out.bottom += 3 + lh;
   }
   out.left = m.axis_gap + m.tick + 2 + label_width;
   if (draw_y_title && !spec.y_title.empty()) {
     out.left += 5 + lh;
-    out.marks.push_back(Text{{-out.left, h / 2}, spec.y_title, f, Anchor::Middle, Baseline::Top,
+    const FittedText title = fit_text(spec.y_title, f, h);
+    out.marks.push_back(Text{{-out.left, h / 2}, title.text, title.size, Anchor::Middle, Baseline::Top,
                              90, false, axis_colour, "y-title"});
   }
   out.top = std::min(0.0, y(axis.hi) - lh / 2);  // the top tick label

@@ -173,11 +173,13 @@ Figure histogram_figure(const HistogramFigure& spec) {
       std::string label = gate.label;
       if (gate.percent) label += (label.empty() ? "" : " ") + detail::percent_text(*gate.percent);
       if (label.empty()) continue;
+      const detail::FittedText fitted = detail::fit_text(label, f, w - 2, true);
+      label = fitted.text;
       const double a = std::clamp(sx(gate.min.value_or(lo)), 0.0, w), b = std::clamp(sx(gate.max.value_or(hi)), 0.0, w);
-      const double tw = detail::text_width(label, f, true);
+      const double tw = detail::text_width(label, fitted.size, true);
       const double cx = std::clamp((a + b) / 2, tw / 2 + 1, w - tw / 2 - 1);
       row = cx - tw / 2 < row_end + 4 ? row + 1 : 0;
-      const Text text{{cx, 2 + row * (lh + 1)}, label, f, Anchor::Middle, Baseline::Top, 0, true, {}, "gate-label"};
+      const Text text{{cx, 2 + row * (lh + 1)}, label, fitted.size, Anchor::Middle, Baseline::Top, 0, true, {}, "gate-label"};
       detail::add_label_backdrop(marks, text);
       marks.push_back(text);
       row_end = cx + tw / 2;

@@ -66,6 +66,23 @@ FontExtents font_extents(double size, bool bold) {
   return {extents.ascent, extents.descent};
 }
 
+FittedText fit_text(std::string_view text, double size, double width, bool bold, double min_scale) {
+  const double natural = text_width(text, size, bold);
+  if (natural <= width || natural <= 0) return {std::string(text), size};
+  const double smallest = size * min_scale;
+  if (natural * smallest / size <= width) return {std::string(text), size * width / natural};
+  // Cut at UTF-8 character starts until the text and the ellipsis fit.
+  std::string cut(text);
+  while (!cut.empty()) {
+    std::size_t end = cut.size() - 1;
+    while (end > 0 && (static_cast<unsigned char>(cut[end]) & 0xC0) == 0x80) --end;
+    cut.resize(end);
+    while (!cut.empty() && cut.back() == ' ') cut.pop_back();
+    if (text_width(cut + "…", smallest, bold) <= width) break;
+  }
+  return {cut + "…", smallest};
+}
+
 Rgb tint(Rgb c, double a) { return {c.r + (1 - c.r) * a, c.g + (1 - c.g) * a, c.b + (1 - c.b) * a}; }
 Rgb shade(Rgb c, double a) { return {c.r * (1 - a), c.g * (1 - a), c.b * (1 - a)}; }
 

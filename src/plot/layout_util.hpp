@@ -23,6 +23,14 @@ struct FontExtents {
 };
 FontExtents font_extents(double size, bool bold = false);
 
+// A label made to fit `width` points: drawn smaller (down to min_scale x size), then cut at a
+// character boundary and ended with "…" when even that is too wide.
+struct FittedText {
+  std::string text;
+  double size = 9;
+};
+FittedText fit_text(std::string_view text, double size, double width, bool bold = false, double min_scale = 0.8);
+
 // `colour` mixed towards white by `amount` (0 = unchanged, 1 = white).
 Rgb tint(Rgb colour, double amount);
 // `colour` mixed towards black by `amount`.

@@ -10,6 +10,7 @@
 #include "cytopipe/pipeline/gating_sheet.hpp"
 #include "cytopipe/plot/render.hpp"
 #include "../plot/svg_parse.hpp"
+#include "../plot/text_boxes.hpp"
 
 namespace cytopipe::pipeline {
 namespace {
@@ -235,6 +236,46 @@ TEST(GatingSheet, BooleanGatesAreListedAndNothingToDrawIsAnError) {
   none.add({"b", "", gating::BooleanGate{gating::BooleanGate::Op::Not, {{"x", false}}}, {}});
   none.add({"x", "", gating::RectangleGate{{dimension("FSC-A"), dimension("SSC-A"), dimension("FL1-A")}, {{}, {}, {}}}, {}});
   EXPECT_THROW(gating_sheet(none, f.sample, gating::gate_sample(none, f.sample)), Error);
+}
+
+}  // namespace
+}  // namespace cytopipe::pipeline
+
+namespace cytopipe::pipeline {
+namespace {
+
+// Long population names and six-digit scatter values on the report's narrow panels: no label
+// overlaps another or leaves the sheet.
+TEST(GatingSheet, LongNamesNeitherOverlapNorLeaveTheSheet) {
+  Fixture f;
+  for (std::size_t i = 0; i < f.sample.event_count(); ++i) f.sample.events.column(0)[i] *= 3;  // FSC to 240000
+  gating::GatingStrategy strategy;
+  const std::string cells = "Lymphocytes excluding debris and doublets by forward and side scatter";
+  const std::string both = "CD3+ CD4+ central memory T cells double positive on FL1 and FL2";
+  std::vector<std::array<double, 2>> triangle{{30000, 5000}, {270000, 5000}, {30000, 60000}};
+  strategy.add({cells, "", gating::PolygonGate{{dimension("FSC-A"), dimension("SSC-A")}, triangle}, {}});
+  strategy.add({both, cells,
+                gating::RectangleGate{{dimension("FL1-A", kLogicle), dimension("FL2-A", kLogicle)},
+                                      {{f.logicle.apply(50), f.logicle.apply(20000)}, {f.logicle.apply(50), f.logicle.apply(5000)}}},
+                {}});
+  strategy.add({"FL1 low: dim expressing cells below the isotype control's 99th percentile", cells,
+                gating::RectangleGate{{dimension("FL1-A")}, {{50.0, 1000.0}}}, {}});
+  strategy.add({"FL1 high: bright expressing cells above the isotype control's 99th percentile", cells,
+                gating::RectangleGate{{dimension("FL1-A")}, {{1000.0, 20000.0}}}, {}});
+  GatingSheetOptions options;
+  options.display_scale = [&f](std::string_view channel) -> const transform::Transform* {
+    return channel == "FL1-A" ? &f.asinh : nullptr;
+  };
+  options.columns = 4;
+  options.panel_size = 120;  // as the report draws them
+  options.title = "a_tube_from_a_plate_with_a_long_file_name_Specimen_001_A01_001.fcs";
+  const GatingSheet sheet = gating_sheet(strategy, f.sample, gating::gate_sample(strategy, f.sample), options);
+  const auto problems = plot::test::label_problems(sheet.figure);
+  std::string all;
+  for (const auto& p : problems) all += "\n  " + p;
+  EXPECT_TRUE(problems.empty()) << all;
+  // Six-digit scatter ticks: labels thinned, never run together.
+  EXPECT_GE(sheet.figure.find<plot::Text>("x-tick-label").size(), 4u);
 }
 
 }  // namespace
