@@ -75,6 +75,23 @@ Json outcome_json(const SampleEntry& entry, const SampleOutcome& o, const InputH
     for (double x : values) v.push_back(number_json(x));
     histograms.push_back(Json::array({key.first, key.second, std::move(v)}));
   }
+  // Strategies with finder gates: what each finder saw and the strategy as placed (the merge
+  // writes them into gates_resolved.yaml as the whole run does).
+  if (!o.placed_strategy.empty()) {
+    Json finders = Json::array();
+    for (const auto& r : o.finder_reports) {
+      Json peaks = Json::array();
+      for (double p : r.peaks) peaks.push_back(number_json(p));
+      finders.push_back({{"gate", r.gate}, {"parent", r.parent}, {"method", static_cast<int>(r.method)},
+                         {"dimensions", r.dimensions}, {"events", r.events}, {"ignored", r.ignored},
+                         {"peaks", std::move(peaks)}, {"valley", r.valley ? number_json(*r.valley) : Json()},
+                         {"cut", r.cut ? number_json(*r.cut) : Json()}, {"centre_x", number_json(r.centre_x)},
+                         {"centre_y", number_json(r.centre_y)}, {"slope", number_json(r.slope)},
+                         {"fallback", r.fallback}, {"fraction", number_json(r.fraction)}});
+    }
+    j["finders"] = std::move(finders);
+    j["placed_strategy"] = o.placed_strategy;
+  }
   // The acquisition QC (configs with a qc: section): what readouts.csv, warnings and the report
   // show of it (the per-channel levels stay in the shard).
   if (o.qc) {
@@ -116,6 +133,27 @@ void read_outcome(const Json& j, SampleOutcome& o, InputHash& hash) {
     auto& values = o.histograms[{h.at(0).get<std::string>(), h.at(1).get<std::string>()}];
     values.reserve(h.at(2).size());
     for (const auto& x : h.at(2)) values.push_back(number_of(x));
+  }
+  if (j.contains("placed_strategy")) {
+    o.placed_strategy = j.at("placed_strategy").get<std::string>();
+    for (const auto& f : j.at("finders")) {
+      gating::FinderReport r;
+      r.gate = f.at("gate").get<std::string>();
+      r.parent = f.at("parent").get<std::string>();
+      r.method = static_cast<gating::FinderMethod>(f.at("method").get<int>());
+      r.dimensions = f.at("dimensions").get<std::vector<std::string>>();
+      r.events = f.at("events").get<std::size_t>();
+      r.ignored = f.at("ignored").get<std::size_t>();
+      for (const auto& p : f.at("peaks")) r.peaks.push_back(number_of(p));
+      if (!f.at("valley").is_null()) r.valley = number_of(f.at("valley"));
+      if (!f.at("cut").is_null()) r.cut = number_of(f.at("cut"));
+      r.centre_x = number_of(f.at("centre_x"));
+      r.centre_y = number_of(f.at("centre_y"));
+      r.slope = number_of(f.at("slope"));
+      r.fallback = f.at("fallback").get<std::string>();
+      r.fraction = number_of(f.at("fraction"));
+      o.finder_reports.push_back(std::move(r));
+    }
   }
   if (j.contains("qc")) {
     const auto& q = j.at("qc");
