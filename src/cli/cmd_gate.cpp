@@ -3,6 +3,7 @@
 // Applies a gating strategy (or each file's gates from a FlowJo workspace) to FCS files (in parallel, at most --in-flight files in memory) and
 // writes a tidy statistics table (one row per sample x population x statistic x channel, the
 // layout of the pipeline's populations.csv) and, optionally, per-event membership.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -23,6 +24,7 @@
 #include "cytopipe/gating/gating.hpp"
 #include "cytopipe/gating/gating_set.hpp"
 #include "cytopipe/gating/population_table.hpp"
+#include "gating/columns.hpp"
 
 namespace cytopipe::cli {
 namespace {
@@ -217,24 +219,55 @@ struct GateCommand {
     gating::StatisticsOptions options;
     options.percentiles = percentiles;
     const auto& s = g.sample;
-    // One column of values (and of their logs, for the geometric means) per channel, computed
-    // once for every population; then every population x channel in parallel. Isolated, so a
-    // worker waiting here never picks up another file's serial write.
+    // Channels are read in place (no copy). Logs are made for as many channels at a time as
+    // there are workers, into uninitialised storage (EventMatrix: huge pages, reused between
+    // samples) that the next channels overwrite: zeroing and first-touch faults of a fresh log
+    // column per channel cost more than the logs. Then those channels x every population in
+    // parallel. Isolated, so a worker waiting here never picks up another file's serial write.
     const auto& populations = g.results.populations();
-    std::vector<std::vector<double>> columns(names.size()), logs(names.size());
+    gating::ColumnCache cache(strategy, s);
+    std::vector<std::span<const double>> columns(names.size());
     std::vector<gating::PopulationStatistics> results(populations.size() * names.size());
+    const std::size_t group =
+        std::clamp<std::size_t>(static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()), 1, names.size() ? names.size() : 1);
+    fcs::EventMatrix logs(g.results.events(), group);
+    // A population with the same members as an earlier one (a NOT of a NOT, an AND with its own
+    // parent, ...) has the same statistics: computed once, copied.
+    std::vector<std::size_t> same_as(populations.size());
+    std::vector<std::size_t> distinct;
+    for (std::size_t pi = 0; pi < populations.size(); ++pi) {
+      same_as[pi] = pi;
+      for (std::size_t q : distinct)
+        if (populations[q].count == populations[pi].count && populations[q].members == populations[pi].members) {
+          same_as[pi] = q;
+          break;
+        }
+      if (same_as[pi] == pi) distinct.push_back(pi);
+    }
     tbb::this_task_arena::isolate([&] {
-      tbb::parallel_for(std::size_t{0}, names.size(), [&](std::size_t c) {
-        columns[c] = gating::dimension_values(strategy, s, dims[c]);
-        logs[c] = gating::log_values(columns[c]);
-      });
-      tbb::parallel_for(std::size_t{0}, results.size(), [&](std::size_t i) {
-        const auto& p = populations[i / names.size()];
-        const std::size_t c = i % names.size();
-        results[i] = gating::population_statistics(columns[c], logs[c], p.members, g.results.parent_count(p.name),
-                                                   g.results.events(), options);
-      });
+      for (std::size_t c = 0; c < names.size(); ++c) columns[c] = cache.get(dims[c]);
+      for (std::size_t first = 0; first < names.size(); first += group) {
+        const std::size_t width = std::min(group, names.size() - first);
+        tbb::parallel_for(std::size_t{0}, width,
+                          [&](std::size_t k) { gating::log_values(columns[first + k], logs.column(k)); });
+        tbb::parallel_for(std::size_t{0}, distinct.size() * width, [&](std::size_t i) {
+          const std::size_t pi = distinct[i / width];
+          const auto& p = populations[pi];
+          const std::size_t k = i % width;
+          results[pi * names.size() + first + k] = gating::population_statistics(
+              columns[first + k], logs.column(k), p.members, g.results.parent_count(p.name), g.results.events(), options);
+        });
+      }
     });
+    for (std::size_t pi = 0; pi < populations.size(); ++pi) {
+      if (same_as[pi] == pi) continue;
+      const auto parent = static_cast<double>(g.results.parent_count(populations[pi].name));
+      for (std::size_t c = 0; c < names.size(); ++c) {
+        auto& r = results[pi * names.size() + c];
+        r = results[same_as[pi] * names.size() + c];
+        r.percent_parent = parent > 0 ? 100.0 * static_cast<double>(r.count) / parent : NAN;
+      }
+    }
     // The population table's layout, shared with the pipeline's populations.csv.
     std::vector<gating::PopulationRow> rows;
     for (std::size_t pi = 0; pi < populations.size(); ++pi) {

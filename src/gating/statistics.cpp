@@ -14,6 +14,7 @@
 #endif
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <tuple>
 
@@ -271,7 +272,15 @@ namespace {
 
 // Per-thread buffers of the fused path, reused across populations and channels.
 struct Scratch {
-  std::vector<double> values;
+  std::unique_ptr<double[]> values;  // uninitialised: every value read was written first
+  std::size_t capacity = 0;
+  double* reserve(std::size_t n) {
+    if (capacity < n) {
+      values = std::make_unique_for_overwrite<double[]>(n);
+      capacity = n;
+    }
+    return values.get();
+  }
   std::vector<std::size_t> mode_counts;
   std::vector<std::int32_t> slot_of_bin;  // -1, or the candidate list of a bin holding a rank
   std::vector<std::vector<double>> candidates;
@@ -281,94 +290,11 @@ Scratch& scratch() {
   return s;
 }
 
-// All the order statistics `ranks` (sorted, distinct, each < n) of the n finite values of `v`,
-// exactly by order_key, from the key histogram key_counts() already holds: one pass collects
-// the values of every bin holding a wanted rank, then selection runs within each bin. (The same
-// values order_statistic_pair finds one rank at a time, with a histogram and a pass per rank.)
-void order_statistics(std::span<const double> v, std::span<const std::size_t> ranks, std::span<double> out) {
-  const auto& counts = key_counts();
-  auto& s = scratch();
-  if (s.slot_of_bin.size() != kKeyBins) s.slot_of_bin.assign(kKeyBins, -1);
-  std::vector<std::uint64_t> bin_of(ranks.size());
-  std::vector<std::size_t> below_of(ranks.size());
-  std::vector<std::uint64_t> bins;
-  std::vector<std::size_t> below_bins;
-  std::uint64_t bin = 0;
-  std::size_t below = 0;
-  for (std::size_t i = 0; i < ranks.size(); ++i) {
-    while (below + counts[bin] <= ranks[i]) below += counts[bin++];
-    if (bins.empty() || bins.back() != bin) {
-      bins.push_back(bin);
-      below_bins.push_back(below);
-    }
-    bin_of[i] = bins.size() - 1;
-    below_of[i] = below;
-  }
-  if (s.candidates.size() < bins.size()) s.candidates.resize(bins.size());
-  for (std::size_t b = 0; b < bins.size(); ++b) {
-    s.slot_of_bin[bins[b]] = static_cast<std::int32_t>(b);
-    s.candidates[b].clear();
-    s.candidates[b].reserve(counts[bins[b]]);
-  }
-  for (double x : v) {
-    const std::int32_t slot = s.slot_of_bin[order_key(x) >> kKeyShift];
-    if (slot >= 0) s.candidates[static_cast<std::size_t>(slot)].push_back(x);
-  }
-  for (std::uint64_t b : bins) s.slot_of_bin[b] = -1;
-  const auto by_key = [](double a, double b) { return order_key(a) < order_key(b); };
-  for (std::size_t i = 0; i < ranks.size(); ++i) {
-    auto& c = s.candidates[bin_of[i]];
-    const auto r = static_cast<std::ptrdiff_t>(ranks[i] - below_of[i]);
-    std::nth_element(c.begin(), c.begin() + r, c.end(), by_key);
-    out[i] = c[static_cast<std::size_t>(r)];
-  }
-}
-
-// The statistics of the finite values v[0, n) (compacted, in event order). lo/hi and the log
-// sum come from the caller's pass. The arithmetic (order of sums, the
-// type-7 formula) is that of moments(), geometric_mean() and select_percentile(), so results are
-// the same to the bit.
-void finish_statistics(PopulationStatistics& s, std::span<double> v, double lo, double hi,
-                       long double log_sum, std::size_t positive, const StatisticsOptions& options) {
-  const std::size_t n = v.size();
-  const double mean = finite_mean(v).first;
-  s.mean = mean;
-  s.geometric_mean = positive ? std::exp(static_cast<double>(log_sum / static_cast<long double>(positive))) : kNaN;
-  s.geometric_mean_excluded = n - positive;
-
-  // SD and the mode's histogram in one pass.
-  const std::size_t bins = std::max<std::size_t>(1, options.mode_bins);
-  auto& counts = scratch().mode_counts;
-  const bool spread = hi > lo;
-  const double width = (hi - lo) / static_cast<double>(bins);
-  if (spread) counts.assign(bins, 0);
-  long double ss = 0;
-  for (double x : v) {
-    ss += (x - mean) * (x - mean);
-    if (spread) {
-      auto b = static_cast<std::size_t>((x - lo) / width);
-      counts[std::min(b, bins - 1)]++;
-    }
-  }
-  s.sd = n < 2 ? kNaN : std::sqrt(static_cast<double>(ss / static_cast<long double>(n - 1)));
-  s.cv = 100.0 * s.sd / s.mean;
-  if (spread) {
-    const auto best = static_cast<std::size_t>(std::max_element(counts.begin(), counts.end()) - counts.begin());
-    s.mode = lo + (static_cast<double>(best) + 0.5) * width;
-  } else {
-    s.mode = lo;
-  }
-
-  if (n < 4096) {  // small: the plain selections, in the order value_statistics always made them
-    s.median = select_percentile(v, 50);
-    s.robust_sd = robust_sd(v);
-    s.robust_cv = 100.0 * s.robust_sd / s.median;
-    for (double p : options.percentiles) s.percentiles.emplace_back(p, select_percentile(v, p));
-    return;
-  }
-  // Every percentile from one key histogram and one candidate pass.
+// The ranks behind the median, the robust SD's two percentiles and `percentiles` (type 7: each
+// position's floor and the rank after it), sorted and distinct.
+std::vector<std::size_t> wanted_ranks(std::size_t n, std::span<const double> percentiles) {
   std::vector<double> percents = {50, 84.13, 15.87};
-  percents.insert(percents.end(), options.percentiles.begin(), options.percentiles.end());
+  percents.insert(percents.end(), percentiles.begin(), percentiles.end());
   std::vector<std::size_t> ranks;
   for (double p : percents) {
     const std::size_t lo_rank = type7_position(n, p).lo;
@@ -377,9 +303,142 @@ void finish_statistics(PopulationStatistics& s, std::span<double> v, double lo, 
   }
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  return ranks;
+}
+
+// Order statistics of n finite values by order_key, from the key histogram key_counts() holds:
+// the bins holding a wanted rank each collect their values in one pass (collect()), then
+// selection runs within each bin (finish()). The same values order_statistic_pair finds one rank
+// at a time, with a histogram and a pass per rank.
+class RankSelection {
+ public:
+  explicit RankSelection(std::span<const std::size_t> ranks) : ranks_(ranks), bin_of_(ranks.size()), below_of_(ranks.size()) {
+    const auto& counts = key_counts();
+    auto& s = scratch();
+    if (s.slot_of_bin.size() != kKeyBins) s.slot_of_bin.assign(kKeyBins, -1);
+    std::uint64_t bin = 0;
+    std::size_t below = 0;
+    for (std::size_t i = 0; i < ranks.size(); ++i) {
+      while (below + counts[bin] <= ranks[i]) below += counts[bin++];
+      if (bins_.empty() || bins_.back() != bin) bins_.push_back(bin);
+      bin_of_[i] = bins_.size() - 1;
+      below_of_[i] = below;
+    }
+    if (s.candidates.size() < bins_.size()) s.candidates.resize(bins_.size());
+    next_.resize(bins_.size());
+    for (std::size_t b = 0; b < bins_.size(); ++b) {
+      s.slot_of_bin[bins_[b]] = static_cast<std::int32_t>(b);
+      s.candidates[b].resize(counts[bins_[b]]);  // exactly the bin's values: collect() never overflows
+      next_[b] = s.candidates[b].data();
+    }
+    slots_ = s.slot_of_bin.data();
+    candidates_ = s.candidates.data();
+  }
+  RankSelection(const RankSelection&) = delete;
+  RankSelection& operator=(const RankSelection&) = delete;
+  ~RankSelection() {
+    for (std::uint64_t b : bins_) slots_[b] = -1;
+  }
+  // Plain stores, no call: the caller's loop keeps its long double sums in registers.
+  void collect(double x) {
+    const std::int32_t slot = slots_[order_key(x) >> kKeyShift];
+    if (slot >= 0) *next_[static_cast<std::size_t>(slot)]++ = x;
+  }
+  // The value of each rank, into out[i] for ranks[i].
+  void finish(std::span<double> out) {
+    const auto by_key = [](double a, double b) { return order_key(a) < order_key(b); };
+    for (std::size_t i = 0; i < ranks_.size(); ++i) {
+      auto& c = candidates_[bin_of_[i]];
+      const auto r = static_cast<std::ptrdiff_t>(ranks_[i] - below_of_[i]);
+      std::nth_element(c.begin(), c.begin() + r, c.end(), by_key);
+      out[i] = c[static_cast<std::size_t>(r)];
+    }
+  }
+
+ private:
+  std::span<const std::size_t> ranks_;
+  std::vector<std::size_t> bin_of_, below_of_;
+  std::vector<std::uint64_t> bins_;
+  std::vector<double*> next_;
+  std::int32_t* slots_ = nullptr;
+  std::vector<double>* candidates_ = nullptr;
+};
+
+// Sum of (x - mean)^2 in order, in long double (moments()' arithmetic). Not inlined: in a large
+// function GCC keeps the x87 sum in memory, a store and reload per value.
+[[gnu::noinline]] long double sum_of_squares(std::span<const double> v, double mean) {
+  long double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return ss;
+}
+
+// The statistics of the finite values v[0, n) (compacted, in event order), given their mean
+// (finite_mean's), lo/hi and the log sum from the caller's pass. With `histogram_made`,
+// key_counts() already holds v's key histogram. The arithmetic (order of sums, the type-7
+// formula) is that of moments(), geometric_mean() and select_percentile(), so results are the
+// same to the bit. One more pass over v: SD, the mode's histogram and the percentiles'
+// candidates together.
+void finish_statistics(PopulationStatistics& s, std::span<double> v, double mean, double lo, double hi,
+                       long double log_sum, std::size_t positive, bool histogram_made,
+                       const StatisticsOptions& options) {
+  const std::size_t n = v.size();
+  s.mean = mean;
+  s.geometric_mean = positive ? std::exp(static_cast<double>(log_sum / static_cast<long double>(positive))) : kNaN;
+  s.geometric_mean_excluded = n - positive;
+
+  const std::size_t bins = std::max<std::size_t>(1, options.mode_bins);
+  auto& counts = scratch().mode_counts;
+  const bool spread = hi > lo;
+  const double width = (hi - lo) / static_cast<double>(bins);
+  if (spread) counts.assign(bins, 0);
+  long double ss = 0;
+  const auto sd_and_mode = [&](double x) {
+    ss += (x - mean) * (x - mean);
+    if (spread) {
+      auto b = static_cast<std::size_t>((x - lo) / width);
+      counts[std::min(b, bins - 1)]++;
+    }
+  };
+  const auto finish_moments = [&] {
+    s.sd = n < 2 ? kNaN : std::sqrt(static_cast<double>(ss / static_cast<long double>(n - 1)));
+    s.cv = 100.0 * s.sd / s.mean;
+    if (spread) {
+      const auto best = static_cast<std::size_t>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+      s.mode = lo + (static_cast<double>(best) + 0.5) * width;
+    } else {
+      s.mode = lo;
+    }
+  };
+
+  if (n < 4096) {  // small: the plain selections, in the order value_statistics always made them
+    for (double x : v) sd_and_mode(x);
+    finish_moments();
+    s.median = select_percentile(v, 50);
+    s.robust_sd = robust_sd(v);
+    s.robust_cv = 100.0 * s.robust_sd / s.median;
+    for (double p : options.percentiles) s.percentiles.emplace_back(p, select_percentile(v, p));
+    return;
+  }
+  // Every percentile from one key histogram and one candidate pass (fused with SD and mode).
+  const std::vector<std::size_t> ranks = wanted_ranks(n, options.percentiles);
   std::vector<double> values(ranks.size());
-  key_histogram(v, false);
-  order_statistics(v, ranks, values);
+  if (!histogram_made) key_histogram(v, false);
+  {
+    RankSelection selection(ranks);
+    // The sum of squares in a loop (and function) of its own: there the x87 sum stays in a
+    // register; fused with the rest, it went through memory every value.
+    ss = sum_of_squares(v, mean);
+    std::size_t* mode_counts = counts.data();
+    for (double x : v) {
+      if (spread) {
+        auto b = static_cast<std::size_t>((x - lo) / width);
+        mode_counts[std::min(b, bins - 1)]++;
+      }
+      selection.collect(x);
+    }
+    selection.finish(values);
+  }
+  finish_moments();
   const auto at = [&](std::size_t rank) {
     return values[static_cast<std::size_t>(std::lower_bound(ranks.begin(), ranks.end(), rank) - ranks.begin())];
   };
@@ -428,28 +487,7 @@ Compacted compact(std::span<double> v, bool logs) {
   return c;
 }
 
-// The log sum of the finite positive values in event order, from a log_values() column: a
-// masked pass over it, instead of taking log() per population or gathering the logs.
-std::pair<long double, std::size_t> member_log_sum(std::span<const double> logs, const Membership& members) {
-  long double sum = 0;
-  std::size_t positive = 0;
-  const auto words = members.words();
-  for (std::size_t w = 0; w < words.size(); ++w) {
-    std::uint64_t bits = words[w];
-    const double* block = logs.data() + w * 64;
-    while (bits) {
-      const double l = block[std::countr_zero(bits)];
-      bits &= bits - 1;
-      if (l != -std::numeric_limits<double>::infinity()) {
-        sum += l;
-        ++positive;
-      }
-    }
-  }
-  return {sum, positive};
-}
-
-// With `log_sum` given (from member_log_sum), no log is taken here.
+// With `log_sum` given, no log is taken here.
 PopulationStatistics fused_statistics(std::span<double> v, std::optional<std::pair<long double, std::size_t>> log_sum,
                                       const StatisticsOptions& options) {
   PopulationStatistics s;
@@ -463,7 +501,7 @@ PopulationStatistics fused_statistics(std::span<double> v, std::optional<std::pa
     for (double p : options.percentiles) s.percentiles.emplace_back(p, kNaN);
     return s;
   }
-  finish_statistics(s, v.first(n), c.lo, c.hi, c.log_sum, c.positive, options);
+  finish_statistics(s, v.first(n), finite_mean(v.first(n)).first, c.lo, c.hi, c.log_sum, c.positive, false, options);
   return s;
 }
 
@@ -473,12 +511,19 @@ PopulationStatistics value_statistics(std::vector<double> v, const StatisticsOpt
   return fused_statistics(v, std::nullopt, options);
 }
 
-std::vector<double> log_values(std::span<const double> values) {
-  std::vector<double> logs(values.size());
+void log_values(std::span<const double> values, std::span<double> logs) {
+  if (logs.size() != values.size())
+    throw Error("statistics: room for " + std::to_string(logs.size()) + " logs of " + std::to_string(values.size()) +
+                " values");
   for (std::size_t i = 0; i < values.size(); ++i) {
     const double x = values[i];
     logs[i] = std::isfinite(x) && x > 0 ? std::log(x) : -std::numeric_limits<double>::infinity();
   }
+}
+
+std::vector<double> log_values(std::span<const double> values) {
+  std::vector<double> logs(values.size());
+  log_values(values, logs);
   return logs;
 }
 
@@ -501,22 +546,113 @@ double statistic(Statistic statistic, std::span<double> v) {
   return kNaN;
 }
 
+namespace {
+
+// One masked pass over a population's events of a channel: the finite values compacted into
+// `out` (event order), their min/max (compact()'s rule), finite_mean()'s four partial sums (value
+// j of the compacted run goes to sum j % 4, the tail after the last whole four to sum 0), the
+// log sum from the channel's log column (member_log_sum()'s order) and, with `histogram`, the
+// key histogram of the finite values. Bit for bit what gather, compact, finite_mean,
+// member_log_sum and key_histogram give one after the other.
+struct MemberPass {
+  std::size_t n = 0;
+  double lo = kNaN, hi = kNaN;
+  double mean = kNaN;
+  long double log_sum = 0;
+  std::size_t positive = 0;
+};
+MemberPass member_pass(std::span<const double> values, std::span<const double> logs, const Membership& members,
+                       double* out, bool histogram) {
+  MemberPass r;
+  std::uint32_t* counts = nullptr;
+  if (histogram) {
+    key_counts().assign(kKeyBins, 0);
+    counts = key_counts().data();
+  }
+  long double sum[4] = {0, 0, 0, 0};
+  long double log_sum = 0;
+  std::size_t positive = 0;
+  std::size_t n = 0;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  const auto words = members.words();
+  const bool with_logs = !logs.empty();
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    std::uint64_t bits = words[w];
+    const double* block = values.data() + w * 64;
+    const double* log_block = with_logs ? logs.data() + w * 64 : nullptr;
+    while (bits) {
+      const int i = std::countr_zero(bits);
+      bits &= bits - 1;
+      if (with_logs) {
+        const double l = log_block[i];
+        if (l != -std::numeric_limits<double>::infinity()) {
+          log_sum += l;
+          ++positive;
+        }
+      }
+      const double x = block[i];
+      if (!std::isfinite(x)) continue;
+      if (n == 0) {
+        lo = hi = x;
+      } else {
+        if (x < lo) lo = x;
+        if (!(x < hi)) hi = x;
+      }
+      out[n++] = x;
+      if ((n & 3) == 0) {
+        sum[0] += out[n - 4];
+        sum[1] += out[n - 3];
+        sum[2] += out[n - 2];
+        sum[3] += out[n - 1];
+      }
+      if (counts) ++counts[order_key(x) >> kKeyShift];
+    }
+  }
+  for (std::size_t j = n & ~std::size_t{3}; j < n; ++j) sum[0] += out[j];
+  const long double total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+  r.n = n;
+  if (n > 0) {
+    r.lo = lo;
+    r.hi = hi;
+    r.mean = static_cast<double>(total / static_cast<long double>(n));
+  }
+  r.log_sum = log_sum;
+  r.positive = positive;
+  return r;
+}
+
+}  // namespace
+
 PopulationStatistics population_statistics(std::span<const double> values, std::span<const double> logs,
                                            const Membership& members, std::size_t parent_count,
                                            std::size_t total_events, const StatisticsOptions& options) {
   if (!logs.empty() && logs.size() != values.size())
     throw Error("statistics: " + std::to_string(logs.size()) + " logs for " + std::to_string(values.size()) +
                 " values");
-  auto& buffers = scratch();
-  const std::size_t count = values.size() == members.events() ? members.count() : 0;
-  if (buffers.values.size() < count) buffers.values.resize(count);
-  const std::size_t gathered = gather(values, members, buffers.values);
-  std::optional<std::pair<long double, std::size_t>> log_sum;
-  if (!logs.empty()) log_sum = member_log_sum(logs, members);
-  PopulationStatistics s = fused_statistics(std::span<double>(buffers.values).first(gathered), log_sum, options);
+  if (values.size() != members.events())
+    throw Error("statistics: " + std::to_string(values.size()) + " values for " +
+                std::to_string(members.events()) + " events");
+  PopulationStatistics s;
   s.count = members.count();
   s.percent_parent = parent_count ? 100.0 * static_cast<double>(s.count) / static_cast<double>(parent_count) : kNaN;
   s.percent_total = total_events ? 100.0 * static_cast<double>(s.count) / static_cast<double>(total_events) : kNaN;
+  double* buffer = scratch().reserve(s.count);
+  const bool histogram = s.count >= 4096;  // finish_statistics selects by key bins from 4096 values
+  MemberPass pass = member_pass(values, logs, members, buffer, histogram);
+  if (logs.empty()) {  // no log column: the logs of the compacted values, in order
+    for (std::size_t j = 0; j < pass.n; ++j)
+      if (buffer[j] > 0) {
+        pass.log_sum += std::log(buffer[j]);
+        ++pass.positive;
+      }
+  }
+  if (pass.n == 0) {
+    s.mean = s.median = s.geometric_mean = s.mode = s.sd = s.cv = s.robust_sd = s.robust_cv = kNaN;
+    for (double p : options.percentiles) s.percentiles.emplace_back(p, kNaN);
+    return s;
+  }
+  finish_statistics(s, std::span<double>(buffer, pass.n), pass.mean, pass.lo, pass.hi, pass.log_sum, pass.positive,
+                    histogram && pass.n >= 4096, options);
   return s;
 }
 

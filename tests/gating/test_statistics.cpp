@@ -190,6 +190,53 @@ TEST(Statistics, FusedPopulationStatisticsEqualOneAtATimeToTheBit) {
   }
 }
 
+// The masked one-pass path (population_statistics: compaction, min/max, the mean's four partial
+// sums, the log sum and the key histogram in one pass over the members) against
+// value_statistics on the gathered values (compaction, then each sum in its own pass): every
+// field to the bit, for counts of each remainder mod 4 (the mean's tail), populations of 4096+
+// members with fewer than 4096 finite values (histogram made, small selection used), and
+// all-NaN ones.
+TEST(Statistics, MaskedPassEqualsGatheredValueStatisticsToTheBit) {
+  std::mt19937_64 rng(2121);
+  std::lognormal_distribution<double> spread(5, 2);
+  const auto same = [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); };
+  for (std::size_t events : {std::size_t{64}, std::size_t{4100}, std::size_t{9001}, std::size_t{9002}, std::size_t{9003},
+                             std::size_t{65536}, std::size_t{70003}}) {
+    for (int nan_share : {0, 1, 60, 100}) {  // percent of values that are NaN
+      std::vector<double> values(events);
+      for (auto& x : values) {
+        const auto r = static_cast<int>(rng() % 100);
+        x = r < nan_share ? NAN : (rng() % 7 == 0 ? -1.0 : 1.0) * spread(rng);
+      }
+      Membership members(events);
+      for (std::size_t e = 0; e < events; ++e)
+        if (rng() % 8) members.set(e);
+      StatisticsOptions o;
+      o.percentiles = {2.5, 50, 97.5};
+      const auto logs = log_values(values);
+      const auto fast = population_statistics(values, logs, members, events, events, o);
+      const auto no_logs = population_statistics(values, members, events, events, o);
+      const auto want = value_statistics(select(values, members), o);
+      SCOPED_TRACE(std::to_string(events) + " events, " + std::to_string(nan_share) + "% NaN");
+      for (const auto* s : {&fast, &no_logs}) {
+        EXPECT_EQ(s->count, members.count());
+        EXPECT_TRUE(same(s->mean, want.mean)) << s->mean << " " << want.mean;
+        EXPECT_TRUE(same(s->sd, want.sd)) << s->sd << " " << want.sd;
+        EXPECT_TRUE(same(s->cv, want.cv));
+        EXPECT_TRUE(same(s->geometric_mean, want.geometric_mean)) << s->geometric_mean << " " << want.geometric_mean;
+        EXPECT_EQ(s->geometric_mean_excluded, want.geometric_mean_excluded);
+        EXPECT_TRUE(same(s->mode, want.mode)) << s->mode << " " << want.mode;
+        EXPECT_TRUE(same(s->median, want.median));
+        EXPECT_TRUE(same(s->robust_sd, want.robust_sd));
+        EXPECT_TRUE(same(s->robust_cv, want.robust_cv));
+        ASSERT_EQ(s->percentiles.size(), want.percentiles.size());
+        for (std::size_t i = 0; i < want.percentiles.size(); ++i)
+          EXPECT_TRUE(same(s->percentiles[i].second, want.percentiles[i].second)) << want.percentiles[i].first;
+      }
+    }
+  }
+}
+
 // gather() (AVX-512 where the CPU has it; ctest runs this again with CYTOPIPE_NO_AVX512=1):
 // every member's value, in event order, for sparse, dense, full and empty words and a partial
 // last word, and a clear error when the output is too small.

@@ -49,6 +49,8 @@ PopulationStatistics population_statistics(std::span<const double> values, std::
                                            std::size_t total_events, const StatisticsOptions& options = {});
 // log(x) of each finite positive value, -inf for the others.
 std::vector<double> log_values(std::span<const double> values);
+// The same into `logs` (one per value; e.g. uninitialised storage reused between samples).
+void log_values(std::span<const double> values, std::span<double> logs);
 // The same over a plain list of values (count-based fields then describe that list).
 PopulationStatistics value_statistics(std::vector<double> values,
                                       const StatisticsOptions& options = {});
