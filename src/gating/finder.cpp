@@ -233,36 +233,84 @@ FoundGate cells(const FinderSpec& spec, const Finite& f, FinderReport report, co
   return {std::move(g), std::move(report)};
 }
 
+// The main diagonal of area x height: a line height = intercept + slope x area fitted robustly
+// (Theil-Sen over the medians of 20 equal-count area bins of the central 90 %), so an instrument
+// whose height has a baseline offset (or whose scatter sits near zero) is followed as well as one
+// through the origin.
+struct Diagonal {
+  double slope = 0, intercept = 0;
+};
+
+Diagonal fit_diagonal(const std::vector<double>& area, const std::vector<double>& height) {
+  std::vector<std::size_t> order(area.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return area[a] < area[b]; });
+  const std::size_t n = order.size(), first = n / 20, last = n - n / 20;
+  constexpr std::size_t kBins = 20;
+  std::vector<double> xs, ys, scratch;
+  for (std::size_t b = 0; b < kBins; ++b) {
+    const std::size_t lo = first + (last - first) * b / kBins, hi = first + (last - first) * (b + 1) / kBins;
+    if (hi <= lo) continue;
+    scratch.clear();
+    for (std::size_t k = lo; k < hi; ++k) scratch.push_back(area[order[k]]);
+    const double x = detail::quantile7(scratch, 0.5);
+    scratch.clear();
+    for (std::size_t k = lo; k < hi; ++k) scratch.push_back(height[order[k]]);
+    xs.push_back(x);
+    ys.push_back(detail::quantile7(scratch, 0.5));
+  }
+  std::vector<double> slopes;
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    for (std::size_t j = i + 1; j < xs.size(); ++j)
+      if (xs[j] > xs[i]) slopes.push_back((ys[j] - ys[i]) / (xs[j] - xs[i]));
+  Diagonal d;
+  if (slopes.empty()) return d;
+  d.slope = detail::quantile7(slopes, 0.5);
+  std::vector<double> offsets;
+  for (std::size_t i = 0; i < xs.size(); ++i) offsets.push_back(ys[i] - d.slope * xs[i]);
+  d.intercept = detail::quantile7(offsets, 0.5);
+  return d;
+}
+
 FoundGate singlets(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
-  // The main diagonal through the origin: the median height/area ratio of the events with a
-  // positive area; the band's half-width from the ratios' robust SD (doublets, at about half the
-  // ratio, are a minority and leave both medians alone).
+  // The band: height within (1 +- width x s) x the fitted line, s the robust SD (1.4826 MAD) of
+  // height / fitted - 1 (doublets, at about half the ratio, are a minority and leave the medians
+  // alone). Through the origin this is the classic band of height/area ratios; the band's apex is
+  // where the fitted line meets zero height.
   const auto& area = f.columns[0];
   const auto& height = f.columns[1];
-  std::vector<double> ratio;
-  ratio.reserve(area.size());
+  const Diagonal line = fit_diagonal(area, height);
+  if (!(line.slope > 0))
+    throw Error(label + ": " + spec.dimensions[1].label() + " does not rise with " + spec.dimensions[0].label() +
+                (line.slope == 0 ? " (the same value across the area bins)" : " (fitted slope " + num(line.slope) + ")") +
+                ": no diagonal of single events to follow");
+  std::vector<double> relative;
+  relative.reserve(area.size());
   double area_max = 0;
-  for (std::size_t i = 0; i < area.size(); ++i)
-    if (area[i] > 0) {
-      ratio.push_back(height[i] / area[i]);
-      area_max = std::max(area_max, area[i]);
-    }
-  if (ratio.size() < spec.min_events)
-    throw Error(label + ": " + std::to_string(ratio.size()) + " events with a positive " + spec.dimensions[0].label() +
-                ", fewer than the " + std::to_string(spec.min_events) + " needed to fit the diagonal");
-  const double slope = detail::quantile7(ratio, 0.5);
-  for (double& r : ratio) r = std::abs(r - slope);
-  const double sd = 1.4826 * detail::quantile7(ratio, 0.5);
+  for (std::size_t i = 0; i < area.size(); ++i) {
+    const double fitted = line.intercept + line.slope * area[i];
+    if (fitted > 0) relative.push_back(height[i] / fitted);
+    area_max = std::max(area_max, area[i]);
+  }
+  if (relative.size() < spec.min_events)
+    throw Error(label + ": " + std::to_string(relative.size()) + " events above the fitted diagonal's zero, fewer than the " +
+                std::to_string(spec.min_events) + " needed to set the band");
+  const double centre = detail::quantile7(relative, 0.5);
+  for (double& r : relative) r = std::abs(r - centre);
+  const double sd = 1.4826 * detail::quantile7(relative, 0.5);
   if (!(sd > 0))
     throw Error(label + ": every event has the same " + spec.dimensions[1].label() + "/" + spec.dimensions[0].label() +
-                " ratio (" + num(slope) + "): no spread to set the band's width");
-  const double lo = std::max(slope - spec.width * sd, 0.0), hi = slope + spec.width * sd;
-  const double reach = area_max * 1.5;
+                " ratio (" + num(line.slope) + "): no spread to set the band's width");
+  const double lo = std::max(centre - spec.width * sd, 0.0), hi = centre + spec.width * sd;
+  const double apex = -line.intercept / line.slope;  // area where the fitted line has zero height
+  const double reach = std::max(area_max * 1.5, apex + 1);
+  const double top = line.intercept + line.slope * reach;
   PolygonGate g;
   g.dimensions = {spec.dimensions[0], spec.dimensions[1]};
-  g.vertices = {{0, 0}, {reach, reach * lo}, {reach, reach * hi}};
-  report.slope = slope;
-  report.peaks = {slope};
+  g.vertices = {{apex, 0}, {reach, top * lo}, {reach, top * hi}};
+  report.slope = line.slope * centre;
+  report.peaks = {report.slope};
+  report.intercept = line.intercept * centre;
   return {std::move(g), std::move(report)};
 }
 

@@ -188,7 +188,10 @@ void write_gates_resolved(const std::filesystem::path& file, const Config& confi
           if (r.valley) y << YAML::Key << "valley" << YAML::Value << format_number(*r.valley);
           if (r.cut) y << YAML::Key << "cut" << YAML::Value << format_number(*r.cut);
           if (r.method == gating::FinderMethod::Singlets)
+          {
             y << YAML::Key << "ratio" << YAML::Value << format_number(r.slope);
+            y << YAML::Key << "intercept" << YAML::Value << format_number(r.intercept);
+          }
           if (r.method == gating::FinderMethod::Cells || r.method == gating::FinderMethod::Ellipse)
             y << YAML::Key << "centre" << YAML::Value << YAML::Flow
               << std::vector<std::string>{format_number(r.centre_x), format_number(r.centre_y)};

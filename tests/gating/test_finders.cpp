@@ -183,6 +183,46 @@ TEST(FinderSinglets, BandFollowsTheDiagonalAndLeavesDoubletsOut) {
   EXPECT_NEAR(upper, 1.00, 0.02);
 }
 
+TEST(FinderSinglets, AHeightBaselineOffsetIsFollowed) {
+  // An instrument whose height has a baseline: height = 2000 + 0.25 x area (as the corpus's
+  // Fortessa). A band of height/area ratios through the origin would cut the small cells off.
+  std::mt19937_64 rng(17);
+  std::lognormal_distribution<double> area(std::log(20000), 0.6);
+  std::normal_distribution<double> noise(1.0, 0.03), doublet(0.55, 0.03);
+  std::vector<double> a, h;
+  std::size_t singles = 0, doublets = 0;
+  for (int i = 0; i < 5000; ++i) {
+    a.push_back(area(rng));
+    h.push_back((2000 + 0.25 * a.back()) * noise(rng));
+    ++singles;
+  }
+  for (int i = 0; i < 400; ++i) {
+    a.push_back(2 * area(rng));
+    h.push_back((2000 + 0.25 * a.back()) * doublet(rng));
+    ++doublets;
+  }
+  FinderSpec spec;
+  spec.method = FinderMethod::Singlets;
+  spec.dimensions = {Dimension{"FSC-A"}, Dimension{"FSC-H"}};
+  const auto g = run2(spec, a, h);
+  EXPECT_NEAR(g.report.slope, 0.25, 0.01);
+  EXPECT_NEAR(g.report.intercept, 2000, 150);
+  const auto& p = std::get<PolygonGate>(g.gate);
+  std::size_t kept_single = 0, kept_doublet = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    // Even-odd crossing test (independent of the gating kernels).
+    bool inside = false;
+    for (std::size_t k = 0, j = p.vertices.size() - 1; k < p.vertices.size(); j = k++) {
+      const auto &u = p.vertices[k], &v = p.vertices[j];
+      if ((u[1] > h[i]) != (v[1] > h[i]) && a[i] < (v[0] - u[0]) * (h[i] - u[1]) / (v[1] - u[1]) + u[0]) inside = !inside;
+    }
+    if (!inside) continue;
+    (i < singles ? kept_single : kept_doublet) += 1;
+  }
+  EXPECT_GE(kept_single, singles * 97 / 100);
+  EXPECT_LE(kept_doublet, doublets * 3 / 100);
+}
+
 TEST(FinderCells, OutlinesTheDominantPopulationNotTheTallerSmallOne) {
   // Cells: broad, 80 % of events; beads: tight and taller but 10 %; debris: 10 % near 0.
   std::mt19937_64 rng(21);

@@ -82,7 +82,8 @@ struct FinderReport {
   std::optional<double> valley;     // valley finder: the valley's position
   std::optional<double> cut;        // 1-D finders: the cut placed
   double centre_x = 0, centre_y = 0;  // 2-D finders: the population's centre
-  double slope = 0;                 // singlets: fitted height/area ratio
+  double slope = 0;                 // singlets: fitted height/area slope ...
+  double intercept = 0;             // ... and height at zero area (0: a diagonal through the origin)
   std::string fallback;             // empty, or which stated fallback was applied and why
   double fraction = 0;              // events of the found population / parent events (after gating)
 };
