@@ -5,6 +5,8 @@
 #include <map>
 #include <sstream>
 
+#include <tbb/parallel_for.h>
+
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/plot/dose.hpp"
 #include "cytopipe/plot/dose_response.hpp"
@@ -389,8 +391,21 @@ void gating_section(plot::HtmlReport& report, const Plan& plan, const RunResult&
   std::size_t outliers = 0;
   for (const auto& c : chosen) outliers += c.why.starts_with("outlier");
   report.paragraph(std::to_string(chosen.size()) + " sheets, " + std::to_string(outliers) + " of them for outliers.");
-  for (const auto& sheet : gating_sheets(plan, result.samples, chosen, summary))
-    report.figure(sheet.figure, sheet.sample + ": " + sheet.why);
+  // Each sheet reads its file again, gates and draws it on its own: one task per sheet (TBB),
+  // added to the report in the order chosen.
+  struct Drawn {
+    std::vector<std::pair<std::string, std::string>> sheets;  // compact SVG, caption
+    std::vector<std::string> problems;
+  };
+  std::vector<Drawn> drawn(chosen.size());
+  tbb::parallel_for(std::size_t(0), chosen.size(), [&](std::size_t k) {
+    for (auto& sheet : gating_sheets(plan, result.samples, {chosen[k]}, drawn[k].problems))
+      drawn[k].sheets.emplace_back(plot::render_svg_compact(sheet.figure), sheet.sample + ": " + sheet.why);
+  });
+  for (auto& d : drawn) {
+    for (auto& [svg, caption] : d.sheets) report.svg(std::move(svg), std::move(caption));
+    for (auto& p : d.problems) summary.push_back(std::move(p));
+  }
 }
 
 // Acquisition QC: events/s over time per file with the flagged bins shaded (the files QC did not
