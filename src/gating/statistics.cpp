@@ -107,10 +107,60 @@ double type7(double h, std::size_t lo, std::size_t n, double a, double b) {
   return a + (h - static_cast<double>(lo)) * (b - a);
 }
 
+// The k-th smallest value of `v` and the one after it (NaN when k is the last), as
+// std::nth_element and std::min_element find them, by key bins fitted to v's range: one pass for
+// the range, one for a 1024-bin histogram, one collecting the values of the k-th's bin, then
+// nth_element on those few (nth_element on all of v is branchy and several times slower). Only
+// where the result cannot differ from nth_element's: every value finite and not both -0 and +0
+// (the one pair of different values that operator< calls equal); nullopt otherwise.
+std::optional<std::pair<double, double>> fitted_order_pair(std::span<const double> v, std::size_t k) {
+  std::uint64_t low = ~std::uint64_t{0}, high = 0;
+  bool finite = true, negative_zero = false, positive_zero = false;
+  for (double x : v) {
+    const std::uint64_t key = order_key(x);
+    low = std::min(low, key);
+    high = std::max(high, key);
+    finite &= std::isfinite(x);
+    negative_zero |= key == (std::uint64_t{1} << 63) - 1;  // order_key(-0.0)
+    positive_zero |= key == std::uint64_t{1} << 63;         // order_key(+0.0)
+  }
+  if (!finite || (negative_zero && positive_zero)) return std::nullopt;
+  constexpr int kBinBits = 10;
+  const int shift = std::max(0, static_cast<int>(std::bit_width(high - low)) - kBinBits);
+  std::uint32_t counts[std::size_t{1} << kBinBits] = {};
+  for (double x : v) ++counts[(order_key(x) - low) >> shift];
+  std::uint64_t bin = 0;
+  std::size_t below = 0;
+  while (below + counts[bin] <= k) below += counts[bin++];
+  thread_local std::vector<double> candidates;
+  candidates.clear();
+  std::uint64_t above = ~std::uint64_t{0};  // smallest key in a larger bin
+  for (double x : v) {
+    const std::uint64_t key = order_key(x);
+    const std::uint64_t b = (key - low) >> shift;
+    if (b == bin) candidates.push_back(x);
+    else if (b > bin) above = std::min(above, key);
+  }
+  const std::size_t r = k - below;
+  const auto by_key = [](double a, double b) { return order_key(a) < order_key(b); };
+  std::nth_element(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(r), candidates.end(), by_key);
+  const double a = candidates[r];
+  double b = kNaN;
+  if (r + 1 < candidates.size()) {
+    b = *std::min_element(candidates.begin() + static_cast<std::ptrdiff_t>(r) + 1, candidates.end(), by_key);
+  } else if (above != ~std::uint64_t{0}) {
+    const std::uint64_t u = (above >> 63) ? (above & ~(std::uint64_t{1} << 63)) : ~above;
+    b = std::bit_cast<double>(u);
+  }
+  return std::pair{a, b};
+}
+
 // Type-7 percentile of `v` (may reorder it).
 double select_percentile(std::span<double> v, double percent) {
   if (v.empty()) return kNaN;
   const auto [h, lo] = type7_position(v.size(), percent);
+  if (v.size() >= 64 && v.size() < 4096)
+    if (const auto pair = fitted_order_pair(v, lo)) return type7(h, lo, v.size(), pair->first, pair->second);
   if (v.size() < 4096) {  // small: plain selection
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
     const double b = lo + 1 < v.size() ? *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()) : kNaN;

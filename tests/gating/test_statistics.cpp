@@ -131,6 +131,44 @@ TEST(Statistics, PercentileIsExactAgainstSortOnHardInputs) {
   }
 }
 
+// Populations of 64 to 4095 values select within key bins fitted to their range instead of
+// nth_element on all of them: bit for bit the value nth_element (and min_element for the next
+// rank) gives on the same input, for ties, one crowded octave, negatives, -0 alone, +0 alone,
+// and -0 with +0 together (where only nth_element's choice is the old answer, so it is kept).
+TEST(Statistics, SmallPercentilesEqualNthElementToTheBit) {
+  std::mt19937_64 rng(64);
+  std::normal_distribution<double> z(0, 1);
+  const auto old_way = [](std::vector<double> v, double p) {
+    const double h = (static_cast<double>(v.size()) - 1) * p / 100;
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+    const double a = v[lo];
+    if (lo + 1 >= v.size() || h == static_cast<double>(lo)) return a;
+    const double b = *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end());
+    return a + (h - static_cast<double>(lo)) * (b - a);
+  };
+  const auto bits = [](double x) { return std::bit_cast<std::uint64_t>(x); };
+  for (std::size_t n : {std::size_t{64}, std::size_t{65}, std::size_t{1000}, std::size_t{4095}}) {
+    for (int kind = 0; kind < 6; ++kind) {
+      std::vector<double> v(n);
+      for (auto& x : v) {
+        switch (kind) {
+          case 0: x = std::round(3 * z(rng)) / 2; break;              // ties
+          case 1: x = 1024 + std::ldexp(static_cast<double>(rng() % 64), -40); break;  // one octave, 64 values
+          case 2: x = std::sinh(5 * z(rng)); break;                   // signed, many decades
+          case 3: x = rng() % 4 ? std::fabs(z(rng)) : -0.0; break;    // -0 alone
+          case 4: x = rng() % 4 ? -std::fabs(z(rng)) : 0.0; break;    // +0 alone
+          default: x = rng() % 3 == 0 ? 0.0 : rng() % 2 ? -0.0 : z(rng);  // both zeros
+        }
+      }
+      for (double p : {0.0, 2.5, 15.87, 50.0, 62.5, 84.13, 99.0, 100.0}) {
+        std::vector<double> work = v;
+        EXPECT_EQ(bits(percentile(work, p)), bits(old_way(v, p))) << n << " values, kind " << kind << ", " << p << " %";
+      }
+    }
+  }
+}
+
 // The fused path (one histogram for all percentiles, per-channel logs shared by populations)
 // against the one-statistic-at-a-time functions, which keep their own passes, and against a
 // full sort: equal to the bit, on large and small populations with non-finite values, zeros,
