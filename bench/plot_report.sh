@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figures against gating (issue 16's speed bar):
+# Figures against gating (issue 16's speed bar), and the size of the Fig. 3 report.html:
 #  1. the Fig. 3 run: `cytopipe run` records per phase in run.json; "samples" is reading and gating
 #     the 104 files, "outputs" the tables, stats, plots and report.html (gating sheets included);
 #     best of $runs runs, and the same run with plots and report off for the difference.
@@ -70,8 +70,12 @@ phase() {  # phase NAME CONFIG
 config=$root/pipelines/fig3_selinexor.yaml
 sed 's/^  plots: true/  plots: false/; s/^  report: true/  report: false/' "$config" > "$root/pipelines/.bench_noplots.yaml"
 trap 'rm -rf "$work" "$root/pipelines/.bench_noplots.yaml"' EXIT
+samples=$(phase samples "$config"); with=$(phase outputs "$config"); size=$(stat -c %s "$work/fig3/report.html")
+without=$(phase outputs "$root/pipelines/.bench_noplots.yaml")
 printf 'Fig. 3 run (best of %s): gating the files (samples) %.3f s; outputs with plots + report %.3f s; outputs without %.3f s\n' \
-  "$runs" "$(phase samples "$config")" "$(phase outputs "$config")" "$(phase outputs "$root/pipelines/.bench_noplots.yaml")"
+  "$runs" "$samples" "$with" "$without"
+printf 'plots + report (the difference) %.3f s vs gating %.3f s; report.html %s bytes\n' \
+  "$(echo "$with - $without" | bc)" "$samples" "$size"
 
 # 2. The 1M-event gating sheet.
 printf '1M events, gates5.xml: gate (read + gate) %.3f s; plot gates -> SVG %.3f s; -> PNG 300 dpi %.3f s (best of %s)\n' \
