@@ -7,13 +7,15 @@
 
 #include "cytopipe/plot/density.hpp"
 #include "cytopipe/plot/dose.hpp"
+#include "cytopipe/plot/dose_response.hpp"
 #include "cytopipe/plot/histogram.hpp"
+#include "cytopipe/plot/time_course.hpp"
 #include "text_boxes.hpp"
 
 namespace cytopipe::plot {
 namespace {
 
-std::string joined(const std::vector<std::string>& problems) {
+inline std::string joined(const std::vector<std::string>& problems) {
   std::string out;
   for (const auto& p : problems) out += "\n  " + p;
   return out;
@@ -90,6 +92,41 @@ TEST(LabelLayout, DensityWithLongGateAndAxisNames) {
                         "Monocytes and granulocytes by side scatter (rectangle gate)", 12.5, std::nullopt});
   spec.size = 120;
   const auto problems = test::label_problems(density_figure(spec));
+  EXPECT_TRUE(problems.empty()) << joined(problems);
+}
+
+}  // namespace
+}  // namespace cytopipe::plot
+
+namespace cytopipe::plot {
+namespace {
+
+TEST(LabelLayout, TimeCourseWithTwelveLongNamedSubjects) {
+  TimeCourseFigure spec;
+  spec.title = "CAR+ of CD3+ T cells in peripheral blood after infusion";
+  spec.x_title = "Day after infusion of the CAR-T product (d)";
+  spec.y_title = "CAR+ of CD3+ T cells in peripheral blood (%)";
+  spec.x_unit = "d";
+  spec.y_unit = "%";
+  for (int p = 0; p < 12; ++p) {
+    TimeCourseLine line;
+    line.name = "Patient " + std::to_string(p + 1) + " (relapsed/refractory multiple myeloma, cohort B)";
+    for (int day : {0, 4, 7, 10, 14, 21, 28}) line.points.push_back({double(day), 5.0 + p + (day == 7 + p % 3 * 7 ? 40 : day % 5)});
+    spec.lines.push_back(std::move(line));
+  }
+  const auto problems = test::label_problems(time_course_figure(spec));
+  EXPECT_TRUE(problems.empty()) << joined(problems);
+}
+
+TEST(LabelLayout, DoseResponseWithoutFitsSaysSoWithinTheCanvas) {
+  DoseResponseFigure spec;
+  spec.title = "Count-based killing";
+  spec.x_title = "Selinexor (nM)";
+  spec.y_title = "Killing (%)";
+  for (const char* line : {"MM1S", "U266", "RPMI-8226 bortezomib-resistant subclone"})
+    spec.series.push_back({line, {{0, 10}, {25, 20}, {50, 30}, {100, 40}}, std::nullopt,
+                           "too few distinct input values to fit a four-parameter logistic"});
+  const auto problems = test::label_problems(dose_response_figure(spec));
   EXPECT_TRUE(problems.empty()) << joined(problems);
 }
 
