@@ -228,6 +228,30 @@ TEST(Statistics, FusedPopulationStatisticsEqualOneAtATimeToTheBit) {
   }
 }
 
+// A population crowded into one key bin (1/16 of an octave; here 60,000 values within
+// [1024, 1040), with ties) is narrowed by a second key histogram before selection: every
+// percentile still the sorted reference's, exactly, through population_statistics.
+TEST(Statistics, CrowdedPopulationPercentilesAreExact) {
+  std::mt19937_64 rng(8192);
+  std::vector<double> values(60000);
+  for (auto& x : values) x = rng() % 5 ? 1024 + std::ldexp(static_cast<double>(rng() % (1u << 20)), -16) : 1030.5;
+  Membership everyone(values.size());
+  for (std::size_t e = 0; e < values.size(); ++e) everyone.set(e);
+  StatisticsOptions o;
+  o.percentiles = {0.5, 5, 15.87, 25, 50, 75, 84.13, 95, 99.5};
+  const auto s = population_statistics(values, log_values(values), everyone, values.size(), values.size(), o);
+  std::vector<double> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  const auto type7 = [&](double p) {
+    const double h = (static_cast<double>(sorted.size()) - 1) * p / 100;
+    const auto lo = static_cast<std::size_t>(std::floor(h));
+    return h == static_cast<double>(lo) ? sorted[lo] : sorted[lo] + (h - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo]);
+  };
+  EXPECT_EQ(s.median, type7(50));
+  EXPECT_EQ(s.robust_sd, 0.5 * (type7(84.13) - type7(15.87)));
+  for (const auto& [p, value] : s.percentiles) EXPECT_EQ(value, type7(p)) << p;
+}
+
 // The masked one-pass path (population_statistics: compaction, min/max, the mean's four partial
 // sums, the log sum and the key histogram in one pass over the members) against
 // value_statistics on the gathered values (compaction, then each sum in its own pass): every
