@@ -1,35 +1,43 @@
 #!/usr/bin/env bash
-# Issue 18's measurement: a sharded run of the Fig. 3 pipeline over simulated files. Generates the
-# batch with `cytopipe simulate` (or reuses DATA), then, each step in its own process under GNU
-# time: the unsharded run (reference), the threshold pass, the SHARDS shards one after the other
-# (each as one node would run it, with THREADS threads), and the merge. Prints per-shard
-# throughput (events/s), the merge's time and peak memory, checks the merge equals the unsharded
-# run, and projects the wall time of TARGET_FILES x TARGET_EVENTS on NODES nodes.
+# Issue 18's measurement: a sharded run of the Fig. 3 pipeline over simulated files, each step in
+# its own process under GNU time, as the nodes of a cluster would run it.
+#  A. Per-shard work on files of EVENTS events (default 1,000,000; `cytopipe simulate`, or reuse
+#     DATA): the unsharded run (reference), pass 1 as the array `cytopipe slurm` submits (one
+#     task per control group, each timed), the SHARDS shards one after the other (THREADS threads
+#     each), shard 1 again with the report off (what drawing its gating sheets costs), the merge.
+#  B. The merge at scale: MERGE_REPLICATES replicates of small files (default 31: 1,000 files of
+#     MERGE_EVENTS events; or reuse MERGE_DATA), pass 1, MERGE_SHARDS shards and the merge of
+#     1,000 per-sample summaries, its time and peak memory (the merge reads no events: summaries
+#     and the shards' gating sheets, so its cost does not depend on the events per file).
+# Both merges are checked against the unsharded run (every output but run.json). Then the wall
+# time of TARGET_FILES x TARGET_EVENTS on NODES nodes is projected from the measured rates.
 #   bench/sharded_run.sh [path/to/cytopipe]          (default: build/cytopipe)
-# Environment: REPLICATES (3: 104 files), EVENTS (200000 per file), SHARDS (4), THREADS (2),
-# DATA (an existing `cytopipe simulate` folder to reuse), TARGET_FILES (1000),
-# TARGET_EVENTS (1000000), NODES (50). Needs GNU time (/usr/bin/time) and ~55 bytes per event in $TMPDIR.
+# Environment: EVENTS (1000000), REPLICATES (1: 40 files), SHARDS (4), THREADS (2), DATA,
+# MERGE_EVENTS (2000), MERGE_REPLICATES (31), MERGE_SHARDS (10), MERGE_DATA, TARGET_FILES (1000),
+# TARGET_EVENTS (1000000), NODES (50). Needs GNU time (/usr/bin/time), python3 and ~55 bytes per
+# simulated event in $TMPDIR (40 x 1M events: 2.1 GB).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cytopipe=$(realpath "${1:-$root/build/cytopipe}")
 [ -x "$cytopipe" ] || { echo "no cytopipe at $cytopipe" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
-replicates=${REPLICATES:-3} events=${EVENTS:-200000} shards=${SHARDS:-4} threads=${THREADS:-2}
+replicates=${REPLICATES:-1} events=${EVENTS:-1000000} shards=${SHARDS:-4} threads=${THREADS:-2}
+merge_replicates=${MERGE_REPLICATES:-31} merge_events=${MERGE_EVENTS:-2000} merge_shards=${MERGE_SHARDS:-10}
 target_files=${TARGET_FILES:-1000} target_events=${TARGET_EVENTS:-1000000} nodes=${NODES:-50}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-data=${DATA:-$work/data}
-if [ -z "${DATA:-}" ]; then
-  echo "simulating: replicates $replicates, $events events per file ..."
-  "$cytopipe" simulate "$root/sample_fcs/design.yaml" -o "$data" --events "$events" --replicates "$replicates" \
-    --experiments tcell_viability tumour_bcma coculture -q
-fi
-data=$(realpath "$data")
-# The shipped config over the simulated folder.
-sed -e "s|\.\./sample_fcs/|$data/|g" -e "s|\.\./gating/|$root/gating/|g" "$root/pipelines/fig3_selinexor.yaml" >"$work/p.yaml"
-cat "$data"/*.fcs >/dev/null  # every step reads from the page cache
 
+# simulate DIR EVENTS REPLICATES: the Fig. 3 experiments as `cytopipe simulate` writes them.
+simulate() {
+  echo "simulating: $3 replicates, $2 events per file ..."
+  "$cytopipe" simulate "$root/sample_fcs/design.yaml" -o "$1" --events "$2" --replicates "$3" \
+    --experiments tcell_viability tumour_bcma coculture -q
+}
+# config DATA OUT: the shipped config over a simulated folder.
+config() {
+  sed -e "s|\.\./sample_fcs/|$1/|g" -e "s|\.\./gating/|$root/gating/|g" "$root/pipelines/fig3_selinexor.yaml" >"$2"
+}
 # step NAME COMMAND...: runs it under GNU time; sets wall (s) and rss (MB).
 step() {
   local name=$1; shift
@@ -37,55 +45,104 @@ step() {
   read -r wall rss_kb <"$work/time.txt"
   rss=$((rss_kb / 1024))
 }
-events_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['counts']['events'])" "$1/run.json"; }
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+events_of() { json "$1/run.json" "d['counts']['events']"; }
+same_as_whole() {
+  diff -r -x run.json -q "$1" "$2" >/dev/null && echo "  merged outputs = unsharded run's (run.json aside)" ||
+    { echo "  MERGE DIFFERS from the unsharded run"; diff -r -x run.json -q "$1" "$2" | head; exit 1; }
+}
+row() { printf "%-30s %8.2f %12s %14s %9s   %s\n" "$@"; }
+header() { printf "%-30s %8s %12s %14s %9s\n" step "wall s" events "events/s" "peak MB"; }
 
+# Pass 1 as cytopipe slurm splits it: one task per control group (at most the array size).
+threshold_array() {  # CONFIG OUTDIR; sets parts, thr_max, thr_sum
+  local p=$1 out=$2
+  "$cytopipe" slurm "$p" --array 100000 --work "$out.slurm" -o "$out.merged" --dry-run >"$work/slurm.log"
+  parts=$(sed -n 's/^thresholds: [0-9]* control groups in \([0-9]*\) array tasks.*/\1/p' "$work/slurm.log")
+  thr_max=0 thr_sum=0
+  for k in $(seq 1 "$parts"); do
+    step "thr$k" "$cytopipe" run "$p" --thresholds-only --control-group "$k/$parts" -q -j "$threads" -o "$out/group-$k"
+    thr_sum=$(echo "$thr_sum + $wall" | bc -l)
+    (($(echo "$wall > $thr_max" | bc -l))) && thr_max=$wall
+  done
+  return 0
+}
+
+# ---- A. per-shard work on large files
+data=${DATA:-$work/data}
+[ -n "${DATA:-}" ] || simulate "$data" "$events" "$replicates"
+data=$(realpath "$data")
+config "$data" "$work/p.yaml"
+sed 's/^\(  report:\) true/\1 false/' "$work/p.yaml" >"$work/p_noreport.yaml"
+grep -q '^  report: false' "$work/p_noreport.yaml" || { echo "could not turn the report off in the config copy" >&2; exit 1; }
+cat "$data"/*.fcs >/dev/null  # every step reads from the page cache
+echo "== A. per-shard work: $(ls "$data"/*.fcs | wc -l) files in $data"
+header
 step whole "$cytopipe" run "$work/p.yaml" -q -j "$threads" -o "$work/whole"
-whole_wall=$wall whole_rss=$rss total_events=$(events_of "$work/whole")
-files=$(ls "$data"/*.fcs | wc -l)
-echo "batch: $files files, $total_events events (the config selects $(python3 -c "import json; print(len(json.load(open('$work/whole/run.json'))['inputs']))"))"
-printf "%-22s %8s %12s %14s %9s\n" step "wall s" events "events/s" "peak MB"
-printf "%-22s %8.2f %12d %14.0f %9d\n" "unsharded run" "$whole_wall" "$total_events" "$(echo "$total_events / $whole_wall" | bc -l)" "$whole_rss"
-
-step thresholds "$cytopipe" run "$work/p.yaml" --thresholds-only -q -j "$threads" -o "$work/thr"
-thr_wall=$wall
-controls=$(python3 -c "import json; print(len(json.load(open('$work/thr/run.json'))['inputs']))")
-printf "%-22s %8.2f %12s %14s %9d   (%d control files)\n" "threshold pass" "$wall" "" "" "$rss" "$controls"
-
-shard_wall=0 shard_events=0 max_rss=0 folders=()
+total_events=$(events_of "$work/whole") files=$(json "$work/whole/run.json" "len(d['inputs'])")
+row "unsharded run ($files files)" "$wall" "$total_events" "$(printf %.0f "$(echo "$total_events / $wall" | bc -l)")" "$rss" ""
+threshold_array "$work/p.yaml" "$work/thr"
+controls=0
+for k in $(seq 1 "$parts"); do controls=$((controls + $(json "$work/thr/group-$k/run.json" "len(d['inputs'])"))); done
+row "threshold array ($parts tasks)" "$thr_max" "" "" "$rss" "slowest task; all tasks $(printf %.2f "$thr_sum") s, $controls control reads"
+shard_wall=0 shard_events=0 folders=()
 for i in $(seq 1 "$shards"); do
   step "shard$i" "$cytopipe" run "$work/p.yaml" --shard "$i/$shards" --thresholds "$work/thr" -q -j "$threads" -o "$work/shard-$i"
   e=$(events_of "$work/shard-$i")
-  printf "%-22s %8.2f %12d %14.0f %9d\n" "shard $i/$shards" "$wall" "$e" "$(echo "$e / $wall" | bc -l)" "$rss"
+  sheets=$(ls "$work/shard-$i/sheets" 2>/dev/null | wc -l)
+  row "shard $i/$shards" "$wall" "$e" "$(printf %.0f "$(echo "$e / $wall" | bc -l)")" "$rss" "$sheets gating sheets laid out, $(du -sk "$work/shard-$i/sheets" | cut -f1) kB"
+  [ "$i" -eq 1 ] && shard1_wall=$wall
   shard_wall=$(echo "$shard_wall + $wall" | bc -l) shard_events=$((shard_events + e))
   folders+=("$work/shard-$i")
 done
 per_shard=$(echo "$shard_events / $shard_wall" | bc -l)
+# (the report-off config is another config: its own pass 1)
+threshold_array "$work/p_noreport.yaml" "$work/thr.noreport"
+step shard1_noreport "$cytopipe" run "$work/p_noreport.yaml" --shard "1/$shards" --thresholds "$work/thr.noreport" -q -j "$threads" \
+  -o "$work/shard-1-noreport"
+sheet_cost=$(echo "$shard1_wall - $wall" | bc -l)
+row "shard 1/$shards, report off" "$wall" "" "" "$rss" "gating sheets cost $(printf %.2f "$sheet_cost") s ($(printf %.1f "$(echo "100 * $sheet_cost / $shard1_wall" | bc -l)") % of the shard)"
 step merge "$cytopipe" merge "${folders[@]}" -o "$work/merged"
-merge_wall=$wall merge_rss=$rss
-# Of the merge: reading the shards' summaries and the read-outs, then the outputs (statistics,
-# figures and the report, whose gating sheets read a few representative files again).
-read -r merge_summaries merge_outputs < <(python3 -c "
-import json,sys; t=json.load(open(sys.argv[1]))['timings_seconds']
-print(t['resolve_inputs'] + t['readouts'], t['outputs'])" "$work/merged/run.json")
-printf "%-22s %8.2f %12s %14s %9d   (%.1f %% of the shards' time: summaries %.2f s, outputs %.2f s)\n" merge "$merge_wall" "" "" \
-  "$merge_rss" "$(echo "100 * $merge_wall / $shard_wall" | bc -l)" "$merge_summaries" "$merge_outputs"
-diff -r -x run.json -q "$work/whole" "$work/merged" >/dev/null && echo "merged tables = unsharded run's (run.json aside)" ||
-  { echo "MERGE DIFFERS from the unsharded run"; exit 1; }
+row "merge" "$wall" "" "" "$rss" "$(printf %.1f "$(echo "100 * $wall / $shard_wall" | bc -l)") % of the shards' time"
+same_as_whole "$work/whole" "$work/merged"
 
-# Projection: the threshold pass reads the controls (their share of the files) on one node; the
-# shards split the events over the nodes at the measured per-shard rate; the merge grows with
-# the number of files for its summaries, and with the events per file for the report's sheets
-# (a fixed number of representative files per group, read again).
-python3 - "$per_shard" "$thr_wall" "$controls" "$files" "$merge_summaries" "$merge_outputs" "$target_files" \
-  "$target_events" "$nodes" "$total_events" <<'PY'
+# ---- B. the merge of 1,000 per-sample summaries
+mdata=${MERGE_DATA:-$work/mdata}
+[ -n "${MERGE_DATA:-}" ] || simulate "$mdata" "$merge_events" "$merge_replicates"
+mdata=$(realpath "$mdata")
+config "$mdata" "$work/m.yaml"
+echo "== B. the merge at scale: $(ls "$mdata"/*.fcs | wc -l) files in $mdata, $merge_shards shards"
+header
+step mwhole "$cytopipe" run "$work/m.yaml" -q -j "$threads" -o "$work/mwhole"
+mfiles=$(json "$work/mwhole/run.json" "len(d['inputs'])")
+row "unsharded run ($mfiles files)" "$wall" "$(events_of "$work/mwhole")" "" "$rss" ""
+threshold_array "$work/m.yaml" "$work/mthr"
+row "threshold array ($parts tasks)" "$thr_max" "" "" "$rss" "slowest task"
+mfolders=()
+for i in $(seq 1 "$merge_shards"); do
+  step "mshard$i" "$cytopipe" run "$work/m.yaml" --shard "$i/$merge_shards" --thresholds "$work/mthr" -q -j "$threads" \
+    -o "$work/mshard-$i"
+  mfolders+=("$work/mshard-$i")
+done
+step mmerge "$cytopipe" merge "${mfolders[@]}" -o "$work/mmerged"
+merge_wall=$wall merge_rss=$rss
+read -r m_summaries m_outputs < <(json "$work/mmerged/run.json" \
+  "'%.2f %.2f' % (d['timings_seconds']['resolve_inputs'] + d['timings_seconds']['readouts'], d['timings_seconds']['outputs'])")
+row "merge of $mfiles summaries" "$merge_wall" "" "" "$merge_rss" "summaries + read-outs $m_summaries s, tables/plots/report $m_outputs s"
+same_as_whole "$work/mwhole" "$work/mmerged"
+
+# ---- Projection. Pass 1: its slowest task, its controls growing with the files and their
+# events; shards: the events split over the nodes at the measured per-shard rate (gating sheets
+# included); the merge: measured on mfiles summaries, growing with the number of files only.
+python3 - "$per_shard" "$thr_max" "$files" "$total_events" "$merge_wall" "$mfiles" "$target_files" "$target_events" "$nodes" <<'PY'
 import sys
-per_shard, thr_wall, controls, files, summaries, outputs, tf, te, nodes, events = map(float, sys.argv[1:])
+per_shard, thr_max, files, events, merge_wall, mfiles, tf, te, nodes = map(float, sys.argv[1:])
 total = tf * te
-thr = thr_wall * (total * controls / files) / events       # same share of control files, same rate
+thr = thr_max * (tf / files) * (te / (events / files))
 shard = total / nodes / per_shard
-merge = summaries * tf / files + outputs * te / (events / files)
-print(f"per-shard throughput: {per_shard:,.0f} events/s with this machine's threads")
-print(f"projection for {tf:.0f} files x {te:,.0f} events on {nodes:.0f} nodes (each as fast as this machine):")
-print(f"  threshold pass {thr/60:.1f} min + shards {shard/60:.1f} min + merge {merge/60:.1f} min = {(thr+shard+merge)/60:.1f} min"
-      f" (one node: {total/per_shard/3600:.1f} h)")
+merge = merge_wall * tf / mfiles
+print(f"per-shard throughput: {per_shard:,.0f} events/s")
+print(f"projection for {tf:.0f} files x {te:,.0f} events ({total:.3g} events) on {nodes:.0f} nodes like this machine:")
+print(f"  threshold array {thr/60:.1f} min + shards {shard/60:.1f} min + merge {merge/60:.2f} min = {(thr+shard+merge)/60:.1f} min"
+      f" (one node: {total/per_shard/3600:.1f} h); the merge is {100*merge/shard:.1f} % of a shard's time")
 PY

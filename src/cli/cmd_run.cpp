@@ -62,7 +62,12 @@ int run_pass(const RunArgs& args, const cytopipe::pipeline::Config& config, cons
   std::cout << config.name << " " << what << ": " << r.samples.samples.size() << " files, " << r.events << " events in "
             << r.seconds << " s; " << r.files_failed << " files failed, " << r.failures.size() << " problems; "
             << r.thresholds.size() << " thresholds\noutputs in " << r.output_dir.string() << "/:";
-  for (const auto& f : r.written) std::cout << ' ' << f;
+  std::size_t sheets = 0;  // sheets/FILE.json, one per file the report could show: counted, not listed
+  for (const auto& f : r.written) {
+    if (f.find('/') == std::string::npos) std::cout << ' ' << f;
+    else ++sheets;
+  }
+  if (sheets) std::cout << " sheets/ (" << sheets << " gating sheets)";
   std::cout << '\n';
   // The pass did its job: files that failed are outcomes the merge lists (and exits 1 for), not a
   // failed job that would hold back the scheduler's dependent jobs.

@@ -1,5 +1,7 @@
 #include "pipeline/analyse.hpp"
 
+#include <time.h>
+
 #include <bit>
 #include <cmath>
 #include <optional>
@@ -11,6 +13,7 @@
 #include "cytopipe/gating/io.hpp"
 #include "cytopipe/input_file.hpp"
 #include "cytopipe/gating/statistics.hpp"
+#include "pipeline/gating_sheets.hpp"
 #include "pipeline/pool.hpp"
 #include "pipeline/prepare.hpp"
 
@@ -251,6 +254,8 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
     };
     gating::GatingResults gated;
     fcs::Sample sample;
+    gating::GatingStrategy placed_gates;  // with finders: the strategy as placed on this file
+    const gating::GatingStrategy* drawn = &strategy;
     // With acquisition QC the whole file is read first: which events are gated depends on it.
     const bool qc = config.qc.present && config.qc.enabled;
     if (!qc && gating::gates_while_decoding(strategy) && !strategy.has_finders()) {
@@ -281,6 +286,8 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
           gated = std::move(placed.results);
           out.finder_reports = std::move(placed.reports);
           out.placed_strategy = gating::to_yaml(placed.strategy);
+          placed_gates = std::move(placed.strategy);
+          drawn = &placed_gates;
         } else {
           gated = gating::gate_sample(strategy, sample, gate_options);
           if (plan.frozen_run) out.placed_strategy = gating::to_yaml(strategy);
@@ -290,6 +297,24 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
       }
     }
     out.events = out.qc ? out.qc->events : sample.event_count();
+    if (index < plan.draw_sheet.size() && plan.draw_sheet[index]) {
+      // As the report's gating section draws it from the file read again (gating_sheets).
+      StoredSheet sheet;
+      // CPU time of this thread: on a shared node, wall time mostly measures the other jobs.
+      const auto cpu_now = [] {
+        timespec ts{};
+        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+      };
+      const double t = cpu_now();
+      try {
+        sheet.layout = gating_sheet_layout(*drawn, sample, gated, report_sheet_options(config, entry.name));
+      } catch (const Error& e) {
+        sheet.problem = e.message();
+      }
+      out.sheet = std::move(sheet);
+      out.sheet_seconds = cpu_now() - t;
+    }
 
     if (auto keep = plan.keep.find(entry.name); keep != plan.keep.end()) {
       for (const auto& [population, channel] : keep->second) {

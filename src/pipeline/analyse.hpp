@@ -2,6 +2,7 @@
 // What the runner does with one file: gate it with the strategy (plus the threshold gates of its
 // group) and compute the statistics the read-outs and populations.csv need.
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -12,6 +13,7 @@
 #include "cytopipe/gating/gating_set.hpp"
 #include "cytopipe/gating/population_table.hpp"
 #include "cytopipe/gating/strategy.hpp"
+#include "cytopipe/pipeline/gating_sheet.hpp"
 #include "cytopipe/pipeline/readout.hpp"
 #include "cytopipe/pipeline/run.hpp"
 #include "cytopipe/transform/acquisition_qc.hpp"
@@ -19,6 +21,13 @@
 #include "cytopipe/transform/transform.hpp"
 
 namespace cytopipe::pipeline::detail {
+
+// A gating sheet laid out where its file was analysed (a shard), for the merge's report: its
+// layout without the notes only the merge knows, or why it could not be drawn.
+struct StoredSheet {
+  std::optional<GatingSheetLayout> layout;
+  std::string problem;
+};
 
 struct Plan {
   const Config* config = nullptr;
@@ -60,6 +69,13 @@ struct Plan {
   };
   std::vector<Histogram> histograms;
   std::map<std::string, std::set<std::pair<std::string, std::string>>> keep;  // file -> (population, channel)
+
+  // The report's gating sheets in a sharded run. A shard lays out the sheet of each sample marked
+  // here (every file the report could choose) from the events and gates it has in hand; the
+  // merge gets them back through stored_sheet (empty, or nullopt for a sample: the file is read
+  // again, as in a whole run).
+  std::vector<bool> draw_sheet;
+  std::function<std::optional<StoredSheet>(std::size_t sample)> stored_sheet;
 };
 
 Plan make_plan(const Config& config, gating::GatingStrategy strategy);
@@ -105,6 +121,8 @@ struct SampleOutcome {
   // Strategies with finder gates: what each finder saw and the strategy as placed on this file.
   std::vector<gating::FinderReport> finder_reports;
   std::string placed_strategy;  // YAML; empty when the strategy has no finders
+  std::optional<StoredSheet> sheet;  // Plan::draw_sheet samples: its gating sheet
+  double sheet_seconds = 0;          // the CPU time laying it out took
 };
 
 // Reads, gates (with plan.gating_set's strategy for sample `index`) and measures one sample.

@@ -1,6 +1,7 @@
 #include "cytopipe/pipeline/gating_sheet.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -107,9 +108,9 @@ std::vector<const gating::Dimension*> drawn_dimensions(const gating::Gate& gate)
 
 }  // namespace
 
-GatingSheet gating_sheet(const gating::GatingStrategy& strategy, const fcs::Sample& sample,
-                         const gating::GatingResults& results, const GatingSheetOptions& options) {
-  GatingSheet sheet;
+GatingSheetLayout gating_sheet_layout(const gating::GatingStrategy& strategy, const fcs::Sample& sample,
+                                      const gating::GatingResults& results, const GatingSheetOptions& options) {
+  GatingSheetLayout sheet;
   // Gate levels: gates sharing a parent and their dimensions share a panel (live | dead on
   // Viability), in the strategy's order.
   std::vector<Level> levels;
@@ -135,11 +136,50 @@ GatingSheet gating_sheet(const gating::GatingStrategy& strategy, const fcs::Samp
   }
   if (levels.empty()) throw Error("gating sheet: the strategy has no gate of one or two dimensions to draw");
 
-  std::map<std::string, std::vector<double>> values_of;  // dimension label -> every event's value
+  // Each level draws its parent's events evenly strided down to max_events. Only those events'
+  // dimension values are computed (a sheet of a 1,000,000-event file needs a few percent of
+  // them): on a sample holding just the events some level draws, every value is the same
+  // per-event function of the event's channels as on the whole file.
+  const gating::Membership all(results.events(), true);
+  std::vector<std::vector<std::size_t>> picked_of(levels.size());
+  std::vector<std::size_t> drawn;  // every level's picked events, ascending, each once
+  for (std::size_t l = 0; l < levels.size(); ++l) {
+    const gating::Membership& members = levels[l].parent.empty() ? all : results.at(levels[l].parent).members;
+    const std::size_t count = members.count();
+    const std::size_t stride = std::max<std::size_t>(1, (count + options.max_events - 1) / std::max<std::size_t>(options.max_events, 1));
+    auto& picked = picked_of[l];
+    picked.reserve(count / stride + 1);
+    for (std::size_t i = 0, k = 0; i < members.events(); ++i)
+      if (members.test(i) && k++ % stride == 0) picked.push_back(i);
+    std::vector<std::size_t> merged;
+    merged.reserve(drawn.size() + picked.size());
+    std::set_union(drawn.begin(), drawn.end(), picked.begin(), picked.end(), std::back_inserter(merged));
+    drawn = std::move(merged);
+  }
+  fcs::Sample drawn_sample;
+  drawn_sample.source = sample.source;
+  drawn_sample.version = sample.version;
+  drawn_sample.datatype = sample.datatype;
+  drawn_sample.keywords = sample.keywords;
+  drawn_sample.channels = sample.channels;
+  drawn_sample.spillover = sample.spillover;
+  drawn_sample.spillover_error = sample.spillover_error;
+  drawn_sample.event_total = sample.event_total;
+  drawn_sample.events = fcs::EventMatrix(drawn.size(), sample.events.channels());
+  for (std::size_t c = 0; c < sample.events.channels(); ++c) {
+    const auto from = sample.events.column(c);
+    double* to = drawn_sample.events.column(c).data();
+    for (std::size_t k = 0; k < drawn.size(); ++k) to[k] = from[drawn[k]];
+  }
+  std::map<std::string, std::vector<double>> values_of;  // dimension label -> each drawn event's value
   auto values = [&](const gating::Dimension& d) -> const std::vector<double>& {
     auto [it, added] = values_of.try_emplace(d.label());
-    if (added) it->second = gating::dimension_values(strategy, sample, d);
+    if (added) it->second = gating::dimension_values(strategy, drawn_sample, d);
     return it->second;
+  };
+  // Where an event is in drawn_sample.
+  auto drawn_at = [&](std::size_t event) {
+    return static_cast<std::size_t>(std::lower_bound(drawn.begin(), drawn.end(), event) - drawn.begin());
   };
   auto axis_of = [&](const gating::Dimension* d) {
     Axis axis{d, nullptr};
@@ -154,29 +194,26 @@ GatingSheet gating_sheet(const gating::GatingStrategy& strategy, const fcs::Samp
     return parent > 0 ? std::optional<double>(100.0 * static_cast<double>(p->count) / parent) : std::nullopt;
   };
 
-  plot::GridFigure grid;
+  plot::GridFigure& grid = sheet.grid;
   grid.columns = options.columns;
   grid.title = options.title.empty() ? std::filesystem::path(sample.source).filename().string() : options.title;
-  grid.notes = options.notes;
-  grid.notes.insert(grid.notes.begin(), std::to_string(results.events()) + " events; each panel: the parent population on the gate's dimensions, % of parent beside each gate");
-  for (const Level& level : levels) {
-    // The parent's events, evenly strided down to max_events.
-    const gating::Membership all(results.events(), true);
+  grid.notes = {std::to_string(results.events()) + " events; each panel: the parent population on the gate's dimensions, % of parent beside each gate"};
+  for (std::size_t l = 0; l < levels.size(); ++l) {
+    const Level& level = levels[l];
     const gating::Membership& members = level.parent.empty() ? all : results.at(level.parent).members;
     const std::size_t count = members.count();
-    const std::size_t stride = std::max<std::size_t>(1, (count + options.max_events - 1) / std::max<std::size_t>(options.max_events, 1));
-    std::vector<std::size_t> picked;
-    picked.reserve(count / stride + 1);
-    for (std::size_t i = 0, k = 0; i < members.events(); ++i)
-      if (members.test(i) && k++ % stride == 0) picked.push_back(i);
+    const std::vector<std::size_t>& picked = picked_of[l];
+    std::vector<std::size_t> positions;  // the picked events in drawn_sample
+    positions.reserve(picked.size());
+    for (std::size_t i : picked) positions.push_back(drawn_at(i));
     std::vector<Axis> axes;
     std::vector<std::vector<double>> plotted;
     for (const auto* d : level.dimensions) {
       axes.push_back(axis_of(d));
-      const auto& all_values = values(*d);
+      const auto& drawn_values = values(*d);
       std::vector<double> v;
       v.reserve(picked.size());
-      for (std::size_t i : picked) v.push_back(all_values[i]);
+      for (std::size_t k : positions) v.push_back(drawn_values[k]);
       if (axes.back().display) axes.back().display->apply(v, v);
       plotted.push_back(std::move(v));
     }
@@ -314,7 +351,22 @@ GatingSheet gating_sheet(const gating::GatingStrategy& strategy, const fcs::Samp
     for (std::size_t i = 0; i < sheet.skipped.size(); ++i) line += (i ? "; " : "") + sheet.skipped[i];
     grid.notes.push_back(line);
   }
-  sheet.figure = plot::grid_figure(grid);
+  return sheet;
+}
+
+plot::Figure gating_sheet_figure(GatingSheetLayout layout, const std::vector<std::string>& notes) {
+  // The caller's notes follow the event count line.
+  layout.grid.notes.insert(layout.grid.notes.begin() + 1, notes.begin(), notes.end());
+  return plot::grid_figure(layout.grid);
+}
+
+GatingSheet gating_sheet(const gating::GatingStrategy& strategy, const fcs::Sample& sample,
+                         const gating::GatingResults& results, const GatingSheetOptions& options) {
+  GatingSheetLayout layout = gating_sheet_layout(strategy, sample, results, options);
+  GatingSheet sheet;
+  sheet.panels = std::move(layout.panels);
+  sheet.skipped = layout.skipped;
+  sheet.figure = gating_sheet_figure(std::move(layout), options.notes);
   return sheet;
 }
 

@@ -128,10 +128,7 @@ std::vector<SheetChoice> choose_sheet_samples(const Config& config, const Sample
   return chosen;
 }
 
-std::vector<SheetFigure> gating_sheets(const Plan& plan, const SampleSet& samples,
-                                       const std::vector<SheetChoice>& chosen, std::vector<std::string>& summary) {
-  const Config& config = *plan.config;
-  std::vector<SheetFigure> out;
+GatingSheetOptions report_sheet_options(const Config& config, const std::string& name) {
   GatingSheetOptions options;
   options.display_scale = [&config](std::string_view channel) -> const transform::Transform* {
     const auto* t = transform_for(config, channel);
@@ -141,17 +138,29 @@ std::vector<SheetFigure> gating_sheets(const Plan& plan, const SampleSet& sample
   options.panel_size = 120;
   options.bins = 96;
   options.max_events = 30000;
+  options.title = name;
+  return options;
+}
+
+std::vector<SheetFigure> gating_sheets(const Plan& plan, const SampleSet& samples,
+                                       const std::vector<SheetChoice>& chosen, std::vector<std::string>& summary) {
+  const Config& config = *plan.config;
+  std::vector<SheetFigure> out;
   for (const auto& choice : chosen) {
     const SampleEntry& entry = samples.samples.at(choice.sample);
     try {
-      const fcs::Sample sample = prepare_sample(config, entry, plan.matrix, nullptr, true);
-      // The file's strategy with its finder gates placed (or frozen) as the run placed them.
-      gating::PlacedGates placed = gating::place_gates(sample_strategy(plan, choice.sample, entry.name), sample);
-      const gating::GatingStrategy& strategy = placed.strategy;
-      const gating::GatingResults& results = placed.results;
-      options.title = entry.name;
-      options.notes = {choice.why};
-      out.push_back({entry.name, choice.why, gating_sheet(strategy, sample, results, options).figure});
+      std::optional<StoredSheet> stored = plan.stored_sheet ? plan.stored_sheet(choice.sample) : std::nullopt;
+      if (!stored) {
+        fcs::Sample sample = prepare_sample(config, entry, plan.matrix, nullptr, true);
+        // The events the run gated: with acquisition QC, its flagged bins removed.
+        acquisition_qc(config, sample, entry);
+        // The file's strategy with its finder gates placed (or frozen) as the run placed them.
+        gating::PlacedGates placed = gating::place_gates(sample_strategy(plan, choice.sample, entry.name), sample);
+        stored.emplace();
+        stored->layout = gating_sheet_layout(placed.strategy, sample, placed.results, report_sheet_options(config, entry.name));
+      }
+      if (!stored->layout) throw Error(stored->problem);
+      out.push_back({entry.name, choice.why, gating_sheet_figure(std::move(*stored->layout), {choice.why})});
     } catch (const Error& e) {
       summary.push_back("gating sheet of " + entry.name + " skipped: " + e.message());
     }

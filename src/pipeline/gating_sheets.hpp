@@ -26,7 +26,12 @@ struct SheetFigure {
   plot::Figure figure;
 };
 
-// Reads and gates each chosen file again (with its own threshold gates) and lays out its sheet;
+// How the report draws a file's gating sheet (4 columns of 120 pt panels, 96 bins, at most
+// 30,000 events per panel, unscaled dimensions on the config's transforms), titled `name`.
+GatingSheetOptions report_sheet_options(const Config& config, const std::string& name);
+
+// Each chosen file's sheet: the one its shard laid out (plan.stored_sheet), else the file read
+// and gated again (with its own threshold gates, its acquisition QC applied as in the run);
 // a file that fails is listed in `summary` and left out.
 std::vector<SheetFigure> gating_sheets(const Plan& plan, const SampleSet& samples,
                                        const std::vector<SheetChoice>& chosen, std::vector<std::string>& summary);

@@ -7,6 +7,7 @@
 #include "pipeline/output_set.hpp"
 #include "pipeline/run_steps.hpp"
 #include "pipeline/shard_record.hpp"
+#include "pipeline/sheet_record.hpp"
 
 namespace cytopipe::pipeline {
 namespace {
@@ -153,6 +154,17 @@ RunResult merge_shards(const std::vector<fs::path>& folders, const RunOptions& o
     }
     for (const auto& p : outcomes[i].problems) result.failures.push_back(p);
   }
+  // The report's gating sheets as the shards laid them out. A sample without one, or whose sheet
+  // file is gone or damaged, is read again as in a whole run: the report stays the same.
+  plan.stored_sheet = [&](std::size_t i) -> std::optional<StoredSheet> {
+    const auto& sheet = record_of[i]->contains("sheet") ? record_of[i]->at("sheet") : Json();
+    if (!sheet.is_string()) return std::nullopt;
+    try {
+      return sheet_of(read_record_json(shard_of_sample[i]->folder / sheet.get<std::string>()));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  };
   timings.resolve = since(t0);
   const auto started = std::chrono::system_clock::now();
   write_outputs(plan, outcomes, result, output_set.staging(), timings, t0, hashes, unix_ns(started));

@@ -279,7 +279,8 @@ void resolve_thresholds(Plan& plan, RunResult& result, const RunOptions& options
 
 void analyse_samples(const Plan& plan, RunResult& result, const std::vector<std::size_t>& selected,
                      const RunOptions& options, const RunSetup& setup, std::vector<SampleOutcome>& outcomes,
-                     std::vector<InputHash>& hashes) {
+                     std::vector<InputHash>& hashes,
+                     const std::function<void(std::size_t sample, SampleOutcome& outcome)>& done) {
   const auto& samples = result.samples.samples;
   const auto previous = options.hash_inputs && options.reuse_hashes
                             ? PreviousHashes::load(result.output_dir / "run.json")
@@ -326,6 +327,7 @@ void analyse_samples(const Plan& plan, RunResult& result, const std::vector<std:
         }
           for (const auto& p : d.outcome.problems) result.failures.push_back(p);  // kept too: a shard records them
         if (!d.outcome.problems.empty() && options.fail_fast) keep_going = false;
+        if (done) done(i, d.outcome);
         outcomes[i] = std::move(d.outcome);
         if (!keep_going) result.stopped_early = true;
         return keep_going;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <ostream>
@@ -67,9 +68,11 @@ void resolve_thresholds(Plan& plan, RunResult& result, const RunOptions& options
 
 // Pass 2 over the samples `selected` (indices, ascending): each outcome and input hash into
 // `outcomes[i]` / `hashes[i]`; events, failures and problems into `result` in sample order.
+// `done`, if given, sees each outcome first, in sample order (a shard writes its sheet out).
 void analyse_samples(const Plan& plan, RunResult& result, const std::vector<std::size_t>& selected,
                      const RunOptions& options, const RunSetup& setup, std::vector<SampleOutcome>& outcomes,
-                     std::vector<InputHash>& hashes);
+                     std::vector<InputHash>& hashes,
+                     const std::function<void(std::size_t sample, SampleOutcome& outcome)>& done = {});
 
 // Read-outs (they need every sample: controls are other samples), then every table, figure, the
 // report, failures.csv and run.json into `dir`.

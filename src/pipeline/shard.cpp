@@ -13,6 +13,7 @@
 #include "pipeline/output_set.hpp"
 #include "pipeline/run_steps.hpp"
 #include "pipeline/shard_record.hpp"
+#include "pipeline/sheet_record.hpp"
 
 namespace cytopipe::pipeline {
 namespace {
@@ -428,10 +429,30 @@ PassResult run_shard(const Config& config, const Shard& shard, const std::option
   const auto started = std::chrono::system_clock::now();
   tbb::task_arena arena(setup.threads);
   plan.parallel_within_file = setup.in_flight < static_cast<std::size_t>(setup.threads);
+  // The report's gating sheets of this shard's files, laid out from the events in hand (the
+  // merge picks the few it shows, and reads no events): every file an analysis selects, since
+  // which are shown (the first of each group, outliers of its group) depends on other shards.
+  const auto& dir = output_set.staging();
+  std::vector<bool> sheet_written(result.samples.samples.size(), false);
+  if (config.outputs.report) {
+    plan.draw_sheet.assign(result.samples.samples.size(), false);
+    for (const auto i : selected)
+      for (const auto& analysis : config.analyses)
+        if (result.samples.samples[i].matches(analysis.select)) plan.draw_sheet[i] = true;
+  }
+  double sheet_seconds = 0;  // CPU time laying the sheets out, summed over the files (bench/sharded_run.sh)
+  auto write_sheet = [&](std::size_t i, SampleOutcome& outcome) {
+    if (!outcome.sheet) return;
+    sheet_seconds += outcome.sheet_seconds;
+    fs::create_directories(dir / kSheetsFolder);
+    write_file_atomically(dir / sheet_file(result.samples.samples[i].name), sheet_json(*outcome.sheet).dump() + "\n");
+    sheet_written[i] = true;
+    outcome.sheet.reset();  // a shard of many files does not hold every sheet
+  };
   arena.execute([&] {
     plan_sample_gates(plan, result.samples);
     const auto t = Clock::now();
-    analyse_samples(plan, result, selected, options, setup, outcomes, hashes);
+    analyse_samples(plan, result, selected, options, setup, outcomes, hashes, write_sheet);
     timings.samples = since(t);
   });
 
@@ -444,12 +465,17 @@ PassResult run_shard(const Config& config, const Shard& shard, const std::option
   record["started_unix_ns"] = unix_ns(started);
   record["thresholds_sha256"] = placed_sha;
   record["thresholds"] = placed_json(config, placed);
+  record["gating_sheet_cpu_seconds"] = sheet_seconds;
   auto& listed = record["samples"] = Json::array();
-  for (const auto i : selected) listed.push_back(outcome_json(result.samples.samples[i], outcomes[i], hashes[i]));
-  const auto& dir = output_set.staging();
+  for (const auto i : selected) {
+    listed.push_back(outcome_json(result.samples.samples[i], outcomes[i], hashes[i]));
+    listed.back()["sheet"] = sheet_written[i] ? Json(sheet_file(result.samples.samples[i].name).generic_string()) : Json();
+  }
   write_file_atomically(dir / kShardFile, record.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
   write_failures(dir / "failures.csv", result.failures);
   result.written = {kShardFile, "failures.csv", "run.json"};
+  for (const auto i : selected)
+    if (sheet_written[i]) result.written.push_back(sheet_file(result.samples.samples[i].name).generic_string());
   timings.outputs = since(t);
   timings.total = since(t0);
   result.seconds = timings.total;

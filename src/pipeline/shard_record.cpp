@@ -240,6 +240,16 @@ Json fingerprint(const Config& config) {
   return j;
 }
 
+Json read_record_json(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("cannot open " + file.filename().string(), {file.string(), "", 0, 0});
+  try {
+    return Json::parse(in);
+  } catch (const std::exception& e) {
+    throw Error(std::string("not JSON (") + e.what() + ")", {file.string(), "", 0, 0});
+  }
+}
+
 Json read_record(const std::filesystem::path& file, const std::string& kind) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("no " + file.filename().string() + " here: not a finished " + kind, {file.string(), "", 0, 0});

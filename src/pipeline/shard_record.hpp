@@ -18,6 +18,11 @@ using Json = nlohmann::ordered_json;
 
 inline constexpr const char* kThresholdsFile = "thresholds.json";
 inline constexpr const char* kShardFile = "shard.json";
+// A shard's gating sheets: sheets/FILE.json per sample (sheet_record.hpp).
+inline constexpr const char* kSheetsFolder = "sheets";
+inline std::filesystem::path sheet_file(const std::string& sample_name) {
+  return std::filesystem::path(kSheetsFolder) / (sample_name + ".json");
+}
 // 2: thresholds.json holds one part of the control groups (run --thresholds-only --control-group).
 inline constexpr int kRecordFormat = 2;
 
@@ -54,6 +59,8 @@ void apply(const PlacedThresholds& placed, Plan& plan);
 // cytopipe version. Two passes of one sharded run have equal fingerprints.
 Json fingerprint(const Config& config);
 
+// A JSON file read whole; Error naming the file when it is missing or not JSON.
+Json read_record_json(const std::filesystem::path& file);
 // A record file read as JSON; Error naming the file when it is missing or not a record of `kind`.
 Json read_record(const std::filesystem::path& file, const std::string& kind);
 

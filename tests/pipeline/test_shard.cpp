@@ -435,3 +435,32 @@ TEST(Shard, ARerunPlacesOnlyThePartsWhoseControlsChanged) {
   // Group D now has a threshold (its isotype has live cells): the empty-population failure is gone.
   EXPECT_EQ(read_text(b.dir / "whole" / "failures.csv").find("d_iso.fcs,threshold"), std::string::npos);
 }
+
+TEST(Shard, TheMergeDrawsTheShardsGatingSheetsWithoutReadingEvents) {
+  TroubledBatch b;
+  const auto& config = b.config;
+  run_pipeline(config, quiet(b.dir / "whole"));
+  const auto report = read_text(b.dir / "whole" / "report.html");
+  ASSERT_NE(report.find("Gating"), std::string::npos);
+  run_threshold_pass(config, quiet(b.dir / "thr"));
+  std::vector<fs::path> shards = {b.dir / "s1", b.dir / "s2"};
+  for (std::size_t i = 1; i <= 2; ++i) run_shard(config, {i, 2}, b.dir / "thr", quiet(shards[i - 1]));
+  // Every analysed file the analysis selects has its sheet laid out in its shard.
+  const std::string representative = "a_1.fcs";  // the first of group A by name
+  const auto& holder = shards[shard_of(representative, 2) - 1];
+  ASSERT_TRUE(fs::exists(holder / "sheets" / (representative + ".json")));
+  std::size_t sheets = 0;
+  for (const auto& s : shards) sheets += static_cast<std::size_t>(std::distance(fs::directory_iterator(s / "sheets"), {}));
+  EXPECT_EQ(sheets, 10u);  // 13 files, 3 not analysed (the cut file, the one without V-A, the corrupt isotype)
+  // A sheet file gone: that file is read again, and the report is the same.
+  fs::remove(holder / "sheets" / (representative + ".json"));
+  merge_shards(shards, quiet(b.dir / "merged1"));
+  expect_same_outputs(b.dir / "whole", b.dir / "merged1", "one sheet read again");
+  // Every FCS file made unreadable: the merge, which reads only the shards' summaries and
+  // sheets, still gives the whole run's report (but the sheet it would read again is skipped).
+  run_shard(config, {shard_of(representative, 2), 2}, b.dir / "thr", quiet(holder), true);
+  for (const auto& e : fs::directory_iterator(b.dir / "data"))
+    if (e.path().extension() == ".fcs") write_text(e.path(), "not an FCS file any more");
+  merge_shards(shards, quiet(b.dir / "merged2"));
+  expect_same_outputs(b.dir / "whole", b.dir / "merged2", "no event read by the merge");
+}

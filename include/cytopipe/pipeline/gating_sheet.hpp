@@ -14,6 +14,7 @@
 #include "cytopipe/gating/strategy.hpp"
 #include "cytopipe/pipeline/config.hpp"
 #include "cytopipe/plot/figure.hpp"
+#include "cytopipe/plot/grid.hpp"
 #include "cytopipe/transform/transform.hpp"
 
 namespace cytopipe::pipeline {
@@ -45,8 +46,22 @@ struct GatingSheet {
   std::vector<std::string> skipped;    // gates not drawn, with why (boolean, > 2 dimensions)
 };
 
+// The sheet before the caller's notes are added and the grid is laid out: its title, its own
+// notes (event count; gates not drawn) and the panels. A shard of a sharded run keeps this for
+// the merge, which alone knows why a file gets a sheet (docs/sharded-runs.md).
+struct GatingSheetLayout {
+  plot::GridFigure grid;
+  std::vector<GatingPanel> panels;
+  std::vector<std::string> skipped;
+};
+GatingSheetLayout gating_sheet_layout(const gating::GatingStrategy& strategy, const fcs::Sample& sample,
+                                      const gating::GatingResults& results, const GatingSheetOptions& options = {});
+// The sheet's figure with `notes` (as GatingSheetOptions::notes) after its event count line.
+plot::Figure gating_sheet_figure(GatingSheetLayout layout, const std::vector<std::string>& notes);
+
 // Lays out the sheet of `sample` gated by `strategy` (`results` from gate_sample with the same
-// strategy and sample). Error when no gate can be drawn.
+// strategy and sample): gating_sheet_figure(gating_sheet_layout(...), options.notes). Error when
+// no gate can be drawn.
 GatingSheet gating_sheet(const gating::GatingStrategy& strategy, const fcs::Sample& sample,
                          const gating::GatingResults& results, const GatingSheetOptions& options = {});
 
