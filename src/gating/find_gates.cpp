@@ -4,6 +4,7 @@
 
 #include "cytopipe/error.hpp"
 #include "cytopipe/gating/statistics.hpp"
+#include "gating/columns.hpp"
 
 namespace cytopipe::gating {
 namespace {
@@ -38,6 +39,10 @@ PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sampl
   PlacedGates out;
   out.strategy = strategy;
   std::vector<double> gathered;
+  // One column cache for every finder of the sample: a scaled column is computed once, and only
+  // for the 64-event words of the finder's parent (no transform paid for debris a finder below
+  // the scatter gate never looks at).
+  ColumnCache cache(out.strategy, sample, options.parallel);
   while (out.strategy.has_finders()) {
     const GatingStrategy part = placed_part(out.strategy);
     const GatingResults partial = gate_sample(part, sample, options);
@@ -51,13 +56,14 @@ PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sampl
         // The parent's values of each dimension, on the dimension's scale.
         std::vector<std::vector<double>> columns;
         for (const auto& d : node.finder->dimensions) {
-          std::vector<double> all = dimension_values(out.strategy, sample, d);
+          const std::span<const double> all = cache.get(d, parent ? &parent->members : nullptr);
           if (parent) {
             gathered.resize(parent->count);
             gather(all, parent->members, gathered);
-            all.assign(gathered.begin(), gathered.end());
+            columns.emplace_back(gathered.begin(), gathered.end());
+          } else {
+            columns.emplace_back(all.begin(), all.end());
           }
-          columns.push_back(std::move(all));
         }
         std::vector<std::span<const double>> spans(columns.begin(), columns.end());
         FoundGate found = find_gate(*node.finder, spans, label);

@@ -17,6 +17,58 @@ double quantile7(std::vector<double>& values, double p) {
   return lower + (h - static_cast<double>(k)) * (upper - lower);
 }
 
+namespace {
+
+// The type-7 quantiles 0.001, 0.25, 0.75 and 0.999 of `values` (reordered), exactly as four
+// quantile7 calls give them, in about a third of their work: the quartile partition leaves each
+// other quantile's order statistics on one side of it, so the later partial sorts search a
+// quarter or three quarters of the values, not all of them.
+struct Spread {
+  double q001, q25, q75, q999;
+};
+Spread spread_quantiles(std::vector<double>& v) {
+  using Diff = std::ptrdiff_t;
+  const std::size_t n = v.size();
+  auto begin = [&](std::size_t i) { return v.begin() + static_cast<Diff>(i); };
+  struct Order {
+    std::size_t k;  // the k-th and (k+1)-th smallest values
+    double lower, upper;
+    double at(double p, std::size_t count) const {
+      const double h = (static_cast<double>(count) - 1) * p;
+      return lower + (h - std::floor(h)) * (upper - lower);
+    }
+  };
+  auto k_of = [&](double p) { return static_cast<std::size_t>(std::floor((static_cast<double>(n) - 1) * p)); };
+  // With v[k] in place and [k + 1, end) holding every larger order statistic up to end - 1.
+  auto order = [&](std::size_t k, std::size_t end) {
+    const double upper = k + 1 < n ? *std::min_element(begin(k + 1), begin(end)) : v[k];
+    return Order{k, v[k], upper};
+  };
+  const std::size_t k25 = k_of(0.25);
+  std::nth_element(v.begin(), begin(k25), v.end());
+  const Order o25 = order(k25, n);
+  // Below the quartile: [0, k25) holds order statistics 0..k25-1, and v[k25] is the next one.
+  Order o001 = o25;
+  if (const std::size_t k = k_of(0.001); k < k25) {
+    std::nth_element(v.begin(), begin(k), begin(k25));
+    o001 = order(k, k25 + 1);
+  }
+  // Above it: (k25, n) holds the order statistics k25+1..n-1.
+  Order o75 = o25;
+  if (const std::size_t k = k_of(0.75); k > k25) {
+    std::nth_element(begin(k25 + 1), begin(k), v.end());
+    o75 = order(k, n);
+  }
+  Order o999 = o75;
+  if (const std::size_t k = k_of(0.999); k > o75.k) {
+    std::nth_element(begin(o75.k + 1), begin(k), v.end());
+    o999 = order(k, n);
+  }
+  return {o001.at(0.001, n), o25.at(0.25, n), o75.at(0.75, n), o999.at(0.999, n)};
+}
+
+}  // namespace
+
 std::size_t Density::index_of(double x) const {
   const double i = std::round((x - lo) / step);
   if (!(i > 0)) return 0;
@@ -26,8 +78,7 @@ std::size_t Density::index_of(double x) const {
 Density kernel_density(std::span<const double> values, double adjust, const std::string& label, std::size_t grid) {
   const std::size_t n = values.size();
   std::vector<double> sorted(values.begin(), values.end());
-  const double q001 = quantile7(sorted, 0.001), q999 = quantile7(sorted, 0.999);
-  const double q25 = quantile7(sorted, 0.25), q75 = quantile7(sorted, 0.75);
+  const auto [q001, q25, q75, q999] = spread_quantiles(sorted);
   double mean = 0;
   for (double v : values) mean += v;
   mean /= static_cast<double>(n);

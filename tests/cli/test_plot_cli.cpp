@@ -197,9 +197,9 @@ TEST_F(PlotCli, DensityUnknownChannelListsTheChannels) {
 namespace {
 
 // `plot gates`: a sheet of a shipped tube as `cytopipe run` gates it (finder gates as placed on
-// it), in all three formats; one panel per gate level (beads, scatter, singlets, live | dead,
-// tcells | tumour_live, targets); the booleans 'cells' and 'targets_live' (targets within the
-// live cut) are listed as not drawn.
+// it), in all three formats; one panel per gate that is not a boolean (beads, bead_scatter,
+// scatter, singlets, live, tcells, targets); the booleans ('cells', 'dead' = singlets beyond the
+// live cut, 'targets_live' ...) are listed as not drawn.
 TEST_F(PlotCli, GatingSheetOfATubeInEveryFormat) {
   const auto root = std::filesystem::path(CYTOPIPE_SOURCE_DIR);
   for (const char* ext : {".svg", ".pdf", ".png"}) {
@@ -207,8 +207,9 @@ TEST_F(PlotCli, GatingSheetOfATubeInEveryFormat) {
     const PlotRun r = run({"gates", "--config", (root / "pipelines/fig3_selinexor.yaml").string(),
                            (root / "sample_fcs/cocult_MM1S_0nM_r1.fcs").string(), "-o", out.string()});
     ASSERT_EQ(r.code, 0) << r.err;
-    EXPECT_NE(r.out.find("(6 panels)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(7 panels)"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("not drawn: cells: a boolean gate"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("not drawn: dead: a boolean gate"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("not drawn: targets_live: a boolean gate"), std::string::npos) << r.out;
     const std::string bytes = read_all(out);
     if (std::string(ext) == ".svg") EXPECT_NE(bytes.find("<svg"), std::string::npos);
