@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libeigen3-dev libopencv-dev libtbb-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libboost-math-dev libcairo2-dev zlib1g-dev libxml2-dev libxml2-utils
+  libboost-math-dev libcairo2-dev libxml2-dev libxml2-utils
   nlohmann-json3-dev libfmt-dev libcli11-dev
   time  # /usr/bin/time -v: peak memory in bench/*.sh
   chromium  # tests/cli/test_report_browser.cpp renders report.html headless (skipped without it, failed under CI)

@@ -1,6 +1,7 @@
 // SVG written mark by mark for inlining in HTML: text stays text, so a report of many figures
 // does not carry every glyph's outline once per figure as Cairo's SVG surface does.
-#include <zlib.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -115,52 +116,32 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int shift : {24, 16, 8, 0}) out += static_cast<char>((v >> shift) & 0xff);
-}
-
-void put_chunk(std::string& out, const char* type, std::string_view data) {
-  put_u32(out, static_cast<std::uint32_t>(data.size()));
-  const std::size_t start = out.size();
-  out.append(type, 4);
-  out.append(data);
-  const auto crc = crc32(0L, reinterpret_cast<const Bytef*>(out.data() + start), static_cast<uInt>(out.size() - start));
-  put_u32(out, static_cast<std::uint32_t>(crc));
-}
-
-// The raster as an 8-bit RGBA PNG, one pixel per cell (the browser scales it without smoothing).
-// Written here rather than with Cairo's PNG writer: a report holds dozens of rasters, and
-// zlib's fastest level on unfiltered rows takes a fraction of libpng's default effort for a
-// file a few per cent larger.
+// The raster as an 8-bit BGRA PNG, one pixel per cell (the browser scales it without smoothing).
+// OpenCV's encoder left at its speed setting (zlib level 1, SUB filter) with run-length matching:
+// a report holds dozens of rasters, and naming a level (IMWRITE_PNG_COMPRESSION, even 1) turns on
+// libpng's adaptive filtering, ~2.5x the time for a file ~20 % smaller.
 std::string png_of(const Raster& m) {
-  const auto columns = static_cast<std::size_t>(m.columns), rows = static_cast<std::size_t>(m.rows);
-  std::string raw;
-  raw.reserve(rows * (1 + 4 * columns));
-  for (std::size_t row = 0; row < rows; ++row) {
-    raw += '\0';  // filter: none
-    for (std::size_t col = 0; col < columns; ++col) {
-      const std::uint32_t p = m.pixels[row * columns + col];
-      raw += static_cast<char>((p >> 16) & 0xff);
-      raw += static_cast<char>((p >> 8) & 0xff);
-      raw += static_cast<char>(p & 0xff);
-      raw += static_cast<char>(p >> 24);
+  cv::Mat image(m.rows, m.columns, CV_8UC4);
+  for (int row = 0; row < m.rows; ++row) {
+    auto* out = image.ptr<unsigned char>(row);
+    for (int col = 0; col < m.columns; ++col, out += 4) {
+      const std::uint32_t p = m.pixels[static_cast<std::size_t>(row) * m.columns + col];
+      out[0] = static_cast<unsigned char>(p & 0xff);
+      out[1] = static_cast<unsigned char>((p >> 8) & 0xff);
+      out[2] = static_cast<unsigned char>((p >> 16) & 0xff);
+      out[3] = static_cast<unsigned char>(p >> 24);
     }
   }
-  uLongf packed_size = compressBound(static_cast<uLong>(raw.size()));
-  std::string packed(packed_size, '\0');
-  if (compress2(reinterpret_cast<Bytef*>(packed.data()), &packed_size, reinterpret_cast<const Bytef*>(raw.data()),
-                static_cast<uLong>(raw.size()), Z_BEST_SPEED) != Z_OK)
-    throw Error("SVG: PNG encoding of raster '" + m.role + "'");
-  packed.resize(packed_size);
-  std::string png("\x89PNG\r\n\x1a\n", 8);
-  std::string header;
-  put_u32(header, static_cast<std::uint32_t>(columns));
-  put_u32(header, static_cast<std::uint32_t>(rows));
-  header += std::string("\x08\x06\x00\x00\x00", 5);  // 8 bits, RGBA, deflate, no filter, no interlace
-  put_chunk(png, "IHDR", header);
-  put_chunk(png, "IDAT", packed);
-  put_chunk(png, "IEND", {});
-  return png;
+  std::vector<unsigned char> png;
+  const std::vector<int> params{cv::IMWRITE_PNG_STRATEGY, cv::IMWRITE_PNG_STRATEGY_RLE};
+  bool encoded = false;
+  try {
+    encoded = cv::imencode(".png", image, png, params);
+  } catch (const cv::Exception& e) {
+    throw Error("SVG: PNG encoding of raster '" + m.role + "': " + e.what());
+  }
+  if (!encoded) throw Error("SVG: PNG encoding of raster '" + m.role + "'");
+  return {png.begin(), png.end()};
 }
 
 class Writer {
