@@ -4,7 +4,7 @@
 #  A. Per-shard work on files of EVENTS events (default 1,000,000; `cytopipe simulate`, or reuse
 #     DATA): the unsharded run (reference), pass 1 as the array `cytopipe slurm` submits (one
 #     task per control group, each timed), the SHARDS shards one after the other (THREADS threads
-#     each), shard 1 again with the report off (what drawing its gating sheets costs), the merge.
+#     each; the CPU time their gating sheets took, from shard.json), the merge.
 #  B. The merge at scale: MERGE_REPLICATES replicates of small files (default 31: 1,000 files of
 #     MERGE_EVENTS events; or reuse MERGE_DATA), pass 1, MERGE_SHARDS shards and the merge of
 #     1,000 per-sample summaries, its time and peak memory (the merge reads no events: summaries
@@ -38,11 +38,13 @@ simulate() {
 config() {
   sed -e "s|\.\./sample_fcs/|$1/|g" -e "s|\.\./gating/|$root/gating/|g" "$root/pipelines/fig3_selinexor.yaml" >"$2"
 }
-# step NAME COMMAND...: runs it under GNU time; sets wall (s) and rss (MB).
+# step NAME COMMAND...: runs it under GNU time; sets wall (s), cpu (user + system s) and rss (MB).
+# On a shared machine wall time counts the other jobs too; CPU time does not.
 step() {
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
-  read -r wall rss_kb <"$work/time.txt"
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
+  read -r wall user sys rss_kb <"$work/time.txt"
+  cpu=$(echo "$user + $sys" | bc -l)
   rss=$((rss_kb / 1024))
 }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
@@ -51,20 +53,21 @@ same_as_whole() {
   diff -r -x run.json -q "$1" "$2" >/dev/null && echo "  merged outputs = unsharded run's (run.json aside)" ||
     { echo "  MERGE DIFFERS from the unsharded run"; diff -r -x run.json -q "$1" "$2" | head; exit 1; }
 }
-row() { printf "%-30s %8.2f %12s %14s %9s   %s\n" "$@"; }
-header() { printf "%-30s %8s %12s %14s %9s\n" step "wall s" events "events/s" "peak MB"; }
+row() { printf "%-30s %8.2f %8.2f %12s %14s %9s   %s\n" "$1" "$2" "$cpu" "${@:3}"; }
+header() { printf "%-30s %8s %8s %12s %14s %9s\n" step "wall s" "CPU s" events "events/s" "peak MB"; }
 
 # Pass 1 as cytopipe slurm splits it: one task per control group (at most the array size).
 threshold_array() {  # CONFIG OUTDIR; sets parts, thr_max, thr_sum
   local p=$1 out=$2
   "$cytopipe" slurm "$p" --array 100000 --work "$out.slurm" -o "$out.merged" --dry-run >"$work/slurm.log"
   parts=$(sed -n 's/^thresholds: [0-9]* control groups in \([0-9]*\) array tasks.*/\1/p' "$work/slurm.log")
-  thr_max=0 thr_sum=0
+  thr_max=0 thr_sum=0 thr_max_cpu=0
   for k in $(seq 1 "$parts"); do
     step "thr$k" "$cytopipe" run "$p" --thresholds-only --control-group "$k/$parts" -q -j "$threads" -o "$out/group-$k"
     thr_sum=$(echo "$thr_sum + $wall" | bc -l)
-    (($(echo "$wall > $thr_max" | bc -l))) && thr_max=$wall
+    if (($(echo "$wall > $thr_max" | bc -l))); then thr_max=$wall thr_max_cpu=$cpu; fi
   done
+  cpu=$thr_max_cpu  # the slowest task's
   return 0
 }
 
@@ -73,8 +76,6 @@ data=${DATA:-$work/data}
 [ -n "${DATA:-}" ] || simulate "$data" "$events" "$replicates"
 data=$(realpath "$data")
 config "$data" "$work/p.yaml"
-sed 's/^\(  report:\) true/\1 false/' "$work/p.yaml" >"$work/p_noreport.yaml"
-grep -q '^  report: false' "$work/p_noreport.yaml" || { echo "could not turn the report off in the config copy" >&2; exit 1; }
 cat "$data"/*.fcs >/dev/null  # every step reads from the page cache
 echo "== A. per-shard work: $(ls "$data"/*.fcs | wc -l) files in $data"
 header
@@ -85,23 +86,22 @@ threshold_array "$work/p.yaml" "$work/thr"
 controls=0
 for k in $(seq 1 "$parts"); do controls=$((controls + $(json "$work/thr/group-$k/run.json" "len(d['inputs'])"))); done
 row "threshold array ($parts tasks)" "$thr_max" "" "" "$rss" "slowest task; all tasks $(printf %.2f "$thr_sum") s, $controls control reads"
-shard_wall=0 shard_events=0 folders=()
+shard_wall=0 shard_cpu=0 shard_events=0 sheet_cpu=0 folders=()
 for i in $(seq 1 "$shards"); do
   step "shard$i" "$cytopipe" run "$work/p.yaml" --shard "$i/$shards" --thresholds "$work/thr" -q -j "$threads" -o "$work/shard-$i"
   e=$(events_of "$work/shard-$i")
   sheets=$(ls "$work/shard-$i/sheets" 2>/dev/null | wc -l)
-  row "shard $i/$shards" "$wall" "$e" "$(printf %.0f "$(echo "$e / $wall" | bc -l)")" "$rss" "$sheets gating sheets laid out, $(du -sk "$work/shard-$i/sheets" | cut -f1) kB"
+  s_cpu=$(json "$work/shard-$i/shard.json" "d['gating_sheet_cpu_seconds']")
+  row "shard $i/$shards" "$wall" "$e" "$(printf %.0f "$(echo "$e / $wall" | bc -l)")" "$rss" \
+    "$sheets gating sheets laid out, $(du -sk "$work/shard-$i/sheets" | cut -f1) kB, $(printf %.2f "$s_cpu") CPU s"
   [ "$i" -eq 1 ] && shard1_wall=$wall
   shard_wall=$(echo "$shard_wall + $wall" | bc -l) shard_events=$((shard_events + e))
+  shard_cpu=$(echo "$shard_cpu + $cpu" | bc -l) sheet_cpu=$(echo "$sheet_cpu + $s_cpu" | bc -l)
   folders+=("$work/shard-$i")
 done
 per_shard=$(echo "$shard_events / $shard_wall" | bc -l)
-# (the report-off config is another config: its own pass 1)
-threshold_array "$work/p_noreport.yaml" "$work/thr.noreport"
-step shard1_noreport "$cytopipe" run "$work/p_noreport.yaml" --shard "1/$shards" --thresholds "$work/thr.noreport" -q -j "$threads" \
-  -o "$work/shard-1-noreport"
-sheet_cost=$(echo "$shard1_wall - $wall" | bc -l)
-row "shard 1/$shards, report off" "$wall" "" "" "$rss" "gating sheets cost $(printf %.2f "$sheet_cost") s ($(printf %.1f "$(echo "100 * $sheet_cost / $shard1_wall" | bc -l)") % of the shard)"
+per_cpu=$(echo "$shard_events / $shard_cpu" | bc -l)
+echo "  shards: $(printf %.0f "$per_cpu") events per CPU second; gating sheets $(printf %.1f "$(echo "100 * $sheet_cpu / $shard_cpu" | bc -l)") % of the shards' CPU"
 step merge "$cytopipe" merge "${folders[@]}" -o "$work/merged"
 row "merge" "$wall" "" "" "$rss" "$(printf %.1f "$(echo "100 * $wall / $shard_wall" | bc -l)") % of the shards' time"
 same_as_whole "$work/whole" "$work/merged"
@@ -134,9 +134,10 @@ same_as_whole "$work/mwhole" "$work/mmerged"
 # ---- Projection. Pass 1: its slowest task, its controls growing with the files and their
 # events; shards: the events split over the nodes at the measured per-shard rate (gating sheets
 # included); the merge: measured on mfiles summaries, growing with the number of files only.
-python3 - "$per_shard" "$thr_max" "$files" "$total_events" "$merge_wall" "$mfiles" "$target_files" "$target_events" "$nodes" <<'PY'
+python3 - "$per_shard" "$thr_max" "$files" "$total_events" "$merge_wall" "$mfiles" "$target_files" "$target_events" "$nodes" \
+  "$per_cpu" "$threads" <<'PY'
 import sys
-per_shard, thr_max, files, events, merge_wall, mfiles, tf, te, nodes = map(float, sys.argv[1:])
+per_shard, thr_max, files, events, merge_wall, mfiles, tf, te, nodes, per_cpu, threads = map(float, sys.argv[1:])
 total = tf * te
 thr = thr_max * (tf / files) * (te / (events / files))
 shard = total / nodes / per_shard
@@ -145,4 +146,7 @@ print(f"per-shard throughput: {per_shard:,.0f} events/s")
 print(f"projection for {tf:.0f} files x {te:,.0f} events ({total:.3g} events) on {nodes:.0f} nodes like this machine:")
 print(f"  threshold array {thr/60:.1f} min + shards {shard/60:.1f} min + merge {merge/60:.2f} min = {(thr+shard+merge)/60:.1f} min"
       f" (one node: {total/per_shard/3600:.1f} h); the merge is {100*merge/shard:.1f} % of a shard's time")
+idle = per_cpu * threads
+print(f"  at the shards' CPU rate ({per_cpu:,.0f} events per CPU s, {threads:.0f} cores per node with nothing else running):"
+      f" shards {total/nodes/idle/60:.1f} min each")
 PY
