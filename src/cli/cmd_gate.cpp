@@ -346,7 +346,7 @@ const RegisterCommand registered{Command{
           ->needs(workspace);
       app.add_option("--evaluation", cmd->evaluation,
                      "workspace gates: 'gating-ml' (exact, on data values; default) or 'flowjo' (polygons and ellipses "
-                     "on FlowJo's display axes)")
+                     "on FlowJo's display axes, polygons on its gate grid: FlowJo's own counts)")
           ->check(CLI::IsMember({"gating-ml", "flowjo"}))
           ->needs(workspace);
       app.add_option("files", cmd->files, "FCS files")->required()->check(CLI::ExistingFile);

@@ -1,6 +1,7 @@
 #include "gating/columns.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include <tbb/blocked_range.h>
@@ -51,6 +52,9 @@ std::string column_key(const Dimension& d) {
     key += d.channel;
   key += '\x1f' + d.scale.transform.to_string() + ',' + number(d.scale.bound_min) + ',' +
          number(d.scale.bound_max);
+  if (const auto* t = d.scale.biex_table.get())  // FlowJo's display: table (by identity) and grid
+    key += ",table@" + std::to_string(reinterpret_cast<std::uintptr_t>(t));
+  if (d.scale.grid_scale != 0) key += ",grid(" + number(d.scale.grid_origin) + ',' + number(d.scale.grid_scale) + ')';
   return key;
 }
 
@@ -155,6 +159,7 @@ void ColumnCache::fill(const LazyColumn& c, const Membership* need, std::size_t 
   double* values = column.values.column(0).data();
   const bool identity = std::holds_alternative<transform::Identity>(d.scale.transform.params());
   const bool clamped = d.scale.bound_min != -kUnbounded || d.scale.bound_max != kUnbounded;
+  const bool flowjo_display = d.scale.biex_table || d.scale.grid_scale != 0;
   auto wanted = [&](std::size_t w) { return !column.done[w] && (!need || need->words()[w] != 0); };
   for (std::size_t w = begin; w < end;) {
     if (!wanted(w)) {
@@ -171,9 +176,13 @@ void ColumnCache::fill(const LazyColumn& c, const Membership* need, std::size_t 
                 values + first);
     }
     const std::span<double> run(values + first, last - first);
-    if (!identity) d.scale.transform.apply(run, run);  // in place: elementwise
-    if (clamped)
-      for (double& v : run) v = std::clamp(v, d.scale.bound_min, d.scale.bound_max);
+    if (flowjo_display) {
+      apply_scale(d.scale, run);
+    } else {
+      if (!identity) d.scale.transform.apply(run, run);  // in place: elementwise
+      if (clamped)
+        for (double& v : run) v = std::clamp(v, d.scale.bound_min, d.scale.bound_max);
+    }
     w = stop;
   }
 }

@@ -9,6 +9,8 @@
 #include <array>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <memory>
 #include <sstream>
 #include <type_traits>
 #include <utility>
@@ -60,6 +62,7 @@ struct Reader {
   // Transforms by their parameters: building one (a logicle's table) costs far more than reading
   // a sample, and every sample of a workspace repeats the same few; copies share the table.
   mutable std::map<std::string, transform::Transform> made;
+  mutable std::map<std::array<double, 5>, std::shared_ptr<const transform::FlowJoBiexTable>> tables;
 
   [[noreturn]] void fail(const xmlNode* n, const std::string& message, const std::string& where = {}) const {
     throw Error(message, ErrorContext{file, where, n ? xml::line(n) : 0, 0});
@@ -220,6 +223,54 @@ struct Reader {
     return out;
   }
 
+  // FlowJo tests a polygon on its gate grid: each axis on FlowJo's display (biex through FlowJo's
+  // look-up table of 16 channels per display channel, 4096 for length 256; log, arcsinh, logicle,
+  // hyperlog on their 0..1 scale; linear from minRange to maxRange with its channels centred on
+  // whole multiples of (maxRange - minRange) / resolution) cut into `resolution` channels, events
+  // and vertices both replaced by the channel holding them, the polygon test then made on those
+  // whole channels. Found on FlowSOM's 68983 (tests/gating/test_flowjo_workspace.cpp): the
+  // linear FSC-A/SSC-A polygon at 1024 and the two biex polygons at 256 then exclude exactly the
+  // events FlowJo's stored counts (and the rectangles below them) say they exclude.
+  void on_gate_grid(Dimension& d, const xmlNode* f, const WorkspaceSample& s, double resolution,
+                    const std::string& where) const {
+    d.scale.grid_resolution = resolution;
+    const auto it = s.scales.find(parameter_name(f, where));
+    if (it == s.scales.end() || it->second.kind == "linear") {
+      double lo = 0, hi = 262144;  // FlowJo's default linear axis
+      if (it != s.scales.end()) {
+        const auto& set = it->second.settings;
+        if (auto m = set.find("minRange"); m != set.end()) lo = m->second;
+        if (auto m = set.find("maxRange"); m != set.end()) hi = m->second;
+      }
+      d.scale.transform = transform::Transform{};
+      d.scale.grid_scale = resolution / (hi - lo);
+      d.scale.grid_origin = lo - 0.5 / d.scale.grid_scale;
+      return;
+    }
+    if (it->second.kind == "biex") {
+      const auto& set = it->second.settings;
+      auto get = [&](const char* key, double fallback) {
+        auto m = set.find(key);
+        return m == set.end() ? fallback : m->second;
+      };
+      const double length = get("length", 256);
+      if (!(length >= 2 && length <= 65536)) fail(f, "biex length must be 2 .. 65536", where);
+      const std::array<double, 5> key{get("maxRange", 262144), get("width", -10), get("pos", 4.5), get("neg", 0),
+                                      std::round(length) * 16};
+      auto& table = tables[key];
+      try {
+        if (!table)
+          table = std::make_shared<const transform::FlowJoBiexTable>(key[0], key[1], key[2], key[3],
+                                                                     static_cast<std::size_t>(key[4]));
+      } catch (const Error& e) {
+        fail(f, "<biex>: " + e.message(), where);
+      }
+      d.scale.biex_table = table;
+    }
+    d.scale.grid_origin = 0;
+    d.scale.grid_scale = resolution;
+  }
+
   Gate read_gate(const xmlNode* g, const WorkspaceSample& s, const std::string& where) const {
     const auto kind = xml::name(g);
     if (auto inside = attribute(g, "eventsInside"); inside && *inside == "0")
@@ -241,11 +292,18 @@ struct Reader {
       if (dims.size() != 2) fail(g, "a polygon gate needs exactly 2 dimensions", where);
       PolygonGate p;
       p.dimensions = {dimension(dims[0], s, display, where), dimension(dims[1], s, display, where)};
+      if (display) {
+        if (auto r = attribute(g, "gateResolution"); r && !r->empty()) {
+          const double resolution = number(g, *r, "gateResolution", where);
+          if (!(resolution >= 1 && resolution <= 1 << 20)) fail(g, "gateResolution must be 1 .. 1048576", where);
+          for (int k = 0; k < 2; ++k) on_gate_grid(p.dimensions[k], kid(dims[k], "fcs-dimension"), s, resolution, where);
+        }
+      }
       for (auto* v : kids(g, "vertex")) {
         const auto c = kids(v, "coordinate");
         if (c.size() != 2) fail(v, "a polygon vertex needs 2 coordinates", where);
-        p.vertices.push_back({p.dimensions[0].scale.transform.apply(required(c[0], "value", where)),
-                              p.dimensions[1].scale.transform.apply(required(c[1], "value", where))});
+        p.vertices.push_back({p.dimensions[0].scale.apply(required(c[0], "value", where)),
+                              p.dimensions[1].scale.apply(required(c[1], "value", where))});
       }
       if (p.vertices.size() < 3) fail(g, "a polygon gate needs at least 3 vertices", where);
       return p;
@@ -483,7 +541,7 @@ std::vector<const WorkspaceSample*> Workspace::group(std::string_view name) cons
 }
 
 Workspace parse_workspace(std::string_view text, std::string_view name, const WorkspaceOptions& options) {
-  Reader reader{std::string(name), options};
+  Reader reader{std::string(name), options, {}, {}};
   const xml::Document doc =
       xml::read_untrusted(text, reader.file, {kMaxWorkspaceBytes, kMaxWorkspaceDepth, "FlowJo workspace"});
   const xmlNode* root = xmlDocGetRootElement(doc.get());

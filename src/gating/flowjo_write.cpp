@@ -72,7 +72,9 @@ struct Writer {
     // rectangles and quadrants are the same on any monotone axis, so their scales only fill a
     // channel no shape needs.
     if (shape) {
-      if (strong.contains(name) && !(scales.at(name).transform == d.scale.transform))
+      const Scale& had = strong.contains(name) ? scales.at(name) : d.scale;
+      if (!(had.transform == d.scale.transform) || had.grid_scale != d.scale.grid_scale ||
+          had.grid_origin != d.scale.grid_origin || had.biex_table != d.scale.biex_table)
         fail(g, "channel '" + name + "' carries shapes on two scales (" + scales.at(name).transform.to_string() + ", " +
                     d.scale.transform.to_string() + "); FlowJo keeps one axis per channel");
       scales[name] = d.scale;
@@ -104,12 +106,22 @@ struct Writer {
            "\"/><gating:coordinate data-type:value=\"" + num(y) + "\"/></gating:vertex>";
   }
 
+  // A polygon read on FlowJo's gate grid (WorkspaceEvaluation::FlowJo) keeps its gateResolution;
+  // its vertices are whole grid channels, written as the data value at the channel's centre (so
+  // reading them back places them on the same channels).
   std::string polygon(const GateNode& g, const PolygonGate& p, const std::string& id) {
-    std::string out = "<gating:PolygonGate eventsInside=\"1\" userDefined=\"1\" quadId=\"-1\" gateResolution=\"256\" "
-                      "gating:id=\"" + id + "\">";
+    const double r0 = p.dimensions[0].scale.grid_resolution, r1 = p.dimensions[1].scale.grid_resolution;
+    if (r0 != r1) fail(g, "its axes carry FlowJo gate grids of different resolutions");
+    std::string out = "<gating:PolygonGate eventsInside=\"1\" userDefined=\"1\" quadId=\"-1\" gateResolution=\"" +
+                      num(r0 > 0 ? r0 : 256) + "\" gating:id=\"" + id + "\">";
     out += dimension(g, p.dimensions[0], {}, {}, true) + dimension(g, p.dimensions[1], {}, {}, true);
-    for (const auto& v : p.vertices)
-      out += vertex(p.dimensions[0].scale.transform.inverse(v[0]), p.dimensions[1].scale.transform.inverse(v[1]));
+    auto data = [](const Scale& s, double v) {
+      if (s.grid_scale == 0) return s.transform.inverse(v);
+      const double display = s.grid_origin + (v + 0.5) / s.grid_scale;
+      if (s.biex_table) return s.biex_table->data(display * static_cast<double>(s.biex_table->channels()));
+      return s.transform.inverse(display);
+    };
+    for (const auto& v : p.vertices) out += vertex(data(p.dimensions[0].scale, v[0]), data(p.dimensions[1].scale, v[1]));
     return out + "</gating:PolygonGate>";
   }
 
@@ -227,7 +239,11 @@ std::string transform_element(const std::string& channel, const Scale& s) {
   return std::visit(
       Overloaded{
           [&](const transform::Identity&) {
-            return "<transforms:linear" + a("minRange", 0) + a("maxRange", 262144) + " gain=\"1\">" + param +
+            // A linear gate grid keeps the axis range it was cut from (its channels centred on
+            // whole multiples of the channel width, see flowjo_read.cpp).
+            const double lo = s.grid_scale > 0 ? s.grid_origin + 0.5 / s.grid_scale : 0;
+            const double hi = s.grid_scale > 0 ? lo + s.grid_resolution / s.grid_scale : 262144;
+            return "<transforms:linear" + a("minRange", lo) + a("maxRange", hi) + " gain=\"1\">" + param +
                    "</transforms:linear>";
           },
           [&](const transform::Flin& f) {

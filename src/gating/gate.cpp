@@ -1,6 +1,8 @@
 // Gate helpers: labels and kinds.
 #include "cytopipe/gating/gate.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <variant>
 
 #include "cytopipe/overloaded.hpp"
@@ -8,8 +10,26 @@
 namespace cytopipe::gating {
 
 bool Scale::is_identity() const {
-  return std::holds_alternative<transform::Identity>(transform.params()) &&
+  return std::holds_alternative<transform::Identity>(transform.params()) && !biex_table && grid_scale == 0 &&
          bound_min == -kUnbounded && bound_max == kUnbounded;
+}
+
+void apply_scale(const Scale& scale, std::span<double> values) {
+  if (scale.biex_table) {
+    for (double& v : values) v = scale.biex_table->scale(v);
+  } else if (!std::holds_alternative<transform::Identity>(scale.transform.params())) {
+    scale.transform.apply(values, values);  // in place: elementwise
+  }
+  if (scale.bound_min != -kUnbounded || scale.bound_max != kUnbounded)
+    for (double& v : values) v = std::clamp(v, scale.bound_min, scale.bound_max);
+  if (scale.grid_scale != 0)
+    for (double& v : values) v = std::floor((v - scale.grid_origin) * scale.grid_scale);
+}
+
+double Scale::apply(double x) const {
+  double v[1] = {x};
+  apply_scale(*this, v);  // the bulk form, as columns are computed (it may differ in the last bits)
+  return v[0];
 }
 
 std::string Dimension::label() const {

@@ -90,7 +90,7 @@ struct Reader {
     else if (kind == "hyperlog") params = transform::Hyperlog{p("T"), p("W"), p("M"), p("A")};
     else fail(f, "unknown transformation '" + std::string(kind) + "'", where);
     try {
-      scales[*id] = Scale{*id, transform::Transform(params), lo, hi};
+      scales[*id] = Scale{*id, transform::Transform(params), lo, hi, nullptr, 0, 0, 0};
     } catch (const Error& e) {
       fail(f, e.message(), where);
     }

@@ -164,10 +164,19 @@ TEST(FlowJoWorkspace, FlowSom68983AgainstFlowJoAndLabels) {
     std::printf("  68983 [%s]: %zu of %zu populations equal to FlowJo's stored count, worst %lld events\n",
                 mode == WorkspaceEvaluation::FlowJo ? "flowjo" : "gating-ml", c.equal, c.total, c.worst);
     EXPECT_EQ(c.total, 15u);
-    // FlowJo places polygon edges on its display bins: at most the 13 events of the outer
-    // polygon's edge differ, as FlowJo's own Lymphocytes count (19212 of 19225) shows.
-    EXPECT_LE(c.worst, 13);
-    EXPECT_GE(c.equal, 5u);
+    if (mode == WorkspaceEvaluation::FlowJo) {
+      // On FlowJo's gate grid every population equals the count FlowJo stored.
+      EXPECT_EQ(c.equal, 15u);
+      EXPECT_EQ(c.worst, 0);
+    } else {
+      // Exact polygons: the rectangles that only see rectangle parents are FlowJo's (FlowJo
+      // tests rectangles on data values too); the rest differ by the events of the polygons'
+      // edges, at most the 13 events of the outer polygon FlowJo's grid leaves out.
+      for (const char* name : {"NK1_1+", "NK cells", "NK T cells", "CD8 T cells", "DP T cells"})
+        EXPECT_EQ(static_cast<long long>(r.count(name)), ws.samples[0].stored_counts.at(name)) << name;
+      EXPECT_EQ(c.equal, 5u);
+      EXPECT_LE(c.worst, 13);
+    }
 
     // gatingResult.csv: one label per event (leaf population or Unlabeled) from flowWorkspace.
     std::ifstream in(wsp.parent_path() / "gatingResult.csv");
@@ -190,6 +199,8 @@ TEST(FlowJoWorkspace, FlowSom68983AgainstFlowJoAndLabels) {
     }
     std::printf("  68983 [%s]: %zu of %zu events carry gatingResult.csv's label\n",
                 mode == WorkspaceEvaluation::FlowJo ? "flowjo" : "gating-ml", agree, labels.size());
+    // flowWorkspace's labels are a second opinion (its CD4 T cells 7487 against FlowJo's 7480):
+    // both modes agree with it on all but a handful of events.
     EXPECT_GE(static_cast<double>(agree), 0.999 * static_cast<double>(labels.size()));
   }
 }

@@ -20,9 +20,11 @@ namespace cytopipe::gating {
 // How FlowJo's gate coordinates are evaluated.
 // - GatingMl (the default): every gate on the data values its coordinates are written in (the
 //   values FlowJo's own Gating-ML export states), polygon edges straight in data space; exact.
-// - FlowJo: polygon and ellipse gates are evaluated on the axes FlowJo drew them on: vertices and
-//   events both mapped through the channel's FlowJo transform (biex, log, ...), so an edge drawn
-//   straight on a biex plot stays straight there. Rectangles are the same in both modes.
+// - FlowJo: FlowJo's own counts. Polygon and ellipse gates are evaluated on the axes FlowJo drew
+//   them on (vertices and events both through the channel's FlowJo display: biex by FlowJo's
+//   look-up table, log, ...), and a polygon with a gateResolution on FlowJo's gate grid (events
+//   and vertices replaced by the grid channel holding them), as FlowJo evaluates it.
+//   Rectangles are the same in both modes.
 enum class WorkspaceEvaluation { GatingMl, FlowJo };
 
 struct WorkspaceOptions {

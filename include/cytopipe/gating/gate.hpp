@@ -4,12 +4,15 @@
 #include <array>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "cytopipe/transform/flowjo_biex.hpp"
 #include "cytopipe/transform/transform.hpp"
 
 namespace cytopipe::gating {
@@ -38,9 +41,21 @@ struct Scale {
   std::string id;                 // Gating-ML transformation id; empty = none given
   transform::Transform transform; // identity when the dimension has no transformation-ref
   double bound_min = -kUnbounded, bound_max = kUnbounded;
+  // FlowJo's display (workspace polygons under WorkspaceEvaluation::FlowJo): `biex_table`, when
+  // set, replaces `transform` (FlowJo's own biex look-up table, scale 0..1 by linear
+  // interpolation), and with grid_scale > 0 the scaled value then becomes the whole channel of
+  // FlowJo's gate grid that holds it, floor((v - grid_origin) * grid_scale).
+  std::shared_ptr<const transform::FlowJoBiexTable> biex_table;
+  double grid_origin = 0, grid_scale = 0;
+  double grid_resolution = 0;  // FlowJo's gateResolution the grid was made from (for export)
   bool is_identity() const;
+  // One value through the scale, exactly as gated columns are computed (bulk: apply_scale).
+  double apply(double x) const;
   bool operator==(const Scale&) const = default;
 };
+// A column through the scale in place (the bulk path of Scale::apply for table and grid; the
+// transform's own bulk form otherwise).
+void apply_scale(const Scale& scale, std::span<double> values);
 
 // One axis of a gate: which values (a channel or a ratio), compensated how, scaled how.
 struct Dimension {
