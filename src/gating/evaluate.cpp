@@ -403,6 +403,7 @@ GatingRun::GatingRun(const GatingStrategy& strategy, const fcs::Sample& sample, 
   for (std::size_t i = 0; i < pops.size(); ++i) {
     if (st.prep.assigned[i]) continue;  // done with an earlier sibling or quadrant
     const GateNode& node = strategy.gates()[pops[i].gate];
+    const std::vector<char> before = st.prep.assigned;
     try {
       std::visit(Overloaded{[&](const RectangleGate& g) { st.prep.rectangles(i, g); },
                             [&](const QuadrantGate& g) { st.prep.quadrants(i, g); },
@@ -416,6 +417,19 @@ GatingRun::GatingRun(const GatingStrategy& strategy, const fcs::Sample& sample, 
       if (context.file.empty()) context.file = sample.source;
       context.where = "gate '" + node.id + "'";
       throw Error(e.message() + " (sample " + sample.source + ")", std::move(context));
+    }
+    // Exclusion gates among the populations this step filled: the parent's events the gate
+    // left out, right after it (before any child reads them).
+    for (std::size_t j = 0; j < pops.size(); ++j) {
+      if (before[j] || !st.prep.assigned[j] || !strategy.gates()[pops[j].gate].exclude) continue;
+      Step step;
+      step.parent = st.prep.parents[j];
+      step.kernel = [parent = step.parent, out = &populations[j].members](std::size_t b, std::size_t e) {
+        const auto in = parent->words();
+        const auto words = out->words();
+        for (std::size_t w = b; w < e; ++w) words[w] = in[w] & ~words[w];
+      };
+      st.prep.steps.push_back(std::move(step));
     }
   }
 }

@@ -273,8 +273,6 @@ struct Reader {
 
   Gate read_gate(const xmlNode* g, const WorkspaceSample& s, const std::string& where) const {
     const auto kind = xml::name(g);
-    if (auto inside = attribute(g, "eventsInside"); inside && *inside == "0")
-      fail(g, "exclusion gates (eventsInside=\"0\") are not supported", where);
     const auto dims = kids(g, "dimension");
     const bool display = options.evaluation == WorkspaceEvaluation::FlowJo;
     if (kind == "RectangleGate") {
@@ -424,6 +422,7 @@ struct Reader {
         g.parent = parent;
         g.origin = ErrorContext{file, "", xml::line(inner[0]), 0};
         g.gate = read_gate(inner[0], s, here);
+        g.exclude = attribute(inner[0], "eventsInside") == std::optional<std::string>("0");
         try {
           s.strategy.add(std::move(g));
         } catch (const Error& e) {
@@ -652,7 +651,7 @@ GatingStrategy group_strategy(const Workspace& workspace, std::string_view group
     std::string differs;
     if (a.size() != b.size()) differs = std::to_string(b.size()) + " gates instead of " + std::to_string(a.size());
     for (std::size_t i = 0; differs.empty() && i < a.size(); ++i)
-      if (a[i].id != b[i].id || a[i].parent != b[i].parent || !(a[i].gate == b[i].gate))
+      if (a[i].id != b[i].id || a[i].parent != b[i].parent || !(a[i].gate == b[i].gate) || a[i].exclude != b[i].exclude)
         differs = "gate '" + b[i].id + "' differs from sample '" + samples.front()->name + "'";
     if (differs.empty() && first.matrices() != s->strategy.matrices()) differs = "its compensation matrix differs";
     if (!differs.empty())

@@ -214,6 +214,11 @@ struct Writer {
                      [&](const BooleanGate&) {},
                  },
                  g.gate);
+      if (g.exclude) {  // FlowJo's exclusion gate: the same element, eventsInside="0"
+        const auto at = gate.find("eventsInside=\"1\"");
+        if (at == std::string::npos) fail(g, "an exclusion gate of this kind has no FlowJo form");
+        gate.replace(at, 16, "eventsInside=\"0\"");
+      }
       inner = pad + "  <Gate gating:id=\"" + id + "\"" +
               (parent_gate_id.empty() ? std::string() : " gating:parent_id=\"" + parent_gate_id + "\"") + ">" + gate +
               "</Gate>\n";

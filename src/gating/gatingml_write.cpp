@@ -128,6 +128,9 @@ std::string to_gatingml(const GatingStrategy& s) {
   std::ostringstream gates;
   for (const auto& node : s.gates()) {
     const std::string where = "gate '" + node.id + "'";
+    if (node.exclude)
+      throw Error("an exclusion gate (FlowJo eventsInside=\"0\") has no Gating-ML form",
+                  {"", where, node.origin.line, node.origin.column});
     if (node.finder)
       throw Error("a gate placed by a finder ('find: " + std::string(to_string(node.finder->method)) +
                       "') has no Gating-ML form until it is placed on a sample (write the resolved strategy)",

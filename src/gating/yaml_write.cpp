@@ -113,6 +113,9 @@ void emit_finder(YAML::Emitter& out, const GateNode& node) {
 }
 
 void emit_gate(YAML::Emitter& out, const GateNode& node) {
+  if (node.exclude)
+    throw Error("gate '" + node.id + "' is an exclusion gate (FlowJo eventsInside=\"0\"), which a YAML strategy cannot hold",
+                node.origin);
   if (node.finder) {
     emit_finder(out, node);
     return;

@@ -12,6 +12,7 @@
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/flowjo.hpp"
+#include "cytopipe/gating/io.hpp"
 #include "support/shared_data.hpp"
 
 namespace {
@@ -203,6 +204,69 @@ TEST(FlowJoWorkspace, FlowSom68983AgainstFlowJoAndLabels) {
     // both modes agree with it on all but a handful of events.
     EXPECT_GE(static_cast<double>(agree), 0.999 * static_cast<double>(labels.size()));
   }
+}
+
+}  // namespace
+
+namespace {
+
+// A constructed workspace over 68983.fcs with FlowJo exclusion gates (eventsInside="0"): "Mid"
+// and its excluded twin "NotMid" (siblings, so they share one rectangle pass), and "HighSSC"
+// below the exclusion. Counts are checked against the event values directly.
+TEST(FlowJoWorkspace, ExclusionGatesAreTheirGatesComplementWithinTheParent) {
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/flowjo/FlowSOM_example/68983.fcs");
+  auto rect = [](const char* inside, const char* channel, const char* lo, const char* hi) {
+    return std::string("<Gate><gating:RectangleGate eventsInside=\"") + inside +
+           "\"><gating:dimension gating:min=\"" + lo + "\" gating:max=\"" + hi +
+           "\"><data-type:fcs-dimension data-type:name=\"" + channel + "\"/></gating:dimension></gating:RectangleGate></Gate>";
+  };
+  const std::string xml =
+      std::string("<?xml version=\"1.0\"?>\n<Workspace version=\"20.0\"") +
+      " xmlns:gating=\"http://www.isac-net.org/std/Gating-ML/v2.0/gating\""
+      " xmlns:transforms=\"http://www.isac-net.org/std/Gating-ML/v2.0/transformations\""
+      " xmlns:data-type=\"http://www.isac-net.org/std/Gating-ML/v2.0/datatypes\">\n"
+      "<Groups><GroupNode name=\"All Samples\"><Group name=\"All Samples\"><SampleRefs><SampleRef sampleID=\"1\"/>"
+      "</SampleRefs></Group></GroupNode></Groups>\n<SampleList><Sample><DataSet uri=\"file:/x/68983.fcs\" sampleID=\"1\"/>"
+      "<SampleNode name=\"68983.fcs\" count=\"19225\" sampleID=\"1\"><Subpopulations>"
+      "<Population name=\"Mid\">" + rect("1", "FSC-A", "60000", "100000") + "</Population>"
+      "<Population name=\"NotMid\">" + rect("0", "FSC-A", "60000", "100000") +
+      "<Subpopulations><Population name=\"HighSSC\">" + rect("1", "SSC-A", "40000", "262144") +
+      "</Population></Subpopulations></Population>"
+      "</Subpopulations></SampleNode></Sample></SampleList></Workspace>\n";
+  const Workspace ws = parse_workspace(xml, "exclude.wsp");
+  ASSERT_EQ(ws.samples.size(), 1u);
+  EXPECT_TRUE(ws.samples[0].strategy.find_gate("NotMid")->exclude);
+  EXPECT_FALSE(ws.samples[0].strategy.find_gate("Mid")->exclude);
+  const auto sample = cytopipe::fcs::read_fcs(fcs);
+  const auto r = gate_sample(ws.samples[0].strategy, sample);
+  const auto fsc = sample.events.column(sample.channel_index("FSC-A"));
+  const auto ssc = sample.events.column(sample.channel_index("SSC-A"));
+  std::size_t mid = 0, not_mid = 0, high = 0;
+  for (std::size_t e = 0; e < sample.event_count(); ++e) {
+    const bool in = fsc[e] >= 60000 && fsc[e] < 100000;
+    mid += in;
+    not_mid += !in;
+    high += !in && ssc[e] >= 40000 && ssc[e] < 262144;
+    EXPECT_EQ(r.at("NotMid").members.test(e), !in) << e;
+  }
+  ASSERT_GT(mid, 0u);
+  ASSERT_GT(not_mid, 0u);
+  ASSERT_GT(high, 0u);
+  EXPECT_EQ(r.count("Mid"), mid);
+  EXPECT_EQ(r.count("NotMid"), not_mid);
+  EXPECT_EQ(r.count("HighSSC"), high);
+  // Written back as FlowJo's exclusion gate and read again: the same events.
+  WorkspaceExport what;
+  what.files = {fcs};
+  what.metadata = {&sample};
+  const std::string text = to_flowjo_workspace(ws.samples[0].strategy, what);
+  EXPECT_NE(text.find("eventsInside=\"0\""), std::string::npos);
+  const Workspace again = parse_workspace(text, "written.wsp");
+  const auto r2 = gate_sample(again.samples[0].strategy, sample);
+  EXPECT_EQ(r2.at("NotMid").members, r.at("NotMid").members);
+  EXPECT_EQ(r2.count("HighSSC"), high);
+  // Gating-ML and YAML have no exclusion gate: refused, naming it.
+  EXPECT_THROW(to_gatingml(ws.samples[0].strategy), cytopipe::Error);
 }
 
 }  // namespace

@@ -26,6 +26,9 @@ struct GateNode {
   // Set for a gate placed from each sample's data (`find:` in YAML): `gate` is then a
   // placeholder of the right shape until place_gates places it.
   std::optional<FinderSpec> finder;
+  // FlowJo's exclusion gate (eventsInside="0"): the population is the parent's events outside
+  // the gate.
+  bool exclude = false;
 };
 
 // A named compensation (Gating-ML spectrumMatrix): rows = fluorochromes (the compensated
