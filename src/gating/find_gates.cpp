@@ -52,6 +52,9 @@ PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sampl
       const PopulationResult* parent = node.parent.empty() ? nullptr : partial.find(node.parent);
       if (!node.parent.empty() && !parent) continue;  // its parent waits for another finder
       const std::string label = "gate '" + node.id + "' (find: " + std::string(to_string(node.finder->method)) + ")";
+      if (pooled(*node.finder))
+        throw Error(label + ": placed on the pooled events of several files (pool:, control:), which a pipeline run "
+                    "does (cytopipe run, not sharded); it cannot be placed on one file alone", {sample.source, "gate '" + node.id + "'", 0, 0});
       try {
         // The parent's values of each dimension, on the dimension's scale.
         std::vector<std::vector<double>> columns;

@@ -8,6 +8,7 @@
 
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/error.hpp"
+#include "cytopipe/gating/statistics.hpp"
 #include "gating/finder_density.hpp"
 #include "gating/linear_algebra.hpp"
 
@@ -135,6 +136,15 @@ FoundGate quantile(const FinderSpec& spec, const Finite& f, FinderReport report,
   return {cut_gate(spec, *report.cut), std::move(report)};
 }
 
+// The percentile the pipeline's control thresholds have always used (gating::percentile, type 7),
+// on the finite pooled values.
+FoundGate control_percentile(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
+  if (!(spec.percentile >= 0 && spec.percentile <= 100)) throw Error(label + ": percentile must be within 0..100");
+  std::vector<double> x = f.columns[0];
+  report.cut = gating::percentile(x, spec.percentile);
+  return {cut_gate(spec, *report.cut), std::move(report)};
+}
+
 // The 2-D histogram of the finite events over each axis's central 99.8 %, smoothed.
 struct Histogram2D {
   cv::Mat counts;  // CV_32F, rows = y bins, cols = x bins
@@ -234,7 +244,8 @@ FoundGate cells(const FinderSpec& spec, const Finite& f, FinderReport report, co
 }
 
 // The main diagonal of area x height: a line height = intercept + slope x area fitted robustly
-// (Theil-Sen over the medians of 20 equal-count area bins of the central 90 %), so an instrument
+// (Theil-Sen over the medians of 20 equal-count area bins of the central 90 %; beyond 100,000
+// events on an even stride of them), so an instrument
 // whose height has a baseline offset (or whose scatter sits near zero) is followed as well as one
 // through the origin.
 struct Diagonal {
@@ -242,8 +253,12 @@ struct Diagonal {
 };
 
 Diagonal fit_diagonal(const std::vector<double>& area, const std::vector<double>& height) {
-  std::vector<std::size_t> order(area.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // 20 medians need no more than 100,000 events: larger files are strided evenly (no sort of a
+  // million indices).
+  const std::size_t stride = (area.size() + 99'999) / 100'000;
+  std::vector<std::size_t> order;
+  order.reserve(area.size() / std::max<std::size_t>(stride, 1) + 1);
+  for (std::size_t i = 0; i < area.size(); i += std::max<std::size_t>(stride, 1)) order.push_back(i);
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return area[a] < area[b]; });
   const std::size_t n = order.size(), first = n / 20, last = n - n / 20;
   constexpr std::size_t kBins = 20;
@@ -442,8 +457,13 @@ std::string_view to_string(FinderMethod method) {
     case FinderMethod::Tail: return "tail";
     case FinderMethod::Quantile: return "quantile";
     case FinderMethod::Ellipse: return "ellipse";
+    case FinderMethod::ControlPercentile: return "control_percentile";
   }
   return "?";
+}
+
+bool pooled(const FinderSpec& spec) {
+  return !spec.pool.empty() || !spec.control.empty() || spec.method == FinderMethod::ControlPercentile;
 }
 
 double on_scale(const Dimension& dimension, double channel_value) {
@@ -501,6 +521,7 @@ FoundGate find_gate(const FinderSpec& spec, std::span<const std::span<const doub
     case FinderMethod::Cells: return cells(spec, f, std::move(report), label);
     case FinderMethod::Singlets: return singlets(spec, f, std::move(report), label);
     case FinderMethod::Ellipse: return ellipse(spec, f, std::move(report), label);
+    case FinderMethod::ControlPercentile: return control_percentile(spec, f, std::move(report), label);
   }
   throw Error(label + ": unknown finder");
 }

@@ -16,10 +16,23 @@ std::vector<double> ControlThreshold::control_values(const fcs::Sample& control,
   return out;
 }
 
+FinderSpec ControlThreshold::finder() const {
+  FinderSpec spec;
+  spec.method = FinderMethod::ControlPercentile;
+  Dimension dimension;
+  dimension.channel = channel;
+  spec.dimensions = {std::move(dimension)};
+  spec.percentile = percentile;
+  spec.min_events = 1;  // any control event: the pipeline has always placed on what there is
+  return spec;
+}
+
 double ControlThreshold::place(std::vector<double>& pooled) const {
   if (pooled.empty())
     throw Error("threshold gate '" + name + "': parent population '" + parent + "' has no events in the controls");
-  return gating::percentile(pooled, percentile);
+  // The control_percentile finder: one code path for thresholds and strategy finders.
+  const std::span<const double> column(pooled);
+  return *find_gate(finder(), std::span(&column, 1), "threshold gate '" + name + "'").report.cut;
 }
 
 GateNode ControlThreshold::gate(double value) const {

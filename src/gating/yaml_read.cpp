@@ -252,7 +252,7 @@ struct YamlReader {
   FinderSpec finder(const YAML::Node& n, const std::string& where) const {
     FinderSpec f;
     const std::string method = text(n["find"], "find", where);
-    std::set<std::string> allowed = {"id", "parent", "find", "min_events"};
+    std::set<std::string> allowed = {"id", "parent", "find", "min_events", "pool"};
     auto allow = [&](std::initializer_list<const char*> more) { for (const char* k : more) allowed.insert(k); };
     if (method == "cells") {
       f.method = FinderMethod::Cells;
@@ -272,8 +272,12 @@ struct YamlReader {
     } else if (method == "ellipse") {
       f.method = FinderMethod::Ellipse;
       allow({"dimensions", "near", "distance", "bins", "smoothing", "adjust", "min_peak"});
+    } else if (method == "control_percentile") {
+      f.method = FinderMethod::ControlPercentile;
+      allowed.erase("pool");  // its pool is `match:`
+      allow({"dimension", "percentile", "control", "match"});
     } else {
-      fail(n["find"], "unknown finder '" + method + "' (cells, singlets, valley, tail, quantile, ellipse)", where);
+      fail(n["find"], "unknown finder '" + method + "' (cells, singlets, valley, tail, quantile, ellipse, control_percentile)", where);
     }
     keys(n, allowed, where);
     if (allowed.contains("dimension")) {
@@ -330,6 +334,36 @@ struct YamlReader {
     if (n["near"]) {
       f.near = numbers(n["near"], "near", where);
       if (f.near->size() != f.dimensions.size()) fail(n["near"], "near needs one value per dimension", where);
+    }
+    // Pooled placement: factor names (`pool: plate` or `pool: [plate, day]`).
+    auto factor_list = [&](const char* key) {
+      std::vector<std::string> out;
+      const YAML::Node v = n[key];
+      if (!v) return out;
+      if (v.IsScalar()) out.push_back(text(v, key, where));
+      else if (v.IsSequence())
+        for (const auto& e : v) out.push_back(text(e, key, where));
+      else fail(v, std::string(key) + " is a factor name or a list of factor names", where);
+      return out;
+    };
+    f.pool = factor_list(f.method == FinderMethod::ControlPercentile ? "match" : "pool");
+    if (f.method == FinderMethod::ControlPercentile) {
+      if (!n["percentile"]) fail(n, "the control_percentile finder needs 'percentile' (0..100)", where);
+      f.percentile = number(n["percentile"], "percentile", where);
+      if (f.percentile < 0 || f.percentile > 100) fail(n["percentile"], "percentile must be within 0..100", where);
+      const YAML::Node c = n["control"];
+      if (!c || !c.IsMap() || c.size() == 0)
+        fail(c ? c : n, "the control_percentile finder needs 'control': the control files' factor levels, e.g. {role: isotype}", where);
+      for (const auto& kv : c) {
+        std::vector<std::string> levels;
+        if (kv.second.IsSequence())
+          for (const auto& l : kv.second) levels.push_back(text(l, "control level", where));
+        else
+          levels.push_back(text(kv.second, "control level", where));
+        f.control.emplace_back(text(kv.first, "control factor", where), std::move(levels));
+      }
+      f.keep = Keep::Above;
+      if (n["keep"]) fail(n["keep"], "a control_percentile gate keeps the events at or above the threshold", where);
     }
     if (n["min_events"]) {
       const double m = number(n["min_events"], "min_events", where);

@@ -71,7 +71,10 @@ void emit_finder(YAML::Emitter& out, const GateNode& node) {
   if (!node.parent.empty()) out << YAML::Key << "parent" << YAML::Value << node.parent;
   out << YAML::Key << "find" << YAML::Value << std::string(to_string(f.method));
   const bool one_d = f.method == FinderMethod::Valley || f.method == FinderMethod::Tail || f.method == FinderMethod::Quantile;
-  if (one_d) {
+  if (f.method == FinderMethod::ControlPercentile) {
+    out << YAML::Key << "dimension" << YAML::Value;
+    emit_dimension(out, f.dimensions.at(0));
+  } else if (one_d) {
     out << YAML::Key << "dimension" << YAML::Value;
     emit_dimension(out, f.dimensions.at(0));
     out << YAML::Key << "keep" << YAML::Value << (f.keep == Keep::Above ? "above" : "below");
@@ -102,12 +105,26 @@ void emit_finder(YAML::Emitter& out, const GateNode& node) {
           << YAML::Key << "min_peak" << YAML::Value << f.min_peak;
       break;
     case FinderMethod::Quantile: out << YAML::Key << "quantile" << YAML::Value << f.quantile; break;
+    case FinderMethod::ControlPercentile: {
+      out << YAML::Key << "percentile" << YAML::Value << f.percentile;
+      out << YAML::Key << "control" << YAML::Value << YAML::Flow << YAML::BeginMap;
+      for (const auto& [factor, levels] : f.control) {
+        out << YAML::Key << factor << YAML::Value;
+        if (levels.size() == 1) out << levels[0];
+        else out << YAML::Flow << levels;
+      }
+      out << YAML::EndMap;
+      if (!f.pool.empty()) out << YAML::Key << "match" << YAML::Value << YAML::Flow << f.pool;
+      break;
+    }
     case FinderMethod::Ellipse:
       if (f.near) out << YAML::Key << "near" << YAML::Value << YAML::Flow << *f.near;
       out << YAML::Key << "distance" << YAML::Value << f.distance << YAML::Key << "bins" << YAML::Value << f.bins
           << YAML::Key << "smoothing" << YAML::Value << f.smoothing;
       break;
   }
+  if (!f.pool.empty() && f.method != FinderMethod::ControlPercentile)
+    out << YAML::Key << "pool" << YAML::Value << YAML::Flow << f.pool;
   out << YAML::Key << "min_events" << YAML::Value << f.min_events;
   out << YAML::EndMap;
 }

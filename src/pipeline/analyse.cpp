@@ -15,6 +15,7 @@
 #include "cytopipe/gating/statistics.hpp"
 #include "pipeline/gating_sheets.hpp"
 #include "pipeline/pool.hpp"
+#include "pipeline/pooled_finders.hpp"
 #include "pipeline/prepare.hpp"
 
 namespace cytopipe::pipeline::detail {
@@ -123,7 +124,7 @@ void plan_sample_gates(Plan& plan, const SampleSet& samples) {
 }
 
 gating::GatingStrategy sample_strategy(const Plan& plan, std::size_t index, const std::string& name) {
-  if (!plan.frozen_run) return plan.gating_set.strategy_for(index);
+  if (!plan.frozen_run) return with_pooled_gates(plan, index, plan.gating_set.strategy_for(index));
   const auto it = plan.frozen.find(name);
   if (it == plan.frozen.end())
     throw StageError("gate", Error("--frozen-gates: no gates placed for this file in the frozen gates_resolved.yaml",
@@ -315,6 +316,20 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
       out.sheet = std::move(sheet);
       out.sheet_seconds = cpu_now() - t;
     }
+    if (!plan.pooled.empty()) {
+      // Gates placed on this file's pooled group: what they saw (over the pool), the fraction
+      // kept in this file; and the strategy as applied, for --frozen-gates.
+      std::vector<gating::FinderReport> reports;
+      for (const auto& p : plan.pooled.at(index).gates) {
+        gating::FinderReport r = p.report;
+        const double parent = static_cast<double>(gated.parent_count(r.gate));
+        r.fraction = parent > 0 ? static_cast<double>(gated.count(r.gate)) / parent : 0.0;
+        reports.push_back(std::move(r));
+      }
+      reports.insert(reports.end(), out.finder_reports.begin(), out.finder_reports.end());
+      out.finder_reports = std::move(reports);
+      if (out.placed_strategy.empty()) out.placed_strategy = gating::to_yaml(strategy);
+    }
 
     if (auto keep = plan.keep.find(entry.name); keep != plan.keep.end()) {
       for (const auto& [population, channel] : keep->second) {
@@ -384,6 +399,8 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
         }
       }
     }
+    // What each finder saw, after the file's population rows (none without finders).
+    gating::append_finder_rows(out.rows, out.finder_reports);
     out.analysed = true;
   } catch (const StageError& e) {
     out.failure = failure_of(entry, e);
@@ -396,7 +413,7 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
   return out;
 }
 
-ControlOutcome measure_control(const Plan& plan, const SampleEntry& entry,
+ControlOutcome measure_control(const Plan& plan, std::size_t index, const SampleEntry& entry,
                                const std::vector<std::size_t>& gates) {
   ControlOutcome out;
   const Config& config = *plan.config;
@@ -410,7 +427,8 @@ ControlOutcome measure_control(const Plan& plan, const SampleEntry& entry,
     try {
       // A control is gated with its own placed finder gates (frozen ones in a frozen run).
       const auto frozen = plan.frozen.find(entry.name);
-      gated = gating::gate_with_finders(frozen != plan.frozen.end() ? frozen->second : plan.strategy, sample, gate_options);
+      gated = gating::gate_with_finders(
+          frozen != plan.frozen.end() ? frozen->second : with_pooled_gates(plan, index, plan.strategy), sample, gate_options);
     } catch (const Error& e) {
       throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
     }

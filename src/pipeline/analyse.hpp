@@ -51,6 +51,18 @@ struct Plan {
   // plan_sample_gates), and per sample the threshold gates it could not get (no control).
   gating::GatingSet gating_set;
   std::vector<std::vector<Failure>> missing_thresholds;
+  // Pooled finders (place_pooled_finders): per sample index, the gates placed on its groups'
+  // pooled events and what those finders saw; or why a group has none.
+  struct PooledGate {
+    std::string id;
+    gating::Gate gate;
+    gating::FinderReport report;
+  };
+  struct SamplePooled {
+    std::vector<PooledGate> gates;
+    std::string problem;  // non-empty: a pooled gate of this sample's group could not be placed
+  };
+  std::vector<SamplePooled> pooled;  // empty: the strategy has no pooled finders
   // With --frozen-gates: each file's strategy as placed by the earlier run (by file name).
   std::map<std::string, gating::GatingStrategy> frozen;
   bool frozen_run = false;
@@ -144,7 +156,7 @@ struct ControlOutcome {
 std::optional<transform::AcquisitionQc> acquisition_qc(const Config& config, fcs::Sample& sample,
                                                        const SampleEntry& entry);
 
-ControlOutcome measure_control(const Plan& plan, const SampleEntry& entry,
+ControlOutcome measure_control(const Plan& plan, std::size_t index, const SampleEntry& entry,
                                const std::vector<std::size_t>& gates);
 
 }  // namespace cytopipe::pipeline::detail

@@ -16,6 +16,7 @@
 #include "pipeline/progress.hpp"
 #include "pipeline/output_set.hpp"
 #include "pipeline/outputs.hpp"
+#include "pipeline/pooled_finders.hpp"
 #include "pipeline/run_steps.hpp"
 
 namespace cytopipe::pipeline {
@@ -218,7 +219,7 @@ PlacedGroups place_control_groups(const Plan& plan, const SampleSet& samples, co
   Progress progress(options.progress ? setup.log : nullptr, setup.terminal, "controls", controls.size());
   gating::stream_samples<ControlOutcome>(
       controls.size(), setup.in_flight,
-      [&](std::size_t k) { return measure_control(plan, samples.samples[controls[k]], serves[k]); },
+      [&](std::size_t k) { return measure_control(plan, controls[k], samples.samples[controls[k]], serves[k]); },
       [&](std::size_t k, ControlOutcome&& outcome) {
         progress.file_done(outcome.events);
         placed.events += outcome.events;
@@ -404,6 +405,7 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   const auto started = std::chrono::system_clock::now();
   arena.execute([&] {
     auto t = Clock::now();
+    place_pooled_finders(plan, result, options, setup);
     resolve_thresholds(plan, result, options, setup);
     plan_sample_gates(plan, result.samples);
     timings.thresholds = since(t);

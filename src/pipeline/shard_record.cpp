@@ -87,7 +87,7 @@ Json outcome_json(const SampleEntry& entry, const SampleOutcome& o, const InputH
                          {"peaks", std::move(peaks)}, {"valley", r.valley ? number_json(*r.valley) : Json()},
                          {"cut", r.cut ? number_json(*r.cut) : Json()}, {"centre_x", number_json(r.centre_x)},
                          {"centre_y", number_json(r.centre_y)}, {"slope", number_json(r.slope)},
-                         {"intercept", number_json(r.intercept)},
+                         {"intercept", number_json(r.intercept)}, {"pooled_files", r.pooled_files},
                          {"fallback", r.fallback}, {"fraction", number_json(r.fraction)}});
     }
     j["finders"] = std::move(finders);
@@ -152,6 +152,7 @@ void read_outcome(const Json& j, SampleOutcome& o, InputHash& hash) {
       r.centre_y = number_of(f.at("centre_y"));
       r.slope = number_of(f.at("slope"));
       r.intercept = number_of(f.at("intercept"));
+      r.pooled_files = f.at("pooled_files").get<std::size_t>();
       r.fallback = f.at("fallback").get<std::string>();
       r.fraction = number_of(f.at("fraction"));
       o.finder_reports.push_back(std::move(r));

@@ -23,6 +23,9 @@ enum class FinderMethod {
   Tail,       // 1-D: the main peak's centre +- a number of robust SDs (range)
   Quantile,   // 1-D: a quantile of the parent population in the same file (range)
   Ellipse,    // n-D: robust mean and covariance of the peak's events (ellipsoid)
+  // 1-D: a percentile of the parent population pooled over control files (isotype, FMO, NT); the
+  // pipeline gathers the controls' values (its gating.thresholds are placed by this finder).
+  ControlPercentile,
 };
 std::string_view to_string(FinderMethod method);
 
@@ -59,6 +62,13 @@ struct FinderSpec {
   double sds = 4.0;
   // Quantile gate: the quantile (0..1) of the parent's values.
   double quantile = 0.5;
+  // Control percentile: the percentile (0..100, type 7) of the pooled control values.
+  double percentile = 99;
+  // Placement on pooled events (pipeline): the files whose events are pooled are those with the
+  // sample's levels of these factors (`pool:`; for control_percentile `match:`), restricted to
+  // the files matching `control` (factor -> levels; control_percentile only, where it is required).
+  std::vector<std::string> pool;
+  std::vector<std::pair<std::string, std::vector<std::string>>> control;
   // Ellipse: around the density peak nearest `near` (channel units; with two dimensions the
   // nearest local maximum of the smoothed 2-D histogram, so a shifted instrument still finds it;
   // the highest peak when unset), out to `distance` robust SDs (Mahalanobis).
@@ -85,6 +95,7 @@ struct FinderReport {
   double slope = 0;                 // singlets: fitted height/area slope ...
   double intercept = 0;             // ... and height at zero area (0: a diagonal through the origin)
   std::string fallback;             // empty, or which stated fallback was applied and why
+  std::size_t pooled_files = 0;     // placed on the pooled events of this many files (0: on the file alone)
   double fraction = 0;              // events of the found population / parent events (after gating)
 };
 
@@ -99,6 +110,9 @@ struct FoundGate {
 // Degenerate input (too few events, all values equal, no peak) is an Error saying what was found.
 FoundGate find_gate(const FinderSpec& spec, std::span<const std::span<const double>> values,
                     const std::string& label);
+
+// Whether the finder is placed on the pooled events of a group of files (`pool:` or `control:`).
+bool pooled(const FinderSpec& spec);
 
 // A gate of the right shape that passes every event: what a finder's node holds until placed.
 Gate placeholder_gate(const FinderSpec& spec);

@@ -32,7 +32,10 @@ struct ControlThreshold {
   // What one control contributes: the channel's values of the parent's events, in event order.
   // An Error names the channel or population when the sample lacks it.
   std::vector<double> control_values(const fcs::Sample& control, const GatingResults& gated) const;
-  // The threshold from the values pooled over every control (reorders them). Empty is an Error.
+  // The control_percentile finder this threshold is.
+  FinderSpec finder() const;
+  // The threshold from the values pooled over every control (by the control_percentile finder;
+  // non-finite values are left out). Empty is an Error.
   double place(std::vector<double>& pooled) const;
   // The gate a threshold placed at `value` is: a range [value, +inf) on the channel, under parent.
   GateNode gate(double value) const;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cytopipe/gating/evaluate.hpp"
+#include "cytopipe/gating/finder.hpp"
 
 namespace cytopipe::gating {
 
@@ -32,6 +33,10 @@ struct CountRows {
 // Appends population `p`'s count rows; a percentage of no events is NaN (an empty cell).
 void append_count_rows(std::vector<PopulationRow>& rows, const GatingResults& results,
                        const PopulationResult& p, const CountRows& which = {});
+
+// What each finder saw, as rows of the gate it placed (statistic finder_*; see gating/README.md,
+// "What a finder saw"): positions in the dimension's scale units, channel = the dimension's label.
+void append_finder_rows(std::vector<PopulationRow>& rows, std::span<const FinderReport> reports);
 
 // The header line.
 void write_population_header(std::ostream& out);
