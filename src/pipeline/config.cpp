@@ -524,6 +524,12 @@ std::string factor_title(const Config& config, std::string_view factor) {
   return std::string(factor);
 }
 
+std::string channel_title(const Config& config, std::string_view channel) {
+  for (const auto& [marker, detector] : config.panel.markers)
+    if (marker == channel && detector != marker) return marker + " (" + detector + ")";
+  return std::string(channel);
+}
+
 Config load_config(const std::filesystem::path& file) {
   return parse_config(read_input_file(file, "pipeline config"), file);
 }

@@ -94,8 +94,14 @@ void histogram_figures(plot::HtmlReport& report, const Plan& plan, const SampleS
   }
   for (const auto& stratum : stats::ordered_levels(strata)) {
     plot::HistogramFigure spec;
-    spec.title = h.channel + " in " + h.population + (stratum == "all" ? "" : ", " + stratum);
-    spec.x_title = h.channel + " in " + h.population;
+    // Readable names: the read-out's description names the population ("BCMA+ of live tumour
+    // cells"), the x axis the marker and its detector ("BCMA (PE-A)"); ids only where the
+    // config gives no description.
+    const std::string& description = config.readouts[data.readout].description;
+    spec.title = (description.empty() ? h.channel + " in " + h.population : description) +
+                 (stratum == "all" ? "" : ", " + stratum);
+    spec.x_title = channel_title(config, h.channel);
+    if (description.empty()) spec.x_title += " in " + h.population;
     std::string files;
     for (const auto& group : stats::ordered_levels(groups)) {
       auto s = h.samples.find({stratum, group});

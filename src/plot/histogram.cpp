@@ -165,19 +165,46 @@ Figure histogram_figure(const HistogramFigure& spec) {
     double row_end = -1e9;
     int row = 0;
     for (const HistogramGate& gate : spec.gates) {
+      std::vector<double> lines;  // the gate's bound lines drawn, x in the plot
       for (const auto& bound : {gate.min, gate.max})
         if (bound) {
           const double x = sx(*bound);
-          if (x >= 0 && x <= w) marks.push_back(Line{{x, 0}, {x, h}, Stroke{{}, 1.1}, "gate"});
+          if (x >= 0 && x <= w) {
+            marks.push_back(Line{{x, 0}, {x, h}, Stroke{{}, 1.1}, "gate"});
+            lines.push_back(x);
+          }
         }
-      std::string label = gate.label;
-      if (gate.percent) label += (label.empty() ? "" : " ") + detail::percent_text(*gate.percent);
-      if (label.empty()) continue;
-      const detail::FittedText fitted = detail::fit_text(label, f, w - 2, true);
-      label = fitted.text;
+      const std::string full = gate.label + (gate.percent ? (gate.label.empty() ? "" : " ") + detail::percent_text(*gate.percent) : "");
+      if (full.empty()) continue;
+      detail::FittedText fitted = detail::fit_text(full, f, w - 2, true);
+      std::string label = fitted.text;
       const double a = std::clamp(sx(gate.min.value_or(lo)), 0.0, w), b = std::clamp(sx(gate.max.value_or(hi)), 0.0, w);
-      const double tw = detail::text_width(label, fitted.size, true);
-      const double cx = std::clamp((a + b) / 2, tw / 2 + 1, w - tw / 2 - 1);
+      double tw = detail::text_width(label, fitted.size, true);
+      double cx = std::clamp((a + b) / 2, tw / 2 + 1, w - tw / 2 - 1);
+      // A label pushed onto one of its own lines (a narrow span near an edge) would hide the cut
+      // behind its backdrop: it moves beside the line, into the widest stretch the lines leave.
+      constexpr double gap = 3;
+      auto on_a_line = [&] {
+        return std::any_of(lines.begin(), lines.end(), [&](double x) { return std::abs(x - cx) < tw / 2 + gap; });
+      };
+      if (on_a_line()) {
+        std::sort(lines.begin(), lines.end());
+        std::vector<double> edges{0};
+        edges.insert(edges.end(), lines.begin(), lines.end());
+        edges.push_back(w);
+        std::size_t widest = 0;
+        for (std::size_t i = 1; i + 1 < edges.size(); ++i)
+          if (edges[i + 1] - edges[i] > edges[widest + 1] - edges[widest]) widest = i;
+        const double left = edges[widest], right = edges[widest + 1];
+        const bool line_left = widest > 0, line_right = widest + 2 < edges.size();
+        const double room = right - left - (line_left ? gap + 1 : 1) - (line_right ? gap + 1 : 1);
+        fitted = detail::fit_text(full, f, std::max(room, 1.0), true);
+        label = fitted.text;
+        tw = detail::text_width(label, fitted.size, true);
+        if (line_left && line_right) cx = (left + right) / 2;
+        else if (line_left) cx = left + gap + 1 + tw / 2;
+        else cx = right - gap - 1 - tw / 2;
+      }
       row = cx - tw / 2 < row_end + 4 ? row + 1 : 0;
       const Text text{{cx, 2 + row * (lh + 1)}, label, fitted.size, Anchor::Middle, Baseline::Top, 0, true, {}, "gate-label"};
       detail::add_label_backdrop(marks, text);

@@ -606,6 +606,24 @@ TEST(Run, ReportHasAHistogramOfTheMarkerPerGroup) {
   EXPECT_EQ(report.find("a_2.fcs, b_1.fcs"), std::string::npos);
 }
 
+// The histogram names what it shows in the config's words: the read-out's description for the
+// population, the marker and its detector on the x axis; no population id.
+TEST(Run, ReportHistogramTitlesAreTheConfigsReadableNames) {
+  Batch b;
+  add_two_groups(b);
+  const auto config = b.config("  marker_of_live:\n    expression: median(BCMA, live)\n"
+                               "    description: BCMA of viable cells\n    unit: a.u.\n",
+                               "analysis:\n  - readout: marker_of_live\n    where: {role: sample}\n"
+                               "    group: group\n    tests: []\n");
+  const auto result = run_pipeline(config, quiet());
+  ASSERT_TRUE(result.failures.empty()) << result.failures.front().reason;
+  const auto report = read_text(b.dir / "out" / "report.html");
+  EXPECT_NE(report.find(">BCMA (M-A)</text>"), std::string::npos);          // x title
+  EXPECT_NE(report.find(">BCMA of viable cells</text>"), std::string::npos);  // figure title
+  EXPECT_NE(report.find("BCMA of viable cells: one sample per group (a_1.fcs, b_1.fcs)"), std::string::npos);
+  EXPECT_EQ(report.find("BCMA in live"), std::string::npos);
+}
+
 TEST(Run, ReportRoundsNumbersForReadingAndStatsCsvKeepsThem) {
   Batch b;
   add_two_groups(b);

@@ -3,9 +3,12 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "cytopipe/error.hpp"
 #include "cytopipe/plot/histogram.hpp"
+#include "text_boxes.hpp"
 
 namespace cytopipe::plot {
 namespace {
@@ -182,6 +185,40 @@ TEST(HistogramFigure, LongLegendWrapsInsideTheFigure) {
   }
   EXPECT_GT(max_y, min_y);  // more than one row
   EXPECT_LT(figure.width, 600);
+}
+
+}  // namespace
+}  // namespace cytopipe::plot
+
+namespace cytopipe::plot {
+namespace {
+
+// A gate label never sits on its own gate line (its backdrop would hide the cut): a threshold
+// near either edge, and a narrow range, put the label beside the line on the roomier side.
+TEST(HistogramFigure, GateLabelsStayClearOfTheirOwnLines) {
+  struct Case {
+    std::optional<double> min, max;
+    std::string label;
+  };
+  for (const Case& c : {Case{95, {}, "CD3+ T cells"}, Case{{}, 4, "Viability dim"}, Case{49, 51, "narrow range"},
+                        Case{2, {}, "Live"}, Case{60, {}, "BCMA+"}}) {
+    HistogramFigure spec = bcma_vs_isotype();
+    spec.threshold.reset();
+    spec.gates = {HistogramGate{c.min, c.max, c.label, 12.5}};
+    spec.width = 160;
+    const Figure figure = histogram_figure(spec);
+    const auto lines = figure.find<Line>("gate");
+    ASSERT_EQ(lines.size(), static_cast<std::size_t>(c.min.has_value() + c.max.has_value())) << c.label;
+    const auto labels = figure.find<Text>("gate-label");
+    ASSERT_EQ(labels.size(), 1u) << c.label;
+    const test::TextBox box = test::box_of(*labels[0]);
+    for (const Line* line : lines)
+      EXPECT_TRUE(line->from.x < box.x0 || line->from.x > box.x1)
+          << c.label << ": '" << labels[0]->text << "' spans x " << box.x0 << ".." << box.x1 << ", its line is at " << line->from.x;
+    EXPECT_GE(box.x0, -0.5) << c.label;
+    EXPECT_LE(box.x1, figure.width + 0.5) << c.label;
+    if (c.min && !c.max && *c.min > 90) EXPECT_LT(box.x1, lines[0]->from.x) << "room is left of a threshold near the right edge";
+  }
 }
 
 }  // namespace

@@ -205,6 +205,9 @@ const TransformEntry* transform_for(const Config& config, std::string_view chann
 // (%)"), the factor's label with its unit ("Selinexor (nM)"); the bare name where none is given.
 std::string readout_title(const Config& config, std::string_view readout);
 std::string factor_title(const Config& config, std::string_view factor);
+// A marker with the default panel's detector ("BCMA (PE-A)"), as cytometry packages title a
+// fluorescence axis; a channel the panel does not name stays as it is.
+std::string channel_title(const Config& config, std::string_view channel);
 
 // Reads and checks the config without touching any FCS file: unknown keys (with the closest
 // known key), wrong types, missing files, malformed read-out expressions and references to
