@@ -57,6 +57,23 @@ std::size_t key_histogram(std::span<const double> v, bool finite_only) {
   return n;
 }
 
+// The r-th smallest of one bin's candidates and the value after it in order: the bin's next
+// candidate, else the smallest value of a larger bin (`above`, an order key; all ones when none),
+// else NaN. Shared by both selection paths so they agree to the bit.
+std::pair<double, double> select_in_bin(std::vector<double>& candidates, std::size_t r, std::uint64_t above) {
+  const auto by_key = [](double a, double b) { return order_key(a) < order_key(b); };
+  std::nth_element(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(r), candidates.end(), by_key);
+  const double a = candidates[r];
+  double b = kNaN;
+  if (r + 1 < candidates.size()) {
+    b = *std::min_element(candidates.begin() + static_cast<std::ptrdiff_t>(r) + 1, candidates.end(), by_key);
+  } else if (above != ~std::uint64_t{0}) {
+    const std::uint64_t u = (above >> 63) ? (above & ~(std::uint64_t{1} << 63)) : ~above;
+    b = std::bit_cast<double>(u);
+  }
+  return {a, b};
+}
+
 // The k-th smallest counted value (0-based) and the one after it in order (NaN when k is the
 // last), exactly, from the histogram key_histogram() just made of `v`.
 std::pair<double, double> order_statistic_pair(std::span<const double> v, std::size_t k, bool finite_only) {
@@ -76,18 +93,7 @@ std::pair<double, double> order_statistic_pair(std::span<const double> v, std::s
     if (top == bin) candidates.push_back(x);
     above = std::min(above, top > bin ? key : ~std::uint64_t{0});  // branch-free
   }
-  const std::size_t r = k - below;
-  const auto by_key = [](double a, double b) { return order_key(a) < order_key(b); };
-  std::nth_element(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(r), candidates.end(), by_key);
-  const double a = candidates[r];
-  double b = kNaN;
-  if (r + 1 < candidates.size()) {
-    b = *std::min_element(candidates.begin() + static_cast<std::ptrdiff_t>(r) + 1, candidates.end(), by_key);
-  } else if (above != ~std::uint64_t{0}) {
-    const std::uint64_t u = (above >> 63) ? (above & ~(std::uint64_t{1} << 63)) : ~above;
-    b = std::bit_cast<double>(u);
-  }
-  return {a, b};
+  return select_in_bin(candidates, k - below, above);
 }
 
 // Type-7 position of a percentile among n values: h = (n - 1) p / 100, between order
@@ -141,18 +147,7 @@ std::optional<std::pair<double, double>> fitted_order_pair(std::span<const doubl
     if (b == bin) candidates.push_back(x);
     else if (b > bin) above = std::min(above, key);
   }
-  const std::size_t r = k - below;
-  const auto by_key = [](double a, double b) { return order_key(a) < order_key(b); };
-  std::nth_element(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(r), candidates.end(), by_key);
-  const double a = candidates[r];
-  double b = kNaN;
-  if (r + 1 < candidates.size()) {
-    b = *std::min_element(candidates.begin() + static_cast<std::ptrdiff_t>(r) + 1, candidates.end(), by_key);
-  } else if (above != ~std::uint64_t{0}) {
-    const std::uint64_t u = (above >> 63) ? (above & ~(std::uint64_t{1} << 63)) : ~above;
-    b = std::bit_cast<double>(u);
-  }
-  return std::pair{a, b};
+  return select_in_bin(candidates, k - below, above);
 }
 
 // Type-7 percentile of `v` (may reorder it).
