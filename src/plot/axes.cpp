@@ -87,6 +87,7 @@ Frame axis_frame(const AxisSpec& x, const AxisSpec& y, double width, double heig
     if (t.label.empty() || major++ % every) continue;
     frame.marks.push_back(Text{{sx(t.position), height + tick + 2}, t.label, font, Anchor::Middle,
                                Baseline::Top, 0, false, {}, "x-tick-label"});
+    frame.right = std::max(frame.right, sx(t.position) + text_width(t.label, font) / 2 - width);
   }
   double widest = 0;
   for (const Tick& t : resolve_ticks(y)) {

@@ -20,6 +20,7 @@ std::vector<Tick> resolve_ticks(const AxisSpec& axis);
 struct Frame {
   std::vector<Mark> marks;       // relative to the plot area's top-left
   double left = 0, bottom = 0;   // extents outside the plot area
+  double right = 0;              // how far x tick labels reach past the plot area's right edge
 };
 
 // Axis lines along the left and bottom edges of a width x height plot area, with ticks, tick

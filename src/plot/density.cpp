@@ -248,7 +248,7 @@ Figure density_figure(const DensityFigure& spec) {
     detail::translate(mark, left, top);
     figure.marks.push_back(std::move(mark));
   }
-  figure.width = std::ceil(left + size + margin + 8);
+  figure.width = std::ceil(left + size + std::max(margin + 8, frame.right + 1));  // last x tick label inside
   // A title longer than the plot widens the figure rather than being clipped.
   if (!spec.title.empty())
     figure.width = std::max(figure.width, std::ceil(2 * margin + detail::text_width(spec.title, f * 1.2, true)));

@@ -260,7 +260,9 @@ Figure histogram_figure(const HistogramFigure& spec) {
     detail::translate(mark, left, top);
     figure.marks.push_back(std::move(mark));
   }
-  figure.width = std::ceil(std::max(left + w, widest_row) + margin);
+  // The last x tick label is centred on the axis end: widen the canvas when it reaches past the
+  // margin (a narrow panel), so it is never clipped.
+  figure.width = std::ceil(std::max({left + w, left + w + frame.right - margin + 1, widest_row}) + margin);
   // A title longer than the plot widens the figure rather than being clipped.
   if (!spec.title.empty())
     figure.width = std::max(figure.width, std::ceil(2 * margin + detail::text_width(spec.title, f * 1.2, true)));

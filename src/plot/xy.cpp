@@ -230,7 +230,7 @@ Figure xy_figure(const XyFigure& spec) {
     detail::translate(mark, left, top);
     figure.marks.push_back(std::move(mark));
   }
-  figure.width = std::ceil(std::max(left + w + margin + 6, widest));
+  figure.width = std::ceil(std::max(left + w + std::max(margin + 6, frame.right + 1), widest));  // last x tick label inside
   figure.height = std::ceil(top + h + frame.bottom + margin);
   return figure;
 }

@@ -221,5 +221,20 @@ TEST(HistogramFigure, GateLabelsStayClearOfTheirOwnLines) {
   }
 }
 
+// The last x tick label is centred on the axis end; on a narrow panel it reached past the canvas
+// (a 160-point histogram's "100" by about a point). At every width every label stays inside.
+TEST(HistogramFigure, TickLabelsStayOnTheCanvasAtEveryWidth) {
+  for (double width = 100; width <= 420; width += 10) {
+    HistogramFigure spec = bcma_vs_isotype();
+    spec.width = width;
+    const Figure figure = histogram_figure(spec);
+    for (const test::TextBox& box : test::text_boxes(figure)) {
+      EXPECT_GE(box.x0, -0.5) << "width " << width << ": '" << box.text->text << "'";
+      EXPECT_LE(box.x1, figure.width + 0.5) << "width " << width << ": '" << box.text->text << "' ends at " << box.x1
+                                            << " on a canvas " << figure.width << " wide";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cytopipe::plot
