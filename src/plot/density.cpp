@@ -156,6 +156,7 @@ Figure density_figure(const DensityFigure& spec) {
   };
   const Stroke gate_stroke{{}, 1.1};
   const double f = spec.font_size;
+  std::vector<std::string> full_names;  // "shortened… = full name", under the axes
   for (const GateOverlay& gate : spec.gates) {
     double top = size, left = size, right = 0;  // page bounding box of the outline
     auto note = [&](Point p) {
@@ -199,6 +200,7 @@ Figure density_figure(const DensityFigure& spec) {
     if (label.empty()) continue;
     // A name wider than the plot is drawn smaller or shortened; the label stays inside the plot.
     const detail::FittedText fitted = detail::fit_text(label, f, size - 2, true);
+    if (fitted.text != label) full_names.push_back(fitted.text + " = " + label);
     label = fitted.text;
     const double label_size = fitted.size;
     Point at;
@@ -252,7 +254,14 @@ Figure density_figure(const DensityFigure& spec) {
   // A title longer than the plot widens the figure rather than being clipped.
   if (!spec.title.empty())
     figure.width = std::max(figure.width, std::ceil(2 * margin + detail::text_width(spec.title, f * 1.2, true)));
-  figure.height = std::ceil(top + size + frame.bottom + margin);
+  // A gate name shortened on the plot is given in full under it; the figure widens to fit it.
+  double note_y = top + size + frame.bottom + 2;
+  for (const std::string& note : full_names) {
+    figure.marks.push_back(Text{{margin, note_y}, note, f, Anchor::Start, Baseline::Top, 0, false, {}, "gate-name-note"});
+    figure.width = std::max(figure.width, std::ceil(2 * margin + detail::text_width(note, f)));
+    note_y += detail::line_height(f);
+  }
+  figure.height = std::ceil((full_names.empty() ? top + size + frame.bottom : note_y) + margin);
   return figure;
 }
 

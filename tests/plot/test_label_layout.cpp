@@ -91,8 +91,19 @@ TEST(LabelLayout, DensityWithLongGateAndAxisNames) {
   spec.gates.push_back({RectangleOutline{25000, 40000, 20000, 35000},
                         "Monocytes and granulocytes by side scatter (rectangle gate)", 12.5, std::nullopt});
   spec.size = 120;
-  const auto problems = test::label_problems(density_figure(spec));
+  const Figure figure = density_figure(spec);
+  const auto problems = test::label_problems(figure);
   EXPECT_TRUE(problems.empty()) << joined(problems);
+  // Both names are too long for a 120-point plot: each is shortened there and given in full below.
+  const auto labels = figure.find<Text>("gate-label");
+  const auto notes = figure.find<Text>("gate-name-note");
+  ASSERT_EQ(labels.size(), 2u);
+  ASSERT_EQ(notes.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_NE(labels[i]->text.find("\u2026"), std::string::npos) << labels[i]->text;
+    EXPECT_EQ(notes[i]->text, labels[i]->text + " = " + spec.gates[i].label +
+                                  (i == 0 ? " 61.3 %" : " 12.5 %")) << notes[i]->text;
+  }
 }
 
 }  // namespace
