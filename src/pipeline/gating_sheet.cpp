@@ -346,11 +346,19 @@ GatingSheetLayout gating_sheet_layout(const gating::GatingStrategy& strategy, co
     }
     sheet.panels.push_back(std::move(panel));
   }
-  if (!sheet.skipped.empty()) {
-    std::string line = "not drawn: ";
-    for (std::size_t i = 0; i < sheet.skipped.size(); ++i) line += (i ? "; " : "") + sheet.skipped[i];
-    grid.notes.push_back(line);
+  // One note line per reason, naming its gates ("gate: reason" each made one line as wide as
+  // several sheets once a strategy had a handful of boolean gates).
+  std::vector<std::pair<std::string, std::string>> by_reason;  // reason, gates
+  for (const std::string& skipped : sheet.skipped) {
+    const std::size_t colon = skipped.find(": ");
+    const std::string gate = skipped.substr(0, colon);
+    const std::string reason = colon == std::string::npos ? "" : skipped.substr(colon + 2);
+    auto it = std::find_if(by_reason.begin(), by_reason.end(), [&](const auto& r) { return r.first == reason; });
+    if (it == by_reason.end()) by_reason.emplace_back(reason, gate);
+    else it->second += ", " + gate;
   }
+  for (const auto& [reason, gates] : by_reason)
+    grid.notes.push_back("not drawn" + (reason.empty() ? "" : ", " + reason) + ": " + gates);
   return sheet;
 }
 

@@ -232,6 +232,20 @@ TEST(GatingSheet, BooleanGatesAreListedAndNothingToDrawIsAnError) {
   EXPECT_EQ(sheet.panels.size(), 1u);
   ASSERT_EQ(sheet.skipped.size(), 1u);
   EXPECT_NE(sheet.skipped[0].find("b: a boolean gate"), std::string::npos);
+  {
+    // Several gates not drawn for one reason: one note line naming them all, per reason.
+    gating::GatingStrategy many = only_boolean;
+    many.add({"c", "", gating::BooleanGate{gating::BooleanGate::Op::Not, {{"a", false}}}, {}});
+    many.add({"d", "", gating::BooleanGate{gating::BooleanGate::Op::Not, {{"c", false}}}, {}});
+    many.add({"e", "", gating::RectangleGate{{dimension("FSC-A"), dimension("SSC-A"), dimension("FL1-A")}, {{}, {}, {}}}, {}});
+    const auto sheet3 = gating_sheet(many, f.sample, gating::gate_sample(many, f.sample));
+    ASSERT_EQ(sheet3.skipped.size(), 4u);
+    std::vector<std::string> notes;
+    for (const auto* t : sheet3.figure.find<plot::Text>("note"))
+      if (t->text.starts_with("not drawn")) notes.push_back(t->text);
+    EXPECT_EQ(notes, (std::vector<std::string>{"not drawn, a boolean gate (drawn through its operands): b, c, d",
+                                               "not drawn, 3 dimensions: e"}));
+  }
   gating::GatingStrategy none;
   none.add({"b", "", gating::BooleanGate{gating::BooleanGate::Op::Not, {{"x", false}}}, {}});
   none.add({"x", "", gating::RectangleGate{{dimension("FSC-A"), dimension("SSC-A"), dimension("FL1-A")}, {{}, {}, {}}}, {}});
