@@ -62,29 +62,7 @@ PY
 
 # 100 small samples and four 1M-event ones (the DATA repeated; $TOT and offsets rewritten).
 for i in $(seq -w 1 100); do ln -s "$src" "$work/small/s$i.fcs"; done
-python3 - "$src" "$work/big/s001.fcs" 1000000 <<'PY'
-import re, sys
-src, dst, events = sys.argv[1], sys.argv[2], int(sys.argv[3])
-b = open(src, 'rb').read()
-ts, te, ds, de = (int(b[i:i + 8]) for i in (10, 18, 26, 34))
-text = b[ts:te + 1].decode('latin-1')
-d = text[0]
-parts = text[1:].split(d)
-keys = dict(zip(parts[0::2], parts[1::2]))
-per_event = (de - ds + 1) // int(keys['$TOT'])
-data = (b[ds:de + 1] * (-(-events // int(keys['$TOT']))))[:events * per_event]
-def put(t, key, value):
-    return re.sub(re.escape(d + key + d) + r'[^' + re.escape(d) + r']*', lambda m: d + key + d + value, t, count=1)
-text = put(text, '$TOT', str(events))
-text = put(put(text, '$BEGINDATA', '0'), '$ENDDATA', '0')
-for _ in range(4):  # the offsets' digits change the TEXT length
-    begin = 58 + len(text.encode('latin-1'))
-    text = put(put(text, '$BEGINDATA', str(begin)), '$ENDDATA', str(begin + len(data) - 1))
-t = text.encode('latin-1')
-begin = 58 + len(t)
-head = b'FCS3.0    ' + b''.join(f'{x:>8}'.encode() for x in (58, 58 + len(t) - 1, begin, begin + len(data) - 1, 0, 0))
-open(dst, 'wb').write(head + t + data)
-PY
+python3 "$root/bench/lengthen_fcs.py" "$src" "$work/big/s001.fcs" 1000000
 for i in 002 003 004; do ln -s "$work/big/s001.fcs" "$work/big/s$i.fcs"; done
 
 "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work"/small/s*.fcs --write-wsp "$work/w100.wsp" > /dev/null

@@ -17,32 +17,9 @@ ref=$root/../shared/gatingml_ref/gatingMLData
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# Rewritten as FCS 3.1 by our own writer, then its DATA repeated: $TOT and the offsets are
-# rewritten in place (the writer pads them, so the TEXT keeps its length).
+# Rewritten as FCS 3.1 by our own writer, then lengthened to 1,000,000 events (its DATA repeated).
 "$binary" export "$ref/FCSFiles/9399_1_3_NKR.fcs" -o "$work/nkr.fcs"
-python3 - "$work/nkr.fcs" "$work/nkr_1M.fcs" 1000000 <<'PY'
-import re, sys
-src, dst, events = sys.argv[1], sys.argv[2], int(sys.argv[3])
-b = open(src, 'rb').read()
-ts, te, ds, de = (int(b[i:i + 8]) for i in (10, 18, 26, 34))
-text = b[ts:te + 1].decode('latin-1')
-d = text[0]
-keys = dict(zip(text[1:].split(d)[0::2], text[1:].split(d)[1::2]))
-per_event = (de - ds + 1) // int(keys['$TOT'])
-data = b[ds:de + 1]
-reps = -(-events // int(keys['$TOT']))
-data = (data * reps)[:events * per_event]
-def put(t, key, value):
-    return re.sub(re.escape(d + key + d) + r'[^' + re.escape(d) + r']*', lambda m: d + key + d + value, t, count=1)
-text = put(text, '$TOT', str(events))
-for _ in range(3):  # offsets depend on the TEXT length, which depends on the offsets
-    begin = 58 + len(text.encode('latin-1'))
-    text = put(put(text, '$BEGINDATA', str(begin)), '$ENDDATA', str(begin + len(data) - 1))
-t = text.encode('latin-1')
-begin = 58 + len(t)
-head = b'FCS3.1    ' + b''.join(f'{x:>8}'.encode() for x in (58, 58 + len(t) - 1, begin, begin + len(data) - 1, 0, 0))
-open(dst, 'wb').write(head + t + data)
-PY
+python3 "$root/bench/lengthen_fcs.py" "$work/nkr.fcs" "$work/nkr_1M.fcs" 1000000
 xml=$ref/Gating-MLFiles/gates5.xml
 
 best() {  # best wall seconds of $runs runs of the command
