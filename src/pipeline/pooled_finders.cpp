@@ -1,8 +1,10 @@
 #include "pipeline/pooled_finders.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
+#include "cytopipe/base/yaml_reader.hpp"
 #include "cytopipe/error.hpp"
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/find_gates.hpp"
@@ -82,6 +84,19 @@ void place_pooled_finders(Plan& plan, RunResult& result, const RunOptions& optio
     if (under_pooled(plan.strategy, gates[g].parent))
       throw Error("gate '" + gates[g].id + "': a pooled finder under another pooled finder is not supported (place the "
                   "upper one per file, or fix it)", gates[g].origin);
+    // A factor the samples do not have would put every file in one pool (or select no control)
+    // without a word: refuse it, as the config's own factors are refused.
+    std::vector<std::string> factors = gates[g].finder->pool;
+    for (const auto& [factor, levels] : gates[g].finder->control) factors.push_back(factor);
+    for (const std::string& factor : factors) {
+      const auto& known = result.samples.factor_names;
+      if (std::find(known.begin(), known.end(), factor) != known.end()) continue;
+      std::string message = "gate '" + gates[g].id + "': unknown factor '" + factor + "'";
+      if (const auto guess = yaml::closest_name(factor, known); !guess.empty()) message += " (did you mean '" + guess + "'?)";
+      std::string names;
+      for (const auto& n : known) names += (names.empty() ? "" : ", ") + n;
+      throw Error(message + " (the samples have: " + names + ")", gates[g].origin);
+    }
     PooledNode node;
     node.gate = g;
     node.control.conditions = gates[g].finder->control;

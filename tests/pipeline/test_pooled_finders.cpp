@@ -204,6 +204,29 @@ TEST(PooledFinders, ControlPercentileInTheStrategyEqualsTheConfigThreshold) {
   EXPECT_NE(resolved.find("threshold: 1990.01"), std::string::npos) << resolved;
 }
 
+// A factor the samples do not have (a typo) would pool every file together, or select no control:
+// refused naming the gate, the factor and the factors there are, before any file is gated.
+TEST(PooledFinders, AnUnknownPoolOrControlFactorIsRefusedNamingIt) {
+  Plate plate;
+  plate.tube("p1_rich.fcs", "1", "sample", bimodal_tube(600, 400));
+  plate.tube("p2_rich.fcs", "2", "sample", bimodal_tube(500, 500));
+  for (const std::string& finder : {std::string(kValley) + "    pool: plates\n",
+                                    std::string("    find: control_percentile\n    dimension: BCMA\n    percentile: 99\n"
+                                                "    control: {rol: isotype}\n    match: [plate]\n")}) {
+    const std::string factor = finder.find("plates") != std::string::npos ? "plates" : "rol";
+    try {
+      run_pipeline(plate.config(finder), quiet(plate.dir / "typo"));
+      ADD_FAILURE() << "ran with unknown factor '" << factor << "'";
+    } catch (const cytopipe::Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("unknown factor '" + factor + "'"), std::string::npos) << what;
+      EXPECT_NE(what.find("gate '"), std::string::npos) << what;
+      EXPECT_NE(what.find("(the samples have: "), std::string::npos) << what;
+    }
+    EXPECT_FALSE(std::filesystem::exists(plate.dir / "typo" / "readouts.csv"));
+  }
+}
+
 TEST(PooledFinders, APooledFinderIsNotPlacedOnOneFileAlone) {
   // Per-file placement (cytopipe gate, a shard) refuses it with the reason, instead of placing
   // the group's gate on one file's events.
