@@ -1,7 +1,6 @@
 // SVG written mark by mark for inlining in HTML: text stays text, so a report of many figures
 // does not carry every glyph's outline once per figure as Cairo's SVG surface does.
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
+#include <cairo.h>
 
 #include <algorithm>
 #include <charconv>
@@ -116,32 +115,39 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
-// The raster as an 8-bit BGRA PNG, one pixel per cell (the browser scales it without smoothing).
-// OpenCV's encoder left at its speed setting (zlib level 1, SUB filter) with run-length matching:
-// a report holds dozens of rasters, and naming a level (IMWRITE_PNG_COMPRESSION, even 1) turns on
-// libpng's adaptive filtering, ~2.5x the time for a file ~20 % smaller.
+// The raster as an 8-bit PNG, one pixel per cell (the browser scales it without smoothing), by
+// Cairo's encoder. Not OpenCV's: linking libopencv_imgcodecs loads ~130 more shared libraries
+// (GDAL, GDCM, HDF5, ...), ~0.15 s of CPU in the dynamic loader at every cytopipe start.
+// Cairo holds premultiplied alpha: the round trip is exact for alpha 0 and 255, which is what
+// density rasters use (a transparent pixel is written as 0,0,0,0), and within rounding between.
+cairo_status_t append_png(void* closure, const unsigned char* data, unsigned int length) {
+  static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
 std::string png_of(const Raster& m) {
-  cv::Mat image(m.rows, m.columns, CV_8UC4);
+  const std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> image(
+      cairo_image_surface_create(CAIRO_FORMAT_ARGB32, m.columns, m.rows), &cairo_surface_destroy);
+  if (cairo_surface_status(image.get()) != CAIRO_STATUS_SUCCESS)
+    throw Error("SVG: raster '" + m.role + "': " + cairo_status_to_string(cairo_surface_status(image.get())));
+  cairo_surface_flush(image.get());
+  unsigned char* data = cairo_image_surface_get_data(image.get());
+  const int stride = cairo_image_surface_get_stride(image.get());
   for (int row = 0; row < m.rows; ++row) {
-    auto* out = image.ptr<unsigned char>(row);
-    for (int col = 0; col < m.columns; ++col, out += 4) {
+    auto* out = reinterpret_cast<std::uint32_t*>(data + static_cast<std::ptrdiff_t>(row) * stride);
+    for (int col = 0; col < m.columns; ++col) {
       const std::uint32_t p = m.pixels[static_cast<std::size_t>(row) * m.columns + col];
-      out[0] = static_cast<unsigned char>(p & 0xff);
-      out[1] = static_cast<unsigned char>((p >> 8) & 0xff);
-      out[2] = static_cast<unsigned char>((p >> 16) & 0xff);
-      out[3] = static_cast<unsigned char>(p >> 24);
+      const std::uint32_t a = p >> 24;
+      auto pre = [a](std::uint32_t c) { return (c * a + 127) / 255; };
+      out[col] = (a << 24) | (pre((p >> 16) & 0xff) << 16) | (pre((p >> 8) & 0xff) << 8) | pre(p & 0xff);
     }
   }
-  std::vector<unsigned char> png;
-  const std::vector<int> params{cv::IMWRITE_PNG_STRATEGY, cv::IMWRITE_PNG_STRATEGY_RLE};
-  bool encoded = false;
-  try {
-    encoded = cv::imencode(".png", image, png, params);
-  } catch (const cv::Exception& e) {
-    throw Error("SVG: PNG encoding of raster '" + m.role + "': " + e.what());
-  }
-  if (!encoded) throw Error("SVG: PNG encoding of raster '" + m.role + "'");
-  return {png.begin(), png.end()};
+  cairo_surface_mark_dirty(image.get());
+  std::string png;
+  const cairo_status_t status = cairo_surface_write_to_png_stream(image.get(), append_png, &png);
+  if (status != CAIRO_STATUS_SUCCESS)
+    throw Error("SVG: PNG encoding of raster '" + m.role + "': " + cairo_status_to_string(status));
+  return png;
 }
 
 class Writer {
