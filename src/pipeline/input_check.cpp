@@ -11,6 +11,7 @@
 #include "cytopipe/pipeline/readout.hpp"
 #include "cytopipe/pipeline/run.hpp"
 #include "cytopipe/transform/sample_ops.hpp"
+#include "pipeline/pooled_finders.hpp"
 #include "pipeline/prepare.hpp"
 
 namespace cytopipe::pipeline {
@@ -203,6 +204,10 @@ PipelineCheck check_pipeline(const Config& config) {
           message += " (did you mean '" + guess + "'?)";
         check.errors.emplace_back(message, r.expression_at.context("readouts." + r.name));
       }
+  }
+  if (check.strategy) {
+    auto unknown = detail::unknown_pool_factors(*check.strategy, check.samples->factor_names);
+    check.errors.insert(check.errors.end(), unknown.begin(), unknown.end());
   }
   check.warnings = check.samples->warnings;
   if (check.strategy) {

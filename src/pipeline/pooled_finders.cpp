@@ -73,8 +73,31 @@ std::string group_text(const std::string& key) { return key.empty() ? std::strin
 
 }  // namespace
 
+std::vector<Error> unknown_pool_factors(const gating::GatingStrategy& strategy,
+                                        const std::vector<std::string>& known) {
+  std::vector<Error> errors;
+  for (const auto& node : strategy.gates()) {
+    if (!node.finder) continue;
+    // A factor the samples do not have would put every file in one pool (or select no control)
+    // without a word: refused, as the config's own factors are refused.
+    std::vector<std::string> factors = node.finder->pool;
+    for (const auto& [factor, levels] : node.finder->control) factors.push_back(factor);
+    for (const std::string& factor : factors) {
+      if (std::find(known.begin(), known.end(), factor) != known.end()) continue;
+      std::string message = "gate '" + node.id + "': unknown factor '" + factor + "'";
+      if (const auto guess = yaml::closest_name(factor, known); !guess.empty()) message += " (did you mean '" + guess + "'?)";
+      std::string names;
+      for (const auto& n : known) names += (names.empty() ? "" : ", ") + n;
+      errors.emplace_back(message + " (the samples have: " + names + ")", node.origin);
+    }
+  }
+  return errors;
+}
+
 void place_pooled_finders(Plan& plan, RunResult& result, const RunOptions& options, const RunSetup& setup) {
   if (plan.frozen_run) return;
+  if (auto unknown = unknown_pool_factors(plan.strategy, result.samples.factor_names); !unknown.empty())
+    throw std::move(unknown.front());
   const Config& config = *plan.config;
   const auto& samples = result.samples.samples;
   std::vector<PooledNode> nodes;
@@ -84,19 +107,6 @@ void place_pooled_finders(Plan& plan, RunResult& result, const RunOptions& optio
     if (under_pooled(plan.strategy, gates[g].parent))
       throw Error("gate '" + gates[g].id + "': a pooled finder under another pooled finder is not supported (place the "
                   "upper one per file, or fix it)", gates[g].origin);
-    // A factor the samples do not have would put every file in one pool (or select no control)
-    // without a word: refuse it, as the config's own factors are refused.
-    std::vector<std::string> factors = gates[g].finder->pool;
-    for (const auto& [factor, levels] : gates[g].finder->control) factors.push_back(factor);
-    for (const std::string& factor : factors) {
-      const auto& known = result.samples.factor_names;
-      if (std::find(known.begin(), known.end(), factor) != known.end()) continue;
-      std::string message = "gate '" + gates[g].id + "': unknown factor '" + factor + "'";
-      if (const auto guess = yaml::closest_name(factor, known); !guess.empty()) message += " (did you mean '" + guess + "'?)";
-      std::string names;
-      for (const auto& n : known) names += (names.empty() ? "" : ", ") + n;
-      throw Error(message + " (the samples have: " + names + ")", gates[g].origin);
-    }
     PooledNode node;
     node.gate = g;
     node.control.conditions = gates[g].finder->control;

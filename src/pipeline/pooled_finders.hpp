@@ -6,12 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "cytopipe/error.hpp"
 #include "cytopipe/gating/finder.hpp"
 #include "cytopipe/gating/strategy.hpp"
 #include "pipeline/analyse.hpp"
 #include "pipeline/run_steps.hpp"
 
 namespace cytopipe::pipeline::detail {
+
+// Every finder's pool:/match: or control: factor that is not one of `known` (the samples'
+// factors): one Error per factor, at the gate's file:line, with the closest known factor and the
+// factors there are. `validate` lists them all; a run refuses the first before reading a file.
+std::vector<Error> unknown_pool_factors(const gating::GatingStrategy& strategy, const std::vector<std::string>& known);
 
 // Places every pooled finder of plan.strategy, per group, into plan.pooled (per sample: the
 // gates of its groups, or why it has none). Nothing to do for a strategy without pooled finders

@@ -122,5 +122,48 @@ TEST(InputCheck, AFolderThatMatchesHasNoProblem) {
   EXPECT_TRUE(check.warnings.empty());
 }
 
+// A finder's pool: and control: factors are sample-sheet factors: a typo would put every file in
+// one pool (or select no control) without a word. validate lists each, at the gate's line, with
+// the closest factor and the factors the samples have (run refuses the same, b89caa9).
+TEST(InputCheck, AFindersUnknownPoolOrControlFactorIsListedAtTheGatesLine) {
+  TempDir dir;
+  const auto file = trap_folder(dir);
+  std::filesystem::remove(dir / "data" / "c.fcs");
+  write_text(dir / "data" / "sheet.csv", "file,dose_nM\na0_r1.fcs,0\na0_r2.fcs,0\na10_r1.fcs,10\na10_r2.fcs,10\n");
+  auto text = test::read_text(file);
+  text.erase(text.find("  bcma_x:"), std::string("  bcma_x: median(BMCA, live)\n").size());
+  write_text(file, text);
+  // Line 17: the pooled valley (pool: a misspelled dose_nM); line 22: a control_percentile whose
+  // control: names a factor the sheet does not have, and whose match: is right.
+  write_text(dir / "strategy.yaml", std::string(test::kTinyStrategy) + R"(  - id: pos
+    parent: live
+    find: valley
+    dimension: BCMA
+    pool: dose_mM
+  - id: iso_pos
+    parent: live
+    find: control_percentile
+    dimension: BCMA
+    percentile: 99
+    control: {role: isotype}
+    match: [dose_nM]
+)");
+  const auto check = check_pipeline(load_config(file));
+  const std::string text_all = all_text(check.errors);
+  ASSERT_EQ(check.errors.size(), 2u) << text_all;
+  const std::string strategy = (dir / "strategy.yaml").string();
+  EXPECT_NE(text_all.find(strategy + ":17:5: gate 'pos': unknown factor 'dose_mM' (did you mean 'dose_nM'?) "
+                                     "(the samples have: dose_nM)"),
+            std::string::npos) << text_all;
+  EXPECT_NE(text_all.find(strategy + ":22:5: gate 'iso_pos': unknown factor 'role'"), std::string::npos) << text_all;
+  // The same strategy with the factors spelled right has no problem.
+  text = test::read_text(dir / "strategy.yaml");
+  text.replace(text.find("dose_mM"), 7, "dose_nM");
+  text.replace(text.find("{role: isotype}"), 15, "{dose_nM: 0}");
+  write_text(dir / "strategy.yaml", text);
+  const auto fixed = check_pipeline(load_config(file));
+  EXPECT_TRUE(fixed.ok()) << all_text(fixed.errors);
+}
+
 }  // namespace
 }  // namespace cytopipe::pipeline
