@@ -72,7 +72,7 @@ best() {  # best wall time of $runs runs of the command
   local b=""
   for _ in $(seq "$runs"); do
     local s e
-    s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N)
+    s=$(date +%s.%N); "$@" > /dev/null 2> "$work/stderr"; e=$(date +%s.%N)
     b=$(python3 -c "import sys; a=float(sys.argv[1]); b=sys.argv[2]; print(a if not b else min(a, float(b)))" "$(echo "$e - $s" | bc)" "$b")
   done
   printf '%.3f s' "$b"

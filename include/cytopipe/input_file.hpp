@@ -4,6 +4,7 @@
 // (a hang), and a directory or device is never what was meant.
 #include <sys/stat.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -42,10 +43,15 @@ inline std::string read_input_file(const std::filesystem::path& file, const std:
   require_regular_file(file, what);
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error("cannot open " + what, {file.string(), "", 0, 0});
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read in blocks into a string reserved at the file's size: one copy of the bytes (a string
+  // stream grew by doubling and copied them again; 10 % of importing a 5 MB FlowJo workspace).
+  std::string text;
+  std::error_code size_error;
+  if (const auto size = std::filesystem::file_size(file, size_error); !size_error) text.reserve(size);
+  std::array<char, 1 << 16> block;
+  while (in.read(block.data(), block.size()) || in.gcount() > 0) text.append(block.data(), static_cast<std::size_t>(in.gcount()));
   if (in.bad()) throw Error("cannot read " + what, {file.string(), "", 0, 0});
-  return text.str();
+  return text;
 }
 
 }  // namespace cytopipe
