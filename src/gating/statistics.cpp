@@ -317,18 +317,20 @@ namespace {
 
 // Per-thread buffers of the fused path, reused across populations and channels.
 struct Scratch {
-  std::unique_ptr<double[]> values;  // uninitialised: every value read was written first
-  std::size_t capacity = 0;
+  // Uninitialised (every value read was written first), and an EventMatrix so that a large one
+  // lies on huge pages, reused between samples: a heap block of a population's size was faulted
+  // in 4 KiB at a time, on each thread and again after each growth or heap trim (a third of the
+  // CPU time of `gate --stats` went to those faults).
+  fcs::EventMatrix values;
   double* reserve(std::size_t n) {
-    if (capacity < n) {
-      values = std::make_unique_for_overwrite<double[]>(n);
-      capacity = n;
-    }
-    return values.get();
+    if (values.events() < n) values = fcs::EventMatrix(std::max(n, values.events() + values.events() / 4), 1);
+    return values.data();
   }
   std::vector<std::size_t> mode_counts;
   std::vector<std::int32_t> slot_of_bin;  // -1, or the candidate list of a bin holding a rank
-  std::vector<std::vector<double>> candidates;
+  // The candidate lists of one selection, back to back (at most the population's values): one
+  // reused block instead of a vector per bin, zero-filled and faulted in on each growth.
+  fcs::EventMatrix candidates;
 };
 Scratch& scratch() {
   thread_local Scratch s;
@@ -369,15 +371,20 @@ class RankSelection {
       bin_of_[i] = bins_.size() - 1;
       below_of_[i] = below;
     }
-    if (s.candidates.size() < bins_.size()) s.candidates.resize(bins_.size());
+    std::size_t total = 0;
+    for (std::uint64_t b : bins_) total += counts[b];
+    // As large as the value buffer (so on huge pages, once, when the populations are large).
+    if (s.candidates.events() < total) s.candidates = fcs::EventMatrix(std::max(total, s.values.events()), 1);
     next_.resize(bins_.size());
+    candidates_.resize(bins_.size());
+    double* next = s.candidates.data();
     for (std::size_t b = 0; b < bins_.size(); ++b) {
       s.slot_of_bin[bins_[b]] = static_cast<std::int32_t>(b);
-      s.candidates[b].resize(counts[bins_[b]]);  // exactly the bin's values: collect() never overflows
-      next_[b] = s.candidates[b].data();
+      candidates_[b] = {next, counts[bins_[b]]};  // exactly the bin's values: collect() never overflows
+      next_[b] = next;
+      next += counts[bins_[b]];
     }
     slots_ = s.slot_of_bin.data();
-    candidates_ = s.candidates.data();
   }
   RankSelection(const RankSelection&) = delete;
   RankSelection& operator=(const RankSelection&) = delete;
@@ -402,7 +409,7 @@ class RankSelection {
     std::size_t counted_bin = ~std::size_t{0};       // the bin sub_counts describes
     std::size_t narrowed_bin = ~std::size_t{0}, narrowed_sub = 0, narrowed_below = 0;
     for (std::size_t i = 0; i < ranks_.size(); ++i) {
-      auto& c = candidates_[bin_of_[i]];
+      const std::span<double> c = candidates_[bin_of_[i]];
       const std::size_t r = ranks_[i] - below_of_[i];
       if (c.size() < 8192) {
         std::nth_element(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(r), c.end(), by_key);
@@ -436,7 +443,7 @@ class RankSelection {
   std::vector<std::uint64_t> bins_;
   std::vector<double*> next_;
   std::int32_t* slots_ = nullptr;
-  std::vector<double>* candidates_ = nullptr;
+  std::vector<std::span<double>> candidates_;
 };
 
 // Sum of (x - mean)^2 in order, in long double (moments()' arithmetic). Not inlined: in a large
