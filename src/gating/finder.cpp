@@ -4,12 +4,15 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/error.hpp"
 #include "cytopipe/gating/statistics.hpp"
 #include "gating/finder_density.hpp"
+#include "gating/finder_select.hpp"
 #include "gating/linear_algebra.hpp"
 
 namespace cytopipe::gating {
@@ -19,12 +22,20 @@ using detail::Density;
 
 std::string num(double v) { return format_number(v, kGateNumber); }
 
-// The rows whose every value is finite, one column per dimension.
+// The rows whose every value is finite, one column per dimension: the given columns themselves
+// when every value is finite (no copy of a million events), else the finite rows copied.
 struct Finite {
-  std::vector<std::vector<double>> columns;
+  std::vector<std::span<const double>> columns;
+  std::vector<std::vector<double>> storage;  // the copied rows, when some were not finite
   std::size_t ignored = 0;
   std::size_t size() const { return columns.empty() ? 0 : columns[0].size(); }
 };
+
+// Whether x is finite, by its exponent bits (a loop of these vectorises).
+inline bool finite_bits(double x) {
+  constexpr std::uint64_t exponent = 0x7ff0000000000000ULL;
+  return (std::bit_cast<std::uint64_t>(x) & exponent) != exponent;
+}
 
 Finite finite_rows(std::span<const std::span<const double>> values, std::size_t dims, const std::string& label) {
   if (values.size() != dims)
@@ -33,8 +44,15 @@ Finite finite_rows(std::span<const std::span<const double>> values, std::size_t 
   for (const auto& v : values)
     if (v.size() != n) throw Error(label + ": dimensions of different lengths");
   Finite out;
-  out.columns.resize(dims);
-  for (auto& c : out.columns) c.reserve(n);
+  std::size_t not_finite = 0;
+  for (const auto& v : values)
+    for (double x : v) not_finite += !finite_bits(x);
+  if (not_finite == 0) {
+    out.columns.assign(values.begin(), values.end());
+    return out;
+  }
+  out.storage.resize(dims);
+  for (auto& c : out.storage) c.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     bool ok = true;
     for (const auto& v : values) ok = ok && std::isfinite(v[i]);
@@ -42,9 +60,27 @@ Finite finite_rows(std::span<const std::span<const double>> values, std::size_t 
       ++out.ignored;
       continue;
     }
-    for (std::size_t d = 0; d < dims; ++d) out.columns[d].push_back(values[d][i]);
+    for (std::size_t d = 0; d < dims; ++d) out.storage[d].push_back(values[d][i]);
   }
+  out.columns.assign(out.storage.begin(), out.storage.end());
   return out;
+}
+
+// Type-7 quantile of a column (quantile7 on a copy; radix selection without one on large columns).
+double column_quantile(std::span<const double> x, double p) {
+  if (x.size() >= detail::kSelectMinimum) {
+    const auto value = [&](std::size_t i, double& v) {
+      v = x[i];
+      return true;
+    };
+    const detail::Selection s(x.size(), value);
+    if (s.exact()) {
+      const double ps[] = {std::clamp(p, 0.0, 1.0)};
+      return detail::selection_quantiles(s, ps)[0];
+    }
+  }
+  std::vector<double> copy(x.begin(), x.end());
+  return detail::quantile7(copy, p);
 }
 
 void require_events(const Finite& f, const FinderSpec& spec, const std::string& label) {
@@ -131,17 +167,37 @@ FoundGate tail(const FinderSpec& spec, const Finite& f, FinderReport report, con
 
 FoundGate quantile(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
   if (!(spec.quantile >= 0 && spec.quantile <= 1)) throw Error(label + ": quantile must be within 0..1");
-  std::vector<double> x = f.columns[0];
-  report.cut = detail::quantile7(x, spec.quantile);
+  report.cut = column_quantile(f.columns[0], spec.quantile);
   return {cut_gate(spec, *report.cut), std::move(report)};
+}
+
+// gating::percentile (type 7 with its own arithmetic) of a column, without a copy on large ones.
+double column_percentile(std::span<const double> x, double percent) {
+  if (x.size() >= detail::kSelectMinimum) {
+    const auto value = [&](std::size_t i, double& v) {
+      v = x[i];
+      return true;
+    };
+    const detail::Selection s(x.size(), value);
+    if (s.exact()) {
+      const std::size_t n = s.count();
+      const double h = (static_cast<double>(n) - 1) * std::clamp(percent, 0.0, 100.0) / 100.0;
+      const auto lo = static_cast<std::size_t>(std::floor(h));
+      if (lo + 1 >= n) return s.at(std::vector<std::size_t>{lo})[0];
+      const auto ab = s.at(std::vector<std::size_t>{lo, lo + 1});
+      if (h == static_cast<double>(lo)) return ab[0];
+      return ab[0] + (h - static_cast<double>(lo)) * (ab[1] - ab[0]);
+    }
+  }
+  std::vector<double> copy(x.begin(), x.end());
+  return gating::percentile(copy, percent);
 }
 
 // The percentile the pipeline's control thresholds have always used (gating::percentile, type 7),
 // on the finite pooled values.
 FoundGate control_percentile(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
   if (!(spec.percentile >= 0 && spec.percentile <= 100)) throw Error(label + ": percentile must be within 0..100");
-  std::vector<double> x = f.columns[0];
-  report.cut = gating::percentile(x, spec.percentile);
+  report.cut = column_percentile(f.columns[0], spec.percentile);
   return {cut_gate(spec, *report.cut), std::move(report)};
 }
 
@@ -151,14 +207,32 @@ struct Histogram2D {
   double x0 = 0, y0 = 0, dx = 1, dy = 1;
 };
 
+// The type-7 quantiles 0.001 and 0.999 of a column.
+std::pair<double, double> column_range(std::span<const double> v) {
+  if (v.size() >= detail::kSelectMinimum) {
+    const auto value = [&](std::size_t i, double& x) {
+      x = v[i];
+      return true;
+    };
+    const detail::Selection s(v.size(), value);
+    if (s.exact()) {
+      constexpr double ps[] = {0.001, 0.999};
+      const auto q = detail::selection_quantiles(s, ps);
+      return {q[0], q[1]};
+    }
+  }
+  std::vector<double> copy(v.begin(), v.end());
+  const double lo = detail::quantile7(copy, 0.001);
+  return {lo, detail::quantile7(copy, 0.999)};
+}
+
 Histogram2D histogram2d(const Finite& f, const FinderSpec& spec, const std::string& label) {
   Histogram2D h;
   const int bins = std::clamp(spec.bins, 16, 1024);
   double lo[2], hi[2];
   for (int a = 0; a < 2; ++a) {
-    std::vector<double> v = f.columns[static_cast<std::size_t>(a)];
-    lo[a] = detail::quantile7(v, 0.001);
-    hi[a] = detail::quantile7(v, 0.999);
+    const std::span<const double> v = f.columns[static_cast<std::size_t>(a)];
+    std::tie(lo[a], hi[a]) = column_range(v);
     if (!(hi[a] > lo[a]))
       throw Error(label + ": all values of " + spec.dimensions[static_cast<std::size_t>(a)].label() +
                   " are (nearly) equal (" + num(lo[a]) + "): no population outline can be found");
@@ -252,27 +326,96 @@ struct Diagonal {
   double slope = 0, intercept = 0;
 };
 
-Diagonal fit_diagonal(const std::vector<double>& area, const std::vector<double>& height) {
-  // 20 medians need no more than 100,000 events: larger files are strided evenly (no sort of a
-  // million indices).
-  const std::size_t stride = (area.size() + 99'999) / 100'000;
-  std::vector<std::size_t> order;
-  order.reserve(area.size() / std::max<std::size_t>(stride, 1) + 1);
-  for (std::size_t i = 0; i < area.size(); i += std::max<std::size_t>(stride, 1)) order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return area[a] < area[b]; });
-  const std::size_t n = order.size(), first = n / 20, last = n - n / 20;
-  constexpr std::size_t kBins = 20;
-  std::vector<double> xs, ys, scratch;
-  for (std::size_t b = 0; b < kBins; ++b) {
-    const std::size_t lo = first + (last - first) * b / kBins, hi = first + (last - first) * (b + 1) / kBins;
+// The area and height medians of each of the 20 area bins, from the bins' events (`bin_lo`,
+// `bin_hi`: the bins' first and last-but-one positions in area order).
+void bin_medians(std::span<const std::size_t> bin_lo, std::span<const std::size_t> bin_hi,
+                 const auto& area_at, const auto& height_at, std::vector<double>& xs, std::vector<double>& ys) {
+  std::vector<double> scratch;
+  for (std::size_t b = 0; b < bin_lo.size(); ++b) {
+    const std::size_t lo = bin_lo[b], hi = bin_hi[b];
     if (hi <= lo) continue;
     scratch.clear();
-    for (std::size_t k = lo; k < hi; ++k) scratch.push_back(area[order[k]]);
+    for (std::size_t k = lo; k < hi; ++k) scratch.push_back(area_at(k));
     const double x = detail::quantile7(scratch, 0.5);
     scratch.clear();
-    for (std::size_t k = lo; k < hi; ++k) scratch.push_back(height[order[k]]);
+    for (std::size_t k = lo; k < hi; ++k) scratch.push_back(height_at(k));
     xs.push_back(x);
     ys.push_back(detail::quantile7(scratch, 0.5));
+  }
+}
+
+// The bins' medians by sorting the sampled events by area (std::sort: which of several events
+// of equal area falls on which side of a bin boundary is the sort's own choice).
+void sorted_bin_medians(std::span<const double> area, std::span<const double> height, std::size_t stride,
+                        std::vector<double>& xs, std::vector<double>& ys) {
+  std::vector<std::size_t> order;
+  order.reserve(area.size() / stride + 1);
+  for (std::size_t i = 0; i < area.size(); i += stride) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return area[a] < area[b]; });
+  const std::size_t n = order.size(), first = n / 20, last = n - n / 20;
+  std::vector<std::size_t> bin_lo, bin_hi;
+  for (std::size_t b = 0; b < 20; ++b) {
+    bin_lo.push_back(first + (last - first) * b / 20);
+    bin_hi.push_back(first + (last - first) * (b + 1) / 20);
+  }
+  bin_medians(bin_lo, bin_hi, [&](std::size_t k) { return area[order[k]]; }, [&](std::size_t k) { return height[order[k]]; },
+              xs, ys);
+}
+
+// The same without the sort: the sampled events are partitioned at the bin boundaries only
+// (std::nth_element at each, O(n log 20)). Each bin then holds the same events as after the
+// sort, unless events of equal area straddle a boundary; false then (the caller sorts).
+bool partitioned_bin_medians(std::span<const double> area, std::span<const double> height, std::size_t stride,
+                             std::vector<double>& xs, std::vector<double>& ys) {
+  struct Event {
+    double area, height;
+  };
+  std::vector<Event> events;
+  events.reserve(area.size() / stride + 1);
+  for (std::size_t i = 0; i < area.size(); i += stride) events.push_back({area[i], height[i]});
+  const std::size_t n = events.size(), first = n / 20, last = n - n / 20;
+  std::vector<std::size_t> bin_lo, bin_hi, cuts = {first, last};
+  for (std::size_t b = 0; b < 20; ++b) {
+    bin_lo.push_back(first + (last - first) * b / 20);
+    bin_hi.push_back(first + (last - first) * (b + 1) / 20);
+    cuts.push_back(bin_lo.back());
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  while (!cuts.empty() && cuts.back() >= n) cuts.pop_back();  // the end needs no partition
+  const auto by_area = [](const Event& a, const Event& b) { return a.area < b.area; };
+  // Recursive multi-selection: events[c] is the c-th by area for every cut c, with no larger
+  // area before it and no smaller one after it.
+  const auto partition = [&](auto&& self, std::size_t lo, std::size_t hi, std::size_t c_lo, std::size_t c_hi) -> void {
+    if (c_lo >= c_hi) return;
+    const std::size_t mid = c_lo + (c_hi - c_lo) / 2, c = cuts[mid];
+    std::nth_element(events.begin() + static_cast<std::ptrdiff_t>(lo), events.begin() + static_cast<std::ptrdiff_t>(c),
+                     events.begin() + static_cast<std::ptrdiff_t>(hi), by_area);
+    self(self, lo, c, c_lo, mid);
+    self(self, c + 1, hi, mid + 1, c_hi);
+  };
+  partition(partition, 0, n, 0, cuts.size());
+  // A tie across a cut: the largest area before the cut equals the cut's own.
+  for (std::size_t k = 0; k < cuts.size(); ++k) {
+    const std::size_t c = cuts[k], before = k == 0 ? 0 : cuts[k - 1];
+    if (c == 0) continue;
+    double largest = -kUnbounded;
+    for (std::size_t i = before; i < c; ++i) largest = std::max(largest, events[i].area);
+    if (!(largest < events[c].area)) return false;
+  }
+  bin_medians(bin_lo, bin_hi, [&](std::size_t k) { return events[k].area; }, [&](std::size_t k) { return events[k].height; },
+              xs, ys);
+  return true;
+}
+
+Diagonal fit_diagonal(std::span<const double> area, std::span<const double> height) {
+  // 20 medians need no more than 100,000 events: larger files are strided evenly.
+  const std::size_t stride = std::max<std::size_t>((area.size() + 99'999) / 100'000, 1);
+  std::vector<double> xs, ys;
+  if (!partitioned_bin_medians(area, height, stride, xs, ys)) {
+    xs.clear();
+    ys.clear();
+    sorted_bin_medians(area, height, stride, xs, ys);
   }
   std::vector<double> slopes;
   for (std::size_t i = 0; i < xs.size(); ++i)
@@ -287,6 +430,47 @@ Diagonal fit_diagonal(const std::vector<double>& area, const std::vector<double>
   return d;
 }
 
+// The median of height / fitted line over the events where the line is above zero, the robust SD
+// (1.4826 MAD) around it, and how many events there were (0: no median).
+struct BandSpread {
+  double centre = 0, sd = 0;
+  std::size_t kept = 0;
+};
+BandSpread band_spread(std::span<const double> area, std::span<const double> height, const Diagonal& line) {
+  const auto relative = [&](std::size_t i, double& r) {
+    const double fitted = line.intercept + line.slope * area[i];
+    r = height[i] / fitted;
+    return fitted > 0;
+  };
+  if (area.size() >= detail::kSelectMinimum) {
+    constexpr double half[] = {0.5};
+    const detail::Selection ratios(area.size(), relative);
+    if (ratios.count() == 0) return {};
+    if (ratios.exact()) {
+      const double centre = detail::selection_quantiles(ratios, half)[0];
+      const auto distance = [&](std::size_t i, double& d) {
+        double r;
+        const bool kept = relative(i, r);
+        d = std::abs(r - centre);
+        return kept;
+      };
+      const detail::Selection distances(area.size(), distance);
+      if (distances.exact()) return {centre, 1.4826 * detail::selection_quantiles(distances, half)[0], ratios.count()};
+    }
+  }
+  std::vector<double> values;
+  values.reserve(area.size());
+  for (std::size_t i = 0; i < area.size(); ++i)
+    if (double r; relative(i, r)) values.push_back(r);
+  if (values.empty()) return {};
+  BandSpread out;
+  out.kept = values.size();
+  out.centre = detail::quantile7(values, 0.5);
+  for (double& r : values) r = std::abs(r - out.centre);
+  out.sd = 1.4826 * detail::quantile7(values, 0.5);
+  return out;
+}
+
 FoundGate singlets(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
   // The band: height within (1 +- width x s) x the fitted line, s the robust SD (1.4826 MAD) of
   // height / fitted - 1 (doublets, at about half the ratio, are a minority and leave the medians
@@ -299,20 +483,12 @@ FoundGate singlets(const FinderSpec& spec, const Finite& f, FinderReport report,
     throw Error(label + ": " + spec.dimensions[1].label() + " does not rise with " + spec.dimensions[0].label() +
                 (line.slope == 0 ? " (the same value across the area bins)" : " (fitted slope " + num(line.slope) + ")") +
                 ": no diagonal of single events to follow");
-  std::vector<double> relative;
-  relative.reserve(area.size());
-  double area_max = 0;
-  for (std::size_t i = 0; i < area.size(); ++i) {
-    const double fitted = line.intercept + line.slope * area[i];
-    if (fitted > 0) relative.push_back(height[i] / fitted);
-    area_max = std::max(area_max, area[i]);
-  }
-  if (relative.size() < spec.min_events)
-    throw Error(label + ": " + std::to_string(relative.size()) + " events above the fitted diagonal's zero, fewer than the " +
+  const auto [centre, sd, kept] = band_spread(area, height, line);
+  if (kept < spec.min_events)
+    throw Error(label + ": " + std::to_string(kept) + " events above the fitted diagonal's zero, fewer than the " +
                 std::to_string(spec.min_events) + " needed to set the band");
-  const double centre = detail::quantile7(relative, 0.5);
-  for (double& r : relative) r = std::abs(r - centre);
-  const double sd = 1.4826 * detail::quantile7(relative, 0.5);
+  double area_max = 0;
+  for (double a : area) area_max = std::max(area_max, a);
   if (!(sd > 0))
     throw Error(label + ": every event has the same " + spec.dimensions[1].label() + "/" + spec.dimensions[0].label() +
                 " ratio (" + num(line.slope) + "): no spread to set the band's width");
@@ -335,6 +511,8 @@ FoundGate ellipse(const FinderSpec& spec, const Finite& f, FinderReport report, 
   // or the given point.
   std::vector<double> mean(dims);
   if (spec.near && spec.near->size() != dims) throw Error(label + ": 'near' needs one value per dimension");
+  // The start covariance's scale (below): two histogram bins, or each axis's KDE bandwidth.
+  std::vector<double> start(dims);
   if (spec.near && dims != 2) {
     for (std::size_t d = 0; d < dims; ++d) mean[d] = on_scale(spec.dimensions[d], (*spec.near)[d]);
   } else if (dims == 2) {
@@ -365,24 +543,20 @@ FoundGate ellipse(const FinderSpec& spec, const Finite& f, FinderReport report, 
         }
       }
     mean = {h.x0 + (at.x + 0.5) * h.dx, h.y0 + (at.y + 0.5) * h.dy};
+    start = {2 * h.dx, 2 * h.dy};
   } else {
     for (std::size_t d = 0; d < dims; ++d) {
       const Density k = detail::kernel_density(f.columns[d], spec.adjust, label);
       mean[d] = k.at(detail::density_peaks(k, spec.min_peak).at(0));
+      start[d] = k.bandwidth;
     }
   }
   // Start covariance: narrow, on the peak only (two histogram bins, or the KDE bandwidth); the
   // iterations below widen it to the population's own spread.
   std::vector<double> cov(dims * dims, 0.0);
   {
-    std::vector<double> start(dims);
-    if (dims == 2) {
-      // The same ranges as the histogram above: its bin sizes.
-      const Histogram2D grid = histogram2d(f, spec, label);
-      start = {2 * grid.dx, 2 * grid.dy};
-    } else {
+    if (spec.near && dims != 2)  // no density was needed for the start point
       for (std::size_t d = 0; d < dims; ++d) start[d] = detail::kernel_density(f.columns[d], spec.adjust, label).bandwidth;
-    }
     for (std::size_t d = 0; d < dims; ++d) {
       if (!(start[d] > 0)) throw Error(label + ": " + spec.dimensions[d].label() + " has no spread around the peak");
       cov[d * dims + d] = start[d] * start[d];

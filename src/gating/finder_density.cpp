@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "cytopipe/error.hpp"
+#include "gating/finder_select.hpp"
 
 namespace cytopipe::gating::detail {
 
@@ -67,6 +68,24 @@ Spread spread_quantiles(std::vector<double>& v) {
   return {o001.at(0.001, n), o25.at(0.25, n), o75.at(0.75, n), o999.at(0.999, n)};
 }
 
+// The same four quantiles, by radix selection (no copy) on large inputs.
+Spread value_spread(std::span<const double> values) {
+  if (values.size() >= kSelectMinimum) {
+    const auto value = [&](std::size_t i, double& v) {
+      v = values[i];
+      return true;
+    };
+    const Selection s(values.size(), value);
+    if (s.exact()) {
+      constexpr double ps[] = {0.001, 0.25, 0.75, 0.999};
+      const auto q = selection_quantiles(s, ps);
+      return {q[0], q[1], q[2], q[3]};
+    }
+  }
+  std::vector<double> copy(values.begin(), values.end());
+  return spread_quantiles(copy);
+}
+
 }  // namespace
 
 std::size_t Density::index_of(double x) const {
@@ -77,8 +96,7 @@ std::size_t Density::index_of(double x) const {
 
 Density kernel_density(std::span<const double> values, double adjust, const std::string& label, std::size_t grid) {
   const std::size_t n = values.size();
-  std::vector<double> sorted(values.begin(), values.end());
-  const auto [q001, q25, q75, q999] = spread_quantiles(sorted);
+  const auto [q001, q25, q75, q999] = value_spread(values);
   double mean = 0;
   for (double v : values) mean += v;
   mean /= static_cast<double>(n);
@@ -144,6 +162,19 @@ std::vector<std::size_t> density_peaks(const Density& d, double min_peak) {
 }
 
 double one_sided_sd(std::span<const double> values, double centre, bool below, std::vector<double>& scratch) {
+  if (values.size() >= kSelectMinimum) {
+    const auto value = [&](std::size_t i, double& v) {
+      const double x = values[i];
+      v = std::abs(x - centre);
+      return below ? x <= centre : x >= centre;
+    };
+    const Selection s(values.size(), value);
+    if (s.count() == 0) return 0;
+    if (s.exact()) {
+      constexpr double half[] = {0.5};
+      return 1.4826 * selection_quantiles(s, half)[0];
+    }
+  }
   scratch.clear();
   for (double v : values)
     if (below ? v <= centre : v >= centre) scratch.push_back(std::abs(v - centre));
