@@ -128,6 +128,20 @@ std::vector<SheetChoice> choose_sheet_samples(const Config& config, const Sample
   return chosen;
 }
 
+std::vector<bool> likely_sheet_samples(const Config& config, const SampleSet& samples) {
+  std::vector<bool> likely(samples.samples.size(), false);
+  for (const auto& analysis : config.analyses) {
+    std::set<std::pair<std::string, std::string>> seen;  // (stratum, group)
+    for (std::size_t i = 0; i < samples.samples.size(); ++i) {
+      const auto& s = samples.samples[i];
+      if (!s.matches(analysis.select)) continue;
+      const std::string stratum = analysis.stratum ? std::string(s.factor(*analysis.stratum).value_or("")) : "";
+      if (seen.emplace(stratum, std::string(s.factor(analysis.group).value_or(""))).second) likely[i] = true;
+    }
+  }
+  return likely;
+}
+
 GatingSheetOptions report_sheet_options(const Config& config, const std::string& name) {
   GatingSheetOptions options;
   options.display_scale = [&config](std::string_view channel) -> const transform::Transform* {

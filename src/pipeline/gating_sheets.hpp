@@ -20,6 +20,11 @@ struct SheetChoice {
 std::vector<SheetChoice> choose_sheet_samples(const Config& config, const SampleSet& samples,
                                               const std::vector<SampleOutcome>& outcomes);
 
+// The files choose_sheet_samples will most likely pick, known before any is analysed: per
+// analysis, the first file (by name) of each stratum x group. A whole run lays their sheets out
+// while it holds their events; a file chosen otherwise is read again.
+std::vector<bool> likely_sheet_samples(const Config& config, const SampleSet& samples);
+
 struct SheetFigure {
   std::string sample;
   std::string why;

@@ -8,10 +8,12 @@
 #include <cmath>
 #include <iostream>
 #include <map>
+#include <utility>
 
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/gating/statistics.hpp"
 #include "pipeline/analyse.hpp"
+#include "pipeline/gating_sheets.hpp"
 #include "pipeline/input_hashes.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/output_set.hpp"
@@ -402,6 +404,15 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
   const auto& samples = result.samples.samples;
   std::vector<SampleOutcome> outcomes(samples.size());
   std::vector<InputHash> hashes(samples.size());
+  // The report's likely gating sheets are laid out while their files' events are in hand, as a
+  // shard does, instead of reading, cleaning and placing those files again for the report.
+  std::vector<std::optional<StoredSheet>> sheets(samples.size());
+  if (config.outputs.report) {
+    plan.draw_sheet = likely_sheet_samples(config, result.samples);
+    // Each chosen sample's sheet is asked for once (one report task per sheet): it is moved out.
+    plan.stored_sheet = [&sheets](std::size_t i) { return std::exchange(sheets.at(i), std::nullopt); };
+  }
+  const auto keep_sheet = [&sheets](std::size_t i, SampleOutcome& outcome) { sheets[i] = std::move(outcome.sheet); };
   const auto started = std::chrono::system_clock::now();
   arena.execute([&] {
     auto t = Clock::now();
@@ -416,7 +427,7 @@ RunResult run_pipeline(const Config& config, const RunOptions& options) {
     t = Clock::now();
     std::vector<std::size_t> all(samples.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    analyse_samples(plan, result, all, options, setup, outcomes, hashes);
+    analyse_samples(plan, result, all, options, setup, outcomes, hashes, keep_sheet);
     timings.samples = since(t);
   });
 

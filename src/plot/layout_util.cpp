@@ -22,14 +22,15 @@ struct CairoDeleter {
   void operator()(cairo_t* cr) const { cairo_destroy(cr); }
 };
 
-// One measuring context per thread: Cairo contexts must not be shared between threads.
+// One measuring context per thread (Cairo contexts must not be shared between threads), all on
+// one 1x1 surface that is never drawn on. One surface, not one per thread: Cairo numbers every
+// surface a process creates and writes that number into each SVG it saves (<g id="surfaceN">),
+// so a surface per thread made a plot's bytes depend on how many threads had laid out text
+// before it (e.g. gating sheets laid out during the analysis).
 cairo_t* measuring_context() {
-  thread_local std::unique_ptr<cairo_t, CairoDeleter> context = [] {
-    cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_A8, 1, 1);
-    std::unique_ptr<cairo_t, CairoDeleter> cr(cairo_create(surface));
-    cairo_surface_destroy(surface);  // the context keeps its own reference
-    return cr;
-  }();
+  static const std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface(
+      cairo_image_surface_create(CAIRO_FORMAT_A8, 1, 1), &cairo_surface_destroy);
+  thread_local std::unique_ptr<cairo_t, CairoDeleter> context(cairo_create(surface.get()));
   return context.get();
 }
 
