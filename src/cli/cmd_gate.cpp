@@ -18,7 +18,9 @@
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/base/csv.hpp"
 #include "cytopipe/base/number_text.hpp"
+#include "cytopipe/fcs/event_blocks.hpp"
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/gating/block_counts.hpp"
 #include "cytopipe/gating/find_gates.hpp"
 #include "cytopipe/gating/flowjo.hpp"
 #include "cytopipe/gating/gating.hpp"
@@ -70,6 +72,10 @@ struct GateCommand {
     const gating::GatingSet set(strategy, files.size());
     std::vector<std::map<std::string, std::size_t>> counts(files.size());
     tbb::task_arena arena(workers);
+    if (stats_out.empty() && events_out.empty()) {
+      arena.execute([&] { count_only(strategy, read, counts); });
+      return write_workspace(strategy, read, counts);
+    }
     with_output(stats_out, [&](std::ostream* stats) {
       with_output(events_out, [&](std::ostream* events) {
         if (stats) gating::write_population_header(*stats);
@@ -87,6 +93,34 @@ struct GateCommand {
         });
       });
     });
+    return write_workspace(strategy, read, counts);
+  }
+
+  // Counts only: each file gated block by block as it is decoded (no whole event matrix, no
+  // memberships kept), in parallel over blocks; files one after another, in order. A file that
+  // cannot be (ASCII data, a strategy with finders, no events) is read and gated whole.
+  void count_only(const gating::GatingStrategy& strategy, const fcs::ReadOptions& read,
+                  std::vector<std::map<std::string, std::size_t>>& counts) const {
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const fcs::EventBlocks blocks(files[i], read);
+      if (!gating::counts_block_by_block(strategy, blocks)) {
+        gating::GatingSet::Gated g{fcs::read_fcs(files[i], read), {}};
+        g.results = gating::gate_sample(strategy, g.sample);
+        print_counts(g);
+        for (const auto& p : g.results.populations()) counts[i][p.name] = p.count;
+        continue;
+      }
+      const gating::PopulationCounts c = gating::count_populations(strategy, blocks);
+      std::cout << blocks.metadata().source << " (" << c.events << " events)\n";
+      for (const auto& p : c.populations) {
+        print_count(p.path, p.count, c.parent_count(p));
+        counts[i][p.name] = p.count;
+      }
+    }
+  }
+
+  int write_workspace(const gating::GatingStrategy& strategy, const fcs::ReadOptions& read,
+                      const std::vector<std::map<std::string, std::size_t>>& counts) const {
     if (!write_wsp.empty()) {
       // Every gate as placed, each file's counts stored (FlowJo shows them until it recomputes).
       std::vector<fcs::Sample> metadata;
@@ -190,12 +224,12 @@ struct GateCommand {
   // Summary on stdout: counts per population.
   static void print_counts(const gating::GatingSet::Gated& g) {
     std::cout << g.sample.source << " (" << g.results.events() << " events)\n";
-    for (const auto& p : g.results.populations()) {
-      const double parent = static_cast<double>(g.results.parent_count(p.name));
-      std::cout << "  " << p.path << "  " << p.count << "  ("
-                << number(parent > 0 ? 100.0 * static_cast<double>(p.count) / parent : NAN)
-                << "% of parent)\n";
-    }
+    for (const auto& p : g.results.populations()) print_count(p.path, p.count, g.results.parent_count(p.name));
+  }
+  static void print_count(const std::string& path, std::size_t count, std::size_t parent_count) {
+    const double parent = static_cast<double>(parent_count);
+    std::cout << "  " << path << "  " << count << "  ("
+              << number(parent > 0 ? 100.0 * static_cast<double>(count) / parent : NAN) << "% of parent)\n";
   }
 
   void write_stats(std::ostream& out, const gating::GatingStrategy& strategy, const gating::GatingSet::Gated& g) const {

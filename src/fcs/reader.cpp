@@ -1,5 +1,6 @@
 // read_fcs: HEADER/TEXT -> channel layout -> data offsets -> decoded events with flowCore's rules.
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/fcs/event_blocks.hpp"
 
 #include <unistd.h>
 
@@ -104,8 +105,10 @@ void check_memory(std::uint64_t events, std::size_t channels, std::uint64_t limi
                    {file, "$TOT"});
 }
 
-Sample read_source(const ByteSource& source, const std::string& file, const ReadOptions& options,
-                   const DecodeHooks& hooks) {
+// Everything before the events: HEADER, TEXT, the chosen data set, channels, layout, spillover
+// and the caller's channel choice. Every fault of the file's metadata is thrown here.
+Sample read_metadata(const ByteSource& source, const std::string& file, const ReadOptions& options,
+                     const DecodeHooks& hooks, detail::Layout& layout) {
   Sample sample;
   sample.source = file;
   DataSetText first = detail::read_dataset_text(source, 0, file);
@@ -122,7 +125,7 @@ Sample read_source(const ByteSource& source, const std::string& file, const Read
                              " data sets ($NEXTDATA); read the first");
   sample.text_encoding = text.encoding;
 
-  detail::Layout layout = detail::plan_layout(text, source.size(), file, options, sample);
+  layout = detail::plan_layout(text, source.size(), file, options, sample);
   sample.keywords = std::move(text.keywords);  // not copied: half a million with 100,000 parameters
   sample.event_total = layout.events;
   read_spillover(sample);
@@ -132,6 +135,13 @@ Sample read_source(const ByteSource& source, const std::string& file, const Read
     if (hooks.metadata) hooks.metadata(sample);
     leave_out_channels(layout, before, sample, file);
   }
+  return sample;
+}
+
+Sample read_source(const ByteSource& source, const std::string& file, const ReadOptions& options,
+                   const DecodeHooks& hooks) {
+  detail::Layout layout;
+  Sample sample = read_metadata(source, file, options, hooks, layout);
   if (options.read_events) {
     check_memory(layout.events, sample.channels.size(), options.max_memory, file);
     sample.events = EventMatrix(layout.events, sample.channels.size());
@@ -163,6 +173,56 @@ Sample read_fcs(std::span<const std::byte> bytes, std::string_view name, const R
                 const DecodeHooks& hooks) {
   ByteSource source(bytes);
   return read_source(source, std::string(name), options, hooks);
+}
+
+struct EventBlocks::State {
+  explicit State(const std::filesystem::path& file) : source(file) {}
+  ByteSource source;
+  detail::Layout layout;
+  Sample metadata;
+  ReadOptions options;
+};
+
+EventBlocks::EventBlocks(const std::filesystem::path& file, const ReadOptions& options)
+    : state_(std::make_unique<State>(file)) {
+  State& st = *state_;
+  st.options = options;
+  st.metadata = read_metadata(st.source, file.string(), options, {}, st.layout);
+}
+
+EventBlocks::~EventBlocks() = default;
+EventBlocks::EventBlocks(EventBlocks&&) noexcept = default;
+EventBlocks& EventBlocks::operator=(EventBlocks&&) noexcept = default;
+
+const Sample& EventBlocks::metadata() const noexcept { return state_->metadata; }
+std::size_t EventBlocks::events() const noexcept { return state_->layout.events; }
+
+bool EventBlocks::block_by_block() const noexcept {
+  const auto& layout = state_->layout;
+  return layout.datatype != DataType::Ascii && layout.range_from_max.empty();
+}
+
+void EventBlocks::decode(std::size_t first_event, std::size_t count, EventMatrix& out) const {
+  const State& st = *state_;
+  const auto& layout = st.layout;
+  if (!block_by_block())
+    throw FcsError(FcsErrorKind::Other, "events cannot be decoded block by block (ASCII data, or a range taken from a column maximum): read the whole sample",
+                   {st.metadata.source, "$DATATYPE"});
+  if (first_event % 64 != 0 || first_event + count > layout.events || count > out.events() ||
+      out.channels() != st.metadata.channels.size())
+    throw Error("EventBlocks::decode: events " + std::to_string(first_event) + "+" + std::to_string(count) +
+                    " of " + std::to_string(layout.events) + " into " + std::to_string(out.events()) + " x " +
+                    std::to_string(out.channels()) + " (whole 64-event words, one column per channel)",
+                {st.metadata.source, ""});
+  if (count == 0) return;
+  // Each thread reads into its own buffer, kept for its next block (see decode_chunked).
+  thread_local detail::ScratchBuffer scratch;
+  const std::size_t begin = layout.plan.bytes_for(first_event);
+  const std::size_t length = layout.plan.bytes_for(first_event + count) - begin;
+  const auto at = layout.data_begin + begin;
+  const auto bytes = st.source.is_file() ? st.source.view(at, length, scratch.get(length))
+                                         : st.source.view(at, length, std::span<std::byte>());
+  detail::decode_block(layout.plan, bytes, count, out, 0);
 }
 
 std::vector<DataSetInfo> list_datasets(const std::filesystem::path& file) {

@@ -169,17 +169,21 @@ void ColumnCache::fill(const LazyColumn& c, const Membership* need, std::size_t 
     std::size_t stop = w;  // a run of consecutive words to compute
     while (stop < end && wanted(stop)) column.done[stop++] = 1;
     const std::size_t first = w * 64, last = std::min(n, stop * 64);
+    const std::span<double> run(values + first, last - first);
+    // The scale reads the channel itself when it can (elementwise: the same values as copying
+    // first and scaling in place, without the copy).
+    const bool scale_from_channel = !d.ratio && !flowjo_display && !identity;
     if (d.ratio) {
       ratio_run(c.num.data() + first, c.den.data() + first, values + first, last - first, *d.ratio);
-    } else {
+    } else if (!scale_from_channel) {
       std::copy(c.num.begin() + static_cast<std::ptrdiff_t>(first), c.num.begin() + static_cast<std::ptrdiff_t>(last),
                 values + first);
     }
-    const std::span<double> run(values + first, last - first);
     if (flowjo_display) {
       apply_scale(d.scale, run);
     } else {
-      if (!identity) d.scale.transform.apply(run, run);  // in place: elementwise
+      if (scale_from_channel) d.scale.transform.apply(c.num.subspan(first, last - first), run);
+      else if (!identity) d.scale.transform.apply(run, run);  // in place: elementwise
       if (clamped)
         for (double& v : run) v = std::clamp(v, d.scale.bound_min, d.scale.bound_max);
     }

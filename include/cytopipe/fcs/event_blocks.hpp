@@ -1,0 +1,42 @@
+#pragma once
+// Reading a data set's events block by block, for callers that use each block once (count
+// gated events, convert to another format) and need never hold the whole event matrix: memory
+// stays at a block per thread whatever the file's size, and no large buffer is faulted in.
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+
+#include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/fcs/sample.hpp"
+
+namespace cytopipe::fcs {
+
+class EventBlocks {
+ public:
+  // Reads HEADER and TEXT and plans the DATA segment exactly as read_fcs does (same checks, same
+  // FcsError for a bad or truncated file, same notices); no event is decoded yet.
+  // options.read_events and options.max_memory do not apply (nothing is held).
+  explicit EventBlocks(const std::filesystem::path& file, const ReadOptions& options = {});
+  ~EventBlocks();
+  EventBlocks(EventBlocks&&) noexcept;
+  EventBlocks& operator=(EventBlocks&&) noexcept;
+
+  // The data set as read_fcs returns it, without events (event_total is set).
+  const Sample& metadata() const noexcept;
+  std::size_t events() const noexcept;
+  // Whether decode() works: binary data whose values need nothing from the whole column. ASCII
+  // data, and a float channel without a valid $PnR (its range is the column's maximum), need
+  // read_fcs.
+  bool block_by_block() const noexcept;
+  // Decodes events [first_event, first_event + count) of metadata().channels into rows
+  // [0, count) of `out` (one column per channel; at least `count` rows), with read_fcs's value
+  // rules: every value equals read_fcs's. first_event is a multiple of 64. Safe to call
+  // concurrently (each thread reads into its own buffer).
+  void decode(std::size_t first_event, std::size_t count, EventMatrix& out) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace cytopipe::fcs

@@ -1,0 +1,41 @@
+#pragma once
+// Population counts of a sample gated block by block while it is decoded (fcs::EventBlocks),
+// never holding its whole event matrix: for counts-only gating, where the memberships are not
+// kept. Every event's membership depends on that event's values alone (compensation, scales
+// and gates are per event), so the counts equal gate_sample's on the whole sample.
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cytopipe/fcs/event_blocks.hpp"
+#include "cytopipe/gating/strategy.hpp"
+
+namespace cytopipe::gating {
+
+struct PopulationCount {
+  std::string name;
+  std::string parent;  // empty = root
+  std::string path;    // "/cells/singlets/live"
+  std::size_t count = 0;
+};
+
+struct PopulationCounts {
+  std::size_t events = 0;
+  std::vector<PopulationCount> populations;  // in GatingStrategy::populations() order
+  // Count of the population's parent (events for a root population).
+  std::size_t parent_count(const PopulationCount& population) const;
+};
+
+// Whether count_populations can gate `strategy` on `blocks`: the events decode block by block
+// and no gate is placed by a finder (a finder looks at the whole sample first). An empty data
+// set is left to gate_sample too.
+bool counts_block_by_block(const GatingStrategy& strategy, const fcs::EventBlocks& blocks);
+
+// Gates the events in blocks of `block_events` (a multiple of 64), in parallel over blocks
+// (TBB) when `parallel`, and adds up each population's count. The strategy is validated and
+// checked against the sample before any event is decoded: every error is gate_sample's.
+PopulationCounts count_populations(const GatingStrategy& strategy, const fcs::EventBlocks& blocks,
+                                   bool parallel = true, std::size_t block_events = 65536);
+
+}  // namespace cytopipe::gating

@@ -1,0 +1,131 @@
+// fcs::EventBlocks against read_fcs on every file of ../shared: the same metadata, the same
+// refusals (kind and message) for bad files, and every value equal (to the bit) when decoded
+// block by block, in blocks that end mid-chunk and a last short block.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <optional>
+
+#include "cytopipe/fcs/event_blocks.hpp"
+#include "cytopipe/fcs/reader.hpp"
+#include "support/shared_data.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using cytopipe::fcs::EventBlocks;
+using cytopipe::fcs::EventMatrix;
+using cytopipe::fcs::FcsError;
+using cytopipe::fcs::ReadOptions;
+using cytopipe::fcs::Sample;
+using cytopipe::fcs::ValueRule;
+
+std::vector<fs::path> shared_fcs_files() {
+  std::vector<fs::path> files;
+  for (const char* dir : {"fcs_corpus", "gatingml_ref/gatingMLData/FCSFiles"}) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(cytopipe::test::shared_dir() / dir, ec))
+      if (e.path().extension() == ".fcs") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v); }
+
+// Reads `file` both ways; returns how many files were compared value by value.
+void compare(const fs::path& file, const ReadOptions& options, std::size_t block, std::size_t& decoded,
+             std::size_t& refused) {
+  SCOPED_TRACE(file.filename().string() + " block " + std::to_string(block));
+  std::optional<Sample> whole;
+  std::string whole_error;
+  cytopipe::fcs::FcsErrorKind whole_kind{};
+  try {
+    whole = cytopipe::fcs::read_fcs(file, options);
+  } catch (const FcsError& e) {
+    whole_error = e.what();
+    whole_kind = e.kind();
+  }
+  std::optional<EventBlocks> blocks;
+  try {
+    blocks.emplace(file, options);
+  } catch (const FcsError& e) {
+    EXPECT_EQ(e.what(), whole_error) << "refused by EventBlocks only, or with another message";
+    EXPECT_EQ(e.kind(), whole_kind);
+    ++refused;
+    return;
+  }
+  if (!whole) {  // refused while decoding (ASCII): then not block by block
+    EXPECT_FALSE(blocks->block_by_block()) << "read_fcs refused: " << whole_error;
+    return;
+  }
+  const Sample& meta = blocks->metadata();
+  EXPECT_EQ(meta.event_total, whole->event_total);
+  EXPECT_EQ(blocks->events(), whole->event_count());
+  EXPECT_EQ(meta.keywords.size(), whole->keywords.size());
+  ASSERT_EQ(meta.channels.size(), whole->channels.size());
+  for (std::size_t c = 0; c < meta.channels.size(); ++c) EXPECT_EQ(meta.channels[c].name, whole->channels[c].name);
+  EXPECT_EQ(meta.spillover.has_value(), whole->spillover.has_value());
+  if (!blocks->block_by_block()) {
+    EXPECT_TRUE(whole->datatype == cytopipe::fcs::DataType::Ascii ||
+                std::any_of(whole->notices.begin(), whole->notices.end(),
+                            [](const std::string& n) { return n.find("column maximum") != std::string::npos; }));
+    return;
+  }
+  EXPECT_EQ(meta.notices, whole->notices);
+  const std::size_t n = blocks->events(), channels = meta.channels.size();
+  EventMatrix out(block, channels);
+  std::size_t mismatches = 0;
+  for (std::size_t first = 0; first < n; first += block) {
+    const std::size_t count = std::min(block, n - first);
+    blocks->decode(first, count, out);
+    for (std::size_t c = 0; c < channels; ++c)
+      for (std::size_t e = 0; e < count; ++e)
+        mismatches += bits(out.column(c)[e]) != bits(whole->events.column(c)[first + e]);
+  }
+  EXPECT_EQ(mismatches, 0u);
+  ++decoded;
+}
+
+TEST(EventBlocks, EverySharedFileDecodesBlockByBlockAsReadFcsReadsIt) {
+  const auto files = shared_fcs_files();
+  if (files.empty()) {
+    CYTOPIPE_SHARED_OR_SKIP(corpus, "fcs_corpus/MANIFEST.tsv");
+  }
+  std::size_t decoded = 0, refused = 0;
+  for (const auto& file : files)
+    for (ValueRule rule : {ValueRule::FlowCore, ValueRule::FlowCoreWithGain, ValueRule::Raw}) {
+      ReadOptions options;
+      options.values = rule;
+      // 192: blocks that end inside read_fcs's decode chunks; 65536: the CLI's block.
+      for (std::size_t block : {std::size_t{192}, std::size_t{65536}}) compare(file, options, block, decoded, refused);
+    }
+  // Most of the corpus is binary (the comparison above must not pass by skipping).
+  EXPECT_GT(decoded, files.size() * 4);
+  EXPECT_GT(refused, 0u);  // the corpus has refused files: their refusal was compared
+}
+
+TEST(EventBlocks, ChannelSelectionAndBadArguments) {
+  CYTOPIPE_SHARED_OR_SKIP(file, "gatingml_ref/gatingMLData/FCSFiles/data1.fcs");
+  ReadOptions options;
+  const Sample whole = cytopipe::fcs::read_fcs(file, options);
+  options.channels = {whole.channels.back().name, whole.channels.front().name};
+  const EventBlocks blocks(file, options);
+  ASSERT_EQ(blocks.metadata().channels.size(), 2u);
+  EXPECT_EQ(blocks.metadata().channels[0].name, whole.channels.front().name);  // file order
+  EventMatrix out(128, 2);
+  blocks.decode(64, 128, out);
+  for (std::size_t e = 0; e < 128; ++e) {
+    EXPECT_EQ(bits(out.column(0)[e]), bits(whole.events.column(0)[64 + e]));
+    EXPECT_EQ(bits(out.column(1)[e]), bits(whole.events.column(whole.channels.size() - 1)[64 + e]));
+  }
+  EXPECT_THROW(blocks.decode(32, 64, out), cytopipe::Error);                    // not a whole word
+  EXPECT_THROW(blocks.decode(0, 256, out), cytopipe::Error);                    // more than `out` holds
+  EXPECT_THROW(blocks.decode(blocks.events() - blocks.events() % 64, 128, out), cytopipe::Error);  // past the end
+  EventMatrix wrong(128, 3);
+  EXPECT_THROW(blocks.decode(0, 64, wrong), cytopipe::Error);  // one column per channel
+}
+
+}  // namespace

@@ -1,0 +1,99 @@
+// count_populations (gating block by block while decoding) against the Gating-ML 2.0 reference
+// counts and against gate_sample on the whole sample, for every reference (XML, FCS) pair, with
+// blocks of one word, of an odd number of words and the CLI's size.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cytopipe/fcs/event_blocks.hpp"
+#include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/gating/block_counts.hpp"
+#include "cytopipe/gating/evaluate.hpp"
+#include "cytopipe/gating/io.hpp"
+#include "support/shared_data.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> fields(const std::string& line) {
+  std::vector<std::string> out;
+  std::string f;
+  std::istringstream in(line);
+  while (std::getline(in, f, '\t')) out.push_back(f);
+  return out;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(BlockCounts, GatingMlReferenceCountsAndGateSampleBlockByBlock) {
+  CYTOPIPE_SHARED_OR_SKIP(table, "gatingml_ref/EXPECTED_COUNTS.tsv");
+  // (xml, fcs) -> gate id -> reference count (gate ids only: complements are set 5's extras).
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::size_t>> expected;
+  {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      const auto f = fields(line);
+      if (f.size() < 8 || f[4].rfind("complement of ", 0) == 0) continue;
+      std::istringstream xmls(f[1]);
+      std::string xml;
+      while (std::getline(xmls, xml, ';'))
+        if (!xml.empty()) expected[{xml, f[2]}][f[3]] = std::stoul(f[7]);
+    }
+  }
+  ASSERT_GT(expected.size(), 5u);
+  std::size_t compared = 0;
+  for (const auto& [pair, counts] : expected) {
+    const fs::path xml = cytopipe::test::shared_dir() / "gatingml_ref" / pair.first;
+    const fs::path fcs = cytopipe::test::shared_dir() / "gatingml_ref" / pair.second;
+    SCOPED_TRACE(pair.first + " on " + pair.second);
+    const auto strategy = cytopipe::gating::parse_gatingml(slurp(xml), xml.string());
+    cytopipe::fcs::ReadOptions options;
+    options.values = cytopipe::fcs::ValueRule::FlowCoreWithGain;
+    const auto whole = cytopipe::gating::gate_sample(strategy, cytopipe::fcs::read_fcs(fcs, options));
+    const cytopipe::fcs::EventBlocks blocks(fcs, options);
+    ASSERT_TRUE(cytopipe::gating::counts_block_by_block(strategy, blocks));
+    for (std::size_t block : {std::size_t{64}, std::size_t{64 * 37}, std::size_t{65536}})
+      for (bool parallel : {false, true}) {
+        const auto c = cytopipe::gating::count_populations(strategy, blocks, parallel, block);
+        EXPECT_EQ(c.events, whole.events());
+        ASSERT_EQ(c.populations.size(), whole.populations().size());
+        for (std::size_t p = 0; p < c.populations.size(); ++p) {
+          const auto& ours = c.populations[p];
+          const auto& ref = whole.populations()[p];
+          EXPECT_EQ(ours.name, ref.name);
+          EXPECT_EQ(ours.path, ref.path);
+          EXPECT_EQ(ours.count, ref.count) << ours.name << " in blocks of " << block;
+          EXPECT_EQ(c.parent_count(ours), whole.parent_count(ref.name)) << ours.name;
+          if (auto it = counts.find(ours.name); it != counts.end()) {
+            EXPECT_EQ(ours.count, it->second) << ours.name << ": the reference count";
+            ++compared;
+          }
+        }
+      }
+  }
+  EXPECT_GT(compared, 100u);
+}
+
+TEST(BlockCounts, BadBlockSizeAndUncountableInputAreRefused) {
+  CYTOPIPE_SHARED_OR_SKIP(xml, "gatingml_ref/gatingMLData/Gating-MLFiles/gates1.xml");
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/gatingMLData/FCSFiles/data1.fcs");
+  const auto strategy = cytopipe::gating::parse_gatingml(slurp(xml), xml.string());
+  const cytopipe::fcs::EventBlocks blocks(fcs);
+  EXPECT_THROW(cytopipe::gating::count_populations(strategy, blocks, true, 100), cytopipe::Error);
+  EXPECT_THROW(cytopipe::gating::count_populations(strategy, blocks, true, 0), cytopipe::Error);
+}
+
+}  // namespace
