@@ -123,7 +123,7 @@ int slurm(const SlurmArgs& a) {
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   const std::string config_path = absolute_path(config.file);
   const std::string n = std::to_string(a.array);
-  const bool has_thresholds = !config.gating.thresholds.empty();
+  const bool has_thresholds = needs_threshold_pass(config);  // threshold gates or pooled finders
   const fs::path thresholds = work / "thresholds";
   const std::string jobs = "-j \"${SLURM_CPUS_PER_TASK:-1}\" -q";
 

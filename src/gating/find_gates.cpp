@@ -54,7 +54,7 @@ PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sampl
       const std::string label = "gate '" + node.id + "' (find: " + std::string(to_string(node.finder->method)) + ")";
       if (pooled(*node.finder))
         throw Error(label + ": placed on the pooled events of several files (pool:, control:), which a pipeline run "
-                    "does (cytopipe run, not sharded); it cannot be placed on one file alone", {sample.source, "gate '" + node.id + "'", 0, 0});
+                    "does (cytopipe run; a sharded run in its thresholds pass); it cannot be placed on one file alone", {sample.source, "gate '" + node.id + "'", 0, 0});
       try {
         // The parent's values of each dimension, on the dimension's scale.
         std::vector<std::vector<double>> columns;

@@ -12,6 +12,7 @@
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/io.hpp"
 #include "cytopipe/input_file.hpp"
+#include "cytopipe/pipeline/sha256.hpp"
 #include "cytopipe/gating/statistics.hpp"
 #include "pipeline/gating_sheets.hpp"
 #include "pipeline/pool.hpp"
@@ -246,7 +247,19 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
   try {
     // This sample's strategy: the loaded one plus the threshold gates of its group.
     out.problems = plan.frozen_run ? std::vector<Failure>() : plan.missing_thresholds.at(index);
-    const gating::GatingStrategy strategy = sample_strategy(plan, index, entry.name);
+    const gating::GatingStrategy strategy = [&] {
+      try {
+        return sample_strategy(plan, index, entry.name);
+      } catch (const Error&) {
+        // Not read (e.g. its group's pooled gate could not be placed), but hashed: a rerun can
+        // tell the file is unchanged, so a shard holding it is reused.
+        if (sha256) try {
+            *sha256 = sha256_file(entry.path);
+          } catch (const Error&) {
+          }
+        throw;
+      }
+    }();
 
     gating::GateOptions gate_options;
     gate_options.parallel = plan.parallel_within_file;

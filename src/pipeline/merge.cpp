@@ -95,7 +95,7 @@ RunResult merge_shards(const std::vector<fs::path>& folders, const RunOptions& o
   plan_histograms(plan, result.samples);
   const PlacedThresholds placed =
       read_placed(config, first.record.at("thresholds"), (first.folder / kShardFile).string());
-  apply(placed, plan);
+  apply(placed, plan, result.samples);
   // The report's gating sheets read their few files again, gated as the shards gated them.
   plan_sample_gates(plan, result.samples);
   result.thresholds = placed.thresholds;

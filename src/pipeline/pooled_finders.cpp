@@ -20,18 +20,6 @@ namespace {
 // as the pipeline's control thresholds always have.
 constexpr std::size_t kPoolEvents = 2'000'000;
 
-struct PooledNode {
-  std::size_t gate = 0;  // index into the strategy's gates
-  Selector control;
-  // group key -> pooled columns (one per dimension) and its files
-  struct Pool {
-    std::vector<std::vector<double>> columns;
-    std::vector<std::string> files;
-    std::size_t members = 0;  // files planned
-  };
-  std::map<std::string, Pool> pools;
-};
-
 // The strategy without its pooled finders and what depends on them.
 gating::GatingStrategy without_pooled(const gating::GatingStrategy& strategy) {
   std::set<std::string> doomed;
@@ -94,42 +82,67 @@ std::vector<Error> unknown_pool_factors(const gating::GatingStrategy& strategy,
   return errors;
 }
 
-void place_pooled_finders(Plan& plan, RunResult& result, const RunOptions& options, const RunSetup& setup) {
-  if (plan.frozen_run) return;
-  if (auto unknown = unknown_pool_factors(plan.strategy, result.samples.factor_names); !unknown.empty())
-    throw std::move(unknown.front());
-  const Config& config = *plan.config;
-  const auto& samples = result.samples.samples;
-  std::vector<PooledNode> nodes;
-  const auto& gates = plan.strategy.gates();
+std::vector<PoolGroup> pool_groups(const gating::GatingStrategy& strategy, const SampleSet& samples) {
+  std::vector<PoolGroup> groups;
+  const auto& gates = strategy.gates();
   for (std::size_t g = 0; g < gates.size(); ++g) {
     if (!gates[g].finder || !gating::pooled(*gates[g].finder)) continue;
-    if (under_pooled(plan.strategy, gates[g].parent))
-      throw Error("gate '" + gates[g].id + "': a pooled finder under another pooled finder is not supported (place the "
-                  "upper one per file, or fix it)", gates[g].origin);
-    PooledNode node;
-    node.gate = g;
-    node.control.conditions = gates[g].finder->control;
-    nodes.push_back(std::move(node));
+    Selector control;
+    control.conditions = gates[g].finder->control;
+    std::map<std::string, std::vector<std::size_t>> by_key;  // keys in the order a run places them
+    for (std::size_t i = 0; i < samples.samples.size(); ++i)
+      if (control.empty() || samples.samples[i].matches(control))
+        by_key[group_key(samples.samples[i], gates[g].finder->pool)].push_back(i);
+    for (auto& [key, members] : by_key) groups.push_back({g, key, std::move(members)});
   }
-  if (nodes.empty()) return;
+  return groups;
+}
 
-  // Which files each pool reads.
-  std::vector<std::vector<std::size_t>> serves(samples.size());  // sample -> node indices
-  for (std::size_t n = 0; n < nodes.size(); ++n)
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-      if (!nodes[n].control.empty() && !samples[i].matches(nodes[n].control)) continue;
-      serves[i].push_back(n);
-      ++nodes[n].pools[group_key(samples[i], gates[nodes[n].gate].finder->pool)].members;
-    }
+std::vector<std::size_t> pool_groups_of(const gating::GatingStrategy& strategy, const SampleSet& samples,
+                                        const std::vector<PoolGroup>& groups, const std::vector<std::size_t>& files) {
+  std::set<std::size_t> needed;
+  for (const auto i : files)
+    for (std::size_t u = 0; u < groups.size(); ++u)
+      if (groups[u].key == group_key(samples.samples[i], strategy.gates()[groups[u].gate].finder->pool)) needed.insert(u);
+  return {needed.begin(), needed.end()};
+}
+
+PlacedPools place_pool_groups(const Plan& plan, const SampleSet& sample_set, const std::vector<PoolGroup>& groups,
+                              const std::vector<std::size_t>& selected, const RunOptions& options,
+                              const RunSetup& setup) {
+  const Config& config = *plan.config;
+  const auto& samples = sample_set.samples;
+  const auto& gates = plan.strategy.gates();
+  for (const auto& group : groups)
+    if (under_pooled(plan.strategy, gates[group.gate].parent))
+      throw Error("gate '" + gates[group.gate].id + "': a pooled finder under another pooled finder is not supported "
+                  "(place the upper one per file, or fix it)", gates[group.gate].origin);
+  PlacedPools placed;
+  placed.groups.resize(selected.size());
+  // Per file read: every group it is a member of (whether it fails does not depend on the groups
+  // asked for), and where its values go among those asked for (-1: not asked for).
+  std::map<std::size_t, std::vector<std::pair<std::size_t, std::ptrdiff_t>>> serves;
+  for (std::size_t s = 0; s < selected.size(); ++s)
+    for (const auto i : groups.at(selected[s]).members) serves.try_emplace(i);
+  for (std::size_t u = 0; u < groups.size(); ++u)
+    for (const auto i : groups[u].members)
+      if (const auto it = serves.find(i); it != serves.end()) it->second.emplace_back(u, -1);
+  for (std::size_t s = 0; s < selected.size(); ++s)
+    for (const auto i : groups[selected[s]].members)
+      for (auto& [u, slot] : serves.at(i))
+        if (u == selected[s]) slot = static_cast<std::ptrdiff_t>(s);
   std::vector<std::size_t> members;
-  for (std::size_t i = 0; i < samples.size(); ++i)
-    if (!serves[i].empty()) members.push_back(i);
+  for (const auto& [i, units] : serves) members.push_back(i);
 
+  struct Pool {
+    std::vector<std::vector<double>> columns;
+    std::vector<std::string> files;
+  };
+  std::vector<Pool> pools(selected.size());
   const gating::GatingStrategy part = without_pooled(plan.strategy);
   struct Read {
     std::optional<Failure> failure;
-    std::vector<std::pair<std::size_t, std::vector<std::vector<double>>>> values;  // node -> columns
+    std::vector<std::pair<std::size_t, std::vector<std::vector<double>>>> values;  // slot -> columns
   };
   gating::stream_samples<Read>(
       members.size(), setup.in_flight,
@@ -146,8 +159,8 @@ void place_pooled_finders(Plan& plan, RunResult& result, const RunOptions& optio
           } catch (const Error& e) {
             throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
           }
-          for (const std::size_t n : serves[i]) {
-            const gating::GateNode& node = gates[nodes[n].gate];
+          for (const auto& [u, slot] : serves.at(i)) {
+            const gating::GateNode& node = gates[groups[u].gate];
             const gating::FinderSpec& spec = *node.finder;
             const gating::PopulationResult* parent = node.parent.empty() ? nullptr : gated.find(node.parent);
             if (!node.parent.empty() && !parent)
@@ -156,8 +169,7 @@ void place_pooled_finders(Plan& plan, RunResult& result, const RunOptions& optio
             const std::size_t count = parent ? parent->count : sample.event_count();
             std::size_t stride = 1;
             if (spec.method != gating::FinderMethod::ControlPercentile) {
-              const std::size_t share =
-                  kPoolEvents / std::max<std::size_t>(1, nodes[n].pools[group_key(entry, spec.pool)].members);
+              const std::size_t share = kPoolEvents / std::max<std::size_t>(1, groups[u].members.size());
               stride = std::max<std::size_t>(1, (count + share - 1) / std::max<std::size_t>(share, 1));
             }
             std::vector<std::vector<double>> columns;
@@ -176,7 +188,7 @@ void place_pooled_finders(Plan& plan, RunResult& result, const RunOptions& optio
               }
               columns.push_back(std::move(all));
             }
-            out.values.emplace_back(n, std::move(columns));
+            if (slot >= 0) out.values.emplace_back(static_cast<std::size_t>(slot), std::move(columns));
           }
         } catch (const StageError& e) {
           out.failure = Failure{entry.name, e.stage(), e.what()};
@@ -188,11 +200,12 @@ void place_pooled_finders(Plan& plan, RunResult& result, const RunOptions& optio
       [&](std::size_t k, Read&& read) {
         const SampleEntry& entry = samples[members[k]];
         if (read.failure) {
-          result.failures.push_back(*read.failure);
+          placed.failures.push_back(*read.failure);
+          if (options.fail_fast) placed.stopped_early = true;
           return !options.fail_fast;
         }
-        for (auto& [n, columns] : read.values) {
-          auto& pool = nodes[n].pools[group_key(entry, gates[nodes[n].gate].finder->pool)];
+        for (auto& [s, columns] : read.values) {
+          auto& pool = pools[s];
           if (pool.columns.empty()) pool.columns.resize(columns.size());
           for (std::size_t d = 0; d < columns.size(); ++d)
             pool.columns[d].insert(pool.columns[d].end(), columns[d].begin(), columns[d].end());
@@ -201,44 +214,86 @@ void place_pooled_finders(Plan& plan, RunResult& result, const RunOptions& optio
         return true;
       });
 
-  // Place each group's gate; every sample of the group gets it.
-  plan.pooled.assign(samples.size(), {});
-  for (auto& node : nodes) {
-    const gating::GateNode& g = gates[node.gate];
+  // Place each group's gate.
+  for (std::size_t s = 0; s < selected.size(); ++s) {
+    const PoolGroup& group = groups[selected[s]];
+    const gating::GateNode& g = gates[group.gate];
     const gating::FinderSpec& spec = *g.finder;
-    std::map<std::string, std::variant<Plan::PooledGate, std::string>> placed;
-    for (auto& [key, pool] : node.pools) {
-      const std::string label = "gate '" + g.id + "' (find: " + std::string(gating::to_string(spec.method)) +
-                                ", pooled over " + group_text(key) + ")";
-      try {
-        if (pool.files.empty()) throw Error(label + ": none of its " + std::to_string(pool.members) + " files could be read");
-        std::vector<std::span<const double>> spans(pool.columns.begin(), pool.columns.end());
-        gating::FoundGate found = gating::find_gate(spec, spans, label);
-        found.report.gate = g.id;
-        found.report.parent = g.parent;
-        found.report.pooled_files = pool.files.size();
-        placed.emplace(key, Plan::PooledGate{g.id, std::move(found.gate), std::move(found.report)});
-      } catch (const Error& e) {
-        placed.emplace(key, std::string(e.what()));
-      }
-      std::vector<std::vector<double>>().swap(pool.columns);
+    auto& pool = pools[s];
+    const std::string label = "gate '" + g.id + "' (find: " + std::string(gating::to_string(spec.method)) +
+                              ", pooled over " + group_text(group.key) + ")";
+    try {
+      if (pool.files.empty())
+        throw Error(label + ": none of its " + std::to_string(group.members.size()) + " files could be read");
+      std::vector<std::span<const double>> spans(pool.columns.begin(), pool.columns.end());
+      gating::FoundGate found = gating::find_gate(spec, spans, label);
+      found.report.gate = g.id;
+      found.report.parent = g.parent;
+      found.report.pooled_files = pool.files.size();
+      placed.groups[s] = Plan::PooledGate{g.id, std::move(found.gate), std::move(found.report)};
+    } catch (const Error& e) {
+      placed.groups[s] = std::string(e.what());
     }
+    std::vector<std::vector<double>>().swap(pool.columns);
+  }
+  return placed;
+}
+
+void assign_pooled(Plan& plan, const SampleSet& sample_set, const std::vector<PoolGroup>& groups,
+                   const std::vector<std::optional<PlacedPool>>& placed) {
+  const auto& samples = sample_set.samples;
+  const auto& gates = plan.strategy.gates();
+  plan.pooled.assign(samples.size(), {});
+  // Per pooled finder, in the strategy's order: each sample gets its group's gate (files that are
+  // not members, e.g. not a control: file, get it by their key too).
+  for (std::size_t g = 0; g < gates.size(); ++g) {
+    if (!gates[g].finder || !gating::pooled(*gates[g].finder)) continue;
+    const gating::FinderSpec& spec = *gates[g].finder;
+    std::map<std::string, std::size_t> unit_of;
+    for (std::size_t u = 0; u < groups.size(); ++u)
+      if (groups[u].gate == g) unit_of.emplace(groups[u].key, u);
     for (std::size_t i = 0; i < samples.size(); ++i) {
       const std::string key = group_key(samples[i], spec.pool);
-      const auto it = placed.find(key);
+      const auto it = unit_of.find(key);
       auto& mine = plan.pooled[i];
-      if (it == placed.end()) {
+      if (it == unit_of.end()) {
         if (mine.problem.empty())
-          mine.problem = "gate '" + g.id + "' (find: " + std::string(gating::to_string(spec.method)) + ", pooled): no " +
-                         (node.control.empty() ? std::string("file") : "control file (" + describe(node.control) + ")") +
+          mine.problem = "gate '" + gates[g].id + "' (find: " + std::string(gating::to_string(spec.method)) +
+                         ", pooled): no " +
+                         (spec.control.empty() ? std::string("file")
+                                               : "control file (" + describe(Selector{spec.control}) + ")") +
                          " with " + group_text(key);
-      } else if (const auto* p = std::get_if<Plan::PooledGate>(&it->second)) {
-        mine.gates.push_back(*p);
+        continue;
+      }
+      const auto& p = placed.at(it->second);
+      if (!p) continue;  // not placed here: this sample is not gated in this pass
+      if (const auto* gate = std::get_if<Plan::PooledGate>(&*p)) {
+        mine.gates.push_back(*gate);
       } else if (mine.problem.empty()) {
-        mine.problem = std::get<std::string>(it->second);
+        mine.problem = std::get<std::string>(*p);
       }
     }
   }
+}
+
+bool has_pooled_finders(const gating::GatingStrategy& strategy) {
+  for (const auto& node : strategy.gates())
+    if (node.finder && gating::pooled(*node.finder)) return true;
+  return false;
+}
+
+void place_pooled_finders(Plan& plan, RunResult& result, const RunOptions& options, const RunSetup& setup) {
+  if (plan.frozen_run) return;
+  if (auto unknown = unknown_pool_factors(plan.strategy, result.samples.factor_names); !unknown.empty())
+    throw std::move(unknown.front());
+  if (!has_pooled_finders(plan.strategy)) return;
+  const auto groups = pool_groups(plan.strategy, result.samples);
+  std::vector<std::size_t> all(groups.size());
+  for (std::size_t u = 0; u < all.size(); ++u) all[u] = u;
+  PlacedPools placed = place_pool_groups(plan, result.samples, groups, all, options, setup);
+  result.failures.insert(result.failures.end(), placed.failures.begin(), placed.failures.end());
+  std::vector<std::optional<PlacedPool>> by_group(placed.groups.begin(), placed.groups.end());
+  assign_pooled(plan, result.samples, groups, by_group);
 }
 
 gating::GatingStrategy with_pooled_gates(const Plan& plan, std::size_t index, gating::GatingStrategy strategy,

@@ -11,6 +11,7 @@
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
 #include "pipeline/output_set.hpp"
+#include "pipeline/pooled_finders.hpp"
 #include "pipeline/run_steps.hpp"
 #include "pipeline/shard_record.hpp"
 #include "pipeline/sheet_record.hpp"
@@ -45,10 +46,31 @@ std::string gate_names(const Config& config) {
   return names;
 }
 
-// The control groups part `part` places: every count-th group of the run's list, from index-1.
-std::vector<std::size_t> groups_of_part(std::size_t groups, const Shard& part) {
-  std::vector<std::size_t> selected;
-  for (std::size_t j = part.index - 1; j < groups; j += part.count) selected.push_back(j);
+// What pass 1 places, each once: the config's control groups, then the pooled finders' groups.
+// Part K/M places every M-th of this list from the K-th.
+struct PassUnits {
+  std::vector<detail::ControlGroup> thresholds;
+  std::vector<detail::PoolGroup> pools;
+  std::size_t size() const { return thresholds.size() + pools.size(); }
+};
+
+PassUnits pass_units(const Config& config, const gating::GatingStrategy& strategy, const SampleSet& samples) {
+  PassUnits units;
+  units.thresholds = detail::control_groups(config, samples);
+  if (detail::has_pooled_finders(strategy)) units.pools = detail::pool_groups(strategy, samples);
+  return units;
+}
+
+// The units of part `part`: its control groups and its pool groups (indices into each list).
+struct PartUnits {
+  std::vector<std::size_t> thresholds, pools;
+};
+PartUnits units_of_part(const PassUnits& units, const Shard& part) {
+  PartUnits selected;
+  for (std::size_t j = part.index - 1; j < units.size(); j += part.count) {
+    if (j < units.thresholds.size()) selected.thresholds.push_back(j);
+    else selected.pools.push_back(j - units.thresholds.size());
+  }
   return selected;
 }
 
@@ -60,6 +82,29 @@ std::vector<std::size_t> controls_of(const std::vector<detail::ControlGroup>& gr
   return {controls.begin(), controls.end()};
 }
 
+// The pool groups a part places: its own, and those its controls are gated with (placed again
+// for itself, not recorded: same files, same events, the same gate as their own part places, so
+// no task of the array waits for another).
+std::vector<std::size_t> pools_to_place(const gating::GatingStrategy& strategy, const SampleSet& samples,
+                                        const PassUnits& units, const PartUnits& part) {
+  std::set<std::size_t> pools(part.pools.begin(), part.pools.end());
+  if (!units.pools.empty())
+    for (const auto u : detail::pool_groups_of(strategy, samples, units.pools, controls_of(units.thresholds, part.thresholds)))
+      pools.insert(u);
+  return {pools.begin(), pools.end()};
+}
+
+// Every file a part reads (its controls and its pools' members), ascending: a rerun places the
+// part again when one of them changed.
+std::vector<std::size_t> files_of_part(const gating::GatingStrategy& strategy, const SampleSet& samples,
+                                       const PassUnits& units, const PartUnits& part) {
+  std::set<std::size_t> files;
+  for (const auto i : controls_of(units.thresholds, part.thresholds)) files.insert(i);
+  for (const auto u : pools_to_place(strategy, samples, units, part))
+    files.insert(units.pools[u].members.begin(), units.pools[u].members.end());
+  return {files.begin(), files.end()};
+}
+
 // What names a control group in a record: its gate, key and control files.
 Json group_identity(const Config& config, const SampleSet& samples, const detail::ControlGroup& group) {
   Json controls = Json::array();
@@ -67,15 +112,29 @@ Json group_identity(const Config& config, const SampleSet& samples, const detail
   return {{"gate", config.gating.thresholds[group.gate].name}, {"key", group.key}, {"controls", std::move(controls)}};
 }
 
-// Whether a part's record lists exactly the groups `selected`, over the same control files.
-bool same_groups(const Config& config, const SampleSet& samples, const std::vector<detail::ControlGroup>& groups,
-                 const std::vector<std::size_t>& selected, const Json& record) {
+// ... and a pool group: its finder's gate, key and member files.
+Json pool_identity(const gating::GatingStrategy& strategy, const SampleSet& samples, const detail::PoolGroup& group) {
+  Json files = Json::array();
+  for (const auto i : group.members) files.push_back(samples.samples[i].name);
+  return {{"gate", strategy.gates()[group.gate].id}, {"key", group.key}, {"files", std::move(files)}};
+}
+
+// Whether a part's record lists exactly the groups of `part`, over the same files.
+bool same_groups(const Config& config, const gating::GatingStrategy& strategy, const SampleSet& samples,
+                 const PassUnits& units, const PartUnits& part, const Json& record) {
   const auto& listed = record.at("groups");
-  if (listed.size() != selected.size()) return false;
-  for (std::size_t s = 0; s < selected.size(); ++s) {
-    const Json want = group_identity(config, samples, groups[selected[s]]);
+  if (listed.size() != part.thresholds.size()) return false;
+  for (std::size_t s = 0; s < part.thresholds.size(); ++s) {
+    const Json want = group_identity(config, samples, units.thresholds[part.thresholds[s]]);
     for (const char* field : {"gate", "key", "controls"})
       if (listed[s].at(field) != want.at(field)) return false;
+  }
+  const auto& pools = record.at("pools");
+  if (pools.size() != part.pools.size()) return false;
+  for (std::size_t s = 0; s < part.pools.size(); ++s) {
+    const Json want = pool_identity(strategy, samples, units.pools[part.pools[s]]);
+    for (const char* field : {"gate", "key", "files"})
+      if (pools[s].at(field) != want.at(field)) return false;
   }
   return true;
 }
@@ -100,22 +159,33 @@ std::vector<std::pair<fs::path, Json>> threshold_records(const fs::path& given) 
   return records;
 }
 
-// The thresholds pass's records (every part of one split of the control groups) checked against
-// the current config and controls; the thresholds of the whole run, in its order.
-detail::PlacedThresholds load_thresholds(const Config& config, const SampleSet& samples,
-                                         const std::optional<fs::path>& given, std::string* sha256) {
-  if (config.gating.thresholds.empty()) {
+// The thresholds pass's records (every part of one split of the control and pool groups) checked
+// against the current config and files; the thresholds and pooled gates of the whole run, in its
+// order.
+detail::PlacedThresholds load_thresholds(const Config& config, const gating::GatingStrategy& strategy,
+                                         const SampleSet& samples, const std::optional<fs::path>& given,
+                                         std::string* sha256) {
+  const PassUnits units = pass_units(config, strategy, samples);
+  if (config.gating.thresholds.empty() && !detail::has_pooled_finders(strategy)) {
     detail::PlacedThresholds none;
     if (sha256) *sha256 = sha256_hex(detail::placed_json(config, none).dump());
     return none;
   }
-  if (!given)
-    throw Error("the config has threshold gates (" + gate_names(config) +
-                    "), placed on controls that may sit in other shards: run the thresholds pass first "
+  if (!given) {
+    std::string what;
+    if (!config.gating.thresholds.empty()) what = "threshold gates (" + gate_names(config) + ")";
+    if (detail::has_pooled_finders(strategy)) {
+      std::string pooled;
+      for (const auto& node : strategy.gates())
+        if (node.finder && gating::pooled(*node.finder)) pooled += (pooled.empty() ? "" : ", ") + node.id;
+      what += (what.empty() ? "" : " and ") + std::string("pooled finders (") + pooled + ")";
+    }
+    throw Error("the config has " + what +
+                    ", placed on files that may sit in other shards: run the thresholds pass first "
                     "(cytopipe run CONFIG --thresholds-only -o DIR) and give its folder with --thresholds DIR",
-                {config.file.string(), "gating.thresholds", 0, 0});
+                {config.file.string(), config.gating.thresholds.empty() ? "gating.strategy" : "gating.thresholds", 0, 0});
+  }
   const auto records = threshold_records(*given);
-  const auto groups = detail::control_groups(config, samples);
   std::map<std::size_t, const std::pair<fs::path, Json>*> by_part;
   std::size_t parts = 0;
   for (const auto& record : records) {
@@ -135,9 +205,9 @@ detail::PlacedThresholds load_thresholds(const Config& config, const SampleSet& 
       throw Error("part " + to_string(part) + " of the control groups twice: " + it->second->first.string() + " and " +
                       record.first.string(),
                   where);
-    if (!same_groups(config, samples, groups, groups_of_part(groups.size(), part), record.second))
-      throw Error("placed on other control groups or files than the config now selects (files added, removed or "
-                      "renamed): run the thresholds pass again",
+    if (!same_groups(config, strategy, samples, units, units_of_part(units, part), record.second))
+      throw Error("placed on other control or pool groups or files than the config now selects (files added, removed "
+                      "or renamed): run the thresholds pass again",
                   {record.first.string(), "groups", 0, 0});
   }
   std::vector<std::string> missing;
@@ -151,37 +221,53 @@ detail::PlacedThresholds load_thresholds(const Config& config, const SampleSet& 
                     " (run --thresholds-only --control-group K/" + std::to_string(parts) + " for each)",
                 {given->string(), "", 0, 0});
   }
-  // The union, as the whole run lists it: the controls' failures (each once, in sample order),
-  // then per group in the run's order its threshold or its failures.
+  // The union, as the whole run lists it: the pool members' failures, then the controls' (each
+  // once, in sample order), then per group in the run's order its threshold or its failures.
   std::map<std::string, std::size_t> index_of;
   for (std::size_t i = 0; i < samples.samples.size(); ++i) index_of.emplace(samples.samples[i].name, i);
-  std::map<std::size_t, Failure> control_failures;
-  std::vector<std::optional<ResolvedThreshold>> thresholds(groups.size());
-  std::vector<std::vector<Failure>> group_failures(groups.size());
+  std::map<std::size_t, Failure> pool_failures, control_failures;
+  std::vector<std::optional<ResolvedThreshold>> thresholds(units.thresholds.size());
+  std::vector<std::vector<Failure>> group_failures(units.thresholds.size());
+  std::vector<std::optional<detail::PlacedThresholds::Pooled>> pooled(units.pools.size());
   for (const auto& [k, record] : by_part) {
     const auto& json = record->second;
-    for (const auto& f : json.at("control_failures")) {
-      Failure failure = detail::failure_of(f);
-      const auto it = index_of.find(failure.file);
-      if (it == index_of.end())
-        throw Error("a failure of " + failure.file + ", which the config does not select", {record->first.string(), "control_failures", 0, 0});
-      control_failures.try_emplace(it->second, std::move(failure));
-    }
-    const auto selected = groups_of_part(groups.size(), Shard{k, parts});
+    auto collect = [&](const char* list, std::map<std::size_t, Failure>& into) {
+      for (const auto& f : json.at(list)) {
+        Failure failure = detail::failure_of(f);
+        const auto it = index_of.find(failure.file);
+        if (it == index_of.end())
+          throw Error("a failure of " + failure.file + ", which the config does not select", {record->first.string(), list, 0, 0});
+        into.try_emplace(it->second, std::move(failure));
+      }
+    };
+    collect("pool_failures", pool_failures);
+    collect("control_failures", control_failures);
+    const PartUnits selected = units_of_part(units, Shard{k, parts});
     const auto& listed = json.at("groups");
-    for (std::size_t s = 0; s < selected.size(); ++s) {
-      if (!listed[s].at("threshold").is_null()) thresholds[selected[s]] = detail::threshold_of(listed[s].at("threshold"));
-      for (const auto& f : listed[s].at("failures")) group_failures[selected[s]].push_back(detail::failure_of(f));
+    for (std::size_t s = 0; s < selected.thresholds.size(); ++s) {
+      const auto j = selected.thresholds[s];
+      if (!listed[s].at("threshold").is_null()) thresholds[j] = detail::threshold_of(listed[s].at("threshold"));
+      for (const auto& f : listed[s].at("failures")) group_failures[j].push_back(detail::failure_of(f));
+    }
+    const auto& pools = json.at("pools");
+    for (std::size_t s = 0; s < selected.pools.size(); ++s) {
+      try {
+        pooled[selected.pools[s]] = detail::pooled_of(pools[s]);
+      } catch (const std::exception& e) {
+        throw Error(std::string("a pooled gate that cannot be read back: ") + e.what(), {record->first.string(), "pools", 0, 0});
+      }
     }
   }
   detail::PlacedThresholds placed;
+  for (auto& [i, failure] : pool_failures) placed.failures.push_back(std::move(failure));
   for (auto& [i, failure] : control_failures) placed.failures.push_back(std::move(failure));
-  for (std::size_t j = 0; j < groups.size(); ++j) {
+  for (std::size_t j = 0; j < units.thresholds.size(); ++j) {
     placed.failures.insert(placed.failures.end(), group_failures[j].begin(), group_failures[j].end());
     if (!thresholds[j]) continue;
-    placed.gate.push_back(groups[j].gate);
+    placed.gate.push_back(units.thresholds[j].gate);
     placed.thresholds.push_back(std::move(*thresholds[j]));
   }
+  for (auto& p : pooled) placed.pooled.push_back(std::move(*p));  // every part is there: every group
   if (sha256) *sha256 = sha256_hex(detail::placed_json(config, placed).dump());
   return placed;
 }
@@ -270,18 +356,23 @@ std::string threshold_pass_outdated(const Config& config, const fs::path& folder
     if (record.at("fingerprint") != detail::fingerprint(config)) return "the config, strategy, sheet or cytopipe changed";
     if (record.at("part").get<std::string>() != to_string(part)) return "another part of the control groups";
     const SampleSet samples = resolve_samples(config);
-    const auto groups = detail::control_groups(config, samples);
-    const auto selected = groups_of_part(groups.size(), part);
-    if (!same_groups(config, samples, groups, selected, record)) return "other control groups or control files";
-    return recorded_files_changed(samples, controls_of(groups, selected), record, "controls", "other control files",
-                                  " changed");
+    const auto strategy = load_checked_strategy(config);
+    const PassUnits units = pass_units(config, strategy, samples);
+    const PartUnits selected = units_of_part(units, part);
+    if (!same_groups(config, strategy, samples, units, selected, record)) return "other control or pool groups or files";
+    return recorded_files_changed(samples, files_of_part(strategy, samples, units, selected), record, "files",
+                                  "other control or pool files", " changed");
   } catch (const std::exception& e) {
     return std::string("unreadable record: ") + e.what();
   }
 }
 
 std::size_t control_group_count(const Config& config) {
-  return detail::control_groups(config, resolve_samples(config)).size();
+  return pass_units(config, load_checked_strategy(config), resolve_samples(config)).size();
+}
+
+bool needs_threshold_pass(const Config& config) {
+  return !config.gating.thresholds.empty() || detail::has_pooled_finders(load_checked_strategy(config));
 }
 
 std::string shard_outdated(const Config& config, const Shard& shard, const fs::path& folder,
@@ -294,7 +385,7 @@ std::string shard_outdated(const Config& config, const Shard& shard, const fs::p
     if (record.at("shard").get<std::string>() != to_string(shard)) return "another shard";
     const SampleSet samples = resolve_samples(config);
     std::string placed_sha;
-    load_thresholds(config, samples, thresholds, &placed_sha);
+    load_thresholds(config, load_checked_strategy(config), samples, thresholds, &placed_sha);
     if (record.at("thresholds_sha256").get<std::string>() != placed_sha) return "other thresholds";
     return recorded_files_changed(samples, samples_of(samples, shard), record, "samples", "other files",
                                   " changed (or was not hashed)");
@@ -322,20 +413,34 @@ PassResult run_threshold_pass(const Config& config, const RunOptions& options, b
   result.samples = resolve_samples(config);
   Plan plan = make_plan(config, load_checked_strategy(config));
   result.output_dir = folder;
+  if (auto unknown = unknown_pool_factors(plan.strategy, result.samples.factor_names); !unknown.empty())
+    throw std::move(unknown.front());
   OutputSet output_set(folder);
   timings.resolve = since(t0);
   const auto started = std::chrono::system_clock::now();
-  const auto groups = control_groups(config, result.samples);
-  const auto selected = groups_of_part(groups.size(), part);
+  const PassUnits units = pass_units(config, plan.strategy, result.samples);
+  const PartUnits selected = units_of_part(units, part);
   tbb::task_arena arena(setup.threads);
   plan.parallel_within_file = setup.in_flight < static_cast<std::size_t>(setup.threads);
+  // The pool groups first (as a whole run places them before the thresholds): this part's own, and
+  // those its controls are gated with.
+  const auto pools = pools_to_place(plan.strategy, result.samples, units, selected);
+  PlacedPools placed_pools;
   PlacedGroups placed;
-  arena.execute([&] { placed = place_control_groups(plan, result.samples, groups, selected, options, setup); });
+  arena.execute([&] {
+    if (!pools.empty()) {
+      placed_pools = place_pool_groups(plan, result.samples, units.pools, pools, options, setup);
+      std::vector<std::optional<PlacedPool>> by_group(units.pools.size());
+      for (std::size_t s = 0; s < pools.size(); ++s) by_group[pools[s]] = placed_pools.groups[s];
+      assign_pooled(plan, result.samples, units.pools, by_group);
+    }
+    placed = place_control_groups(plan, result.samples, units.thresholds, selected.thresholds, options, setup);
+  });
   timings.thresholds = since(t0) - timings.resolve;
   result.events = placed.events;
 
-  // The controls' hashes (a separate read: controls are few), so a rerun can tell they are unchanged.
-  const auto controls = controls_of(groups, selected);
+  // The files' hashes (a separate read: controls and pools are few), so a rerun can tell they are unchanged.
+  const auto files = files_of_part(plan.strategy, result.samples, units, selected);
   std::vector<InputHash> hashes(result.samples.samples.size());
   Json record;
   record["kind"] = "cytopipe thresholds";
@@ -343,8 +448,8 @@ PassResult run_threshold_pass(const Config& config, const RunOptions& options, b
   record["fingerprint"] = fingerprint(config);
   record["part"] = to_string(part);
   record["started_unix_ns"] = unix_ns(started);
-  auto& listed = record["controls"] = Json::array();
-  for (const auto i : controls) {
+  auto& listed = record["files"] = Json::array();
+  for (const auto i : files) {
     const auto& entry = result.samples.samples[i];
     InputHash& h = hashes[i];
     if (options.hash_inputs) {
@@ -361,20 +466,43 @@ PassResult run_threshold_pass(const Config& config, const RunOptions& options, b
                       {"sha256", h.sha256.empty() ? Json() : Json(h.sha256)},
                       {"identity", h.identity ? to_json(*h.identity) : Json()}});
   }
-  result.failures = placed.control_failures;
+  // A file read for a pool group of another part fails there too: only this part's own pools'
+  // members' failures are recorded here (the union lists each once).
+  std::set<std::size_t> own_members;
+  for (const auto u : selected.pools) own_members.insert(units.pools[u].members.begin(), units.pools[u].members.end());
+  std::map<std::string, std::size_t> index_of;
+  for (std::size_t i = 0; i < result.samples.samples.size(); ++i) index_of.emplace(result.samples.samples[i].name, i);
+  auto& pool_failures = record["pool_failures"] = Json::array();
+  for (const auto& f : placed_pools.failures)
+    if (own_members.contains(index_of.at(f.file))) {
+      pool_failures.push_back(failure_json(f));
+      result.failures.push_back(f);
+    }
+  result.failures.insert(result.failures.end(), placed.control_failures.begin(), placed.control_failures.end());
   auto& control_failures = record["control_failures"] = Json::array();
   for (const auto& f : placed.control_failures) control_failures.push_back(failure_json(f));
   auto& placed_groups = record["groups"] = Json::array();
-  for (std::size_t s = 0; s < selected.size(); ++s) {
+  for (std::size_t s = 0; s < selected.thresholds.size(); ++s) {
     const auto& group = placed.groups[s];
-    Json entry = group_identity(config, result.samples, groups[selected[s]]);
-    const auto& gate_name = config.gating.thresholds[groups[selected[s]].gate].name;
+    const auto& unit = units.thresholds[selected.thresholds[s]];
+    Json entry = group_identity(config, result.samples, unit);
+    const auto& gate_name = config.gating.thresholds[unit.gate].name;
     entry["threshold"] = group.threshold ? threshold_json(gate_name, *group.threshold) : Json();
     auto& failures = entry["failures"] = Json::array();
     for (const auto& f : group.failures) failures.push_back(failure_json(f));
     placed_groups.push_back(std::move(entry));
     result.failures.insert(result.failures.end(), group.failures.begin(), group.failures.end());
     if (group.threshold) result.thresholds.push_back(*group.threshold);
+  }
+  auto& placed_pool_groups = record["pools"] = Json::array();
+  for (const auto u : selected.pools) {
+    const auto at = static_cast<std::size_t>(std::lower_bound(pools.begin(), pools.end(), u) - pools.begin());
+    Json entry = pool_identity(plan.strategy, result.samples, units.pools[u]);
+    const Json placed_gate = pooled_json({plan.strategy.gates()[units.pools[u].gate].id, units.pools[u].key,
+                                          placed_pools.groups.at(at)});
+    for (const auto& [k, v] : placed_gate.items())
+      if (k != "gate" && k != "key") entry[k] = v;
+    placed_pool_groups.push_back(std::move(entry));
   }
 
   const auto& dir = output_set.staging();
@@ -383,11 +511,11 @@ PassResult run_threshold_pass(const Config& config, const RunOptions& options, b
   result.written = {kThresholdsFile, "failures.csv", "run.json"};
   timings.total = since(t0);
   result.seconds = timings.total;
-  RunResult view = view_of(result, controls);
+  RunResult view = view_of(result, files);
   view.written = result.written;
-  std::vector<InputHash> control_hashes;
-  for (const auto i : controls) control_hashes.push_back(hashes[i]);
-  write_run_json(dir / "run.json", config, view, timings, control_hashes, unix_ns(started));
+  std::vector<InputHash> file_hashes;
+  for (const auto i : files) file_hashes.push_back(hashes[i]);
+  write_run_json(dir / "run.json", config, view, timings, file_hashes, unix_ns(started));
   output_set.publish();
   view.published = true;
   pass.run = std::move(view);
@@ -416,8 +544,8 @@ PassResult run_shard(const Config& config, const Shard& shard, const std::option
   Plan plan = make_plan(config, load_checked_strategy(config));
   plan_histograms(plan, result.samples);
   std::string placed_sha;
-  const PlacedThresholds placed = load_thresholds(config, result.samples, thresholds, &placed_sha);
-  apply(placed, plan);
+  const PlacedThresholds placed = load_thresholds(config, plan.strategy, result.samples, thresholds, &placed_sha);
+  apply(placed, plan, result.samples);
   result.thresholds = placed.thresholds;
   result.output_dir = folder;
   OutputSet output_set(folder);

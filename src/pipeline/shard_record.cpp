@@ -3,9 +3,12 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/gating/io.hpp"
 #include "cytopipe/pipeline/sha256.hpp"
+#include "pipeline/pooled_finders.hpp"
 
 namespace cytopipe::pipeline::detail {
 
@@ -79,17 +82,7 @@ Json outcome_json(const SampleEntry& entry, const SampleOutcome& o, const InputH
   // writes them into gates_resolved.yaml as the whole run does).
   if (!o.placed_strategy.empty()) {
     Json finders = Json::array();
-    for (const auto& r : o.finder_reports) {
-      Json peaks = Json::array();
-      for (double p : r.peaks) peaks.push_back(number_json(p));
-      finders.push_back({{"gate", r.gate}, {"parent", r.parent}, {"method", static_cast<int>(r.method)},
-                         {"dimensions", r.dimensions}, {"events", r.events}, {"ignored", r.ignored},
-                         {"peaks", std::move(peaks)}, {"valley", r.valley ? number_json(*r.valley) : Json()},
-                         {"cut", r.cut ? number_json(*r.cut) : Json()}, {"centre_x", number_json(r.centre_x)},
-                         {"centre_y", number_json(r.centre_y)}, {"slope", number_json(r.slope)},
-                         {"intercept", number_json(r.intercept)}, {"pooled_files", r.pooled_files},
-                         {"fallback", r.fallback}, {"fraction", number_json(r.fraction)}});
-    }
+    for (const auto& r : o.finder_reports) finders.push_back(finder_report_json(r));
     j["finders"] = std::move(finders);
     j["placed_strategy"] = o.placed_strategy;
   }
@@ -137,26 +130,7 @@ void read_outcome(const Json& j, SampleOutcome& o, InputHash& hash) {
   }
   if (j.contains("placed_strategy")) {
     o.placed_strategy = j.at("placed_strategy").get<std::string>();
-    for (const auto& f : j.at("finders")) {
-      gating::FinderReport r;
-      r.gate = f.at("gate").get<std::string>();
-      r.parent = f.at("parent").get<std::string>();
-      r.method = static_cast<gating::FinderMethod>(f.at("method").get<int>());
-      r.dimensions = f.at("dimensions").get<std::vector<std::string>>();
-      r.events = f.at("events").get<std::size_t>();
-      r.ignored = f.at("ignored").get<std::size_t>();
-      for (const auto& p : f.at("peaks")) r.peaks.push_back(number_of(p));
-      if (!f.at("valley").is_null()) r.valley = number_of(f.at("valley"));
-      if (!f.at("cut").is_null()) r.cut = number_of(f.at("cut"));
-      r.centre_x = number_of(f.at("centre_x"));
-      r.centre_y = number_of(f.at("centre_y"));
-      r.slope = number_of(f.at("slope"));
-      r.intercept = number_of(f.at("intercept"));
-      r.pooled_files = f.at("pooled_files").get<std::size_t>();
-      r.fallback = f.at("fallback").get<std::string>();
-      r.fraction = number_of(f.at("fraction"));
-      o.finder_reports.push_back(std::move(r));
-    }
+    for (const auto& f : j.at("finders")) o.finder_reports.push_back(finder_report_of(f));
   }
   if (j.contains("qc")) {
     const auto& q = j.at("qc");
@@ -175,6 +149,74 @@ void read_outcome(const Json& j, SampleOutcome& o, InputHash& hash) {
       qc.bins.push_back({number_of(b.at(0)), number_of(b.at(1)), b.at(2).get<std::size_t>(), b.at(3).get<std::size_t>(),
                          number_of(b.at(4)), number_of(b.at(5)), b.at(6).get<std::uint8_t>()});
   }
+}
+
+Json finder_report_json(const gating::FinderReport& r) {
+  Json peaks = Json::array();
+  for (double p : r.peaks) peaks.push_back(number_json(p));
+  return {{"gate", r.gate}, {"parent", r.parent}, {"method", static_cast<int>(r.method)},
+          {"dimensions", r.dimensions}, {"events", r.events}, {"ignored", r.ignored},
+          {"peaks", std::move(peaks)}, {"valley", r.valley ? number_json(*r.valley) : Json()},
+          {"cut", r.cut ? number_json(*r.cut) : Json()}, {"centre_x", number_json(r.centre_x)},
+          {"centre_y", number_json(r.centre_y)}, {"slope", number_json(r.slope)},
+          {"intercept", number_json(r.intercept)}, {"pooled_files", r.pooled_files},
+          {"fallback", r.fallback}, {"fraction", number_json(r.fraction)}};
+}
+
+gating::FinderReport finder_report_of(const Json& f) {
+  gating::FinderReport r;
+  r.gate = f.at("gate").get<std::string>();
+  r.parent = f.at("parent").get<std::string>();
+  r.method = static_cast<gating::FinderMethod>(f.at("method").get<int>());
+  r.dimensions = f.at("dimensions").get<std::vector<std::string>>();
+  r.events = f.at("events").get<std::size_t>();
+  r.ignored = f.at("ignored").get<std::size_t>();
+  for (const auto& p : f.at("peaks")) r.peaks.push_back(number_of(p));
+  if (!f.at("valley").is_null()) r.valley = number_of(f.at("valley"));
+  if (!f.at("cut").is_null()) r.cut = number_of(f.at("cut"));
+  r.centre_x = number_of(f.at("centre_x"));
+  r.centre_y = number_of(f.at("centre_y"));
+  r.slope = number_of(f.at("slope"));
+  r.intercept = number_of(f.at("intercept"));
+  r.pooled_files = f.at("pooled_files").get<std::size_t>();
+  r.fallback = f.at("fallback").get<std::string>();
+  r.fraction = number_of(f.at("fraction"));
+  return r;
+}
+
+// A placed gate travels as a one-gate strategy in cytopipe's YAML, whose numbers read back exactly.
+Json pooled_json(const PlacedThresholds::Pooled& p) {
+  Json j{{"gate", p.gate}, {"key", p.key}};
+  if (const auto* placed = std::get_if<Plan::PooledGate>(&p.placed)) {
+    gating::GatingStrategy one;
+    gating::GateNode node;
+    node.id = placed->id;
+    node.gate = placed->gate;
+    one.add(std::move(node));
+    j["strategy_yaml"] = gating::to_yaml(one);
+    j["report"] = finder_report_json(placed->report);
+    j["problem"] = Json();
+  } else {
+    j["strategy_yaml"] = Json();
+    j["report"] = Json();
+    j["problem"] = std::get<std::string>(p.placed);
+  }
+  return j;
+}
+
+PlacedThresholds::Pooled pooled_of(const Json& j) {
+  PlacedThresholds::Pooled p;
+  p.gate = j.at("gate").get<std::string>();
+  p.key = j.at("key").get<std::string>();
+  if (j.at("problem").is_string()) {
+    p.placed = j.at("problem").get<std::string>();
+    return p;
+  }
+  const gating::GatingStrategy one = gating::parse_strategy_yaml(j.at("strategy_yaml").get<std::string>(), "pooled gate");
+  const gating::GateNode* node = one.find_gate(p.gate);
+  if (!node) throw Error("pooled gate '" + p.gate + "' is not in its record");
+  p.placed = Plan::PooledGate{p.gate, node->gate, finder_report_of(j.at("report"))};
+  return p;
 }
 
 Json threshold_json(const std::string& gate_name, const ResolvedThreshold& r) {
@@ -204,6 +246,10 @@ Json placed_json(const Config& config, const PlacedThresholds& placed) {
     thresholds.push_back(threshold_json(config.gating.thresholds.at(placed.gate[t]).name, placed.thresholds[t]));
   auto& failures = j["failures"] = Json::array();
   for (const auto& f : placed.failures) failures.push_back(failure_json(f));
+  if (!placed.pooled.empty()) {
+    auto& pooled = j["pooled"] = Json::array();
+    for (const auto& p : placed.pooled) pooled.push_back(pooled_json(p));
+  }
   return j;
 }
 
@@ -219,10 +265,31 @@ PlacedThresholds read_placed(const Config& config, const Json& j, const std::str
     placed.thresholds.push_back(std::move(r));
   }
   for (const auto& f : j.at("failures")) placed.failures.push_back(failure_of(f));
+  if (j.contains("pooled")) {
+    try {
+      for (const auto& p : j.at("pooled")) placed.pooled.push_back(pooled_of(p));
+    } catch (const std::exception& e) {
+      throw Error(std::string("a pooled gate that cannot be read back: ") + e.what(), {source, "pooled", 0, 0});
+    }
+  }
   return placed;
 }
 
-void apply(const PlacedThresholds& placed, Plan& plan) {
+void apply(const PlacedThresholds& placed, Plan& plan, const SampleSet& samples) {
+  if (has_pooled_finders(plan.strategy)) {
+    const auto groups = pool_groups(plan.strategy, samples);
+    std::map<std::pair<std::string, std::string>, const PlacedThresholds::Pooled*> by_group;
+    for (const auto& p : placed.pooled) by_group.emplace(std::pair(p.gate, p.key), &p);
+    std::vector<std::optional<PlacedPool>> by_unit(groups.size());
+    for (std::size_t u = 0; u < groups.size(); ++u) {
+      const std::string& id = plan.strategy.gates()[groups[u].gate].id;
+      const auto it = by_group.find({id, groups[u].key});
+      by_unit[u] = it != by_group.end() ? it->second->placed
+                                        : PlacedPool(std::string("pooled gate '" + id + "' for " + groups[u].key +
+                                                                 " is not in the thresholds pass's record: run it again"));
+    }
+    assign_pooled(plan, samples, groups, by_unit);
+  }
   for (std::size_t t = 0; t < placed.thresholds.size(); ++t) {
     const auto& r = placed.thresholds[t];
     // The key group_key gives a sample of this group.

@@ -4,6 +4,7 @@
 // computes from them exactly what the whole run computes from its own outcomes.
 #include <filesystem>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,7 +25,8 @@ inline std::filesystem::path sheet_file(const std::string& sample_name) {
   return std::filesystem::path(kSheetsFolder) / (sample_name + ".json");
 }
 // 2: thresholds.json holds one part of the control groups (run --thresholds-only --control-group).
-inline constexpr int kRecordFormat = 2;
+// 3: ... and of the pooled finders' groups, with the files it read.
+inline constexpr int kRecordFormat = 3;
 
 // A sample's path as records hold it: absolute, so passes run from other folders agree.
 std::string record_path(const std::filesystem::path& file);
@@ -45,15 +47,31 @@ void read_outcome(const Json& json, SampleOutcome& outcome, InputHash& hash);
 struct PlacedThresholds {
   std::vector<std::size_t> gate;             // config.gating.thresholds index of each threshold
   std::vector<ResolvedThreshold> thresholds;
+  // Pooled finders' gates, one per pool group (pooled_finders.hpp), in the run's order: the gate
+  // placed on the group's pooled events, or why there is none.
+  struct Pooled {
+    std::string gate;  // the finder's gate id
+    std::string key;   // the group's key
+    std::variant<Plan::PooledGate, std::string> placed;
+  };
+  std::vector<Pooled> pooled;
+  // The pool members' failures, then the controls', then the groups', as a whole run lists them.
   std::vector<Failure> failures;
 };
+// What a finder saw, as records hold it (shard.json's samples, pass 1's pool groups).
+Json finder_report_json(const gating::FinderReport& report);
+gating::FinderReport finder_report_of(const Json& json);
+// A pool group's gate or problem, as placed_json lists it.
+Json pooled_json(const PlacedThresholds::Pooled& pooled);
+PlacedThresholds::Pooled pooled_of(const Json& json);
 Json placed_json(const Config& config, const PlacedThresholds& placed);
 // One placed threshold (of gate `gate_name`), as placed_json lists it.
 Json threshold_json(const std::string& gate_name, const ResolvedThreshold& threshold);
 ResolvedThreshold threshold_of(const Json& json);
 PlacedThresholds read_placed(const Config& config, const Json& json, const std::string& source);
-// plan.thresholds from them (for plan_sample_gates).
-void apply(const PlacedThresholds& placed, Plan& plan);
+// plan.thresholds from them (for plan_sample_gates), and plan.pooled for `samples` (a pool group
+// the record lacks is a problem of its samples, never a gate left unplaced).
+void apply(const PlacedThresholds& placed, Plan& plan, const SampleSet& samples);
 
 // What identifies the config a pass ran: its hash, the strategy's and the sample sheet's, and the
 // cytopipe version. Two passes of one sharded run have equal fingerprints.

@@ -63,7 +63,7 @@ void expect_every_sharding_gives_the_whole_run(const Config& config, const fs::p
     // Pass 1 split into n parts of the control groups (an array of n tasks), each into its own
     // folder under one, which the shards read; for n = 1 the unsplit pass's own folder.
     std::optional<fs::path> thresholds;
-    if (!config.gating.thresholds.empty()) {
+    if (needs_threshold_pass(config)) {
       thresholds = dir / ("n" + std::to_string(n)) / "thresholds";
       for (std::size_t k = 1; k <= n; ++k)
         run_threshold_pass(config, quiet(n == 1 ? *thresholds : *thresholds / ("group-" + std::to_string(k))), false, {k, n});
@@ -88,10 +88,40 @@ void expect_every_sharding_gives_the_whole_run(const Config& config, const fs::p
 // With `more_controls`: a second threshold gate (V+, every isotype pooled: its controls serve two
 // gates in other groupings, the corrupt one fails in both) and a group D whose isotype is debris
 // only (its M+ group has an empty parent population).
+// With `pooled`: live is a valley on the viability dye placed per group on the pooled events of
+// its files, and 'bright' the 95th percentile of BCMA on cells pooled over the group's isotypes
+// (group B has none, C's is corrupt: its files fail with the reason); the thresholds' controls are
+// gated below the pooled live gate.
+constexpr const char* kPooledStrategy = R"(name: tiny pooled
+gates:
+  - id: cells
+    type: range
+    dimension: FSC-A
+    min: 10000
+  - id: live
+    parent: cells
+    find: valley
+    dimension: Viability
+    keep: below
+    pool: group
+  - id: dead
+    parent: cells
+    type: range
+    dimension: Viability
+    min: 1000
+  - id: bright
+    parent: cells
+    find: control_percentile
+    dimension: BCMA
+    percentile: 95
+    control: {role: isotype}
+    match: [group]
+)";
+
 struct TroubledBatch {
   TempDir dir;
   Config config;
-  explicit TroubledBatch(bool more_controls = false) {
+  explicit TroubledBatch(bool more_controls = false, bool pooled = false) {
     std::string sheet = "file,group,role\n";
     fs::create_directories(dir / "data");
     auto tube = [&](const std::string& name, const std::string& group, const std::string& role, const Tube& t) {
@@ -131,7 +161,7 @@ struct TroubledBatch {
                                          .substr(0, bytes.empty() ? 3000 : bytes.size() / 2));
     }
     write_text(dir / "data" / "samples.csv", sheet);
-    write_text(dir / "strategy.yaml", kTinyStrategy);
+    write_text(dir / "strategy.yaml", pooled ? kPooledStrategy : kTinyStrategy);
     const std::string second_gate = more_controls ? R"(    - name: V+
       parent: cells
       channel: Viability
@@ -463,4 +493,119 @@ TEST(Shard, TheMergeDrawsTheShardsGatingSheetsWithoutReadingEvents) {
     if (e.path().extension() == ".fcs") write_text(e.path(), "not an FCS file any more");
   merge_shards(shards, quiet(b.dir / "merged2"));
   expect_same_outputs(b.dir / "whole", b.dir / "merged2", "no event read by the merge");
+}
+
+// Pooled finders in a sharded run: pass 1 places each pool group once (in the part the split gives
+// it), the shards gate with the union, and every split of pass 1 into 1..7 parts with every
+// sharding gives the whole run's tables; the thresholds' controls are gated below a pooled gate,
+// so a part placing a control group places its controls' pool groups for itself.
+TEST(Shard, PooledFindersPlacedInThePartsGiveTheWholeRunsTables) {
+  TroubledBatch b(true, true);
+  // Control groups M+ A, C, D and V+; pool groups live A, B, C, D and bright A, C, D.
+  EXPECT_EQ(control_group_count(b.config), 11u);
+  expect_every_sharding_gives_the_whole_run(b.config, b.dir.path(), 7);
+  const auto whole = b.dir / "whole";
+  const auto failures = read_text(whole / "failures.csv");
+  const auto resolved = read_text(whole / "gates_resolved.yaml");
+  // The pooled gates were placed (group A's live valley lies between the live cells' dye, 100, and
+  // the dead cells', 20000), and their problems are the whole run's: no isotype in group B, C's
+  // isotype unreadable.
+  EXPECT_NE(read_text(whole / "populations.csv").find("finder_pooled_files"), std::string::npos);
+  const auto cuts = [&] {
+    std::vector<double> values;
+    const std::string key = "id: live";
+    for (auto at = resolved.find(key); at != std::string::npos; at = resolved.find(key, at + 1)) {
+      const auto max = resolved.find("max: ", at);
+      if (max != std::string::npos && max - at < 200) values.push_back(std::stod(resolved.substr(max + 5, 30)));
+    }
+    return values;
+  }();
+  ASSERT_FALSE(cuts.empty()) << resolved;
+  for (const double cut : cuts) {
+    EXPECT_GT(cut, 100);
+    EXPECT_LT(cut, 20000);
+  }
+  // Group B's files are all live (dye 100): no valley to place.
+  EXPECT_NE(failures.find("b_1.fcs,gate,\"gate 'live' (find: valley, pooled over group=B): all 250 values are (nearly) "
+                          "equal"),
+            std::string::npos) << failures;
+  EXPECT_NE(failures.find("c_1.fcs,gate,\"gate 'bright' (find: control_percentile, pooled over group=C): none of its 1 "
+                          "files could be read"),
+            std::string::npos) << failures;
+}
+
+TEST(Shard, PooledFindersAloneNeedPassOneAndStaleOrMissingPartsAreRefused) {
+  // No threshold gate: the pooled finders alone make pass 1 needed.
+  TroubledBatch b(false, true);
+  auto text = read_text(b.dir / "p.yaml");
+  const auto from = text.find("  thresholds:"), to = text.find("readouts:");
+  text.erase(from, to - from);
+  text.replace(text.find("  positive: percent(M+ of live)"), 31, "  positive: percent(bright of cells)");
+  write_text(b.dir / "p.yaml", text);
+  const Config config = load_config(b.dir / "p.yaml");
+  ASSERT_TRUE(config.gating.thresholds.empty());
+  EXPECT_TRUE(needs_threshold_pass(config));
+  try {
+    run_shard(config, {1, 2}, std::nullopt, quiet(b.dir / "s1"));
+    ADD_FAILURE() << "a shard placed pooled finders alone";
+  } catch (const cytopipe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("pooled finders (live, bright)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--thresholds-only"), std::string::npos) << e.what();
+  }
+  expect_every_sharding_gives_the_whole_run(config, b.dir.path(), 4);
+
+  const auto parts = b.dir / "thr";
+  auto folder = [&](std::size_t k) { return parts / ("group-" + std::to_string(k)); };
+  auto refused = [&](const std::string& message) {
+    try {
+      run_shard(config, {1, 2}, parts, quiet(b.dir / "s1"));
+      ADD_FAILURE() << "ran";
+    } catch (const cytopipe::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  };
+  // Pool groups live A, B, C and bright A, C over 3 parts: 1 = live A, bright A; 2 = live B,
+  // bright C; 3 = live C.
+  ASSERT_EQ(control_group_count(config), 5u);
+  for (std::size_t k = 1; k <= 3; ++k) EXPECT_FALSE(run_threshold_pass(config, quiet(folder(k)), false, {k, 3}).skipped);
+  fs::rename(folder(2), b.dir / "aside");
+  refused("missing part 2/3");
+  fs::rename(b.dir / "aside", folder(2));
+  EXPECT_FALSE(run_shard(config, {1, 2}, parts, quiet(b.dir / "s1")).skipped);
+  EXPECT_EQ(shard_outdated(config, {1, 2}, b.dir / "s1", parts), "");
+  // A member of group C rewritten: only part 3 (live C) is outdated; 2 places bright C over C's
+  // isotype only, 1 reads group A.
+  Tube t;
+  t.debris = 10;
+  t.dead = 40;
+  t.live_marker = ramp(60);
+  write_tube(b.dir / "data" / "c_1.fcs", t);
+  EXPECT_EQ(threshold_pass_outdated(config, folder(1), {1, 3}), "");
+  EXPECT_EQ(threshold_pass_outdated(config, folder(2), {2, 3}), "");
+  EXPECT_NE(threshold_pass_outdated(config, folder(3), {3, 3}).find("c_1.fcs changed"), std::string::npos);
+  EXPECT_TRUE(run_threshold_pass(config, quiet(folder(1)), false, {1, 3}).skipped);
+  EXPECT_FALSE(run_threshold_pass(config, quiet(folder(3)), false, {3, 3}).skipped);
+  // The shard gated with the old live C gate is outdated; rerun, the merge is the whole run again.
+  EXPECT_EQ(shard_outdated(config, {1, 2}, b.dir / "s1", parts), "other thresholds");
+  for (std::size_t i = 1; i <= 2; ++i) run_shard(config, {i, 2}, parts, quiet(b.dir / ("s" + std::to_string(i))));
+  merge_shards({b.dir / "s1", b.dir / "s2"}, quiet(b.dir / "merged"));
+  run_pipeline(config, quiet(b.dir / "whole2"));
+  expect_same_outputs(b.dir / "whole2", b.dir / "merged", "after rerunning the part of a changed pool file");
+  // A part of another split in the same folder, and a record whose pool groups are not the
+  // config's any more (a sheet row moves c_1 to group A: the fingerprint changes).
+  run_threshold_pass(config, quiet(parts / "group-9"), false, {1, 2});
+  refused("mixes two splits");
+  fs::remove_all(parts / "group-9");
+  write_text(b.dir / "data" / "samples.csv", [&] {
+    auto sheet = read_text(b.dir / "data" / "samples.csv");
+    sheet.replace(sheet.find("c_1.fcs,C"), 9, "c_1.fcs,A");
+    return sheet;
+  }());
+  const Config moved = load_config(b.dir / "p.yaml");
+  try {
+    run_shard(moved, {1, 2}, parts, quiet(b.dir / "s1"));
+    ADD_FAILURE() << "ran with stale parts";
+  } catch (const cytopipe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("run the thresholds pass again"), std::string::npos) << e.what();
+  }
 }

@@ -41,20 +41,26 @@ struct PassResult {
 };
 
 // Pass 1: the threshold gates' controls, each control group (a gate's controls of one group of its
-// match factors) placed once. `part` K/M places every M-th group from the K-th of the run's list
-// (gate, then group), so M array tasks split the groups; 1/1 places them all. thresholds.json
+// match factors) placed once, and each pooled finder's groups (the pooled events of a group's
+// files) placed once. `part` K/M places every M-th group from the K-th of the run's list (control
+// groups by gate, then group; then pool groups by gate, then group), so M array tasks split the
+// groups; 1/1 places them all. A part whose controls are gated below a pooled finder places those
+// controls' pool groups again for itself (the same gate; only their own part records them). thresholds.json
 // (with run.json and failures.csv) into options.output_dir (required). With `force` false, a
 // folder already holding this part over unchanged controls is left as it is.
 PassResult run_threshold_pass(const Config& config, const RunOptions& options, bool force = false,
                               const Shard& part = {1, 1});
 
-// How many control groups the config's threshold gates have over its current samples (0: no
-// threshold gates); the most parts worth splitting pass 1 into.
+// How many groups pass 1 places over the config's current samples: its threshold gates' control
+// groups and its pooled finders' groups (pool:, control:), each placed once by one part; the most
+// parts worth splitting pass 1 into.
 std::size_t control_group_count(const Config& config);
+// Whether shards need pass 1: the config has threshold gates or its strategy pooled finders.
+bool needs_threshold_pass(const Config& config);
 
 // Pass 2: the samples of `shard`, gated with the thresholds of pass 1 (`thresholds`: its folder or
 // its thresholds.json, or a folder whose subfolders hold the parts 1..M of a split pass 1; needed
-// when the config has threshold gates); shard.json (per-sample results),
+// when the config has threshold gates or pooled finders); shard.json (per-sample results),
 // run.json and failures.csv into options.output_dir (required). With `force` false, a folder
 // already holding this shard over unchanged inputs and the same thresholds is left as it is.
 PassResult run_shard(const Config& config, const Shard& shard, const std::optional<std::filesystem::path>& thresholds,
