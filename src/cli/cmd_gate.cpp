@@ -144,18 +144,25 @@ struct GateCommand {
   int run_workspace() const {
     gating::WorkspaceOptions wo;
     wo.evaluation = evaluation == "flowjo" ? gating::WorkspaceEvaluation::FlowJo : gating::WorkspaceEvaluation::GatingMl;
-    const gating::Workspace ws = gating::load_workspace(workspace_file, wo);
-    const auto candidates = ws.group(group);
     std::vector<fcs::Sample> metadata;
     fcs::ReadOptions meta;
     meta.read_events = false;
     for (const auto& f : files) metadata.push_back(fcs::read_fcs(f, meta));
-    const auto match = gating::match_samples(candidates, metadata);
-    if (match.unmatched_files.empty() && !match.unmatched_samples.empty()) std::cerr << match.report();
-    if (!match.unmatched_files.empty())
-      throw Error("the workspace has no sample for " + std::to_string(match.unmatched_files.size()) + " of the files:\n" +
-                      match.report(),
-                  ErrorContext{workspace_file, group.empty() ? "" : "group " + group});
+    // Files are matched on the samples' identities; only the matched samples are read in full.
+    gating::SampleMatch match;
+    const gating::Workspace ws = gating::load_workspace(workspace_file, wo, [&](const gating::Workspace& identities) {
+      const auto candidates = identities.group(group);
+      match = gating::match_samples(candidates, metadata);
+      if (!match.unmatched_files.empty())
+        throw Error("the workspace has no sample for " + std::to_string(match.unmatched_files.size()) +
+                        " of the files:\n" + match.report(),
+                    ErrorContext{workspace_file, group.empty() ? "" : "group " + group});
+      std::vector<std::size_t> read;
+      for (const auto& c : match.sample_of_file) read.push_back(static_cast<std::size_t>(candidates[*c] - identities.samples.data()));
+      return read;
+    });
+    const auto candidates = ws.group(group);
+    if (!match.unmatched_samples.empty()) std::cerr << match.report();
     std::vector<const gating::WorkspaceSample*> sample_of(files.size());
     for (std::size_t i = 0; i < files.size(); ++i) {
       sample_of[i] = candidates[*match.sample_of_file[i]];

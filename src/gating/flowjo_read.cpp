@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -493,6 +494,7 @@ struct Reader {
     } catch (const Error& e) {
       fail(el, e.message(), where);
     }
+    s.read_in_full = true;
     return s;
   }
 };
@@ -539,42 +541,178 @@ std::vector<const WorkspaceSample*> Workspace::group(std::string_view name) cons
   throw Error("no group '" + std::string(name) + "' in the workspace; its groups: " + known, ErrorContext{file, "group"});
 }
 
-Workspace parse_workspace(std::string_view text, std::string_view name, const WorkspaceOptions& options) {
-  Reader reader{std::string(name), options, {}, {}};
-  const xml::Document doc =
-      xml::read_untrusted(text, reader.file, {kMaxWorkspaceBytes, kMaxWorkspaceDepth, "FlowJo workspace"});
-  const xmlNode* root = xmlDocGetRootElement(doc.get());
-  if (!named(root, "Workspace")) reader.fail(root, "the root element is not <Workspace> (not a FlowJo workspace)");
-  Workspace ws;
-  ws.file = reader.file;
-  ws.flowjo_version = attribute(root, "flowJoVersion").value_or(attribute(root, "version").value_or(""));
-  if (const xmlNode* groups = kid(root, "Groups"))
-    for (auto* gn : kids(groups, "GroupNode")) {
-      WorkspaceGroup g;
-      g.name = attribute(gn, "name").value_or("");
-      if (const xmlNode* grp = kid(gn, "Group"))
-        if (const xmlNode* refs = kid(grp, "SampleRefs"))
-          for (auto* r : kids(refs, "SampleRef")) g.sample_ids.push_back(attribute(r, "sampleID").value_or(""));
-      ws.groups.push_back(std::move(g));
+namespace {
+
+// The first pass: groups and every sample's identity, element by element, as read_sample and
+// the group loop below would find them in the tree (the first <Groups>, <SampleList>, <Group>,
+// <SampleRefs>, <DataSet>, <SampleNode> and <Keywords> of their parents).
+class IdentityScan {
+ public:
+  explicit IdentityScan(std::string file) { ws_.file = std::move(file); }
+
+  void start(const xml::Element& e) {
+    std::string_view n = e.name;
+    auto value = [&](std::string_view key) { return std::string(e.attribute(key).value_or("")); };
+    open_.resize(e.depth + 1);
+    open_[e.depth] = Open::Other;
+    const Open parent = e.depth > 1 ? open_[e.depth - 1] : Open::Other;
+    if (e.depth == 1) {
+      if (n != "Workspace")
+        throw Error("the root element is not <Workspace> (not a FlowJo workspace)", ErrorContext{ws_.file, "", e.line, 0});
+      root_line_ = e.line;
+      ws_.flowjo_version = e.attribute("flowJoVersion") ? value("flowJoVersion") : value("version");
+      open_[1] = Open::Root;
+    } else if (parent == Open::Root && n == "Groups" && !seen_groups_) {
+      seen_groups_ = true;
+      open_[e.depth] = Open::Groups;
+    } else if (parent == Open::Root && n == "SampleList" && !seen_list_) {
+      seen_list_ = true;
+      open_[e.depth] = Open::SampleList;
+    } else if (parent == Open::Groups && n == "GroupNode") {
+      ws_.groups.push_back({value("name"), {}});
+      first_ = {};
+      open_[e.depth] = Open::GroupNode;
+    } else if (parent == Open::GroupNode && n == "Group" && !first_.group) {
+      first_.group = true;
+      open_[e.depth] = Open::Group;
+    } else if (parent == Open::Group && n == "SampleRefs" && !first_.refs) {
+      first_.refs = true;
+      open_[e.depth] = Open::SampleRefs;
+    } else if (parent == Open::SampleRefs && n == "SampleRef") {
+      ws_.groups.back().sample_ids.push_back(value("sampleID"));
+    } else if (parent == Open::SampleList && n == "Sample") {
+      ws_.samples.emplace_back().line = e.line;
+      sample_offsets_.push_back(e.offset);
+      first_ = {};
+      data_id_.clear();
+      node_id_.clear();
+      open_[e.depth] = Open::Sample;
+    } else if (parent == Open::Sample && n == "DataSet" && !first_.data) {
+      first_.data = true;
+      ws_.samples.back().uri = value("uri");
+      data_id_ = value("sampleID");
+    } else if (parent == Open::Sample && n == "SampleNode" && !first_.node) {
+      first_.node = true;
+      ws_.samples.back().name = value("name");
+      node_id_ = value("sampleID");
+    } else if (parent == Open::Sample && n == "Keywords" && !first_.keywords) {
+      first_.keywords = true;
+      open_[e.depth] = Open::Keywords;
+    } else if (parent == Open::Keywords && n == "Keyword") {
+      ws_.samples.back().keywords[value("name")] = value("value");
     }
-  const xmlNode* list = kid(root, "SampleList");
-  if (!list) reader.fail(root, "the workspace has no <SampleList>");
-  for (auto* s : kids(list, "Sample")) ws.samples.push_back(reader.read_sample(s));
-  for (const auto& g : ws.groups)
-    for (const auto& id : g.sample_ids)
-      if (!ws.find_sample(id))
-        throw Error("group '" + g.name + "' refers to sample " + id + ", which the workspace does not hold",
-                    ErrorContext{ws.file, "group"});
+  }
+
+  void end(std::string_view, std::size_t depth) {
+    if (open_[depth] == Open::Sample) ws_.samples.back().id = data_id_.empty() ? node_id_ : data_id_;
+  }
+
+  // Where each <Sample>'s start tag is in the text (before its '>').
+  const std::vector<std::size_t>& sample_offsets() const { return sample_offsets_; }
+
+  Workspace finish() {
+    if (!seen_list_) throw Error("the workspace has no <SampleList>", ErrorContext{ws_.file, "", root_line_, 0});
+    for (const auto& g : ws_.groups)
+      for (const auto& id : g.sample_ids)
+        if (!ws_.find_sample(id))
+          throw Error("group '" + g.name + "' refers to sample " + id + ", which the workspace does not hold",
+                      ErrorContext{ws_.file, "group"});
+    return std::move(ws_);
+  }
+
+ private:
+  enum class Open { Other, Root, Groups, GroupNode, Group, SampleRefs, SampleList, Sample, Keywords };
+  Workspace ws_;
+  std::vector<Open> open_;  // what each open element is, by depth
+  int root_line_ = 0;
+  bool seen_groups_ = false, seen_list_ = false;
+  struct Firsts {
+    bool group = false, refs = false, data = false, node = false, keywords = false;
+  } first_;
+  std::string data_id_, node_id_;
+  std::vector<std::size_t> sample_offsets_;
+};
+
+}  // namespace
+
+SampleChooser every_sample() {
+  return [](const Workspace& ws) {
+    std::vector<std::size_t> all(ws.samples.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    return all;
+  };
+}
+
+SampleChooser samples_of_group(std::string group) {
+  return [group = std::move(group)](const Workspace& ws) {
+    std::vector<std::size_t> out;
+    for (const auto* s : ws.group(group)) out.push_back(static_cast<std::size_t>(s - ws.samples.data()));
+    return out;
+  };
+}
+
+Workspace parse_workspace(std::string_view text, std::string_view name, const WorkspaceOptions& options,
+                          const SampleChooser& choose) {
+  const xml::UntrustedLimits limits{kMaxWorkspaceBytes, kMaxWorkspaceDepth, "FlowJo workspace"};
+  IdentityScan scan{std::string(name)};
+  xml::scan_untrusted(text, std::string(name), limits,
+                      {[&](const xml::Element& e) { scan.start(e); },
+                       [&](std::string_view n, std::size_t depth) { scan.end(n, depth); }});
+  Workspace ws = scan.finish();
+
+  std::vector<std::size_t> chosen = choose(ws);
+  std::sort(chosen.begin(), chosen.end());
+  chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  if (!chosen.empty() && chosen.back() >= ws.samples.size())
+    throw std::out_of_range("SampleChooser: sample index out of range");
+  if (chosen.empty()) return ws;
+
+  // The second pass builds the root, its first <SampleList> and the chosen <Sample>s only, and
+  // reads the text only up to the start tag of the sample after the last one chosen (the rest
+  // was checked by the first pass).
+  using xml::Keep;
+  std::string_view head = text;
+  if (const std::size_t after = chosen.back() + 1; after < scan.sample_offsets().size())
+    head = text.substr(0, std::min(text.size(), scan.sample_offsets()[after] + 2));  // + "/>"
+  bool list_seen = false, in_list = false;
+  std::size_t sample = 0, next = 0;
+  const xml::Document doc = xml::read_untrusted(head, ws.file, limits, [&](std::string_view n, std::size_t depth) {
+    if (depth == 1) return Keep::Build;
+    if (depth == 2) {
+      in_list = n == "SampleList" && !list_seen;
+      list_seen = list_seen || in_list;
+      return in_list ? Keep::Build : Keep::LeaveOut;
+    }
+    if (depth == 3) {
+      if (!in_list || n != "Sample") return Keep::LeaveOut;
+      if (next == chosen.size()) return Keep::Stop;
+      const bool keep = chosen[next] == sample;
+      ++sample;
+      if (keep) ++next;
+      return keep ? Keep::Build : Keep::LeaveOut;
+    }
+    return Keep::Build;
+  });
+  Reader reader{ws.file, options, {}, {}};
+  const xmlNode* list = kid(xmlDocGetRootElement(doc.get()), "SampleList");
+  const auto built = kids(list, "Sample");
+  if (built.size() != chosen.size()) throw std::logic_error("FlowJo workspace: the two passes disagree on the samples");
+  for (std::size_t k = 0; k < chosen.size(); ++k) {
+    WorkspaceSample& s = ws.samples[chosen[k]];
+    const int line = s.line;  // the first pass's line is exact beyond libxml2's 65535-line node limit
+    s = reader.read_sample(built[k]);
+    s.line = line;
+  }
   return ws;
 }
 
-Workspace load_workspace(const std::filesystem::path& file, const WorkspaceOptions& options) {
+Workspace load_workspace(const std::filesystem::path& file, const WorkspaceOptions& options, const SampleChooser& choose) {
   require_regular_file(file, "FlowJo workspace");
   if (const auto size = std::filesystem::file_size(file); size > kMaxWorkspaceBytes)
     throw Error("a FlowJo workspace of " + std::to_string(size) + " bytes is larger than the limit of " +
                     std::to_string(kMaxWorkspaceBytes) + " bytes",
                 ErrorContext{file.string(), "", 0, 0});
-  return parse_workspace(read_input_file(file, "FlowJo workspace"), file.string(), options);
+  return parse_workspace(read_input_file(file, "FlowJo workspace"), file.string(), options, choose);
 }
 
 SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates, std::span<const fcs::Sample> metadata) {
@@ -644,6 +782,9 @@ GatingStrategy group_strategy(const Workspace& workspace, std::string_view group
   const auto samples = workspace.group(group);
   const std::string where = group.empty() ? std::string("workspace") : "group '" + std::string(group) + "'";
   if (samples.empty()) throw Error(where + " holds no sample", ErrorContext{workspace.file, "group"});
+  for (const auto* s : samples)
+    if (!s->read_in_full)
+      throw std::logic_error("group_strategy: sample '" + s->name + "' was not read in full (samples_of_group)");
   const GatingStrategy& first = samples.front()->strategy;
   for (const auto* s : samples) {
     const auto& a = first.gates();

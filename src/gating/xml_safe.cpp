@@ -2,7 +2,10 @@
 #include "gating/xml_safe.hpp"
 
 #include <libxml/SAX2.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlIO.h>
 
+#include <exception>
 #include <memory>
 #include <new>
 #include <utility>
@@ -23,6 +26,19 @@ struct Hostility {
   std::string refused;  // why the parse was stopped, empty if it was not
   int line = 0;
   std::string format;   // named in the messages
+  // Streaming passes (scan_untrusted, read_untrusted with a filter) check every element as it
+  // starts, and keep what the element handlers threw.
+  std::string file;
+  const UntrustedLimits* limits = nullptr;
+  std::size_t depth = 0;
+  std::size_t skipped_from = 0;  // depth of the element being left out (filtered read), 0 none
+  bool stopped = false;          // the filter ended the parse
+  const ElementFilter* keep = nullptr;
+  const ElementHandlers* on = nullptr;
+  std::exception_ptr failure;
+  std::vector<Attribute> attributes;
+  std::vector<std::string> decoded;
+  std::size_t consumed = 0;
 };
 
 Hostility& hostility_of(void* ctx) {
@@ -83,30 +99,213 @@ struct ParserContextDeleter {
   void operator()(xmlParserCtxt* c) const noexcept { xmlFreeParserCtxt(c); }
 };
 
-}  // namespace
+std::string_view view(const xmlChar* s) { return s ? std::string_view(reinterpret_cast<const char*>(s)) : std::string_view(); }
 
-Document read_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits) {
+// An exception cannot cross libxml2's C frames: it is kept and the parse stopped.
+void fail_pass(void* ctx, std::exception_ptr e) {
+  Hostility& h = hostility_of(ctx);
+  if (!h.failure) h.failure = std::move(e);
+  xmlStopParser(static_cast<xmlParserCtxtPtr>(ctx));
+}
+
+// The checks check_tree makes on a tree, made on an element as it starts (depth already counted).
+bool element_allowed(void* ctx, const xmlChar* localname, const xmlChar* uri) {
+  Hostility& h = hostility_of(ctx);
+  const int at = xmlSAX2GetLineNumber(ctx);
+  if (h.depth > h.limits->max_depth) {
+    fail_pass(ctx, std::make_exception_ptr(Error("elements nested deeper than " + std::to_string(h.limits->max_depth) +
+                                                     " levels: refused",
+                                                 ErrorContext{h.file, "", at, 0})));
+    return false;
+  }
+  if (view(uri) == kXIncludeNs || view(uri) == kXIncludeOldNs) {
+    fail_pass(ctx, std::make_exception_ptr(Error("XInclude (" + std::string(view(localname)) + ") is refused: a " +
+                                                     std::string(h.limits->format) + " file must be self-contained",
+                                                 ErrorContext{h.file, "", at, 0})));
+    return false;
+  }
+  return true;
+}
+
+// --- scan_untrusted: every element to the handlers, no tree --------------------------------------
+void on_scan_start(void* ctx, const xmlChar* localname, const xmlChar*, const xmlChar* uri, int, const xmlChar**,
+                   int nb_attributes, int, const xmlChar** attributes) {
+  Hostility& h = hostility_of(ctx);
+  ++h.depth;
+  if (!element_allowed(ctx, localname, uri) || h.failure) return;
+  h.consumed = static_cast<std::size_t>(xmlByteConsumed(static_cast<xmlParserCtxtPtr>(ctx)));
+  // Values as the parser hands them over: with entity substitution off it writes a '&' that came
+  // from a reference as "&#38;" (for the tree builder to resolve); resolved here the same way.
+  h.attributes.clear();
+  h.decoded.clear();
+  h.decoded.reserve(static_cast<std::size_t>(nb_attributes));
+  for (int i = 0; i < nb_attributes; ++i) {
+    const xmlChar* const* a = attributes + 5 * i;
+    std::string_view value(reinterpret_cast<const char*>(a[3]), static_cast<std::size_t>(a[4] - a[3]));
+    if (value.find("&#38;") != std::string_view::npos) {
+      std::string out;
+      for (std::size_t k = 0; k < value.size(); ++k) {
+        out += value[k];
+        if (value.compare(k, 5, "&#38;") == 0) k += 4;
+      }
+      h.decoded.push_back(std::move(out));
+      value = h.decoded.back();
+    }
+    h.attributes.push_back({view(a[0]), value});
+  }
+  try {
+    h.on->start(Element{view(localname), h.attributes, xmlSAX2GetLineNumber(ctx), h.depth, h.consumed});
+  } catch (...) {
+    fail_pass(ctx, std::current_exception());
+  }
+}
+
+void on_scan_end(void* ctx, const xmlChar* localname, const xmlChar*, const xmlChar*) {
+  Hostility& h = hostility_of(ctx);
+  if (!h.failure && h.on->end) try {
+      h.on->end(view(localname), h.depth);
+    } catch (...) {
+      fail_pass(ctx, std::current_exception());
+    }
+  --h.depth;
+}
+
+// --- read_untrusted with a filter: the SAX2 tree builder, told nothing of what is left out -------
+void on_filtered_start(void* ctx, const xmlChar* localname, const xmlChar* prefix, const xmlChar* uri,
+                       int nb_namespaces, const xmlChar** namespaces, int nb_attributes, int nb_defaulted,
+                       const xmlChar** attributes) {
+  Hostility& h = hostility_of(ctx);
+  ++h.depth;
+  if (!element_allowed(ctx, localname, uri) || h.failure || h.skipped_from) return;
+  Keep keep = Keep::Build;
+  try {
+    keep = (*h.keep)(view(localname), h.depth);
+  } catch (...) {
+    fail_pass(ctx, std::current_exception());
+    return;
+  }
+  if (keep == Keep::Stop) {
+    h.stopped = true;
+    h.skipped_from = h.depth;
+    xmlStopParser(static_cast<xmlParserCtxtPtr>(ctx));
+    return;
+  }
+  if (keep == Keep::LeaveOut) {
+    h.skipped_from = h.depth;
+    return;
+  }
+  xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted, attributes);
+}
+
+void on_filtered_end(void* ctx, const xmlChar* localname, const xmlChar* prefix, const xmlChar* uri) {
+  Hostility& h = hostility_of(ctx);
+  const bool left_out = h.skipped_from != 0;
+  if (h.skipped_from == h.depth) h.skipped_from = 0;
+  --h.depth;
+  if (!left_out) xmlSAX2EndElementNs(ctx, localname, prefix, uri);
+}
+
+bool in_left_out(void* ctx) { return hostility_of(ctx).skipped_from != 0; }
+void on_filtered_characters(void* ctx, const xmlChar* ch, int len) {
+  if (!in_left_out(ctx)) xmlSAX2Characters(ctx, ch, len);
+}
+void on_filtered_cdata(void* ctx, const xmlChar* ch, int len) {
+  if (!in_left_out(ctx)) xmlSAX2CDataBlock(ctx, ch, len);
+}
+void on_filtered_comment(void* ctx, const xmlChar* text) {
+  if (!in_left_out(ctx)) xmlSAX2Comment(ctx, text);
+}
+void on_filtered_pi(void* ctx, const xmlChar* target, const xmlChar* data) {
+  if (!in_left_out(ctx)) xmlSAX2ProcessingInstruction(ctx, target, data);
+}
+void on_filtered_reference(void* ctx, const xmlChar* name) {
+  if (!in_left_out(ctx)) xmlSAX2Reference(ctx, name);
+}
+
+// The hardened parse itself: `configure` may replace the element callbacks of the context.
+template <class Configure>
+Document parse(std::string_view text, const std::string& file, const UntrustedLimits& limits, Hostility& hostility,
+               Configure configure) {
   if (text.size() > limits.max_bytes)
     throw Error("a " + std::string(limits.format) + " document of " + std::to_string(text.size()) +
                     " bytes is larger than the limit of " + std::to_string(limits.max_bytes) + " bytes",
                 ErrorContext{file, "", 0, 0});
   std::unique_ptr<xmlParserCtxt, ParserContextDeleter> context(xmlNewParserCtxt());
   if (!context) throw std::bad_alloc();
-  Hostility hostility;
   hostility.format = std::string(limits.format);
+  hostility.file = file;
+  hostility.limits = &limits;
   context->_private = &hostility;
   context->sax->entityDecl = on_entity_declaration;
   context->sax->internalSubset = on_internal_subset;
-  Document doc(xmlCtxtReadMemory(context.get(), text.data(), static_cast<int>(text.size()), file.c_str(), nullptr,
-                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
+  configure(*context->sax);
+  // What xmlCtxtReadMemory does, but a parse a filter stopped keeps the tree it built.
+  xmlParserInputBufferPtr buffer =
+      xmlParserInputBufferCreateMem(text.data(), static_cast<int>(text.size()), XML_CHAR_ENCODING_NONE);
+  if (!buffer) throw std::bad_alloc();
+  xmlParserInputPtr input = xmlNewIOInputStream(context.get(), buffer, XML_CHAR_ENCODING_NONE);
+  if (!input) {
+    xmlFreeParserInputBuffer(buffer);
+    throw std::bad_alloc();
+  }
+  inputPush(context.get(), input);
+  xmlCtxtUseOptions(context.get(), XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  input->filename = reinterpret_cast<const char*>(xmlStrdup(reinterpret_cast<const xmlChar*>(file.c_str())));
+  xmlParseDocument(context.get());
+  Document doc(context->myDoc);
+  context->myDoc = nullptr;
+  if (!context->wellFormed && !hostility.stopped) doc.reset();
   if (!hostility.refused.empty()) throw Error(hostility.refused, ErrorContext{file, "", hostility.line, 0});
+  if (hostility.failure) std::rethrow_exception(hostility.failure);
   if (!doc) {
     const xmlError* err = xmlCtxtGetLastError(context.get());
     throw Error(std::string("not well-formed XML") + (err && err->message ? ": " + std::string(err->message) : ""),
                 ErrorContext{file, "", err ? err->line : 0, 0});
   }
+  return doc;
+}
+
+}  // namespace
+
+Document read_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits) {
+  Hostility hostility;
+  Document doc = parse(text, file, limits, hostility, [](xmlSAXHandler&) {});
   check_tree(xmlDocGetRootElement(doc.get()), file, limits);
   return doc;
+}
+
+Document read_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits,
+                        const ElementFilter& keep) {
+  Hostility hostility;
+  hostility.keep = &keep;
+  Document doc = parse(text, file, limits, hostility, [](xmlSAXHandler& sax) {
+    sax.startElementNs = on_filtered_start;
+    sax.endElementNs = on_filtered_end;
+    sax.characters = on_filtered_characters;
+    sax.ignorableWhitespace = on_filtered_characters;
+    sax.cdataBlock = on_filtered_cdata;
+    sax.comment = on_filtered_comment;
+    sax.processingInstruction = on_filtered_pi;
+    sax.reference = on_filtered_reference;
+  });
+  if (const xmlNode* root = xmlDocGetRootElement(doc.get())) check_tree(root, file, limits);
+  return doc;
+}
+
+void scan_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits,
+                    const ElementHandlers& on) {
+  Hostility hostility;
+  hostility.on = &on;
+  parse(text, file, limits, hostility, [](xmlSAXHandler& sax) {
+    sax.startElementNs = on_scan_start;
+    sax.endElementNs = on_scan_end;
+    sax.characters = nullptr;
+    sax.ignorableWhitespace = nullptr;
+    sax.cdataBlock = nullptr;
+    sax.comment = nullptr;
+    sax.processingInstruction = nullptr;
+    sax.reference = nullptr;
+  });
 }
 
 }  // namespace cytopipe::gating::xml

@@ -2,6 +2,9 @@
 // Reading XML that may be hostile (Gating-ML files, FlowJo workspaces): one hardened parse for
 // every XML reader of the gating stage.
 #include <cstddef>
+#include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -20,5 +23,45 @@ struct UntrustedLimits {
 // than max_bytes, nesting deeper than max_depth, and XML that is not well-formed. Nothing is
 // ever loaded from disk or network and no entity is substituted.
 Document read_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits);
+
+// An element as a streaming pass sees it: its local name (any prefix dropped), its attributes by
+// local name with the values a tree would hold (references resolved), its line and its depth
+// (the root is 1). Views valid during the call only.
+struct Attribute {
+  std::string_view name;
+  std::string_view value;
+};
+struct Element {
+  std::string_view name;
+  std::span<const Attribute> attributes;
+  int line = 0;
+  std::size_t depth = 0;
+  std::size_t offset = 0;  // bytes of the text read when the start tag was (before its '>')
+  std::optional<std::string_view> attribute(std::string_view local) const {
+    for (const auto& a : attributes)
+      if (a.name == local) return a.value;
+    return std::nullopt;
+  }
+};
+struct ElementHandlers {
+  std::function<void(const Element&)> start;  // may throw Error: the pass stops and rethrows it
+  std::function<void(std::string_view name, std::size_t depth)> end;
+};
+
+// One pass over `text` that builds no tree, refused exactly as read_untrusted refuses (the same
+// parser settings and limits, checked on every element): for reading what a large document holds
+// without the cost of its tree. Text content is not reported.
+void scan_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits,
+                    const ElementHandlers& on);
+
+// read_untrusted building only part of the tree: `keep(name, depth)` is asked for each element
+// whose parent is built; an element it leaves out goes with everything inside it; Stop ends the
+// parse there, the tree built so far being the result (so `text` may be cut short after that
+// element's start tag, e.g. at an offset a scan_untrusted of the whole text reported). Lines of
+// the elements built are those of the whole document.
+enum class Keep { Build, LeaveOut, Stop };
+using ElementFilter = std::function<Keep(std::string_view name, std::size_t depth)>;
+Document read_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits,
+                        const ElementFilter& keep);
 
 }  // namespace cytopipe::gating::xml

@@ -19,7 +19,9 @@ gating::GatingStrategy load_checked_strategy(const Config& config) {
 
 gating::GatingStrategy load_config_strategy(const Config& config) {
   return config.gating.from_workspace
-             ? gating::group_strategy(gating::load_workspace(config.resolve(config.gating.strategy)), config.gating.group)
+             ? gating::group_strategy(gating::load_workspace(config.resolve(config.gating.strategy), {},
+                                                                    gating::samples_of_group(config.gating.group)),
+                                     config.gating.group)
              : gating::load_strategy(config.resolve(config.gating.strategy));
 }
 

@@ -4,6 +4,7 @@
 // gating types.
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -52,6 +53,9 @@ struct WorkspaceSample {
   long long stored_total = -1;                        // SampleNode count
   std::map<std::string, long long> stored_counts;     // population name -> FlowJo's count (-1 unknown)
   int line = 0;                                       // of the <Sample> element
+  // False for a sample the reader was not asked to read in full (see SampleChooser): only its
+  // identity (id, name, uri, keywords, line) is filled in.
+  bool read_in_full = false;
 };
 
 struct WorkspaceGroup {
@@ -76,11 +80,24 @@ struct Workspace {
 inline constexpr std::size_t kMaxWorkspaceBytes = std::size_t{512} << 20;
 inline constexpr std::size_t kMaxWorkspaceDepth = 400;
 
+// Which samples to read in full, chosen from every sample's identity: `identities` holds the
+// groups and every sample with only id, name, uri, keywords and line filled in; the answer is
+// indices into identities.samples. An Error it throws comes out of the reader.
+using SampleChooser = std::function<std::vector<std::size_t>(const Workspace& identities)>;
+// Every sample (the reader's default) / the samples of one group (every sample for "").
+SampleChooser every_sample();
+SampleChooser samples_of_group(std::string group);
+
 // Hostile documents are refused as parse_gatingml refuses them (entities, external DTDs,
 // XInclude, size, depth). Errors name the file, the line and the element (sample, population).
+// The workspace is read in two streaming passes without building its whole tree (a workspace of
+// hundreds of samples is megabytes of XML): the first reads the groups and every sample's
+// identity, the second builds and reads only the samples `choose` picks. Errors inside a sample
+// not chosen are not seen; the whole document is still checked to be well-formed and safe.
 Workspace parse_workspace(std::string_view xml, std::string_view name = "<workspace>",
-                          const WorkspaceOptions& options = {});
-Workspace load_workspace(const std::filesystem::path& file, const WorkspaceOptions& options = {});
+                          const WorkspaceOptions& options = {}, const SampleChooser& choose = every_sample());
+Workspace load_workspace(const std::filesystem::path& file, const WorkspaceOptions& options = {},
+                         const SampleChooser& choose = every_sample());
 
 // Pairing FCS files with a workspace's samples: by file name ($FIL keyword, SampleNode name or
 // the DataSet uri's file name), then by the file's own $FIL, then by keywords that identify an
@@ -97,7 +114,8 @@ SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates,
 
 // The gate tree a group's samples share (FlowJo's group gating), for running one strategy over
 // many files: every sample of the group must hold the same gates, parents and matrices (an Error
-// names the first that differs and the gate); an empty group name takes every sample.
+// names the first that differs and the gate); an empty group name takes every sample. The
+// group's samples must have been read in full (samples_of_group).
 GatingStrategy group_strategy(const Workspace& workspace, std::string_view group);
 
 // A FlowJo 10 workspace holding one sample per file (its path becomes the DataSet uri), each with

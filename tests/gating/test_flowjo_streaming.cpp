@@ -1,0 +1,200 @@
+// FlowJo workspaces are read in two streaming passes: every sample's identity (for matching files),
+// then only the chosen samples in full. Chosen samples must equal a full read, identities must be
+// what the full read finds, and the first pass must refuse what a full read refuses, wherever in
+// the document the fault is.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/gating/evaluate.hpp"
+#include "cytopipe/gating/flowjo.hpp"
+#include "support/shared_data.hpp"
+
+namespace {
+
+using namespace cytopipe::gating;
+namespace fs = std::filesystem;
+
+const char* kNs =
+    " xmlns:gating=\"http://www.isac-net.org/std/Gating-ML/v2.0/gating\""
+    " xmlns:data-type=\"http://www.isac-net.org/std/Gating-ML/v2.0/datatypes\"";
+
+std::string rect(int min, const std::string& kind = "RectangleGate") {
+  return "<gating:" + kind + "><gating:dimension gating:min=\"" + std::to_string(min) +
+         "\"><data-type:fcs-dimension data-type:name=\"A\"/></gating:dimension></gating:" + kind + ">";
+}
+std::string sample(int i, const std::string& gate, const std::string& fil) {
+  const std::string n = std::to_string(i);
+  return "<Sample>\n<DataSet uri=\"file:/x/s" + n + ".fcs\" sampleID=\"" + n + "\"/>\n<Keywords>\n<Keyword name=\"$FIL\" value=\"" +
+         fil + "\"/>\n<Keyword name=\"$TOT\" value=\"1" + n + "\"/>\n</Keywords>\n<SampleNode name=\"s" + n +
+         ".fcs\" count=\"10\" sampleID=\"" + n + "\">\n<Subpopulations>\n<Population name=\"P\" count=\"" + n +
+         "\">\n<Gate>\n" + gate + "\n</Gate>\n</Population>\n</Subpopulations>\n</SampleNode>\n</Sample>\n";
+}
+// Three samples, the second one's gate `middle`; `tail` is put inside the last sample.
+std::string workspace(const std::string& middle, const std::string& tail = "", const std::string& prolog = "") {
+  return "<?xml version=\"1.0\"?>\n" + prolog + "<Workspace version=\"20.0\"" + kNs +
+         ">\n<Groups><GroupNode name=\"All Samples\"><Group><SampleRefs><SampleRef sampleID=\"1\"/><SampleRef "
+         "sampleID=\"2\"/><SampleRef sampleID=\"3\"/></SampleRefs></Group></GroupNode>\n<GroupNode name=\"Last\"><Group>"
+         "<SampleRefs><SampleRef sampleID=\"3\"/></SampleRefs></Group></GroupNode></Groups>\n<SampleList>\n" +
+         sample(1, rect(1), "s&amp;1.fcs") + sample(2, middle, "s&#38;2&lt;.fcs") +
+         sample(3, rect(3) + tail, "s3.fcs") + "</SampleList>\n</Workspace>\n";
+}
+int line_of(const std::string& text, const std::string& marker) {
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(text.find(marker)), '\n'));
+}
+SampleChooser these(std::vector<std::size_t> chosen) {
+  return [chosen](const Workspace&) { return chosen; };
+}
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const cytopipe::Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no Error thrown";
+  return {};
+}
+void expect_contains(const std::string& text, std::initializer_list<std::string> parts) {
+  for (const auto& p : parts) EXPECT_NE(text.find(p), std::string::npos) << "'" << p << "' not in: " << text;
+}
+double min_of(const WorkspaceSample& s) {
+  return std::get<RectangleGate>(s.strategy.find_gate("P")->gate).intervals[0].min.value();
+}
+
+// The identities the first pass reads are the ones a full read finds; '&' from &amp; and &#38;
+// and '<' from &lt; come out of attribute values as in the tree.
+void expect_same_identity(const WorkspaceSample& a, const WorkspaceSample& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.uri, b.uri);
+  EXPECT_EQ(a.keywords, b.keywords);
+  EXPECT_EQ(a.line, b.line);
+}
+
+TEST(FlowJoStreaming, OnlyTheChosenSamplesAreReadInFull) {
+  const std::string text = workspace(rect(2));
+  const Workspace full = parse_workspace(text, "three.wsp");
+  ASSERT_EQ(full.samples.size(), 3u);
+  EXPECT_EQ(full.samples[0].keywords.at("$FIL"), "s&1.fcs");
+  EXPECT_EQ(full.samples[1].keywords.at("$FIL"), "s&2<.fcs");
+  for (const auto& s : full.samples) EXPECT_TRUE(s.read_in_full);
+
+  const Workspace none = parse_workspace(text, "three.wsp", {}, these({}));
+  ASSERT_EQ(none.samples.size(), 3u);
+  ASSERT_EQ(none.groups.size(), 2u);
+  EXPECT_EQ(none.groups[1].sample_ids, std::vector<std::string>{"3"});
+  for (std::size_t i = 0; i < 3; ++i) {
+    expect_same_identity(none.samples[i], full.samples[i]);
+    EXPECT_FALSE(none.samples[i].read_in_full);
+    EXPECT_TRUE(none.samples[i].strategy.gates().empty());
+    EXPECT_EQ(none.samples[i].line, line_of(text, "<DataSet uri=\"file:/x/s" + std::to_string(i + 1)) - 1);
+  }
+
+  for (const std::vector<std::size_t>& chosen : {std::vector<std::size_t>{0}, {1}, {2}, {0, 2}, {2, 0, 2}}) {
+    const Workspace some = parse_workspace(text, "three.wsp", {}, these(chosen));
+    for (std::size_t i = 0; i < 3; ++i) {
+      const bool asked = std::find(chosen.begin(), chosen.end(), i) != chosen.end();
+      EXPECT_EQ(some.samples[i].read_in_full, asked) << i;
+      expect_same_identity(some.samples[i], full.samples[i]);
+      if (!asked) continue;
+      EXPECT_EQ(min_of(some.samples[i]), static_cast<double>(i + 1));
+      EXPECT_EQ(some.samples[i].stored_counts, full.samples[i].stored_counts);
+      EXPECT_EQ(some.samples[i].stored_total, 10);
+    }
+  }
+  // A group's samples.
+  const Workspace last = parse_workspace(text, "three.wsp", {}, samples_of_group("Last"));
+  EXPECT_FALSE(last.samples[0].read_in_full);
+  EXPECT_TRUE(last.samples[2].read_in_full);
+  EXPECT_EQ(group_strategy(last, "Last").gates().size(), 1u);
+  expect_contains(error_of([&] { parse_workspace(text, "three.wsp", {}, samples_of_group("Stained")); }),
+                  {"three.wsp", "no group 'Stained'", "'All Samples', 'Last'"});
+}
+
+TEST(FlowJoStreaming, AFaultySampleStopsTheReadOnlyWhenItIsChosen) {
+  const std::string text = workspace(rect(2, "CurlyGate"));
+  const std::string at = "three.wsp:" + std::to_string(line_of(text, "<gating:CurlyGate>"));
+  const Workspace ok = parse_workspace(text, "three.wsp", {}, these({0, 2}));
+  EXPECT_EQ(min_of(ok.samples[2]), 3.0);
+  for (const auto& chooser : {these({1}), every_sample()})
+    expect_contains(error_of([&] { parse_workspace(text, "three.wsp", {}, chooser); }),
+                    {at, "unknown gate type 'CurlyGate'", "sample 's2.fcs'", "population 'P'"});
+}
+
+TEST(FlowJoStreaming, TheWholeDocumentIsCheckedWhateverIsChosen) {
+  // Broken XML, nesting past the limit, XInclude and entities after the chosen sample, and in a
+  // read that chooses nothing, are refused as a full read refuses them.
+  const std::string broken = workspace(rect(2), "<Keyword name=\"a\">");
+  std::string deep;
+  for (std::size_t i = 0; i < kMaxWorkspaceDepth; ++i) deep += "<d>";
+  for (std::size_t i = 0; i < kMaxWorkspaceDepth; ++i) deep += "</d>";
+  const std::string xinclude =
+      workspace(rect(2), "<xi:include xmlns:xi=\"http://www.w3.org/2001/XInclude\" href=\"/etc/passwd\"/>");
+  const std::string xxe = workspace(rect(2), "", "<!DOCTYPE Workspace [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n");
+  for (const auto& chooser : {these({0}), these({}), every_sample()}) {
+    expect_contains(error_of([&] { parse_workspace(broken, "broken.wsp", {}, chooser); }),
+                    {"broken.wsp", "not well-formed"});
+    expect_contains(error_of([&] { parse_workspace(workspace(rect(2), deep), "deep.wsp", {}, chooser); }),
+                    {"deep.wsp", "depth"});  // libxml2's own limit (256) comes before ours (400)
+    expect_contains(error_of([&] { parse_workspace(xinclude, "xi.wsp", {}, chooser); }),
+                    {"xi.wsp:" + std::to_string(line_of(xinclude, "<xi:include")), "XInclude", "refused"});
+    expect_contains(error_of([&] { parse_workspace(xxe, "xxe.wsp", {}, chooser); }),
+                    {"xxe.wsp:2", "external entity 'xxe' declared", "refused"});
+  }
+}
+
+// The shared FlowJo workspaces: each sample read alone equals the same sample of a full read.
+TEST(FlowJoStreaming, SharedWorkspacesSampleBySampleEqualTheFullRead) {
+  CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/flowjo");
+  std::size_t samples = 0, counted = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.path().extension() != ".wsp") continue;
+    for (const auto mode : {WorkspaceEvaluation::GatingMl, WorkspaceEvaluation::FlowJo}) {
+      const Workspace full = load_workspace(entry.path(), {mode});
+      for (std::size_t i = 0; i < full.samples.size(); ++i, ++samples) {
+        const Workspace one = load_workspace(entry.path(), {mode}, these({i}));
+        const auto& a = one.samples[i];
+        const auto& b = full.samples[i];
+        SCOPED_TRACE(entry.path().string() + " sample " + b.name);
+        expect_same_identity(a, b);
+        ASSERT_TRUE(a.read_in_full);
+        EXPECT_EQ(a.strategy.gates().size(), b.strategy.gates().size());
+        for (std::size_t g = 0; g < b.strategy.gates().size(); ++g) {
+          EXPECT_EQ(a.strategy.gates()[g].id, b.strategy.gates()[g].id);
+          // (FlowJo's biex look-up tables are shared by pointer, so not equal across reads.)
+          if (mode == WorkspaceEvaluation::GatingMl) EXPECT_TRUE(a.strategy.gates()[g].gate == b.strategy.gates()[g].gate);
+        }
+        // Every population's count on the folder's FCS file.
+        for (const auto& f : fs::directory_iterator(entry.path().parent_path()))
+          if (f.path().extension() == ".fcs") {
+            const auto file = cytopipe::fcs::read_fcs(f.path());
+            if (file.channels.size() < 2) continue;
+            try {
+              check_workspace_sample(full, b, file);
+            } catch (const cytopipe::Error&) {
+              continue;  // a sample of another file of the folder
+            }
+            const auto ra = gate_sample(a.strategy, file), rb = gate_sample(b.strategy, file);
+            ASSERT_EQ(ra.populations().size(), rb.populations().size());
+            for (std::size_t p = 0; p < rb.populations().size(); ++p) {
+              EXPECT_EQ(ra.populations()[p].count, rb.populations()[p].count) << rb.populations()[p].path;
+              ++counted;
+            }
+          }
+        EXPECT_TRUE(a.strategy.matrices() == b.strategy.matrices());
+        EXPECT_EQ(a.stored_counts, b.stored_counts);
+        EXPECT_EQ(a.stored_total, b.stored_total);
+        EXPECT_EQ(a.compensation, b.compensation);
+        EXPECT_EQ(a.scales.size(), b.scales.size());
+      }
+    }
+  }
+  EXPECT_GE(samples, 16u);  // 8 workspaces, one sample each, in both modes
+  EXPECT_GE(counted, 50u);  // 54 populations with an FCS file beside them
+}
+
+}  // namespace
