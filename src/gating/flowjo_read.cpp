@@ -676,33 +676,34 @@ Workspace parse_workspace(std::string_view text, std::string_view name, const Wo
     head = text.substr(0, std::min(text.size(), scan.sample_offsets()[after] + 2));  // + "/>"
   bool list_seen = false, in_list = false;
   std::size_t sample = 0, next = 0;
-  const xml::Document doc = xml::read_untrusted(head, ws.file, limits, [&](std::string_view n, std::size_t depth) {
-    if (depth == 1) return Keep::Build;
-    if (depth == 2) {
-      in_list = n == "SampleList" && !list_seen;
-      list_seen = list_seen || in_list;
-      return in_list ? Keep::Build : Keep::LeaveOut;
-    }
-    if (depth == 3) {
-      if (!in_list || n != "Sample") return Keep::LeaveOut;
-      if (next == chosen.size()) return Keep::Stop;
-      const bool keep = chosen[next] == sample;
-      ++sample;
-      if (keep) ++next;
-      return keep ? Keep::Build : Keep::LeaveOut;
-    }
-    return Keep::Build;
-  });
   Reader reader{ws.file, options, {}, {}};
-  const xmlNode* list = kid(xmlDocGetRootElement(doc.get()), "SampleList");
-  const auto built = kids(list, "Sample");
-  if (built.size() != chosen.size()) throw std::logic_error("FlowJo workspace: the two passes disagree on the samples");
-  for (std::size_t k = 0; k < chosen.size(); ++k) {
-    WorkspaceSample& s = ws.samples[chosen[k]];
-    const int line = s.line;  // the first pass's line is exact beyond libxml2's 65535-line node limit
-    s = reader.read_sample(built[k]);
-    s.line = line;
-  }
+  // Each chosen sample is read as soon as its subtree is complete, then freed.
+  xml::read_untrusted(
+      head, ws.file, limits,
+      [&](std::string_view n, std::size_t depth) {
+        if (depth == 1) return Keep::Build;
+        if (depth == 2) {
+          in_list = n == "SampleList" && !list_seen;
+          list_seen = list_seen || in_list;
+          return in_list ? Keep::Build : Keep::LeaveOut;
+        }
+        if (depth == 3) {
+          if (!in_list || n != "Sample") return Keep::LeaveOut;
+          if (next == chosen.size()) return Keep::Stop;
+          const bool keep = chosen[next] == sample;
+          ++sample;
+          if (keep) ++next;
+          return keep ? Keep::HandOver : Keep::LeaveOut;
+        }
+        return Keep::Build;
+      },
+      [&](const xmlNode* el) {
+        WorkspaceSample& s = ws.samples[chosen[next - 1]];
+        const int line = s.line;  // the first pass's line is exact beyond libxml2's 65535-line node limit
+        s = reader.read_sample(el);
+        s.line = line;
+      });
+  if (next != chosen.size()) throw std::logic_error("FlowJo workspace: the two passes disagree on the samples");
   return ws;
 }
 

@@ -34,6 +34,8 @@ struct Hostility {
   std::size_t skipped_from = 0;  // depth of the element being left out (filtered read), 0 none
   bool stopped = false;          // the filter ended the parse
   const ElementFilter* keep = nullptr;
+  const std::function<void(const xmlNode*)>* take = nullptr;
+  std::size_t handed_over = 0;  // depth of the element to hand over when it ends, 0 none
   const ElementHandlers* on = nullptr;
   std::exception_ptr failure;
   std::vector<Attribute> attributes;
@@ -194,6 +196,7 @@ void on_filtered_start(void* ctx, const xmlChar* localname, const xmlChar* prefi
     h.skipped_from = h.depth;
     return;
   }
+  if (keep == Keep::HandOver && !h.handed_over) h.handed_over = h.depth;
   xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted, attributes);
 }
 
@@ -201,8 +204,25 @@ void on_filtered_end(void* ctx, const xmlChar* localname, const xmlChar* prefix,
   Hostility& h = hostility_of(ctx);
   const bool left_out = h.skipped_from != 0;
   if (h.skipped_from == h.depth) h.skipped_from = 0;
+  const bool hand_over = !left_out && h.handed_over == h.depth;
   --h.depth;
-  if (!left_out) xmlSAX2EndElementNs(ctx, localname, prefix, uri);
+  if (left_out) return;
+  xmlNodePtr done = static_cast<xmlParserCtxtPtr>(ctx)->node;
+  xmlSAX2EndElementNs(ctx, localname, prefix, uri);
+  if (!hand_over) return;
+  h.handed_over = 0;
+  if (!h.failure && done) try {
+      (*h.take)(done);
+    } catch (...) {
+      fail_pass(ctx, std::current_exception());
+    }
+  if (done) {
+    // Emptied, not unlinked: the tree builder's text merging assumes its last node is still there.
+    xmlFreeNodeList(done->children);
+    done->children = done->last = nullptr;
+    xmlFreePropList(done->properties);
+    done->properties = nullptr;
+  }
 }
 
 bool in_left_out(void* ctx) { return hostility_of(ctx).skipped_from != 0; }
@@ -275,9 +295,10 @@ Document read_untrusted(std::string_view text, const std::string& file, const Un
 }
 
 Document read_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits,
-                        const ElementFilter& keep) {
+                        const ElementFilter& keep, const std::function<void(const xmlNode*)>& take) {
   Hostility hostility;
   hostility.keep = &keep;
+  hostility.take = &take;
   Document doc = parse(text, file, limits, hostility, [](xmlSAXHandler& sax) {
     sax.startElementNs = on_filtered_start;
     sax.endElementNs = on_filtered_end;

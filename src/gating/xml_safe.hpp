@@ -57,11 +57,14 @@ void scan_untrusted(std::string_view text, const std::string& file, const Untrus
 // read_untrusted building only part of the tree: `keep(name, depth)` is asked for each element
 // whose parent is built; an element it leaves out goes with everything inside it; Stop ends the
 // parse there, the tree built so far being the result (so `text` may be cut short after that
-// element's start tag, e.g. at an offset a scan_untrusted of the whole text reported). Lines of
-// the elements built are those of the whole document.
-enum class Keep { Build, LeaveOut, Stop };
+// element's start tag, e.g. at an offset a scan_untrusted of the whole text reported). HandOver
+// builds the element and, once it is complete, passes it to `take` and then frees what it holds
+// (one such subtree in memory at a time; the empty element stays in the tree; a HandOver inside
+// one counts as Build). Lines of the elements built are
+// those of the whole document.
+enum class Keep { Build, LeaveOut, Stop, HandOver };
 using ElementFilter = std::function<Keep(std::string_view name, std::size_t depth)>;
 Document read_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits,
-                        const ElementFilter& keep);
+                        const ElementFilter& keep, const std::function<void(const xmlNode*)>& take = {});
 
 }  // namespace cytopipe::gating::xml
