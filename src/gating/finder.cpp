@@ -101,15 +101,56 @@ RectangleGate cut_gate(const FinderSpec& spec, double cut) {
   return g;
 }
 
+// A peak's robust spread below it (`below`) or above it; below, unless that side is cut off by the
+// instrument's floor: every value lies above the scale's zero (a log amplifier records nothing
+// below its channel 0, as a FACSCalibur's 10-bit log scale) and the lowest lies within 3 of the
+// side's robust SDs of the peak, where a peak's own lower tail would reach further. Such a side
+// shows too little of the peak: the CD3-negative cells of a FACSCalibur on a logicle axis are
+// squeezed against the floor below and spread 2-3 times as far above, so a cut 4 of the lower
+// side's SDs above them falls inside their upper side. The upper side's spread is then taken.
+// (The few events piled at the floor itself are not the cause: left out, the cut falls lower.)
+struct SideSpread {
+  double sd = 0;
+  std::string cut_off;  // non-empty: the lower side was cut off (why), and `sd` is the upper side's
+};
+SideSpread side_spread(std::span<const double> x, double centre, bool below, double zero,
+                       std::vector<double>& scratch) {
+  SideSpread out{detail::one_sided_sd(x, centre, below, scratch), {}};
+  if (!below || !(out.sd > 0)) return out;
+  const double floor = *std::min_element(x.begin(), x.end());
+  if (!(std::isfinite(zero) && floor > zero && centre - floor < 3 * out.sd)) return out;
+  out.cut_off = "the peak at " + num(centre) + " is cut off below by the data's floor " + num(floor) + " (above the " +
+                "scale's zero, " + num((centre - floor) / out.sd) + " of its lower robust SDs away): its spread is " +
+                "measured above it";
+  out.sd = detail::one_sided_sd(x, centre, false, scratch);
+  return out;
+}
+
 FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
   const auto& x = f.columns[0];
   const Density d = detail::kernel_density(x, spec.adjust, label);
-  const auto peaks = detail::density_peaks(d, spec.min_peak);
+  auto peaks = detail::density_peaks(d, spec.min_peak);
   for (auto p : peaks) report.peaks.push_back(d.at(p));
   const Dimension& dim = spec.dimensions[0];
   const double range_lo = spec.range_min ? on_scale(dim, *spec.range_min) : -kUnbounded;
   const double range_hi = spec.range_max ? on_scale(dim, *spec.range_max) : kUnbounded;
   std::vector<double> scratch;
+  if (peaks.size() >= 2) {
+    // When the main peak is cut off below by the instrument's floor, its upper side is its shape:
+    // a bump within `sds` of those SDs above it is a ripple in its tail (the FACSCalibur's tumour
+    // cells' CD3), not a second population.
+    const double main = d.at(peaks[0]);
+    const SideSpread s = side_spread(x, main, true, on_scale(dim, 0), scratch);
+    const auto in_tail = [&](std::size_t p) { return d.at(p) > main && d.at(p) - main < spec.sds * s.sd; };
+    if (!s.cut_off.empty()) {
+      const auto tail_end = std::remove_if(peaks.begin() + 1, peaks.end(), in_tail);
+      if (tail_end != peaks.end()) {
+        report.fallback += s.cut_off + "; " + std::to_string(peaks.end() - tail_end) + " peak(s) within " +
+                           num(spec.sds) + " such SDs above it taken as its tail; ";
+        peaks.erase(tail_end, peaks.end());
+      }
+    }
+  }
   if (peaks.size() >= 2) {
     // The deepest valley between neighbouring peaks (lowest density relative to the smaller of
     // the two), within the range: debris, dead and live cells on FSC make three peaks, and the
@@ -141,13 +182,15 @@ FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, c
   const double centre = d.at(peaks.at(0));
   bool negative = spec.single_peak == SinglePeak::Negative;
   if (spec.negative_below) negative = centre < on_scale(dim, *spec.negative_below);
-  const double sd = detail::one_sided_sd(x, centre, negative, scratch);
+  const auto [sd, cut_off] = side_spread(x, centre, negative, on_scale(dim, 0), scratch);
   if (!(sd > 0))
     throw Error(label + ": one peak at " + num(centre) + " with no spread on its " + (negative ? "lower" : "upper") +
                 " side: no cut can be placed");
   report.cut = negative ? centre + spec.sds * sd : centre - spec.sds * sd;
   report.fallback += "one peak found (at " + num(centre) + ", taken as " + (negative ? "negative" : "positive") +
-                     "): cut at " + num(spec.sds) + " robust SDs " + (negative ? "above" : "below") + " it";
+                     "): cut at " + num(spec.sds) + " robust SDs " + (negative ? "above" : "below") + " it" +
+                     (cut_off.empty() || report.fallback.find(cut_off) != std::string::npos ? std::string()
+                                                                                              : " (" + cut_off + ")");
   return {cut_gate(spec, *report.cut), std::move(report)};
 }
 
