@@ -4,7 +4,9 @@
 # over FlowSOM's 68983.fcs (19,225 events x 18 float channels) and a 1,000,000-event copy:
 #   1. import: `gate --workspace` of a 100-sample x 30-gate workspace (written by `--write-wsp`),
 #      gating one 19k-event file, against `gate --strategy` of the Gating-ML file on that file;
-#   2. gating: both on four 1,000,000-event files (the same bytes under four names).
+#   2. gating: both on four 1,000,000-event files (the same bytes under four names);
+#   3. the round trip at 1,000,000 events: the strategy written by --write-wsp over one big file and
+#      read back, per evaluation mode, how many population counts equal the written run's.
 #   bench/flowjo_workspace.sh [path/to/cytopipe] [runs]
 # Needs python3 (to write the strategy and lengthen the file).
 set -euo pipefail
@@ -81,3 +83,18 @@ echo "import (100-sample workspace) + gate one 19k-event file: $(best "$binary" 
 echo "Gating-ML strategy          + gate one 19k-event file: $(best "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work/small/s001.fcs")"
 echo "workspace: gate 4 x 1,000,000 events:  $(best "$binary" gate --workspace "$work/w100.wsp" "$work"/big/s00[1-4].fcs)"
 echo "Gating-ML: gate 4 x 1,000,000 events:  $(best "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work"/big/s00[1-4].fcs)"
+
+# 3. Round trip: "  /path  count  (...)" lines of the written run against the workspace's.
+"$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work/big/s001.fcs" --write-wsp "$work/big.wsp" > "$work/written.txt"
+for mode in gating-ml flowjo; do
+  "$binary" gate --workspace "$work/big.wsp" --evaluation $mode "$work/big/s001.fcs" > "$work/read.txt"
+  python3 - "$work/written.txt" "$work/read.txt" $mode <<'PY'
+import sys
+def counts(f):
+    return {l.split('  ')[1]: int(l.split('  ')[2]) for l in open(f) if l.startswith('  /')}
+a, b = counts(sys.argv[1]), counts(sys.argv[2])
+diff = [f'{p.rsplit("/", 1)[1]} {a[p]} -> {b.get(p)}' for p in a if a[p] != b.get(p)]
+print(f'round trip at 1,000,000 events, --evaluation {sys.argv[3]}: {len(a) - len(diff)} of {len(a)} populations equal'
+      + ('' if not diff else '; differ: ' + ', '.join(diff)))
+PY
+done

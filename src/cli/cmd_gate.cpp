@@ -155,14 +155,20 @@ struct GateCommand {
       match = gating::match_samples(candidates, metadata);
       if (!match.unmatched_files.empty())
         throw Error("the workspace has no sample for " + std::to_string(match.unmatched_files.size()) +
-                        " of the files:\n" + match.report(),
+                        " of the files (a file is matched by its name against a sample's $FIL, name or DataSet "
+                        "uri, then by its own $FIL, then by $TOT with $BTIM/$ETIM/$DATE or GUID):\n" +
+                        match.report(),
                     ErrorContext{workspace_file, group.empty() ? "" : "group " + group});
       std::vector<std::size_t> read;
       for (const auto& c : match.sample_of_file) read.push_back(static_cast<std::size_t>(candidates[*c] - identities.samples.data()));
       return read;
     });
     const auto candidates = ws.group(group);
-    if (!match.unmatched_samples.empty()) std::cerr << match.report();
+    if (!match.unmatched_samples.empty())
+      std::cerr << "note: " << match.unmatched_samples.size() << " of the " << candidates.size() << " samples of "
+                << (group.empty() ? std::string("the workspace") : "group '" + group + "'")
+                << " match none of the files given and are not gated:\n"
+                << match.report();
     std::vector<const gating::WorkspaceSample*> sample_of(files.size());
     for (std::size_t i = 0; i < files.size(); ++i) {
       sample_of[i] = candidates[*match.sample_of_file[i]];

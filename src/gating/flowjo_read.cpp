@@ -775,7 +775,12 @@ SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates, st
 std::string SampleMatch::report() const {
   std::string out;
   for (const auto& f : unmatched_files) out += "no workspace sample matches the file " + f + "\n";
-  for (const auto& s : unmatched_samples) out += "no file matches the workspace sample '" + s + "'\n";
+  // A workspace of hundreds of samples run on a few files: the first few, then how many more.
+  constexpr std::size_t kListed = 10;
+  for (std::size_t i = 0; i < unmatched_samples.size() && i < kListed; ++i)
+    out += "no file matches the workspace sample '" + unmatched_samples[i] + "'\n";
+  if (unmatched_samples.size() > kListed)
+    out += "... and " + std::to_string(unmatched_samples.size() - kListed) + " more workspace samples no file matches\n";
   return out;
 }
 

@@ -344,4 +344,36 @@ TEST(GateCommand, WriteWspRoundTripsThroughTheWorkspaceReader) {
   for (const auto& f : {wsp, s1, s2, s3, strategy}) fs::remove(f);
 }
 
+// A workspace of more samples than files: the files are gated with their own samples' gates and
+// the samples no file matches are named on stderr (the run is not refused); a file no sample
+// matches is an error naming it.
+TEST(GateCommand, WorkspaceSamplesWithoutAFileAreNamed) {
+  const fs::path root = CYTOPIPE_SOURCE_DIR;
+  const fs::path strategy = temp("two.yaml"), wsp = temp("two.wsp");
+  {
+    std::ofstream y(strategy);
+    y << "gates:\n  - {id: big, type: range, dimension: FSC-A, min: 50000}\n";
+  }
+  const fs::path a = root / "sample_fcs" / "bcma_MM1S_0nM_r1.fcs", b = root / "sample_fcs" / "bcma_MM1S_100nM_r2.fcs";
+  const auto written = run("gate --strategy '" + strategy.string() + "' '" + a.string() + "' '" + b.string() +
+                           "' --write-wsp '" + wsp.string() + "'");
+  ASSERT_EQ(written.code, 0) << written.output;
+  const auto one = run("gate --workspace '" + wsp.string() + "' '" + b.string() + "'");
+  ASSERT_EQ(one.code, 0) << one.output;
+  EXPECT_NE(one.output.find("note: 1 of the 2 samples of the workspace match none of the files given and are not "
+                            "gated:\nno file matches the workspace sample 'bcma_MM1S_0nM_r1.fcs'"),
+            std::string::npos)
+      << one.output;
+  EXPECT_EQ(one.output.find("bcma_MM1S_100nM_r2.fcs'"), std::string::npos) << one.output;
+  // The one file's counts are the written run's.
+  auto count_line = [](const std::string& out, const std::string& file) {
+    const auto at = out.find(file + " (");
+    return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', out.find("big", at)) - at);
+  };
+  EXPECT_EQ(count_line(one.output, b.string()), count_line(written.output, b.string()));
+  EXPECT_FALSE(count_line(one.output, b.string()).empty());
+  fs::remove(strategy);
+  fs::remove(wsp);
+}
+
 }  // namespace

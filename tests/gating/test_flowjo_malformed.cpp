@@ -2,6 +2,7 @@
 // and the element (sample, population, matrix) at fault.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "cytopipe/fcs/sample.hpp"
@@ -82,6 +83,13 @@ TEST(FlowJoMalformed, FileWithoutAWorkspaceSampleIsReported) {
   EXPECT_FALSE(m.sample_of_file[0].has_value());
   expect_contains(m.report(), {"/data/other.fcs", "no file matches the workspace sample 's1.fcs'"});
   expect_contains(error_of([&] { ws.group("Stained"); }), {"ws.wsp", "no group 'Stained'", "'All Samples'"});
+  // Hundreds of samples no file matches: the first ten named, then how many more.
+  SampleMatch many;
+  for (int i = 1; i <= 12; ++i) many.unmatched_samples.push_back("s" + std::to_string(i) + ".fcs");
+  const std::string report = many.report();
+  expect_contains(report, {"'s1.fcs'", "'s10.fcs'", "... and 2 more workspace samples no file matches"});
+  EXPECT_EQ(report.find("s11.fcs"), std::string::npos) << report;
+  EXPECT_EQ(std::count(report.begin(), report.end(), '\n'), 11);
 }
 
 TEST(FlowJoMalformed, UnknownGateType) {

@@ -106,7 +106,9 @@ struct SampleMatch {
   std::vector<std::optional<std::size_t>> sample_of_file;  // index into the candidates
   std::vector<std::string> unmatched_files;
   std::vector<std::string> unmatched_samples;  // candidates no file matched (their names)
-  std::string report() const;  // readable lines; empty when everything matched
+  // Readable lines, empty when everything matched: every unmatched file, the first 10 unmatched
+  // samples and how many more there are.
+  std::string report() const;
 };
 // `metadata[i]` is file i read with ReadOptions::read_events = false.
 SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates,
