@@ -247,7 +247,7 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
   try {
     // This sample's strategy: the loaded one plus the threshold gates of its group.
     out.problems = plan.frozen_run ? std::vector<Failure>() : plan.missing_thresholds.at(index);
-    const gating::GatingStrategy strategy = [&] {
+    gating::GatingStrategy strategy = [&] {
       try {
         return sample_strategy(plan, index, entry.name);
       } catch (const Error&) {
@@ -260,6 +260,15 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
         throw;
       }
     }();
+    // A control's finders were placed when its threshold values were measured, on the same
+    // events (read, compensated and cleaned alike) and the same strategy but for the threshold
+    // gates, which no finder descends from: the file is gated with those gates, not placed again.
+    const PlacedFinders* placed_before =
+        !plan.frozen_run && index < plan.placed_on_controls.size() && plan.placed_on_controls[index]
+            ? &*plan.placed_on_controls[index]
+            : nullptr;
+    if (placed_before)
+      for (const auto& [id, gate] : placed_before->gates) strategy.replace(id, gate);
 
     gating::GateOptions gate_options;
     gate_options.parallel = plan.parallel_within_file;
@@ -311,6 +320,15 @@ SampleOutcome analyse_sample(const Plan& plan, std::size_t index, const SampleEn
       }
     }
     out.events = out.qc ? out.qc->events : sample.event_count();
+    if (placed_before) {
+      // As place_gates reports them: the fraction each finder's gate keeps of its parent here.
+      out.finder_reports = placed_before->reports;
+      for (auto& r : out.finder_reports) {
+        const double parent = static_cast<double>(gated.parent_count(r.gate));
+        r.fraction = parent > 0 ? static_cast<double>(gated.count(r.gate)) / parent : 0.0;
+      }
+      out.placed_strategy = gating::to_yaml(strategy);
+    }
     if (index < plan.draw_sheet.size() && plan.draw_sheet[index]) {
       // As the report's gating section draws it from the file read again (gating_sheets).
       StoredSheet sheet;
@@ -440,8 +458,18 @@ ControlOutcome measure_control(const Plan& plan, std::size_t index, const Sample
     try {
       // A control is gated with its own placed finder gates (frozen ones in a frozen run).
       const auto frozen = plan.frozen.find(entry.name);
-      gated = gating::gate_with_finders(
-          frozen != plan.frozen.end() ? frozen->second : with_pooled_gates(plan, index, plan.strategy), sample, gate_options);
+      const gating::GatingStrategy strategy =
+          frozen != plan.frozen.end() ? frozen->second : with_pooled_gates(plan, index, plan.strategy);
+      if (strategy.has_finders()) {
+        gating::PlacedGates placed = gating::place_gates(strategy, sample, gate_options);
+        PlacedFinders kept;
+        for (const auto& r : placed.reports) kept.gates.emplace_back(r.gate, placed.strategy.find_gate(r.gate)->gate);
+        kept.reports = std::move(placed.reports);
+        out.placed = std::move(kept);
+        gated = std::move(placed.results);
+      } else {
+        gated = gating::gate_sample(strategy, sample, gate_options);
+      }
     } catch (const Error& e) {
       throw StageError("gate", Error(e.message(), {entry.path.string(), e.context().where, 0, 0}));
     }

@@ -29,6 +29,13 @@ struct StoredSheet {
   std::string problem;
 };
 
+// The finder gates placed on a control file when its threshold values were measured, and what
+// each finder saw: its own analysis gates with them instead of placing them again.
+struct PlacedFinders {
+  std::vector<std::pair<std::string, gating::Gate>> gates;  // finder gate id -> the gate placed
+  std::vector<gating::FinderReport> reports;                // in the order placed
+};
+
 struct Plan {
   const Config* config = nullptr;
   gating::GatingStrategy strategy;          // as loaded (no threshold gates)
@@ -63,6 +70,8 @@ struct Plan {
     std::string problem;  // non-empty: a pooled gate of this sample's group could not be placed
   };
   std::vector<SamplePooled> pooled;  // empty: the strategy has no pooled finders
+  // Per sample index: the finders placed on it as a control (resolve_thresholds), if any.
+  std::vector<std::optional<PlacedFinders>> placed_on_controls;
   // With --frozen-gates: each file's strategy as placed by the earlier run (by file name).
   std::map<std::string, gating::GatingStrategy> frozen;
   bool frozen_run = false;
@@ -148,6 +157,7 @@ struct ControlOutcome {
   std::optional<Failure> failure;
   std::vector<std::pair<std::size_t, std::vector<double>>> values;  // gate index -> values
   std::size_t events = 0;
+  std::optional<PlacedFinders> placed;  // the strategy's finders as placed on this control
 };
 // The acquisition QC the config asks for (nullopt without an enabled qc: section), run on the
 // prepared (compensated, panel-named) sample; with qc.remove, the flagged bins' events are taken

@@ -231,6 +231,7 @@ PlacedGroups place_control_groups(const Plan& plan, const SampleSet& samples, co
           if (options.fail_fast) placed.stopped_early = true;
           return !options.fail_fast;
         }
+        if (outcome.placed) placed.placed_finders.emplace(controls[k], std::move(*outcome.placed));
         const auto& slots = target.at(controls[k]);
         for (auto& [g, values] : outcome.values) {
           if (slots[g] < 0) continue;
@@ -270,6 +271,8 @@ void resolve_thresholds(Plan& plan, RunResult& result, const RunOptions& options
   std::vector<std::size_t> all(groups.size());
   for (std::size_t s = 0; s < all.size(); ++s) all[s] = s;
   auto placed = place_control_groups(plan, result.samples, groups, all, options, setup);
+  plan.placed_on_controls.resize(result.samples.samples.size());
+  for (auto& [i, finders] : placed.placed_finders) plan.placed_on_controls[i] = std::move(finders);
   result.failures.insert(result.failures.end(), placed.control_failures.begin(), placed.control_failures.end());
   for (std::size_t s = 0; s < groups.size(); ++s) {
     auto& group = placed.groups[s];

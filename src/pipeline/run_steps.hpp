@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <ostream>
@@ -54,6 +55,7 @@ struct PlacedGroups {
   std::vector<Group> groups;  // one per selected group, in the order given
   std::size_t events = 0;     // events of the controls read
   bool stopped_early = false; // options.fail_fast stopped at a failed control
+  std::map<std::size_t, PlacedFinders> placed_finders;  // sample index -> finders placed on that control
 };
 // Reads each control of the `selected` groups once and places their thresholds. A control is
 // measured for every gate it serves, so whether it fails does not depend on the groups asked for
