@@ -3,6 +3,7 @@
 // 68983 as a second opinion.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -13,6 +14,7 @@
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/flowjo.hpp"
 #include "cytopipe/gating/io.hpp"
+#include "cytopipe/transform/flowjo_biex.hpp"
 #include "support/shared_data.hpp"
 
 namespace {
@@ -267,6 +269,56 @@ TEST(FlowJoWorkspace, ExclusionGatesAreTheirGatesComplementWithinTheParent) {
   EXPECT_EQ(r2.count("HighSSC"), high);
   // Gating-ML and YAML have no exclusion gate: refused, naming it.
   EXPECT_THROW(to_gatingml(ws.samples[0].strategy), cytopipe::Error);
+}
+
+// FlowJo's biex grid for a length other than 256. Only length 256 is backed by data: FlowJo's own
+// exported table (4096 channels, FlowKit_flowjo_xforms/) and FlowSOM's 68983, whose stored counts
+// the 256-channel grid reproduces; every biex axis in ../shared/gatingml_ref/flowjo/ has length
+// 256. For another length the reader assumes FlowJo keeps 16 table channels per display channel
+// (a table of 16 x length channels, its zero snapped to one of them) and cuts the 0..1 scale into
+// gateResolution channels as for 256. This pins that assumption (README, FlowJo workspaces): a
+// change to it must be deliberate.
+TEST(FlowJoWorkspace, BiexGridForOtherLengthsAssumesSixteenTableChannelsPerDisplayChannel) {
+  auto workspace = [](int length) {
+    const std::string dim = "<gating:dimension><data-type:fcs-dimension data-type:name=\"Comp-A\"/></gating:dimension>";
+    std::string v;
+    for (const auto& [x, y] : {std::pair{100, 100}, {5000, 100}, {5000, 5000}})
+      v += "<gating:vertex><gating:coordinate data-type:value=\"" + std::to_string(x) +
+           "\"/><gating:coordinate data-type:value=\"" + std::to_string(y) + "\"/></gating:vertex>";
+    return "<Workspace xmlns:gating=\"http://www.isac-net.org/std/Gating-ML/v2.0/gating\" "
+           "xmlns:transforms=\"http://www.isac-net.org/std/Gating-ML/v2.0/transformations\" "
+           "xmlns:data-type=\"http://www.isac-net.org/std/Gating-ML/v2.0/datatypes\"><SampleList><Sample>"
+           "<DataSet uri=\"file:/x/s.fcs\" sampleID=\"1\"/><Transformations><transforms:biex transforms:length=\"" +
+           std::to_string(length) +
+           "\" transforms:maxRange=\"262144\" transforms:neg=\"0\" transforms:width=\"-10\" transforms:pos=\"4.418539922\">"
+           "<data-type:parameter data-type:name=\"Comp-A\"/></transforms:biex></Transformations>"
+           "<SampleNode name=\"s.fcs\" sampleID=\"1\"><Subpopulations><Population name=\"P\"><Gate>"
+           "<gating:PolygonGate gateResolution=\"256\">" + dim + dim + v +
+           "</gating:PolygonGate></Gate></Population></Subpopulations></SampleNode></Sample></SampleList></Workspace>";
+  };
+  const std::vector<double> values = {-500, -20, 0, 3, 40, 700, 9000, 150000, 262143};
+  std::map<int, std::vector<double>> grid;  // length -> grid channel of each value
+  for (const int length : {64, 128, 256, 512}) {
+    const Workspace ws = parse_workspace(workspace(length), "biex.wsp", {WorkspaceEvaluation::FlowJo});
+    const auto& scale = std::get<PolygonGate>(ws.samples[0].strategy.find_gate("P")->gate).dimensions[0].scale;
+    ASSERT_TRUE(scale.biex_table) << length;
+    EXPECT_EQ(scale.biex_table->channels(), static_cast<std::size_t>(16 * length));
+    EXPECT_EQ(scale.grid_scale, 256.0);
+    const cytopipe::transform::FlowJoBiexTable table(262144, -10, 4.418539922, 0, static_cast<std::size_t>(16 * length));
+    for (const double v : values) {
+      const double channel = std::floor(table.channel(v) / (16.0 * length) * 256);  // 0..1 scale cut in 256
+      EXPECT_EQ(scale.apply(v), channel) << "length " << length << ", value " << v;
+      grid[length].push_back(channel);
+    }
+  }
+  // At 256 the grid channel is the display channel, table channel / 16; the other lengths place
+  // some of these values differently, so the assumption decides counts near polygon edges.
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const cytopipe::transform::FlowJoBiexTable t256(262144, -10, 4.418539922, 0, 4096);
+    EXPECT_EQ(grid[256][i], std::floor(t256.channel(values[i]) / 16)) << values[i];
+  }
+  EXPECT_NE(grid[64], grid[256]);
+  EXPECT_NE(grid[512], grid[256]);
 }
 
 }  // namespace
