@@ -2,6 +2,8 @@
 #include "cytopipe/gating/finder.hpp"
 
 #include <opencv2/imgproc.hpp>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <bit>
@@ -548,6 +550,118 @@ FoundGate singlets(const FinderSpec& spec, const Finite& f, FinderReport report,
   return {std::move(g), std::move(report)};
 }
 
+// The squared Mahalanobis distance of event i from `mean`, with the arithmetic (so the bits) of
+// a plain double loop: the sum over a, then b, of diff[a] x inverse[a][b] x diff[b].
+inline double distance2(std::span<const std::span<const double>> columns, std::size_t i, const double* mean,
+                        const double* inverse, double* diff) {
+  const std::size_t dims = columns.size();
+  for (std::size_t d = 0; d < dims; ++d) diff[d] = columns[d][i] - mean[d];
+  double q = 0;
+  for (std::size_t a = 0; a < dims; ++a)
+    for (std::size_t b = 0; b < dims; ++b) q += diff[a] * inverse[a * dims + b] * diff[b];
+  return q;
+}
+
+// The events near an earlier ellipse of the iteration (within `reach2`, a wider squared distance
+// than the cut): while the current ellipse lies inside that wider one, the events within it are
+// among these, so an iteration looks at them alone instead of at every event.
+struct Neighbourhood {
+  std::vector<double> mean, inverse;
+  double reach2 = 0;
+  std::vector<std::uint32_t> events;  // in event order
+  bool valid = false;
+};
+
+// Whether the ellipse (mean, cov) at squared distance cut2 lies inside the neighbourhood's: a
+// point x of it has sqrt(q_n(x)) <= sqrt(q_n(mean)) + sqrt(cut2 x trace(inverse_n cov)) (the
+// trace bounds the largest eigenvalue of inverse_n cov), with a margin for rounding.
+bool inside_neighbourhood(const Neighbourhood& n, std::span<const double> mean, std::span<const double> cov, double cut2) {
+  if (!n.valid) return false;
+  const std::size_t dims = mean.size();
+  double centre = 0, trace = 0;
+  for (std::size_t a = 0; a < dims; ++a)
+    for (std::size_t b = 0; b < dims; ++b) {
+      centre += (mean[a] - n.mean[a]) * n.inverse[a * dims + b] * (mean[b] - n.mean[b]);
+      trace += n.inverse[a * dims + b] * cov[b * dims + a];
+    }
+  if (!(centre >= 0 && trace >= 0)) return false;
+  const double reach = std::sqrt(centre) + std::sqrt(cut2 * trace);
+  return reach * reach < 0.99 * n.reach2;
+}
+
+// The events (indices, in event order) within squared distance cut2 of (mean, inverse): among
+// the neighbourhood's events when the ellipse lies inside it, else among all events, making the
+// neighbourhood anew around this ellipse. Parallel over fixed blocks, joined in block order.
+void events_within(std::span<const std::span<const double>> columns, std::span<const double> mean,
+                   std::span<const double> cov, std::span<const double> inverse, double cut2, Neighbourhood& near,
+                   std::vector<std::uint32_t>& inside) {
+  const std::size_t dims = columns.size(), n = columns[0].size();
+  constexpr std::size_t kBlock = 1 << 14;
+  const bool among_near = inside_neighbourhood(near, mean, cov, cut2);
+  const std::size_t count = among_near ? near.events.size() : n;
+  const std::size_t blocks = (count + kBlock - 1) / kBlock;
+  std::vector<std::vector<std::uint32_t>> block_inside(blocks), block_near(among_near ? 0 : blocks);
+  // Reach of the new neighbourhood: room for the ellipse to move and widen a little (at the
+  // same shape the trace bound needs sqrt(dims x cut2) of it).
+  const double reach = (std::sqrt(static_cast<double>(dims)) + 0.75) * std::sqrt(cut2);
+  const double reach2 = reach * reach;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1), [&](const auto& r) {
+    std::vector<double> diff(dims), q(kBlock);
+    for (std::size_t b = r.begin(); b < r.end(); ++b) {
+      const std::size_t lo = b * kBlock, hi = std::min(count, lo + kBlock);
+      const std::uint32_t* index = among_near ? near.events.data() + lo : nullptr;
+      if (dims == 2) {
+        // The same arithmetic as distance2, unrolled for the common case.
+        const double *x = columns[0].data(), *y = columns[1].data();
+        const double mx = mean[0], my = mean[1];
+        const double i00 = inverse[0], i01 = inverse[1], i10 = inverse[2], i11 = inverse[3];
+        for (std::size_t k = 0; k < hi - lo; ++k) {
+          const std::size_t i = index ? index[k] : lo + k;
+          const double dx = x[i] - mx, dy = y[i] - my;
+          double d = 0;
+          d += dx * i00 * dx;
+          d += dx * i01 * dy;
+          d += dy * i10 * dx;
+          d += dy * i11 * dy;
+          q[k] = d;
+        }
+      } else {
+        for (std::size_t k = 0; k < hi - lo; ++k)
+          q[k] = distance2(columns, index ? index[k] : lo + k, mean.data(), inverse.data(), diff.data());
+      }
+      // Branch-free compaction (whether an event is kept is as good as random to the predictor).
+      auto& kept = block_inside[b];
+      kept.resize(hi - lo);
+      std::size_t kept_count = 0;
+      for (std::size_t k = 0; k < hi - lo; ++k) {
+        kept[kept_count] = static_cast<std::uint32_t>(index ? index[k] : lo + k);
+        kept_count += !(q[k] > cut2);
+      }
+      kept.resize(kept_count);
+      if (!among_near) {
+        auto& close = block_near[b];
+        close.resize(hi - lo);
+        std::size_t close_count = 0;
+        for (std::size_t k = 0; k < hi - lo; ++k) {
+          close[close_count] = static_cast<std::uint32_t>(lo + k);
+          close_count += !(q[k] > reach2);
+        }
+        close.resize(close_count);
+      }
+    }
+  });
+  inside.clear();
+  for (const auto& b : block_inside) inside.insert(inside.end(), b.begin(), b.end());
+  if (!among_near) {
+    near.mean.assign(mean.begin(), mean.end());
+    near.inverse.assign(inverse.begin(), inverse.end());
+    near.reach2 = reach2;
+    near.events.clear();
+    for (const auto& b : block_near) near.events.insert(near.events.end(), b.begin(), b.end());
+    near.valid = true;
+  }
+}
+
 FoundGate ellipse(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
   const std::size_t dims = spec.dimensions.size(), n = f.size();
   // Start: the highest density peak (2-D histogram for two dimensions, per-axis KDE otherwise),
@@ -620,23 +734,35 @@ FoundGate ellipse(const FinderSpec& spec, const Finite& f, FinderReport report, 
     return (1 - e * (1 + 0.5 * r2)) / (1 - e);
   };
   std::size_t kept = 0;
+  Neighbourhood near;
+  std::vector<std::uint32_t> inside;
   for (int iter = 0; iter < 30; ++iter) {
     const auto inverse = invert_matrix(cov, dims);
     if (!inverse) throw Error(label + ": the peak's covariance is singular (the values lie on a line)");
     std::vector<double> sum(dims, 0.0), sum2(dims * dims, 0.0);
-    kept = 0;
-    std::vector<double> diff(dims);
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t d = 0; d < dims; ++d) diff[d] = f.columns[d][i] - mean[d];
-      double q = 0;
-      for (std::size_t a = 0; a < dims; ++a)
-        for (std::size_t b = 0; b < dims; ++b) q += diff[a] * (*inverse)[a * dims + b] * diff[b];
-      if (q > cut2) continue;
-      ++kept;
-      for (std::size_t a = 0; a < dims; ++a) {
-        sum[a] += f.columns[a][i];
-        for (std::size_t b = 0; b < dims; ++b) sum2[a * dims + b] += f.columns[a][i] * f.columns[b][i];
+    // The events within the ellipse, in event order; their sums in that order (as one loop over
+    // all events adding the kept ones gave them, bit for bit).
+    events_within(f.columns, mean, cov, *inverse, cut2, near, inside);
+    kept = inside.size();
+    if (dims == 2) {  // the same sums in registers
+      const double *x = f.columns[0].data(), *y = f.columns[1].data();
+      double sx = 0, sy = 0, sxx = 0, sxy = 0, syx = 0, syy = 0;
+      for (const std::uint32_t i : inside) {
+        sx += x[i];
+        sxx += x[i] * x[i];
+        sxy += x[i] * y[i];
+        sy += y[i];
+        syx += y[i] * x[i];
+        syy += y[i] * y[i];
       }
+      sum = {sx, sy};
+      sum2 = {sxx, sxy, syx, syy};
+    } else {
+      for (const std::uint32_t i : inside)
+        for (std::size_t a = 0; a < dims; ++a) {
+          sum[a] += f.columns[a][i];
+          for (std::size_t b = 0; b < dims; ++b) sum2[a * dims + b] += f.columns[a][i] * f.columns[b][i];
+        }
     }
     if (kept < std::max<std::size_t>(spec.min_events / 2, dims + 2))
       throw Error(label + ": only " + std::to_string(kept) + " events around the peak: no ellipse can be fitted");

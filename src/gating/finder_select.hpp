@@ -15,6 +15,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -32,63 +34,94 @@ inline std::uint64_t select_key(double x) noexcept {
   return (u >> 63) ? ~u : (u | (std::uint64_t{1} << 63));
 }
 
+// Count arrays of the first selection level, reused: fresh 256 KiB blocks would be mapped and
+// page-faulted on every selection.
+class CountBlocks {
+ public:
+  static constexpr std::size_t kSize = std::size_t{1} << 16;
+  std::unique_ptr<std::uint32_t[]> take() {
+    {
+      const std::lock_guard lock(mutex_);
+      if (!free_.empty()) {
+        auto block = std::move(free_.back());
+        free_.pop_back();
+        return block;
+      }
+    }
+    return std::make_unique<std::uint32_t[]>(kSize);
+  }
+  void give(std::unique_ptr<std::uint32_t[]> block) {
+    const std::lock_guard lock(mutex_);
+    free_.push_back(std::move(block));
+  }
+  static CountBlocks& shared() {
+    static CountBlocks blocks;
+    return blocks;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<std::uint32_t[]>> free_;
+};
+
+// One zeroed count array for the life of the object.
+struct Counts {
+  std::unique_ptr<std::uint32_t[]> block = CountBlocks::shared().take();
+  Counts() { std::fill_n(block.get(), CountBlocks::kSize, 0u); }
+  Counts(const Counts&) = delete;
+  Counts& operator=(const Counts&) = delete;
+  ~Counts() { CountBlocks::shared().give(std::move(block)); }
+  std::uint32_t& operator[](std::size_t i) { return block[i]; }
+  std::uint32_t operator[](std::size_t i) const { return block[i]; }
+};
+
 // Selection over `n` indices whose values `value(i, v)` gives (returning false for an index left
-// out). Construct (one pass: count and histogram), then ask for ranks among the counted values.
+// out). Construct (one pass: count and histogram of the keys' top 16 bits), then ask for ranks
+// among the counted values.
 template <class Value>
 class Selection {
  public:
-  Selection(std::size_t n, const Value& value) : n_(n), value_(value), counts_(kBins, 0) {
-    struct Local {
-      std::vector<std::uint32_t> counts = std::vector<std::uint32_t>(kBins, 0);
-      bool negative_zero = false, positive_zero = false, nan = false;
-    };
-    tbb::enumerable_thread_specific<Local> locals;
+  Selection(std::size_t n, const Value& value) : n_(n), value_(value) {
+    tbb::enumerable_thread_specific<Counts> locals;
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_, kSelectGrain), [&](const auto& r) {
-      Local& l = locals.local();
+      Counts& l = locals.local();
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         double v;
-        if (!value_(i, v)) continue;
-        if (v == 0) (std::signbit(v) ? l.negative_zero : l.positive_zero) = true;
-        l.nan |= std::isnan(v);
-        ++l.counts[select_key(v) >> kShift];
+        const bool counted = value_(i, v);  // no branch: about half the values may be left out
+        l[select_key(v) >> kShift] += counted;
       }
     });
-    bool negative_zero = false, positive_zero = false;
-    for (const Local& l : locals) {
-      for (std::size_t b = 0; b < kBins; ++b) counts_[b] += l.counts[b];
-      negative_zero |= l.negative_zero;
-      positive_zero |= l.positive_zero;
-      nan_ |= l.nan;
+    for (const Counts& l : locals)
+      for (std::size_t b = 0; b < kBins; ++b) counts_[b] += l[b];
+    bool finite = true;
+    for (std::size_t b = 0; b < kBins; ++b) {
+      count_ += counts_[b];
+      // Bins holding NaN or infinity (beyond the largest finite magnitudes' keys).
+      if (counts_[b] && (b < 0x0010 || b >= 0xfff0)) finite = false;
     }
-    for (std::uint32_t c : counts_) count_ += c;
-    // std::nth_element cannot tell -0 from +0 (nor order NaN): where both zeros occur, which one
-    // it leaves at a rank is its own business, so the caller sorts as before.
-    exact_ = !nan_ && !(negative_zero && positive_zero);
+    // std::nth_element cannot tell -0 from +0 (nor order NaN): where both zeros may occur (the
+    // bins of the smallest magnitudes of both signs), which one it leaves at a rank is its own
+    // business, so the caller selects as before.
+    exact_ = finite && !(counts_[0x7fff] && counts_[0x8000]);
   }
 
   std::size_t count() const { return count_; }
-  // Whether at() gives what std::nth_element would (no NaN, not both -0 and +0).
+  // Whether at() gives what std::nth_element would (finite values, not both -0 and +0).
   bool exact() const { return exact_; }
 
   // The values at `ranks` (0-based, each < count()) in ascending order of value.
   std::vector<double> at(std::span<const std::size_t> ranks) const {
-    struct Want {
-      std::uint64_t prefix;  // the key's top 16 bits, or 32 where `wide`
-      std::size_t rank;      // rank among the values with that prefix
-      bool wide = false;
-      bool operator==(const Want& o) const { return prefix == o.prefix && wide == o.wide; }
-    };
     std::vector<Want> wants;
     for (std::size_t rank : ranks) {
       std::uint64_t bin = 0;
       std::size_t below = 0;
       while (below + counts_[bin] <= rank) below += counts_[bin++];
-      wants.push_back({bin, rank - below});
+      wants.push_back({bin, rank - below, counts_[bin]});
     }
-    // Crowded bins (more than kSelectMinimum values) are narrowed by the next 16 bits first.
+    // Crowded bins are narrowed by the next 12 key bits first.
     std::vector<std::uint64_t> crowded;
     for (const Want& w : wants)
-      if (counts_[w.prefix] > kSelectMinimum && std::find(crowded.begin(), crowded.end(), w.prefix) == crowded.end())
+      if (counts_[w.prefix] > kCrowded && std::find(crowded.begin(), crowded.end(), w.prefix) == crowded.end())
         crowded.push_back(w.prefix);
     if (!crowded.empty()) {
       const std::vector<std::vector<std::uint32_t>> fine = histograms(crowded);
@@ -98,7 +131,8 @@ class Selection {
         const auto& counts = fine[static_cast<std::size_t>(c - crowded.begin())];
         std::uint64_t sub = 0;
         while (counts[sub] <= w.rank) w.rank -= counts[sub++];
-        w.prefix = (w.prefix << 16) | sub;
+        w.count = counts[sub];
+        w.prefix = (w.prefix << kFineBits) | sub;
         w.wide = true;
       }
     }
@@ -118,55 +152,97 @@ class Selection {
 
  private:
   static constexpr int kShift = 48;
-  static constexpr std::size_t kBins = std::size_t{1} << 16;
+  static constexpr std::size_t kBins = CountBlocks::kSize;
+  static constexpr int kFineBits = 12;
+  static constexpr std::size_t kCrowded = 2048;  // a bin with more values is narrowed first
 
-  // For each crowded 16-bit bin, a histogram of the next 16 key bits of its values.
+  struct Want {
+    std::uint64_t prefix;  // the key's top 16 bits, or 16 + kFineBits where `wide`
+    std::size_t rank;      // rank among the values with that prefix
+    std::size_t count;     // how many values have that prefix
+    bool wide = false;
+    bool operator==(const Want& o) const { return prefix == o.prefix && wide == o.wide; }
+    std::uint64_t bin() const { return wide ? prefix >> kFineBits : prefix; }
+  };
+
+  // For each crowded bin, a histogram of the next kFineBits key bits of its values. Branch-free
+  // (a crowded bin may hold a third of the values, so a test per value would be mispredicted
+  // often): a table sends the other bins' values to a discarded slot 0.
   std::vector<std::vector<std::uint32_t>> histograms(const std::vector<std::uint64_t>& bins) const {
-    using Counts = std::vector<std::vector<std::uint32_t>>;
-    tbb::enumerable_thread_specific<Counts> locals([&] { return Counts(bins.size(), std::vector<std::uint32_t>(kBins, 0)); });
+    std::vector<std::uint16_t> tag(kBins, 0);
+    for (std::size_t b = 0; b < bins.size(); ++b) tag[bins[b]] = static_cast<std::uint16_t>(b + 1);
+    constexpr std::uint64_t kFineMask = (std::uint64_t{1} << kFineBits) - 1;
+    const std::size_t size = (bins.size() + 1) << kFineBits;
+    tbb::enumerable_thread_specific<std::vector<std::uint32_t>> locals(size, 0u);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_, kSelectGrain), [&](const auto& r) {
-      Counts& l = locals.local();
+      auto& l = locals.local();
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         double v;
-        if (!value_(i, v)) continue;
+        const bool counted = value_(i, v);
         const std::uint64_t key = select_key(v);
-        for (std::size_t b = 0; b < bins.size(); ++b)
-          if ((key >> kShift) == bins[b]) ++l[b][(key >> 32) & 0xffff];
+        l[(std::size_t{tag[key >> kShift]} << kFineBits) | ((key >> (kShift - kFineBits)) & kFineMask)] += counted;
       }
     });
-    Counts out(bins.size(), std::vector<std::uint32_t>(kBins, 0));
-    for (const Counts& l : locals)
-      for (std::size_t b = 0; b < bins.size(); ++b)
-        for (std::size_t k = 0; k < kBins; ++k) out[b][k] += l[b][k];
+    std::vector<std::vector<std::uint32_t>> out(bins.size(), std::vector<std::uint32_t>(std::size_t{1} << kFineBits, 0));
+    for (const auto& l : locals)
+      for (std::size_t k = std::size_t{1} << kFineBits; k < size; ++k) out[(k >> kFineBits) - 1][k & kFineMask] += l[k];
     return out;
   }
 
-  // The values under each wanted prefix (16 bits, or 32 where wide).
-  template <class Want>
+  // The values under each wanted prefix (16 bits, or 16 + kFineBits where wide). Branch-free as
+  // histograms(): a two-level table gives each value's slot (0: none), the value is written at
+  // its slot's end and the end advances only for a candidate.
   std::vector<std::vector<double>> collect(const std::vector<Want>& prefixes) const {
-    using Lists = std::vector<std::vector<double>>;
-    tbb::enumerable_thread_specific<Lists> locals([&] { return Lists(prefixes.size()); });
+    constexpr std::uint64_t kFineMask = (std::uint64_t{1} << kFineBits) - 1;
+    std::vector<std::uint16_t> tag(kBins, 0);
+    std::vector<std::uint64_t> bins;
+    for (const Want& w : prefixes)
+      if (std::find(bins.begin(), bins.end(), w.bin()) == bins.end()) bins.push_back(w.bin());
+    for (std::size_t b = 0; b < bins.size(); ++b) tag[bins[b]] = static_cast<std::uint16_t>(b + 1);
+    std::vector<std::uint8_t> slot((bins.size() + 1) << kFineBits, 0);
+    std::vector<std::size_t> capacity(prefixes.size() + 1, 1);
+    for (std::size_t p = 0; p < prefixes.size(); ++p) {
+      const Want& w = prefixes[p];
+      const std::size_t row = static_cast<std::size_t>(std::find(bins.begin(), bins.end(), w.bin()) - bins.begin()) + 1;
+      for (std::uint64_t sub = 0; sub <= kFineMask; ++sub)
+        if (!w.wide || (w.prefix & kFineMask) == sub) slot[(row << kFineBits) | sub] = static_cast<std::uint8_t>(p + 1);
+      capacity[p + 1] = w.count;
+    }
+    struct Lists {
+      std::vector<std::vector<double>> values;
+      std::vector<std::size_t> size;
+    };
+    tbb::enumerable_thread_specific<Lists> locals([&] {
+      Lists l;
+      // One place more than the slot's values: a value left out is written at the end too.
+      for (std::size_t c : capacity) l.values.emplace_back(c + 1);
+      l.size.assign(capacity.size(), 0);
+      return l;
+    });
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_, kSelectGrain), [&](const auto& r) {
       Lists& l = locals.local();
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         double v;
-        if (!value_(i, v)) continue;
+        const bool counted = value_(i, v);
         const std::uint64_t key = select_key(v);
-        for (std::size_t p = 0; p < prefixes.size(); ++p)
-          if ((key >> (prefixes[p].wide ? 32 : kShift)) == prefixes[p].prefix) l[p].push_back(v);
+        const std::size_t p = slot[(std::size_t{tag[key >> kShift]} << kFineBits) | ((key >> (kShift - kFineBits)) & kFineMask)];
+        std::size_t& size = l.size[p];
+        l.values[p][size] = v;
+        size += counted & (p != 0);  // slot 0 keeps writing its one place
       }
     });
-    Lists out(prefixes.size());
+    std::vector<std::vector<double>> out(prefixes.size());
     for (const Lists& l : locals)
-      for (std::size_t p = 0; p < prefixes.size(); ++p) out[p].insert(out[p].end(), l[p].begin(), l[p].end());
+      for (std::size_t p = 0; p < prefixes.size(); ++p)
+        out[p].insert(out[p].end(), l.values[p + 1].begin(), l.values[p + 1].begin() + static_cast<std::ptrdiff_t>(l.size[p + 1]));
     return out;
   }
 
   std::size_t n_;
   const Value& value_;
-  std::vector<std::uint32_t> counts_;
+  Counts counts_;
   std::size_t count_ = 0;
-  bool nan_ = false, exact_ = true;
+  bool exact_ = true;
 };
 
 // The type-7 quantiles `ps` (each within 0..1) of the counted values, as quantile7 gives them
