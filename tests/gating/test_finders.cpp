@@ -140,6 +140,19 @@ TEST(FinderValley, OnePeakCutOffBelowByTheInstrumentsFloorIsMeasuredAbove) {
   EXPECT_EQ(h.report.fallback.find("cut off"), std::string::npos) << h.report.fallback;
 }
 
+// Two populations on a floored axis (every value above zero; the negatives a box whose lower edge
+// is within 3 of its SDs): the positives, 40 % of the events, are a population, not the
+// negatives' tail, so the cut lies between them.
+TEST(FinderValley, ASecondPopulationAboveAFlooredPeakIsKept) {
+  std::vector<double> x;
+  for (int i = 0; i < 600; ++i) x.push_back(60 + 80.0 * i / 600);
+  for (int i = 0; i < 400; ++i) x.push_back(1900 + 200.0 * i / 400);
+  const auto g = run(one_d(FinderMethod::Valley), x);
+  EXPECT_GT(cut_of(g), 140);
+  EXPECT_LT(cut_of(g), 1900);
+  EXPECT_TRUE(g.report.valley);
+}
+
 TEST(FinderTail, CutsAtTheStatedRobustSdsFromThePeak) {
   // 95 % normal(0, 1) and 5 % far out at 20: the tail cut at 3 SDs lands near 3.
   const auto x = bimodal(9500, 0, 500, 20);
