@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <mutex>
 #include <numbers>
 #include <optional>
 #include <vector>
@@ -66,9 +68,29 @@ struct Transform::State {
 
 namespace {
 
+// Biexponential states (their fast table takes ~1 ms to build) already built in this process,
+// by parameters: a strategy read per file (--frozen-gates, a FlowJo workspace) names the same few
+// scales hundreds of times. Bounded, as a long-lived process could meet many.
+constexpr std::size_t kKeptTables = 64;
+
+bool biexponential(const Transform::Params& p) {
+  return std::holds_alternative<Logicle>(p) || std::holds_alternative<Hyperlog>(p) ||
+         std::holds_alternative<FlowJoBiex>(p);
+}
+
 }  // namespace
 
 Transform::Transform(Params params) {
+  static std::mutex built_mutex;
+  static std::vector<std::shared_ptr<const State>> built;
+  if (biexponential(params)) {
+    const std::lock_guard lock(built_mutex);
+    for (const auto& b : built)
+      if (b->params == params && detail::describe(b->params) == detail::describe(params)) {  // not -0 for 0
+        state_ = b;
+        return;
+      }
+  }
   auto s = std::make_shared<State>();
   const auto& p = params;
   std::visit(
@@ -125,6 +147,10 @@ Transform::Transform(Params params) {
   if (s->exact) s->table.emplace(*s->exact);
   s->params = std::move(params);
   state_ = std::move(s);
+  if (biexponential(state_->params)) {
+    const std::lock_guard lock(built_mutex);
+    if (built.size() < kKeptTables) built.push_back(state_);
+  }
 }
 
 namespace {
