@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Peak memory of `cytopipe export` on a 1,000,000-event x 16-channel float32 file, against the
 # size of its decoded data (1e6 x 16 x 8 bytes = 128 MB). Goal: peak RSS <= 1.3x decoded size.
-#   bench/fcs_export_memory.sh [path/to/cytopipe]   (default: build/cytopipe)
+# Then the time of `export -> FCS` against `cp` of the same file, side by side (runs alternate,
+# best of RUNS each, wall and CPU). Goal: export within 2x of cp.
+#   bench/fcs_export_memory.sh [path/to/cytopipe] [RUNS]   (default: build/cytopipe, 7)
 # Needs GNU time (/usr/bin/time, Debian package `time`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 binary=${1:-$root/build/cytopipe}
+runs=${2:-7}
 [ -x "$binary" ] || { echo "no cytopipe binary at $binary (build it first)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
@@ -45,3 +48,19 @@ measure "export -> CSV (stdout)" export "$file"
 measure "export -> CSV file" export "$file" -o "$work/out.csv"
 measure "export -> FCS file" export "$file" -o "$work/out.fcs"
 measure "info (metadata only)" info "$file"
+
+# Side by side: one export, one cp, alternately, so both see the same load.
+best_export= best_cp= best_export_cpu= best_cp_cpu=
+timed() {  # prints "wall cpu" of one run of the command
+  /usr/bin/time -f "%e %U %S" -o "$work/t.txt" "$@" > /dev/null
+  awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' "$work/t.txt"
+}
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+for _ in $(seq "$runs"); do
+  read -r w c < <(timed "$binary" export "$file" -o "$work/out.fcs")
+  best_export=$(min "$best_export" "$w"); best_export_cpu=$(min "$best_export_cpu" "$c")
+  read -r w c < <(timed cp "$file" "$work/copy.fcs")
+  best_cp=$(min "$best_cp" "$w"); best_cp_cpu=$(min "$best_cp_cpu" "$c")
+done
+awk -v e="$best_export" -v c="$best_cp" -v ec="$best_export_cpu" -v cc="$best_cp_cpu" -v n="$runs" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
+  'BEGIN { printf "export -> FCS %.3f s wall (%.3f s CPU)   cp %.3f s wall (%.3f s CPU)   export/cp %.2fx wall   (best of %d, load %s)\n", e, ec, c, cc, (c > 0 ? e / c : 0), n, l }'

@@ -9,6 +9,7 @@
 #include "cli/export_read_options.hpp"
 #include "cli/transform_options.hpp"
 #include "cytopipe/atomic_file.hpp"
+#include "cytopipe/fcs/event_blocks.hpp"
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/fcs/writer.hpp"
 
@@ -45,6 +46,18 @@ const RegisterCommand export_command{{
         if (ext != ".csv" && ext != ".fcs") {
           std::cerr << "cytopipe export: the output must end in .csv or .fcs: " << args->output << '\n';
           return 2;
+        }
+        if (ext == ".fcs" && !args->scales.any()) {
+          // Nothing to compute over the whole sample: decoded, converted and written block by
+          // block, never holding the events (same bytes as below).
+          const fcs::EventBlocks blocks(args->file, args->read.options());
+          if (blocks.block_by_block()) {
+            print_notices(blocks.metadata());
+            fcs::WriteOptions options;
+            options.channels = export_channels(blocks.metadata(), args->channels);
+            fcs::write_fcs(args->output, blocks, options);
+            return 0;
+          }
         }
         fcs::Sample sample = fcs::read_fcs(args->file, args->read.options());
         print_notices(sample);

@@ -20,6 +20,8 @@ struct TransformFlags {
   // Compensates, then transforms, in place. Auto-estimated parameters are printed on stderr as
   // "cytopipe: CHANNEL=logicle(T=...,W=...,M=...,A=...)" so they can be reused verbatim.
   void apply(fcs::Sample& sample) const;
+  // Whether apply would change anything (compensation or a transform asked for).
+  bool any() const { return (compensate_option != nullptr && compensate_option->count() > 0) || !transforms.empty(); }
 };
 
 }  // namespace cytopipe::cli

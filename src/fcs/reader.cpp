@@ -5,7 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
+#include <optional>
+#include <type_traits>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -188,6 +192,9 @@ EventBlocks::EventBlocks(const std::filesystem::path& file, const ReadOptions& o
   State& st = *state_;
   st.options = options;
   st.metadata = read_metadata(st.source, file.string(), options, {}, st.layout);
+  // The same limit as read_fcs (the whole sample's decoded size), so that a caller reading in
+  // blocks refuses the same files.
+  check_memory(st.layout.events, st.metadata.channels.size(), options.max_memory, file.string());
 }
 
 EventBlocks::~EventBlocks() = default;
@@ -223,6 +230,94 @@ void EventBlocks::decode(std::size_t first_event, std::size_t count, EventMatrix
   const auto bytes = st.source.is_file() ? st.source.view(at, length, scratch.get(length))
                                          : st.source.view(at, length, std::span<std::byte>());
   detail::decode_block(layout.plan, bytes, count, out, 0);
+}
+
+void EventBlocks::decode_rows(std::size_t first_event, std::size_t count, std::span<const std::size_t> channels,
+                              float* out) const {
+  const State& st = *state_;
+  const auto& plan = st.layout.plan;
+  for (std::size_t c : channels)
+    if (c >= st.metadata.channels.size())
+      throw Error("EventBlocks::decode_rows: channel index " + std::to_string(c) + " of " +
+                      std::to_string(st.metadata.channels.size()),
+                  {st.metadata.source, ""});
+  const std::size_t nc = channels.size();
+  // A float32 channel whose only rule is the truncation at $PnR is its stored float, through
+  // double, clamped and back (as read_fcs and the writer take it): one pass from the bytes, no
+  // double block.
+  const auto plain_float = [&](std::size_t c) {
+    const auto& ch = plan.channels[c];
+    return ch.kind == detail::ChannelPlan::Kind::Float32 && !ch.linearise && ch.divide_by == 1;
+  };
+  if (!plan.packed && block_by_block() && std::all_of(channels.begin(), channels.end(), plain_float)) {
+    EventMatrix none;  // only the argument checks of decode
+    if (first_event % 64 != 0 || first_event + count > st.layout.events)
+      decode(first_event, count, none);  // throws, naming the bad range
+    if (count == 0) return;
+    thread_local detail::ScratchBuffer scratch;
+    const std::size_t begin = plan.bytes_for(first_event);
+    const std::size_t length = plan.bytes_for(first_event + count) - begin;
+    const auto at = st.layout.data_begin + begin;
+    const auto bytes = st.source.is_file() ? st.source.view(at, length, scratch.get(length))
+                                           : st.source.view(at, length, std::span<std::byte>());
+    const std::size_t stride = plan.bits_per_event / 8;
+    // Event by event (input and output rows are both contiguous); a channel without truncation
+    // is clamped at +inf, which changes nothing (NaN passes either way).
+    std::vector<std::size_t> offset(nc);
+    std::vector<double> range(nc);
+    bool any_swap = false, all_swap = true;
+    for (std::size_t j = 0; j < nc; ++j) {
+      const auto& ch = plan.channels[channels[j]];
+      offset[j] = ch.byte_offset;
+      range[j] = ch.truncate ? ch.range : std::numeric_limits<double>::infinity();
+      const bool swap = ch.big_endian != (std::endian::native == std::endian::big);
+      any_swap = any_swap || swap;
+      all_swap = all_swap && swap;
+    }
+    auto rows = [&](auto swapped) {
+      for (std::size_t e = 0; e < count; ++e) {
+        const std::byte* row = bytes.data() + e * stride;
+        float* dst = out + e * nc;
+        for (std::size_t j = 0; j < nc; ++j) {
+          std::uint32_t word;
+          std::memcpy(&word, row + offset[j], 4);
+          if constexpr (swapped) word = __builtin_bswap32(word);
+          const double v = static_cast<double>(std::bit_cast<float>(word));
+          dst[j] = static_cast<float>(v > range[j] ? range[j] : v);  // decode's clamp
+        }
+      }
+    };
+    if (any_swap == all_swap) {
+      if (all_swap) rows(std::true_type{});
+      else rows(std::false_type{});
+    } else {  // mixed byte orders (one channel at a time)
+      for (std::size_t j = 0; j < nc; ++j) {
+        const auto& ch = plan.channels[channels[j]];
+        const bool swap = ch.big_endian != (std::endian::native == std::endian::big);
+        for (std::size_t e = 0; e < count; ++e) {
+          std::uint32_t word;
+          std::memcpy(&word, bytes.data() + e * stride + offset[j], 4);
+          if (swap) word = __builtin_bswap32(word);
+          const double v = static_cast<double>(std::bit_cast<float>(word));
+          out[e * nc + j] = static_cast<float>(v > range[j] ? range[j] : v);
+        }
+      }
+    }
+    return;
+  }
+  // Anything else through decode's doubles, a cache-sized run of events at a time.
+  constexpr std::size_t run = 4096;
+  thread_local std::optional<EventMatrix> decoded;
+  if (!decoded || decoded->channels() != st.metadata.channels.size()) decoded.emplace(run, st.metadata.channels.size());
+  for (std::size_t first = 0; first < count; first += run) {
+    const std::size_t n = std::min(run, count - first);
+    decode(first_event + first, n, *decoded);
+    for (std::size_t j = 0; j < nc; ++j) {
+      const double* src = decoded->column(channels[j]).data();
+      float* dst = out + first * nc + j;
+      for (std::size_t e = 0; e < n; ++e) dst[e * nc] = static_cast<float>(src[e]);
+    }
+  }
 }
 
 std::vector<DataSetInfo> list_datasets(const std::filesystem::path& file) {

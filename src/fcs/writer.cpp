@@ -1,6 +1,7 @@
 // Writing FCS 3.1: float32 little-endian list mode, keywords that still hold, spillover kept.
 #include "cytopipe/fcs/writer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -8,7 +9,14 @@
 #include <set>
 #include <sstream>
 
+#ifdef CYTOPIPE_FCS_TBB
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+#endif
+
 #include "cytopipe/atomic_file.hpp"
+#include "cytopipe/fcs/event_blocks.hpp"
+#include "fcs/huge_pages.hpp"
 #include "fcs/spillover.hpp"
 #include "fcs/text_util.hpp"
 
@@ -41,7 +49,8 @@ struct Plan {
   std::uint64_t data_bytes = 0;
 };
 
-Plan make_plan(const Sample& sample, const WriteOptions& options) {
+// `events`: the sample's events, or those of a block reader (sample = its metadata).
+Plan make_plan(const Sample& sample, const WriteOptions& options, std::size_t events) {
   Plan plan;
   if (options.channels) {
     plan.channels = *options.channels;
@@ -55,16 +64,16 @@ Plan make_plan(const Sample& sample, const WriteOptions& options) {
   }
   if (plan.channels.empty()) throw Error("no channels to write", {sample.source, ""});
   if (options.keep_event) {
-    if (options.keep_event->size() != sample.event_count())
+    if (options.keep_event->size() != events)
       throw Error("event selection has " + std::to_string(options.keep_event->size()) +
-                      " flags for " + std::to_string(sample.event_count()) + " events",
+                      " flags for " + std::to_string(events) + " events",
                   {sample.source, ""});
     plan.all_events = false;
     for (std::size_t e = 0; e < options.keep_event->size(); ++e)
       if ((*options.keep_event)[e]) plan.events.push_back(e);
     plan.event_count = plan.events.size();
   } else {
-    plan.event_count = sample.event_count();
+    plan.event_count = events;
   }
   plan.data_bytes = std::uint64_t{plan.event_count} * plan.channels.size() * 4;
   return plan;
@@ -216,6 +225,25 @@ std::string header_and_text(const std::vector<Keywords::Entry>& keywords, std::u
   return header + text;
 }
 
+// Events [first, first + n) of the plan (rows of `columns`, offset by `row0`) as float32
+// little-endian, event-major, into `buffer`.
+void encode_events(const Plan& plan, const std::vector<const double*>& columns, std::size_t first, std::size_t n,
+                   std::size_t row0, float* buffer) {
+  const std::size_t nc = columns.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t e = plan.all_events ? first + i : plan.events[first + i];
+    for (std::size_t c = 0; c < nc; ++c) buffer[i * nc + c] = static_cast<float>(columns[c][e - row0]);
+  }
+  if constexpr (std::endian::native == std::endian::big) {
+    for (std::size_t k = 0; k < n * nc; ++k) {
+      std::uint32_t bits;
+      std::memcpy(&bits, &buffer[k], 4);
+      bits = __builtin_bswap32(bits);
+      std::memcpy(&buffer[k], &bits, 4);
+    }
+  }
+}
+
 void write_data(std::ostream& out, const Sample& sample, const Plan& plan) {
   constexpr std::size_t block = 16384;
   const std::size_t nc = plan.channels.size();
@@ -224,10 +252,20 @@ void write_data(std::ostream& out, const Sample& sample, const Plan& plan) {
   for (auto c : plan.channels) columns.push_back(sample.events.column(c).data());
   for (std::size_t first = 0; first < plan.event_count; first += block) {
     const std::size_t n = std::min(block, plan.event_count - first);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t e = plan.all_events ? first + i : plan.events[first + i];
-      for (std::size_t c = 0; c < nc; ++c) buffer[i * nc + c] = static_cast<float>(columns[c][e]);
-    }
+    encode_events(plan, columns, first, n, 0, buffer.data());
+    out.write(reinterpret_cast<const char*>(buffer.data()), static_cast<std::streamsize>(n * nc * 4));
+  }
+}
+
+// The DATA segment from a block reader: blocks decoded and encoded in parallel (TBB; a ring of
+// output buffers reused, so nothing large is faulted in per block), written in order.
+void write_data(std::ostream& out, const EventBlocks& blocks, const Plan& plan) {
+  constexpr std::size_t block = 32768;  // 2 MiB of floats at 16 channels
+  const std::size_t nc = plan.channels.size();
+  const std::size_t count = (plan.event_count + block - 1) / block;
+  auto encode_block = [&](std::size_t b, float* buffer) {
+    const std::size_t first = b * block, n = std::min(block, plan.event_count - first);
+    blocks.decode_rows(first, n, plan.channels, buffer);
     if constexpr (std::endian::native == std::endian::big) {
       for (std::size_t k = 0; k < n * nc; ++k) {
         std::uint32_t bits;
@@ -236,12 +274,55 @@ void write_data(std::ostream& out, const Sample& sample, const Plan& plan) {
         std::memcpy(&buffer[k], &bits, 4);
       }
     }
-    out.write(reinterpret_cast<const char*>(buffer.data()), static_cast<std::streamsize>(n * nc * 4));
+    return n;
+  };
+#ifdef CYTOPIPE_FCS_TBB
+  const std::size_t ring = 2 * static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
+  std::vector<detail::ScratchBuffer> buffers(ring);
+  std::size_t next = 0;
+  struct Item {
+    std::size_t index = 0, events = 0;
+  };
+  // At most `ring` blocks in flight and the last stage in order: block i's buffer (i % ring) is
+  // written out before block i + ring starts.
+  tbb::parallel_pipeline(
+      ring,
+      tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                          [&](tbb::flow_control& fc) -> std::size_t {
+                                            if (next >= count) fc.stop();
+                                            return next++;
+                                          }) &
+          tbb::make_filter<std::size_t, Item>(tbb::filter_mode::parallel,
+                                              [&](std::size_t b) {
+                                                auto bytes = buffers[b % ring].get(block * nc * sizeof(float));
+                                                return Item{b, encode_block(b, reinterpret_cast<float*>(bytes.data()))};
+                                              }) &
+          tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](Item item) {
+            auto bytes = buffers[item.index % ring].get(block * nc * sizeof(float));
+            out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(item.events * nc * 4));
+          }));
+#else
+  detail::ScratchBuffer buffer;
+  for (std::size_t b = 0; b < count; ++b) {
+    auto bytes = buffer.get(block * nc * sizeof(float));
+    const std::size_t n = encode_block(b, reinterpret_cast<float*>(bytes.data()));
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(n * nc * 4));
   }
+#endif
+}
+
+void write_all(std::ostream& out, const EventBlocks& blocks, const WriteOptions& options) {
+  if (options.keep_event)
+    throw Error("an event selection cannot be written from a block reader", {blocks.metadata().source, ""});
+  const Sample& sample = blocks.metadata();
+  const Plan plan = make_plan(sample, options, blocks.events());
+  const std::string head = header_and_text(keyword_list(sample, plan), plan.data_bytes);
+  out.write(head.data(), static_cast<std::streamsize>(head.size()));
+  write_data(out, blocks, plan);
 }
 
 void write_all(std::ostream& out, const Sample& sample, const WriteOptions& options) {
-  const Plan plan = make_plan(sample, options);
+  const Plan plan = make_plan(sample, options, sample.event_count());
   const std::string head = header_and_text(keyword_list(sample, plan), plan.data_bytes);
   out.write(head.data(), static_cast<std::streamsize>(head.size()));
   write_data(out, sample, plan);
@@ -260,6 +341,10 @@ std::vector<std::byte> to_fcs_bytes(const Sample& sample, const WriteOptions& op
 
 void write_fcs(const std::filesystem::path& file, const Sample& sample, const WriteOptions& options) {
   write_file_atomically(file, [&](std::ostream& out) { write_all(out, sample, options); });
+}
+
+void write_fcs(const std::filesystem::path& file, const EventBlocks& blocks, const WriteOptions& options) {
+  write_file_atomically(file, [&](std::ostream& out) { write_all(out, blocks, options); });
 }
 
 }  // namespace cytopipe::fcs

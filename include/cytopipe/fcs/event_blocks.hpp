@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <span>
 
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/fcs/sample.hpp"
@@ -14,8 +15,9 @@ namespace cytopipe::fcs {
 class EventBlocks {
  public:
   // Reads HEADER and TEXT and plans the DATA segment exactly as read_fcs does (same checks, same
-  // FcsError for a bad or truncated file, same notices); no event is decoded yet.
-  // options.read_events and options.max_memory do not apply (nothing is held).
+  // FcsError for a bad or truncated file, same notices, and the same options.max_memory limit on
+  // the whole sample's decoded size, though it is never held); no event is decoded yet.
+  // options.read_events does not apply.
   explicit EventBlocks(const std::filesystem::path& file, const ReadOptions& options = {});
   ~EventBlocks();
   EventBlocks(EventBlocks&&) noexcept;
@@ -33,6 +35,11 @@ class EventBlocks {
   // rules: every value equals read_fcs's. first_event is a multiple of 64. Safe to call
   // concurrently (each thread reads into its own buffer).
   void decode(std::size_t first_event, std::size_t count, EventMatrix& out) const;
+  // Events [first_event, first_event + count) as float32, event-major: out[e * channels.size() + j]
+  // = static_cast<float>(decode's value of event first_event + e, channel channels[j]) (indices
+  // into metadata().channels). Float32 channels without value rules go from the bytes in one
+  // pass. Same conditions as decode; safe to call concurrently.
+  void decode_rows(std::size_t first_event, std::size_t count, std::span<const std::size_t> channels, float* out) const;
 
  private:
   struct State;

@@ -9,6 +9,8 @@
 
 namespace cytopipe::fcs {
 
+class EventBlocks;  // cytopipe/fcs/event_blocks.hpp
+
 struct WriteOptions {
   std::optional<std::vector<std::size_t>> channels;  // indices into sample.channels; all if unset
   std::optional<std::vector<std::uint8_t>> keep_event;  // one flag per event; all if unset
@@ -22,5 +24,11 @@ std::vector<std::byte> to_fcs_bytes(const Sample& sample, const WriteOptions& op
 // half-written.
 void write_fcs(const std::filesystem::path& file, const Sample& sample,
                const WriteOptions& options = {});
+
+// The same file from a block reader, without the whole sample in memory: byte for byte what
+// write_fcs(file, read_fcs(...), options) writes with the reader's options. Events are decoded
+// and encoded block by block (in parallel with TBB), written in order. keep_event is not
+// supported here (an Error).
+void write_fcs(const std::filesystem::path& file, const EventBlocks& blocks, const WriteOptions& options = {});
 
 }  // namespace cytopipe::fcs
