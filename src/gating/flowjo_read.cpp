@@ -543,6 +543,9 @@ std::vector<const WorkspaceSample*> Workspace::group(std::string_view name) cons
 
 namespace {
 
+// The keywords match_samples compares.
+constexpr std::array<std::string_view, 6> kMatchingKeywords = {"$FIL", "GUID", "$TOT", "$BTIM", "$ETIM", "$DATE"};
+
 // The first pass: groups and every sample's identity, element by element, as read_sample and
 // the group loop below would find them in the tree (the first <Groups>, <SampleList>, <Group>,
 // <SampleRefs>, <DataSet>, <SampleNode> and <Keywords> of their parents).
@@ -599,7 +602,11 @@ class IdentityScan {
       first_.keywords = true;
       open_[e.depth] = Open::Keywords;
     } else if (parent == Open::Keywords && n == "Keyword") {
-      ws_.samples.back().keywords[value("name")] = value("value");
+      // Only what matching files uses: a sample holds a hundred or more keywords, read in full
+      // (by read_sample) only for the samples chosen.
+      const auto key = e.attribute("name").value_or("");
+      if (std::find(kMatchingKeywords.begin(), kMatchingKeywords.end(), key) != kMatchingKeywords.end())
+        ws_.samples.back().keywords[std::string(key)] = value("value");
     }
   }
 

@@ -54,7 +54,8 @@ struct WorkspaceSample {
   std::map<std::string, long long> stored_counts;     // population name -> FlowJo's count (-1 unknown)
   int line = 0;                                       // of the <Sample> element
   // False for a sample the reader was not asked to read in full (see SampleChooser): only its
-  // identity (id, name, uri, keywords, line) is filled in.
+  // identity is filled in (id, name, uri, line, and of its keywords those match_samples uses:
+  // $FIL, GUID, $TOT, $BTIM, $ETIM, $DATE).
   bool read_in_full = false;
 };
 
@@ -81,8 +82,8 @@ inline constexpr std::size_t kMaxWorkspaceBytes = std::size_t{512} << 20;
 inline constexpr std::size_t kMaxWorkspaceDepth = 400;
 
 // Which samples to read in full, chosen from every sample's identity: `identities` holds the
-// groups and every sample with only id, name, uri, keywords and line filled in; the answer is
-// indices into identities.samples. An Error it throws comes out of the reader.
+// groups and every sample with only its identity filled in (WorkspaceSample::read_in_full); the
+// answer is indices into identities.samples. An Error it throws comes out of the reader.
 using SampleChooser = std::function<std::vector<std::size_t>(const Workspace& identities)>;
 // Every sample (the reader's default) / the samples of one group (every sample for "").
 SampleChooser every_sample();
