@@ -5,6 +5,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/combinable.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <optional>
@@ -59,7 +60,7 @@ PopulationCounts count_populations(const GatingStrategy& strategy, const fcs::Ev
   PopulationCounts out;
   GateOptions options;
   options.parallel = false;  // parallel over blocks instead
-  auto gate_block = [&](std::size_t b) {
+  auto gate_one_block = [&](std::size_t b) {
     Worker& w = workers.local();
     if (!w.sample) {
       w.sample = block_sample(blocks.metadata());
@@ -76,6 +77,11 @@ PopulationCounts count_populations(const GatingStrategy& strategy, const fcs::Ev
     if (b == 0) {  // names and paths, once
       for (const auto& r : results.populations()) out.populations.push_back({r.name, r.parent, r.path, 0});
     }
+  };
+  auto gate_block = [&](std::size_t b) {
+    // Isolated: compensation and scales run nested parallel loops, and a thread waiting in one
+    // must not start another block here (it would reuse this thread's block sample mid-gating).
+    tbb::this_task_arena::isolate([&] { gate_one_block(b); });
   };
   // The first block alone: every error of the strategy against the sample surfaces there, once.
   gate_block(0);

@@ -3,6 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+
+// Only where the scalar form is compiled without FMA (a fused build would round differently).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__FMA__)
+#include <immintrin.h>
+#define CYTOPIPE_FAST_TABLE_AVX2 1
+#endif
 
 namespace cytopipe::transform::detail {
 
@@ -61,5 +68,67 @@ FastTable::FastTable(const Biexponential& exact) : exact_(exact) {
   taylor1_ = 1 / g1;
   taylor2_ = -g2 / (2 * g1 * g1 * g1);
 }
+
+void FastTable::scale(std::span<const double> in, std::span<double> out) const {
+#ifdef CYTOPIPE_FAST_TABLE_AVX2
+  static const bool avx2 = __builtin_cpu_supports("avx2") && std::getenv("CYTOPIPE_NO_AVX2") == nullptr;
+  if (avx2) {
+    scale_avx2(in.data(), out.data(), in.size());
+    return;
+  }
+#endif
+  for (std::size_t i = 0; i < in.size(); ++i) out[i] = scale(in[i]);
+}
+
+#ifdef CYTOPIPE_FAST_TABLE_AVX2
+// AVX2 without FMA: the target does not allow fusing, so every product and sum rounds as in the
+// scalar form. u >= 0 always; its bits as integers order like the doubles.
+__attribute__((target("avx2"))) void FastTable::scale_avx2(const double* in, double* out, std::size_t n) const {
+  const double x1 = exact_.zero_point();
+  const __m256d zero = _mm256_setzero_pd(), vx1 = _mm256_set1_pd(x1);
+  const __m256d lo = _mm256_set1_pd(u_lo_), hi = _mm256_set1_pd(u_hi_);
+  const __m256d fraction = _mm256_set1_pd(kFraction);
+  const __m256i mask = _mm256_set1_epi64x(static_cast<long long>(kMask));
+  const __m256i base = _mm256_set1_epi64x(static_cast<long long>(base_));
+  // (bits & kMask) < 2^52 as a double: its bits under 2^52's exponent, minus 2^52 (exact).
+  const __m256i two52_bits = _mm256_set1_epi64x(0x4330000000000000LL);
+  const __m256d two52 = _mm256_set1_pd(4503599627370496.0);
+  const double* c = coefficients_.data();
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d x = _mm256_loadu_pd(in + i);
+    const __m256d positive = _mm256_cmp_pd(x, zero, _CMP_GE_OQ);  // x >= 0 (NaN: false)
+    const __m256d u = _mm256_blendv_pd(_mm256_sub_pd(zero, x), x, positive);
+    // On the table: u_lo <= u < u_hi (NaN fails both).
+    const __m256d on = _mm256_and_pd(_mm256_cmp_pd(u, lo, _CMP_GE_OQ), _mm256_cmp_pd(u, hi, _CMP_LT_OQ));
+    if (_mm256_movemask_pd(on) != 0xf) {
+      for (std::size_t k = i; k < i + 4; ++k) out[k] = scale(in[k]);
+      continue;
+    }
+    const __m256i bits = _mm256_castpd_si256(u);
+    const __m256i row = _mm256_sub_epi64(_mm256_srli_epi64(bits, kShift), base);
+    const __m256i index = _mm256_add_epi64(_mm256_slli_epi64(row, 2), _mm256_slli_epi64(row, 1));  // row * 6
+    const __m256d t = _mm256_mul_pd(
+        _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, mask), two52_bits)), two52), fraction);
+    const __m256d c5 = _mm256_i64gather_pd(c + 5, index, 8);
+    const __m256d c4 = _mm256_i64gather_pd(c + 4, index, 8);
+    const __m256d c3 = _mm256_i64gather_pd(c + 3, index, 8);
+    const __m256d c2 = _mm256_i64gather_pd(c + 2, index, 8);
+    const __m256d c1 = _mm256_i64gather_pd(c + 1, index, 8);
+    const __m256d c0 = _mm256_i64gather_pd(c + 0, index, 8);
+    __m256d d = _mm256_add_pd(c4, _mm256_mul_pd(t, c5));
+    d = _mm256_add_pd(c3, _mm256_mul_pd(t, d));
+    d = _mm256_add_pd(c2, _mm256_mul_pd(t, d));
+    d = _mm256_add_pd(c1, _mm256_mul_pd(t, d));
+    d = _mm256_add_pd(c0, _mm256_mul_pd(t, d));
+    _mm256_storeu_pd(out + i, _mm256_blendv_pd(_mm256_sub_pd(vx1, d), _mm256_add_pd(vx1, d), positive));
+  }
+  for (; i < n; ++i) out[i] = scale(in[i]);
+}
+#else
+void FastTable::scale_avx2(const double* in, double* out, std::size_t n) const {
+  for (std::size_t i = 0; i < n; ++i) out[i] = scale(in[i]);
+}
+#endif
 
 }  // namespace cytopipe::transform::detail

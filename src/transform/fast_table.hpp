@@ -5,6 +5,7 @@
 // the hot path: a shift, a mask, one table row and five fused multiply-adds.
 #include <bit>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "transform/biexponential.hpp"
@@ -28,12 +29,19 @@ class FastTable {
     const double x1 = exact_.zero_point();
     return x >= 0 ? x1 + delta(x) : x1 - delta(-x);
   }
+  // scale(x) of every value, equal to it bit for bit: four at a time with AVX2 gathers where
+  // the CPU has them (CYTOPIPE_NO_AVX2 forces the scalar form), the same multiplies and adds in
+  // the same order (no fused multiply-add, as the scalar form is compiled), lanes off the table
+  // (Taylor range, exact solver, NaN) by the scalar form.
+  void scale(std::span<const double> in, std::span<double> out) const;
 
  private:
   static constexpr int kBinsPerOctaveLog2 = 7;
   static constexpr int kShift = 52 - kBinsPerOctaveLog2;
   static constexpr std::uint64_t kMask = (std::uint64_t{1} << kShift) - 1;
   static constexpr double kFraction = 1.0 / static_cast<double>(std::uint64_t{1} << kShift);
+
+  void scale_avx2(const double* in, double* out, std::size_t n) const;
 
   Biexponential exact_;
   std::vector<double> coefficients_;  // 6 per bin, lowest order first, in t = position in bin

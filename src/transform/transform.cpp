@@ -218,7 +218,13 @@ void Transform::apply(std::span<const double> in, std::span<double> out) const {
   const State& s = *state_;
   if (s.table) {
     const detail::FastTable& table = *s.table;
-    parallel_map(in, out, [&table](double x) { return table.scale(x); });
+    if (in.size() != out.size())
+      throw Error("bulk transform: input has " + std::to_string(in.size()) + " values, output " +
+                  std::to_string(out.size()));
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, in.size(), kGrain),
+                      [&](const tbb::blocked_range<std::size_t>& r) {
+                        table.scale(in.subspan(r.begin(), r.size()), out.subspan(r.begin(), r.size()));
+                      });
     return;
   }
   if (std::holds_alternative<Identity>(s.params)) {
