@@ -658,11 +658,13 @@ SampleChooser samples_of_group(std::string group) {
   };
 }
 
-Workspace parse_workspace(std::string_view text, std::string_view name, const WorkspaceOptions& options,
-                          const SampleChooser& choose) {
+namespace {
+
+Workspace read_workspace(const xml::Input& input, std::string_view name, const WorkspaceOptions& options,
+                         const SampleChooser& choose) {
   const xml::UntrustedLimits limits{kMaxWorkspaceBytes, kMaxWorkspaceDepth, "FlowJo workspace"};
   IdentityScan scan{std::string(name)};
-  xml::scan_untrusted(text, std::string(name), limits,
+  xml::scan_untrusted(input, std::string(name), limits,
                       {[&](const xml::Element& e) { scan.start(e); },
                        [&](std::string_view n, std::size_t depth) { scan.end(n, depth); }});
   Workspace ws = scan.finish();
@@ -678,9 +680,9 @@ Workspace parse_workspace(std::string_view text, std::string_view name, const Wo
   // reads the text only up to the start tag of the sample after the last one chosen (the rest
   // was checked by the first pass).
   using xml::Keep;
-  std::string_view head = text;
+  xml::Input head = input;
   if (const std::size_t after = chosen.back() + 1; after < scan.sample_offsets().size())
-    head = text.substr(0, std::min(text.size(), scan.sample_offsets()[after] + 2));  // + "/>"
+    head.limit = scan.sample_offsets()[after] + 2;  // + "/>"
   bool list_seen = false, in_list = false;
   std::size_t sample = 0, next = 0;
   Reader reader{ws.file, options, {}, {}};
@@ -710,8 +712,17 @@ Workspace parse_workspace(std::string_view text, std::string_view name, const Wo
         s = reader.read_sample(el);
         s.line = line;
       });
-  if (next != chosen.size()) throw std::logic_error("FlowJo workspace: the two passes disagree on the samples");
+  if (next != chosen.size())
+    throw Error("the workspace changed while it was read (its second reading holds fewer samples)",
+                ErrorContext{ws.file, "", 0, 0});
   return ws;
+}
+
+}  // namespace
+
+Workspace parse_workspace(std::string_view text, std::string_view name, const WorkspaceOptions& options,
+                          const SampleChooser& choose) {
+  return read_workspace(xml::Input{text, {}, std::string_view::npos}, name, options, choose);
 }
 
 Workspace load_workspace(const std::filesystem::path& file, const WorkspaceOptions& options, const SampleChooser& choose) {
@@ -720,7 +731,8 @@ Workspace load_workspace(const std::filesystem::path& file, const WorkspaceOptio
     throw Error("a FlowJo workspace of " + std::to_string(size) + " bytes is larger than the limit of " +
                     std::to_string(kMaxWorkspaceBytes) + " bytes",
                 ErrorContext{file.string(), "", 0, 0});
-  return parse_workspace(read_input_file(file, "FlowJo workspace"), file.string(), options, choose);
+  // Read from the file piece by piece, twice, rather than held whole (the parser's reading).
+  return read_workspace(xml::Input{{}, file, std::string_view::npos}, file.string(), options, choose);
 }
 
 SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates, std::span<const fcs::Sample> metadata) {

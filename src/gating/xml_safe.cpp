@@ -1,11 +1,15 @@
 // The one hardened XML parse of the gating stage (Gating-ML and FlowJo workspaces).
 #include "gating/xml_safe.hpp"
 
+#include <fcntl.h>
 #include <libxml/SAX2.h>
+#include <unistd.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlIO.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
@@ -243,14 +247,54 @@ void on_filtered_reference(void* ctx, const xmlChar* name) {
   if (!in_left_out(ctx)) xmlSAX2Reference(ctx, name);
 }
 
+// Where the parser's bytes come from, handed to it piece by piece.
+class Feed {
+ public:
+  explicit Feed(const Input& input) : rest_(input.text), left_(input.limit) {
+    if (input.file.empty()) return;
+    fd_ = ::open(input.file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw Error(std::string("cannot open: ") + std::strerror(errno), ErrorContext{input.file.string(), "", 0, 0});
+  }
+  Feed(const Feed&) = delete;
+  Feed& operator=(const Feed&) = delete;
+  ~Feed() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Fewer bytes than asked only at the end; -1 (an I/O error for the parser) if reading fails.
+  int read(char* to, int size) {
+    std::size_t n = std::min(left_, static_cast<std::size_t>(std::max(size, 0)));
+    if (fd_ < 0) {
+      n = std::min(n, rest_.size());
+      std::copy_n(rest_.data(), n, to);
+      rest_.remove_prefix(n);
+    } else {
+      ssize_t got = 0;
+      do got = ::read(fd_, to, n);
+      while (got < 0 && errno == EINTR);
+      if (got < 0) return -1;
+      n = static_cast<std::size_t>(got);
+    }
+    left_ -= n;
+    return static_cast<int>(n);
+  }
+
+ private:
+  std::string_view rest_;
+  std::size_t left_;
+  int fd_ = -1;
+};
+
 // The hardened parse itself: `configure` may replace the element callbacks of the context.
 template <class Configure>
-Document parse(std::string_view text, const std::string& file, const UntrustedLimits& limits, Hostility& hostility,
+Document parse(const Input& source, const std::string& file, const UntrustedLimits& limits, Hostility& hostility,
                Configure configure) {
-  if (text.size() > limits.max_bytes)
-    throw Error("a " + std::string(limits.format) + " document of " + std::to_string(text.size()) +
+  std::error_code size_error;
+  const std::size_t size = source.file.empty() ? source.text.size() : std::filesystem::file_size(source.file, size_error);
+  if (size > limits.max_bytes && !size_error)
+    throw Error("a " + std::string(limits.format) + " document of " + std::to_string(size) +
                     " bytes is larger than the limit of " + std::to_string(limits.max_bytes) + " bytes",
                 ErrorContext{file, "", 0, 0});
+  Feed feed(source);
   std::unique_ptr<xmlParserCtxt, ParserContextDeleter> context(xmlNewParserCtxt());
   if (!context) throw std::bad_alloc();
   hostility.format = std::string(limits.format);
@@ -261,18 +305,11 @@ Document parse(std::string_view text, const std::string& file, const UntrustedLi
   context->sax->internalSubset = on_internal_subset;
   configure(*context->sax);
   // What xmlCtxtReadMemory does, but a parse a filter stopped keeps the tree it built, and the
-  // parser reads `text` in pieces as it goes instead of copying all of it first (the copy into
-  // fresh memory was a tenth of importing a 5 MB workspace).
-  std::string_view rest = text;
+  // parser reads its input in pieces as it goes instead of copying all of it first (the copy into
+  // fresh memory, and reading a file whole, were a third of importing a 5 MB workspace).
   xmlParserInputBufferPtr buffer = xmlParserInputBufferCreateIO(
-      [](void* from, char* to, int size) {
-        auto& left = *static_cast<std::string_view*>(from);
-        const std::size_t n = std::min(left.size(), static_cast<std::size_t>(std::max(size, 0)));
-        std::copy_n(left.data(), n, to);
-        left.remove_prefix(n);
-        return static_cast<int>(n);
-      },
-      [](void*) { return 0; }, &rest, XML_CHAR_ENCODING_NONE);
+      [](void* from, char* to, int n) { return static_cast<Feed*>(from)->read(to, n); }, [](void*) { return 0; },
+      &feed, XML_CHAR_ENCODING_NONE);
   if (!buffer) throw std::bad_alloc();
   xmlParserInputPtr input = xmlNewIOInputStream(context.get(), buffer, XML_CHAR_ENCODING_NONE);
   if (!input) {
@@ -300,17 +337,17 @@ Document parse(std::string_view text, const std::string& file, const UntrustedLi
 
 Document read_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits) {
   Hostility hostility;
-  Document doc = parse(text, file, limits, hostility, [](xmlSAXHandler&) {});
+  Document doc = parse(Input{text, {}, std::string_view::npos}, file, limits, hostility, [](xmlSAXHandler&) {});
   check_tree(xmlDocGetRootElement(doc.get()), file, limits);
   return doc;
 }
 
-Document read_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits,
+Document read_untrusted(const Input& input, const std::string& file, const UntrustedLimits& limits,
                         const ElementFilter& keep, const std::function<void(const xmlNode*)>& take) {
   Hostility hostility;
   hostility.keep = &keep;
   hostility.take = &take;
-  Document doc = parse(text, file, limits, hostility, [](xmlSAXHandler& sax) {
+  Document doc = parse(input, file, limits, hostility, [](xmlSAXHandler& sax) {
     sax.startElementNs = on_filtered_start;
     sax.endElementNs = on_filtered_end;
     sax.characters = on_filtered_characters;
@@ -324,11 +361,11 @@ Document read_untrusted(std::string_view text, const std::string& file, const Un
   return doc;
 }
 
-void scan_untrusted(std::string_view text, const std::string& file, const UntrustedLimits& limits,
+void scan_untrusted(const Input& input, const std::string& file, const UntrustedLimits& limits,
                     const ElementHandlers& on) {
   Hostility hostility;
   hostility.on = &on;
-  parse(text, file, limits, hostility, [](xmlSAXHandler& sax) {
+  parse(input, file, limits, hostility, [](xmlSAXHandler& sax) {
     sax.startElementNs = on_scan_start;
     sax.endElementNs = on_scan_end;
     sax.characters = nullptr;

@@ -4,7 +4,10 @@
 // the document the fault is.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -158,6 +161,34 @@ TEST(FlowJoStreaming, TheWholeDocumentIsCheckedWhateverIsChosen) {
     expect_contains(error_of([&] { parse_workspace(xxe, "xxe.wsp", {}, chooser); }),
                     {"xxe.wsp:2", "external entity 'xxe' declared", "refused"});
   }
+}
+
+// load_workspace reads the file piece by piece (twice) instead of holding it whole: the same
+// samples, the same refusals, the same lines as reading the text.
+TEST(FlowJoStreaming, AFileReadInPiecesEqualsItsText) {
+  const fs::path file = fs::temp_directory_path() / ("cytopipe_streaming_" + std::to_string(::getpid()) + ".wsp");
+  auto write = [&](const std::string& text) { std::ofstream(file, std::ios::binary) << text; };
+  const std::string text = workspace(rect(2));
+  write(text);
+  for (const std::vector<std::size_t>& chosen : {std::vector<std::size_t>{}, {0}, {1}, {2}, {0, 2}, {0, 1, 2}}) {
+    const Workspace a = load_workspace(file, {}, these(chosen));
+    const Workspace b = parse_workspace(text, file.string(), {}, these(chosen));
+    ASSERT_EQ(a.samples.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+      expect_same_identity(a.samples[i], b.samples[i]);
+      EXPECT_EQ(a.samples[i].read_in_full, b.samples[i].read_in_full);
+      if (a.samples[i].read_in_full) EXPECT_EQ(min_of(a.samples[i]), static_cast<double>(i + 1));
+    }
+  }
+  const std::string curly = workspace(rect(2, "CurlyGate"));
+  write(curly);
+  expect_contains(error_of([&] { load_workspace(file, {}, these({1})); }),
+                  {file.string() + ":" + std::to_string(line_of(curly, "<gating:CurlyGate>")), "unknown gate type"});
+  EXPECT_NO_THROW(load_workspace(file, {}, these({0, 2})));
+  write(workspace(rect(2), "", "<!DOCTYPE Workspace [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"));
+  expect_contains(error_of([&] { load_workspace(file, {}, these({})); }),
+                  {file.string() + ":2", "external entity 'xxe' declared", "refused"});
+  fs::remove(file);
 }
 
 // The shared FlowJo workspaces: each sample read alone equals the same sample of a full read.
