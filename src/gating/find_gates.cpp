@@ -9,6 +9,34 @@
 namespace cytopipe::gating {
 namespace {
 
+// The gates whose populations the finders placeable now read: each such finder's parent and,
+// recursively, those populations' parents and boolean operands (a branch no finder of this
+// round reads, e.g. the beads beside the cells, is not gated again every round). Empty when
+// every gate is wanted or a reference does not resolve (then the caller keeps them all).
+std::set<std::size_t> gates_read(const GatingStrategy& strategy, const std::set<std::string>& doomed) {
+  std::set<std::size_t> read;
+  std::vector<std::string> todo;
+  for (const auto& node : strategy.gates())
+    if (node.finder && !node.parent.empty() && !doomed.contains(node.parent)) todo.push_back(node.parent);
+  std::set<std::string> seen;
+  try {
+    while (!todo.empty()) {
+      const std::string ref = std::move(todo.back());
+      todo.pop_back();
+      const auto population = strategy.find_population(ref);
+      if (!population) return {};
+      if (!seen.insert(population->name).second) continue;
+      read.insert(population->gate);
+      if (!population->parent.empty()) todo.push_back(population->parent);
+      if (const auto* b = std::get_if<BooleanGate>(&strategy.gates()[population->gate].gate))
+        for (const auto& o : b->operands) todo.push_back(o.population);
+    }
+  } catch (const Error&) {
+    return {};  // an ambiguous reference: gate_sample names it
+  }
+  return read;
+}
+
 // The strategy without the populations that depend (as children or boolean operands) on a gate
 // still to be placed.
 GatingStrategy placed_part(const GatingStrategy& strategy) {
@@ -25,11 +53,12 @@ GatingStrategy placed_part(const GatingStrategy& strategy) {
       doomed_gates.insert(p.gate);
     }
   }
+  const std::set<std::size_t> read = gates_read(strategy, doomed);
   GatingStrategy part;
   part.name = strategy.name;
   for (const auto& [id, m] : strategy.matrices()) part.add_matrix(id, m);
   for (std::size_t g = 0; g < gates.size(); ++g)
-    if (!doomed_gates.contains(g)) part.add(gates[g]);
+    if (!doomed_gates.contains(g) && (read.empty() || read.contains(g))) part.add(gates[g]);
   return part;
 }
 
@@ -38,7 +67,7 @@ GatingStrategy placed_part(const GatingStrategy& strategy) {
 PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sample, const GateOptions& options) {
   PlacedGates out;
   out.strategy = strategy;
-  std::vector<double> gathered;
+  std::vector<std::vector<double>> gathered;  // one per dimension
   // One column cache for every finder of the sample: a scaled column is computed once, and only
   // for the 64-event words of the finder's parent (no transform paid for debris a finder below
   // the scatter gate never looks at).
@@ -56,19 +85,21 @@ PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sampl
         throw Error(label + ": placed on the pooled events of several files (pool:, control:), which a pipeline run "
                     "does (cytopipe run; a sharded run in its thresholds pass); it cannot be placed on one file alone", {sample.source, "gate '" + node.id + "'", 0, 0});
       try {
-        // The parent's values of each dimension, on the dimension's scale.
-        std::vector<std::vector<double>> columns;
-        for (const auto& d : node.finder->dimensions) {
-          const std::span<const double> all = cache.get(d, parent ? &parent->members : nullptr);
+        // The parent's values of each dimension, on the dimension's scale: gathered into buffers
+        // reused by every finder of the sample, or the cached column itself for the root.
+        const std::size_t dims = node.finder->dimensions.size();
+        if (gathered.size() < dims) gathered.resize(dims);
+        std::vector<std::span<const double>> spans;
+        for (std::size_t k = 0; k < dims; ++k) {
+          const std::span<const double> all = cache.get(node.finder->dimensions[k], parent ? &parent->members : nullptr);
           if (parent) {
-            gathered.resize(parent->count);
-            gather(all, parent->members, gathered);
-            columns.emplace_back(gathered.begin(), gathered.end());
+            gathered[k].resize(parent->count);
+            gather(all, parent->members, gathered[k]);
+            spans.emplace_back(gathered[k]);
           } else {
-            columns.emplace_back(all.begin(), all.end());
+            spans.push_back(all);
           }
         }
-        std::vector<std::span<const double>> spans(columns.begin(), columns.end());
         FoundGate found = find_gate(*node.finder, spans, label);
         found.report.gate = node.id;
         found.report.parent = node.parent;

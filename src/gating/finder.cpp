@@ -119,7 +119,7 @@ SideSpread side_spread(std::span<const double> x, double centre, bool below, dou
                        std::vector<double>& scratch) {
   SideSpread out{detail::one_sided_sd(x, centre, below, scratch), {}};
   if (!below || !(out.sd > 0)) return out;
-  const double floor = *std::min_element(x.begin(), x.end());
+  const double floor = detail::minimum(x);
   if (!(std::isfinite(zero) && floor > zero && centre - floor < 3 * out.sd)) return out;
   out.cut_off = "the peak at " + num(centre) + " is cut off below by the data's floor " + num(floor) + " (above the " +
                 "scale's zero, " + num((centre - floor) / out.sd) + " of its lower robust SDs away): its spread is " +

@@ -1,9 +1,13 @@
 #include "gating/finder_density.hpp"
 
+#include <tbb/parallel_reduce.h>
+
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "cytopipe/error.hpp"
+#include "cytopipe/gating/gate.hpp"
 #include "gating/finder_select.hpp"
 
 namespace cytopipe::gating::detail {
@@ -86,7 +90,50 @@ Spread value_spread(std::span<const double> values) {
   return spread_quantiles(copy);
 }
 
+// The sample SD of the values, from a mean and a sum of squares each added up in order (their
+// bits depend on that order). Where the spread is then min(SD, cap), a parallel estimate that is
+// clearly above `cap` (by far more than the rounding of either sum, about n x 1e-16 relative)
+// settles it without the two serial passes; the estimate is returned then, and only compared.
+double sample_sd(std::span<const double> values, double cap) {
+  const std::size_t n = values.size();
+  if (n >= kSelectMinimum && cap < kUnbounded) {
+    using Range = tbb::blocked_range<std::size_t>;
+    const auto sum = [&](auto term) {
+      return tbb::parallel_deterministic_reduce(
+          Range(0, n, kSelectGrain), 0.0,
+          [&](const Range& r, double partial) {
+            for (std::size_t i = r.begin(); i < r.end(); ++i) partial += term(values[i]);
+            return partial;
+          },
+          std::plus<>());
+    };
+    const double mean = sum([](double v) { return v; }) / static_cast<double>(n);
+    const double ss = sum([&](double v) { return (v - mean) * (v - mean); });
+    const double estimate = std::sqrt(ss / static_cast<double>(n - 1));
+    if (estimate > cap * (1 + 1e-6)) return estimate;
+  }
+  double mean = 0;
+  for (double v : values) mean += v;
+  mean /= static_cast<double>(n);
+  double ss = 0;
+  for (double v : values) ss += (v - mean) * (v - mean);
+  return std::sqrt(ss / static_cast<double>(n > 1 ? n - 1 : 1));
+}
+
 }  // namespace
+
+double minimum(std::span<const double> values) {
+  // The first of the smallest, as std::min_element: blocks keep their earliest minimum and join
+  // left before right, preferring the left one on a tie.
+  using Range = tbb::blocked_range<std::size_t>;
+  const auto block_min = [&](const Range& r, double m) {
+    for (std::size_t i = r.begin(); i < r.end(); ++i) m = values[i] < m ? values[i] : m;
+    return m;
+  };
+  if (values.size() < kSelectMinimum) return block_min(Range(1, values.size()), values[0]);
+  return tbb::parallel_deterministic_reduce(Range(1, values.size(), kSelectGrain), values[0], block_min,
+                                            [](double left, double right) { return right < left ? right : left; });
+}
 
 std::size_t Density::index_of(double x) const {
   const double i = std::round((x - lo) / step);
@@ -97,13 +144,8 @@ std::size_t Density::index_of(double x) const {
 Density kernel_density(std::span<const double> values, double adjust, const std::string& label, std::size_t grid) {
   const std::size_t n = values.size();
   const auto [q001, q25, q75, q999] = value_spread(values);
-  double mean = 0;
-  for (double v : values) mean += v;
-  mean /= static_cast<double>(n);
-  double ss = 0;
-  for (double v : values) ss += (v - mean) * (v - mean);
-  const double sd = std::sqrt(ss / static_cast<double>(n > 1 ? n - 1 : 1));
   const double iqr = (q75 - q25) / 1.34;
+  const double sd = sample_sd(values, iqr > 0 ? iqr : kUnbounded);
   const double spread = iqr > 0 ? std::min(sd, iqr) : sd;
   if (!(spread > 0) || !(q999 > q001))
     throw Error(label + ": all " + std::to_string(n) + " values are (nearly) equal (" + std::to_string(q001) +

@@ -30,6 +30,10 @@ Density kernel_density(std::span<const double> values, double adjust, const std:
 // kept (a shoulder or a noise ripple is not a second population).
 std::vector<std::size_t> density_peaks(const Density& d, double min_peak);
 
+// The smallest value (the first of equal ones, as std::min_element), in parallel on large inputs.
+// `values` must not be empty.
+double minimum(std::span<const double> values);
+
 // 1.4826 x the median distance from `centre` of the values on one side of it (below when
 // `below`): the spread of a peak measured on the side away from a tail or a second population.
 double one_sided_sd(std::span<const double> values, double centre, bool below, std::vector<double>& scratch);
