@@ -73,7 +73,7 @@ struct GateCommand {
     std::vector<std::map<std::string, std::size_t>> counts(files.size());
     tbb::task_arena arena(workers);
     if (stats_out.empty() && events_out.empty()) {
-      arena.execute([&] { count_only(strategy, read, counts); });
+      arena.execute([&] { count_only(strategy, read, held, counts); });
       return write_workspace(strategy, read, counts);
     }
     with_output(stats_out, [&](std::ostream* stats) {
@@ -97,26 +97,36 @@ struct GateCommand {
   }
 
   // Counts only: each file gated block by block as it is decoded (no whole event matrix, no
-  // memberships kept), in parallel over blocks; files one after another, in order. A file that
-  // cannot be (ASCII data, a strategy with finders, no events) is read and gated whole.
-  void count_only(const gating::GatingStrategy& strategy, const fcs::ReadOptions& read,
+  // memberships kept), in parallel over blocks and, as in the full path, over at most `held`
+  // files at once, printed in file order. A file that cannot be (ASCII data, a strategy with
+  // finders, no events) is read and gated whole.
+  void count_only(const gating::GatingStrategy& strategy, const fcs::ReadOptions& read, std::size_t held,
                   std::vector<std::map<std::string, std::size_t>>& counts) const {
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      const fcs::EventBlocks blocks(files[i], read);
-      if (!gating::counts_block_by_block(strategy, blocks)) {
-        gating::GatingSet::Gated g{fcs::read_fcs(files[i], read), {}};
-        g.results = gating::gate_sample(strategy, g.sample);
-        print_counts(g);
-        for (const auto& p : g.results.populations()) counts[i][p.name] = p.count;
-        continue;
-      }
-      const gating::PopulationCounts c = gating::count_populations(strategy, blocks);
-      std::cout << blocks.metadata().source << " (" << c.events << " events)\n";
-      for (const auto& p : c.populations) {
-        print_count(p.path, p.count, c.parent_count(p));
-        counts[i][p.name] = p.count;
-      }
-    }
+    struct Counted {
+      std::string source;
+      gating::PopulationCounts counts;
+    };
+    gating::stream_samples<Counted>(
+        files.size(), held,
+        [&](std::size_t i) {
+          const fcs::EventBlocks blocks(files[i], read);
+          if (gating::counts_block_by_block(strategy, blocks))
+            return Counted{blocks.metadata().source, gating::count_populations(strategy, blocks)};
+          const fcs::Sample sample = fcs::read_fcs(files[i], read);
+          const gating::GatingResults results = gating::gate_sample(strategy, sample);
+          Counted out{sample.source, {}};
+          out.counts.events = results.events();
+          for (const auto& p : results.populations()) out.counts.populations.push_back({p.name, p.parent, p.path, p.count});
+          return out;
+        },
+        [&](std::size_t i, Counted&& c) {
+          std::cout << c.source << " (" << c.counts.events << " events)\n";
+          for (const auto& p : c.counts.populations) {
+            print_count(p.path, p.count, c.counts.parent_count(p));
+            counts[i][p.name] = p.count;
+          }
+          return true;
+        });
   }
 
   int write_workspace(const gating::GatingStrategy& strategy, const fcs::ReadOptions& read,
