@@ -276,18 +276,13 @@ struct GateCommand {
     gating::StatisticsOptions options;
     options.percentiles = percentiles;
     const auto& s = g.sample;
-    // Channels are read in place (no copy). Logs are made for as many channels at a time as
-    // there are workers, into uninitialised storage (EventMatrix: huge pages, reused between
-    // samples) that the next channels overwrite: zeroing and first-touch faults of a fresh log
-    // column per channel cost more than the logs. Then those channels x every population in
-    // parallel. Isolated, so a worker waiting here never picks up another file's serial write.
+    // Channels are read in place (no copy); every distinct population on every channel in one
+    // table (a task per channel, each sweeping its column once for all populations). Isolated,
+    // so a worker waiting here never picks up another file's serial write.
     const auto& populations = g.results.populations();
     gating::ColumnCache cache(strategy, s);
     std::vector<std::span<const double>> columns(names.size());
     std::vector<gating::PopulationStatistics> results(populations.size() * names.size());
-    const std::size_t group =
-        std::clamp<std::size_t>(static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()), 1, names.size() ? names.size() : 1);
-    fcs::EventMatrix logs(g.results.events(), group);
     // A population with the same members as an earlier one (a NOT of a NOT, an AND with its own
     // parent, ...) has the same statistics: computed once, copied.
     std::vector<std::size_t> same_as(populations.size());
@@ -301,20 +296,18 @@ struct GateCommand {
         }
       if (same_as[pi] == pi) distinct.push_back(pi);
     }
+    std::vector<const gating::Membership*> members;
+    std::vector<std::size_t> parents;
+    for (std::size_t pi : distinct) {
+      members.push_back(&populations[pi].members);
+      parents.push_back(g.results.parent_count(populations[pi].name));
+    }
     tbb::this_task_arena::isolate([&] {
       for (std::size_t c = 0; c < names.size(); ++c) columns[c] = cache.get(dims[c]);
-      for (std::size_t first = 0; first < names.size(); first += group) {
-        const std::size_t width = std::min(group, names.size() - first);
-        tbb::parallel_for(std::size_t{0}, width,
-                          [&](std::size_t k) { gating::log_values(columns[first + k], logs.column(k)); });
-        tbb::parallel_for(std::size_t{0}, distinct.size() * width, [&](std::size_t i) {
-          const std::size_t pi = distinct[i / width];
-          const auto& p = populations[pi];
-          const std::size_t k = i % width;
-          results[pi * names.size() + first + k] = gating::population_statistics(
-              columns[first + k], logs.column(k), p.members, g.results.parent_count(p.name), g.results.events(), options);
-        });
-      }
+      auto table = gating::population_statistics_table(columns, members, parents, g.results.events(), options);
+      for (std::size_t d = 0; d < distinct.size(); ++d)
+        for (std::size_t c = 0; c < names.size(); ++c)
+          results[distinct[d] * names.size() + c] = std::move(table[d * names.size() + c]);
     });
     for (std::size_t pi = 0; pi < populations.size(); ++pi) {
       if (same_as[pi] == pi) continue;

@@ -17,6 +17,9 @@
 #include <memory>
 #include <optional>
 #include <tuple>
+#include <type_traits>
+
+#include <tbb/parallel_for.h>
 
 namespace cytopipe::gating {
 namespace {
@@ -359,10 +362,24 @@ std::vector<std::size_t> wanted_ranks(std::size_t n, std::span<const double> per
 // at a time, with a histogram and a pass per rank.
 class RankSelection {
  public:
-  explicit RankSelection(std::span<const std::size_t> ranks) : ranks_(ranks), bin_of_(ranks.size()), below_of_(ranks.size()) {
-    const auto& counts = key_counts();
-    auto& s = scratch();
-    if (s.slot_of_bin.size() != kKeyBins) s.slot_of_bin.assign(kKeyBins, -1);
+  // How many candidates the bins holding `ranks` have (the room the candidate lists need).
+  static std::size_t candidates_needed(std::span<const std::size_t> ranks, const std::uint32_t* counts) {
+    std::size_t total = 0;
+    std::uint64_t bin = 0, last = ~std::uint64_t{0};
+    std::size_t below = 0;
+    for (std::size_t rank : ranks) {
+      while (below + counts[bin] <= rank) below += counts[bin++];
+      if (bin != last) total += counts[bin];
+      last = bin;
+    }
+    return total;
+  }
+  // `counts`: the key histogram; `slots`: kKeyBins entries, all -1 (left so); `arena`: room for
+  // candidates_needed() values.
+  RankSelection(std::span<const std::size_t> ranks, const std::uint32_t* counts, std::vector<std::int32_t>& slots,
+                double* arena)
+      : ranks_(ranks), bin_of_(ranks.size()), below_of_(ranks.size()) {
+    if (slots.size() != kKeyBins) slots.assign(kKeyBins, -1);
     std::uint64_t bin = 0;
     std::size_t below = 0;
     for (std::size_t i = 0; i < ranks.size(); ++i) {
@@ -371,20 +388,16 @@ class RankSelection {
       bin_of_[i] = bins_.size() - 1;
       below_of_[i] = below;
     }
-    std::size_t total = 0;
-    for (std::uint64_t b : bins_) total += counts[b];
-    // As large as the value buffer (so on huge pages, once, when the populations are large).
-    if (s.candidates.events() < total) s.candidates = fcs::EventMatrix(std::max(total, s.values.events()), 1);
     next_.resize(bins_.size());
     candidates_.resize(bins_.size());
-    double* next = s.candidates.data();
+    double* next = arena;
     for (std::size_t b = 0; b < bins_.size(); ++b) {
-      s.slot_of_bin[bins_[b]] = static_cast<std::int32_t>(b);
+      slots[bins_[b]] = static_cast<std::int32_t>(b);
       candidates_[b] = {next, counts[bins_[b]]};  // exactly the bin's values: collect() never overflows
       next_[b] = next;
       next += counts[bins_[b]];
     }
-    slots_ = s.slot_of_bin.data();
+    slots_ = slots.data();
   }
   RankSelection(const RankSelection&) = delete;
   RankSelection& operator=(const RankSelection&) = delete;
@@ -396,6 +409,27 @@ class RankSelection {
     const std::int32_t slot = slots_[order_key(x) >> kKeyShift];
     if (slot >= 0) *next_[static_cast<std::size_t>(slot)]++ = x;
   }
+#if defined(__x86_64__)
+  // collect() of eight values at a time: which lanes lie in a candidate bin, by a compare per
+  // bin (no per-value branch), then those lanes stored as collect() stores them.
+  __attribute__((target("avx512f,popcnt"))) void collect8(__m512d x, __mmask8 valid) {
+    const __m512i u = _mm512_castpd_si512(x);
+    const __m512i sign = _mm512_maskz_srai_epi64(0xFF, u, 63);
+    const __m512i key = _mm512_xor_si512(u, _mm512_or_si512(sign, _mm512_set1_epi64(std::int64_t{1} << 63)));
+    const __m512i top = _mm512_maskz_srli_epi64(0xFF, key, kKeyShift);
+    __mmask8 in = 0;
+    for (std::uint64_t b : bins_) in |= _mm512_mask_cmpeq_epi64_mask(valid, top, _mm512_set1_epi64(static_cast<std::int64_t>(b)));
+    if (in == 0) return;
+    alignas(64) std::uint64_t tops[8];
+    alignas(64) double xs[8];
+    _mm512_store_si512(tops, top);
+    _mm512_store_pd(xs, x);
+    for (unsigned bits = in; bits; bits &= bits - 1) {
+      const int k = std::countr_zero(bits);
+      *next_[static_cast<std::size_t>(slots_[tops[k]])]++ = xs[k];
+    }
+  }
+#endif
   // The value of each rank, into out[i] for ranks[i]. A large bin (values crowding into one
   // sixteenth of an octave) is narrowed once more by the next 12 key bits first: a histogram of
   // the bin and the values of the rank's sub-bin, so nth_element runs on a few values, not on up
@@ -454,6 +488,134 @@ class RankSelection {
   return ss;
 }
 
+// The large path (n >= 4096 finite values) of finish_statistics as a sink of values: add() takes
+// them (all at once or in chunks, in any order), makes the mode's histogram and collects the
+// percentiles' candidates from the key histogram given; the caller sums the squares itself (a
+// long double chain in event order, moments()' arithmetic) and hands the sum to finish().
+class LargeStatistics {
+ public:
+  // `ranks` = wanted_ranks(n, options.percentiles); `arena`: room for
+  // RankSelection::candidates_needed(ranks, key_counts) values; `slots` as RankSelection takes
+  // them; `quad` the mode's four interleaved count arrays.
+  LargeStatistics(PopulationStatistics& s, std::size_t n, double mean, double lo, double hi, long double log_sum,
+                  std::size_t positive, std::vector<std::size_t> ranks, const std::uint32_t* key_counts,
+                  std::vector<std::int32_t>& slots, double* arena, std::vector<std::size_t>& quad,
+                  const StatisticsOptions& options)
+      : s_(s),
+        n_(n),
+        lo_(lo),
+        hi_(hi),
+        bins_(std::max<std::size_t>(1, options.mode_bins)),
+        spread_(hi > lo),
+        width_((hi - lo) / static_cast<double>(bins_)),
+        ranks_(std::move(ranks)),
+        selection_(ranks_, key_counts, slots, arena),
+        quad_(quad),
+        options_(options) {
+    s.mean = mean;
+    s.geometric_mean = positive ? std::exp(static_cast<double>(log_sum / static_cast<long double>(positive))) : kNaN;
+    s.geometric_mean_excluded = n - positive;
+    // Four interleaved count arrays, summed after: runs of values in one bin would otherwise
+    // wait on each other's increment of the same counter.
+    if (spread_) quad_.assign(4 * bins_, 0);
+  }
+  void add(std::span<const double> v) {
+#if defined(__x86_64__)
+    static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                               std::getenv("CYTOPIPE_NO_AVX512") == nullptr;
+    if (avx512) return add_avx512(v);
+#endif
+    if (spread_) {
+      std::size_t* q = quad_.data();
+      std::size_t j = 0;
+      for (double x : v) {
+        auto b = static_cast<std::size_t>((x - lo_) / width_);
+        q[4 * std::min(b, bins_ - 1) + (j++ & 3)]++;
+        selection_.collect(x);
+      }
+    } else {
+      for (double x : v) selection_.collect(x);
+    }
+  }
+#if defined(__x86_64__)
+  // add() eight values at a time: the mode's bins by vector division (truncated as the scalar
+  // cast truncates: every quotient lies in [0, bins], far inside the integer range, whenever
+  // the range's quotient does), then the counts; the candidates by collect8.
+  __attribute__((target("avx512f,avx512dq,popcnt"))) void add_avx512(std::span<const double> v) {
+    const double top = spread_ ? (hi_ - lo_) / width_ : 0.0;
+    const bool vector_bins = spread_ && top >= 0 && top < 9.0e15;
+    std::size_t* q = quad_.data();
+    const __m512d lo = _mm512_set1_pd(lo_), width = _mm512_set1_pd(width_);
+    const __m512i last = _mm512_set1_epi64(static_cast<std::int64_t>(bins_ - 1));
+    alignas(64) std::int64_t b[8];
+    std::size_t j = 0;
+    for (; j < v.size(); j += 8) {
+      const std::size_t left = std::min<std::size_t>(8, v.size() - j);
+      const auto valid = static_cast<__mmask8>((1u << left) - 1);
+      const __m512d x = _mm512_maskz_loadu_pd(valid, v.data() + j);
+      selection_.collect8(x, valid);
+      if (!spread_) continue;
+      if (vector_bins) {
+        const __m512i bin =
+            _mm512_maskz_min_epi64(0xFF, _mm512_maskz_cvttpd_epi64(0xFF, _mm512_div_pd(_mm512_sub_pd(x, lo), width)), last);
+        _mm512_store_si512(b, bin);
+        if (left == 8) {
+          for (std::size_t k = 0; k < 8; ++k) q[4 * static_cast<std::size_t>(b[k]) + (k & 3)]++;
+        } else {
+          for (std::size_t k = 0; k < left; ++k) q[4 * static_cast<std::size_t>(b[k]) + (k & 3)]++;
+        }
+      } else {
+        for (std::size_t k = 0; k < left; ++k) {
+          auto bin = static_cast<std::size_t>((v[j + k] - lo_) / width_);
+          q[4 * std::min(bin, bins_ - 1) + (k & 3)]++;
+        }
+      }
+    }
+  }
+#endif
+  void finish(long double ss) {
+    std::vector<double> values(ranks_.size());
+    selection_.finish(values);
+    auto& s = s_;
+    const std::size_t n = n_;
+    s.sd = n < 2 ? kNaN : std::sqrt(static_cast<double>(ss / static_cast<long double>(n - 1)));
+    s.cv = 100.0 * s.sd / s.mean;
+    if (spread_) {
+      std::size_t best = 0, most = 0;  // the first fullest bin
+      for (std::size_t b = 0; b < bins_; ++b) {
+        const std::size_t c = (quad_[4 * b] + quad_[4 * b + 1]) + (quad_[4 * b + 2] + quad_[4 * b + 3]);
+        if (c > most) most = c, best = b;
+      }
+      s.mode = lo_ + (static_cast<double>(best) + 0.5) * width_;
+    } else {
+      s.mode = lo_;
+    }
+    const auto at = [&](std::size_t rank) {
+      return values[static_cast<std::size_t>(std::lower_bound(ranks_.begin(), ranks_.end(), rank) - ranks_.begin())];
+    };
+    const auto value_of = [&](double p) {
+      const auto [h, lo_rank] = type7_position(n, p);
+      return type7(h, lo_rank, n, at(lo_rank), lo_rank + 1 < n ? at(lo_rank + 1) : kNaN);
+    };
+    s.median = value_of(50);
+    s.robust_sd = 0.5 * (value_of(84.13) - value_of(15.87));
+    s.robust_cv = 100.0 * s.robust_sd / s.median;
+    for (double p : options_.percentiles) s.percentiles.emplace_back(p, value_of(p));
+  }
+
+ private:
+  PopulationStatistics& s_;
+  std::size_t n_;
+  double lo_, hi_;
+  std::size_t bins_;
+  bool spread_;
+  double width_;
+  std::vector<std::size_t> ranks_;
+  RankSelection selection_;
+  std::vector<std::size_t>& quad_;
+  const StatisticsOptions& options_;
+};
+
 // The statistics of the finite values v[0, n) (compacted, in event order), given their mean
 // (finite_mean's), lo/hi and the log sum from the caller's pass. With `histogram_made`,
 // key_counts() already holds v's key histogram. The arithmetic (order of sums, the type-7
@@ -501,45 +663,22 @@ void finish_statistics(PopulationStatistics& s, std::span<double> v, double mean
     for (double p : options.percentiles) s.percentiles.emplace_back(p, select_percentile(v, p));
     return;
   }
-  // Every percentile from one key histogram and one candidate pass (fused with SD and mode).
-  const std::vector<std::size_t> ranks = wanted_ranks(n, options.percentiles);
-  std::vector<double> values(ranks.size());
+  // Every percentile from one key histogram and one candidate pass (fused with mode).
   if (!histogram_made) key_histogram(v, false);
-  {
-    RankSelection selection(ranks);
-    // The sum of squares in a loop (and function) of its own: there the x87 sum stays in a
-    // register; fused with the rest, it went through memory every value.
-    ss = sum_of_squares(v, mean);
-    if (spread) {
-      // Four interleaved count arrays, summed after: runs of values in one bin would otherwise
-      // wait on each other's increment of the same counter.
-      thread_local std::vector<std::size_t> quad;
-      quad.assign(4 * bins, 0);
-      std::size_t* q = quad.data();
-      std::size_t j = 0;
-      for (double x : v) {
-        auto b = static_cast<std::size_t>((x - lo) / width);
-        q[4 * std::min(b, bins - 1) + (j++ & 3)]++;
-        selection.collect(x);
-      }
-      for (std::size_t b = 0; b < bins; ++b) counts[b] = (q[4 * b] + q[4 * b + 1]) + (q[4 * b + 2] + q[4 * b + 3]);
-    } else {
-      for (double x : v) selection.collect(x);
-    }
-    selection.finish(values);
-  }
-  finish_moments();
-  const auto at = [&](std::size_t rank) {
-    return values[static_cast<std::size_t>(std::lower_bound(ranks.begin(), ranks.end(), rank) - ranks.begin())];
-  };
-  const auto value_of = [&](double p) {
-    const auto [h, lo_rank] = type7_position(n, p);
-    return type7(h, lo_rank, n, at(lo_rank), lo_rank + 1 < n ? at(lo_rank + 1) : kNaN);
-  };
-  s.median = value_of(50);
-  s.robust_sd = 0.5 * (value_of(84.13) - value_of(15.87));
-  s.robust_cv = 100.0 * s.robust_sd / s.median;
-  for (double p : options.percentiles) s.percentiles.emplace_back(p, value_of(p));
+  thread_local std::vector<std::size_t> quad;
+  auto ranks = wanted_ranks(n, options.percentiles);
+  auto& scratch_ = scratch();
+  const std::size_t room = RankSelection::candidates_needed(ranks, key_counts().data());
+  // At least as large as the value buffer (so on huge pages, once, when the populations are large).
+  if (scratch_.candidates.events() < room)
+    scratch_.candidates = fcs::EventMatrix(std::max(room, scratch_.values.events()), 1);
+  LargeStatistics large(s, n, mean, lo, hi, log_sum, positive, std::move(ranks), key_counts().data(),
+                        scratch_.slot_of_bin, scratch_.candidates.data(), quad, options);
+  // The sum of squares in a loop (and function) of its own: there the x87 sum stays in a
+  // register; fused with the rest, it went through memory every value.
+  ss = sum_of_squares(v, mean);
+  large.add(v);
+  large.finish(ss);
 }
 
 // Drops the non-finite values of v, keeping order; min/max as std::minmax_element finds them
@@ -751,6 +890,381 @@ PopulationStatistics population_statistics(std::span<const double> values,
                                            std::size_t total_events,
                                            const StatisticsOptions& options) {
   return population_statistics(values, {}, members, parent_count, total_events, options);
+}
+
+namespace {
+
+// The table path: one task per channel, serving every population in two sweeps over the column,
+// in chunks of kChunkWords words (the chunk's values, logs and each population's finite members
+// stay in cache). The first sweep makes the means' four partial sums, the log sums, min/max and
+// the key histograms; the second the sums of squares, the modes' histograms and the
+// percentiles' candidates. Every sum is the same long double chain, in the same order, as
+// member_pass() and finish_statistics() make it, so the results are the same to the bit; only
+// the chains of different populations run interleaved (one x87 chain waits ~6 cycles per add).
+constexpr std::size_t kChunkWords = 32;
+constexpr std::size_t kChunkEvents = kChunkWords * 64;
+
+// The finite member values of words [w0, w1) in event order into `out` and, with `logs`, the
+// matching entries of `logs` (logs[i - w0 * 64] for event i) into `out_logs`; returns how many.
+std::size_t gather_finite_words(const double* values, const double* logs, std::span<const std::uint64_t> words,
+                                std::size_t w0, std::size_t w1, double* out, double* out_logs) {
+  std::size_t n = 0;
+  for (std::size_t w = w0; w < w1; ++w) {
+    std::uint64_t bits = words[w];
+    while (bits) {
+      const std::size_t i = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+      bits &= bits - 1;
+      if (!std::isfinite(values[i])) continue;
+      if (logs) out_logs[n] = logs[i - w0 * 64];
+      out[n++] = values[i];
+    }
+  }
+  return n;
+}
+
+#if defined(__x86_64__)
+// As gather_words_avx512, keeping only the finite lanes (|x| < inf: NaN and +-inf dropped).
+template <bool kLogs>
+__attribute__((target("avx512f,popcnt"))) std::size_t gather_finite_avx512(const double* values, const double* logs,
+                                                                           std::span<const std::uint64_t> words,
+                                                                           std::size_t w0, std::size_t w1, double* out,
+                                                                           double* out_logs) {
+  const __m512d infinity = _mm512_set1_pd(std::numeric_limits<double>::infinity());
+  double* next = out;
+  for (std::size_t w = w0; w < w1; ++w) {
+    const std::uint64_t bits = words[w];
+    if (bits == 0) continue;
+    const std::size_t base = w * 64;
+    for (int j = 0; j < 8; ++j) {
+      const auto mask = static_cast<__mmask8>(bits >> (8 * j));
+      if (mask == 0) continue;
+      const __m512d x = _mm512_maskz_loadu_pd(mask, values + base + 8 * j);
+      const __mmask8 keep = _mm512_mask_cmp_pd_mask(mask, _mm512_abs_pd(x), infinity, _CMP_LT_OQ);
+      const int n = __builtin_popcount(keep);
+      const auto first = static_cast<__mmask8>((1u << n) - 1);
+      _mm512_mask_storeu_pd(next, first, _mm512_maskz_compress_pd(keep, x));
+      if constexpr (kLogs) {
+        const __m512d l = _mm512_maskz_loadu_pd(keep, logs + (base - w0 * 64) + 8 * j);
+        _mm512_mask_storeu_pd(out_logs + (next - out), first, _mm512_maskz_compress_pd(keep, l));
+      }
+      next += n;
+    }
+  }
+  return static_cast<std::size_t>(next - out);
+}
+#endif
+
+std::size_t gather_finite(const double* values, const double* logs, std::span<const std::uint64_t> words,
+                          std::size_t w0, std::size_t w1, double* out, double* out_logs) {
+#if defined(__x86_64__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f") && std::getenv("CYTOPIPE_NO_AVX512") == nullptr;
+  if (avx512)
+    return logs ? gather_finite_avx512<true>(values, logs, words, w0, w1, out, out_logs)
+                : gather_finite_avx512<false>(values, nullptr, words, w0, w1, out, nullptr);
+#endif
+  return gather_finite_words(values, logs, words, w0, w1, out, out_logs);
+}
+
+// Runs of values processed in up to four lanes at once, a lane taking the next run when its own
+// ends, so the work of different runs (each a chain of dependent adds or increments) overlaps.
+// An Item has `data` and `left` (values still to do); kernel(K, lanes, m) does m values of each
+// of the K lanes and advances them. An item's values are done in order.
+template <typename Item, typename Kernel>
+void in_lanes(std::span<Item> items, Kernel&& kernel) {
+  constexpr std::size_t kLanes = 4;
+  Item* lane[kLanes];
+  std::size_t lanes = 0, next = 0;
+  for (;;) {
+    while (lanes < kLanes && next < items.size()) {
+      Item& item = items[next++];
+      if (item.left > 0) lane[lanes++] = &item;
+    }
+    if (lanes == 0) return;
+    std::size_t m = lane[0]->left;
+    for (std::size_t k = 1; k < lanes; ++k) m = std::min(m, lane[k]->left);
+    switch (lanes) {
+      case 1: kernel(std::integral_constant<std::size_t, 1>{}, lane, m); break;
+      case 2: kernel(std::integral_constant<std::size_t, 2>{}, lane, m); break;
+      case 3: kernel(std::integral_constant<std::size_t, 3>{}, lane, m); break;
+      default: kernel(std::integral_constant<std::size_t, 4>{}, lane, m); break;
+    }
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < lanes; ++k)
+      if (lane[k]->left > 0) lane[kept++] = lane[k];
+    lanes = kept;
+  }
+}
+
+// A run added to a long double chain: sum += x (with kSquares, += (x - mean)^2, the square
+// rounded to double first as in moments()).
+struct ChainItem {
+  const double* data;
+  std::size_t left;
+  double mean;
+  long double* sum;
+};
+template <std::size_t K, bool kSquares>
+[[gnu::noinline]] void chain_kernel(ChainItem* const* lane, std::size_t m) {
+  long double s[K];
+  const double* d[K];
+  double mean[K];
+  for (std::size_t k = 0; k < K; ++k) s[k] = *lane[k]->sum, d[k] = lane[k]->data, mean[k] = lane[k]->mean;
+  for (std::size_t j = 0; j < m; ++j)
+    for (std::size_t k = 0; k < K; ++k) {
+      if constexpr (kSquares)
+        s[k] += (d[k][j] - mean[k]) * (d[k][j] - mean[k]);
+      else
+        s[k] += d[k][j];
+    }
+  for (std::size_t k = 0; k < K; ++k) *lane[k]->sum = s[k], lane[k]->data += m, lane[k]->left -= m;
+}
+template <bool kSquares>
+void run_chains(std::span<ChainItem> items) {
+  in_lanes(items, [](auto K, ChainItem* const* lane, std::size_t m) { chain_kernel<K(), kSquares>(lane, m); });
+}
+
+// A run scanned for min/max (member_pass()'s: first smallest, last largest), the values > 0
+// (those with a log) and the key histogram.
+struct ScanItem {
+  const double* data;
+  std::size_t left;
+  double lo, hi;
+  std::size_t positive;
+  std::uint32_t* counts;
+};
+template <std::size_t K>
+[[gnu::noinline]] void scan_kernel(ScanItem* const* lane, std::size_t m) {
+  double lo[K], hi[K];
+  std::size_t positive[K];
+  const double* d[K];
+  std::uint32_t* counts[K];
+  for (std::size_t k = 0; k < K; ++k)
+    lo[k] = lane[k]->lo, hi[k] = lane[k]->hi, positive[k] = lane[k]->positive, d[k] = lane[k]->data,
+    counts[k] = lane[k]->counts;
+  for (std::size_t j = 0; j < m; ++j)
+    for (std::size_t k = 0; k < K; ++k) {
+      const double x = d[k][j];
+      if (x < lo[k]) lo[k] = x;
+      if (!(x < hi[k])) hi[k] = x;
+      positive[k] += x > 0;
+      ++counts[k][order_key(x) >> kKeyShift];
+    }
+  for (std::size_t k = 0; k < K; ++k)
+    lane[k]->lo = lo[k], lane[k]->hi = hi[k], lane[k]->positive = positive[k], lane[k]->data += m, lane[k]->left -= m;
+}
+
+// The mean's four partial sums (finite_mean()'s: value j to sum j % 4, the last n % 4 values to
+// sum 0 at the end), fed in chunks: a group of four is added once complete, `pending` holds the
+// values of an incomplete one.
+[[gnu::noinline]] void add_in_fours(long double* sum, double* pending, std::size_t& pending_n, const double* v,
+                                    std::size_t n) {
+  long double s0 = sum[0], s1 = sum[1], s2 = sum[2], s3 = sum[3];
+  std::size_t j = 0;
+  if (pending_n > 0) {
+    while (pending_n < 4 && j < n) pending[pending_n++] = v[j++];
+    if (pending_n == 4) {
+      s0 += pending[0];
+      s1 += pending[1];
+      s2 += pending[2];
+      s3 += pending[3];
+      pending_n = 0;
+    }
+  }
+  for (; j + 4 <= n; j += 4) {
+    s0 += v[j];
+    s1 += v[j + 1];
+    s2 += v[j + 2];
+    s3 += v[j + 3];
+  }
+  for (; j < n; ++j) pending[pending_n++] = v[j];
+  sum[0] = s0, sum[1] = s1, sum[2] = s2, sum[3] = s3;
+}
+
+// One population's state in a channel's sweeps.
+struct PopulationPass {
+  std::size_t index = 0;  // in the caller's list
+  std::size_t n = 0;      // finite values
+  long double sum[4] = {0, 0, 0, 0};
+  double pending[4] = {};
+  std::size_t pending_n = 0;
+  double mean = kNaN;
+  std::unique_ptr<LargeStatistics> large;
+};
+
+// Per-thread buffers of the table path, one set per population of a sweep.
+struct TableScratch {
+  std::vector<std::vector<double>> values, logs;  // one chunk each
+  std::vector<std::vector<std::uint32_t>> key_counts;
+  std::vector<std::vector<std::int32_t>> slots;
+  std::vector<std::vector<std::size_t>> quads;
+  std::vector<double> chunk_logs = std::vector<double>(kChunkEvents);
+  fcs::EventMatrix arena;
+  void ensure(std::size_t populations) {
+    if (values.size() >= populations) return;
+    values.resize(populations, std::vector<double>(kChunkEvents));
+    logs.resize(populations, std::vector<double>(kChunkEvents));
+    key_counts.resize(populations);
+    slots.resize(populations);
+    quads.resize(populations);
+  }
+};
+TableScratch& table_scratch() {
+  thread_local TableScratch s;
+  return s;
+}
+
+// Every population (`order`: largest first) on one channel: out[p * stride] for members[p].
+void channel_task(std::span<const double> column, std::span<const Membership* const> members,
+                  std::span<const std::size_t> order, std::span<const std::size_t> parent_counts,
+                  std::size_t total_events, const StatisticsOptions& options, PopulationStatistics* out,
+                  std::size_t stride) {
+  std::vector<PopulationPass> passes;
+  for (std::size_t p : order) {
+    if (members[p]->count() < 4096) {  // small: the plain path
+      out[p * stride] = population_statistics(column, *members[p], parent_counts[p], total_events, options);
+      continue;
+    }
+    passes.emplace_back().index = p;
+  }
+  if (passes.empty()) return;
+  auto& ts = table_scratch();
+  ts.ensure(passes.size());
+  // Key histograms are all zero between uses: each is cleared over the range it used.
+  for (std::size_t i = 0; i < passes.size(); ++i)
+    if (ts.key_counts[i].size() != kKeyBins) ts.key_counts[i].assign(kKeyBins, 0);
+  const std::size_t words = members[passes[0].index]->words().size();
+  const double* values = column.data();
+  std::vector<ChainItem> chain_items(passes.size());
+  std::vector<ScanItem> scans(passes.size());
+  std::vector<long double> chains(passes.size(), 0.0L);
+  std::vector<double> means(passes.size(), kNaN);
+  for (std::size_t i = 0; i < passes.size(); ++i)
+    scans[i] = {nullptr, 0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0,
+                ts.key_counts[i].data()};
+  // The bins a histogram used lie between those of min and max, but for zeros: lo or hi may be
+  // +0 or -0 whichever came first (last), while both may have been counted.
+  const auto clear_key_counts = [&] {
+    for (std::size_t i = 0; i < passes.size(); ++i) {
+      if (passes[i].n == 0) continue;
+      std::uint64_t first = order_key(scans[i].lo) >> kKeyShift, last = order_key(scans[i].hi) >> kKeyShift;
+      if (scans[i].lo == 0) first = std::min(first, order_key(-0.0) >> kKeyShift);
+      if (scans[i].hi == 0) last = std::max(last, order_key(0.0) >> kKeyShift);
+      std::fill(ts.key_counts[i].begin() + static_cast<std::ptrdiff_t>(first),
+                ts.key_counts[i].begin() + static_cast<std::ptrdiff_t>(last + 1), 0u);
+    }
+  };
+
+  // First sweep: the logs of the chunk's events (0, which leaves a log sum as it is, for values
+  // without one: a sum of logs is never -0), then each population's finite members.
+  double* chunk_logs = ts.chunk_logs.data();
+  for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
+    const std::size_t w1 = std::min(words, w0 + kChunkWords);
+    for (std::size_t i = w0 * 64; i < std::min(w1 * 64, column.size()); ++i) {
+      const double x = values[i];
+      chunk_logs[i - w0 * 64] = std::isfinite(x) && x > 0 ? std::log(x) : 0.0;
+    }
+    for (std::size_t i = 0; i < passes.size(); ++i) {
+      auto& c = passes[i];
+      double* v = ts.values[i].data();
+      const std::size_t n = gather_finite(values, chunk_logs, members[c.index]->words(), w0, w1, v, ts.logs[i].data());
+      add_in_fours(c.sum, c.pending, c.pending_n, v, n);
+      c.n += n;
+      scans[i].data = v;
+      scans[i].left = n;
+      chain_items[i] = {ts.logs[i].data(), n, 0.0, &chains[i]};
+    }
+    in_lanes(std::span<ScanItem>(scans), [](auto K, ScanItem* const* lane, std::size_t m) { scan_kernel<K()>(lane, m); });
+    run_chains<false>(chain_items);
+  }
+
+  // The populations with at least 4096 finite values go on to the second sweep (the others take
+  // the plain path); their candidates' room is laid out in one arena.
+  std::vector<std::size_t> large;
+  std::vector<std::vector<std::size_t>> ranks(passes.size());
+  std::vector<std::size_t> room(passes.size(), 0);
+  std::size_t total_room = 0;
+  for (std::size_t i = 0; i < passes.size(); ++i) {
+    auto& c = passes[i];
+    const std::size_t p = c.index;
+    if (c.n < 4096) {
+      out[p * stride] = population_statistics(column, *members[p], parent_counts[p], total_events, options);
+      continue;
+    }
+    for (std::size_t j = 0; j < c.pending_n; ++j) c.sum[0] += c.pending[j];
+    const long double total = (c.sum[0] + c.sum[1]) + (c.sum[2] + c.sum[3]);
+    means[i] = static_cast<double>(total / static_cast<long double>(c.n));
+    ranks[i] = wanted_ranks(c.n, options.percentiles);
+    room[i] = RankSelection::candidates_needed(ranks[i], ts.key_counts[i].data());
+    total_room += room[i];
+    large.push_back(i);
+  }
+  if (large.empty()) return clear_key_counts();
+  if (ts.arena.events() < total_room) ts.arena = fcs::EventMatrix(std::max(total_room, std::size_t{1} << 19), 1);
+  double* arena = ts.arena.data();
+  for (std::size_t i : large) {
+    auto& c = passes[i];
+    const std::size_t p = c.index;
+    PopulationStatistics& s = out[p * stride];
+    s = {};
+    s.count = members[p]->count();
+    s.percent_parent = parent_counts[p] ? 100.0 * static_cast<double>(s.count) / static_cast<double>(parent_counts[p]) : kNaN;
+    s.percent_total = total_events ? 100.0 * static_cast<double>(s.count) / static_cast<double>(total_events) : kNaN;
+    c.large = std::make_unique<LargeStatistics>(s, c.n, means[i], scans[i].lo, scans[i].hi, chains[i], scans[i].positive,
+                                                std::move(ranks[i]),
+                                                ts.key_counts[i].data(), ts.slots[i], arena, ts.quads[i], options);
+    arena += room[i];
+  }
+
+  // Second sweep.
+  std::fill(chains.begin(), chains.end(), 0.0L);
+  chain_items.resize(large.size());
+  for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
+    const std::size_t w1 = std::min(words, w0 + kChunkWords);
+    for (std::size_t j = 0; j < large.size(); ++j) {
+      const std::size_t i = large[j];
+      double* v = ts.values[i].data();
+      const std::size_t n = gather_finite(values, nullptr, members[passes[i].index]->words(), w0, w1, v, nullptr);
+      passes[i].large->add({v, n});
+      chain_items[j] = {v, n, means[i], &chains[i]};
+    }
+    run_chains<true>(chain_items);
+  }
+  for (std::size_t i : large) {
+    passes[i].large->finish(chains[i]);
+    passes[i].large.reset();  // frees its slots before the next channel
+  }
+  clear_key_counts();
+}
+
+}  // namespace
+
+std::vector<PopulationStatistics> population_statistics_table(std::span<const std::span<const double>> channels,
+                                                               std::span<const Membership* const> members,
+                                                               std::span<const std::size_t> parent_counts,
+                                                               std::size_t total_events,
+                                                               const StatisticsOptions& options) {
+  if (parent_counts.size() != members.size())
+    throw Error("statistics: " + std::to_string(parent_counts.size()) + " parent counts for " +
+                std::to_string(members.size()) + " populations");
+  for (const auto& c : channels)
+    if (c.size() != total_events)
+      throw Error("statistics: " + std::to_string(c.size()) + " values for " + std::to_string(total_events) + " events");
+  for (const auto* m : members)
+    if (m->events() != total_events)
+      throw Error("statistics: a population of " + std::to_string(m->events()) + " events for " +
+                  std::to_string(total_events));
+  const std::size_t width = channels.size();
+  std::vector<PopulationStatistics> out(members.size() * width);
+  if (width == 0 || members.empty()) return out;
+  // Largest populations first: their chains start first and the lanes finish together.
+  std::vector<std::size_t> order(members.size());
+  for (std::size_t p = 0; p < order.size(); ++p) order[p] = p;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return members[a]->count() > members[b]->count(); });
+  tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
+    channel_task(channels[c], members, order, parent_counts, total_events, options, out.data() + c, width);
+  });
+  return out;
 }
 
 }  // namespace cytopipe::gating

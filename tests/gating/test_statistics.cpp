@@ -299,6 +299,101 @@ TEST(Statistics, MaskedPassEqualsGatheredValueStatisticsToTheBit) {
   }
 }
 
+// The table path (every population on every channel, a sweep per channel in chunks, the sums of
+// different populations interleaved, vector bins and candidates) against population_statistics
+// one population and channel at a time: every field to the bit, on channels with NaN, +-inf,
+// -0/+0, negative values, ties crowded into one key bin, a constant, a range too wide for the
+// mode's vector bins (+-1e308) and no positive value; for nested, disjoint, empty, small (<4096),
+// mostly-NaN (4096+ members, fewer finite) and full populations; events spanning several chunks
+// with a partial last word. ctest runs it again with CYTOPIPE_NO_AVX512=1.
+TEST(Statistics, TableEqualsOnePopulationAtATimeToTheBit) {
+  std::mt19937_64 rng(2626);
+  std::lognormal_distribution<double> spread(6, 2);
+  std::normal_distribution<double> z;
+  const std::size_t events = 70003;
+  std::vector<std::vector<double>> channels(8, std::vector<double>(events));
+  for (std::size_t e = 0; e < events; ++e) {
+    const auto r = rng() % 100;
+    channels[0][e] = r == 0 ? NAN : r == 1 ? INFINITY : r == 2 ? -INFINITY : r == 3 ? -0.0 : r == 4 ? 0.0 : spread(rng);
+    channels[1][e] = 200 * z(rng) - 30;                                                  // negatives and positives
+    channels[2][e] = rng() % 4 ? 1024 + std::ldexp(static_cast<double>(rng() % 4096), -12) : 1030.5;  // one key bin
+    channels[3][e] = 42.0;                                                               // constant
+    channels[4][e] = r < 2 ? (r ? 1e308 : -1e308) : z(rng);                              // mode bins by the scalar path
+    channels[5][e] = -spread(rng);                                                       // no logs
+    channels[6][e] = e % 3 ? NAN : static_cast<double>(rng() % 50);                       // mostly NaN, ties
+    channels[7][e] = std::round(1000 * z(rng)) / 8;
+  }
+  std::vector<Membership> populations;
+  const auto add = [&](auto rule) {
+    Membership m(events);
+    for (std::size_t e = 0; e < events; ++e)
+      if (rule(e)) m.set(e);
+    populations.push_back(std::move(m));
+  };
+  add([](std::size_t) { return true; });
+  add([&](std::size_t) { return rng() % 3 != 0; });
+  add([&](std::size_t e) { return populations[1].test(e) && rng() % 2; });  // nested
+  add([&](std::size_t e) { return !populations[1].test(e); });              // disjoint
+  add([](std::size_t) { return false; });                                   // empty
+  add([](std::size_t e) { return e % 29 == 0; });                           // small: 2414 members
+  add([](std::size_t e) { return e % 3 != 0 && e < 9000; });                // 6000 members, none finite on channel 6
+  add([](std::size_t e) { return e >= events - 5000; });                    // ends in the partial last word
+  StatisticsOptions o;
+  o.percentiles = {0, 1, 5, 15.87, 50, 62.5, 95, 99.9, 100};
+  std::vector<std::span<const double>> columns(channels.begin(), channels.end());
+  std::vector<const Membership*> members;
+  std::vector<std::size_t> parents;
+  for (const auto& m : populations) {
+    members.push_back(&m);
+    parents.push_back(events - 7);
+  }
+  const auto table = population_statistics_table(columns, members, parents, events, o);
+  ASSERT_EQ(table.size(), populations.size() * channels.size());
+  const auto same = [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); };
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    const auto logs = log_values(channels[c]);
+    for (std::size_t p = 0; p < populations.size(); ++p) {
+      SCOPED_TRACE("channel " + std::to_string(c) + ", population " + std::to_string(p));
+      const auto want = population_statistics(channels[c], logs, populations[p], parents[p], events, o);
+      const auto& s = table[p * channels.size() + c];
+      EXPECT_EQ(s.count, want.count);
+      EXPECT_TRUE(same(s.percent_parent, want.percent_parent));
+      EXPECT_TRUE(same(s.percent_total, want.percent_total));
+      EXPECT_TRUE(same(s.mean, want.mean)) << s.mean << " " << want.mean;
+      EXPECT_TRUE(same(s.sd, want.sd)) << s.sd << " " << want.sd;
+      EXPECT_TRUE(same(s.cv, want.cv));
+      EXPECT_TRUE(same(s.geometric_mean, want.geometric_mean)) << s.geometric_mean << " " << want.geometric_mean;
+      EXPECT_EQ(s.geometric_mean_excluded, want.geometric_mean_excluded);
+      EXPECT_TRUE(same(s.mode, want.mode)) << s.mode << " " << want.mode;
+      EXPECT_TRUE(same(s.median, want.median)) << s.median << " " << want.median;
+      EXPECT_TRUE(same(s.robust_sd, want.robust_sd));
+      EXPECT_TRUE(same(s.robust_cv, want.robust_cv));
+      ASSERT_EQ(s.percentiles.size(), want.percentiles.size());
+      for (std::size_t i = 0; i < want.percentiles.size(); ++i)
+        EXPECT_TRUE(same(s.percentiles[i].second, want.percentiles[i].second))
+            << want.percentiles[i].first << ": " << s.percentiles[i].second << " " << want.percentiles[i].second;
+    }
+  }
+  // Again, channels in the reverse order: what a thread's buffers kept from earlier channels
+  // (histograms, candidate slots) changes nothing.
+  std::vector<std::span<const double>> reversed(columns.rbegin(), columns.rend());
+  const auto again = population_statistics_table(reversed, members, parents, events, o);
+  for (std::size_t c = 0; c < channels.size(); ++c)
+    for (std::size_t p = 0; p < populations.size(); ++p) {
+      const auto& s = again[p * channels.size() + (channels.size() - 1 - c)];
+      const auto& first = table[p * channels.size() + c];
+      EXPECT_TRUE(same(s.median, first.median) && same(s.sd, first.sd) && same(s.mode, first.mode) &&
+                  same(s.percentiles.back().second, first.percentiles.back().second))
+          << "channel " << c << ", population " << p;
+    }
+  // One value per event on every channel, and a parent count per population.
+  std::vector<double> short_column(events - 1);
+  std::vector<std::span<const double>> bad = {short_column};
+  EXPECT_THROW(population_statistics_table(bad, members, parents, events, o), cytopipe::Error);
+  EXPECT_THROW(population_statistics_table(columns, members, std::span<const std::size_t>(parents).first(1), events, o),
+               cytopipe::Error);
+}
+
 // gather() (AVX-512 where the CPU has it; ctest runs this again with CYTOPIPE_NO_AVX512=1):
 // every member's value, in event order, for sparse, dense, full and empty words and a partial
 // last word, and a clear error when the output is too small.
