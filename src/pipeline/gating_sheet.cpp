@@ -1,6 +1,10 @@
 #include "cytopipe/pipeline/gating_sheet.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <functional>
+#include <span>
+#include <tuple>
 #include <iterator>
 #include <cmath>
 #include <filesystem>
@@ -49,19 +53,45 @@ std::vector<plot::Tick> ticks_for(const Axis& axis, double lo, double hi) {
   return {};
 }
 
+// The k-th smallest (0-based) and the m-th smallest finite values, k <= m: one pass keeping the
+// k+1 smallest and the n-m largest in two heaps, the few values that displace one costing a
+// heap step. The same values as nth_element on a copy, without the copy: for the tails a sheet
+// asks for, almost every value is turned away by its comparison with the heaps' tops.
+std::pair<double, double> tail_order_statistics(std::span<const double> values, std::size_t n, std::size_t k,
+                                                std::size_t m) {
+  std::vector<double> low, high;  // max-heap of the smallest, min-heap of the largest
+  low.reserve(k + 1);
+  high.reserve(n - m);
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    if (low.size() < k + 1) {
+      low.push_back(v);
+      std::push_heap(low.begin(), low.end());
+    } else if (v < low.front()) {
+      std::pop_heap(low.begin(), low.end());
+      low.back() = v;
+      std::push_heap(low.begin(), low.end());
+    }
+    if (high.size() < n - m) {
+      high.push_back(v);
+      std::push_heap(high.begin(), high.end(), std::greater<>());
+    } else if (v > high.front()) {
+      std::pop_heap(high.begin(), high.end(), std::greater<>());
+      high.back() = v;
+      std::push_heap(high.begin(), high.end(), std::greater<>());
+    }
+  }
+  return {low.front(), high.front()};
+}
+
 // The plotted range: the 0.5th-99.5th percentile of the values, widened to take in every gate
 // coordinate (a gate outside the data must still show), plus 5 % on each side.
-std::pair<double, double> plot_range(std::vector<double> values, const std::vector<double>& gate_coordinates) {
+std::pair<double, double> plot_range(std::span<const double> values, const std::vector<double>& gate_coordinates) {
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  std::erase_if(values, [](double v) { return !std::isfinite(v); });
-  if (!values.empty()) {
-    auto at = [&](double q) {
-      const auto k = static_cast<std::size_t>(q * static_cast<double>(values.size() - 1));
-      std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
-      return values[k];
-    };
-    lo = at(0.005);
-    hi = at(0.995);
+  const auto n = static_cast<std::size_t>(std::count_if(values.begin(), values.end(), [](double v) { return std::isfinite(v); }));
+  if (n > 0) {
+    const auto at = [&](double q) { return static_cast<std::size_t>(q * static_cast<double>(n - 1)); };
+    std::tie(lo, hi) = tail_order_statistics(values, n, at(0.005), at(0.995));
   }
   for (double c : gate_coordinates)
     if (std::isfinite(c)) {
@@ -148,9 +178,18 @@ GatingSheetLayout gating_sheet_layout(const gating::GatingStrategy& strategy, co
     const std::size_t count = members.count();
     const std::size_t stride = std::max<std::size_t>(1, (count + options.max_events - 1) / std::max<std::size_t>(options.max_events, 1));
     auto& picked = picked_of[l];
-    picked.reserve(count / stride + 1);
-    for (std::size_t i = 0, k = 0; i < members.events(); ++i)
-      if (members.test(i) && k++ % stride == 0) picked.push_back(i);
+    picked.resize(count / stride + 1);
+    // Every stride-th member, in event order: the set bits word by word, a countdown for the stride.
+    std::size_t taken = 0, skip = 0;
+    const auto words = members.words();
+    for (std::size_t w = 0; w < words.size(); ++w)
+      for (std::uint64_t bits = words[w]; bits; bits &= bits - 1) {
+        if (skip-- == 0) {
+          picked[taken++] = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+          skip = stride - 1;
+        }
+      }
+    picked.resize(taken);
     std::vector<std::size_t> merged;
     merged.reserve(drawn.size() + picked.size());
     std::set_union(drawn.begin(), drawn.end(), picked.begin(), picked.end(), std::back_inserter(merged));

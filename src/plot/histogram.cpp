@@ -27,17 +27,20 @@ int freedman_diaconis_bins(std::span<const double> values, double lo, double hi)
   for (double v : values)
     if (v >= lo && v <= hi) inside.push_back(v);
   if (inside.size() < 4 || !(lo < hi)) return 40;
-  // Quartiles by R's type 7 (the positions need not be exact for a bin width).
-  auto quantile = [&](double q) {
-    const double h = q * static_cast<double>(inside.size() - 1);
-    const auto k = static_cast<std::size_t>(h);
-    std::nth_element(inside.begin(), inside.begin() + static_cast<std::ptrdiff_t>(k), inside.end());
-    const double a = inside[k];
-    if (k + 1 >= inside.size()) return a;
-    const double b = *std::min_element(inside.begin() + static_cast<std::ptrdiff_t>(k) + 1, inside.end());
-    return a + (h - static_cast<double>(k)) * (b - a);
-  };
-  const double iqr = quantile(0.75) - quantile(0.25);
+  // Quartiles by R's type 7 (the positions need not be exact for a bin width): the k-th and
+  // (k+1)-th smallest values. The upper quartile's selection leaves every smaller value before
+  // it, so the lower one is selected among those alone.
+  const auto at = [&](double q) { return q * static_cast<double>(inside.size() - 1); };
+  const double h75 = at(0.75), h25 = at(0.25);
+  const auto k75 = static_cast<std::size_t>(h75), k25 = static_cast<std::size_t>(h25);  // k25 < k75 (4+ values)
+  const auto it = [&](std::size_t k) { return inside.begin() + static_cast<std::ptrdiff_t>(k); };
+  std::nth_element(inside.begin(), it(k75), inside.end());
+  const double a75 = inside[k75];
+  const double b75 = k75 + 1 < inside.size() ? *std::min_element(it(k75 + 1), inside.end()) : a75;
+  std::nth_element(inside.begin(), it(k25), it(k75));
+  const double a25 = inside[k25];
+  const double b25 = k25 + 1 < k75 ? *std::min_element(it(k25 + 1), it(k75)) : a75;
+  const double iqr = (a75 + (h75 - static_cast<double>(k75)) * (b75 - a75)) - (a25 + (h25 - static_cast<double>(k25)) * (b25 - a25));
   if (!(iqr > 0)) return 64;
   const double width = 2 * iqr / std::cbrt(static_cast<double>(inside.size()));
   return static_cast<int>(std::clamp(std::ceil((hi - lo) / width), 40.0, 200.0));

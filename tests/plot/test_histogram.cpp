@@ -1,9 +1,11 @@
 // Histogram overlay: binning, % positive and the threshold's page position.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "cytopipe/error.hpp"
@@ -166,6 +168,37 @@ TEST(FreedmanDiaconis, BinsFromTheInterquartileRange) {
   for (int i = 0; i < 125000; ++i) many.push_back(100.0 * (i + 0.5) / 125000);
   EXPECT_NEAR(freedman_diaconis_bins(many, 0, 100), 50, 1);
   EXPECT_EQ(freedman_diaconis_bins(std::vector<double>(50, 3.0), 0, 100), 64);  // IQR 0
+}
+
+// The bins against the rule computed directly: sorted values, R's type 7 quartiles, width
+// 2 IQR / cbrt(n), clamped to 40..200; shuffled values with ties and some outside the range, at
+// every size from 4 to 300 and a few larger, so each quartile's k and k+1 fall everywhere.
+TEST(FreedmanDiaconis, BinsAreTheRuleOnSortedValues) {
+  std::mt19937 random(7);
+  std::exponential_distribution<double> spread(0.05);
+  for (std::size_t n = 4; n <= 1500; n += (n < 300 ? 1 : 397)) {
+    std::vector<double> v;
+    for (std::size_t i = 0; i < n; ++i) v.push_back(std::round(spread(random) * 4) / 4 + 100);  // ties
+    v.push_back(-5);  // outside [lo, hi]: left out
+    v.push_back(5000);
+    const double lo = 100, hi = 1000;  // 40..200 bins over these sizes, not one clamp
+    std::vector<double> sorted;
+    for (double x : v)
+      if (x >= lo && x <= hi) sorted.push_back(x);
+    std::sort(sorted.begin(), sorted.end());
+    const auto quartile = [&](double q) {
+      const double h = q * static_cast<double>(sorted.size() - 1);
+      const auto k = static_cast<std::size_t>(h);
+      return k + 1 < sorted.size() ? sorted[k] + (h - static_cast<double>(k)) * (sorted[k + 1] - sorted[k]) : sorted[k];
+    };
+    const double iqr = quartile(0.75) - quartile(0.25);
+    const int expected =
+        sorted.size() < 4 ? 40
+        : !(iqr > 0)      ? 64
+                          : static_cast<int>(std::clamp(std::ceil((hi - lo) / (2 * iqr / std::cbrt(static_cast<double>(sorted.size())))), 40.0, 200.0));
+    std::shuffle(v.begin(), v.end(), random);
+    EXPECT_EQ(freedman_diaconis_bins(v, lo, hi), expected) << n;
+  }
 }
 
 // A legend of 12 long series names wraps inside the figure instead of running off its edge.
