@@ -74,23 +74,26 @@ PopulationCounts count_populations(const GatingStrategy& strategy, const fcs::Ev
     run.evaluate(0, count);
     const GatingResults results = run.finish();
     for (std::size_t p = 0; p < populations; ++p) w.counts[p] += results.populations()[p].count;
-    if (b == 0) {  // names and paths, once
-      for (const auto& r : results.populations()) out.populations.push_back({r.name, r.parent, r.path, 0});
-    }
   };
   auto gate_block = [&](std::size_t b) {
     // Isolated: compensation and scales run nested parallel loops, and a thread waiting in one
     // must not start another block here (it would reuse this thread's block sample mid-gating).
     tbb::this_task_arena::isolate([&] { gate_one_block(b); });
   };
-  // The first block alone: every error of the strategy against the sample surfaces there, once.
-  gate_block(0);
-  if (parallel && block_count > 2)
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(1, block_count, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+  // First the strategy against the sample's metadata, with no events: every error surfaces
+  // here, once, as gate_sample raises it; and the populations' names and paths.
+  {
+    const fcs::Sample empty = block_sample(blocks.metadata());
+    GatingRun run(strategy, empty, options);
+    const GatingResults none = run.finish();
+    for (const auto& r : none.populations()) out.populations.push_back({r.name, r.parent, r.path, 0});
+  }
+  if (parallel && block_count > 1)
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, block_count, 1), [&](const tbb::blocked_range<std::size_t>& r) {
       for (std::size_t b = r.begin(); b != r.end(); ++b) gate_block(b);
     });
   else
-    for (std::size_t b = 1; b < block_count; ++b) gate_block(b);
+    for (std::size_t b = 0; b < block_count; ++b) gate_block(b);
   out.events = n;
   workers.combine_each([&](const Worker& w) {
     for (std::size_t p = 0; p < populations && p < w.counts.size(); ++p) out.populations[p].count += w.counts[p];
