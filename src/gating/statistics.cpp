@@ -17,6 +17,9 @@
 #include <memory>
 #include <optional>
 #include <tuple>
+#include <utility>
+
+#include <sys/mman.h>
 #include <type_traits>
 
 #include <tbb/parallel_for.h>
@@ -318,6 +321,35 @@ std::vector<double> select(std::span<const double> values, const Membership& mem
 
 namespace {
 
+// kKeyBins entries, all zero, straight from the kernel (an anonymous mapping): only the pages of
+// the bins a population's values fall in are ever touched, where a vector's zero fill faulted
+// in all 64 of them per array (a few thousand page faults per process, on each thread).
+template <typename T>
+class ZeroBins {
+ public:
+  ZeroBins() = default;
+  ZeroBins(ZeroBins&& other) noexcept : data_(std::exchange(other.data_, nullptr)) {}
+  ZeroBins& operator=(ZeroBins&& other) noexcept {
+    std::swap(data_, other.data_);
+    return *this;
+  }
+  ~ZeroBins() {
+    if (data_) ::munmap(data_, kBytes);
+  }
+  T* data() {
+    if (!data_) {
+      void* p = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      data_ = static_cast<T*>(p);
+    }
+    return data_;
+  }
+
+ private:
+  static constexpr std::size_t kBytes = kKeyBins * sizeof(T);
+  T* data_ = nullptr;
+};
+
 // Per-thread buffers of the fused path, reused across populations and channels.
 struct Scratch {
   // Uninitialised (every value read was written first), and an EventMatrix so that a large one
@@ -330,7 +362,7 @@ struct Scratch {
     return values.data();
   }
   std::vector<std::size_t> mode_counts;
-  std::vector<std::int32_t> slot_of_bin;  // -1, or the candidate list of a bin holding a rank
+  ZeroBins<std::int32_t> slot_of_bin;  // 0, or 1 + the candidate list of a bin holding a rank
   // The candidate lists of one selection, back to back (at most the population's values): one
   // reused block instead of a vector per bin, zero-filled and faulted in on each growth.
   fcs::EventMatrix candidates;
@@ -374,12 +406,12 @@ class RankSelection {
     }
     return total;
   }
-  // `counts`: the key histogram; `slots`: kKeyBins entries, all -1 (left so); `arena`: room for
+  // `counts`: the key histogram; `slots`: all 0 (and left so; a bin holding a rank gets 1 + its
+  // list while the selection lives); `arena`: room for
   // candidates_needed() values.
-  RankSelection(std::span<const std::size_t> ranks, const std::uint32_t* counts, std::vector<std::int32_t>& slots,
+  RankSelection(std::span<const std::size_t> ranks, const std::uint32_t* counts, ZeroBins<std::int32_t>& slots,
                 double* arena)
       : ranks_(ranks), bin_of_(ranks.size()), below_of_(ranks.size()) {
-    if (slots.size() != kKeyBins) slots.assign(kKeyBins, -1);
     std::uint64_t bin = 0;
     std::size_t below = 0;
     for (std::size_t i = 0; i < ranks.size(); ++i) {
@@ -392,7 +424,7 @@ class RankSelection {
     candidates_.resize(bins_.size());
     double* next = arena;
     for (std::size_t b = 0; b < bins_.size(); ++b) {
-      slots[bins_[b]] = static_cast<std::int32_t>(b);
+      slots.data()[bins_[b]] = static_cast<std::int32_t>(b) + 1;
       candidates_[b] = {next, counts[bins_[b]]};  // exactly the bin's values: collect() never overflows
       next_[b] = next;
       next += counts[bins_[b]];
@@ -402,12 +434,12 @@ class RankSelection {
   RankSelection(const RankSelection&) = delete;
   RankSelection& operator=(const RankSelection&) = delete;
   ~RankSelection() {
-    for (std::uint64_t b : bins_) slots_[b] = -1;
+    for (std::uint64_t b : bins_) slots_[b] = 0;
   }
   // Plain stores, no call: the caller's loop keeps its long double sums in registers.
   void collect(double x) {
     const std::int32_t slot = slots_[order_key(x) >> kKeyShift];
-    if (slot >= 0) *next_[static_cast<std::size_t>(slot)]++ = x;
+    if (slot > 0) *next_[static_cast<std::size_t>(slot) - 1]++ = x;
   }
 #if defined(__x86_64__)
   // collect() of eight values at a time: which lanes lie in a candidate bin, by a compare per
@@ -426,7 +458,7 @@ class RankSelection {
     _mm512_store_pd(xs, x);
     for (unsigned bits = in; bits; bits &= bits - 1) {
       const int k = std::countr_zero(bits);
-      *next_[static_cast<std::size_t>(slots_[tops[k]])]++ = xs[k];
+      *next_[static_cast<std::size_t>(slots_[tops[k]]) - 1]++ = xs[k];
     }
   }
 #endif
@@ -499,7 +531,7 @@ class LargeStatistics {
   // them; `quad` the mode's four interleaved count arrays.
   LargeStatistics(PopulationStatistics& s, std::size_t n, double mean, double lo, double hi, long double log_sum,
                   std::size_t positive, std::vector<std::size_t> ranks, const std::uint32_t* key_counts,
-                  std::vector<std::int32_t>& slots, double* arena, std::vector<std::size_t>& quad,
+                  ZeroBins<std::int32_t>& slots, double* arena, std::vector<std::size_t>& quad,
                   const StatisticsOptions& options)
       : s_(s),
         n_(n),
@@ -1094,8 +1126,8 @@ struct PopulationPass {
 // Per-thread buffers of the table path, one set per population of a sweep.
 struct TableScratch {
   std::vector<std::vector<double>> values, logs;  // one chunk each
-  std::vector<std::vector<std::uint32_t>> key_counts;
-  std::vector<std::vector<std::int32_t>> slots;
+  std::vector<ZeroBins<std::uint32_t>> key_counts;
+  std::vector<ZeroBins<std::int32_t>> slots;
   std::vector<std::vector<std::size_t>> quads;
   std::vector<double> chunk_logs = std::vector<double>(kChunkEvents);
   fcs::EventMatrix arena;
@@ -1131,7 +1163,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
   ts.ensure(passes.size());
   // Key histograms are all zero between uses: each is cleared over the range it used.
   for (std::size_t i = 0; i < passes.size(); ++i)
-    if (ts.key_counts[i].size() != kKeyBins) ts.key_counts[i].assign(kKeyBins, 0);
+    ts.key_counts[i].data();
   const std::size_t words = members[passes[0].index]->words().size();
   const double* values = column.data();
   std::vector<ChainItem> chain_items(passes.size());
@@ -1149,8 +1181,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       std::uint64_t first = order_key(scans[i].lo) >> kKeyShift, last = order_key(scans[i].hi) >> kKeyShift;
       if (scans[i].lo == 0) first = std::min(first, order_key(-0.0) >> kKeyShift);
       if (scans[i].hi == 0) last = std::max(last, order_key(0.0) >> kKeyShift);
-      std::fill(ts.key_counts[i].begin() + static_cast<std::ptrdiff_t>(first),
-                ts.key_counts[i].begin() + static_cast<std::ptrdiff_t>(last + 1), 0u);
+      std::fill(ts.key_counts[i].data() + first, ts.key_counts[i].data() + last + 1, 0u);
     }
   };
 
