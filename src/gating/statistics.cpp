@@ -395,9 +395,16 @@ std::vector<std::size_t> wanted_ranks(std::size_t n, std::span<const double> per
 class RankSelection {
  public:
   // How many candidates the bins holding `ranks` have (the room the candidate lists need).
-  static std::size_t candidates_needed(std::span<const std::size_t> ranks, const std::uint32_t* counts) {
+  // The key bin of the smallest value `lo` (bins below it are empty and need not be read).
+  static std::uint64_t first_bin(double lo) {
+    std::uint64_t bin = order_key(lo) >> kKeyShift;
+    if (lo == 0) bin = std::min(bin, order_key(-0.0) >> kKeyShift);  // either zero may have been counted
+    return bin;
+  }
+  static std::size_t candidates_needed(std::span<const std::size_t> ranks, const std::uint32_t* counts,
+                                       std::uint64_t first = 0) {
     std::size_t total = 0;
-    std::uint64_t bin = 0, last = ~std::uint64_t{0};
+    std::uint64_t bin = first, last = ~std::uint64_t{0};
     std::size_t below = 0;
     for (std::size_t rank : ranks) {
       while (below + counts[bin] <= rank) below += counts[bin++];
@@ -410,9 +417,9 @@ class RankSelection {
   // list while the selection lives); `arena`: room for
   // candidates_needed() values.
   RankSelection(std::span<const std::size_t> ranks, const std::uint32_t* counts, ZeroBins<std::int32_t>& slots,
-                double* arena)
+                double* arena, std::uint64_t first = 0)
       : ranks_(ranks), bin_of_(ranks.size()), below_of_(ranks.size()) {
-    std::uint64_t bin = 0;
+    std::uint64_t bin = first;
     std::size_t below = 0;
     for (std::size_t i = 0; i < ranks.size(); ++i) {
       while (below + counts[bin] <= ranks[i]) below += counts[bin++];
@@ -541,7 +548,7 @@ class LargeStatistics {
         spread_(hi > lo),
         width_((hi - lo) / static_cast<double>(bins_)),
         ranks_(std::move(ranks)),
-        selection_(ranks_, key_counts, slots, arena),
+        selection_(ranks_, key_counts, slots, arena, RankSelection::first_bin(lo)),
         quad_(quad),
         options_(options) {
     s.mean = mean;
@@ -700,7 +707,7 @@ void finish_statistics(PopulationStatistics& s, std::span<double> v, double mean
   thread_local std::vector<std::size_t> quad;
   auto ranks = wanted_ranks(n, options.percentiles);
   auto& scratch_ = scratch();
-  const std::size_t room = RankSelection::candidates_needed(ranks, key_counts().data());
+  const std::size_t room = RankSelection::candidates_needed(ranks, key_counts().data(), RankSelection::first_bin(lo));
   // At least as large as the value buffer (so on huge pages, once, when the populations are large).
   if (scratch_.candidates.events() < room)
     scratch_.candidates = fcs::EventMatrix(std::max(room, scratch_.values.events()), 1);
@@ -1225,7 +1232,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
     const long double total = (c.sum[0] + c.sum[1]) + (c.sum[2] + c.sum[3]);
     means[i] = static_cast<double>(total / static_cast<long double>(c.n));
     ranks[i] = wanted_ranks(c.n, options.percentiles);
-    room[i] = RankSelection::candidates_needed(ranks[i], ts.key_counts[i].data());
+    room[i] = RankSelection::candidates_needed(ranks[i], ts.key_counts[i].data(), RankSelection::first_bin(scans[i].lo));
     total_room += room[i];
     large.push_back(i);
   }
