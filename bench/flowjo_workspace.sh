@@ -3,7 +3,9 @@
 # 11 compensated ranges, 8 polygons on logicle-scaled compensated pairs, a quadrant, 8 booleans)
 # over FlowSOM's 68983.fcs (19,225 events x 18 float channels) and a 1,000,000-event copy:
 #   1. import: `gate --workspace` of a 100-sample x 30-gate workspace (written by `--write-wsp`),
-#      gating one 19k-event file, against `gate --strategy` of the Gating-ML file on that file;
+#      gating one 19k-event file, against `gate --strategy` of the Gating-ML file on that file
+#      (only the matched sample is read in full: the best case), then all 100 files (every
+#      sample read in full: the worst);
 #   2. gating: both on four 1,000,000-event files (the same bytes under four names);
 #   3. the round trip at 1,000,000 events: the strategy written by --write-wsp over one big file and
 #      read back, per evaluation mode, how many population counts equal the written run's.
@@ -81,6 +83,8 @@ best() {  # best wall time of $runs runs of the command
 }
 echo "import (100-sample workspace) + gate one 19k-event file: $(best "$binary" gate --workspace "$work/w100.wsp" "$work/small/s001.fcs")"
 echo "Gating-ML strategy          + gate one 19k-event file: $(best "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work/small/s001.fcs")"
+echo "import + gate 100 19k-event files (every sample): $(best "$binary" gate --workspace "$work/w100.wsp" "$work"/small/s*.fcs)"
+echo "Gating-ML   + gate 100 19k-event files:            $(best "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work"/small/s*.fcs)"
 echo "workspace: gate 4 x 1,000,000 events:  $(best "$binary" gate --workspace "$work/w100.wsp" "$work"/big/s00[1-4].fcs)"
 echo "Gating-ML: gate 4 x 1,000,000 events:  $(best "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work"/big/s00[1-4].fcs)"
 
