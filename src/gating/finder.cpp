@@ -3,12 +3,17 @@
 
 #include <opencv2/imgproc.hpp>
 #include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
+#include <tbb/parallel_reduce.h>
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <limits>
 
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/error.hpp"
@@ -48,7 +53,13 @@ Finite finite_rows(std::span<const std::span<const double>> values, std::size_t 
   Finite out;
   std::size_t not_finite = 0;
   for (const auto& v : values)
-    for (double x : v) not_finite += !finite_bits(x);
+    not_finite += tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, v.size(), detail::kSelectGrain), std::size_t{0},
+        [&](const auto& r, std::size_t count) {
+          for (std::size_t i = r.begin(); i < r.end(); ++i) count += !finite_bits(v[i]);
+          return count;
+        },
+        std::plus<>());
   if (not_finite == 0) {
     out.columns.assign(values.begin(), values.end());
     return out;
@@ -299,10 +310,27 @@ Histogram2D histogram2d(const Finite& f, const FinderSpec& spec, const std::stri
   h.counts = cv::Mat::zeros(bins, bins, CV_32F);
   const auto& xs = f.columns[0];
   const auto& ys = f.columns[1];
-  for (std::size_t i = 0; i < xs.size(); ++i) {
+  // Whole counts, so any order of adding gives the same floats (below 2^24 per bin, where a
+  // float still counts in ones): blocks of events are counted in parallel, then added.
+  const auto bin_of = [&](std::size_t i) -> std::ptrdiff_t {
     const double cx = (xs[i] - h.x0) / h.dx, cy = (ys[i] - h.y0) / h.dy;
-    if (!(cx >= 0 && cy >= 0 && cx < bins && cy < bins)) continue;
-    h.counts.at<float>(static_cast<int>(cy), static_cast<int>(cx)) += 1.0f;
+    if (!(cx >= 0 && cy >= 0 && cx < bins && cy < bins)) return -1;
+    return static_cast<std::ptrdiff_t>(static_cast<int>(cy)) * bins + static_cast<int>(cx);
+  };
+  const auto cells = static_cast<std::size_t>(bins) * static_cast<std::size_t>(bins);
+  if (xs.size() < detail::kSelectMinimum || xs.size() >= (std::size_t{1} << 24)) {
+    for (std::size_t i = 0; i < xs.size(); ++i)
+      if (const auto b = bin_of(i); b >= 0) h.counts.ptr<float>()[b] += 1.0f;
+  } else {
+    tbb::enumerable_thread_specific<std::vector<std::uint32_t>> locals(cells + 1, 0u);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, xs.size(), detail::kSelectGrain), [&](const auto& r) {
+      auto& counts = locals.local();
+      for (std::size_t i = r.begin(); i < r.end(); ++i) ++counts[static_cast<std::size_t>(bin_of(i) + 1)];  // 0: outside
+    });
+    std::vector<std::uint32_t> total(cells + 1, 0u);
+    for (const auto& counts : locals)
+      for (std::size_t k = 0; k <= cells; ++k) total[k] += counts[k];
+    for (std::size_t k = 0; k < cells; ++k) h.counts.ptr<float>()[k] = static_cast<float>(total[k + 1]);
   }
   if (spec.smoothing > 0) cv::GaussianBlur(h.counts, h.counts, cv::Size(0, 0), spec.smoothing);
   return h;
@@ -422,9 +450,10 @@ bool partitioned_bin_medians(std::span<const double> area, std::span<const doubl
   struct Event {
     double area, height;
   };
-  std::vector<Event> events;
-  events.reserve(area.size() / stride + 1);
-  for (std::size_t i = 0; i < area.size(); i += stride) events.push_back({area[i], height[i]});
+  std::vector<Event> events((area.size() + stride - 1) / stride);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, events.size(), 1 << 13), [&](const auto& r) {
+    for (std::size_t k = r.begin(); k < r.end(); ++k) events[k] = {area[k * stride], height[k * stride]};
+  });
   const std::size_t n = events.size(), first = n / 20, last = n - n / 20;
   std::vector<std::size_t> bin_lo, bin_hi, cuts = {first, last};
   for (std::size_t b = 0; b < 20; ++b) {
@@ -443,8 +472,8 @@ bool partitioned_bin_medians(std::span<const double> area, std::span<const doubl
     const std::size_t mid = c_lo + (c_hi - c_lo) / 2, c = cuts[mid];
     std::nth_element(events.begin() + static_cast<std::ptrdiff_t>(lo), events.begin() + static_cast<std::ptrdiff_t>(c),
                      events.begin() + static_cast<std::ptrdiff_t>(hi), by_area);
-    self(self, lo, c, c_lo, mid);
-    self(self, c + 1, hi, mid + 1, c_hi);
+    // The two sides are disjoint ranges: partitioned side by side, the same as one after the other.
+    tbb::parallel_invoke([&] { self(self, lo, c, c_lo, mid); }, [&] { self(self, c + 1, hi, mid + 1, c_hi); });
   };
   partition(partition, 0, n, 0, cuts.size());
   // A tie across a cut: the largest area before the cut equals the cut's own.
@@ -495,20 +524,39 @@ BandSpread band_spread(std::span<const double> area, std::span<const double> hei
     return fitted > 0;
   };
   if (area.size() >= detail::kSelectMinimum) {
+    // The ratios computed once (a division per event), NaN where the line is not above zero
+    // (a kept ratio never is NaN: finite height over a positive fitted value).
+    std::vector<double> ratio = detail::ValueBuffers::shared().take(area.size());
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, area.size(), detail::kSelectGrain), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        double v;
+        ratio[i] = relative(i, v) ? v : std::numeric_limits<double>::quiet_NaN();
+      }
+    });
+    const auto stored = [&](std::size_t i, double& r) {
+      r = ratio[i];
+      return !std::isnan(r);
+    };
     constexpr double half[] = {0.5};
-    const detail::Selection ratios(area.size(), relative);
-    if (ratios.count() == 0) return {};
-    if (ratios.exact()) {
+    BandSpread out;
+    bool found = false;
+    const detail::Selection ratios(area.size(), stored);
+    if (ratios.count() == 0) {
+      found = true;
+    } else if (ratios.exact()) {
       const double centre = detail::selection_quantiles(ratios, half)[0];
       const auto distance = [&](std::size_t i, double& d) {
-        double r;
-        const bool kept = relative(i, r);
-        d = std::abs(r - centre);
-        return kept;
+        d = std::abs(ratio[i] - centre);
+        return !std::isnan(ratio[i]);
       };
       const detail::Selection distances(area.size(), distance);
-      if (distances.exact()) return {centre, 1.4826 * detail::selection_quantiles(distances, half)[0], ratios.count()};
+      if (distances.exact()) {
+        out = {centre, 1.4826 * detail::selection_quantiles(distances, half)[0], ratios.count()};
+        found = true;
+      }
     }
+    detail::ValueBuffers::shared().give(std::move(ratio));
+    if (found) return out;
   }
   std::vector<double> values;
   values.reserve(area.size());
@@ -539,8 +587,7 @@ FoundGate singlets(const FinderSpec& spec, const Finite& f, FinderReport report,
   if (kept < spec.min_events)
     throw Error(label + ": " + std::to_string(kept) + " events above the fitted diagonal's zero, fewer than the " +
                 std::to_string(spec.min_events) + " needed to set the band");
-  double area_max = 0;
-  for (double a : area) area_max = std::max(area_max, a);
+  const double area_max = detail::maximum(area, 0.0);
   if (!(sd > 0))
     throw Error(label + ": every event has the same " + spec.dimensions[1].label() + "/" + spec.dimensions[0].label() +
                 " ratio (" + num(line.slope) + "): no spread to set the band's width");

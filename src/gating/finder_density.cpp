@@ -135,6 +135,19 @@ double minimum(std::span<const double> values) {
                                             [](double left, double right) { return right < left ? right : left; });
 }
 
+double maximum(std::span<const double> values, double start) {
+  // As `m = std::max(m, v)` over the values from `start`: a larger value replaces, an equal one
+  // does not (blocks join left before right).
+  using Range = tbb::blocked_range<std::size_t>;
+  const auto block_max = [&](const Range& r, double m) {
+    for (std::size_t i = r.begin(); i < r.end(); ++i) m = m < values[i] ? values[i] : m;
+    return m;
+  };
+  if (values.size() < kSelectMinimum) return block_max(Range(0, values.size()), start);
+  return tbb::parallel_deterministic_reduce(Range(0, values.size(), kSelectGrain), start, block_max,
+                                            [](double left, double right) { return left < right ? right : left; });
+}
+
 std::size_t Density::index_of(double x) const {
   const double i = std::round((x - lo) / step);
   if (!(i > 0)) return 0;
@@ -173,9 +186,14 @@ Density kernel_density(std::span<const double> values, double adjust, const std:
   d.density.assign(grid, 0.0);
   for (std::size_t i = 0; i < grid; ++i) {
     if (counts[i] == 0) continue;
+    // The kernel's reach clipped to the grid first, so the inner loop is a plain (vectorised)
+    // multiply-add over contiguous points, each point's sum still in the order of i.
     const auto c = static_cast<std::ptrdiff_t>(i);
-    for (std::ptrdiff_t k = std::max(-reach, -c); k <= reach && c + k < static_cast<std::ptrdiff_t>(grid); ++k)
-      d.density[static_cast<std::size_t>(c + k)] += counts[i] * kernel[static_cast<std::size_t>(k + reach)];
+    const std::ptrdiff_t first = std::max(-reach, -c), last = std::min(reach, static_cast<std::ptrdiff_t>(grid) - 1 - c);
+    double* out = d.density.data() + (c + first);
+    const double* k = kernel.data() + (first + reach);
+    const double weight = counts[i];
+    for (std::ptrdiff_t j = 0; j <= last - first; ++j) out[j] += weight * k[j];
   }
   return d;
 }

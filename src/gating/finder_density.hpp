@@ -34,6 +34,9 @@ std::vector<std::size_t> density_peaks(const Density& d, double min_peak);
 // `values` must not be empty.
 double minimum(std::span<const double> values);
 
+// The largest of `start` and the values, as a loop of m = std::max(m, v) from m = start gives it.
+double maximum(std::span<const double> values, double start);
+
 // 1.4826 x the median distance from `centre` of the values on one side of it (below when
 // `below`): the spread of a peak measured on the side away from a tail or a second population.
 double one_sided_sd(std::span<const double> values, double centre, bool below, std::vector<double>& scratch);

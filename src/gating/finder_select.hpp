@@ -75,6 +75,36 @@ struct Counts {
   std::uint32_t operator[](std::size_t i) const { return block[i]; }
 };
 
+// Event-length value buffers, reused between finder calls (a fresh million-value block costs
+// page faults on every call). A taken buffer belongs to its taker until given back.
+class ValueBuffers {
+ public:
+  std::vector<double> take(std::size_t size) {
+    std::vector<double> buffer;
+    {
+      const std::lock_guard lock(mutex_);
+      if (!free_.empty()) {
+        buffer = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    buffer.resize(size);
+    return buffer;
+  }
+  void give(std::vector<double> buffer) {
+    const std::lock_guard lock(mutex_);
+    if (free_.size() < 4) free_.push_back(std::move(buffer));
+  }
+  static ValueBuffers& shared() {
+    static ValueBuffers buffers;
+    return buffers;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::vector<double>> free_;
+};
+
 // Selection over `n` indices whose values `value(i, v)` gives (returning false for an index left
 // out). Construct (one pass: count and histogram of the keys' top 16 bits), then ask for ranks
 // among the counted values.
