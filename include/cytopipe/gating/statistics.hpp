@@ -49,8 +49,8 @@ PopulationStatistics population_statistics(std::span<const double> values, std::
                                            std::size_t total_events, const StatisticsOptions& options = {});
 // Every population's statistics on every channel: out[p * channels.size() + c] equals
 // population_statistics(channels[c], log_values(channels[c]), *members[p], parent_counts[p],
-// total_events, options) bit for bit. In parallel (TBB): channels four at a time (their logs made
-// once), each population one task whose masked passes serve those channels together.
+// total_events, options) bit for bit. In parallel (TBB), a task per channel: two sweeps over the
+// column in cache-sized chunks serve every population (its logs made there, once per event).
 std::vector<PopulationStatistics> population_statistics_table(std::span<const std::span<const double>> channels,
                                                                std::span<const Membership* const> members,
                                                                std::span<const std::size_t> parent_counts,
