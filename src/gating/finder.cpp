@@ -660,47 +660,46 @@ void events_within(std::span<const std::span<const double>> columns, std::span<c
   const double reach = (std::sqrt(static_cast<double>(dims)) + 0.75) * std::sqrt(cut2);
   const double reach2 = reach * reach;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1), [&](const auto& r) {
-    std::vector<double> diff(dims), q(kBlock);
+    // Stack scratch per chunk of a block (a heap block per task was mapped and zeroed each time).
+    constexpr std::size_t kChunk = 512;
+    double q[kChunk];
+    std::uint32_t kept[kChunk], close[kChunk];
+    std::vector<double> diff(dims);
     for (std::size_t b = r.begin(); b < r.end(); ++b) {
-      const std::size_t lo = b * kBlock, hi = std::min(count, lo + kBlock);
-      const std::uint32_t* index = among_near ? near.events.data() + lo : nullptr;
-      if (dims == 2) {
-        // The same arithmetic as distance2, unrolled for the common case.
-        const double *x = columns[0].data(), *y = columns[1].data();
-        const double mx = mean[0], my = mean[1];
-        const double i00 = inverse[0], i01 = inverse[1], i10 = inverse[2], i11 = inverse[3];
-        for (std::size_t k = 0; k < hi - lo; ++k) {
-          const std::size_t i = index ? index[k] : lo + k;
-          const double dx = x[i] - mx, dy = y[i] - my;
-          double d = 0;
-          d += dx * i00 * dx;
-          d += dx * i01 * dy;
-          d += dy * i10 * dx;
-          d += dy * i11 * dy;
-          q[k] = d;
+      const std::size_t block_lo = b * kBlock, block_hi = std::min(count, block_lo + kBlock);
+      for (std::size_t lo = block_lo; lo < block_hi; lo += kChunk) {
+        const std::size_t hi = std::min(block_hi, lo + kChunk);
+        const std::uint32_t* index = among_near ? near.events.data() + lo : nullptr;
+        if (dims == 2) {
+          // The same arithmetic as distance2, unrolled for the common case.
+          const double *x = columns[0].data(), *y = columns[1].data();
+          const double mx = mean[0], my = mean[1];
+          const double i00 = inverse[0], i01 = inverse[1], i10 = inverse[2], i11 = inverse[3];
+          for (std::size_t k = 0; k < hi - lo; ++k) {
+            const std::size_t i = index ? index[k] : lo + k;
+            const double dx = x[i] - mx, dy = y[i] - my;
+            double d = 0;
+            d += dx * i00 * dx;
+            d += dx * i01 * dy;
+            d += dy * i10 * dx;
+            d += dy * i11 * dy;
+            q[k] = d;
+          }
+        } else {
+          for (std::size_t k = 0; k < hi - lo; ++k)
+            q[k] = distance2(columns, index ? index[k] : lo + k, mean.data(), inverse.data(), diff.data());
         }
-      } else {
-        for (std::size_t k = 0; k < hi - lo; ++k)
-          q[k] = distance2(columns, index ? index[k] : lo + k, mean.data(), inverse.data(), diff.data());
-      }
-      // Branch-free compaction (whether an event is kept is as good as random to the predictor).
-      auto& kept = block_inside[b];
-      kept.resize(hi - lo);
-      std::size_t kept_count = 0;
-      for (std::size_t k = 0; k < hi - lo; ++k) {
-        kept[kept_count] = static_cast<std::uint32_t>(index ? index[k] : lo + k);
-        kept_count += !(q[k] > cut2);
-      }
-      kept.resize(kept_count);
-      if (!among_near) {
-        auto& close = block_near[b];
-        close.resize(hi - lo);
-        std::size_t close_count = 0;
+        // Branch-free compaction (whether an event is kept is as good as random to the predictor).
+        std::size_t kept_count = 0, close_count = 0;
         for (std::size_t k = 0; k < hi - lo; ++k) {
-          close[close_count] = static_cast<std::uint32_t>(lo + k);
+          const auto i = static_cast<std::uint32_t>(index ? index[k] : lo + k);
+          kept[kept_count] = i;
+          kept_count += !(q[k] > cut2);
+          close[close_count] = i;
           close_count += !(q[k] > reach2);
         }
-        close.resize(close_count);
+        block_inside[b].insert(block_inside[b].end(), kept, kept + kept_count);
+        if (!among_near) block_near[b].insert(block_near[b].end(), close, close + close_count);
       }
     }
   });
