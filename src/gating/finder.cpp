@@ -904,12 +904,24 @@ FoundGate find_gate(const FinderSpec& spec, std::span<const std::span<const doub
     throw Error(label + ": the " + std::string(to_string(spec.method)) + " finder needs " + std::to_string(dims) +
                 " dimension(s)");
   const Finite f = finite_rows(values, dims, label);
-  require_events(f, spec, label);
   FinderReport report;
   report.method = spec.method;
   for (const auto& d : spec.dimensions) report.dimensions.push_back(d.label());
   report.events = f.size();
   report.ignored = f.ignored;
+  if (spec.absent_below > 0 && f.size() < spec.absent_below) {
+    if (dims != 1) throw Error(label + ": absent_below is for 1-D finders");
+    // Absent: an empty range, placed at the parent's lowest value (or 0) so it is drawn in range.
+    const double at = f.size() ? *std::min_element(f.columns[0].begin(), f.columns[0].end()) : 0.0;
+    RectangleGate empty;
+    empty.dimensions = {spec.dimensions.at(0)};
+    empty.intervals = {Interval{at, at}};
+    report.cut = at;
+    report.fallback = "absent: " + std::to_string(f.size()) + " events in the parent, fewer than absent_below (" +
+                      std::to_string(spec.absent_below) + "): the gate holds none";
+    return {std::move(empty), std::move(report)};
+  }
+  require_events(f, spec, label);
   switch (spec.method) {
     case FinderMethod::Valley: return valley(spec, f, std::move(report), label);
     case FinderMethod::Tail: return tail(spec, f, std::move(report), label);

@@ -252,7 +252,7 @@ struct YamlReader {
   FinderSpec finder(const YAML::Node& n, const std::string& where) const {
     FinderSpec f;
     const std::string method = text(n["find"], "find", where);
-    std::set<std::string> allowed = {"id", "parent", "find", "min_events", "pool"};
+    std::set<std::string> allowed = {"id", "parent", "find", "min_events", "pool", "absent_below"};
     auto allow = [&](std::initializer_list<const char*> more) { for (const char* k : more) allowed.insert(k); };
     if (method == "cells") {
       f.method = FinderMethod::Cells;
@@ -369,6 +369,13 @@ struct YamlReader {
       const double m = number(n["min_events"], "min_events", where);
       if (m < 1 || m != std::floor(m)) fail(n["min_events"], "min_events must be a whole number >= 1", where);
       f.min_events = static_cast<std::size_t>(m);
+    }
+    if (n["absent_below"]) {
+      const double m = number(n["absent_below"], "absent_below", where);
+      if (m < 1 || m != std::floor(m)) fail(n["absent_below"], "absent_below must be a whole number >= 1", where);
+      if (f.method == FinderMethod::Cells || f.method == FinderMethod::Singlets || f.method == FinderMethod::Ellipse)
+        fail(n["absent_below"], "absent_below is for 1-D finders (valley, tail, quantile, control_percentile)", where);
+      f.absent_below = static_cast<std::size_t>(m);
     }
     return f;
   }

@@ -126,6 +126,7 @@ void emit_finder(YAML::Emitter& out, const GateNode& node) {
   if (!f.pool.empty() && f.method != FinderMethod::ControlPercentile)
     out << YAML::Key << "pool" << YAML::Value << YAML::Flow << f.pool;
   out << YAML::Key << "min_events" << YAML::Value << f.min_events;
+  if (f.absent_below) out << YAML::Key << "absent_below" << YAML::Value << f.absent_below;
   out << YAML::EndMap;
 }
 

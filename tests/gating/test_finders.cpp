@@ -153,6 +153,44 @@ TEST(FinderValley, ASecondPopulationAboveAFlooredPeakIsKept) {
   EXPECT_TRUE(g.report.valley);
 }
 
+// A population not in every file (counting beads): with fewer events in the parent than
+// absent_below the gate holds none and says so; with enough it is placed as usual; the YAML
+// form keeps it, and a 2-D finder refuses it.
+TEST(FinderValley, AbsentBelowPlacesAnEmptyGateAndSaysSo) {
+  auto spec = one_d(FinderMethod::Valley);
+  spec.absent_below = 50;
+  std::vector<double> few = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
+  const auto g = run(spec, few);
+  for (double v : few) EXPECT_FALSE(std::get<RectangleGate>(g.gate).intervals[0].contains(v)) << v;
+  EXPECT_NE(g.report.fallback.find("absent: 10 events in the parent, fewer than absent_below (50)"), std::string::npos)
+      << g.report.fallback;
+  const auto none = run(spec, {});
+  EXPECT_NE(none.report.fallback.find("absent: 0 events"), std::string::npos);
+  const auto x = bimodal(500, 0, 500, 8);
+  const auto placed = run(spec, x);
+  EXPECT_NEAR(cut_of(placed), 4.0, 0.5);
+  EXPECT_TRUE(placed.report.fallback.empty());
+  const auto strategy = parse_strategy_yaml(R"(gates:
+  - id: beads
+    find: valley
+    dimension: FSC-A
+    absent_below: 50
+)");
+  EXPECT_EQ(strategy.gates()[0].finder->absent_below, 50u);
+  EXPECT_EQ(parse_strategy_yaml(to_yaml(strategy)).gates()[0].finder->absent_below, 50u);
+  try {
+    parse_strategy_yaml(R"(gates:
+  - id: c
+    find: cells
+    dimensions: [FSC-A, SSC-A]
+    absent_below: 50
+)");
+    ADD_FAILURE() << "a 2-D finder took absent_below";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("absent_below is for 1-D finders"), std::string::npos) << e.what();
+  }
+}
+
 TEST(FinderTail, CutsAtTheStatedRobustSdsFromThePeak) {
   // 95 % normal(0, 1) and 5 % far out at 20: the tail cut at 3 SDs lands near 3.
   const auto x = bimodal(9500, 0, 500, 20);

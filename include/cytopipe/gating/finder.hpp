@@ -76,6 +76,10 @@ struct FinderSpec {
   double distance = 3.0;
   // Fewer finite events than this in the parent is an Error (nothing reliable to place).
   std::size_t min_events = 50;
+  // 1-D finders, for a population not in every file (counting beads): with fewer finite events
+  // than this in the parent the population is taken as absent, and the gate placed holds none
+  // (a range [v, v): min inclusive, max exclusive), which the report says. 0: off.
+  std::size_t absent_below = 0;
 
   bool operator==(const FinderSpec&) const = default;
 };
