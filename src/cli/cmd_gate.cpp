@@ -69,32 +69,63 @@ struct GateCommand {
     // file order) and released before a later one is read.
     const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
     const std::size_t held = in_flight > 0 ? in_flight : static_cast<std::size_t>(workers);
-    const gating::GatingSet set(strategy, files.size());
     std::vector<std::map<std::string, std::size_t>> counts(files.size());
     tbb::task_arena arena(workers);
-    if (stats_out.empty() && events_out.empty()) {
+    // Gates placed from each file's data (finders) are placed on each file as it is read; the
+    // counts-only block path has no finders.
+    const bool finders = strategy.has_finders();
+    if (stats_out.empty() && events_out.empty() && !finders) {
       arena.execute([&] { count_only(strategy, read, held, counts); });
-      return write_workspace(strategy, read, counts);
+      return write_workspace(std::vector<const gating::GatingStrategy*>(files.size(), &strategy), read, counts);
     }
+    // Each file's strategy as placed on it, kept (a few gates each) for --write-wsp.
+    std::vector<gating::GatingStrategy> placed(finders && !write_wsp.empty() ? files.size() : 0);
     with_output(stats_out, [&](std::ostream* stats) {
       with_output(events_out, [&](std::ostream* events) {
         if (stats) gating::write_population_header(*stats);
         arena.execute([&] {
-          set.gate(
-              held, held < static_cast<std::size_t>(workers),
-              [&](std::size_t i) { return fcs::read_fcs(files[i], read); },
-              [&](std::size_t i, gating::GatingSet::Gated&& g) {
+          gating::stream_samples<GatedFile>(
+              files.size(), held,
+              [&](std::size_t i) {
+                gating::GateOptions options;
+                options.parallel = held < static_cast<std::size_t>(workers);
+                GatedFile f{{fcs::read_fcs(files[i], read), {}}, {}, {}};
+                if (finders) {
+                  gating::PlacedGates p = gating::place_gates(strategy, f.gated.sample, options);
+                  f.gated.results = std::move(p.results);
+                  f.placed = std::move(p.strategy);
+                  f.reports = std::move(p.reports);
+                } else {
+                  f.gated.results = gating::gate_sample(strategy, f.gated.sample, options);
+                }
+                return f;
+              },
+              [&](std::size_t i, GatedFile&& f) {
+                const auto& g = f.gated;
+                const gating::GatingStrategy& used = f.placed ? *f.placed : strategy;
                 print_counts(g);
+                print_found(f.reports);
                 for (const auto& p : g.results.populations()) counts[i][p.name] = p.count;
-                if (stats) write_stats(*stats, strategy, g);
+                if (stats) write_stats(*stats, used, g, f.reports);
                 if (events) write_events(*events, g, i == 0);
+                if (!placed.empty()) placed[i] = used;
                 return true;
               });
         });
       });
     });
-    return write_workspace(strategy, read, counts);
+    std::vector<const gating::GatingStrategy*> per_file(files.size(), &strategy);
+    for (std::size_t i = 0; i < placed.size(); ++i) per_file[i] = &placed[i];
+    return write_workspace(per_file, read, counts);
   }
+
+  // One file gated with the strategy: its sample and results, and, when the strategy has
+  // finders, the strategy as placed on it and what each finder saw.
+  struct GatedFile {
+    gating::GatingSet::Gated gated;
+    std::optional<gating::GatingStrategy> placed;
+    std::vector<gating::FinderReport> reports;
+  };
 
   // Counts only: each file gated block by block as it is decoded (no whole event matrix, no
   // memberships kept), in parallel over blocks and, as in the full path, over at most `held`
@@ -113,7 +144,7 @@ struct GateCommand {
           if (gating::counts_block_by_block(strategy, blocks))
             return Counted{blocks.metadata().source, gating::count_populations(strategy, blocks)};
           const fcs::Sample sample = fcs::read_fcs(files[i], read);
-          const gating::GatingResults results = gating::gate_sample(strategy, sample);
+          const gating::GatingResults results = gating::gate_sample(strategy, sample);  // no finders here
           Counted out{sample.source, {}};
           out.counts.events = results.events();
           for (const auto& p : results.populations()) out.counts.populations.push_back({p.name, p.parent, p.path, p.count});
@@ -129,7 +160,9 @@ struct GateCommand {
         });
   }
 
-  int write_workspace(const gating::GatingStrategy& strategy, const fcs::ReadOptions& read,
+  // `strategies`: each file's strategy, its finders placed on that file (FlowJo keeps a gate
+  // tree per sample, so gates placed per file are written per file).
+  int write_workspace(const std::vector<const gating::GatingStrategy*>& strategies, const fcs::ReadOptions& read,
                       const std::vector<std::map<std::string, std::size_t>>& counts) const {
     if (!write_wsp.empty()) {
       // Every gate as placed, each file's counts stored (FlowJo shows them until it recomputes).
@@ -143,7 +176,8 @@ struct GateCommand {
       }
       for (const auto& m : metadata) what.metadata.push_back(&m);
       what.counts = counts;
-      write_file_atomically(write_wsp, gating::to_flowjo_workspace(strategy, what));
+      what.strategies = strategies;
+      write_file_atomically(write_wsp, gating::to_flowjo_workspace(*strategies.front(), what));
       std::cout << "FlowJo workspace written: " << write_wsp << '\n';
     }
     return 0;
@@ -249,13 +283,31 @@ struct GateCommand {
     std::cout << g.sample.source << " (" << g.results.events() << " events)\n";
     for (const auto& p : g.results.populations()) print_count(p.path, p.count, g.results.parent_count(p.name));
   }
+  // What each finder placed on the file: the cut (1-D) or centre (2-D) on its dimension's scale,
+  // and the fallback it took when it did not find what it looks for.
+  static void print_found(std::span<const gating::FinderReport> reports) {
+    for (const auto& r : reports) {
+      std::cout << "  found '" << r.gate << "' (" << gating::to_string(r.method);
+      for (std::size_t d = 0; d < r.dimensions.size(); ++d) std::cout << (d ? " x " : " on ") << r.dimensions[d];
+      std::cout << "):";
+      if (r.cut) std::cout << " cut " << number(*r.cut);
+      else if (r.method == gating::FinderMethod::Singlets)
+        std::cout << " height = " << number(r.intercept) << " + " << number(r.slope) << " x area";
+      else if (r.dimensions.size() > 1)
+        std::cout << " centre (" << number(r.centre_x) << ", " << number(r.centre_y) << ")";
+      std::cout << ", keeps " << number(100.0 * r.fraction) << "% of " << r.events << " parent events";
+      if (!r.fallback.empty()) std::cout << "; fallback: " << r.fallback;
+      std::cout << '\n';
+    }
+  }
   static void print_count(const std::string& path, std::size_t count, std::size_t parent_count) {
     const double parent = static_cast<double>(parent_count);
     std::cout << "  " << path << "  " << count << "  ("
               << number(parent > 0 ? 100.0 * static_cast<double>(count) / parent : NAN) << "% of parent)\n";
   }
 
-  void write_stats(std::ostream& out, const gating::GatingStrategy& strategy, const gating::GatingSet::Gated& g) const {
+  void write_stats(std::ostream& out, const gating::GatingStrategy& strategy, const gating::GatingSet::Gated& g,
+                   std::span<const gating::FinderReport> found) const {
     const auto& s = g.sample;
     std::vector<std::string> names = channels;
     if (names.empty())
@@ -265,14 +317,14 @@ struct GateCommand {
       dims[c].channel = names[c];
       if (compensation == "file") dims[c].compensation = std::string(gating::kFileCompensation);
     }
-    write_stats(out, strategy, g, names, dims, nullptr);
+    write_stats(out, strategy, g, names, dims, nullptr, found);
   }
 
   // One row per sample x population x statistic x channel. `flowjo`, when given, adds FlowJo's
   // percent of grandparent and its stored count (workspace mode).
   void write_stats(std::ostream& out, const gating::GatingStrategy& strategy, const gating::GatingSet::Gated& g,
                    const std::vector<std::string>& names, const std::vector<gating::Dimension>& dims,
-                   const gating::WorkspaceSample* flowjo) const {
+                   const gating::WorkspaceSample* flowjo, std::span<const gating::FinderReport> found = {}) const {
     gating::StatisticsOptions options;
     options.percentiles = percentiles;
     const auto& s = g.sample;
@@ -350,6 +402,7 @@ struct GateCommand {
         for (const auto& [pct, v] : st.percentiles) row("p" + number(pct), v);
       }
     }
+    gating::append_finder_rows(rows, found);  // what each finder saw, as populations.csv has it
     gating::write_population_rows(out, s.source, rows);
   }
 

@@ -15,6 +15,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include "cytopipe/error.hpp"
 #include "cytopipe/overloaded.hpp"
 #include "gating/columns.hpp"
 #include "gating/linear_algebra.hpp"
@@ -486,6 +487,14 @@ bool gates_while_decoding(const GatingStrategy& strategy) {
 
 GatingResults gate_sample(const GatingStrategy& strategy, const fcs::Sample& sample,
                           const GateOptions& options) {
+  // A finder's gate is a placeholder until place_gates puts it on this sample's data: gating
+  // with it would give counts of nothing in particular (every event, or none) without a word.
+  for (const auto& node : strategy.gates())
+    if (node.finder)
+      throw Error("gate '" + node.id + "' (find: " + std::string(to_string(node.finder->method)) +
+                      ") is placed from each sample's data: gate with place_gates / gate_with_finders, which "
+                      "place it first",
+                  node.origin.file.empty() ? ErrorContext{sample.source, "gate '" + node.id + "'", 0, 0} : node.origin);
   GatingRun run(strategy, sample, options);
   const std::size_t n = sample.event_count();
   const std::size_t block = kBlockWords * 64;

@@ -65,6 +65,9 @@ GatingStrategy placed_part(const GatingStrategy& strategy) {
 }  // namespace
 
 PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sample, const GateOptions& options) {
+  // Every gate's channels first, so a missing one is named with its gate and line before any
+  // finder reads a column.
+  strategy.check_sample(sample);
   PlacedGates out;
   out.strategy = strategy;
   std::vector<std::vector<double>> gathered;  // one per dimension

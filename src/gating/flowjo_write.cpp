@@ -33,7 +33,7 @@ std::string file_uri(const std::filesystem::path& p) {
 constexpr const char* kPrefix = "Comp-";
 
 struct Writer {
-  const GatingStrategy& strategy;
+  const GatingStrategy* strategy;  // the file's whose tree is being written
   std::string compensation;  // the one compensation the strategy's gates use ("" = none)
   std::map<std::string, Scale> scales;  // FlowJo channel name -> its axis transform
   std::set<std::string> strong;         // channels whose axis a polygon or ellipse needs
@@ -58,7 +58,7 @@ struct Writer {
       compensation = d.compensation;
       // FlowJo names a compensated value by its detector: a matrix's fluorochrome i is
       // "Comp-" + detector i (square matrices only).
-      if (const auto it = strategy.matrices().find(d.compensation); it != strategy.matrices().end()) {
+      if (const auto it = strategy->matrices().find(d.compensation); it != strategy->matrices().end()) {
         const auto& m = it->second.spectrum;
         if (m.rows() != m.cols() || it->second.inverted_already)
           fail(g, "matrix '" + d.compensation + "' is not a square spillover matrix (FlowJo holds only those)");
@@ -172,7 +172,7 @@ struct Writer {
   // One Population (or boolean node) per population of the strategy, nested under its parent.
   void population(std::ostringstream& out, const Population& p, const std::vector<Population>& all,
                   const std::map<std::string, std::size_t>* counts, const std::string& parent_gate_id, int depth) {
-    const GateNode& g = strategy.gates()[p.gate];
+    const GateNode& g = strategy->gates()[p.gate];
     const std::string pad(static_cast<std::size_t>(depth) * 2, ' ');
     const std::string id = "ID" + std::to_string(next_id++);
     std::string element = "Population", inner;
@@ -286,21 +286,41 @@ std::string transform_element(const std::string& channel, const Scale& s) {
 }  // namespace
 
 std::string to_flowjo_workspace(const GatingStrategy& strategy, const WorkspaceExport& what) {
-  strategy.validate();
   if (what.metadata.size() != what.files.size())
     throw Error("FlowJo export: one metadata sample is needed per file");
+  if (!what.strategies.empty() && what.strategies.size() != what.files.size())
+    throw Error("FlowJo export: one strategy is needed per file (or none: the shared one)");
+  auto strategy_of = [&](std::size_t f) -> const GatingStrategy& {
+    return what.strategies.empty() ? strategy : *what.strategies[f];
+  };
+  std::vector<const GatingStrategy*> written = what.strategies;
+  if (written.empty()) written.push_back(&strategy);
+  for (const GatingStrategy* s : written) {
+    s->validate();
+    // A finder's gate is a placeholder until placed on a file: FlowJo would get a made-up gate.
+    for (const auto& g : s->gates())
+      if (g.finder)
+        throw Error("FlowJo export: gate '" + g.id + "' (find: " + std::string(to_string(g.finder->method)) +
+                        ") is placed from each file's data; write the gates as placed on each file",
+                    g.origin.file.empty() ? ErrorContext{} : g.origin);
+  }
   const auto populations = strategy.populations();
-  Writer w{strategy, {}, {}, {}, {}, 1};
+  Writer w{&strategy, {}, {}, {}, {}, 1};
   for (const auto& p : populations) w.path[p.name] = p.parent.empty() ? p.name : w.path.at(p.parent) + "/" + p.name;
 
-  // Population trees first (they collect the channels, scales and the compensation).
+  // Population trees first (they collect the channels, scales and the compensation). Each file's
+  // tree from its own strategy (gates placed on it); FlowJo keeps a gate tree per sample.
   std::vector<std::string> trees;
   for (std::size_t f = 0; f < what.files.size(); ++f) {
     std::ostringstream t;
     w.next_id = 1;
+    w.strategy = &strategy_of(f);
+    const auto file_populations = w.strategy->populations();
+    if (file_populations.size() != populations.size())
+      throw Error("FlowJo export: file " + what.files[f].string() + "'s strategy has other populations than the shared one");
     const auto* counts = f < what.counts.size() ? &what.counts[f] : nullptr;
-    for (const auto& p : populations)
-      if (p.parent.empty()) w.population(t, p, populations, counts, "", 5);
+    for (const auto& p : file_populations)
+      if (p.parent.empty()) w.population(t, p, file_populations, counts, "", 5);
     trees.push_back(t.str());
   }
 

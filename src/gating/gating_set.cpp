@@ -4,6 +4,7 @@
 
 #include <tbb/task_arena.h>
 
+#include "cytopipe/gating/find_gates.hpp"
 #include "cytopipe/gating/statistics.hpp"
 
 namespace cytopipe::gating {
@@ -41,7 +42,11 @@ GateNode ControlThreshold::gate(double value) const {
   dimension.channel = channel;
   range.dimensions.push_back(std::move(dimension));
   range.intervals.push_back(Interval{value, std::nullopt});
-  return GateNode{name, parent, std::move(range), ErrorContext{}};
+  GateNode node;
+  node.id = name;
+  node.parent = parent;
+  node.gate = std::move(range);
+  return node;
 }
 
 std::size_t in_flight_for(std::size_t requested) {
@@ -75,9 +80,10 @@ void GatingSet::gate(std::size_t in_flight, bool parallel_within_sample,
       in_flight,
       [&](std::size_t i) {
         Gated out{load(i), {}};
-        // A sample without gates of its own is gated with the shared strategy itself (no copy).
-        if (sample_gates_[i].empty()) out.results = gate_sample(strategy_, out.sample, options);
-        else out.results = gate_sample(strategy_for(i), out.sample, options);
+        // A sample without gates of its own is gated with the shared strategy itself (no copy);
+        // finders are placed on each sample first.
+        if (sample_gates_[i].empty()) out.results = gate_with_finders(strategy_, out.sample, options);
+        else out.results = gate_with_finders(strategy_for(i), out.sample, options);
         return out;
       },
       consume);

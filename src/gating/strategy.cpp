@@ -377,8 +377,17 @@ void GatingStrategy::check_sample(const fcs::Sample& sample) const {
       else names = {d->channel};
       for (const auto& n : names)
         if (!has_channel(d->compensation, n)) {
-          throw gate_error(g, "channel '" + n + "' is not in " + sample.source +
-                                  " (it has: " + sample.channel_list() + ")");
+          // A marker name ($PnS) is not a channel name: a pipeline's panel: maps markers to
+          // channels (and compensates first); said so, since the file does show the marker.
+          std::string marker_of;
+          for (const auto& c : sample.channels)
+            if (c.marker == n) marker_of = c.name;
+          throw gate_error(g, "channel '" + n + "' is not in " + sample.source + " (it has: " + sample.channel_list() +
+                                  ")" +
+                                  (marker_of.empty() ? std::string()
+                                                     : "; '" + n + "' is the marker ($PnS) of " + marker_of +
+                                                           ": gates name channels by $PnN, or by the markers a "
+                                                           "pipeline's panel: gives them (cytopipe run)"));
         }
     }
     for (const Dimension* d : dimensions_of(g.gate)) {

@@ -44,7 +44,8 @@ void denominators(const Expression& e, const SampleValues& values, std::vector<s
     if (const auto n = count_of(population)) out.emplace_back(population, *n);
   };
   switch (e.kind) {
-    case Expression::Kind::Count: break;
+    case Expression::Kind::Count:
+    case Expression::Kind::Concentration: break;  // the count itself, not a ratio of two
     case Expression::Kind::Percent: {
       if (!e.parent.empty()) {
         add(e.parent);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/fcs/writer.hpp"
 #include "support/shared_data.hpp"
 
 namespace {
@@ -374,6 +376,117 @@ TEST(GateCommand, WorkspaceSamplesWithoutAFileAreNamed) {
   EXPECT_FALSE(count_line(one.output, b.string()).empty());
   fs::remove(strategy);
   fs::remove(wsp);
+}
+
+// A strategy with finders: each file gets its own gate, placed on its own events, in every mode
+// (counts on stdout, --stats, --events, --write-wsp). Before, `gate` counted with the finders'
+// placeholder gates (every event inside, "100% of parent") without a word. Checked against the
+// file's values directly: the valley cut each file reports splits its FSC-A where the counts say.
+TEST(GateCommand, FinderGatesArePlacedOnEachFile) {
+  const fs::path root = CYTOPIPE_SOURCE_DIR;
+  const fs::path strategy = temp("finders.yaml");
+  {
+    std::ofstream y(strategy);
+    y << "gates:\n"
+         "  - {id: scatter, find: valley, dimension: FSC-A, keep: above, single_peak: positive}\n"
+         "  - {id: singlets, parent: scatter, find: singlets, dimensions: [FSC-A, FSC-H]}\n";
+  }
+  const fs::path a = root / "sample_fcs" / "bcma_MM1S_0nM_r1.fcs", b = root / "sample_fcs" / "tcell_CAR-T_100nM_r1.fcs";
+  ASSERT_TRUE(fs::exists(a) && fs::exists(b));
+  const fs::path stats = temp("finder_stats.csv"), events = temp("finder_events.csv"), wsp = temp("finders.wsp");
+  const auto r = run("gate --strategy '" + strategy.string() + "' '" + a.string() + "' '" + b.string() + "' --stats '" +
+                     stats.string() + "' --channels FSC-A --events '" + events.string() + "' --write-wsp '" +
+                     wsp.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("found 'scatter' (valley on FSC-A): cut "), std::string::npos) << r.output;
+  // file -> statistic -> value, for the scatter and singlets populations.
+  std::map<std::string, std::map<std::string, double>> table;
+  {
+    std::ifstream in(stats);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto f = split(line);
+      if (f.size() >= 6 && (f[1] == "scatter" || f[1] == "singlets") && f[4].empty() == (f[3] != "finder_cut"))
+        table[fs::path(f[0]).filename().string() + "|" + f[1]][f[3]] = std::stod(f[5]);
+    }
+  }
+  std::vector<double> cuts;
+  std::map<std::string, std::vector<int>> member;  // file -> scatter column of --events
+  {
+    std::ifstream in(events);
+    std::string line;
+    std::getline(in, line);
+    const auto header = split(line);
+    ASSERT_EQ(header.size(), 4u);
+    ASSERT_EQ(header[2], "scatter");
+    while (std::getline(in, line)) {
+      const auto f = split(line);
+      member[fs::path(f[0]).filename().string()].push_back(std::stoi(f[2]));
+    }
+  }
+  for (const auto& f : {a, b}) {
+    const std::string name = f.filename().string();
+    const auto& scatter = table[name + "|scatter"];
+    ASSERT_TRUE(scatter.contains("finder_cut")) << name;
+    const double cut = scatter.at("finder_cut");
+    cuts.push_back(cut);
+    const cytopipe::fcs::Sample sample = cytopipe::fcs::read_fcs(f.string());
+    const auto x = sample.values("FSC-A");
+    std::size_t above = 0, near = 0;
+    const auto& m = member[name];
+    ASSERT_EQ(m.size(), x.size()) << name;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      if (std::abs(x[i] - cut) <= 1e-6 * std::abs(cut)) ++near;  // the 10-digit cut cannot tell these
+      above += x[i] >= cut;
+      if (std::abs(x[i] - cut) > 1e-6 * std::abs(cut)) EXPECT_EQ(m[i], x[i] >= cut ? 1 : 0) << name << " event " << i;
+    }
+    ASSERT_EQ(near, 0u) << name;
+    EXPECT_EQ(scatter.at("count"), static_cast<double>(above)) << name;
+    // A real cut: debris below it, most events above (a placeholder kept all of them).
+    EXPECT_GT(above, x.size() / 2) << name;
+    EXPECT_LT(above, x.size()) << name;
+    const auto& singlets = table[name + "|singlets"];
+    EXPECT_LT(singlets.at("count"), static_cast<double>(above)) << name;
+    EXPECT_GT(singlets.at("count"), 0.5 * static_cast<double>(above)) << name;
+    EXPECT_EQ(singlets.at("finder_events"), static_cast<double>(above)) << name;
+  }
+  EXPECT_NE(cuts[0], cuts[1]);  // each file's own gate
+  // The written workspace holds each file's gates as placed on it: read back, the same counts.
+  const auto back = run("gate --workspace '" + wsp.string() + "' '" + a.string() + "' '" + b.string() + "'");
+  ASSERT_EQ(back.code, 0) << back.output;
+  for (const auto& f : {a, b}) {
+    const std::string name = f.filename().string();
+    const auto line = "/scatter  " + std::to_string(static_cast<long>(table[name + "|scatter"].at("count"))) + "  (";
+    const auto at = back.output.find(f.string() + " (");
+    ASSERT_NE(at, std::string::npos) << back.output;
+    EXPECT_NE(back.output.find(line, at), std::string::npos) << name << "\n" << back.output;
+  }
+
+  // Too few events for a finder: an error naming the file and the gate, nothing written.
+  const fs::path tiny = temp("ten.fcs");
+  {
+    const cytopipe::fcs::Sample sample = cytopipe::fcs::read_fcs(a.string());
+    cytopipe::fcs::WriteOptions first_ten;
+    first_ten.keep_event = std::vector<std::uint8_t>(sample.event_count(), 0);
+    std::fill_n(first_ten.keep_event->begin(), 10, std::uint8_t{1});
+    cytopipe::fcs::write_fcs(tiny, sample, first_ten);
+  }
+  const fs::path none = temp("none.csv");
+  const auto small = run("gate --strategy '" + strategy.string() + "' '" + tiny.string() + "' --stats '" + none.string() + "'");
+  EXPECT_EQ(small.code, 1) << small.output;
+  EXPECT_NE(small.output.find(tiny.string() + ": gate 'scatter'"), std::string::npos) << small.output;
+  EXPECT_NE(small.output.find("min_events"), std::string::npos) << small.output;
+  EXPECT_FALSE(fs::exists(none));
+  const auto counts_only = run("gate --strategy '" + strategy.string() + "' '" + tiny.string() + "'");
+  EXPECT_EQ(counts_only.code, 1) << counts_only.output;
+  for (const auto& f : {strategy, stats, events, wsp, tiny}) fs::remove(f);
+
+  // The shipped strategies name channels by the pipelines' panel markers: gated directly, the
+  // first gate on a marker is named with its line, and the channel that carries the marker.
+  const auto markers = run("gate --strategy '" + (root / "gating" / "fig3_selinexor.yaml").string() + "' '" + a.string() + "'");
+  EXPECT_EQ(markers.code, 1) << markers.output;
+  EXPECT_NE(markers.output.find("fig3_selinexor.yaml:"), std::string::npos) << markers.output;
+  EXPECT_NE(markers.output.find("'Viability' is the marker ($PnS) of APC-Cy7-A"), std::string::npos) << markers.output;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "cytopipe/gating/find_gates.hpp"
+#include "cytopipe/gating/gating_set.hpp"
 #include "cytopipe/gating/finder.hpp"
 #include "cytopipe/gating/io.hpp"
 
@@ -459,6 +460,27 @@ gates:
   const auto regated = gate_sample(fixed, sample);
   EXPECT_EQ(regated.at("pos").members, placed.results.at("pos").members);
   EXPECT_EQ(regated.at("high").members, placed.results.at("high").members);
+  // Gating with the unplaced strategy itself is refused, naming the finder's gate and where it
+  // was read (its placeholder would count every event without a word); gate_with_finders and a
+  // GatingSet place the finders first.
+  try {
+    (void)gate_sample(strategy, sample);
+    ADD_FAILURE() << "gate_sample gated a strategy with unplaced finders";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gate 'pos' (find: valley) is placed from each sample's data"), std::string::npos)
+        << e.what();
+    EXPECT_EQ(e.context().file, "t.yaml");
+  }
+  EXPECT_EQ(gate_with_finders(strategy, sample).at("pos").members, placed.results.at("pos").members);
+  const GatingSet set(strategy, 1);
+  std::size_t consumed = 0;
+  set.gate(
+      1, false, [&](std::size_t) { return sample_with({{"X", x}, {"Y", y}}); },
+      [&](std::size_t, GatingSet::Gated&& g) {
+        EXPECT_EQ(g.results.at("high").members, placed.results.at("high").members);
+        return ++consumed > 0;
+      });
+  EXPECT_EQ(consumed, 1u);
 }
 
 TEST(FinderStrategy, BadFinderYamlIsALocatedError) {

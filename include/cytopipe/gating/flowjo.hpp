@@ -138,6 +138,10 @@ struct WorkspaceExport {
   // FlowJo's stored counts per file and population name (what FlowJo shows until it
   // recomputes); empty = none stored (-1).
   std::vector<std::map<std::string, std::size_t>> counts;
+  // Per file, the strategy whose gate tree that sample gets (its finders placed on that file;
+  // same populations as `strategy`); empty = `strategy` for every file. A strategy with an
+  // unplaced finder is refused.
+  std::vector<const GatingStrategy*> strategies;
 };
 std::string to_flowjo_workspace(const GatingStrategy& strategy, const WorkspaceExport& what);
 

@@ -106,7 +106,8 @@ class GatingSet {
 
   // The plain case: load(i) reads sample i (the event matrices and membership bitsets of
   // finished samples are recycled for the next ones), it is gated with strategy_for(i) (in
-  // parallel over blocks of events when `parallel_within_sample`), and consume gets both.
+  // parallel over blocks of events when `parallel_within_sample`; finders placed on it first),
+  // and consume gets both.
   struct Gated {
     fcs::Sample sample;
     GatingResults results;
