@@ -275,7 +275,7 @@ struct Reader {
   Gate read_gate(const xmlNode* g, const WorkspaceSample& s, const std::string& where) const {
     const auto kind = xml::name(g);
     const auto dims = kids(g, "dimension");
-    const bool display = options.evaluation == WorkspaceEvaluation::FlowJo;
+    const bool grid = options.evaluation == WorkspaceEvaluation::FlowJo;
     if (kind == "RectangleGate") {
       RectangleGate r;
       for (auto* d : dims) {
@@ -289,9 +289,13 @@ struct Reader {
     }
     if (kind == "PolygonGate") {
       if (dims.size() != 2) fail(g, "a polygon gate needs exactly 2 dimensions", where);
+      // FlowJo draws a polygon on its axes' transforms, its edges straight there: in both modes
+      // the dimensions carry the channel's transform and the vertices are mapped through it (a
+      // Gating-ML polygon on transformed dimensions, as FlowKit imports it); the flowjo mode adds
+      // FlowJo's gate grid.
       PolygonGate p;
-      p.dimensions = {dimension(dims[0], s, display, where), dimension(dims[1], s, display, where)};
-      if (display) {
+      p.dimensions = {dimension(dims[0], s, true, where), dimension(dims[1], s, true, where)};
+      if (grid) {
         if (auto r = attribute(g, "gateResolution"); r && !r->empty()) {
           const double resolution = number(g, *r, "gateResolution", where);
           if (!(resolution >= 1 && resolution <= 1 << 20)) fail(g, "gateResolution must be 1 .. 1048576", where);

@@ -2,10 +2,15 @@
 // workspace): Groups, SampleList with each Sample's DataSet, spilloverMatrix, Transformations,
 // Keywords and the SampleNode's population tree.
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/gating/flowjo.hpp"
@@ -31,6 +36,67 @@ std::string file_uri(const std::filesystem::path& p) {
 }
 
 constexpr const char* kPrefix = "Comp-";
+
+// Doubles as ordered integers: consecutive keys are neighbouring doubles (-0 and +0 are one key).
+std::int64_t key_of(double d) {
+  const auto bits = std::bit_cast<std::int64_t>(d);
+  return bits >= 0 ? bits : -(bits & std::numeric_limits<std::int64_t>::max());
+}
+double double_of(std::int64_t key) {
+  return std::bit_cast<double>(key >= 0 ? key : (-key) | std::numeric_limits<std::int64_t>::min());
+}
+
+// The smallest double r whose value through the scale (its bulk form, as gated columns are
+// computed) is >= t; for a non-decreasing scale, x >= r <=> S(x) >= t for every double x, so a
+// limit written as r reads back as the same cut on data values. Bisection over the doubles
+// around the inverse's estimate. None when no double reaches t.
+std::optional<double> first_at_or_above(const Scale& scale, double t) {
+  const auto reaches = [&](std::int64_t key) { return scale.apply(double_of(key)) >= t; };  // NaN: below
+  const std::int64_t top = key_of(std::numeric_limits<double>::max());
+  if (!reaches(top)) return std::nullopt;
+  if (reaches(-top)) return double_of(-top);
+  const double guess = scale.transform.inverse(t);
+  const std::int64_t g = std::clamp(key_of(std::isfinite(guess) ? guess : 0.0), -top, top);
+  std::int64_t below = g, above = g;  // bracket: !reaches(below), reaches(above)
+  for (std::int64_t step = 1; reaches(below); step *= 2) below = g < -top + step ? -top : g - step;
+  for (std::int64_t step = 1; !reaches(above); step *= 2) above = g > top - step ? top : g + step;
+  // (The width in unsigned arithmetic: the bracket may span more than half the keys.)
+  for (std::uint64_t width; (width = static_cast<std::uint64_t>(above) - static_cast<std::uint64_t>(below)) > 1;) {
+    const std::int64_t mid = below + static_cast<std::int64_t>(width / 2);
+    (reaches(mid) ? above : below) = mid;
+  }
+  return double_of(above);
+}
+
+// The data value written for a polygon vertex at scaled value v: one that the reader's scale (the
+// same transform, rebuilt from the written parameters) maps back onto v bit for bit, so the
+// polygon reads back vertex for vertex; where no double does (the scale steps over v), the one
+// whose value is nearest (the vertex then moves by an ulp). A linear FlowJo axis reads back as data values (flin is affine: the
+// same straight edges), so there the plain inverse.
+double vertex_data(const Scale& scale, double v) {
+  const auto& p = scale.transform.params();
+  if (std::holds_alternative<transform::Identity>(p) || std::holds_alternative<transform::Flin>(p))
+    return scale.transform.inverse(v);
+  const auto at = first_at_or_above(scale, v);
+  if (!at) return scale.transform.inverse(v);
+  // The bulk form's last bits may wander by an ulp (it need not be monotone to the bit), so a
+  // neighbouring double may land on v where the crossing bisection found steps over it: the
+  // nearest within kNear doubles. Where none does, the nearest value: logicle and its kin give
+  // values in 0.5 .. 1 as even multiples of the ulp, so an odd-ulp vertex reads back one off.
+  constexpr std::int64_t kNear = 8;
+  const std::int64_t k = key_of(*at);
+  double best = *at, best_error = std::abs(scale.apply(*at) - v);
+  for (std::int64_t i = 1; i <= kNear && best_error != 0; ++i)
+    for (const std::int64_t key : {k - i, k + i}) {
+      const double d = double_of(key), error = std::abs(scale.apply(d) - v);
+      if (error < best_error) {
+        best = d;
+        best_error = error;
+        if (error == 0) break;
+      }
+    }
+  return best;
+}
 
 struct Writer {
   const GatingStrategy* strategy;  // the file's whose tree is being written
@@ -85,11 +151,20 @@ struct Writer {
     return name;
   }
 
+  // A range limit on a scaled axis as the data value where the scaled cut falls (FlowJo tests
+  // rectangles on data values): the first double the scale takes to the limit or above, so every
+  // event falls on the same side as before (first_at_or_above).
+  double limit(const Dimension& d, double v) const {
+    if (d.scale.is_identity()) return v;
+    const auto at = first_at_or_above(d.scale, v);
+    return at ? *at : d.scale.transform.inverse(v);
+  }
+
   std::string dimension(const GateNode& g, const Dimension& d, std::optional<double> lo, std::optional<double> hi,
                         bool shape = false) {
     std::string out = "<gating:dimension";
-    if (lo) out += " gating:min=\"" + num(d.scale.transform.inverse(*lo)) + '"';
-    if (hi) out += " gating:max=\"" + num(d.scale.transform.inverse(*hi)) + '"';
+    if (lo) out += " gating:min=\"" + num(limit(d, *lo)) + '"';
+    if (hi) out += " gating:max=\"" + num(limit(d, *hi)) + '"';
     return out + "><data-type:fcs-dimension data-type:name=\"" + esc(channel(g, d, shape)) + "\"/></gating:dimension>";
   }
 
@@ -116,7 +191,7 @@ struct Writer {
                       num(r0 > 0 ? r0 : 256) + "\" gating:id=\"" + id + "\">";
     out += dimension(g, p.dimensions[0], {}, {}, true) + dimension(g, p.dimensions[1], {}, {}, true);
     auto data = [](const Scale& s, double v) {
-      if (s.grid_scale == 0) return s.transform.inverse(v);
+      if (s.grid_scale == 0) return vertex_data(s, v);
       const double display = s.grid_origin + (v + 0.5) / s.grid_scale;
       if (s.biex_table) return s.biex_table->data(display * static_cast<double>(s.biex_table->channels()));
       return s.transform.inverse(display);
@@ -256,8 +331,16 @@ std::string transform_element(const std::string& channel, const Scale& s) {
                    "</transforms:linear>";
           },
           [&](const transform::Flog& f) {
-            return "<transforms:log" + a("offset", f.T / std::pow(10.0, f.M)) + a("decades", f.M) + ">" + param +
-                   "</transforms:log>";
+            // FlowJo's log has offset = T / 10^decades; read back as offset x 10^decades, so the
+            // offset is the neighbouring double that gives T back exactly where one does.
+            const double scale = std::pow(10.0, f.M);
+            double offset = f.T / scale;
+            for (double o : {offset, std::nextafter(offset, 0.0), std::nextafter(offset, 2 * offset + 1)})
+              if (o * scale == f.T) {
+                offset = o;
+                break;
+              }
+            return "<transforms:log" + a("offset", offset) + a("decades", f.M) + ">" + param + "</transforms:log>";
           },
           [&](const transform::Fasinh& f) {
             return "<transforms:fasinh" + a("length", 256) + a("maxRange", f.T) + a("T", f.T) + a("A", f.A) +

@@ -19,13 +19,13 @@
 namespace cytopipe::gating {
 
 // How FlowJo's gate coordinates are evaluated.
-// - GatingMl (the default): every gate on the data values its coordinates are written in (the
-//   values FlowJo's own Gating-ML export states), polygon edges straight in data space; exact.
-// - FlowJo: FlowJo's own counts. Polygon and ellipse gates are evaluated on the axes FlowJo drew
-//   them on (vertices and events both through the channel's FlowJo display: biex by FlowJo's
-//   look-up table, log, ...), and a polygon with a gateResolution on FlowJo's gate grid (events
-//   and vertices replaced by the grid channel holding them), as FlowJo evaluates it.
-//   Rectangles are the same in both modes.
+// - GatingMl (the default): exact, each gate as the Gating-ML gate its coordinates describe:
+//   rectangles on data values; a polygon on its axes' FlowJo transforms (vertices, data values in
+//   the file, mapped through the channel's transform; edges straight there, as FlowJo draws it),
+//   without a display grid; ellipses on FlowJo's display axes.
+// - FlowJo: FlowJo's own counts: as GatingMl, but a polygon with a gateResolution is tested on
+//   FlowJo's gate grid (events and vertices replaced by the grid channel holding them; biex by
+//   FlowJo's look-up table), as FlowJo evaluates it. Rectangles are the same in both modes.
 enum class WorkspaceEvaluation { GatingMl, FlowJo };
 
 struct WorkspaceOptions {
@@ -124,8 +124,10 @@ GatingStrategy group_strategy(const Workspace& workspace, std::string_view group
 // A FlowJo 10 workspace holding one sample per file (its path becomes the DataSet uri), each with
 // `strategy`'s gates and compensation, in one group. FlowJo keeps gate coordinates in data values
 // and one compensation matrix per sample ("Comp-" channels), so: a gate dimension's scale becomes
-// that channel's axis transform and its coordinates are mapped back to data values (a polygon on
-// a scaled axis is then straight on FlowJo's axis: import it with WorkspaceEvaluation::FlowJo);
+// that channel's axis transform and its coordinates are mapped back to data values, chosen so
+// that reading the workspace back (WorkspaceEvaluation::GatingMl) gives the same gates: a range
+// limit as the first data value at or above the scaled limit, a polygon vertex as a data value
+// the transform maps onto the vertex (or nearest it: within an ulp);
 // quadrant gates become FlowJo's rectangle quadrants, boolean gates And/Or/Not nodes, data-driven
 // gates are written as placed. What FlowJo cannot hold is an Error naming the gate: ratio
 // dimensions, scale bounds, ellipsoids of more than 2 dimensions, complemented boolean operands,
