@@ -11,8 +11,12 @@
 #include <optional>
 #include <type_traits>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "fcs/byte_source.hpp"
 #include "fcs/dataset_text.hpp"
@@ -26,6 +30,50 @@ namespace {
 
 using detail::ByteSource;
 using detail::DataSetText;
+
+// A stored float32 (its bits) as decode makes it a double, clamped at the channel's range, and
+// back to float: read_fcs's value as the writer stores it. The conversions quiet a signalling
+// NaN (the quiet bit set, payload kept); GCC folds float -> double -> float away and would keep
+// it signalling, so the NaN case is spelled out.
+inline float float_through_double(std::uint32_t word, double range) {
+  const float f = std::bit_cast<float>(word);
+  if (std::isnan(f)) return std::bit_cast<float>(word | 0x00400000u);
+  const double v = static_cast<double>(f);
+  return static_cast<float>(v > range ? range : v);
+}
+
+// Packed float32 rows of nc values, each through float_through_double with its channel's range
+// (+inf: unclamped), eight at a time. `in` may equal `out`. False when the CPU has no vector
+// path (the caller runs the scalar loop).
+#if defined(__x86_64__)
+// MIN_PD(range, v) is `range < v ? range : v`, and returns v when v is NaN: the scalar ternary
+// lane by lane (conversions round alike; a signalling NaN comes out quiet either way).
+__attribute__((target("avx512f,avx512vl"))) void clamp_rows_avx512(const float* in, float* out, std::size_t count,
+                                                                   std::size_t nc, const double* range) {
+  for (std::size_t e = 0; e < count; ++e) {
+    const float* src = in + e * nc;
+    float* dst = out + e * nc;
+    for (std::size_t j = 0; j < nc; j += 8) {
+      const auto lanes = static_cast<__mmask8>(nc - j >= 8 ? 0xFF : (1u << (nc - j)) - 1);
+      const __m512d v = _mm512_maskz_cvtps_pd(0xFF, _mm256_maskz_loadu_ps(lanes, src + j));
+      const __m512d r = _mm512_maskz_loadu_pd(lanes, range + j);
+      _mm256_mask_storeu_ps(dst + j, lanes, _mm512_maskz_cvtpd_ps(0xFF, _mm512_maskz_min_pd(0xFF, r, v)));
+    }
+  }
+}
+#endif
+bool clamp_rows_vector(const float* in, float* out, std::size_t count, std::size_t nc, const double* range) {
+#if defined(__x86_64__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                             std::getenv("CYTOPIPE_NO_AVX512") == nullptr;
+  if (avx512) {
+    clamp_rows_avx512(in, out, count, nc, range);
+    return true;
+  }
+#endif
+  (void)in, (void)out, (void)count, (void)nc, (void)range;
+  return false;
+}
 
 DataSetText& pick_dataset(const ByteSource& source, const std::string& file, std::size_t index,
                           DataSetText& first, DataSetText& storage, const std::vector<DataSetInfo>& chain) {
@@ -254,12 +302,9 @@ void EventBlocks::decode_rows(std::size_t first_event, std::size_t count, std::s
     if (first_event % 64 != 0 || first_event + count > st.layout.events)
       decode(first_event, count, none);  // throws, naming the bad range
     if (count == 0) return;
-    thread_local detail::ScratchBuffer scratch;
     const std::size_t begin = plan.bytes_for(first_event);
     const std::size_t length = plan.bytes_for(first_event + count) - begin;
     const auto at = st.layout.data_begin + begin;
-    const auto bytes = st.source.is_file() ? st.source.view(at, length, scratch.get(length))
-                                           : st.source.view(at, length, std::span<std::byte>());
     const std::size_t stride = plan.bits_per_event / 8;
     // Event by event (input and output rows are both contiguous); a channel without truncation
     // is clamped at +inf, which changes nothing (NaN passes either way).
@@ -274,6 +319,14 @@ void EventBlocks::decode_rows(std::size_t first_event, std::size_t count, std::s
       any_swap = any_swap || swap;
       all_swap = all_swap && swap;
     }
+    bool packed_in_order = !any_swap && stride == 4 * nc;  // the rows are the output rows
+    for (std::size_t j = 0; j < nc && packed_in_order; ++j) packed_in_order = offset[j] == 4 * j;
+    // Rows laid out as the output's are read from the file straight into `out` and converted
+    // there (each value read before it is written): no scratch copy, no second buffer to fault in.
+    thread_local detail::ScratchBuffer scratch;
+    const auto bytes = !st.source.is_file() ? st.source.view(at, length, std::span<std::byte>())
+                       : packed_in_order    ? st.source.view(at, length, {reinterpret_cast<std::byte*>(out), length})
+                                            : st.source.view(at, length, scratch.get(length));
     auto rows = [&](auto swapped) {
       for (std::size_t e = 0; e < count; ++e) {
         const std::byte* row = bytes.data() + e * stride;
@@ -282,29 +335,16 @@ void EventBlocks::decode_rows(std::size_t first_event, std::size_t count, std::s
           std::uint32_t word;
           std::memcpy(&word, row + offset[j], 4);
           if constexpr (swapped) word = __builtin_bswap32(word);
-          const double v = static_cast<double>(std::bit_cast<float>(word));
-          dst[j] = static_cast<float>(v > range[j] ? range[j] : v);  // decode's clamp
+          dst[j] = float_through_double(word, range[j]);
         }
       }
     };
-    bool packed_in_order = !any_swap && stride == 4 * nc;  // the rows are the output rows
-    for (std::size_t j = 0; j < nc && packed_in_order; ++j) packed_in_order = offset[j] == 4 * j;
-    if (packed_in_order) {
-      // Fixed offsets, so the compiler vectorises the row.
-      for (std::size_t e = 0; e < count; ++e) {
-        const std::byte* row = bytes.data() + e * stride;
-        float* dst = out + e * nc;
-        for (std::size_t j = 0; j < nc; ++j) {
-          float f;
-          std::memcpy(&f, row + 4 * j, 4);
-          const double v = static_cast<double>(f);
-          dst[j] = static_cast<float>(v > range[j] ? range[j] : v);
-        }
-      }
-    } else if (any_swap == all_swap) {
-      if (all_swap) rows(std::true_type{});
+    const bool vector_done = packed_in_order && reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) == 0 &&
+                             clamp_rows_vector(reinterpret_cast<const float*>(bytes.data()), out, count, nc, range.data());
+    if (!vector_done && (packed_in_order || any_swap == all_swap)) {  // in place too: each word read, then written
+      if (any_swap) rows(std::true_type{});
       else rows(std::false_type{});
-    } else {  // mixed byte orders (one channel at a time)
+    } else if (!vector_done) {  // mixed byte orders (one channel at a time)
       for (std::size_t j = 0; j < nc; ++j) {
         const auto& ch = plan.channels[channels[j]];
         const bool swap = ch.big_endian != (std::endian::native == std::endian::big);
@@ -312,8 +352,7 @@ void EventBlocks::decode_rows(std::size_t first_event, std::size_t count, std::s
           std::uint32_t word;
           std::memcpy(&word, bytes.data() + e * stride + offset[j], 4);
           if (swap) word = __builtin_bswap32(word);
-          const double v = static_cast<double>(std::bit_cast<float>(word));
-          out[e * nc + j] = static_cast<float>(v > range[j] ? range[j] : v);
+          out[e * nc + j] = float_through_double(word, range[j]);
         }
       }
     }

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <bit>
 #include <cstring>
 #include <fstream>
@@ -15,6 +17,7 @@
 #include "cytopipe/fcs/event_blocks.hpp"
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/fcs/writer.hpp"
+#include "fcs_builder.hpp"
 #include "support/shared_data.hpp"
 
 namespace {
@@ -208,6 +211,90 @@ TEST(EventBlocks, WrittenBlockByBlockTheSameBytesAsFromTheWholeSample) {
   fs::remove(own);
   fs::remove(out);
   EXPECT_GT(written, files.size());
+}
+
+}  // namespace
+
+namespace {
+
+// float32 rows laid out as decode_rows' output (all channels, in order, little-endian) are read
+// into the output and converted there (vector path where the CPU has one). Every value equals
+// the definition float(min-by-ternary(double(stored), $PnR)): values above $PnR clamped (on
+// channels whose range truncates), NaNs (signalling ones come out quiet), infinities, -0 and
+// denormals, for channel counts on and off the 8-lane width and block ends off any 8-value group.
+TEST(EventBlocks, PackedFloatRowsConvertedInPlaceAsDefined) {
+  const fs::path path = fs::temp_directory_path() / ("cytopipe_in_place_" + std::to_string(::getpid()) + ".fcs");
+  const std::vector<float> specials = {0.0f,
+                                       -0.0f,
+                                       1.5f,
+                                       -7.25f,
+                                       std::numeric_limits<float>::denorm_min(),
+                                       -std::numeric_limits<float>::denorm_min(),
+                                       std::numeric_limits<float>::infinity(),
+                                       -std::numeric_limits<float>::infinity(),
+                                       std::numeric_limits<float>::quiet_NaN(),
+                                       std::bit_cast<float>(std::uint32_t{0x7f800001}),  // signalling NaN
+                                       std::bit_cast<float>(std::uint32_t{0xffa00005}),  // signalling, negative
+                                       1023.0f,
+                                       1024.0f,
+                                       1024.0001f,
+                                       5.0e6f,
+                                       std::numeric_limits<float>::max()};
+  for (std::size_t nc : {1u, 3u, 8u, 11u, 16u, 17u}) {
+    SCOPED_TRACE(std::to_string(nc) + " channels");
+    const std::size_t events = 1000;
+    cytopipe::test::FcsBuild b;
+    b.kw("$BYTEORD", "1,2,3,4").kw("$DATATYPE", "F").kw("$MODE", "L").kw("$NEXTDATA", "0");
+    b.kw("$PAR", std::to_string(nc)).kw("$TOT", std::to_string(events));
+    for (std::size_t c = 1; c <= nc; ++c) {
+      const std::string p = "$P" + std::to_string(c);
+      b.kw(p + "N", "ch" + std::to_string(c)).kw(p + "B", "32").kw(p + "E", "0,0");
+      b.kw(p + "R", c % 2 ? "1024" : "262144");
+    }
+    std::vector<float> stored(events * nc);
+    for (std::size_t k = 0; k < stored.size(); ++k)
+      stored[k] = k % 5 == 0 ? specials[(k / 5) % specials.size()] : static_cast<float>(k % 3000) - 900.5f;
+    b.data.resize(stored.size() * 4);
+    for (std::size_t k = 0; k < stored.size(); ++k) {
+      const std::uint32_t w = std::bit_cast<std::uint32_t>(stored[k]);
+      for (int i = 0; i < 4; ++i) b.data[4 * k + i] = static_cast<std::uint8_t>(w >> (8 * i));
+    }
+    const auto bytes = cytopipe::test::build_fcs(b);
+    {
+      std::ofstream f(path, std::ios::binary);
+      f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    }
+    const EventBlocks blocks(path);
+    ASSERT_TRUE(blocks.block_by_block());
+    std::vector<std::size_t> all(nc);
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    const Sample whole = cytopipe::fcs::read_fcs(path);
+    for (const auto& [first, n] : {std::pair<std::size_t, std::size_t>{0, events}, {64, 333}, {960, 40}}) {
+      std::vector<float> rows(n * nc);
+      blocks.decode_rows(first, n, all, rows.data());
+      std::size_t mismatches = 0, clamped = 0, quietened = 0;
+      for (std::size_t e = 0; e < n; ++e)
+        for (std::size_t c = 0; c < nc; ++c) {
+          const double range = c % 2 == 0 ? 1024.0 : 262144.0;  // $P1R is channel 0's
+          const double v = static_cast<double>(stored[(first + e) * nc + c]);
+          // The writer's float of read_fcs's double; for numbers also the clamp by definition.
+          const float expected = static_cast<float>(whole.events.column(c)[first + e]);
+          const float got = rows[e * nc + c];
+          mismatches += std::bit_cast<std::uint32_t>(got) != std::bit_cast<std::uint32_t>(expected);
+          if (!std::isnan(v)) mismatches += got != static_cast<float>(v > range ? range : v);
+          else mismatches += !std::isnan(got) || std::signbit(got) != std::signbit(v);
+          clamped += v > range;
+          quietened += std::isnan(v) && std::bit_cast<std::uint32_t>(stored[(first + e) * nc + c]) !=
+                                           std::bit_cast<std::uint32_t>(got);
+        }
+      EXPECT_EQ(mismatches, 0u) << "events " << first << "+" << n;
+      if (n == events) {
+        EXPECT_GT(clamped, 0u);    // the cases are there
+        EXPECT_GT(quietened, 0u);  // signalling NaNs came out quiet, as through double
+      }
+    }
+  }
+  fs::remove(path);
 }
 
 }  // namespace

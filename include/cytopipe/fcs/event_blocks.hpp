@@ -38,7 +38,9 @@ class EventBlocks {
   // Events [first_event, first_event + count) as float32, event-major: out[e * channels.size() + j]
   // = static_cast<float>(decode's value of event first_event + e, channel channels[j]) (indices
   // into metadata().channels). Float32 channels without value rules go from the bytes in one
-  // pass. Same conditions as decode; safe to call concurrently.
+  // pass; when the file's rows are laid out as the output's (all channels in order, native byte
+  // order) they are read into `out` itself and converted there. Same conditions as decode; safe
+  // to call concurrently.
   void decode_rows(std::size_t first_event, std::size_t count, std::span<const std::size_t> channels, float* out) const;
 
  private:
