@@ -2,7 +2,9 @@
 // cytopipe gate --workspace FILE.wsp [--group NAME] DATA.fcs... [--events OUT.csv] [--stats OUT.csv]
 // Applies a gating strategy (or each file's gates from a FlowJo workspace) to FCS files (in parallel, at most --in-flight files in memory) and
 // writes a tidy statistics table (one row per sample x population x statistic x channel, the
-// layout of the pipeline's populations.csv) and, optionally, per-event membership.
+// layout of the pipeline's populations.csv) and, optionally, per-event membership. A file that
+// cannot be read or gated is named with its problem and left out; the others are written and the
+// exit code is 1.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -34,6 +36,10 @@ namespace {
 std::string number(double v) { return format_number(v, kGateNumber); }
 
 std::string csv(std::string_view s) { return csv::field(s); }
+
+// Thrown out of a with_output when no file could be gated: the tables are not written at all
+// (no header-only file stands for a result).
+struct NothingGated {};
 
 // Calls f with a stream on `path` written atomically, or with nullptr when `path` is empty.
 void with_output(const std::string& path, const std::function<void(std::ostream*)>& f) {
@@ -70,54 +76,91 @@ struct GateCommand {
     const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
     const std::size_t held = in_flight > 0 ? in_flight : static_cast<std::size_t>(workers);
     std::vector<std::map<std::string, std::size_t>> counts(files.size());
+    Failures failed(files.size());
     tbb::task_arena arena(workers);
     // Gates placed from each file's data (finders) are placed on each file as it is read; the
     // counts-only block path has no finders.
     const bool finders = strategy.has_finders();
     if (stats_out.empty() && events_out.empty() && !finders) {
-      arena.execute([&] { count_only(strategy, read, held, counts); });
-      return write_workspace(std::vector<const gating::GatingStrategy*>(files.size(), &strategy), read, counts);
+      arena.execute([&] { count_only(strategy, read, held, counts, failed); });
+      write_workspace(std::vector<const gating::GatingStrategy*>(files.size(), &strategy), read, counts, failed);
+      return failed.finish();
     }
     // Each file's strategy as placed on it, kept (a few gates each) for --write-wsp.
     std::vector<gating::GatingStrategy> placed(finders && !write_wsp.empty() ? files.size() : 0);
-    with_output(stats_out, [&](std::ostream* stats) {
-      with_output(events_out, [&](std::ostream* events) {
-        if (stats) gating::write_population_header(*stats);
-        arena.execute([&] {
-          gating::stream_samples<GatedFile>(
-              files.size(), held,
-              [&](std::size_t i) {
-                gating::GateOptions options;
-                options.parallel = held < static_cast<std::size_t>(workers);
-                GatedFile f{{fcs::read_fcs(files[i], read), {}}, {}, {}};
-                if (finders) {
-                  gating::PlacedGates p = gating::place_gates(strategy, f.gated.sample, options);
-                  f.gated.results = std::move(p.results);
-                  f.placed = std::move(p.strategy);
-                  f.reports = std::move(p.reports);
-                } else {
-                  f.gated.results = gating::gate_sample(strategy, f.gated.sample, options);
-                }
-                return f;
-              },
-              [&](std::size_t i, GatedFile&& f) {
-                const auto& g = f.gated;
-                const gating::GatingStrategy& used = f.placed ? *f.placed : strategy;
-                print_counts(g);
-                print_found(f.reports);
-                for (const auto& p : g.results.populations()) counts[i][p.name] = p.count;
-                if (stats) write_stats(*stats, used, g, f.reports);
-                if (events) write_events(*events, g, i == 0);
-                if (!placed.empty()) placed[i] = used;
-                return true;
-              });
+    bool events_header_written = false;
+    try {
+      with_output(stats_out, [&](std::ostream* stats) {
+        with_output(events_out, [&](std::ostream* events) {
+          if (stats) gating::write_population_header(*stats);
+          arena.execute([&] {
+            gating::stream_samples<GatedFile>(
+                files.size(), held,
+                [&](std::size_t i) {
+                  gating::GateOptions options;
+                  options.parallel = held < static_cast<std::size_t>(workers);
+                  GatedFile f;
+                  try {
+                    f.gated.sample = fcs::read_fcs(files[i], read);
+                    if (finders) {
+                      gating::PlacedGates p = gating::place_gates(strategy, f.gated.sample, options);
+                      f.gated.results = std::move(p.results);
+                      f.placed = std::move(p.strategy);
+                      f.reports = std::move(p.reports);
+                    } else {
+                      f.gated.results = gating::gate_sample(strategy, f.gated.sample, options);
+                    }
+                  } catch (const Error& e) {
+                    f.error = e.what();
+                  }
+                  return f;
+                },
+                [&](std::size_t i, GatedFile&& f) {
+                  if (!f.error.empty()) return failed.add(i, f.error);
+                  const auto& g = f.gated;
+                  const gating::GatingStrategy& used = f.placed ? *f.placed : strategy;
+                  print_counts(g);
+                  print_found(f.reports);
+                  for (const auto& p : g.results.populations()) counts[i][p.name] = p.count;
+                  if (stats) write_stats(*stats, used, g, f.reports);
+                  if (events) write_events(*events, g, !events_header_written);
+                  events_header_written = true;
+                  if (!placed.empty()) placed[i] = used;
+                  return true;
+                });
+          });
+          if (failed.all()) throw NothingGated{};
         });
       });
-    });
+    } catch (const NothingGated&) {
+      return failed.finish();
+    }
     std::vector<const gating::GatingStrategy*> per_file(files.size(), &strategy);
     for (std::size_t i = 0; i < placed.size(); ++i) per_file[i] = &placed[i];
-    return write_workspace(per_file, read, counts);
+    write_workspace(per_file, read, counts, failed);
+    return failed.finish();
   }
+
+  // Files that could not be read or gated: each named on stderr with its problem as the batch
+  // goes on (the tables hold the other files); the command then exits 1 with a count.
+  struct Failures {
+    explicit Failures(std::size_t files) : failed(files, false) {}
+    std::vector<bool> failed;
+    std::size_t count = 0;
+    bool add(std::size_t i, const std::string& message) {
+      std::cerr << "cytopipe: error: " << message << '\n';
+      failed[i] = true;
+      ++count;
+      return true;  // the batch goes on
+    }
+    bool all() const { return count == failed.size(); }
+    int finish() const {
+      if (count == 0) return 0;
+      std::cerr << "cytopipe gate: " << count << " of " << failed.size() << " files failed (each named above); "
+                << (count == failed.size() ? "nothing was written" : "the tables hold the other files") << '\n';
+      return 1;
+    }
+  };
 
   // One file gated with the strategy: its sample and results, and, when the strategy has
   // finders, the strategy as placed on it and what each finder saw.
@@ -125,6 +168,7 @@ struct GateCommand {
     gating::GatingSet::Gated gated;
     std::optional<gating::GatingStrategy> placed;
     std::vector<gating::FinderReport> reports;
+    std::string error;  // set: the file could not be read or gated (what and why)
   };
 
   // Counts only: each file gated block by block as it is decoded (no whole event matrix, no
@@ -132,25 +176,31 @@ struct GateCommand {
   // files at once, printed in file order. A file that cannot be (ASCII data, a strategy with
   // finders, no events) is read and gated whole.
   void count_only(const gating::GatingStrategy& strategy, const fcs::ReadOptions& read, std::size_t held,
-                  std::vector<std::map<std::string, std::size_t>>& counts) const {
+                  std::vector<std::map<std::string, std::size_t>>& counts, Failures& failed) const {
     struct Counted {
       std::string source;
       gating::PopulationCounts counts;
+      std::string error;  // set: the file could not be read or gated
     };
     gating::stream_samples<Counted>(
         files.size(), held,
         [&](std::size_t i) {
-          const fcs::EventBlocks blocks(files[i], read);
-          if (gating::counts_block_by_block(strategy, blocks))
-            return Counted{blocks.metadata().source, gating::count_populations(strategy, blocks)};
-          const fcs::Sample sample = fcs::read_fcs(files[i], read);
-          const gating::GatingResults results = gating::gate_sample(strategy, sample);  // no finders here
-          Counted out{sample.source, {}};
-          out.counts.events = results.events();
-          for (const auto& p : results.populations()) out.counts.populations.push_back({p.name, p.parent, p.path, p.count});
-          return out;
+          try {
+            const fcs::EventBlocks blocks(files[i], read);
+            if (gating::counts_block_by_block(strategy, blocks))
+              return Counted{blocks.metadata().source, gating::count_populations(strategy, blocks), {}};
+            const fcs::Sample sample = fcs::read_fcs(files[i], read);
+            const gating::GatingResults results = gating::gate_sample(strategy, sample);  // no finders here
+            Counted out{sample.source, {}, {}};
+            out.counts.events = results.events();
+            for (const auto& p : results.populations()) out.counts.populations.push_back({p.name, p.parent, p.path, p.count});
+            return out;
+          } catch (const Error& e) {
+            return Counted{{}, {}, e.what()};
+          }
         },
         [&](std::size_t i, Counted&& c) {
+          if (!c.error.empty()) return failed.add(i, c.error);
           std::cout << c.source << " (" << c.counts.events << " events)\n";
           for (const auto& p : c.counts.populations) {
             print_count(p.path, p.count, c.counts.parent_count(p));
@@ -162,25 +212,27 @@ struct GateCommand {
 
   // `strategies`: each file's strategy, its finders placed on that file (FlowJo keeps a gate
   // tree per sample, so gates placed per file are written per file).
-  int write_workspace(const std::vector<const gating::GatingStrategy*>& strategies, const fcs::ReadOptions& read,
-                      const std::vector<std::map<std::string, std::size_t>>& counts) const {
+  // A file that failed is left out (it is named on stderr and the exit code says so).
+  void write_workspace(const std::vector<const gating::GatingStrategy*>& strategies, const fcs::ReadOptions& read,
+                       const std::vector<std::map<std::string, std::size_t>>& counts, const Failures& failed) const {
     if (!write_wsp.empty()) {
+      if (failed.count == files.size()) return;
       // Every gate as placed, each file's counts stored (FlowJo shows them until it recomputes).
       std::vector<fcs::Sample> metadata;
       fcs::ReadOptions meta = read;
       meta.read_events = false;
       gating::WorkspaceExport what;
-      for (const auto& f : files) {
-        metadata.push_back(fcs::read_fcs(f, meta));
-        what.files.emplace_back(f);
+      for (std::size_t i = 0; i < files.size(); ++i) {
+        if (failed.failed[i]) continue;
+        metadata.push_back(fcs::read_fcs(files[i], meta));
+        what.files.emplace_back(files[i]);
+        what.counts.push_back(counts[i]);
+        what.strategies.push_back(strategies[i]);
       }
       for (const auto& m : metadata) what.metadata.push_back(&m);
-      what.counts = counts;
-      what.strategies = strategies;
-      write_file_atomically(write_wsp, gating::to_flowjo_workspace(*strategies.front(), what));
+      write_file_atomically(write_wsp, gating::to_flowjo_workspace(*what.strategies.front(), what));
       std::cout << "FlowJo workspace written: " << write_wsp << '\n';
     }
-    return 0;
   }
 
   // Workspace mode: each file is paired with a workspace sample (of --group) and gated with that
@@ -188,10 +240,22 @@ struct GateCommand {
   int run_workspace() const {
     gating::WorkspaceOptions wo;
     wo.evaluation = evaluation == "flowjo" ? gating::WorkspaceEvaluation::FlowJo : gating::WorkspaceEvaluation::GatingMl;
+    // Each file's metadata; a file whose metadata cannot be read is named and left out (`usable`
+    // maps the metadata read back to the files).
+    Failures failed(files.size());
     std::vector<fcs::Sample> metadata;
+    std::vector<std::size_t> usable;
     fcs::ReadOptions meta;
     meta.read_events = false;
-    for (const auto& f : files) metadata.push_back(fcs::read_fcs(f, meta));
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      try {
+        metadata.push_back(fcs::read_fcs(files[i], meta));
+        usable.push_back(i);
+      } catch (const Error& e) {
+        failed.add(i, e.what());
+      }
+    }
+    if (usable.empty()) return failed.finish();
     // Files are matched on the samples' identities; only the matched samples are read in full.
     gating::SampleMatch match;
     const gating::Workspace ws = gating::load_workspace(workspace_file, wo, [&](const gating::Workspace& identities) {
@@ -213,69 +277,93 @@ struct GateCommand {
                 << (group.empty() ? std::string("the workspace") : "group '" + group + "'")
                 << " match none of the files given and are not gated:\n"
                 << match.report();
+    // A file whose sample gates a channel it lacks is named and left out too.
     std::vector<const gating::WorkspaceSample*> sample_of(files.size());
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      sample_of[i] = candidates[*match.sample_of_file[i]];
-      gating::check_workspace_sample(ws, *sample_of[i], metadata[i]);
+    std::vector<std::size_t> gated;  // files to gate
+    for (std::size_t k = 0; k < usable.size(); ++k) {
+      const std::size_t i = usable[k];
+      sample_of[i] = candidates[*match.sample_of_file[k]];
+      try {
+        gating::check_workspace_sample(ws, *sample_of[i], metadata[k]);
+        gated.push_back(i);
+      } catch (const Error& e) {
+        failed.add(i, e.what());
+      }
     }
+    bool events_header_written = false;
+    if (gated.empty()) return failed.finish();
     fcs::ReadOptions read;  // FlowJo gates raw values (no $PnG division)
     if (values == "gain") read.values = fcs::ValueRule::FlowCoreWithGain;
     const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
     const std::size_t held = in_flight > 0 ? in_flight : static_cast<std::size_t>(workers);
     tbb::task_arena arena(workers);
-    with_output(stats_out, [&](std::ostream* stats) {
-      with_output(events_out, [&](std::ostream* events) {
-        if (stats) gating::write_population_header(*stats);
-        arena.execute([&] {
-          gating::stream_samples<gating::GatingSet::Gated>(
-              files.size(), held,
-              [&](std::size_t i) {
-                gating::GatingSet::Gated g{fcs::read_fcs(files[i], read), {}};
-                gating::GateOptions options;
-                options.parallel = held < static_cast<std::size_t>(workers);
-                g.results = gating::gate_with_finders(sample_of[i]->strategy, g.sample, options);
-                return g;
-              },
-              [&](std::size_t i, gating::GatingSet::Gated&& g) {
-                const auto& ws_sample = *sample_of[i];
-                print_counts(g);
-                if (stats) {
-                  // Channels as FlowJo names them: the file's, then Comp-<detector> for each
-                  // detector of the sample's matrix.
-                  std::vector<std::string> names;
-                  std::vector<gating::Dimension> dims;
-                  auto add = [&](const std::string& label, gating::Dimension d) {
-                    names.push_back(label);
-                    dims.push_back(std::move(d));
-                  };
-                  std::map<std::string, std::string> compensated;  // Comp- name -> detector
-                  if (!ws_sample.compensation.empty())
-                    for (const auto& d : ws_sample.strategy.matrices().at(ws_sample.compensation).spectrum.detectors)
-                      compensated[ws_sample.comp_prefix + d + ws_sample.comp_suffix] = d;
-                  auto dimension_for = [&](const std::string& label) {
-                    gating::Dimension d;
-                    d.channel = label;
-                    if (auto it = compensated.find(label); it != compensated.end()) {
-                      d.channel = it->second;
-                      d.compensation = ws_sample.compensation;
-                    }
-                    return d;
-                  };
-                  if (!channels.empty()) {
-                    for (const auto& c : channels) add(c, dimension_for(c));
-                  } else {
-                    for (const auto& c : g.sample.channels) add(c.name, dimension_for(c.name));
-                    for (const auto& [label, d] : compensated) add(label, dimension_for(label));
+    try {
+      with_output(stats_out, [&](std::ostream* stats) {
+        with_output(events_out, [&](std::ostream* events) {
+          if (stats) gating::write_population_header(*stats);
+          arena.execute([&] {
+            gating::stream_samples<GatedFile>(
+                gated.size(), held,
+                [&](std::size_t k) {
+                  const std::size_t i = gated[k];
+                  GatedFile f;
+                  try {
+                    f.gated.sample = fcs::read_fcs(files[i], read);
+                    gating::GateOptions options;
+                    options.parallel = held < static_cast<std::size_t>(workers);
+                    f.gated.results = gating::gate_with_finders(sample_of[i]->strategy, f.gated.sample, options);
+                  } catch (const Error& e) {
+                    f.error = e.what();
                   }
-                  write_stats(*stats, ws_sample.strategy, g, names, dims, &ws_sample);
-                }
-                if (events) write_events(*events, g, i == 0);
-                return true;
-              });
+                  return f;
+                },
+                [&](std::size_t k, GatedFile&& f) {
+                  const std::size_t i = gated[k];
+                  if (!f.error.empty()) return failed.add(i, f.error);
+                  const auto& g = f.gated;
+                  const auto& ws_sample = *sample_of[i];
+                  print_counts(g);
+                  if (stats) {
+                    // Channels as FlowJo names them: the file's, then Comp-<detector> for each
+                    // detector of the sample's matrix.
+                    std::vector<std::string> names;
+                    std::vector<gating::Dimension> dims;
+                    auto add = [&](const std::string& label, gating::Dimension d) {
+                      names.push_back(label);
+                      dims.push_back(std::move(d));
+                    };
+                    std::map<std::string, std::string> compensated;  // Comp- name -> detector
+                    if (!ws_sample.compensation.empty())
+                      for (const auto& d : ws_sample.strategy.matrices().at(ws_sample.compensation).spectrum.detectors)
+                        compensated[ws_sample.comp_prefix + d + ws_sample.comp_suffix] = d;
+                    auto dimension_for = [&](const std::string& label) {
+                      gating::Dimension d;
+                      d.channel = label;
+                      if (auto it = compensated.find(label); it != compensated.end()) {
+                        d.channel = it->second;
+                        d.compensation = ws_sample.compensation;
+                      }
+                      return d;
+                    };
+                    if (!channels.empty()) {
+                      for (const auto& c : channels) add(c, dimension_for(c));
+                    } else {
+                      for (const auto& c : g.sample.channels) add(c.name, dimension_for(c.name));
+                      for (const auto& [label, d] : compensated) add(label, dimension_for(label));
+                    }
+                    write_stats(*stats, ws_sample.strategy, g, names, dims, &ws_sample);
+                  }
+                  if (events) write_events(*events, g, !events_header_written);
+                  events_header_written = true;
+                  return true;
+                });
+          });
+          if (failed.all()) throw NothingGated{};
         });
       });
-    });
-    return 0;
+    } catch (const NothingGated&) {
+    }
+    return failed.finish();
   }
 
   // Summary on stdout: counts per population.

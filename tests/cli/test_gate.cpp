@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -438,7 +439,9 @@ TEST(GateCommand, FinderGatesArePlacedOnEachFile) {
     for (std::size_t i = 0; i < x.size(); ++i) {
       if (std::abs(x[i] - cut) <= 1e-6 * std::abs(cut)) ++near;  // the 10-digit cut cannot tell these
       above += x[i] >= cut;
-      if (std::abs(x[i] - cut) > 1e-6 * std::abs(cut)) EXPECT_EQ(m[i], x[i] >= cut ? 1 : 0) << name << " event " << i;
+      if (std::abs(x[i] - cut) > 1e-6 * std::abs(cut)) {
+        EXPECT_EQ(m[i], x[i] >= cut ? 1 : 0) << name << " event " << i;
+      }
     }
     ASSERT_EQ(near, 0u) << name;
     EXPECT_EQ(scatter.at("count"), static_cast<double>(above)) << name;
@@ -487,6 +490,74 @@ TEST(GateCommand, FinderGatesArePlacedOnEachFile) {
   EXPECT_EQ(markers.code, 1) << markers.output;
   EXPECT_NE(markers.output.find("fig3_selinexor.yaml:"), std::string::npos) << markers.output;
   EXPECT_NE(markers.output.find("'Viability' is the marker ($PnS) of APC-Cy7-A"), std::string::npos) << markers.output;
+}
+
+// A batch with a bad file (truncated DATA) among good ones: the bad file is named with its
+// problem, the others are gated and written as they are alone, and the exit code is 1, in every
+// mode (counts only, --stats/--events, a workspace); when every file fails nothing is written.
+TEST(GateCommand, ABadFileIsNamedAndTheBatchGoesOn) {
+  const fs::path root = CYTOPIPE_SOURCE_DIR;
+  const fs::path a = root / "sample_fcs" / "bcma_MM1S_0nM_r1.fcs", b = root / "sample_fcs" / "bcma_MM1S_100nM_r2.fcs";
+  const fs::path bad = temp("truncated.fcs"), strategy = temp("batch.yaml");
+  {
+    std::ifstream in(a, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    std::ofstream(strategy) << "gates:\n  - {id: big, type: range, dimension: FSC-A, min: 50000}\n"
+                               "  - {id: side, parent: big, type: range, dimension: SSC-A, max: 100000}\n";
+  }
+  const std::string files = "'" + a.string() + "' '" + bad.string() + "' '" + b.string() + "'";
+  auto lines_of = [](const fs::path& f) {
+    std::ifstream in(f);
+    std::vector<std::string> out;
+    std::string line;
+    while (std::getline(in, line)) out.push_back(line);
+    return out;
+  };
+  // Counts only.
+  const auto counts = run("gate --strategy '" + strategy.string() + "' " + files);
+  EXPECT_EQ(counts.code, 1) << counts.output;
+  EXPECT_NE(counts.output.find("cytopipe: error: " + bad.string() + ": DATA"), std::string::npos) << counts.output;
+  EXPECT_NE(counts.output.find("1 of 3 files failed"), std::string::npos) << counts.output;
+  // Independently: the good files' counts are the events of each in the range.
+  for (const auto& f : {a, b}) {
+    const cytopipe::fcs::Sample sample = cytopipe::fcs::read_fcs(f.string());
+    const auto x = sample.values("FSC-A");
+    const auto n = std::count_if(x.begin(), x.end(), [](double v) { return v >= 50000; });
+    const auto at = counts.output.find(f.string() + " (");
+    ASSERT_NE(at, std::string::npos) << counts.output;
+    EXPECT_NE(counts.output.find("/big  " + std::to_string(n) + "  (", at), std::string::npos) << counts.output;
+  }
+  // Tables: the good files' rows are those of a run without the bad file.
+  const fs::path s1 = temp("batch_s1.csv"), e1 = temp("batch_e1.csv"), s2 = temp("batch_s2.csv"), e2 = temp("batch_e2.csv");
+  const auto with_bad = run("gate --strategy '" + strategy.string() + "' " + files + " --stats '" + s1.string() +
+                            "' --events '" + e1.string() + "' --channels FSC-A");
+  EXPECT_EQ(with_bad.code, 1) << with_bad.output;
+  EXPECT_NE(with_bad.output.find(bad.string() + ": DATA"), std::string::npos) << with_bad.output;
+  const auto good = run("gate --strategy '" + strategy.string() + "' '" + a.string() + "' '" + b.string() + "' --stats '" +
+                        s2.string() + "' --events '" + e2.string() + "' --channels FSC-A");
+  ASSERT_EQ(good.code, 0) << good.output;
+  EXPECT_EQ(lines_of(s1), lines_of(s2));
+  EXPECT_EQ(lines_of(e1), lines_of(e2));
+  EXPECT_GT(lines_of(e1).size(), 2u);
+  // A workspace over the good files, run with the bad one too.
+  const fs::path wsp = temp("batch.wsp");
+  ASSERT_EQ(run("gate --strategy '" + strategy.string() + "' '" + a.string() + "' '" + b.string() + "' --write-wsp '" +
+                wsp.string() + "'").code,
+            0);
+  const auto ws = run("gate --workspace '" + wsp.string() + "' " + files + " --stats '" + s1.string() + "' --channels FSC-A");
+  EXPECT_EQ(ws.code, 1) << ws.output;
+  EXPECT_NE(ws.output.find(bad.string() + ": "), std::string::npos) << ws.output;
+  std::size_t rows = 0;
+  for (const auto& line : lines_of(s1)) rows += line.find(",big,,count,,") != std::string::npos;
+  EXPECT_EQ(rows, 2u);
+  // Only bad files: nothing written.
+  fs::remove(s1);
+  const auto none = run("gate --strategy '" + strategy.string() + "' '" + bad.string() + "' --stats '" + s1.string() + "'");
+  EXPECT_EQ(none.code, 1) << none.output;
+  EXPECT_NE(none.output.find("1 of 1 files failed (each named above); nothing was written"), std::string::npos) << none.output;
+  EXPECT_FALSE(fs::exists(s1));
+  for (const auto& f : {bad, strategy, s1, e1, s2, e2, wsp}) fs::remove(f);
 }
 
 }  // namespace
