@@ -366,14 +366,15 @@ struct GatingRun::State {
       : pops(s.populations()),
         events(sample.event_count()),
         everyone(events, true),
-        cache(s, sample, options.parallel),
+        cache(options.columns ? *options.columns : own.emplace(s, sample, options.parallel)),
         prep{s, pops, cache, results.populations_, {}, std::vector<char>(pops.size(), 0), {}} {}
 
   std::vector<Population> pops;
   std::size_t events;
   GatingResults results;
   Membership everyone;
-  ColumnCache cache;
+  std::optional<ColumnCache> own;  // unless the options lend one
+  ColumnCache& cache;
   Preparation prep;
 };
 

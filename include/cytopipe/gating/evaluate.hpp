@@ -53,8 +53,14 @@ struct PopulationResult {
   std::size_t count = 0;
 };
 
+class ColumnCache;  // gating/columns.hpp (internal)
+
 struct GateOptions {
   bool parallel = true;            // TBB over blocks of events
+  // Internal: the scaled and ratio columns of an earlier gating of the same sample (and a
+  // strategy with the same matrices), reused instead of computed again, e.g. by place_gates'
+  // rounds. Null: the gating computes its own.
+  ColumnCache* columns = nullptr;
 };
 
 class GatingResults {
