@@ -307,7 +307,7 @@ GatingSheetLayout gating_sheet_layout(const gating::GatingStrategy& strategy, co
       spec.x_max = hi;
       spec.x_title = axis_title(*axis.dimension, sample);
       spec.x_ticks = ticks_for(axis, lo, hi);
-      spec.series.push_back({parent_title, std::move(plotted[0]), plot::rgb(0x777777), true});
+      spec.series.push_back({parent_title, std::move(plotted[0]), plot::rgb(0x777777), true, std::nullopt, std::nullopt});
       spec.normalise = false;
       spec.width = options.panel_size;
       spec.height = options.panel_size;

@@ -261,7 +261,7 @@ void assign_pooled(Plan& plan, const SampleSet& sample_set, const std::vector<Po
           mine.problem = "gate '" + gates[g].id + "' (find: " + std::string(gating::to_string(spec.method)) +
                          ", pooled): no " +
                          (spec.control.empty() ? std::string("file")
-                                               : "control file (" + describe(Selector{spec.control}) + ")") +
+                                               : "control file (" + describe(Selector{spec.control, {}}) + ")") +
                          " with " + group_text(key);
         continue;
       }
