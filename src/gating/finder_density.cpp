@@ -3,16 +3,21 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 
 #include "cytopipe/error.hpp"
 #include "cytopipe/gating/gate.hpp"
+#include "gating/finder_ranks.hpp"
 #include "gating/finder_select.hpp"
 
 namespace cytopipe::gating::detail {
 
 double quantile7(std::vector<double>& values, double p) {
+  const double clamped = std::clamp(p, 0.0, 1.0);
+  if (double q; values.size() >= kRankMinimum && rank_quantiles(values, std::span(&clamped, 1), std::span(&q, 1)))
+    return q;
   const double h = (static_cast<double>(values.size()) - 1) * std::clamp(p, 0.0, 1.0);
   const auto k = static_cast<std::size_t>(std::floor(h));
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
@@ -72,7 +77,10 @@ Spread spread_quantiles(std::vector<double>& v) {
   return {o001.at(0.001, n), o25.at(0.25, n), o75.at(0.75, n), o999.at(0.999, n)};
 }
 
-// The same four quantiles, by radix selection (no copy) on large inputs.
+constexpr std::array<double, 4> kSpreadPs = {0.001, 0.25, 0.75, 0.999};
+
+// The same four quantiles without a copy: by radix selection on large inputs, by bucketed
+// selection on a file's worth.
 Spread value_spread(std::span<const double> values) {
   if (values.size() >= kSelectMinimum) {
     const auto value = [&](std::size_t i, double& v) {
@@ -86,6 +94,8 @@ Spread value_spread(std::span<const double> values) {
       return {q[0], q[1], q[2], q[3]};
     }
   }
+  if (std::array<double, 4> q; values.size() >= kRankMinimum && rank_quantiles(values, kSpreadPs, q))
+    return {q[0], q[1], q[2], q[3]};
   std::vector<double> copy(values.begin(), values.end());
   return spread_quantiles(copy);
 }

@@ -8,7 +8,7 @@
 
 namespace cytopipe::gating::detail {
 
-// Type-7 quantile of `values` (reorders them). `values` must not be empty.
+// Type-7 quantile of `values` (may reorder them). `values` must not be empty.
 double quantile7(std::vector<double>& values, double p);
 
 // A kernel density estimate on an even grid: density[i] at position lo + i * step.
