@@ -219,9 +219,8 @@ class Selection {
     return out;
   }
 
-  // The values under each wanted prefix (16 bits, or 16 + kFineBits where wide). Branch-free as
-  // histograms(): a two-level table gives each value's slot (0: none), the value is written at
-  // its slot's end and the end advances only for a candidate.
+  // The values under each wanted prefix (16 bits, or 16 + kFineBits where wide): a two-level
+  // table gives each value's slot (0: none).
   std::vector<std::vector<double>> collect(const std::vector<Want>& prefixes) const {
     constexpr std::uint64_t kFineMask = (std::uint64_t{1} << kFineBits) - 1;
     std::vector<std::uint16_t> tag(kBins, 0);
@@ -244,8 +243,7 @@ class Selection {
     };
     tbb::enumerable_thread_specific<Lists> locals([&] {
       Lists l;
-      // One place more than the slot's values: a value left out is written at the end too.
-      for (std::size_t c : capacity) l.values.emplace_back(c + 1);
+      for (std::size_t c : capacity) l.values.emplace_back(c);
       l.size.assign(capacity.size(), 0);
       return l;
     });
@@ -256,9 +254,9 @@ class Selection {
         const bool counted = value_(i, v);
         const std::uint64_t key = select_key(v);
         const std::size_t p = slot[(std::size_t{tag[key >> kShift]} << kFineBits) | ((key >> (kShift - kFineBits)) & kFineMask)];
-        std::size_t& size = l.size[p];
-        l.values[p][size] = v;
-        size += counted & (p != 0);  // slot 0 keeps writing its one place
+        // Candidates are few (a wanted prefix holds at most kCrowded values or one fine bin), so
+        // this branch is predicted well; a branch-free write chained every value through l.size.
+        if ((p != 0) & counted) l.values[p][l.size[p]++] = v;
       }
     });
     std::vector<std::vector<double>> out(prefixes.size());
