@@ -14,11 +14,13 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/error.hpp"
 #include "cytopipe/gating/statistics.hpp"
 #include "gating/finder_density.hpp"
+#include "gating/finder_order.hpp"
 #include "gating/finder_select.hpp"
 #include "gating/linear_algebra.hpp"
 
@@ -127,21 +129,34 @@ struct SideSpread {
   std::string cut_off;  // non-empty: the lower side was cut off (why), and `sd` is the upper side's
 };
 SideSpread side_spread(std::span<const double> x, double centre, bool below, double zero,
-                       std::vector<double>& scratch) {
-  SideSpread out{detail::one_sided_sd(x, centre, below, scratch), {}};
+                       std::vector<double>& scratch, detail::ValueOrder* order) {
+  SideSpread out{detail::one_sided_sd(x, centre, below, scratch, order), {}};
   if (!below || !(out.sd > 0)) return out;
-  const double floor = detail::minimum(x);
+  const double floor = order ? order->at(0) : detail::minimum(x);
   if (!(std::isfinite(zero) && floor > zero && centre - floor < 3 * out.sd)) return out;
   out.cut_off = "the peak at " + num(centre) + " is cut off below by the data's floor " + num(floor) + " (above the " +
                 "scale's zero, " + num((centre - floor) / out.sd) + " of its lower robust SDs away): its spread is " +
                 "measured above it";
-  out.sd = detail::one_sided_sd(x, centre, false, scratch);
+  out.sd = detail::one_sided_sd(x, centre, false, scratch, order);
   return out;
 }
 
+// The values of a large column in order buckets (every quantile, side spread and count the 1-D
+// finders ask for, without a pass over the events each); null for a small column or one where
+// ranks are not exact (the finders then select as before).
+struct ColumnOrder {
+  std::optional<detail::ValueOrder> order;
+  explicit ColumnOrder(std::span<const double> x) {
+    if (x.size() >= detail::kSelectMinimum) order.emplace(x);
+  }
+  detail::ValueOrder* get() { return order && order->exact() ? &*order : nullptr; }
+};
+
 FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
   const auto& x = f.columns[0];
-  const Density d = detail::kernel_density(x, spec.adjust, label);
+  ColumnOrder column_order(x);
+  detail::ValueOrder* order = column_order.get();
+  const Density d = detail::kernel_density(x, spec.adjust, label, 512, order);
   auto peaks = detail::density_peaks(d, spec.min_peak);
   for (auto p : peaks) report.peaks.push_back(d.at(p));
   const Dimension& dim = spec.dimensions[0];
@@ -153,13 +168,14 @@ FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, c
     // a bump within `sds` of those SDs above it, beyond which lie fewer than 5 % of the events, is
     // a ripple in its tail (the FACSCalibur's tumour cells' CD3: 2.6-3.2 %), not a population.
     const double main = d.at(peaks[0]);
-    const SideSpread s = side_spread(x, main, true, on_scale(dim, 0), scratch);
+    const SideSpread s = side_spread(x, main, true, on_scale(dim, 0), scratch, order);
     const auto in_tail = [&](std::size_t p) {
       if (!(d.at(p) > main && d.at(p) - main < spec.sds * s.sd)) return false;
       const auto dip = std::min_element(d.density.begin() + static_cast<std::ptrdiff_t>(peaks[0]),
                                         d.density.begin() + static_cast<std::ptrdiff_t>(p) + 1);
       const double from = d.at(static_cast<std::size_t>(dip - d.density.begin()));
-      const auto beyond = std::count_if(x.begin(), x.end(), [&](double v) { return v >= from; });
+      const auto beyond = order ? static_cast<std::ptrdiff_t>(x.size() - order->count_below(from))
+                                : std::count_if(x.begin(), x.end(), [&](double v) { return v >= from; });
       return static_cast<double>(beyond) < 0.05 * static_cast<double>(x.size());
     };
     if (!s.cut_off.empty()) {
@@ -202,7 +218,7 @@ FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, c
   const double centre = d.at(peaks.at(0));
   bool negative = spec.single_peak == SinglePeak::Negative;
   if (spec.negative_below) negative = centre < on_scale(dim, *spec.negative_below);
-  const auto [sd, cut_off] = side_spread(x, centre, negative, on_scale(dim, 0), scratch);
+  const auto [sd, cut_off] = side_spread(x, centre, negative, on_scale(dim, 0), scratch, order);
   if (!(sd > 0))
     throw Error(label + ": one peak at " + num(centre) + " with no spread on its " + (negative ? "lower" : "upper") +
                 " side: no cut can be placed");
@@ -216,13 +232,15 @@ FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, c
 
 FoundGate tail(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
   const auto& x = f.columns[0];
-  const Density d = detail::kernel_density(x, spec.adjust, label);
+  ColumnOrder column_order(x);
+  detail::ValueOrder* order = column_order.get();
+  const Density d = detail::kernel_density(x, spec.adjust, label, 512, order);
   const auto peaks = detail::density_peaks(d, spec.min_peak);
   for (auto p : peaks) report.peaks.push_back(d.at(p));
   const double centre = d.at(peaks.at(0));
   std::vector<double> scratch;
   const bool upper = spec.keep == Keep::Above;
-  const double sd = detail::one_sided_sd(x, centre, upper, scratch);
+  const double sd = detail::one_sided_sd(x, centre, upper, scratch, order);
   if (!(sd > 0)) throw Error(label + ": the main peak at " + num(centre) + " has no spread: no tail cut can be placed");
   report.cut = upper ? centre + spec.sds * sd : centre - spec.sds * sd;
   return {cut_gate(spec, *report.cut), std::move(report)};

@@ -9,6 +9,7 @@
 
 #include "cytopipe/error.hpp"
 #include "cytopipe/gating/gate.hpp"
+#include "gating/finder_order.hpp"
 #include "gating/finder_ranks.hpp"
 #include "gating/finder_select.hpp"
 
@@ -79,9 +80,10 @@ Spread spread_quantiles(std::vector<double>& v) {
 
 constexpr std::array<double, 4> kSpreadPs = {0.001, 0.25, 0.75, 0.999};
 
-// The same four quantiles without a copy: by radix selection on large inputs, by bucketed
-// selection on a file's worth.
-Spread value_spread(std::span<const double> values) {
+// The same four quantiles without a copy: from `order` when given, else by radix selection on
+// large inputs, by bucketed selection on a file's worth.
+Spread value_spread(std::span<const double> values, ValueOrder* order) {
+  if (order) return {order->quantile(0.001), order->quantile(0.25), order->quantile(0.75), order->quantile(0.999)};
   if (values.size() >= kSelectMinimum) {
     const auto value = [&](std::size_t i, double& v) {
       v = values[i];
@@ -164,9 +166,10 @@ std::size_t Density::index_of(double x) const {
   return std::min(static_cast<std::size_t>(i), density.size() - 1);
 }
 
-Density kernel_density(std::span<const double> values, double adjust, const std::string& label, std::size_t grid) {
+Density kernel_density(std::span<const double> values, double adjust, const std::string& label, std::size_t grid,
+                       ValueOrder* order) {
   const std::size_t n = values.size();
-  const auto [q001, q25, q75, q999] = value_spread(values);
+  const auto [q001, q25, q75, q999] = value_spread(values, order);
   const double iqr = (q75 - q25) / 1.34;
   const double sd = sample_sd(values, iqr > 0 ? iqr : kUnbounded);
   const double spread = iqr > 0 ? std::min(sd, iqr) : sd;
@@ -231,7 +234,25 @@ std::vector<std::size_t> density_peaks(const Density& d, double min_peak) {
   return kept;
 }
 
-double one_sided_sd(std::span<const double> values, double centre, bool below, std::vector<double>& scratch) {
+double one_sided_sd(std::span<const double> values, double centre, bool below, std::vector<double>& scratch,
+                    ValueOrder* order) {
+  if (order) {
+    // The side's distances in ascending order are its values' order statistics outward from the
+    // centre (|x - centre| is monotone on each side, rounding included): the median's two order
+    // statistics are two ranks of the values themselves.
+    const std::size_t n = order->count();
+    const std::size_t m = below ? order->count_at_most(centre) : n - order->count_below(centre);
+    if (m == 0) return 0;
+    const auto distance = [&](std::size_t j) {  // the j-th smallest distance on the side
+      return std::abs(order->at(below ? m - 1 - j : n - m + j) - centre);
+    };
+    const double h = (static_cast<double>(m) - 1) * 0.5;
+    const auto k = static_cast<std::size_t>(std::floor(h));
+    const double lower = distance(k);
+    if (k + 1 >= m) return 1.4826 * lower;
+    const double upper = distance(k + 1);
+    return 1.4826 * (lower + (h - static_cast<double>(k)) * (upper - lower));
+  }
   if (values.size() >= kSelectMinimum) {
     const auto value = [&](std::size_t i, double& v) {
       const double x = values[i];

@@ -8,6 +8,8 @@
 
 namespace cytopipe::gating::detail {
 
+class ValueOrder;
+
 // Type-7 quantile of `values` (may reorder them). `values` must not be empty.
 double quantile7(std::vector<double>& values, double p);
 
@@ -22,8 +24,9 @@ struct Density {
 // Gaussian KDE with Silverman's bandwidth times `adjust`, binned on `grid` points over the
 // central values (the 0.1 % tails beyond 3 bandwidths are not drawn). Throws Error naming
 // `label` when the values have no spread.
+// `order`, when given, holds the same values (exact()) and answers the quantiles.
 Density kernel_density(std::span<const double> values, double adjust, const std::string& label,
-                       std::size_t grid = 512);
+                       std::size_t grid = 512, ValueOrder* order = nullptr);
 
 // Indices of the density's peaks, highest first: local maxima at least `min_peak` x the highest,
 // and a lower peak only when the density dips below 80 % of it between it and every higher peak
@@ -39,6 +42,7 @@ double maximum(std::span<const double> values, double start);
 
 // 1.4826 x the median distance from `centre` of the values on one side of it (below when
 // `below`): the spread of a peak measured on the side away from a tail or a second population.
-double one_sided_sd(std::span<const double> values, double centre, bool below, std::vector<double>& scratch);
+double one_sided_sd(std::span<const double> values, double centre, bool below, std::vector<double>& scratch,
+                    ValueOrder* order = nullptr);
 
 }  // namespace cytopipe::gating::detail
