@@ -26,17 +26,40 @@ namespace cytopipe::gating::detail {
 class ValueOrder {
  public:
   explicit ValueOrder(std::span<const double> values) : n_(values.size()) {
-    // Pass 1: how many keys have each top-16-bit prefix.
-    tbb::enumerable_thread_specific<Counts> locals;
+    // Pass 1: how many keys have each top-16-bit prefix; the sums of the values' moments.
+    struct Local {
+      Counts counts;
+      double sum[4] = {}, sum2[4] = {};
+    };
+    tbb::enumerable_thread_specific<Local> locals;
+    moments_.shift = n_ ? values[0] : 0;
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_, kSelectGrain), [&](const auto& r) {
-      Counts& l = locals.local();
-      for (std::size_t i = r.begin(); i < r.end(); ++i) ++l[select_key(values[i]) >> kShift];
+      Local& l = locals.local();
+      const double shift = moments_.shift;
+      std::size_t i = r.begin();
+      for (; i + 4 <= r.end(); i += 4)
+        for (std::size_t j = 0; j < 4; ++j) {  // four sums: no chain of dependent additions
+          const double x = values[i + j];
+          ++l.counts[select_key(x) >> kShift];
+          l.sum[j] += x - shift;
+          l.sum2[j] += (x - shift) * (x - shift);
+        }
+      for (; i < r.end(); ++i) {
+        ++l.counts[select_key(values[i]) >> kShift];
+        l.sum[0] += values[i] - shift;
+        l.sum2[0] += (values[i] - shift) * (values[i] - shift);
+      }
     });
     start_.assign(kBins + 1, 0);
     {
       Counts total;
-      for (const Counts& l : locals)
-        for (std::size_t b = 0; b < kBins; ++b) total[b] += l[b];
+      for (const Local& l : locals) {
+        for (std::size_t b = 0; b < kBins; ++b) total[b] += l.counts[b];
+        for (std::size_t j = 0; j < 4; ++j) {
+          moments_.sum += l.sum[j];
+          moments_.sum2 += l.sum2[j];
+        }
+      }
       bool finite = true;
       for (std::size_t b = 0; b < kBins; ++b) {
         start_[b + 1] = start_[b] + total[b];
@@ -86,6 +109,11 @@ class ValueOrder {
   }
 
   std::size_t count() const { return n_; }
+  // Sums of (value - shift) and its square, added in no set order (an estimate's inputs only).
+  struct Moments {
+    double shift = 0, sum = 0, sum2 = 0;
+  };
+  const Moments& moments() const { return moments_; }
   bool exact() const { return exact_; }
 
   // The value of rank k (0-based, < count()). exact() only.
@@ -175,6 +203,7 @@ class ValueOrder {
   }
 
   std::size_t n_;
+  Moments moments_;
   std::vector<std::size_t> start_;
   std::vector<double> data_, tmp_;
   std::map<std::array<std::size_t, 3>, std::vector<std::size_t>> splits_;  // (lo, hi, level) -> groups
