@@ -20,10 +20,25 @@ constexpr std::size_t cache_bytes = std::size_t{512} << 20;
 // e.g. a static one, is unmapped directly).
 constinit bool cache_alive = false;
 
+// Buffers of at most half a huge page share huge pages: a 2 MiB page is split into equal pieces
+// of the next power of two from 256 KiB (the heap takes anything smaller). A whole page each
+// was zeroed by the kernel at first touch for a quarter of it used: the four scaled gate columns
+// of a 64k-event block (512 KiB each) faulted in 8 MiB where 2 MiB now serve.
+constexpr std::size_t smallest_piece = std::size_t{256} << 10;
+constexpr std::size_t piece_classes = 3;  // 256 KiB, 512 KiB, 1 MiB
+static_assert(smallest_piece << (piece_classes - 1) == huge_page_bytes / 2);
+std::size_t piece_class(std::size_t bytes) noexcept {
+  std::size_t c = 0;
+  while ((smallest_piece << c) < bytes) ++c;
+  return c;
+}
+
 struct MappingCache {
   std::mutex mutex;
   std::vector<HugeMapping> free;  // oldest first
   std::size_t bytes = 0;
+  // Free pieces of split huge pages, by class; kept until exit (at most what was in use at once).
+  std::vector<void*> pieces[piece_classes];
   MappingCache() { cache_alive = true; }
   ~MappingCache() {
     cache_alive = false;
@@ -33,6 +48,10 @@ struct MappingCache {
     for (const auto& m : free) ::munmap(m.data, m.length);
     free.clear();
     bytes = 0;
+    for (std::size_t c = 0; c < piece_classes; ++c) {
+      for (void* p : pieces[c]) ::munmap(p, smallest_piece << c);  // part of a huge page: allowed
+      pieces[c].clear();
+    }
   }
 };
 
@@ -86,8 +105,34 @@ HugeMapping map_huge_fresh(std::size_t bytes) noexcept {
   return {data, length};
 }
 
+namespace {
+
+// A piece of `c`'s size: a free one, else the first of a huge page split for the class.
+HugeMapping map_piece(std::size_t c) noexcept {
+  const std::size_t length = smallest_piece << c;
+  auto& cache_ = cache();
+  {
+    std::lock_guard lock(cache_.mutex);
+    if (!cache_.pieces[c].empty()) {
+      void* p = cache_.pieces[c].back();
+      cache_.pieces[c].pop_back();
+      return {p, length};
+    }
+  }
+  HugeMapping page = take_cached(huge_page_bytes);
+  if (!page.data) page = map_huge_fresh(huge_page_bytes);
+  if (!page.data) return {};
+  auto* base = static_cast<std::byte*>(page.data);
+  std::lock_guard lock(cache_.mutex);
+  for (std::size_t at = page.length - length; at > 0; at -= length) cache_.pieces[c].push_back(base + at);
+  return {base, length};
+}
+
+}  // namespace
+
 HugeMapping map_huge(std::size_t bytes) noexcept {
   if (bytes == 0 || bytes > SIZE_MAX - 2 * huge_page_bytes) return {};
+  if (bytes <= huge_page_bytes / 2) return map_piece(piece_class(bytes));
   const std::size_t length = (bytes + huge_page_bytes - 1) / huge_page_bytes * huge_page_bytes;
   if (const HugeMapping reused = take_cached(length); reused.data) return reused;
   return map_huge_fresh(bytes);
@@ -95,6 +140,12 @@ HugeMapping map_huge(std::size_t bytes) noexcept {
 
 void unmap_huge(HugeMapping mapping) noexcept {
   if (!mapping.data) return;
+  if (mapping.length < huge_page_bytes && cache_alive) {  // a piece
+    auto& c = cache();
+    std::lock_guard lock(c.mutex);
+    c.pieces[piece_class(mapping.length)].push_back(mapping.data);
+    return;
+  }
   if (mapping.length > cache_bytes || !cache_alive) {
     ::munmap(mapping.data, mapping.length);
     return;

@@ -1,5 +1,6 @@
 #pragma once
-// Large buffers straight from mmap, 2 MiB aligned and marked MADV_HUGEPAGE.
+// Large buffers straight from mmap, 2 MiB aligned and marked MADV_HUGEPAGE (up to 1 MiB: a piece
+// of such a page shared with other buffers of the same size).
 // Why: first touching fresh memory costs one page fault per page, and on our 2-core VMs a 4 KiB
 // fault costs ~12 us of CPU, so a fresh 128 MB event matrix spent ~0.4 s in faults before a
 // single value was decoded; with transparent huge pages (`madvise` mode on Debian) the same
@@ -28,7 +29,8 @@ struct HugeMapping {
   void* data = nullptr;
   std::size_t length = 0;  // whole huge pages
 };
-// At least `bytes` of uninitialised memory (fresh from the kernel, or a released mapping reused);
+// At least `bytes` of uninitialised memory (fresh from the kernel, or a released mapping reused;
+// at most 1 MiB: a piece of a shared huge page, `length` its power-of-two size from 256 KiB);
 // {nullptr, 0} when mmap fails.
 HugeMapping map_huge(std::size_t bytes) noexcept;
 // As map_huge, but always a new mapping from the kernel (never a cached one); release it with

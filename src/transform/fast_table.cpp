@@ -33,19 +33,26 @@ FastTable::FastTable(const Biexponential& exact) : exact_(exact) {
   struct Node {
     double u, value, first, second;  // δ and its derivatives in u
   };
-  std::vector<Node> nodes(bins + 1);
+  // Columns u, δ, δ', δ'' at every bin edge (huge-page storage, as coefficients_).
+  fcs::EventMatrix edges(bins + 1, 4);
   for (std::size_t k = 0; k <= bins; ++k) {
     const double u = std::bit_cast<double>((base_ + k) << kShift);
     const double delta = exact.delta(u);
     const double g1 = exact.g1(delta);
     const double g2 = exact.g2(delta);
-    nodes[k] = {u, delta, 1 / g1, -g2 / (g1 * g1 * g1)};
+    edges.column(0)[k] = u;
+    edges.column(1)[k] = delta;
+    edges.column(2)[k] = 1 / g1;
+    edges.column(3)[k] = -g2 / (g1 * g1 * g1);
   }
+  const auto node = [&](std::size_t k) {
+    return Node{edges.column(0)[k], edges.column(1)[k], edges.column(2)[k], edges.column(3)[k]};
+  };
 
-  coefficients_.resize(bins * 6);
+  coefficients_ = fcs::EventMatrix(bins * 6, 1);
   for (std::size_t k = 0; k < bins; ++k) {
-    const Node& n0 = nodes[k];
-    const Node& n1 = nodes[k + 1];
+    const Node n0 = node(k);
+    const Node n1 = node(k + 1);
     const long double h = static_cast<long double>(n1.u) - n0.u;
     const long double p0 = n0.value, p1 = n1.value;
     const long double d0 = h * n0.first, d1 = h * n1.first;
