@@ -34,14 +34,15 @@ using xml::kTransformsNs;
 bool named(const xmlNode* n, std::string_view local) {
   return n && n->type == XML_ELEMENT_NODE && xml::name(n) == local;
 }
+// (Walking the child list in place: a sample is read through thousands of these lookups.)
 std::vector<xmlNode*> kids(const xmlNode* n, std::string_view local) {
   std::vector<xmlNode*> out;
-  for (xmlNode* c : xml::children(n))
+  for (xmlNode* c = n ? n->children : nullptr; c; c = c->next)
     if (named(c, local)) out.push_back(c);
   return out;
 }
 xmlNode* kid(const xmlNode* n, std::string_view local) {
-  for (xmlNode* c : xml::children(n))
+  for (xmlNode* c = n ? n->children : nullptr; c; c = c->next)
     if (named(c, local)) return c;
   return nullptr;
 }
@@ -49,6 +50,10 @@ xmlNode* kid(const xmlNode* n, std::string_view local) {
 std::optional<std::string> attribute(const xmlNode* n, const char* local) {
   for (const xmlAttr* a = n ? n->properties : nullptr; a; a = a->next)
     if (a->name && std::string_view(reinterpret_cast<const char*>(a->name)) == local) {
+      // Usually one text node (entities are refused): its text, without libxml2's copy.
+      if (const xmlNode* c = a->children; !c) return std::string();
+      else if (!c->next && c->type == XML_TEXT_NODE && c->content)
+        return std::string(reinterpret_cast<const char*>(c->content));
       xmlChar* v = xmlNodeListGetString(n->doc, a->children, 1);
       std::string out = v ? reinterpret_cast<const char*>(v) : "";
       xmlFree(v);
@@ -439,6 +444,16 @@ struct Reader {
     }
   }
 
+  // How many populations (gates and boolean nodes) the tree under `parent_el` holds.
+  static std::size_t populations_below(const xmlNode* parent_el) {
+    std::size_t n = 0;
+    if (const xmlNode* subs = kid(parent_el, "Subpopulations"))
+      for (const xmlNode* p = subs->children; p; p = p->next)
+        if (named(p, "Population") || named(p, "AndNode") || named(p, "OrNode") || named(p, "NotNode"))
+          n += 1 + populations_below(p);
+    return n;
+  }
+
   // A Dependent names a population by its FlowJo path, or the tail of it.
   std::string resolve(const xmlNode* at, const std::string& ref, const std::vector<Node>& nodes,
                       const std::string& where) const {
@@ -479,6 +494,7 @@ struct Reader {
     if (auto c = attribute(node, "count"); c && !c->empty()) s.stored_total = static_cast<long long>(number(node, *c, "count", where));
     std::vector<Node> nodes;
     std::vector<std::pair<const xmlNode*, Node>> booleans;
+    s.strategy.reserve(populations_below(node));  // gates are large: added without moving
     read_populations(node, "", "", s, nodes, booleans, where);
     for (const auto& [el_b, n] : booleans) {
       const std::string here = where + ", population '" + n.path + "'";

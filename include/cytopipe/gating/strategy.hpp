@@ -60,6 +60,8 @@ class GatingStrategy {
   // Adds a gate under `node.parent` (which may be added later; validate() checks it). A name
   // already used by another population is an Error naming it.
   void add(GateNode node);
+  // Room for `gates` gates, so that adding them moves none added before (a GateNode is large).
+  void reserve(std::size_t gates) { gates_.reserve(gates); }
   // Replaces the gate of an existing node (same id), keeping its parent.
   void replace(std::string_view id, Gate gate);
   // Adds `node`, or replaces the gate (and parent) of the node with the same id.
