@@ -9,6 +9,7 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include "cytopipe/gating/statistics.hpp"
 #include "gating/finder_density.hpp"
 #include "gating/finder_order.hpp"
+#include "gating/finder_ranks.hpp"
 #include "gating/finder_select.hpp"
 #include "gating/linear_algebra.hpp"
 
@@ -129,15 +131,15 @@ struct SideSpread {
   std::string cut_off;  // non-empty: the lower side was cut off (why), and `sd` is the upper side's
 };
 SideSpread side_spread(std::span<const double> x, double centre, bool below, double zero,
-                       std::vector<double>& scratch, detail::ValueOrder* order) {
-  SideSpread out{detail::one_sided_sd(x, centre, below, scratch, order), {}};
+                       detail::ValueOrder* order) {
+  SideSpread out{detail::one_sided_sd(x, centre, below, order), {}};
   if (!below || !(out.sd > 0)) return out;
   const double floor = order ? order->at(0) : detail::minimum(x);
   if (!(std::isfinite(zero) && floor > zero && centre - floor < 3 * out.sd)) return out;
   out.cut_off = "the peak at " + num(centre) + " is cut off below by the data's floor " + num(floor) + " (above the " +
                 "scale's zero, " + num((centre - floor) / out.sd) + " of its lower robust SDs away): its spread is " +
                 "measured above it";
-  out.sd = detail::one_sided_sd(x, centre, false, scratch, order);
+  out.sd = detail::one_sided_sd(x, centre, false, order);
   return out;
 }
 
@@ -162,13 +164,12 @@ FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, c
   const Dimension& dim = spec.dimensions[0];
   const double range_lo = spec.range_min ? on_scale(dim, *spec.range_min) : -kUnbounded;
   const double range_hi = spec.range_max ? on_scale(dim, *spec.range_max) : kUnbounded;
-  std::vector<double> scratch;
   if (peaks.size() >= 2) {
     // When the main peak is cut off below by the instrument's floor, its upper side is its shape:
     // a bump within `sds` of those SDs above it, beyond which lie fewer than 5 % of the events, is
     // a ripple in its tail (the FACSCalibur's tumour cells' CD3: 2.6-3.2 %), not a population.
     const double main = d.at(peaks[0]);
-    const SideSpread s = side_spread(x, main, true, on_scale(dim, 0), scratch, order);
+    const SideSpread s = side_spread(x, main, true, on_scale(dim, 0), order);
     const auto in_tail = [&](std::size_t p) {
       if (!(d.at(p) > main && d.at(p) - main < spec.sds * s.sd)) return false;
       const auto dip = std::min_element(d.density.begin() + static_cast<std::ptrdiff_t>(peaks[0]),
@@ -218,7 +219,7 @@ FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, c
   const double centre = d.at(peaks.at(0));
   bool negative = spec.single_peak == SinglePeak::Negative;
   if (spec.negative_below) negative = centre < on_scale(dim, *spec.negative_below);
-  const auto [sd, cut_off] = side_spread(x, centre, negative, on_scale(dim, 0), scratch, order);
+  const auto [sd, cut_off] = side_spread(x, centre, negative, on_scale(dim, 0), order);
   if (!(sd > 0))
     throw Error(label + ": one peak at " + num(centre) + " with no spread on its " + (negative ? "lower" : "upper") +
                 " side: no cut can be placed");
@@ -238,9 +239,8 @@ FoundGate tail(const FinderSpec& spec, const Finite& f, FinderReport report, con
   const auto peaks = detail::density_peaks(d, spec.min_peak);
   for (auto p : peaks) report.peaks.push_back(d.at(p));
   const double centre = d.at(peaks.at(0));
-  std::vector<double> scratch;
   const bool upper = spec.keep == Keep::Above;
-  const double sd = detail::one_sided_sd(x, centre, upper, scratch, order);
+  const double sd = detail::one_sided_sd(x, centre, upper, order);
   if (!(sd > 0)) throw Error(label + ": the main peak at " + num(centre) + " has no spread: no tail cut can be placed");
   report.cut = upper ? centre + spec.sds * sd : centre - spec.sds * sd;
   return {cut_gate(spec, *report.cut), std::move(report)};
@@ -507,11 +507,89 @@ bool partitioned_bin_medians(std::span<const double> area, std::span<const doubl
   return true;
 }
 
+// The same bins found by their boundary values, without moving the events: the areas at the
+// cut ranks (and at the ranks just below, for ties) by bucketed selection. With no tie across a
+// cut, a bin holds exactly the events of area in [its first rank's area, the next bin's): its
+// area median is at known ranks of all the areas, and its heights are gathered by area for
+// their median. Tie: events of equal area straddle a cut (partitioned_bin_medians says false
+// then too); Declined: the selection declined or the file is strided, so the caller partitions.
+enum class Binned { Done, Tie, Declined };
+Binned ranked_bin_medians(std::span<const double> area, std::span<const double> height, std::size_t stride,
+                          std::vector<double>& xs, std::vector<double>& ys) {
+  const std::size_t n = area.size();
+  if (stride != 1 || n < detail::kRankMinimum) return Binned::Declined;
+  constexpr std::size_t kBins = 20;
+  const std::size_t first = n / 20, last = n - n / 20;  // 0 < first < last < n here
+  std::array<std::size_t, kBins + 1> edge{};  // bin b: ranks [edge[b], edge[b + 1])
+  for (std::size_t b = 0; b < kBins; ++b) edge[b] = first + (last - first) * b / kBins;
+  edge[kBins] = last;
+  // Ranks wanted: each edge and the one below it; each bin's middle one or two.
+  std::vector<std::size_t> ranks;
+  for (const std::size_t e : edge) {
+    ranks.push_back(e - 1);
+    ranks.push_back(e);
+  }
+  for (std::size_t b = 0; b < kBins; ++b) {
+    const std::size_t m = edge[b + 1] - edge[b];
+    if (m == 0) continue;
+    const auto k = static_cast<std::size_t>(std::floor((static_cast<double>(m) - 1) * 0.5));
+    ranks.push_back(edge[b] + k);
+    if (k + 1 < m) ranks.push_back(edge[b] + k + 1);
+  }
+  std::vector<double> found(ranks.size());
+  if (!detail::select_ranks(area, ranks, found)) return Binned::Declined;
+  const auto at = [&](std::size_t rank) {
+    return found[static_cast<std::size_t>(std::find(ranks.begin(), ranks.end(), rank) - ranks.begin())];
+  };
+  // Bin boundaries (areas), padded with infinities for a branch-free search of 32.
+  std::array<double, 32> bound;
+  bound.fill(std::numeric_limits<double>::infinity());
+  for (std::size_t b = 0; b <= kBins; ++b) {
+    if (!(at(edge[b] - 1) < at(edge[b]))) return Binned::Tie;
+    bound[b] = at(edge[b]);
+  }
+  // Heights by bin, side by side (slot 0, past the end: the events outside every bin).
+  std::array<std::size_t, kBins + 1> cursor{};
+  cursor[0] = last - first;
+  for (std::size_t b = 0; b < kBins; ++b) cursor[b + 1] = edge[b] - first;
+  std::vector<double> heights = detail::ValueBuffers::shared().take(last - first + 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double a = area[i];
+    std::size_t p = 0;  // how many bounds are <= a: the bin is p - 1 for p in 1..20
+    for (std::size_t step = 16; step > 0; step /= 2)  // masks, not branches: a is random here
+      p += step & (std::size_t{0} - static_cast<std::size_t>(bound[p + step - 1] <= a));
+    const std::size_t slot = p - 1 < kBins ? p : 0;
+    heights[cursor[slot]] = height[i];
+    cursor[slot] += slot != 0;
+  }
+  bool counted = true;
+  for (std::size_t b = 0; b < kBins; ++b) counted = counted && cursor[b + 1] == edge[b + 1] - first;
+  if (counted) {
+    for (std::size_t b = 0; b < kBins; ++b) {
+      const std::size_t lo = edge[b], m = edge[b + 1] - lo;
+      if (m == 0) continue;
+      const double h = (static_cast<double>(m) - 1) * 0.5;
+      const auto k = static_cast<std::size_t>(std::floor(h));
+      const double lower = at(lo + k);
+      xs.push_back(k + 1 >= m ? lower : lower + (h - static_cast<double>(k)) * (at(lo + k + 1) - lower));
+      ys.push_back(detail::quantile7(std::span(heights).subspan(lo - first, m), 0.5));
+    }
+  }
+  detail::ValueBuffers::shared().give(std::move(heights));
+  if (!counted) {  // cannot happen without a tie; partitioned as before if it does
+    xs.clear();
+    ys.clear();
+    return Binned::Declined;
+  }
+  return Binned::Done;
+}
+
 Diagonal fit_diagonal(std::span<const double> area, std::span<const double> height) {
   // 20 medians need no more than 100,000 events: larger files are strided evenly.
   const std::size_t stride = std::max<std::size_t>((area.size() + 99'999) / 100'000, 1);
   std::vector<double> xs, ys;
-  if (!partitioned_bin_medians(area, height, stride, xs, ys)) {
+  const Binned binned = ranked_bin_medians(area, height, stride, xs, ys);
+  if (binned == Binned::Tie || (binned == Binned::Declined && !partitioned_bin_medians(area, height, stride, xs, ys))) {
     xs.clear();
     ys.clear();
     sorted_bin_medians(area, height, stride, xs, ys);

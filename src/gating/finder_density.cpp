@@ -16,11 +16,11 @@
 
 namespace cytopipe::gating::detail {
 
-double quantile7(std::vector<double>& values, double p) {
+double quantile7(std::span<double> values, double p) {
   const double clamped = std::clamp(p, 0.0, 1.0);
   if (double q; values.size() >= kRankMinimum && rank_quantiles(values, std::span(&clamped, 1), std::span(&q, 1)))
     return q;
-  const double h = (static_cast<double>(values.size()) - 1) * std::clamp(p, 0.0, 1.0);
+  const double h = (static_cast<double>(values.size()) - 1) * clamped;
   const auto k = static_cast<std::size_t>(std::floor(h));
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
   const double lower = values[k];
@@ -28,6 +28,8 @@ double quantile7(std::vector<double>& values, double p) {
   const double upper = *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(k) + 1, values.end());
   return lower + (h - static_cast<double>(k)) * (upper - lower);
 }
+
+double quantile7(std::vector<double>& values, double p) { return quantile7(std::span<double>(values), p); }
 
 namespace {
 
@@ -264,8 +266,7 @@ std::vector<std::size_t> density_peaks(const Density& d, double min_peak) {
   return kept;
 }
 
-double one_sided_sd(std::span<const double> values, double centre, bool below, std::vector<double>& scratch,
-                    ValueOrder* order) {
+double one_sided_sd(std::span<const double> values, double centre, bool below, ValueOrder* order) {
   if (order) {
     // The side's distances in ascending order are its values' order statistics outward from the
     // centre (|x - centre| is monotone on each side, rounding included): the median's two order
@@ -296,11 +297,17 @@ double one_sided_sd(std::span<const double> values, double centre, bool below, s
       return 1.4826 * selection_quantiles(s, half)[0];
     }
   }
-  scratch.clear();
-  for (double v : values)
-    if (below ? v <= centre : v >= centre) scratch.push_back(std::abs(v - centre));
-  if (scratch.empty()) return 0;
-  return 1.4826 * quantile7(scratch, 0.5);
+  // The side's distances packed into a reused buffer without a branch per value (about half the
+  // values are on either side, so a test would be mispredicted as often as not).
+  std::vector<double> side = ValueBuffers::shared().take(values.size());
+  std::size_t kept = 0;
+  for (const double v : values) {
+    side[kept] = std::abs(v - centre);
+    kept += below ? v <= centre : v >= centre;
+  }
+  const double sd = kept ? 1.4826 * quantile7(std::span(side).first(kept), 0.5) : 0.0;
+  ValueBuffers::shared().give(std::move(side));
+  return sd;
 }
 
 }  // namespace cytopipe::gating::detail

@@ -12,6 +12,7 @@ class ValueOrder;
 
 // Type-7 quantile of `values` (may reorder them). `values` must not be empty.
 double quantile7(std::vector<double>& values, double p);
+double quantile7(std::span<double> values, double p);
 
 // A kernel density estimate on an even grid: density[i] at position lo + i * step.
 struct Density {
@@ -42,7 +43,6 @@ double maximum(std::span<const double> values, double start);
 
 // 1.4826 x the median distance from `centre` of the values on one side of it (below when
 // `below`): the spread of a peak measured on the side away from a tail or a second population.
-double one_sided_sd(std::span<const double> values, double centre, bool below, std::vector<double>& scratch,
-                    ValueOrder* order = nullptr);
+double one_sided_sd(std::span<const double> values, double centre, bool below, ValueOrder* order = nullptr);
 
 }  // namespace cytopipe::gating::detail

@@ -96,7 +96,6 @@ TEST(FinderOrder, OneSidedSdAsFromTheDistances) {
   for (double& v : values) v = std::round((4 + 0.7 * n01(rng)) * 64) / 64;  // ties at the centre too
   ValueOrder order(values);
   ASSERT_TRUE(order.exact());
-  std::vector<double> scratch;
   for (double centre : {4.0, 4.0 + 1.0 / 128, 2.5, 7.0, -100.0, 100.0}) {
     for (bool below : {true, false}) {
       std::vector<double> d;
@@ -109,9 +108,9 @@ TEST(FinderOrder, OneSidedSdAsFromTheDistances) {
         const auto k = static_cast<std::size_t>(std::floor(h));
         want = 1.4826 * (k + 1 < d.size() ? d[k] + (h - static_cast<double>(k)) * (d[k + 1] - d[k]) : d[k]);
       }
-      EXPECT_EQ(cytopipe::gating::detail::one_sided_sd(values, centre, below, scratch, &order), want)
+      EXPECT_EQ(cytopipe::gating::detail::one_sided_sd(values, centre, below, &order), want)
           << centre << (below ? " below" : " above");
-      EXPECT_EQ(cytopipe::gating::detail::one_sided_sd(values, centre, below, scratch), want) << centre;
+      EXPECT_EQ(cytopipe::gating::detail::one_sided_sd(values, centre, below), want) << centre;
     }
   }
 }

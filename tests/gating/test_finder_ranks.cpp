@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "cytopipe/gating/finder.hpp"
 #include "gating/finder_density.hpp"
 #include "gating/finder_ranks.hpp"
 
@@ -115,3 +116,92 @@ TEST(FinderRanks, DeclinesWhereNthElementCouldAnswerOtherwise) {
 
 }  // namespace
 }  // namespace cytopipe::gating::detail
+
+namespace cytopipe::gating {
+namespace {
+
+std::uint64_t bits(double x) { return std::bit_cast<std::uint64_t>(x); }
+
+// The singlets finder's definition computed by sorting (R type-7 medians throughout): the 20
+// equal-count bins of the central 90 % by area, their area and height medians, the Theil-Sen line
+// through them, the band's centre and robust SD of height / fitted line.
+PolygonGate reference_singlets(const std::vector<double>& a, const std::vector<double>& h, double width) {
+  const auto median = [](std::vector<double> v) { return detail::quantile7(v, 0.5); };
+  const auto sorted_median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const double at = (static_cast<double>(v.size()) - 1) * 0.5;
+    const auto k = static_cast<std::size_t>(std::floor(at));
+    return k + 1 >= v.size() ? v[k] : v[k] + (at - static_cast<double>(k)) * (v[k + 1] - v[k]);
+  };
+  std::vector<std::size_t> order(a.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return a[x] < a[y]; });
+  const std::size_t n = a.size(), first = n / 20, last = n - n / 20;
+  std::vector<double> xs, ys;
+  for (std::size_t b = 0; b < 20; ++b) {
+    std::vector<double> ba, bh;
+    for (std::size_t k = first + (last - first) * b / 20; k < first + (last - first) * (b + 1) / 20; ++k) {
+      ba.push_back(a[order[k]]);
+      bh.push_back(h[order[k]]);
+    }
+    xs.push_back(sorted_median(ba));
+    ys.push_back(sorted_median(bh));
+  }
+  std::vector<double> slopes, offsets;
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    for (std::size_t j = i + 1; j < xs.size(); ++j)
+      if (xs[j] > xs[i]) slopes.push_back((ys[j] - ys[i]) / (xs[j] - xs[i]));
+  const double slope = sorted_median(slopes);
+  for (std::size_t i = 0; i < xs.size(); ++i) offsets.push_back(ys[i] - slope * xs[i]);
+  const double intercept = sorted_median(offsets);
+  std::vector<double> ratios;
+  for (std::size_t i = 0; i < n; ++i)
+    if (const double fitted = intercept + slope * a[i]; fitted > 0) ratios.push_back(h[i] / fitted);
+  const double centre = sorted_median(ratios);
+  for (double& r : ratios) r = std::abs(r - centre);
+  const double sd = 1.4826 * median(ratios);
+  double area_max = 0.0;
+  for (const double v : a) area_max = std::max(area_max, v);
+  const double lo = std::max(centre - width * sd, 0.0), hi = centre + width * sd;
+  const double apex = -intercept / slope, reach = std::max(area_max * 1.5, apex + 1);
+  const double top = intercept + slope * reach;
+  PolygonGate g;
+  g.vertices = {{apex, 0}, {reach, top * lo}, {reach, top * hi}};
+  return g;
+}
+
+TEST(FinderRanks, SingletsBandIsItsDefinitionComputedBySorting) {
+  // Continuous areas (the bins found by their boundary values), areas rounded to whole channels
+  // (ties across the bin boundaries: sorted instead), and a file with zero areas at a boundary
+  // (the selection declines: partitioned instead); below and above the bucketed selection's minimum.
+  for (const std::size_t n : {300u, 5000u, 27000u}) {
+    for (const int kind : {0, 1, 2}) {
+      std::mt19937_64 rng(n + static_cast<std::size_t>(kind));
+      std::lognormal_distribution<double> area(std::log(60000), 0.3);
+      std::normal_distribution<double> ratio(0.85, 0.03), doublet(0.46, 0.03);
+      std::bernoulli_distribution is_doublet(0.06);
+      std::vector<double> a(n), h(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        a[i] = is_doublet(rng) ? 2 * area(rng) : area(rng);
+        if (kind == 1) a[i] = std::round(a[i] / 50) * 50;
+        h[i] = a[i] * (a[i] > 100000 ? doublet(rng) : ratio(rng));
+      }
+      if (kind == 2)
+        for (std::size_t i = 0; i < n / 10; ++i) a[i] = 0, h[i] = 10 * static_cast<double>(i % 7);
+      FinderSpec spec;
+      spec.method = FinderMethod::Singlets;
+      spec.dimensions = {Dimension{"FSC-A"}, Dimension{"FSC-H"}};
+      const std::span<const double> cols[] = {a, h};
+      const auto found = find_gate(spec, cols, "singlets");
+      const auto& p = std::get<PolygonGate>(found.gate);
+      const PolygonGate expected = reference_singlets(a, h, spec.width);
+      ASSERT_EQ(p.vertices.size(), 3u);
+      for (std::size_t v = 0; v < 3; ++v)
+        for (std::size_t c = 0; c < 2; ++c)
+          EXPECT_EQ(bits(p.vertices[v][c]), bits(expected.vertices[v][c])) << "n " << n << " kind " << kind << " vertex " << v;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cytopipe::gating
