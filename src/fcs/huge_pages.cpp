@@ -167,10 +167,10 @@ std::span<std::byte> ScratchBuffer::get(std::size_t bytes) {
     mapping_ = {};
     heap_.reset();
     size_ = 0;
-    // A scratch buffer is reused, so rounding it up to whole huge pages wastes nothing that
-    // matters, while a heap block of this size comes and goes with glibc's heap trimming and is
-    // faulted in again, 4 KiB at a time, by the next read.
-    if (huge_buffers_enabled && bytes >= huge_page_bytes) mapping_ = map_huge(bytes);
+    // A scratch buffer is reused, so rounding it up (to a piece of a huge page, or whole pages)
+    // wastes nothing that matters, while a heap block of this size comes and goes with glibc's
+    // heap trimming and is faulted in again, 4 KiB at a time, by the next read.
+    if (huge_buffers_enabled && bytes >= huge_buffer_threshold) mapping_ = map_huge(bytes);
     if (mapping_.data) {
       size_ = mapping_.length;
     } else {
