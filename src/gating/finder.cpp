@@ -90,6 +90,8 @@ double column_quantile(std::span<const double> x, double p) {
       v = x[i];
       return true;
     };
+    const double ps[] = {std::clamp(p, 0.0, 1.0)};
+    if (const auto q = detail::bracketed_quantiles(x.size(), value, ps)) return q->at(0);
     const detail::Selection s(x.size(), value);
     if (s.exact()) {
       const double ps[] = {std::clamp(p, 0.0, 1.0)};
@@ -259,6 +261,20 @@ double column_percentile(std::span<const double> x, double percent) {
       v = x[i];
       return true;
     };
+    const auto h_of = [&](std::size_t n) { return (static_cast<double>(n) - 1) * std::clamp(percent, 0.0, 100.0) / 100.0; };
+    const auto ranks_for = [&](std::size_t n) {
+      const auto lo = static_cast<std::size_t>(std::floor(h_of(n)));
+      return std::vector<std::size_t>{lo, lo + 1 < n ? lo + 1 : lo};
+    };
+    const double ps[] = {std::clamp(percent, 0.0, 100.0) / 100.0};
+    if (const auto found = detail::bracketed_select(x.size(), value, ps, ranks_for)) {
+      const std::size_t n = found->count;
+      const double h = h_of(n);
+      const auto lo = static_cast<std::size_t>(std::floor(h));
+      const double a = found->values[0], b = found->values[1];
+      if (lo + 1 >= n || h == static_cast<double>(lo)) return a;
+      return a + (h - static_cast<double>(lo)) * (b - a);
+    }
     const detail::Selection s(x.size(), value);
     if (s.exact()) {
       const std::size_t n = s.count();
@@ -619,6 +635,24 @@ BandSpread band_spread(std::span<const double> area, std::span<const double> hei
     r = height[i] / fitted;
     return fitted > 0;
   };
+  if (area.size() >= detail::kSelectMinimum) {
+    // The median ratio in one pass, the median distance from it in another (each bracketed by a
+    // sample), the ratio computed in each.
+    constexpr double half[] = {0.5};
+    std::size_t kept = 0;
+    if (const auto centre = detail::bracketed_quantiles(area.size(), relative, half, &kept)) {
+      if (kept == 0) return {};
+      const double c = centre->at(0);
+      const auto distance = [&](std::size_t i, double& d) {
+        double r;
+        const bool counted = relative(i, r);
+        d = std::abs(r - c);
+        return counted;
+      };
+      if (const auto mad = detail::bracketed_quantiles(area.size(), distance, half))
+        return {c, 1.4826 * mad->at(0), kept};
+    }
+  }
   if (area.size() >= detail::kSelectMinimum) {
     // The ratios computed once (a division per event), NaN where the line is not above zero
     // (a kept ratio never is NaN: finite height over a positive fitted value).

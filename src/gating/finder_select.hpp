@@ -15,9 +15,12 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 namespace cytopipe::gating::detail {
@@ -298,6 +301,219 @@ std::vector<double> selection_quantiles(const Selection<Value>& s, std::span<con
       continue;
     }
     const double upper = value_at(k + 1);
+    out.push_back(lower + (h - static_cast<double>(k)) * (upper - lower));
+  }
+  return out;
+}
+
+// Uninitialised double buffers that keep their size between finder calls (a fresh page costs a
+// fault each, ~15 us on a virtual machine; a zeroed resize a write of the whole buffer).
+struct Scratch {
+  std::unique_ptr<double[]> data;
+  std::size_t capacity = 0;
+  // Room for `size` values, the first `keep` kept.
+  void reserve(std::size_t size, std::size_t keep) {
+    if (size <= capacity) return;
+    auto grown = std::make_unique_for_overwrite<double[]>(size * 2);
+    std::copy_n(data.get(), keep, grown.get());
+    data = std::move(grown);
+    capacity = size * 2;
+  }
+};
+class ScratchPool {
+ public:
+  Scratch take() {
+    const std::lock_guard lock(mutex_);
+    if (free_.empty()) return {};
+    Scratch s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+  void give(Scratch s) {
+    const std::lock_guard lock(mutex_);
+    if (s.capacity && free_.size() < 16) free_.push_back(std::move(s));
+  }
+  static ScratchPool& shared() {
+    static ScratchPool pool;
+    return pool;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Scratch> free_;
+};
+// A pooled buffer for the life of the object, and how many values it holds.
+struct PooledValues {
+  Scratch s = ScratchPool::shared().take();
+  std::size_t size = 0;
+  PooledValues() = default;
+  PooledValues(PooledValues&& o) noexcept : s(std::move(o.s)), size(o.size) { o.s.capacity = 0; }
+  PooledValues& operator=(PooledValues&&) = delete;
+  ~PooledValues() { ScratchPool::shared().give(std::move(s)); }
+  double* begin() { return s.data.get(); }
+  double* end() { return s.data.get() + size; }
+};
+
+// Order statistics of the counted values in ONE pass where a sample brackets them: a strided
+// sample of the values gives, for each wanted fraction `ps`, a range of values holding that rank
+// with a wide margin; the pass counts the values below each range and keeps those inside it (a
+// few per cent), and std::nth_element finds each rank among those kept. The ranks are asked for
+// once the count is known (`ranks_for(count)`). Nothing (the caller selects as before) when a
+// rank falls outside its range, a value is not finite, or a value found is zero (which of -0 and
+// +0 std::nth_element leaves there is its own choice). Else the values are those of a sort.
+struct Bracketed {
+  std::size_t count = 0;       // counted values
+  std::vector<double> values;  // at ranks_for(count), in its order
+};
+
+template <class Value, class RanksFor>
+std::optional<Bracketed> bracketed_select(std::size_t n, const Value& value, std::span<const double> ps,
+                                          const RanksFor& ranks_for) {
+  constexpr std::size_t kSample = 8192;
+  const std::size_t stride = std::max<std::size_t>(n / kSample, 1);
+  std::vector<double> sample;
+  sample.reserve(n / stride + 1);
+  // One event of each stride, at a scrambled place within it (an even stride could fall on a
+  // period of the file: every third event left out, or an interleaved acquisition).
+  for (std::size_t first = 0, k = 0; first < n; first += stride, ++k) {
+    const std::size_t i = first + (k * 2654435761u) % stride;
+    if (double v; i < n && value(i, v)) {
+      if (!std::isfinite(v)) return std::nullopt;
+      sample.push_back(v);
+    }
+  }
+  if (sample.size() < 256) return std::nullopt;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const auto m = static_cast<double>(sample.size());
+  struct Range {
+    double lo, hi;
+  };
+  std::vector<Range> ranges;
+  for (double p : ps) {
+    const double centre = p * (m - 1), margin = 4 * std::sqrt(m * p * (1 - p)) + 24;
+    const auto at = [&](double j) {
+      const auto k = static_cast<std::ptrdiff_t>(j);
+      std::nth_element(sample.begin(), sample.begin() + k, sample.end());
+      return sample[static_cast<std::size_t>(k)];
+    };
+    ranges.push_back({centre - margin <= 0 ? -kInf : at(std::floor(centre - margin)),
+                      centre + margin >= m - 1 ? kInf : at(std::ceil(centre + margin))});
+  }
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.lo < b.lo; });
+  std::vector<Range> merged;
+  for (const Range& r : ranges) {
+    if (!merged.empty() && r.lo <= merged.back().hi) merged.back().hi = std::max(merged.back().hi, r.hi);
+    else merged.push_back(r);
+  }
+  const std::size_t groups = merged.size();
+  struct Local {
+    std::size_t count = 0, not_finite = 0;
+    std::vector<std::size_t> below;
+    std::vector<PooledValues> inside;
+  };
+  tbb::enumerable_thread_specific<Local> locals([&] {
+    Local l;
+    l.below.assign(groups, 0);
+    l.inside.resize(groups);
+    return l;
+  });
+  // The common cases (one or two ranges), branch-free (a value's side of a range is as good as
+  // random to the branch predictor), every running count in a register.
+  const auto pass = [&]<std::size_t G>(std::integral_constant<std::size_t, G>) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, kSelectGrain), [&](const auto& r) {
+      Local& l = locals.local();
+      std::size_t count = 0, not_finite = 0, below[G] = {}, size[G];
+      double lo[G], hi[G], *out[G];
+      for (std::size_t g = 0; g < G; ++g) {
+        lo[g] = merged[g].lo;
+        hi[g] = merged[g].hi;
+        PooledValues& p = l.inside[g];
+        p.s.reserve(p.size + (r.end() - r.begin()), p.size);
+        out[g] = p.s.data.get();
+        size[g] = p.size;
+      }
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        double v;
+        const bool counted = value(i, v);
+        count += counted;
+        not_finite += counted & !std::isfinite(v);
+        for (std::size_t g = 0; g < G; ++g) {
+          below[g] += counted & (v < lo[g]);
+          out[g][size[g]] = v;
+          size[g] += counted & (v >= lo[g]) & (v <= hi[g]);
+        }
+      }
+      l.count += count;
+      l.not_finite += not_finite;
+      for (std::size_t g = 0; g < G; ++g) {
+        l.below[g] += below[g];
+        l.inside[g].size = size[g];
+      }
+    });
+  };
+  if (groups == 1) pass(std::integral_constant<std::size_t, 1>{});
+  else if (groups == 2) pass(std::integral_constant<std::size_t, 2>{});
+  else return std::nullopt;
+  Bracketed out;
+  std::vector<std::size_t> below(groups, 0);
+  std::vector<PooledValues> inside(groups);
+  std::size_t not_finite = 0;
+  for (std::size_t g = 0; g < groups; ++g) {
+    std::size_t total = 0;
+    for (Local& l : locals) total += l.inside[g].size;
+    inside[g].s.reserve(total, 0);
+  }
+  for (Local& l : locals) {
+    out.count += l.count;
+    not_finite += l.not_finite;
+    for (std::size_t g = 0; g < groups; ++g) {
+      below[g] += l.below[g];
+      std::copy(l.inside[g].begin(), l.inside[g].end(), inside[g].end());
+      inside[g].size += l.inside[g].size;
+    }
+  }
+  if (not_finite) return std::nullopt;
+  for (std::size_t rank : ranks_for(out.count)) {
+    std::size_t g = 0;
+    while (g < groups && !(rank >= below[g] && rank - below[g] < inside[g].size)) ++g;
+    if (g == groups) return std::nullopt;
+    PooledValues& c = inside[g];
+    const auto k = static_cast<std::ptrdiff_t>(rank - below[g]);
+    std::nth_element(c.begin(), c.begin() + k, c.end());
+    if (c.begin()[k] == 0) return std::nullopt;
+    out.values.push_back(c.begin()[k]);
+  }
+  return out;
+}
+
+// The type-7 quantiles `ps` of the counted values (quantile7's arithmetic) by bracketed_select.
+template <class Value>
+std::optional<std::vector<double>> bracketed_quantiles(std::size_t n, const Value& value, std::span<const double> ps,
+                                                       std::size_t* counted = nullptr) {
+  const auto ranks_for = [&](std::size_t count) {
+    std::vector<std::size_t> ranks;
+    if (count == 0) return ranks;
+    for (double p : ps) {
+      const auto k = static_cast<std::size_t>(std::floor((static_cast<double>(count) - 1) * p));
+      ranks.push_back(k);
+      ranks.push_back(k + 1 < count ? k + 1 : k);
+    }
+    return ranks;
+  };
+  auto found = bracketed_select(n, value, ps, ranks_for);
+  if (!found) return std::nullopt;
+  if (counted) *counted = found->count;
+  std::vector<double> out;
+  if (found->count == 0) return out;
+  for (std::size_t q = 0; q < ps.size(); ++q) {
+    const double h = (static_cast<double>(found->count) - 1) * ps[q];
+    const auto k = static_cast<std::size_t>(std::floor(h));
+    const double lower = found->values[2 * q];
+    if (k + 1 >= found->count) {
+      out.push_back(lower);
+      continue;
+    }
+    const double upper = found->values[2 * q + 1];
     out.push_back(lower + (h - static_cast<double>(k)) * (upper - lower));
   }
   return out;

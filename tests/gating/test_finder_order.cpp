@@ -146,3 +146,84 @@ TEST(FinderOrder, KernelDensityAsWithoutTheOrder) {
 }
 
 }  // namespace
+
+namespace {
+
+// One bracketed pass gives the type-7 quantiles of the counted values as a sort does, or nothing.
+TEST(FinderBracketed, QuantilesAreThoseOfASortOrNothing) {
+  using cytopipe::gating::detail::bracketed_quantiles;
+  std::mt19937_64 rng(23);
+  std::normal_distribution<double> n01(0, 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<double> values(400'000);
+  for (double& v : values) v = u(rng) < 0.6 ? 8.5 + 0.6 * n01(rng) : 3 + 0.6 * n01(rng);
+  // Every third value left out (as the singlets band leaves out events below the line's zero).
+  const auto counted = [&](std::size_t i, double& v) {
+    v = values[i];
+    return i % 3 != 0;
+  };
+  std::vector<double> kept;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (i % 3 != 0) kept.push_back(values[i]);
+  std::sort(kept.begin(), kept.end());
+  const auto type7 = [&](double p) {
+    const double h = (static_cast<double>(kept.size()) - 1) * p;
+    const auto k = static_cast<std::size_t>(std::floor(h));
+    return k + 1 < kept.size() ? kept[k] + (h - static_cast<double>(k)) * (kept[k + 1] - kept[k]) : kept[k];
+  };
+  for (double p : {0.0, 0.001, 0.3, 0.5, 0.995, 1.0}) {
+    const double ps[] = {p};
+    std::size_t count = 0;
+    const auto q = bracketed_quantiles(values.size(), counted, ps, &count);
+    ASSERT_TRUE(q.has_value()) << p;  // i.i.d. values: the sample brackets every rank
+    EXPECT_EQ(count, kept.size());
+    EXPECT_EQ(q->at(0), type7(p)) << p;
+  }
+  // A file sorted by value: the strided sample still brackets the ranks.
+  std::vector<double> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  const auto all = [&](std::size_t i, double& v) {
+    v = sorted[i];
+    return true;
+  };
+  const double half[] = {0.5};
+  if (const auto q = bracketed_quantiles(sorted.size(), all, half)) {
+    const double h = (static_cast<double>(sorted.size()) - 1) * 0.5;
+    const auto k = static_cast<std::size_t>(std::floor(h));
+    EXPECT_EQ(q->at(0), sorted[k] + (h - static_cast<double>(k)) * (sorted[k + 1] - sorted[k]));
+  }
+  // A periodic file whose stride-aligned events are all outliers: the sample misleads, and the
+  // answer is nothing rather than a wrong value.
+  std::vector<double> periodic(262'144, 1.0);
+  for (std::size_t i = 0; i < periodic.size(); ++i) periodic[i] = 1.0 + static_cast<double>(i % 97) * 1e-3;
+  for (std::size_t i = 16; i < periodic.size(); i += 32) periodic[i] = 1e6 + static_cast<double>(i);
+  const auto periodic_value = [&](std::size_t i, double& v) {
+    v = periodic[i];
+    return true;
+  };
+  const auto q = bracketed_quantiles(periodic.size(), periodic_value, half);
+  if (q) {
+    std::vector<double> s = periodic;
+    std::sort(s.begin(), s.end());
+    const std::size_t k = (s.size() - 1) / 2;
+    EXPECT_EQ(q->at(0), s[k] + 0.5 * (s[k + 1] - s[k]));
+  }
+  // Not finite, or a zero found: nothing.
+  std::vector<double> bad = values;
+  bad[777] = std::nan("");
+  const auto bad_value = [&](std::size_t i, double& v) {
+    v = bad[i];
+    return true;
+  };
+  EXPECT_FALSE(bracketed_quantiles(bad.size(), bad_value, half).has_value());
+  std::vector<double> zeros(100'000, 0.0);
+  for (std::size_t i = 0; i < zeros.size(); i += 2) zeros[i] = 1;
+  const auto zero_value = [&](std::size_t i, double& v) {
+    v = zeros[i];
+    return true;
+  };
+  const double low[] = {0.2};
+  EXPECT_FALSE(bracketed_quantiles(zeros.size(), zero_value, low).has_value());
+}
+
+}  // namespace
