@@ -5,6 +5,7 @@
 #include "cytopipe/error.hpp"
 #include "cytopipe/gating/statistics.hpp"
 #include "gating/columns.hpp"
+#include "gating/finder_select.hpp"
 
 namespace cytopipe::gating {
 namespace {
@@ -70,7 +71,14 @@ PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sampl
   strategy.check_sample(sample);
   PlacedGates out;
   out.strategy = strategy;
-  std::vector<std::vector<double>> gathered;  // one per dimension
+  // One buffer per dimension, lent by the finders' pool: fresh ones were page-faulted in on every
+  // file.
+  struct Gathered {
+    std::vector<std::vector<double>> buffers;
+    ~Gathered() {
+      for (auto& b : buffers) detail::ValueBuffers::shared().give(std::move(b));
+    }
+  } gathered;
   // One column cache for every finder of the sample: a scaled column is computed once, and only
   // for the 64-event words of the finder's parent (no transform paid for debris a finder below
   // the scatter gate never looks at).
@@ -83,7 +91,10 @@ PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sampl
     const GatingStrategy part = placed_part(out.strategy);
     const GatingResults partial = gate_sample(part, sample, shared);
     bool placed = false;
-    for (const auto& node : std::vector<GateNode>(out.strategy.gates())) {
+    // By index, not over a copy of every gate: replace() changes a gate in place, and a gate
+    // placed in this round is no longer a finder when reached (it is never reached twice).
+    for (std::size_t g = 0; g < out.strategy.gates().size(); ++g) {
+      const GateNode& node = out.strategy.gates()[g];
       if (!node.finder) continue;
       const PopulationResult* parent = node.parent.empty() ? nullptr : partial.find(node.parent);
       if (!node.parent.empty() && !parent) continue;  // its parent waits for another finder
@@ -95,14 +106,14 @@ PlacedGates place_gates(const GatingStrategy& strategy, const fcs::Sample& sampl
         // The parent's values of each dimension, on the dimension's scale: gathered into buffers
         // reused by every finder of the sample, or the cached column itself for the root.
         const std::size_t dims = node.finder->dimensions.size();
-        if (gathered.size() < dims) gathered.resize(dims);
+        while (gathered.buffers.size() < dims) gathered.buffers.push_back(detail::ValueBuffers::shared().take(0));
         std::vector<std::span<const double>> spans;
         for (std::size_t k = 0; k < dims; ++k) {
           const std::span<const double> all = cache.get(node.finder->dimensions[k], parent ? &parent->members : nullptr);
           if (parent) {
-            gathered[k].resize(parent->count);
-            gather(all, parent->members, gathered[k]);
-            spans.emplace_back(gathered[k]);
+            gathered.buffers[k].resize(parent->count);
+            gather(all, parent->members, gathered.buffers[k]);
+            spans.emplace_back(gathered.buffers[k]);
           } else {
             spans.push_back(all);
           }

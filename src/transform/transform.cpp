@@ -231,6 +231,11 @@ void Transform::apply(std::span<const double> in, std::span<double> out) const {
     parallel_map(in, out, [](double x) { return x; });
     return;
   }
+  if (const auto* t = std::get_if<Log10>(&s.params)) {  // the gate finders' scatter scale: no visit per value
+    const double floor = t->floor;
+    parallel_map(in, out, [floor](double x) { return std::log10(std::max(x, floor)); });
+    return;
+  }
   // Closed forms: the very expression of the scalar apply, so bulk and scalar agree bit for bit.
   parallel_map(in, out, [this](double x) { return apply(x); });
 }
