@@ -297,3 +297,66 @@ TEST_F(FlowJoRoundTrip, FlowJoModeCountsTheWrittenPolygonsOnFlowJosGrid) {
 }
 
 }  // namespace
+
+namespace {
+
+// Range limits on scaled axes: FlowJo tests rectangles on data values, so a limit is written as
+// the first data value the scale takes to the limit or above. Limits placed exactly at the
+// transformed values of real events: the event at min is in (min inclusive), the one at max out,
+// and both stay so after the round trip (the transform's inverse alone can miss them by the
+// bulk form's last bits).
+TEST_F(FlowJoRoundTrip, RangeLimitsOnScaledAxesCutTheSameEventsToTheEdge) {
+  CYTOPIPE_SHARED_OR_SKIP(file, "gatingml_ref/flowjo/FlowSOM_example/68983.fcs");
+  ASSERT_TRUE(sample_);
+  const Columns c = columns(*sample_);
+  struct Range {
+    std::string id, channel;
+    tf::Transform t;
+    std::size_t at_min, at_max;  // events whose scaled values become the limits
+  };
+  const std::vector<Range> ranges = {{"pe_logicle", "PE-A", kLogicle, 1234, 777777},
+                                     {"apc_biex", "APC-A", kBiex, 4321, 654321},
+                                     {"pb_fasinh", "Pacific Blue-A", kFasinh, 99999, 500000},
+                                     {"pecy5_hyperlog", "PE-Cy5-A", kHyperlog, 31337, 271828},
+                                     {"fsch_flog", "FSC-H", kFlog, 5555, 888888}};
+  GatingStrategy s;
+  std::map<std::string, std::pair<std::size_t, std::size_t>> edge;  // id -> (in at min, out at max)
+  std::map<std::string, std::pair<double, double>> limits;
+  for (const auto& r : ranges) {
+    const auto v = through(r.t, c.raw.at(r.channel));
+    std::size_t lo = r.at_min, hi = r.at_max;
+    if (v[lo] > v[hi]) std::swap(lo, hi);
+    ASSERT_LT(v[lo], v[hi]) << r.id;
+    GateNode g;
+    g.id = r.id;
+    RectangleGate rect;
+    rect.dimensions = {dim(r.channel, r.t)};
+    rect.intervals = {Interval{v[lo], v[hi]}};
+    g.gate = rect;
+    s.add(g);
+    edge[r.id] = {lo, hi};
+    limits[r.id] = {v[lo], v[hi]};
+  }
+  WorkspaceExport what;
+  what.files = {"68983_1M.fcs"};
+  what.metadata = {sample_};
+  const Workspace ws = parse_workspace(to_flowjo_workspace(s, what), "written.wsp");
+  const auto before = gate_sample(s, *sample_);
+  const auto after = gate_sample(ws.samples[0].strategy, *sample_);
+  for (const auto& r : ranges) {
+    SCOPED_TRACE(r.id);
+    EXPECT_TRUE(before.at(r.id).members.test(edge[r.id].first));
+    EXPECT_FALSE(before.at(r.id).members.test(edge[r.id].second));
+    EXPECT_TRUE(after.at(r.id).members.test(edge[r.id].first));
+    EXPECT_FALSE(after.at(r.id).members.test(edge[r.id].second));
+    EXPECT_EQ(after.at(r.id).members, before.at(r.id).members);
+    // Counted here on the scaled values.
+    const auto v = through(r.t, c.raw.at(r.channel));
+    std::size_t count = 0;
+    for (const double x : v) count += x >= limits[r.id].first && x < limits[r.id].second;
+    EXPECT_EQ(before.count(r.id), count);
+    EXPECT_EQ(after.count(r.id), count);
+  }
+}
+
+}  // namespace
