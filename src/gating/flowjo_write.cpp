@@ -81,8 +81,8 @@ double vertex_data(const Scale& scale, double v) {
   if (!at) return scale.transform.inverse(v);
   // The bulk form's last bits may wander by an ulp (it need not be monotone to the bit), so a
   // neighbouring double may land on v where the crossing bisection found steps over it: the
-  // nearest within kNear doubles. Where none does, the nearest value: logicle and its kin give
-  // values in 0.5 .. 1 as even multiples of the ulp, so an odd-ulp vertex reads back one off.
+  // nearest within kNear doubles. Where none does, the nearest value: the transforms' rounding
+  // skips some doubles (logicle near 0.8 steps by two ulps), so such a vertex reads back one off.
   constexpr std::int64_t kNear = 8;
   const std::int64_t k = key_of(*at);
   double best = *at, best_error = std::abs(scale.apply(*at) - v);
