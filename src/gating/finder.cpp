@@ -688,16 +688,24 @@ BandSpread band_spread(std::span<const double> area, std::span<const double> hei
     detail::ValueBuffers::shared().give(std::move(ratio));
     if (found) return out;
   }
-  std::vector<double> values;
-  values.reserve(area.size());
-  for (std::size_t i = 0; i < area.size(); ++i)
-    if (double r; relative(i, r)) values.push_back(r);
-  if (values.empty()) return {};
+  // The kept ratios packed into a reused buffer (a fresh one was page-faulted in on every file).
+  std::vector<double> buffer = detail::ValueBuffers::shared().take(area.size());
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < area.size(); ++i) {
+    double r;
+    const bool keep = relative(i, r);
+    buffer[kept] = r;
+    kept += keep;
+  }
   BandSpread out;
-  out.kept = values.size();
-  out.centre = detail::quantile7(values, 0.5);
-  for (double& r : values) r = std::abs(r - out.centre);
-  out.sd = 1.4826 * detail::quantile7(values, 0.5);
+  if (kept > 0) {
+    const std::span<double> values = std::span(buffer).first(kept);
+    out.kept = kept;
+    out.centre = detail::quantile7(values, 0.5);
+    for (double& r : values) r = std::abs(r - out.centre);
+    out.sd = 1.4826 * detail::quantile7(values, 0.5);
+  }
+  detail::ValueBuffers::shared().give(std::move(buffer));
   return out;
 }
 
