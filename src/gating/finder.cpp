@@ -60,7 +60,8 @@ Finite finite_rows(std::span<const std::span<const double>> values, std::size_t 
     not_finite += tbb::parallel_reduce(
         tbb::blocked_range<std::size_t>(0, v.size(), detail::kSelectGrain), std::size_t{0},
         [&](const auto& r, std::size_t count) {
-          for (std::size_t i = r.begin(); i < r.end(); ++i) count += !finite_bits(v[i]);
+          // x - x is 0 for a finite x, NaN for NaN and infinities (a vectorised compare).
+          for (std::size_t i = r.begin(); i < r.end(); ++i) count += !(v[i] - v[i] == 0);
           return count;
         },
         std::plus<>());
@@ -636,18 +637,26 @@ BandSpread band_spread(std::span<const double> area, std::span<const double> hei
     return fitted > 0;
   };
   if (area.size() >= detail::kSelectMinimum) {
-    // The median ratio in one pass, the median distance from it in another (each bracketed by a
-    // sample), the ratio computed in each.
+    // The median ratio in one pass (each ratio stored as it is computed, NaN where the line is not
+    // above zero), the median distance from it in another, each bracketed by a sample.
     constexpr double half[] = {0.5};
     std::size_t kept = 0;
-    if (const auto centre = detail::bracketed_quantiles(area.size(), relative, half, &kept)) {
+    struct Stored {
+      std::vector<double> ratio;
+      ~Stored() { detail::ValueBuffers::shared().give(std::move(ratio)); }
+    } stored{detail::ValueBuffers::shared().take(area.size())};
+    const auto storing = [&](std::size_t i, double& r) {
+      const bool counted = relative(i, r);
+      stored.ratio[i] = counted ? r : std::numeric_limits<double>::quiet_NaN();
+      return counted;
+    };
+    // A found median means the pass ran over every event: every ratio is stored.
+    if (const auto centre = detail::bracketed_quantiles(area.size(), storing, half, &kept)) {
       if (kept == 0) return {};
       const double c = centre->at(0);
       const auto distance = [&](std::size_t i, double& d) {
-        double r;
-        const bool counted = relative(i, r);
-        d = std::abs(r - c);
-        return counted;
+        d = std::abs(stored.ratio[i] - c);
+        return !std::isnan(stored.ratio[i]);
       };
       if (const auto mad = detail::bracketed_quantiles(area.size(), distance, half))
         return {c, 1.4826 * mad->at(0), kept};
