@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <sstream>
 
@@ -85,60 +86,45 @@ struct GateCommand {
     // Gates placed from each file's data (finders) are placed on each file as it is read; the
     // counts-only block path has no finders.
     const bool finders = strategy.has_finders();
+    std::vector<std::size_t> all(files.size());  // every file, in order
+    std::iota(all.begin(), all.end(), std::size_t{0});
     if (stats_out.empty() && events_out.empty() && !finders) {
-      arena.execute([&] { count_only(strategy, read, held, counts, failed); });
+      arena.execute([&] {
+        count_only(
+            all, [&](std::size_t) -> const gating::GatingStrategy& { return strategy; }, read, held, true, &counts,
+            failed);
+      });
       write_workspace(std::vector<const gating::GatingStrategy*>(files.size(), &strategy), read, counts, failed);
       return failed.finish();
     }
     // Each file's strategy as placed on it, kept (a few gates each) for --write-wsp.
     std::vector<gating::GatingStrategy> placed(finders && !write_wsp.empty() ? files.size() : 0);
-    bool events_header_written = false;
-    try {
-      with_output(stats_out, [&](std::ostream* stats) {
-        with_output(events_out, [&](std::ostream* events) {
-          if (stats) gating::write_population_header(*stats);
-          arena.execute([&] {
-            gating::stream_samples<GatedFile>(
-                files.size(), held,
-                [&](std::size_t i) {
-                  gating::GateOptions options;
-                  options.parallel = held < static_cast<std::size_t>(workers);
-                  GatedFile f;
-                  try {
-                    f.gated.sample = fcs::read_fcs(files[i], read);
-                    if (finders) {
-                      gating::PlacedGates p = gating::place_gates(strategy, f.gated.sample, options);
-                      f.gated.results = std::move(p.results);
-                      f.placed = std::move(p.strategy);
-                      f.reports = std::move(p.reports);
-                    } else {
-                      f.gated.results = gating::gate_sample(strategy, f.gated.sample, options);
-                    }
-                  } catch (const Error& e) {
-                    f.error = e.what();
-                  }
-                  return f;
-                },
-                [&](std::size_t i, GatedFile&& f) {
-                  if (!f.error.empty()) return failed.add(i, f.error);
-                  const auto& g = f.gated;
-                  const gating::GatingStrategy& used = f.placed ? *f.placed : strategy;
-                  print_counts(g);
-                  print_found(f.reports);
-                  for (const auto& p : g.results.populations()) counts[i][p.name] = p.count;
-                  if (stats) write_stats(*stats, used, g, f.reports);
-                  if (events) write_events(*events, g, !events_header_written);
-                  events_header_written = true;
-                  if (!placed.empty()) placed[i] = used;
-                  return true;
-                });
-          });
-          if (failed.all()) throw NothingGated{};
+    const bool written = stream_tables(
+        arena, all, held, failed,
+        [&](std::size_t i) {
+          gating::GateOptions options;
+          options.parallel = held < static_cast<std::size_t>(workers);
+          GatedFile f;
+          f.gated.sample = fcs::read_fcs(files[i], read);
+          if (finders) {
+            gating::PlacedGates p = gating::place_gates(strategy, f.gated.sample, options);
+            f.gated.results = std::move(p.results);
+            f.placed = std::move(p.strategy);
+            f.reports = std::move(p.reports);
+          } else {
+            f.gated.results = gating::gate_sample(strategy, f.gated.sample, options);
+          }
+          return f;
+        },
+        [&](std::size_t i, const GatedFile& f, std::ostream* stats) {
+          const auto& g = f.gated;
+          const gating::GatingStrategy& used = f.placed ? *f.placed : strategy;
+          print_found(f.reports);
+          for (const auto& p : g.results.populations()) counts[i][p.name] = p.count;
+          if (stats) write_stats(*stats, used, g, f.reports);
+          if (!placed.empty()) placed[i] = used;
         });
-      });
-    } catch (const NothingGated&) {
-      return failed.finish();
-    }
+    if (!written) return failed.finish();
     std::vector<const gating::GatingStrategy*> per_file(files.size(), &strategy);
     for (std::size_t i = 0; i < placed.size(); ++i) per_file[i] = &placed[i];
     write_workspace(per_file, read, counts, failed);
@@ -166,6 +152,49 @@ struct GateCommand {
     }
   };
 
+  // The files `which` (indices into `files`) stream through gate_file (at most `held` in memory),
+  // each then in file order: its counts printed, write(i, file, stats table) and its --events
+  // rows. A file whose gate_file throws an Error is named and left out (`failed`). Returns false
+  // when every file failed: then no table is written at all.
+  template <class GateFile, class Write>
+  bool stream_tables(tbb::task_arena& arena, const std::vector<std::size_t>& which, std::size_t held,
+                     Failures& failed, const GateFile& gate_file, const Write& write) const {
+    bool events_header_written = false;
+    try {
+      with_output(stats_out, [&](std::ostream* stats) {
+        with_output(events_out, [&](std::ostream* events) {
+          if (stats) gating::write_population_header(*stats);
+          arena.execute([&] {
+            gating::stream_samples<GatedFile>(
+                which.size(), held,
+                [&](std::size_t k) {
+                  try {
+                    return gate_file(which[k]);
+                  } catch (const Error& e) {
+                    GatedFile f;
+                    f.error = e.what();
+                    return f;
+                  }
+                },
+                [&](std::size_t k, GatedFile&& f) {
+                  const std::size_t i = which[k];
+                  if (!f.error.empty()) return failed.add(i, f.error);
+                  print_counts(f.gated);
+                  write(i, f, stats);
+                  if (events) write_events(*events, f.gated, !events_header_written);
+                  events_header_written = true;
+                  return true;
+                });
+          });
+          if (failed.all()) throw NothingGated{};
+        });
+      });
+    } catch (const NothingGated&) {
+      return false;
+    }
+    return true;
+  }
+
   // One file gated with the strategy: its sample and results, and, when the strategy has
   // finders, the strategy as placed on it and what each finder saw.
   struct GatedFile {
@@ -175,26 +204,33 @@ struct GateCommand {
     std::string error;  // set: the file could not be read or gated (what and why)
   };
 
-  // Counts only: each file gated block by block as it is decoded (no whole event matrix, no
-  // memberships kept), in parallel over blocks and, as in the full path, over at most `held`
-  // files at once, printed in file order. A file that cannot be (ASCII data, a strategy with
-  // finders, no events) is read and gated whole.
-  void count_only(const gating::GatingStrategy& strategy, const fcs::ReadOptions& read, std::size_t held,
-                  std::vector<std::map<std::string, std::size_t>>& counts, Failures& failed) const {
+  // Counts only: the files `which` (indices into `files`) each gated block by block as it is
+  // decoded with strategy_of(i) (no whole event matrix, no memberships kept), in parallel over
+  // blocks and, as in the full path, over at most `held` files at once, printed in file order. A
+  // file that cannot be (ASCII data, a strategy with finders, no events) is read and gated whole
+  // (`parallel`: over blocks of events). Counts go to `counts` when given; a file that fails is
+  // named and left out.
+  template <class StrategyOf>
+  void count_only(const std::vector<std::size_t>& which, const StrategyOf& strategy_of, const fcs::ReadOptions& read,
+                  std::size_t held, bool parallel, std::vector<std::map<std::string, std::size_t>>* counts,
+                  Failures& failed) const {
     struct Counted {
       std::string source;
       gating::PopulationCounts counts;
       std::string error;  // set: the file could not be read or gated
     };
     gating::stream_samples<Counted>(
-        files.size(), held,
-        [&](std::size_t i) {
+        which.size(), held,
+        [&](std::size_t k) {
+          const gating::GatingStrategy& strategy = strategy_of(which[k]);
           try {
-            const fcs::EventBlocks blocks(files[i], read);
+            const fcs::EventBlocks blocks(files[which[k]], read);
             if (gating::counts_block_by_block(strategy, blocks))
               return Counted{blocks.metadata().source, gating::count_populations(strategy, blocks), {}};
-            const fcs::Sample sample = fcs::read_fcs(files[i], read);
-            const gating::GatingResults results = gating::gate_sample(strategy, sample);  // no finders here
+            const fcs::Sample sample = fcs::read_fcs(files[which[k]], read);
+            gating::GateOptions options;
+            options.parallel = parallel;
+            const gating::GatingResults results = gating::gate_with_finders(strategy, sample, options);
             Counted out{sample.source, {}, {}};
             out.counts.events = results.events();
             for (const auto& p : results.populations()) out.counts.populations.push_back({p.name, p.parent, p.path, p.count});
@@ -203,12 +239,13 @@ struct GateCommand {
             return Counted{{}, {}, e.what()};
           }
         },
-        [&](std::size_t i, Counted&& c) {
+        [&](std::size_t k, Counted&& c) {
+          const std::size_t i = which[k];
           if (!c.error.empty()) return failed.add(i, c.error);
           std::cout << c.source << " (" << c.counts.events << " events)\n";
           for (const auto& p : c.counts.populations) {
             print_count(p.path, p.count, c.counts.parent_count(p));
-            counts[i][p.name] = p.count;
+            if (counts) (*counts)[i][p.name] = p.count;
           }
           return true;
         });
@@ -303,7 +340,6 @@ struct GateCommand {
         failed.add(i, e.what());
       }
     }
-    bool events_header_written = false;
     if (gated.empty()) return failed.finish();
     fcs::ReadOptions read;  // FlowJo gates raw values (no $PnG division)
     if (values == "gain") read.values = fcs::ValueRule::FlowCoreWithGain;
@@ -311,110 +347,57 @@ struct GateCommand {
     const std::size_t held = in_flight > 0 ? in_flight : static_cast<std::size_t>(workers);
     tbb::task_arena arena(workers);
     if (stats_out.empty() && events_out.empty()) {
-      // Counts only, as the strategy path counts (count_only): each file gated block by block as
-      // it is decoded, with its sample's strategy; a file that cannot be is read and gated whole.
-      struct Counted {
-        std::string source;
-        gating::PopulationCounts counts;
-        std::string error;  // set: the file could not be read or gated
-      };
+      // Counts only, as the strategy path counts, each file with its sample's strategy.
       arena.execute([&] {
-        gating::stream_samples<Counted>(
-            gated.size(), held,
-            [&](std::size_t k) {
-              const gating::GatingStrategy& strategy = sample_of[gated[k]]->strategy;
-              try {
-                const fcs::EventBlocks blocks(files[gated[k]], read);
-                if (gating::counts_block_by_block(strategy, blocks))
-                  return Counted{blocks.metadata().source, gating::count_populations(strategy, blocks), {}};
-                const fcs::Sample sample = fcs::read_fcs(files[gated[k]], read);
-                gating::GateOptions options;
-                options.parallel = held < static_cast<std::size_t>(workers);
-                const gating::GatingResults results = gating::gate_with_finders(strategy, sample, options);
-                Counted out{sample.source, {}, {}};
-                out.counts.events = results.events();
-                for (const auto& p : results.populations())
-                  out.counts.populations.push_back({p.name, p.parent, p.path, p.count});
-                return out;
-              } catch (const Error& e) {
-                return Counted{{}, {}, e.what()};
-              }
-            },
-            [&](std::size_t k, Counted&& c) {
-              if (!c.error.empty()) return failed.add(gated[k], c.error);
-              std::cout << c.source << " (" << c.counts.events << " events)\n";
-              for (const auto& p : c.counts.populations) print_count(p.path, p.count, c.counts.parent_count(p));
-              return true;
-            });
+        count_only(
+            gated, [&](std::size_t i) -> const gating::GatingStrategy& { return sample_of[i]->strategy; }, read,
+            held, held < static_cast<std::size_t>(workers), nullptr, failed);
       });
       return failed.finish();
     }
-    try {
-      with_output(stats_out, [&](std::ostream* stats) {
-        with_output(events_out, [&](std::ostream* events) {
-          if (stats) gating::write_population_header(*stats);
-          arena.execute([&] {
-            gating::stream_samples<GatedFile>(
-                gated.size(), held,
-                [&](std::size_t k) {
-                  const std::size_t i = gated[k];
-                  GatedFile f;
-                  try {
-                    f.gated.sample = fcs::read_fcs(files[i], read);
-                    gating::GateOptions options;
-                    options.parallel = held < static_cast<std::size_t>(workers);
-                    f.gated.results = gating::gate_with_finders(sample_of[i]->strategy, f.gated.sample, options);
-                  } catch (const Error& e) {
-                    f.error = e.what();
-                  }
-                  return f;
-                },
-                [&](std::size_t k, GatedFile&& f) {
-                  const std::size_t i = gated[k];
-                  if (!f.error.empty()) return failed.add(i, f.error);
-                  const auto& g = f.gated;
-                  const auto& ws_sample = *sample_of[i];
-                  print_counts(g);
-                  if (stats) {
-                    // Channels as FlowJo names them: the file's, then Comp-<detector> for each
-                    // detector of the sample's matrix.
-                    std::vector<std::string> names;
-                    std::vector<gating::Dimension> dims;
-                    auto add = [&](const std::string& label, gating::Dimension d) {
-                      names.push_back(label);
-                      dims.push_back(std::move(d));
-                    };
-                    std::map<std::string, std::string> compensated;  // Comp- name -> detector
-                    if (!ws_sample.compensation.empty())
-                      for (const auto& d : ws_sample.strategy.matrices().at(ws_sample.compensation).spectrum.detectors)
-                        compensated[ws_sample.comp_prefix + d + ws_sample.comp_suffix] = d;
-                    auto dimension_for = [&](const std::string& label) {
-                      gating::Dimension d;
-                      d.channel = label;
-                      if (auto it = compensated.find(label); it != compensated.end()) {
-                        d.channel = it->second;
-                        d.compensation = ws_sample.compensation;
-                      }
-                      return d;
-                    };
-                    if (!channels.empty()) {
-                      for (const auto& c : channels) add(c, dimension_for(c));
-                    } else {
-                      for (const auto& c : g.sample.channels) add(c.name, dimension_for(c.name));
-                      for (const auto& [label, d] : compensated) add(label, dimension_for(label));
-                    }
-                    write_stats(*stats, ws_sample.strategy, g, names, dims, &ws_sample);
-                  }
-                  if (events) write_events(*events, g, !events_header_written);
-                  events_header_written = true;
-                  return true;
-                });
-          });
-          if (failed.all()) throw NothingGated{};
+    stream_tables(
+        arena, gated, held, failed,
+        [&](std::size_t i) {
+          GatedFile f;
+          f.gated.sample = fcs::read_fcs(files[i], read);
+          gating::GateOptions options;
+          options.parallel = held < static_cast<std::size_t>(workers);
+          f.gated.results = gating::gate_with_finders(sample_of[i]->strategy, f.gated.sample, options);
+          return f;
+        },
+        [&](std::size_t i, const GatedFile& f, std::ostream* stats) {
+          if (!stats) return;
+          const auto& g = f.gated;
+          const auto& ws_sample = *sample_of[i];
+          // Channels as FlowJo names them: the file's, then Comp-<detector> for each detector of
+          // the sample's matrix.
+          std::vector<std::string> names;
+          std::vector<gating::Dimension> dims;
+          auto add = [&](const std::string& label, gating::Dimension d) {
+            names.push_back(label);
+            dims.push_back(std::move(d));
+          };
+          std::map<std::string, std::string> compensated;  // Comp- name -> detector
+          if (!ws_sample.compensation.empty())
+            for (const auto& d : ws_sample.strategy.matrices().at(ws_sample.compensation).spectrum.detectors)
+              compensated[ws_sample.comp_prefix + d + ws_sample.comp_suffix] = d;
+          auto dimension_for = [&](const std::string& label) {
+            gating::Dimension d;
+            d.channel = label;
+            if (auto it = compensated.find(label); it != compensated.end()) {
+              d.channel = it->second;
+              d.compensation = ws_sample.compensation;
+            }
+            return d;
+          };
+          if (!channels.empty()) {
+            for (const auto& c : channels) add(c, dimension_for(c));
+          } else {
+            for (const auto& c : g.sample.channels) add(c.name, dimension_for(c.name));
+            for (const auto& [label, d] : compensated) add(label, dimension_for(label));
+          }
+          write_stats(*stats, ws_sample.strategy, g, names, dims, &ws_sample);
         });
-      });
-    } catch (const NothingGated&) {
-    }
     return failed.finish();
   }
 
