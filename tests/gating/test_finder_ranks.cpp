@@ -120,6 +120,13 @@ TEST(FinderRanks, DeclinesWhereNthElementCouldAnswerOtherwise) {
 namespace cytopipe::gating {
 namespace {
 
+// A plain channel dimension (the other members keep their defaults).
+Dimension on_channel(std::string channel) {
+  Dimension d;
+  d.channel = std::move(channel);
+  return d;
+}
+
 std::uint64_t bits(double x) { return std::bit_cast<std::uint64_t>(x); }
 
 // The singlets finder's definition computed by sorting (R type-7 medians throughout): the 20
@@ -190,7 +197,7 @@ TEST(FinderRanks, SingletsBandIsItsDefinitionComputedBySorting) {
         for (std::size_t i = 0; i < n / 10; ++i) a[i] = 0, h[i] = 10 * static_cast<double>(i % 7);
       FinderSpec spec;
       spec.method = FinderMethod::Singlets;
-      spec.dimensions = {Dimension{"FSC-A"}, Dimension{"FSC-H"}};
+      spec.dimensions = {on_channel("FSC-A"), on_channel("FSC-H")};
       const std::span<const double> cols[] = {a, h};
       const auto found = find_gate(spec, cols, "singlets");
       const auto& p = std::get<PolygonGate>(found.gate);

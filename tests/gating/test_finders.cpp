@@ -17,11 +17,18 @@ namespace {
 using namespace cytopipe;
 using namespace cytopipe::gating;
 
+// A plain channel dimension (the other members keep their defaults).
+Dimension on_channel(std::string channel) {
+  Dimension d;
+  d.channel = std::move(channel);
+  return d;
+}
+
 FinderSpec one_d(FinderMethod method, Keep keep = Keep::Above) {
   FinderSpec s;
   s.method = method;
   s.keep = keep;
-  s.dimensions = {Dimension{.channel = "X"}};
+  s.dimensions = {on_channel("X")};
   return s;
 }
 
@@ -224,7 +231,7 @@ TEST(FinderEllipse, FindsTheMeanAndCovarianceOfTheChosenPeak) {
   }
   FinderSpec spec;
   spec.method = FinderMethod::Ellipse;
-  spec.dimensions = {Dimension{"X"}, Dimension{"Y"}};
+  spec.dimensions = {on_channel("X"), on_channel("Y")};
   spec.near = std::vector<double>{90, 60};
   const auto g = run2(spec, x, y);
   const auto& e = std::get<EllipsoidGate>(g.gate);
@@ -250,7 +257,7 @@ TEST(FinderSinglets, BandFollowsTheDiagonalAndLeavesDoubletsOut) {
   }
   FinderSpec spec;
   spec.method = FinderMethod::Singlets;
-  spec.dimensions = {Dimension{"FSC-A"}, Dimension{"FSC-H"}};
+  spec.dimensions = {on_channel("FSC-A"), on_channel("FSC-H")};
   const auto g = run2(spec, a, h);
   EXPECT_NEAR(g.report.slope, 0.85, 0.005);
   const auto& p = std::get<PolygonGate>(g.gate);
@@ -281,7 +288,7 @@ TEST(FinderSinglets, AHeightBaselineOffsetIsFollowed) {
   }
   FinderSpec spec;
   spec.method = FinderMethod::Singlets;
-  spec.dimensions = {Dimension{"FSC-A"}, Dimension{"FSC-H"}};
+  spec.dimensions = {on_channel("FSC-A"), on_channel("FSC-H")};
   const auto g = run2(spec, a, h);
   EXPECT_NEAR(g.report.slope, 0.25, 0.01);
   EXPECT_NEAR(g.report.intercept, 2000, 150);
@@ -321,7 +328,7 @@ TEST(FinderCells, OutlinesTheDominantPopulationNotTheTallerSmallOne) {
   }
   FinderSpec spec;
   spec.method = FinderMethod::Cells;
-  spec.dimensions = {Dimension{"FSC-A"}, Dimension{"SSC-A"}};
+  spec.dimensions = {on_channel("FSC-A"), on_channel("SSC-A")};
   const auto g = run2(spec, x, y);
   EXPECT_NEAR(g.report.centre_x, 60, 3);
   EXPECT_NEAR(g.report.centre_y, 25, 3);
@@ -348,9 +355,9 @@ FinderSpec spec_of(FinderMethod m) {
   FinderSpec s;
   s.method = m;
   if (m == FinderMethod::Cells || m == FinderMethod::Singlets || m == FinderMethod::Ellipse)
-    s.dimensions = {Dimension{"A"}, Dimension{"B"}};
+    s.dimensions = {on_channel("A"), on_channel("B")};
   else
-    s.dimensions = {Dimension{"A"}};
+    s.dimensions = {on_channel("A")};
   return s;
 }
 
