@@ -69,6 +69,16 @@ struct GateCommand {
   std::size_t in_flight = 0;   // 0 = as many as threads
 
   int run() const {
+#if defined(__GLIBC__)
+    // Each file's gated columns (150 KB each at 19k events) are freed when the file is done, at
+    // the top of the heap, which glibc then hands back to the system (more than 128 KB free
+    // there), so every file faulted its columns in afresh: 43k page faults, half the CPU of 100
+    // files. Freed memory is kept for the next file instead (trimmed only beyond 64 MB; blocks
+    // up to 32 MB from the heap, which setting the first would otherwise cap at 128 KB). Both
+    // paths (strategy and workspace) run with it.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
     if (!workspace_file.empty()) return run_workspace();
     const auto strategy = gating::load_strategy(strategy_file);
     fcs::ReadOptions read;
@@ -279,15 +289,6 @@ struct GateCommand {
   // Workspace mode: each file is paired with a workspace sample (of --group) and gated with that
   // sample's own gates, compensation and transforms.
   int run_workspace() const {
-#if defined(__GLIBC__)
-    // Each file's gated columns (150 KB each at 19k events) are freed when the file is done, at
-    // the top of the heap, which glibc then hands back to the system (more than 128 KB free
-    // there), so every file faulted its columns in afresh: 43k page faults, half the CPU of 100
-    // files. Freed memory is kept for the next file instead (trimmed only beyond 64 MB; blocks
-    // up to 32 MB from the heap, which setting the first would otherwise cap at 128 KB).
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-#endif
     gating::WorkspaceOptions wo;
     wo.evaluation = evaluation == "flowjo" ? gating::WorkspaceEvaluation::FlowJo : gating::WorkspaceEvaluation::GatingMl;
     // Each file's metadata; a file whose metadata cannot be read is named and left out (`usable`
