@@ -25,7 +25,12 @@ int main(int argc, char** argv) {
   std::sort(commands.begin(), commands.end(),
             [](const Command& a, const Command& b) { return a.name < b.name; });
   std::vector<std::pair<CLI::App*, std::function<int()>>> actions;
+  // A command named first is the one parsed (only one is allowed): just its options are
+  // declared, not every command's (a few hundred options and validators at each start).
+  const auto named = std::find_if(commands.begin(), commands.end(),
+                                  [&](const Command& c) { return argc > 1 && c.name == argv[1]; });
   for (const auto& command : commands) {
+    if (named != commands.end() && &command != &*named) continue;
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
     actions.emplace_back(sub, command.setup(*sub));
   }

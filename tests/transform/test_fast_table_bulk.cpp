@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "transform/biexponential.hpp"
@@ -55,6 +56,49 @@ TEST(FastTableBulk, EqualsTheScalarFormBitForBit) {
       }
       EXPECT_EQ(mismatches, 0u) << "T = " << exact.top();
     }
+  }
+}
+
+// The table is built an octave at a time, on first use: a table used in any order (bulk and
+// scalar, from four threads at once) gives the bits of one built whole first.
+TEST(FastTableBulk, OctavesBuiltOnDemandEqualATableBuiltWhole) {
+  for (const Biexponential& exact :
+       {Biexponential::logicle(262144, 0.5, 4.5, 0), Biexponential::logicle(1024, 1, 4, 0.5)}) {
+    const FastTable whole(exact);
+    whole.build_all();
+    const std::vector<double> x = values(exact.top(), 11);
+    std::vector<double> want(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) want[i] = whole.scale(x[i]);
+
+    const FastTable lazy(exact);
+    std::vector<double> got(x.size());
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        // Every fourth run of 64 values, from the end: two threads in bulk, two value by value.
+        const std::size_t runs = (x.size() + 63) / 64;
+        for (std::size_t r = runs; r-- > 0;) {
+          if (r % 4 != t) continue;
+          const std::size_t b = r * 64, e = std::min(x.size(), b + 64);
+          if (t % 2) {
+            for (std::size_t i = b; i < e; ++i) got[i] = lazy.scale(x[i]);
+          } else {
+            lazy.scale(std::span<const double>(x.data() + b, e - b), std::span<double>(got.data() + b, e - b));
+          }
+        }
+      });
+    for (auto& th : threads) th.join();
+    std::vector<double> bulk(x.size());
+    lazy.scale(x, bulk);
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const auto same = [](double a, double b) {
+        return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b) || (std::isnan(a) && std::isnan(b));
+      };
+      if (!same(got[i], want[i]) || !same(bulk[i], want[i]))
+        if (mismatches++ < 5) ADD_FAILURE() << "x = " << x[i] << ": " << got[i] << " / " << bulk[i] << ", whole " << want[i];
+    }
+    EXPECT_EQ(mismatches, 0u) << "T = " << exact.top();
   }
 }
 
