@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <array>
 #include <fstream>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 
 #include "cytopipe/gating/flowjo.hpp"
@@ -61,6 +63,23 @@ std::optional<std::string> attribute(const xmlNode* n, const char* local) {
     }
   return std::nullopt;
 }
+
+// What a sample holds besides its gates, compensation and transforms, read by this pass so a
+// sample whose description (below) equals an earlier one's can take that one's reading instead
+// of its own: its keywords, the counts FlowJo stored (SampleNode's and each population-like
+// element's under it, in document order, with the element's line) and where its SampleNode is.
+struct SampleRest {
+  std::string keywords;  // name, NUL, value, NUL, ... (NUL cannot occur in XML text)
+  std::optional<std::string> node_count;
+  int node_line = 0;
+  struct Count {
+    std::optional<std::string> count;
+    int line = 0;
+  };
+  std::vector<Count> counts;
+  int last_line = 0;         // of the sample's last element start
+  std::size_t same_as = 0;   // the first sample of the workspace described alike (itself if none)
+};
 
 struct Reader {
   std::string file;
@@ -374,6 +393,17 @@ struct Reader {
   }
 
   // --- population tree ----------------------------------------------------------------------
+  // A population read_populations read, in its order: its strategy name, FlowJo path and the
+  // ordinal of its element among the population-like elements below the SampleNode (document
+  // order, as SampleRest::counts holds their counts).
+  struct CountSlot {
+    std::string unique;
+    std::string path;
+    std::size_t ordinal = 0;
+  };
+  mutable std::vector<CountSlot>* slots_ = nullptr;
+  mutable std::unordered_map<const xmlNode*, std::size_t> ordinals_;
+
   struct Node {
     std::string unique;   // the population's name in the strategy
     std::string path;     // FlowJo path "A/B/C"
@@ -409,6 +439,7 @@ struct Reader {
       const std::string path = parent_path.empty() ? name : parent_path + "/" + name;
       const std::string here = where + ", population '" + path + "'";
       Node node{unique_name(s, name, parent), path};
+      if (slots_) slots_->push_back({node.unique, path, ordinals_.at(p)});
       if (auto c = attribute(p, "count"); c && !c->empty())
         s.stored_counts[node.unique] = static_cast<long long>(number(p, *c, "count", here));
       if (is_boolean) {
@@ -467,7 +498,25 @@ struct Reader {
     fail(at, "boolean operand '" + ref + "' names " + std::to_string(hits.size()) + " populations", where);
   }
 
-  WorkspaceSample read_sample(const xmlNode* el) const {
+  // `slots`, when given: every population read, for read_alike.
+  WorkspaceSample read_sample(const xmlNode* el, std::vector<CountSlot>* slots = nullptr) const {
+    slots_ = slots;
+    ordinals_.clear();
+    if (slots)
+      if (const xmlNode* node = kid(el, "SampleNode")) {
+        // Document order: the population-like elements below the SampleNode, as the scan counts them.
+        std::vector<const xmlNode*> todo{node};
+        while (!todo.empty()) {
+          const xmlNode* n = todo.back();
+          todo.pop_back();
+          if (n != node && (named(n, "Population") || named(n, "AndNode") || named(n, "OrNode") || named(n, "NotNode")))
+            ordinals_.emplace(n, ordinals_.size());
+          std::vector<const xmlNode*> below;
+          for (const xmlNode* c = n->children; c; c = c->next)
+            if (c->type == XML_ELEMENT_NODE) below.push_back(c);
+          todo.insert(todo.end(), below.rbegin(), below.rend());
+        }
+      }
     WorkspaceSample s;
     s.line = xml::line(el);
     const xmlNode* node = kid(el, "SampleNode");
@@ -513,6 +562,50 @@ struct Reader {
       s.strategy.validate();
     } catch (const Error& e) {
       fail(el, e.message(), where);
+    }
+    s.read_in_full = true;
+    slots_ = nullptr;
+    return s;
+  }
+
+  // A sample described as `model` is (IdentityScan::describe): read_sample would read it into
+  // model's gates, compensation and transforms, each gate's origin line moved as far as the
+  // sample's SampleNode is from model's, with its own identity (in `s`), keywords and stored
+  // counts (`rest`), which are all it can differ in, and fail only on a stored count that is not
+  // a number. Lines as libxml2 gives them below 65535 only (the caller's condition).
+  WorkspaceSample read_alike(WorkspaceSample s, const SampleRest& rest, const WorkspaceSample& model,
+                             const SampleRest& model_rest, const std::vector<CountSlot>& slots) const {
+    const std::string where = "sample '" + (s.name.empty() ? s.id : s.name) + "'";
+    auto count = [&](const std::string& text, int line, const std::string& here) {
+      const auto v = xml::number(text);
+      if (!v || !std::isfinite(*v))
+        throw Error("count is not a finite number: '" + text + "'", ErrorContext{file, here, line, 0});
+      return static_cast<long long>(*v);
+    };
+    for (std::size_t at = 0; at < rest.keywords.size();) {
+      const std::size_t name_end = rest.keywords.find('\0', at);
+      const std::size_t value_end = rest.keywords.find('\0', name_end + 1);
+      s.keywords[rest.keywords.substr(at, name_end - at)] = rest.keywords.substr(name_end + 1, value_end - name_end - 1);
+      at = value_end + 1;
+    }
+    s.compensation = model.compensation;
+    s.comp_prefix = model.comp_prefix;
+    s.comp_suffix = model.comp_suffix;
+    s.scales = model.scales;
+    if (rest.node_count && !rest.node_count->empty()) s.stored_total = count(*rest.node_count, rest.node_line, where);
+    for (const auto& slot : slots) {
+      const auto& c = rest.counts.at(slot.ordinal);
+      if (c.count && !c.count->empty())
+        s.stored_counts[slot.unique] = count(*c.count, c.line, where + ", population '" + slot.path + "'");
+    }
+    const int shift = rest.node_line - model_rest.node_line;
+    s.strategy.name = model.strategy.name;
+    s.strategy.description = model.strategy.description;
+    s.strategy.reserve(model.strategy.gates().size());
+    for (const auto& [id, m] : model.strategy.matrices()) s.strategy.add_matrix(id, m);
+    for (GateNode g : model.strategy.gates()) {
+      if (g.origin.line > 0) g.origin.line += shift;
+      s.strategy.add(std::move(g));
     }
     s.read_in_full = true;
     return s;
@@ -579,6 +672,7 @@ class IdentityScan {
     open_.resize(e.depth + 1);
     open_[e.depth] = Open::Other;
     const Open parent = e.depth > 1 ? open_[e.depth - 1] : Open::Other;
+    if (sample_depth_ && e.depth > sample_depth_) describe(e, parent);
     if (e.depth == 1) {
       if (n != "Workspace")
         throw Error("the root element is not <Workspace> (not a FlowJo workspace)", ErrorContext{ws_.file, "", e.line, 0});
@@ -610,6 +704,9 @@ class IdentityScan {
       data_id_.clear();
       node_id_.clear();
       open_[e.depth] = Open::Sample;
+      sample_depth_ = e.depth;
+      rest_.emplace_back();
+      described_.clear();
     } else if (parent == Open::Sample && n == "DataSet" && !first_.data) {
       first_.data = true;
       ws_.samples.back().uri = value("uri");
@@ -618,21 +715,36 @@ class IdentityScan {
       first_.node = true;
       ws_.samples.back().name = value("name");
       node_id_ = value("sampleID");
+      open_[e.depth] = Open::SampleNode;
+      node_depth_ = e.depth;
+      rest_.back().node_line = e.line;
+      if (auto c = e.attribute("count")) rest_.back().node_count = std::string(*c);
     } else if (parent == Open::Sample && n == "Keywords" && !first_.keywords) {
       first_.keywords = true;
       open_[e.depth] = Open::Keywords;
     } else if (parent == Open::Keywords && n == "Keyword") {
-      // Only what matching files uses: a sample holds a hundred or more keywords, read in full
-      // (by read_sample) only for the samples chosen.
+      // What matching files uses, in the identity; every keyword, as read_sample would read it,
+      // for a sample whose gates are another's (SampleRest).
       const auto key = e.attribute("name").value_or("");
+      const auto v = e.attribute("value").value_or("");
       if (std::find(kMatchingKeywords.begin(), kMatchingKeywords.end(), key) != kMatchingKeywords.end())
-        ws_.samples.back().keywords[std::string(key)] = value("value");
+        ws_.samples.back().keywords[std::string(key)] = std::string(v);
+      auto& k = rest_.back().keywords;
+      k.append(key).push_back('\0');
+      k.append(v).push_back('\0');
     }
   }
 
   void end(std::string_view, std::size_t depth) {
-    if (open_[depth] == Open::Sample) ws_.samples.back().id = data_id_.empty() ? node_id_ : data_id_;
+    if (open_[depth] == Open::SampleNode) node_depth_ = 0;
+    if (open_[depth] == Open::Sample) {
+      ws_.samples.back().id = data_id_.empty() ? node_id_ : data_id_;
+      sample_depth_ = 0;
+      classify();
+    }
   }
+
+  const std::vector<SampleRest>& rest() const { return rest_; }
 
   // Where each <Sample>'s start tag is in the text (before its '>').
   const std::vector<std::size_t>& sample_offsets() const { return sample_offsets_; }
@@ -648,7 +760,66 @@ class IdentityScan {
   }
 
  private:
-  enum class Open { Other, Root, Groups, GroupNode, Group, SampleRefs, SampleList, Sample, Keywords };
+  enum class Open { Other, Root, Groups, GroupNode, Group, SampleRefs, SampleList, Sample, SampleNode, Keywords };
+  // Every element of a <Sample> below it, in document order, as read_sample reads it: its depth,
+  // local name and attributes (by local name, in order), except what SampleRest holds (the first
+  // <Keywords>, the first DataSet's uri and sampleID, the first SampleNode's name, sampleID and
+  // count, the count of each population-like element below that SampleNode); below the
+  // SampleNode, each element's line relative to the SampleNode's (a gate's origin line). Two
+  // samples described alike are read into the same gates, compensation and transforms.
+  void describe(const xml::Element& e, Open parent) {
+    SampleRest& r = rest_.back();
+    r.last_line = e.line;
+    if ((parent == Open::Sample && e.name == "Keywords" && !first_.keywords) || in_keywords(e.depth)) return;
+    const bool first_data = parent == Open::Sample && e.name == "DataSet" && !first_.data;
+    const bool first_node = parent == Open::Sample && e.name == "SampleNode" && !first_.node;
+    const bool below_node = node_depth_ && e.depth > node_depth_;
+    const bool population = below_node && (e.name == "Population" || e.name == "AndNode" || e.name == "OrNode" ||
+                                           e.name == "NotNode");
+    if (population) {
+      auto c = e.attribute("count");
+      r.counts.push_back({c ? std::optional<std::string>(std::string(*c)) : std::nullopt, e.line});
+    }
+    auto put = [&](std::string_view v) {
+      const auto size = static_cast<std::uint32_t>(v.size());
+      described_.append(reinterpret_cast<const char*>(&size), sizeof size).append(v);
+    };
+    const auto depth = static_cast<std::uint32_t>(e.depth - sample_depth_);
+    described_.append(reinterpret_cast<const char*>(&depth), sizeof depth);
+    put(e.name);
+    for (const auto& a : e.attributes) {
+      if ((first_data && (a.name == "uri" || a.name == "sampleID")) ||
+          (first_node && (a.name == "name" || a.name == "sampleID" || a.name == "count")) ||
+          (population && a.name == "count"))
+        continue;
+      put(a.name);
+      put(a.value);
+    }
+    described_.push_back('\n');
+    if (below_node) {
+      const int line = e.line - r.node_line;
+      described_.append(reinterpret_cast<const char*>(&line), sizeof line);
+    }
+  }
+  bool in_keywords(std::size_t depth) const {
+    for (std::size_t d = sample_depth_ + 1; d < depth && d < open_.size(); ++d)
+      if (open_[d] == Open::Keywords) return true;
+    return false;
+  }
+  // The sample just ended: the same as the first earlier sample described alike, if any.
+  void classify() {
+    SampleRest& r = rest_.back();
+    r.same_as = rest_.size() - 1;
+    auto& heads = alike_[std::hash<std::string_view>{}(described_)];
+    for (std::size_t h : heads)
+      if (descriptions_[h] == described_) {
+        r.same_as = h;
+        return;
+      }
+    heads.push_back(r.same_as);
+    descriptions_[r.same_as] = described_;
+  }
+
   Workspace ws_;
   std::vector<Open> open_;  // what each open element is, by depth
   int root_line_ = 0;
@@ -658,6 +829,11 @@ class IdentityScan {
   } first_;
   std::string data_id_, node_id_;
   std::vector<std::size_t> sample_offsets_;
+  std::size_t sample_depth_ = 0, node_depth_ = 0;  // of the open <Sample> / its first SampleNode, 0 none
+  std::vector<SampleRest> rest_;                   // per sample
+  std::string described_;                          // the open sample's description
+  std::unordered_map<std::size_t, std::vector<std::size_t>> alike_;  // description hash -> first samples
+  std::unordered_map<std::size_t, std::string> descriptions_;        // of those first samples
 };
 
 }  // namespace
@@ -696,17 +872,46 @@ Workspace read_workspace(const xml::Input& input, std::string_view name, const W
     throw std::out_of_range("SampleChooser: sample index out of range");
   if (chosen.empty()) return ws;
 
-  // The second pass builds the root, its first <SampleList> and the chosen <Sample>s only, and
-  // reads the text only up to the start tag of the sample after the last one chosen (the rest
+  // A chosen sample described as an earlier chosen one (its model; FlowJo's group gating gives
+  // every sample of a group the same gates) takes the model's reading (read_alike) instead of
+  // being built and read again: only the others are read in full. Within libxml2's exact lines
+  // (below 65535) only, where a gate's origin line is the scan's.
+  const auto& rest = scan.rest();
+  constexpr int kExactLines = 65535;
+  std::vector<std::size_t> full;                              // read in full, in order
+  std::vector<std::pair<std::size_t, std::size_t>> alike;     // (sample, its model), in order
+  std::unordered_map<std::size_t, std::size_t> model_of;      // description -> first chosen sample
+  for (std::size_t c : chosen) {
+    const auto [it, first] = model_of.emplace(rest[c].same_as, c);
+    if (!first && rest[it->second].last_line < kExactLines && rest[c].last_line < kExactLines)
+      alike.emplace_back(c, it->second);
+    else
+      full.push_back(c);
+  }
+  std::unordered_map<std::size_t, std::vector<Reader::CountSlot>> slots;  // per model
+  for (const auto& [c, model] : alike) slots[model];
+  Reader reader{ws.file, options, {}, {}, nullptr, {}};
+  // In document order, as read_sample would have met them: the alike samples before `before`.
+  std::size_t next_alike = 0;
+  auto read_alike_before = [&](std::size_t before) {
+    for (; next_alike < alike.size() && alike[next_alike].first < before; ++next_alike) {
+      const auto [c, model] = alike[next_alike];
+      WorkspaceSample identity = std::move(ws.samples[c]);
+      identity.keywords.clear();
+      ws.samples[c] = reader.read_alike(std::move(identity), rest[c], ws.samples[model], rest[model], slots.at(model));
+    }
+  };
+
+  // The second pass builds the root, its first <SampleList> and the samples read in full only,
+  // and reads the text only up to the start tag of the sample after the last of those (the rest
   // was checked by the first pass).
   using xml::Keep;
   xml::Input head = input;
-  if (const std::size_t after = chosen.back() + 1; after < scan.sample_offsets().size())
+  if (const std::size_t after = full.back() + 1; after < scan.sample_offsets().size())
     head.limit = scan.sample_offsets()[after] + 2;  // + "/>"
   bool list_seen = false, in_list = false;
   std::size_t sample = 0, next = 0;
-  Reader reader{ws.file, options, {}, {}};
-  // Each chosen sample is read as soon as its subtree is complete, then freed.
+  // Each sample is read as soon as its subtree is complete, then freed.
   xml::read_untrusted(
       head, ws.file, limits,
       [&](std::string_view n, std::size_t depth) {
@@ -718,8 +923,8 @@ Workspace read_workspace(const xml::Input& input, std::string_view name, const W
         }
         if (depth == 3) {
           if (!in_list || n != "Sample") return Keep::LeaveOut;
-          if (next == chosen.size()) return Keep::Stop;
-          const bool keep = chosen[next] == sample;
+          if (next == full.size()) return Keep::Stop;
+          const bool keep = full[next] == sample;
           ++sample;
           if (keep) ++next;
           return keep ? Keep::HandOver : Keep::LeaveOut;
@@ -727,14 +932,18 @@ Workspace read_workspace(const xml::Input& input, std::string_view name, const W
         return Keep::Build;
       },
       [&](const xmlNode* el) {
-        WorkspaceSample& s = ws.samples[chosen[next - 1]];
+        const std::size_t c = full[next - 1];
+        read_alike_before(c);
+        WorkspaceSample& s = ws.samples[c];
         const int line = s.line;  // the first pass's line is exact beyond libxml2's 65535-line node limit
-        s = reader.read_sample(el);
+        const auto model = slots.find(c);
+        s = reader.read_sample(el, model == slots.end() ? nullptr : &model->second);
         s.line = line;
       });
-  if (next != chosen.size())
+  if (next != full.size())
     throw Error("the workspace changed while it was read (its second reading holds fewer samples)",
                 ErrorContext{ws.file, "", 0, 0});
+  read_alike_before(ws.samples.size());
   return ws;
 }
 

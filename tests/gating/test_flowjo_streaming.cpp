@@ -65,6 +65,9 @@ std::string error_of(F f) {
 void expect_contains(const std::string& text, std::initializer_list<std::string> parts) {
   for (const auto& p : parts) EXPECT_NE(text.find(p), std::string::npos) << "'" << p << "' not in: " << text;
 }
+double min_of_p(const WorkspaceSample& s) {
+  return std::get<RectangleGate>(s.strategy.find_gate("P")->gate).intervals[0].min.value();
+}
 double min_of(const WorkspaceSample& s) {
   return std::get<RectangleGate>(s.strategy.find_gate("P")->gate).intervals[0].min.value();
 }
@@ -239,6 +242,127 @@ TEST(FlowJoStreaming, SharedWorkspacesSampleBySampleEqualTheFullRead) {
   }
   EXPECT_GE(samples, 16u);  // 8 workspaces, one sample each, in both modes
   EXPECT_GE(counted, 50u);  // 54 populations with an FCS file beside them
+}
+
+// Samples with the same gates, compensation and transforms (FlowJo's group gating) are read once
+// and the others take that reading with their own identity, keywords, stored counts and lines:
+// each sample of such a workspace equals the sample read alone, a stored count that is not a
+// number is refused with the message and line reading it alone gives, and samples whose gates
+// or lines differ are read for themselves.
+struct Alike {
+  std::string keywords;       // extra <Keyword> lines (shift everything after them)
+  std::string total = "100";  // SampleNode count
+  std::string p = "60", q = "20", not_q = "40";  // population counts ("" = empty, "-" = none)
+  std::string min = "1000";   // P's rectangle
+  bool extra_line = false;    // a blank line inside the SampleNode (moves its gates' lines)
+};
+std::string alike_sample(int i, const Alike& a) {
+  const std::string n = std::to_string(i);
+  auto count = [](const std::string& c) { return c == "-" ? std::string() : " count=\"" + c + "\""; };
+  auto coefficient = [](const char* d, const char* v) {
+    return std::string("<transforms:coefficient data-type:parameter=\"") + d + "\" transforms:value=\"" + v + "\"/>";
+  };
+  return "<Sample>\n<DataSet uri=\"file:/x/s" + n + ".fcs\" sampleID=\"" + n +
+         "\"/>\n<transforms:spilloverMatrix prefix=\"Comp-\" name=\"M\" suffix=\"\">\n<data-type:parameters>"
+         "<data-type:parameter data-type:name=\"A\"/><data-type:parameter data-type:name=\"B\"/></data-type:parameters>\n"
+         "<transforms:spillover data-type:parameter=\"A\">" + coefficient("A", "1") + coefficient("B", "0.1") +
+         "</transforms:spillover>\n<transforms:spillover data-type:parameter=\"B\">" + coefficient("A", "0.2") +
+         coefficient("B", "1") + "</transforms:spillover>\n</transforms:spilloverMatrix>\n<Transformations>\n"
+         "<transforms:logicle transforms:T=\"262144\" transforms:W=\"0.5\" transforms:M=\"4.5\" transforms:A=\"0\">"
+         "<data-type:parameter data-type:name=\"Comp-A\"/></transforms:logicle>\n</Transformations>\n<Keywords>\n"
+         "<Keyword name=\"$FIL\" value=\"s" + n + ".fcs\"/>\n" + a.keywords + "<Keyword name=\"$TOT\" value=\"" + a.total +
+         "\"/>\n</Keywords>\n<SampleNode name=\"s" + n + ".fcs\"" + count(a.total) + " sampleID=\"" + n + "\">\n" +
+         (a.extra_line ? "\n" : "") + "<Subpopulations>\n<Population name=\"P\"" + count(a.p) +
+         ">\n<Gate>\n<gating:RectangleGate><gating:dimension gating:min=\"" + a.min +
+         "\"><data-type:fcs-dimension data-type:name=\"A\"/></gating:dimension></gating:RectangleGate>\n</Gate>\n"
+         "<Subpopulations>\n<Population name=\"Q\"" + count(a.q) + ">\n<Gate>\n<gating:PolygonGate>\n"
+         "<gating:dimension><data-type:fcs-dimension data-type:name=\"Comp-A\"/></gating:dimension>\n"
+         "<gating:dimension><data-type:fcs-dimension data-type:name=\"B\"/></gating:dimension>\n"
+         "<gating:vertex><gating:coordinate data-type:value=\"10\"/><gating:coordinate data-type:value=\"10\"/></gating:vertex>\n"
+         "<gating:vertex><gating:coordinate data-type:value=\"5000\"/><gating:coordinate data-type:value=\"10\"/></gating:vertex>\n"
+         "<gating:vertex><gating:coordinate data-type:value=\"5000\"/><gating:coordinate data-type:value=\"5000\"/></gating:vertex>\n"
+         "</gating:PolygonGate>\n</Gate>\n</Population>\n<NotNode name=\"not Q\"" + count(a.not_q) +
+         ">\n<Dependents><Dependent name=\"P/Q\"/></Dependents>\n</NotNode>\n</Subpopulations>\n</Population>\n"
+         "</Subpopulations>\n</SampleNode>\n</Sample>\n";
+}
+std::string alike_workspace(const std::vector<Alike>& samples) {
+  std::string out = std::string("<?xml version=\"1.0\"?>\n<Workspace version=\"20.0\"") + kNs +
+                    " xmlns:transforms=\"http://www.isac-net.org/std/Gating-ML/v2.0/transformations\">\n<SampleList>\n";
+  for (std::size_t i = 0; i < samples.size(); ++i) out += alike_sample(static_cast<int>(i + 1), samples[i]);
+  return out + "</SampleList>\n</Workspace>\n";
+}
+
+TEST(FlowJoStreaming, SamplesReadAlikeEqualEachSampleReadAlone) {
+  std::vector<Alike> samples(8);
+  samples[1].keywords = "<Keyword name=\"$CYT\" value=\"Canto\"/>\n<Keyword name=\"$FIL\" value=\"again.fcs\"/>\n";
+  samples[2].p = "61";
+  samples[2].q = "";
+  samples[2].not_q = "-";
+  samples[3].total = "-";
+  samples[3].keywords = "<Keyword name=\"X\" value=\"1\"/>\n";
+  samples[4].min = "2000";  // other gates
+  samples[5].extra_line = true;
+  samples[6].total = "";
+  samples[7].keywords = samples[1].keywords;
+  const std::string text = alike_workspace(samples);
+  for (const auto mode : {WorkspaceEvaluation::GatingMl, WorkspaceEvaluation::FlowJo}) {
+    const Workspace all = parse_workspace(text, "alike.wsp", {mode});
+    const Workspace some = parse_workspace(text, "alike.wsp", {mode}, these({7, 1, 5, 3}));
+    ASSERT_EQ(all.samples.size(), samples.size());
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      SCOPED_TRACE("sample " + std::to_string(i + 1));
+      const Workspace one = parse_workspace(text, "alike.wsp", {mode}, these({i}));
+      const WorkspaceSample& alone = one.samples[i];
+      for (const WorkspaceSample* s : {&all.samples[i], &some.samples[i]}) {
+        if (!s->read_in_full) continue;
+        expect_same_identity(*s, alone);
+        EXPECT_EQ(s->keywords, alone.keywords);
+        EXPECT_EQ(s->stored_total, alone.stored_total);
+        EXPECT_EQ(s->stored_counts, alone.stored_counts);
+        EXPECT_EQ(s->compensation, alone.compensation);
+        EXPECT_EQ(s->comp_prefix, alone.comp_prefix);
+        EXPECT_EQ(s->comp_suffix, alone.comp_suffix);
+        ASSERT_EQ(s->scales.size(), alone.scales.size());
+        for (const auto& [channel, scale] : alone.scales) {
+          EXPECT_EQ(s->scales.at(channel).kind, scale.kind);
+          EXPECT_EQ(s->scales.at(channel).settings, scale.settings);
+        }
+        EXPECT_TRUE(s->strategy.matrices() == alone.strategy.matrices());
+        const auto& a = s->strategy.gates();
+        const auto& b = alone.strategy.gates();
+        ASSERT_EQ(a.size(), b.size());
+        for (std::size_t g = 0; g < b.size(); ++g) {
+          EXPECT_EQ(a[g].id, b[g].id);
+          EXPECT_EQ(a[g].parent, b[g].parent);
+          EXPECT_EQ(a[g].exclude, b[g].exclude);
+          EXPECT_EQ(a[g].origin.file, b[g].origin.file);
+          EXPECT_EQ(a[g].origin.line, b[g].origin.line) << b[g].id;
+          if (mode == WorkspaceEvaluation::GatingMl) {
+            EXPECT_TRUE(a[g].gate == b[g].gate) << b[g].id;
+          }
+        }
+      }
+    }
+    // What each sample holds, independently of how it was read.
+    EXPECT_EQ(all.samples[2].stored_counts, (std::map<std::string, long long>{{"P", 61}}));
+    EXPECT_EQ(all.samples[3].stored_total, -1);
+    EXPECT_EQ(all.samples[1].keywords.at("$FIL"), "again.fcs");
+    EXPECT_EQ(all.samples[1].keywords.at("$CYT"), "Canto");
+    // Q's polygon, where the text has it.
+    const auto q = text.find("<gating:PolygonGate>", text.find("<DataSet uri=\"file:/x/s8.fcs"));
+    EXPECT_EQ(all.samples[7].strategy.gates()[1].origin.line,
+              1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(q), '\n')));
+    EXPECT_EQ(min_of_p(all.samples[4]), 2000.0);
+  }
+  // A stored count that is not a number, in a sample read alike: refused as reading it alone.
+  for (const auto& [field, value] : std::vector<std::pair<int, std::string>>{{0, "x1"}, {1, "abc"}, {2, "1e999"}}) {
+    std::vector<Alike> bad(3);
+    (field == 0 ? bad[2].total : field == 1 ? bad[2].q : bad[2].not_q) = value;
+    const std::string t = alike_workspace(bad);
+    const std::string alone = error_of([&] { parse_workspace(t, "bad.wsp", {}, these({2})); });
+    EXPECT_EQ(error_of([&] { parse_workspace(t, "bad.wsp"); }), alone);
+    expect_contains(alone, {"count is not a finite number: '" + value + "'", "sample 's3.fcs'"});
+  }
 }
 
 }  // namespace
