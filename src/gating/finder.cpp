@@ -24,6 +24,7 @@
 #include "gating/finder_order.hpp"
 #include "gating/finder_ranks.hpp"
 #include "gating/finder_select.hpp"
+#include "gating/finder_simd.hpp"
 #include "gating/linear_algebra.hpp"
 
 namespace cytopipe::gating {
@@ -59,11 +60,7 @@ Finite finite_rows(std::span<const std::span<const double>> values, std::size_t 
   for (const auto& v : values)
     not_finite += tbb::parallel_reduce(
         tbb::blocked_range<std::size_t>(0, v.size(), detail::kSelectGrain), std::size_t{0},
-        [&](const auto& r, std::size_t count) {
-          // x - x is 0 for a finite x, NaN for NaN and infinities (a vectorised compare).
-          for (std::size_t i = r.begin(); i < r.end(); ++i) count += !(v[i] - v[i] == 0);
-          return count;
-        },
+        [&](const auto& r, std::size_t count) { return count + detail::count_not_finite(v.data() + r.begin(), r.size()); },
         std::plus<>());
   if (not_finite == 0) {
     out.columns.assign(values.begin(), values.end());
@@ -308,13 +305,12 @@ struct Histogram2D {
 // The type-7 quantiles 0.001 and 0.999 of a column.
 std::pair<double, double> column_range(std::span<const double> v) {
   if (v.size() >= detail::kSelectMinimum) {
-    const auto value = [&](std::size_t i, double& x) {
-      x = v[i];
-      return true;
-    };
+    const detail::ColumnValues value{v};
+    constexpr double ps[] = {0.001, 0.999};
+    // One pass keeping the few values a sample brackets each at (else three radix passes).
+    if (const auto q = detail::bracketed_quantiles(v.size(), value, ps)) return {q->at(0), q->at(1)};
     const detail::Selection s(v.size(), value);
     if (s.exact()) {
-      constexpr double ps[] = {0.001, 0.999};
       const auto q = detail::selection_quantiles(s, ps);
       return {q[0], q[1]};
     }
@@ -360,7 +356,15 @@ Histogram2D histogram2d(const Finite& f, const FinderSpec& spec, const std::stri
     tbb::enumerable_thread_specific<std::vector<std::uint32_t>> locals(cells + 1, 0u);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, xs.size(), detail::kSelectGrain), [&](const auto& r) {
       auto& counts = locals.local();
-      for (std::size_t i = r.begin(); i < r.end(); ++i) ++counts[static_cast<std::size_t>(bin_of(i) + 1)];  // 0: outside
+      // bin_of a chunk at a time (grid_slots: the same bins, mostly without a division), then
+      // counted; slot 0: outside.
+      constexpr std::size_t kChunk = 512;
+      std::uint32_t slot[kChunk];
+      for (std::size_t lo = r.begin(); lo < r.end(); lo += kChunk) {
+        const std::size_t m = std::min(kChunk, r.end() - lo);
+        detail::grid_slots(xs.data() + lo, ys.data() + lo, m, h.x0, h.y0, h.dx, h.dy, bins, slot);
+        for (std::size_t k = 0; k < m; ++k) ++counts[slot[k]];
+      }
     });
     std::vector<std::uint32_t> total(cells + 1, 0u);
     for (const auto& counts : locals)

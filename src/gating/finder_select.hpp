@@ -23,6 +23,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "gating/finder_simd.hpp"
+
 namespace cytopipe::gating::detail {
 
 // Fewer values than this are selected with std::nth_element on a copy (no pass overhead).
@@ -354,6 +356,15 @@ struct PooledValues {
   double* end() { return s.data.get() + size; }
 };
 
+// The values of a column, every one counted, as a Value of the selections below.
+struct ColumnValues {
+  std::span<const double> column;
+  bool operator()(std::size_t i, double& v) const {
+    v = column[i];
+    return true;
+  }
+};
+
 // Order statistics of the counted values in ONE pass where a sample brackets them: a strided
 // sample of the values gives, for each wanted fraction `ps`, a range of values holding that rank
 // with a wide margin; the pass counts the values below each range and keeps those inside it (a
@@ -417,8 +428,7 @@ std::optional<Bracketed> bracketed_select(std::size_t n, const Value& value, std
     l.inside.resize(groups);
     return l;
   });
-  // The common cases (one or two ranges), branch-free (a value's side of a range is as good as
-  // random to the branch predictor), every running count in a register.
+  // The common cases (one to four ranges), every running count in a register.
   const auto pass = [&]<std::size_t G>(std::integral_constant<std::size_t, G>) {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, kSelectGrain), [&](const auto& r) {
       Local& l = locals.local();
@@ -432,15 +442,18 @@ std::optional<Bracketed> bracketed_select(std::size_t n, const Value& value, std
         out[g] = p.s.data.get();
         size[g] = p.size;
       }
-      for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        double v;
-        const bool counted = value(i, v);
-        count += counted;
-        not_finite += counted & !std::isfinite(v);
-        for (std::size_t g = 0; g < G; ++g) {
-          below[g] += counted & (v < lo[g]);
-          out[g][size[g]] = v;
-          size[g] += counted & (v >= lo[g]) & (v <= hi[g]);
+      // A chunk's values first, then counted and bracketed two at a time (finder_simd.hpp); a
+      // column's own values without a copy.
+      if constexpr (requires { value.column; }) {
+        bracket_chunk<G>(value.column.data() + r.begin(), nullptr, r.size(), lo, hi, count, not_finite, below, out, size);
+      } else {
+        constexpr std::size_t kChunk = 256;
+        double v[kChunk];
+        std::uint64_t use[kChunk];
+        for (std::size_t first = r.begin(); first < r.end(); first += kChunk) {
+          const std::size_t m = std::min(kChunk, r.end() - first);
+          for (std::size_t k = 0; k < m; ++k) use[k] = std::uint64_t{0} - static_cast<std::uint64_t>(value(first + k, v[k]));
+          bracket_chunk<G>(v, use, m, lo, hi, count, not_finite, below, out, size);
         }
       }
       l.count += count;
@@ -453,6 +466,8 @@ std::optional<Bracketed> bracketed_select(std::size_t n, const Value& value, std
   };
   if (groups == 1) pass(std::integral_constant<std::size_t, 1>{});
   else if (groups == 2) pass(std::integral_constant<std::size_t, 2>{});
+  else if (groups == 3) pass(std::integral_constant<std::size_t, 3>{});
+  else if (groups == 4) pass(std::integral_constant<std::size_t, 4>{});
   else return std::nullopt;
   Bracketed out;
   std::vector<std::size_t> below(groups, 0);
