@@ -291,6 +291,7 @@ struct GateCommand {
   int run_workspace() const {
     gating::WorkspaceOptions wo;
     wo.evaluation = evaluation == "flowjo" ? gating::WorkspaceEvaluation::FlowJo : gating::WorkspaceEvaluation::GatingMl;
+    wo.all_keywords = false;  // files are matched with the samples' identifying keywords only
     // Each file's metadata; a file whose metadata cannot be read is named and left out (`usable`
     // maps the metadata read back to the files).
     Failures failed(files.size());
@@ -300,7 +301,7 @@ struct GateCommand {
     meta.read_events = false;
     for (std::size_t i = 0; i < files.size(); ++i) {
       try {
-        metadata.push_back(fcs::read_fcs(files[i], meta));
+        metadata.push_back(gating::matching_metadata(fcs::read_fcs(files[i], meta)));
         usable.push_back(i);
       } catch (const Error& e) {
         failed.add(i, e.what());

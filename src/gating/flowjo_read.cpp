@@ -64,6 +64,12 @@ std::optional<std::string> attribute(const xmlNode* n, const char* local) {
   return std::nullopt;
 }
 
+// The keywords match_samples compares.
+constexpr std::array<std::string_view, 6> kMatchingKeywords = {"$FIL", "GUID", "$TOT", "$BTIM", "$ETIM", "$DATE"};
+bool matching_keyword(std::string_view key) {
+  return std::find(kMatchingKeywords.begin(), kMatchingKeywords.end(), key) != kMatchingKeywords.end();
+}
+
 // What a sample holds besides its gates, compensation and transforms, read by this pass so a
 // sample whose description (below) equals an earlier one's can take that one's reading instead
 // of its own: its keywords, the counts FlowJo stored (SampleNode's and each population-like
@@ -532,7 +538,9 @@ struct Reader {
     const std::string where = "sample '" + (s.name.empty() ? s.id : s.name) + "'";
     if (!node) fail(el, "<Sample> without a <SampleNode>", where);
     if (const xmlNode* kw = kid(el, "Keywords"))
-      for (auto* k : kids(kw, "Keyword")) s.keywords[attribute(k, "name").value_or("")] = attribute(k, "value").value_or("");
+      for (auto* k : kids(kw, "Keyword"))
+        if (std::string key = attribute(k, "name").value_or(""); options.all_keywords || matching_keyword(key))
+          s.keywords[std::move(key)] = attribute(k, "value").value_or("");
     if (const xmlNode* m = kid(el, "spilloverMatrix")) read_matrix(m, s, where);
     if (const xmlNode* ts = kid(el, "Transformations"))
       for (auto* t : xml::children(ts)) {
@@ -585,7 +593,8 @@ struct Reader {
     for (std::size_t at = 0; at < rest.keywords.size();) {
       const std::size_t name_end = rest.keywords.find('\0', at);
       const std::size_t value_end = rest.keywords.find('\0', name_end + 1);
-      s.keywords[rest.keywords.substr(at, name_end - at)] = rest.keywords.substr(name_end + 1, value_end - name_end - 1);
+      if (std::string key = rest.keywords.substr(at, name_end - at); options.all_keywords || matching_keyword(key))
+        s.keywords[std::move(key)] = rest.keywords.substr(name_end + 1, value_end - name_end - 1);
       at = value_end + 1;
     }
     s.compensation = model.compensation;
@@ -656,15 +665,13 @@ std::vector<const WorkspaceSample*> Workspace::group(std::string_view name) cons
 
 namespace {
 
-// The keywords match_samples compares.
-constexpr std::array<std::string_view, 6> kMatchingKeywords = {"$FIL", "GUID", "$TOT", "$BTIM", "$ETIM", "$DATE"};
 
 // The first pass: groups and every sample's identity, element by element, as read_sample and
 // the group loop below would find them in the tree (the first <Groups>, <SampleList>, <Group>,
 // <SampleRefs>, <DataSet>, <SampleNode> and <Keywords> of their parents).
 class IdentityScan {
  public:
-  explicit IdentityScan(std::string file) { ws_.file = std::move(file); }
+  IdentityScan(std::string file, bool all_keywords) : all_keywords_(all_keywords) { ws_.file = std::move(file); }
 
   void start(const xml::Element& e) {
     std::string_view n = e.name;
@@ -727,11 +734,13 @@ class IdentityScan {
       // for a sample whose gates are another's (SampleRest).
       const auto key = e.attribute("name").value_or("");
       const auto v = e.attribute("value").value_or("");
-      if (std::find(kMatchingKeywords.begin(), kMatchingKeywords.end(), key) != kMatchingKeywords.end())
-        ws_.samples.back().keywords[std::string(key)] = std::string(v);
-      auto& k = rest_.back().keywords;
-      k.append(key).push_back('\0');
-      k.append(v).push_back('\0');
+      const bool matching = matching_keyword(key);
+      if (matching) ws_.samples.back().keywords[std::string(key)] = std::string(v);
+      if (matching || all_keywords_) {
+        auto& k = rest_.back().keywords;
+        k.append(key).push_back('\0');
+        k.append(v).push_back('\0');
+      }
     }
   }
 
@@ -829,6 +838,7 @@ class IdentityScan {
   } first_;
   std::string data_id_, node_id_;
   std::vector<std::size_t> sample_offsets_;
+  bool all_keywords_;  // SampleRest::keywords holds every keyword, else those matching uses
   std::size_t sample_depth_ = 0, node_depth_ = 0;  // of the open <Sample> / its first SampleNode, 0 none
   std::vector<SampleRest> rest_;                   // per sample
   std::string described_;                          // the open sample's description
@@ -859,7 +869,7 @@ namespace {
 Workspace read_workspace(const xml::Input& input, std::string_view name, const WorkspaceOptions& options,
                          const SampleChooser& choose) {
   const xml::UntrustedLimits limits{kMaxWorkspaceBytes, kMaxWorkspaceDepth, "FlowJo workspace"};
-  IdentityScan scan{std::string(name)};
+  IdentityScan scan{std::string(name), options.all_keywords};
   xml::scan_untrusted(input, std::string(name), limits,
                       {[&](const xml::Element& e) { scan.start(e); },
                        [&](std::string_view n, std::size_t depth) { scan.end(n, depth); }});
@@ -1017,6 +1027,15 @@ SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates, st
     if (!out.sample_of_file[f]) out.unmatched_files.push_back(metadata[f].source);
   for (std::size_t c = 0; c < candidates.size(); ++c)
     if (!used[c]) out.unmatched_samples.push_back(candidates[c]->name.empty() ? candidates[c]->id : candidates[c]->name);
+  return out;
+}
+
+fcs::Sample matching_metadata(fcs::Sample file) {
+  fcs::Sample out;
+  out.source = std::move(file.source);
+  out.channels = std::move(file.channels);
+  for (const auto key : kMatchingKeywords)
+    if (const auto v = file.keywords.find(key)) out.keywords.set(key, std::string(*v));
   return out;
 }
 

@@ -354,6 +354,22 @@ TEST(FlowJoStreaming, SamplesReadAlikeEqualEachSampleReadAlone) {
               1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(q), '\n')));
     EXPECT_EQ(min_of_p(all.samples[4]), 2000.0);
   }
+  // all_keywords = false: every sample read in full, alike or not, keeps the keywords matching
+  // uses only, as its identity does.
+  WorkspaceOptions few;
+  few.all_keywords = false;
+  const Workspace all = parse_workspace(text, "alike.wsp");
+  const Workspace some = parse_workspace(text, "alike.wsp", few);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    EXPECT_TRUE(some.samples[i].read_in_full);
+    EXPECT_EQ(some.samples[i].stored_counts, all.samples[i].stored_counts);
+    std::map<std::string, std::string> matching;
+    for (const auto& [k, v] : all.samples[i].keywords)
+      if (k == "$FIL" || k == "$TOT") matching[k] = v;
+    EXPECT_EQ(some.samples[i].keywords, matching) << i;
+  }
+  EXPECT_EQ(all.samples[1].keywords.size(), 3u);  // $FIL (twice: the last), $CYT, $TOT
+
   // A stored count that is not a number, in a sample read alike: refused as reading it alone.
   for (const auto& [field, value] : std::vector<std::pair<int, std::string>>{{0, "x1"}, {1, "abc"}, {2, "1e999"}}) {
     std::vector<Alike> bad(3);
@@ -363,6 +379,48 @@ TEST(FlowJoStreaming, SamplesReadAlikeEqualEachSampleReadAlone) {
     EXPECT_EQ(error_of([&] { parse_workspace(t, "bad.wsp"); }), alone);
     expect_contains(alone, {"count is not a finite number: '" + value + "'", "sample 's3.fcs'"});
   }
+}
+
+// A file's metadata cut to what matching and the channel check read pairs files with samples and
+// checks them as the whole metadata does.
+TEST(FlowJoStreaming, MatchingMetadataMatchesAndChecksAsTheWholeMetadata) {
+  CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/flowjo/FlowSOM_example");
+  auto read = [&](const std::string& source) {
+    cytopipe::fcs::ReadOptions meta;
+    meta.read_events = false;
+    auto s = cytopipe::fcs::read_fcs(dir / "68983.fcs", meta);
+    if (!source.empty()) s.source = source;
+    return s;
+  };
+  const auto whole = read("");
+  const auto cut = matching_metadata(read(""));
+  EXPECT_EQ(cut.source, whole.source);
+  ASSERT_EQ(cut.channels.size(), whole.channels.size());
+  EXPECT_EQ(cut.channel_list(), whole.channel_list());
+  EXPECT_LT(cut.keywords.size(), whole.keywords.size());
+  for (const char* k : {"$FIL", "GUID", "$TOT", "$BTIM", "$ETIM", "$DATE", "$CYT", "$P1N"}) {
+    const bool kept = std::string_view(k) != "$CYT" && std::string_view(k) != "$P1N";
+    EXPECT_EQ(cut.keywords.find(k), kept ? whole.keywords.find(k) : std::nullopt) << k;
+  }
+  const Workspace ws = load_workspace(dir / "gating.wsp");
+  std::vector<const WorkspaceSample*> candidates;
+  for (const auto& s : ws.samples) candidates.push_back(&s);
+  // By name, and (renamed) by $FIL or by $TOT with the times.
+  for (const std::string source : {std::string(), std::string("/elsewhere/other name.fcs")}) {
+    std::vector<cytopipe::fcs::Sample> a, b;
+    a.push_back(read(source));
+    b.push_back(matching_metadata(read(source)));
+    const auto ma = match_samples(candidates, a), mb = match_samples(candidates, b);
+    EXPECT_EQ(ma.sample_of_file, mb.sample_of_file);
+    EXPECT_EQ(ma.unmatched_files, mb.unmatched_files);
+    EXPECT_TRUE(ma.sample_of_file[0].has_value());
+  }
+  EXPECT_NO_THROW(check_workspace_sample(ws, ws.samples[0], cut));
+  // A channel the file lacks: the same message either way.
+  auto fewer = read("");
+  fewer.channels.pop_back();
+  const std::string a = error_of([&] { check_workspace_sample(ws, ws.samples[0], fewer); });
+  EXPECT_EQ(error_of([&] { check_workspace_sample(ws, ws.samples[0], matching_metadata(std::move(fewer))); }), a);
 }
 
 }  // namespace

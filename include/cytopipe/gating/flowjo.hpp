@@ -30,6 +30,9 @@ enum class WorkspaceEvaluation { GatingMl, FlowJo };
 
 struct WorkspaceOptions {
   WorkspaceEvaluation evaluation = WorkspaceEvaluation::GatingMl;
+  // False: a sample read in full keeps only the keywords match_samples uses (as an identity
+  // does), for a caller that needs no others: a FlowJo sample stores a few hundred.
+  bool all_keywords = true;
 };
 
 // One channel's axis transform as FlowJo stores it (kept for export) and as a Transform.
@@ -111,7 +114,8 @@ struct SampleMatch {
   // samples and how many more there are.
   std::string report() const;
 };
-// `metadata[i]` is file i read with ReadOptions::read_events = false.
+// `metadata[i]` is file i read with ReadOptions::read_events = false (matching_metadata of it
+// is enough).
 SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates,
                           std::span<const fcs::Sample> metadata);
 
@@ -150,5 +154,10 @@ std::string to_flowjo_workspace(const GatingStrategy& strategy, const WorkspaceE
 // Checks a sample against the file it was matched to: every gate channel present (Comp- channels
 // through the matrix's detectors). Errors name the workspace, sample, population and channel.
 void check_workspace_sample(const Workspace& workspace, const WorkspaceSample& sample, const fcs::Sample& file);
+
+// Of a file's metadata, what match_samples and check_workspace_sample read (its source, channels
+// and the keywords matching uses): a file's TEXT holds hundreds of keywords, which a caller
+// holding every file's metadata at once need not keep.
+fcs::Sample matching_metadata(fcs::Sample file);
 
 }  // namespace cytopipe::gating
