@@ -122,7 +122,7 @@ struct GateCommand {
             f.placed = std::move(p.strategy);
             f.reports = std::move(p.reports);
           } else {
-            f.gated.results = gating::gate_sample(strategy, f.gated.sample, options);
+            f.gated.results = gating::gate_in_blocks(strategy, f.gated.sample);
           }
           return f;
         },

@@ -1,6 +1,7 @@
 // count_populations (gating block by block while decoding) against the Gating-ML 2.0 reference
 // counts and against gate_sample on the whole sample, for every reference (XML, FCS) pair, with
-// blocks of one word, of an odd number of words and the CLI's size.
+// blocks of one word, of an odd number of words and the CLI's size; gate_in_blocks (a sample in
+// memory gated in blocks) against gate_sample's memberships, event for event.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -87,6 +88,54 @@ TEST(BlockCounts, GatingMlReferenceCountsAndGateSampleBlockByBlock) {
   EXPECT_GT(compared, 100u);
 }
 
+TEST(BlockCounts, GateInBlocksHasGateSampleMemberships) {
+  CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/gatingMLData");
+  std::size_t compared = 0;
+  for (int set = 1; set <= 5; ++set)
+    for (const char* file : {"data1.fcs", "data2.fcs", "9399_1_3_NKR.fcs"}) {
+      const fs::path xml = dir / "Gating-MLFiles" / ("gates" + std::to_string(set) + ".xml");
+      const fs::path fcs = dir / "FCSFiles" / file;
+      if (!fs::exists(xml) || !fs::exists(fcs)) continue;
+      SCOPED_TRACE(xml.filename().string() + " on " + file);
+      const auto strategy = cytopipe::gating::parse_gatingml(slurp(xml), xml.string());
+      cytopipe::fcs::ReadOptions options;
+      options.values = cytopipe::fcs::ValueRule::FlowCoreWithGain;
+      const auto sample = cytopipe::fcs::read_fcs(fcs, options);
+      cytopipe::gating::GatingResults whole;
+      try {
+        whole = cytopipe::gating::gate_sample(strategy, sample);
+      } catch (const cytopipe::Error& e) {  // a set for another file: the same error, in blocks too
+        for (std::size_t block : {std::size_t{64}, std::size_t{65536}}) {
+          try {
+            (void)cytopipe::gating::gate_in_blocks(strategy, sample, block);
+            ADD_FAILURE() << "gate_sample refused it: " << e.what();
+          } catch (const cytopipe::Error& f) {
+            EXPECT_STREQ(f.what(), e.what());
+          }
+        }
+        continue;
+      }
+      // One word, an odd number of words (the last block partial), the default (one block for
+      // the smaller files: gate_sample itself).
+      for (std::size_t block : {std::size_t{64}, std::size_t{64 * 37}, std::size_t{65536}}) {
+        const auto b = cytopipe::gating::gate_in_blocks(strategy, sample, block);
+        EXPECT_EQ(b.events(), whole.events());
+        ASSERT_EQ(b.populations().size(), whole.populations().size());
+        for (std::size_t p = 0; p < b.populations().size(); ++p) {
+          const auto& ours = b.populations()[p];
+          const auto& ref = whole.populations()[p];
+          EXPECT_EQ(ours.name, ref.name);
+          EXPECT_EQ(ours.parent, ref.parent);
+          EXPECT_EQ(ours.path, ref.path);
+          EXPECT_EQ(ours.count, ref.count) << ours.name << " in blocks of " << block;
+          EXPECT_TRUE(ours.members == ref.members) << ours.name << " in blocks of " << block;
+          ++compared;
+        }
+      }
+    }
+  EXPECT_GT(compared, 100u);
+}
+
 TEST(BlockCounts, BadBlockSizeAndUncountableInputAreRefused) {
   CYTOPIPE_SHARED_OR_SKIP(xml, "gatingml_ref/gatingMLData/Gating-MLFiles/gates1.xml");
   CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/gatingMLData/FCSFiles/data1.fcs");
@@ -94,6 +143,8 @@ TEST(BlockCounts, BadBlockSizeAndUncountableInputAreRefused) {
   const cytopipe::fcs::EventBlocks blocks(fcs);
   EXPECT_THROW(cytopipe::gating::count_populations(strategy, blocks, true, 100), cytopipe::Error);
   EXPECT_THROW(cytopipe::gating::count_populations(strategy, blocks, true, 0), cytopipe::Error);
+  const auto sample = cytopipe::fcs::read_fcs(fcs);
+  EXPECT_THROW(cytopipe::gating::gate_in_blocks(strategy, sample, 100), cytopipe::Error);
 }
 
 }  // namespace

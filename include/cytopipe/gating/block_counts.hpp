@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cytopipe/fcs/event_blocks.hpp"
+#include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/strategy.hpp"
 
 namespace cytopipe::gating {
@@ -37,5 +38,14 @@ bool counts_block_by_block(const GatingStrategy& strategy, const fcs::EventBlock
 // checked against the sample before any event is decoded: every error is gate_sample's.
 PopulationCounts count_populations(const GatingStrategy& strategy, const fcs::EventBlocks& blocks,
                                    bool parallel = true, std::size_t block_events = 65536);
+
+// gate_sample's results (the same memberships and counts) for a sample already in memory, gated
+// in blocks of `block_events` (a multiple of 64) in parallel (TBB): each block's values copied
+// into a thread's small sample, so compensated and scaled columns exist a block at a time (in
+// cache, reused) instead of for the whole sample (tens of MB faulted in per file when the
+// memberships are wanted, e.g. for --stats). Errors are gate_sample's, raised before any event
+// is gated; a strategy with finders is refused as gate_sample refuses it.
+GatingResults gate_in_blocks(const GatingStrategy& strategy, const fcs::Sample& sample,
+                             std::size_t block_events = 65536);
 
 }  // namespace cytopipe::gating
