@@ -206,7 +206,8 @@ struct GateCommand {
   }
 
   // One file gated with the strategy: its sample and results, and, when the strategy has
-  // finders, the strategy as placed on it and what each finder saw.
+  // finders, the strategy as placed on it and what each finder saw (workspace mode: the file's
+  // sample's strategy).
   struct GatedFile {
     gating::GatingSet::Gated gated;
     std::optional<gating::GatingStrategy> placed;
@@ -292,6 +293,8 @@ struct GateCommand {
     gating::WorkspaceOptions wo;
     wo.evaluation = evaluation == "flowjo" ? gating::WorkspaceEvaluation::FlowJo : gating::WorkspaceEvaluation::GatingMl;
     wo.all_keywords = false;  // files are matched with the samples' identifying keywords only
+    // Samples with the same gates keep one copy; each file's strategy is built as it is gated.
+    wo.share_alike = true;
     // Each file's metadata; a file whose metadata cannot be read is named and left out (`usable`
     // maps the metadata read back to the files).
     Failures failed(files.size());
@@ -352,8 +355,8 @@ struct GateCommand {
       // Counts only, as the strategy path counts, each file with its sample's strategy.
       arena.execute([&] {
         count_only(
-            gated, [&](std::size_t i) -> const gating::GatingStrategy& { return sample_of[i]->strategy; }, read,
-            held, held < static_cast<std::size_t>(workers), nullptr, failed);
+            gated, [&](std::size_t i) { return ws.strategy_of(*sample_of[i]); }, read, held,
+            held < static_cast<std::size_t>(workers), nullptr, failed);
       });
       return failed.finish();
     }
@@ -364,13 +367,15 @@ struct GateCommand {
           f.gated.sample = fcs::read_fcs(files[i], read);
           gating::GateOptions options;
           options.parallel = held < static_cast<std::size_t>(workers);
-          f.gated.results = gating::gate_with_finders(sample_of[i]->strategy, f.gated.sample, options);
+          f.placed = ws.strategy_of(*sample_of[i]);  // its own (built for one sharing another's gates)
+          f.gated.results = gating::gate_with_finders(*f.placed, f.gated.sample, options);
           return f;
         },
         [&](std::size_t i, const GatedFile& f, std::ostream* stats) {
           if (!stats) return;
           const auto& g = f.gated;
           const auto& ws_sample = *sample_of[i];
+          const gating::GatingStrategy& strategy = *f.placed;
           // Channels as FlowJo names them: the file's, then Comp-<detector> for each detector of
           // the sample's matrix.
           std::vector<std::string> names;
@@ -381,7 +386,7 @@ struct GateCommand {
           };
           std::map<std::string, std::string> compensated;  // Comp- name -> detector
           if (!ws_sample.compensation.empty())
-            for (const auto& d : ws_sample.strategy.matrices().at(ws_sample.compensation).spectrum.detectors)
+            for (const auto& d : strategy.matrices().at(ws_sample.compensation).spectrum.detectors)
               compensated[ws_sample.comp_prefix + d + ws_sample.comp_suffix] = d;
           auto dimension_for = [&](const std::string& label) {
             gating::Dimension d;
@@ -398,7 +403,7 @@ struct GateCommand {
             for (const auto& c : g.sample.channels) add(c.name, dimension_for(c.name));
             for (const auto& [label, d] : compensated) add(label, dimension_for(label));
           }
-          write_stats(*stats, ws_sample.strategy, g, names, dims, &ws_sample);
+          write_stats(*stats, strategy, g, names, dims, &ws_sample);
         });
     return failed.finish();
   }

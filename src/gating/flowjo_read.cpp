@@ -70,6 +70,20 @@ bool matching_keyword(std::string_view key) {
   return std::find(kMatchingKeywords.begin(), kMatchingKeywords.end(), key) != kMatchingKeywords.end();
 }
 
+// `model` with every gate's origin line moved by `shift` (a sample read alike another).
+GatingStrategy moved_lines(const GatingStrategy& model, int shift) {
+  GatingStrategy out;
+  out.name = model.name;
+  out.description = model.description;
+  out.reserve(model.gates().size());
+  for (const auto& [id, m] : model.matrices()) out.add_matrix(id, m);
+  for (GateNode g : model.gates()) {
+    if (g.origin.line > 0) g.origin.line += shift;
+    out.add(std::move(g));
+  }
+  return out;
+}
+
 // What a sample holds besides its gates, compensation and transforms, read by this pass so a
 // sample whose description (below) equals an earlier one's can take that one's reading instead
 // of its own: its keywords, the counts FlowJo stored (SampleNode's and each population-like
@@ -582,7 +596,8 @@ struct Reader {
   // counts (`rest`), which are all it can differ in, and fail only on a stored count that is not
   // a number. Lines as libxml2 gives them below 65535 only (the caller's condition).
   WorkspaceSample read_alike(WorkspaceSample s, const SampleRest& rest, const WorkspaceSample& model,
-                             const SampleRest& model_rest, const std::vector<CountSlot>& slots) const {
+                             std::size_t model_index, const SampleRest& model_rest,
+                             const std::vector<CountSlot>& slots) const {
     const std::string where = "sample '" + (s.name.empty() ? s.id : s.name) + "'";
     auto count = [&](const std::string& text, int line, const std::string& here) {
       const auto v = xml::number(text);
@@ -608,13 +623,11 @@ struct Reader {
         s.stored_counts[slot.unique] = count(*c.count, c.line, where + ", population '" + slot.path + "'");
     }
     const int shift = rest.node_line - model_rest.node_line;
-    s.strategy.name = model.strategy.name;
-    s.strategy.description = model.strategy.description;
-    s.strategy.reserve(model.strategy.gates().size());
-    for (const auto& [id, m] : model.strategy.matrices()) s.strategy.add_matrix(id, m);
-    for (GateNode g : model.strategy.gates()) {
-      if (g.origin.line > 0) g.origin.line += shift;
-      s.strategy.add(std::move(g));
+    if (options.share_alike) {
+      s.alike_of = model_index;
+      s.alike_line_shift = shift;
+    } else {
+      s.strategy = moved_lines(model.strategy, shift);
     }
     s.read_in_full = true;
     return s;
@@ -644,6 +657,11 @@ const WorkspaceSample* Workspace::find_sample(std::string_view id) const {
   for (const auto& s : samples)
     if (s.id == id) return &s;
   return nullptr;
+}
+
+GatingStrategy Workspace::strategy_of(const WorkspaceSample& sample) const {
+  if (!sample.alike_of) return sample.strategy;
+  return moved_lines(samples.at(*sample.alike_of).strategy, sample.alike_line_shift);
 }
 
 std::vector<const WorkspaceSample*> Workspace::group(std::string_view name) const {
@@ -908,7 +926,8 @@ Workspace read_workspace(const xml::Input& input, std::string_view name, const W
       const auto [c, model] = alike[next_alike];
       WorkspaceSample identity = std::move(ws.samples[c]);
       identity.keywords.clear();
-      ws.samples[c] = reader.read_alike(std::move(identity), rest[c], ws.samples[model], rest[model], slots.at(model));
+      ws.samples[c] =
+          reader.read_alike(std::move(identity), rest[c], ws.samples[model], model, rest[model], slots.at(model));
     }
   };
 
@@ -1058,29 +1077,35 @@ GatingStrategy group_strategy(const Workspace& workspace, std::string_view group
   for (const auto* s : samples)
     if (!s->read_in_full)
       throw std::logic_error("group_strategy: sample '" + s->name + "' was not read in full (samples_of_group)");
-  const GatingStrategy& first = samples.front()->strategy;
+  const GatingStrategy& first = workspace.gates_of(*samples.front());
   for (const auto* s : samples) {
     const auto& a = first.gates();
-    const auto& b = s->strategy.gates();
+    const auto& b = workspace.gates_of(*s).gates();
     std::string differs;
     if (a.size() != b.size()) differs = std::to_string(b.size()) + " gates instead of " + std::to_string(a.size());
     for (std::size_t i = 0; differs.empty() && i < a.size(); ++i)
       if (a[i].id != b[i].id || a[i].parent != b[i].parent || !(a[i].gate == b[i].gate) || a[i].exclude != b[i].exclude)
         differs = "gate '" + b[i].id + "' differs from sample '" + samples.front()->name + "'";
-    if (differs.empty() && first.matrices() != s->strategy.matrices()) differs = "its compensation matrix differs";
+    if (differs.empty() && first.matrices() != workspace.gates_of(*s).matrices()) differs = "its compensation matrix differs";
     if (!differs.empty())
       throw Error(where + ": sample '" + s->name + "': " + differs +
                       "; one strategy for the whole group needs the same gates on every sample",
                   ErrorContext{workspace.file, "group", s->line, 0});
   }
-  GatingStrategy out = first;
+  GatingStrategy out = workspace.strategy_of(*samples.front());
   out.name = std::string(group.empty() ? "FlowJo workspace" : group);
   return out;
 }
 
 void check_workspace_sample(const Workspace& workspace, const WorkspaceSample& sample, const fcs::Sample& file) {
   try {
-    sample.strategy.check_sample(file);
+    try {
+      workspace.gates_of(sample).check_sample(file);
+    } catch (const Error&) {
+      if (!sample.alike_of) throw;
+      workspace.strategy_of(sample).check_sample(file);  // the same fault, named at this sample's lines
+      throw;
+    }
   } catch (const Error& e) {
     throw Error("sample '" + sample.name + "' (file " + file.source + "): " + e.message(),
                 ErrorContext{workspace.file, "sample", sample.line, 0});

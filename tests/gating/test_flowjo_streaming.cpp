@@ -370,6 +370,43 @@ TEST(FlowJoStreaming, SamplesReadAlikeEqualEachSampleReadAlone) {
   }
   EXPECT_EQ(all.samples[1].keywords.size(), 3u);  // $FIL (twice: the last), $CYT, $TOT
 
+  // share_alike: a sample read alike keeps no gates of its own; strategy_of builds them as the
+  // reading without sharing holds them, and a channel check fails with the same message.
+  WorkspaceOptions shared;
+  shared.share_alike = true;
+  const Workspace lean = parse_workspace(text, "alike.wsp", shared);
+  std::size_t sharing = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    SCOPED_TRACE("shared, sample " + std::to_string(i + 1));
+    const WorkspaceSample& s = lean.samples[i];
+    EXPECT_EQ(s.stored_counts, all.samples[i].stored_counts);
+    EXPECT_EQ(s.keywords, all.samples[i].keywords);
+    if (s.alike_of) {
+      ++sharing;
+      EXPECT_LT(*s.alike_of, i);
+      EXPECT_TRUE(s.strategy.gates().empty());
+      EXPECT_EQ(&lean.gates_of(s), &lean.samples[*s.alike_of].strategy);
+    }
+    const GatingStrategy own = lean.strategy_of(s);
+    const auto& a = own.gates();
+    const auto& b = all.samples[i].strategy.gates();
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t g = 0; g < b.size(); ++g) {
+      EXPECT_EQ(a[g].id, b[g].id);
+      EXPECT_EQ(a[g].origin.line, b[g].origin.line) << b[g].id;
+      EXPECT_TRUE(a[g].gate == b[g].gate) << b[g].id;
+    }
+    EXPECT_TRUE(own.matrices() == all.samples[i].strategy.matrices());
+    // A file without channel B: the same message.
+    cytopipe::fcs::Sample file;
+    file.source = "ab.fcs";
+    file.channels.resize(1);
+    file.channels[0].name = "A";
+    EXPECT_EQ(error_of([&] { check_workspace_sample(lean, s, file); }),
+              error_of([&] { check_workspace_sample(all, all.samples[i], file); }));
+  }
+  EXPECT_EQ(sharing, 5u);  // all but the first, the one with other gates and the one with moved lines
+
   // A stored count that is not a number, in a sample read alike: refused as reading it alone.
   for (const auto& [field, value] : std::vector<std::pair<int, std::string>>{{0, "x1"}, {1, "abc"}, {2, "1e999"}}) {
     std::vector<Alike> bad(3);
@@ -406,7 +443,7 @@ TEST(FlowJoStreaming, MatchingMetadataMatchesAndChecksAsTheWholeMetadata) {
   std::vector<const WorkspaceSample*> candidates;
   for (const auto& s : ws.samples) candidates.push_back(&s);
   // By name, and (renamed) by $FIL or by $TOT with the times.
-  for (const std::string source : {std::string(), std::string("/elsewhere/other name.fcs")}) {
+  for (const std::string& source : {std::string(), std::string("/elsewhere/other name.fcs")}) {
     std::vector<cytopipe::fcs::Sample> a, b;
     a.push_back(read(source));
     b.push_back(matching_metadata(read(source)));

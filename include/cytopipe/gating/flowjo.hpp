@@ -33,6 +33,11 @@ struct WorkspaceOptions {
   // False: a sample read in full keeps only the keywords match_samples uses (as an identity
   // does), for a caller that needs no others: a FlowJo sample stores a few hundred.
   bool all_keywords = true;
+  // True: a sample read alike an earlier one (the same gates, compensation and transforms; see
+  // parse_workspace) keeps no gates of its own: WorkspaceSample::alike_of names that sample and
+  // Workspace::strategy_of builds the sample's strategy when it is needed, so a caller gating
+  // file by file holds one strategy per distinct sample, not per sample.
+  bool share_alike = false;
 };
 
 // One channel's axis transform as FlowJo stores it (kept for export) and as a Transform.
@@ -60,6 +65,11 @@ struct WorkspaceSample {
   // identity is filled in (id, name, uri, line, and of its keywords those match_samples uses:
   // $FIL, GUID, $TOT, $BTIM, $ETIM, $DATE).
   bool read_in_full = false;
+  // WorkspaceOptions::share_alike: the index (in Workspace::samples) of the earlier sample this
+  // one was read alike, whose gates it has with their origin lines moved by alike_line_shift;
+  // `strategy` is then empty (Workspace::strategy_of).
+  std::optional<std::size_t> alike_of;
+  int alike_line_shift = 0;
 };
 
 struct WorkspaceGroup {
@@ -77,6 +87,14 @@ struct Workspace {
   // The samples of a group (every sample for an empty name); an unknown group is an Error that
   // lists the groups.
   std::vector<const WorkspaceSample*> group(std::string_view name) const;
+  // A sample's gating strategy: its own, or for a sample sharing another's (alike_of), built
+  // from that one's as reading it would have.
+  GatingStrategy strategy_of(const WorkspaceSample& sample) const;
+  // The strategy a sample's gates are evaluated with: its own, or the one it shares (the same
+  // gates; only their origin lines differ).
+  const GatingStrategy& gates_of(const WorkspaceSample& sample) const {
+    return sample.alike_of ? samples.at(*sample.alike_of).strategy : sample.strategy;
+  }
 };
 
 // Limits: a larger workspace is refused before it is parsed; elements may nest this deep (a
