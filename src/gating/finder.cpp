@@ -10,9 +10,9 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -42,12 +42,6 @@ struct Finite {
   std::size_t ignored = 0;
   std::size_t size() const { return columns.empty() ? 0 : columns[0].size(); }
 };
-
-// Whether x is finite, by its exponent bits (a loop of these vectorises).
-inline bool finite_bits(double x) {
-  constexpr std::uint64_t exponent = 0x7ff0000000000000ULL;
-  return (std::bit_cast<std::uint64_t>(x) & exponent) != exponent;
-}
 
 Finite finite_rows(std::span<const std::span<const double>> values, std::size_t dims, const std::string& label) {
   if (values.size() != dims)
@@ -755,31 +749,56 @@ FoundGate singlets(const FinderSpec& spec, const Finite& f, FinderReport report,
   return {std::move(g), std::move(report)};
 }
 
-// The squared Mahalanobis distance of event i from `mean`, with the arithmetic (so the bits) of
-// a plain double loop: the sum over a, then b, of diff[a] x inverse[a][b] x diff[b].
-inline double distance2(std::span<const std::span<const double>> columns, std::size_t i, const double* mean,
-                        const double* inverse, double* diff) {
-  const std::size_t dims = columns.size();
-  for (std::size_t d = 0; d < dims; ++d) diff[d] = columns[d][i] - mean[d];
-  double q = 0;
-  for (std::size_t a = 0; a < dims; ++a)
-    for (std::size_t b = 0; b < dims; ++b) q += diff[a] * inverse[a * dims + b] * diff[b];
-  return q;
+// The ellipse's sums over its events: the events in fixed blocks of kBlock (by event index), each
+// block's sums kept in kLanes running sums by the event index mod kLanes, an event outside the
+// ellipse adding an exact zero; a block's lanes joined pairwise, the blocks' sums added in block
+// order. They depend on the events within the ellipse alone: not on the number of threads, nor on
+// which events a pass looks at, as long as it looks at every event within (the lanes of the
+// events it skips would only have added zeros).
+constexpr std::size_t kBlock = 1 << 14;  // a multiple of kLanes
+constexpr std::size_t kLanes = 4;
+
+// Four doubles as one value (GCC/Clang vector extension: one AVX register, or two SSE ones); the
+// helpers are always inlined, so GCC's ABI note for non-AVX builds does not apply.
+using Vec4 = double __attribute__((vector_size(32)));
+using Mask4 = std::int64_t __attribute__((vector_size(32)));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+[[gnu::always_inline]] inline Vec4 load4(const double* p) {
+  Vec4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
 }
+[[gnu::always_inline]] inline Vec4 masked(Vec4 v, Mask4 m) { return reinterpret_cast<Vec4>(reinterpret_cast<Mask4>(v) & m); }
 
 // The events near an earlier ellipse of the iteration (within `reach2`, a wider squared distance
-// than the cut): while the current ellipse lies inside that wider one, the events within it are
-// among these, so an iteration looks at them alone instead of at every event.
+// than the cut), their values copied side by side: while the current ellipse lies inside that
+// wider one, the events within it are among these, so an iteration passes over them alone (a few
+// contiguous columns) instead of over every event. A block's near events are kept in rows of
+// kLanes, lane j holding those of event index = j mod kLanes in event order (so their sums are
+// the block's own); a lane shorter than the block's rows is padded (its count says where).
+struct NearBlock {
+  std::size_t block = 0, offset = 0, rows = 0;  // offset: the block's first value in the columns
+  std::array<std::int64_t, kLanes> count{};     // events per lane
+};
 struct Neighbourhood {
   std::vector<double> mean, inverse;
   double reach2 = 0;
-  std::vector<std::uint32_t> events;  // in event order
+  std::vector<std::vector<double>> values;  // one column per dimension (pooled buffers)
+  std::vector<NearBlock> blocks;
   bool valid = false;
+  Neighbourhood() = default;
+  Neighbourhood(const Neighbourhood&) = delete;
+  Neighbourhood& operator=(const Neighbourhood&) = delete;
+  ~Neighbourhood() {
+    for (auto& v : values) detail::ValueBuffers::shared().give(std::move(v));
+  }
 };
 
 // Whether the ellipse (mean, cov) at squared distance cut2 lies inside the neighbourhood's: a
-// point x of it has sqrt(q_n(x)) <= sqrt(q_n(mean)) + sqrt(cut2 x trace(inverse_n cov)) (the
-// trace bounds the largest eigenvalue of inverse_n cov), with a margin for rounding.
+// point x of it has sqrt(q_n(x)) <= sqrt(q_n(mean)) + sqrt(cut2 x the largest eigenvalue of
+// inverse_n cov) (bounded by its trace; in 2-D found from trace and determinant), with a margin
+// for rounding.
 bool inside_neighbourhood(const Neighbourhood& n, std::span<const double> mean, std::span<const double> cov, double cut2) {
   if (!n.valid) return false;
   const std::size_t dims = mean.size();
@@ -790,84 +809,224 @@ bool inside_neighbourhood(const Neighbourhood& n, std::span<const double> mean, 
       trace += n.inverse[a * dims + b] * cov[b * dims + a];
     }
   if (!(centre >= 0 && trace >= 0)) return false;
-  const double reach = std::sqrt(centre) + std::sqrt(cut2 * trace);
+  double largest = trace;
+  if (dims == 2) {
+    // inverse_n cov is similar to a symmetric positive semi-definite matrix: real eigenvalues, the
+    // larger one from its trace and determinant (a little above, for rounding).
+    double m[4];
+    for (std::size_t a = 0; a < 2; ++a)
+      for (std::size_t b = 0; b < 2; ++b) m[a * 2 + b] = n.inverse[a * 2] * cov[b] + n.inverse[a * 2 + 1] * cov[2 + b];
+    const double det = m[0] * m[3] - m[1] * m[2], half = 0.5 * trace;
+    largest = std::min(trace, (half + std::sqrt(std::max(half * half - det, 0.0))) * (1 + 1e-9));
+  }
+  const double reach = std::sqrt(centre) + std::sqrt(cut2 * largest);
   return reach * reach < 0.99 * n.reach2;
 }
 
-// The events (indices, in event order) within squared distance cut2 of (mean, inverse): among
-// the neighbourhood's events when the ellipse lies inside it, else among all events, making the
-// neighbourhood anew around this ellipse. Parallel over fixed blocks, joined in block order.
-void events_within(std::span<const std::span<const double>> columns, std::span<const double> mean,
-                   std::span<const double> cov, std::span<const double> inverse, double cut2, Neighbourhood& near,
-                   std::vector<std::uint32_t>& inside) {
-  const std::size_t dims = columns.size(), n = columns[0].size();
-  constexpr std::size_t kBlock = 1 << 14;
-  const bool among_near = inside_neighbourhood(near, mean, cov, cut2);
-  const std::size_t count = among_near ? near.events.size() : n;
-  const std::size_t blocks = (count + kBlock - 1) / kBlock;
-  std::vector<std::vector<std::uint32_t>> block_inside(blocks), block_near(among_near ? 0 : blocks);
-  // Reach of the new neighbourhood: room for the ellipse to move and widen a little (at the
-  // same shape the trace bound needs sqrt(dims x cut2) of it).
-  const double reach = (std::sqrt(static_cast<double>(dims)) + 0.75) * std::sqrt(cut2);
-  const double reach2 = reach * reach;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1), [&](const auto& r) {
-    // Stack scratch per chunk of a block (a heap block per task was mapped and zeroed each time).
-    constexpr std::size_t kChunk = 512;
-    double q[kChunk];
-    std::uint32_t kept[kChunk], close[kChunk];
-    std::vector<double> diff(dims);
-    for (std::size_t b = r.begin(); b < r.end(); ++b) {
-      const std::size_t block_lo = b * kBlock, block_hi = std::min(count, block_lo + kBlock);
-      for (std::size_t lo = block_lo; lo < block_hi; lo += kChunk) {
-        const std::size_t hi = std::min(block_hi, lo + kChunk);
-        const std::uint32_t* index = among_near ? near.events.data() + lo : nullptr;
-        if (dims == 2) {
-          // The same arithmetic as distance2, unrolled for the common case.
-          const double *x = columns[0].data(), *y = columns[1].data();
-          const double mx = mean[0], my = mean[1];
-          const double i00 = inverse[0], i01 = inverse[1], i10 = inverse[2], i11 = inverse[3];
-          for (std::size_t k = 0; k < hi - lo; ++k) {
-            const std::size_t i = index ? index[k] : lo + k;
-            const double dx = x[i] - mx, dy = y[i] - my;
-            double d = 0;
-            d += dx * i00 * dx;
-            d += dx * i01 * dy;
-            d += dy * i10 * dx;
-            d += dy * i11 * dy;
-            q[k] = d;
-          }
-        } else {
-          for (std::size_t k = 0; k < hi - lo; ++k)
-            q[k] = distance2(columns, index ? index[k] : lo + k, mean.data(), inverse.data(), diff.data());
-        }
-        // Branch-free compaction (whether an event is kept is as good as random to the predictor).
-        std::size_t kept_count = 0, close_count = 0;
-        for (std::size_t k = 0; k < hi - lo; ++k) {
-          const auto i = static_cast<std::uint32_t>(index ? index[k] : lo + k);
-          kept[kept_count] = i;
-          kept_count += !(q[k] > cut2);
-          close[close_count] = i;
-          close_count += !(q[k] > reach2);
-        }
-        block_inside[b].insert(block_inside[b].end(), kept, kept + kept_count);
-        if (!among_near) block_near[b].insert(block_near[b].end(), close, close + close_count);
+// One block's running sums: the count, then per lane the sum of each coordinate and of each
+// product of two (a <= b, row by row): `width` sums.
+struct Lanes {
+  std::size_t count = 0;
+  std::vector<double> sums;  // [t * kLanes + lane]
+};
+
+// Rows [0, rows) of kLanes events (values x[d][row * kLanes + lane], lane valid while row <
+// count[lane]) into the running sums: those within squared distance cut2 of (mean, inverse).
+// When `near` is given, the events within reach2 are also copied there, lane by lane in rows
+// (`placed`: how many each lane holds so far). The squared distance has the arithmetic (so the
+// bits) of a plain double loop: the sum over a, then b, of diff[a] x inverse[a][b] x diff[b].
+// D dimensions known at compile time (up to 4), four lanes at once.
+template <std::size_t D>
+[[gnu::always_inline]] inline void rows_within_fixed(std::span<const double* const> x, std::size_t rows,
+                                                     const std::int64_t* count, const double* mean,
+                                                     const double* inverse, double cut2, double reach2, Lanes& lanes,
+                                                     double* const* near, std::int64_t* placed) {
+  constexpr std::size_t kWidth = D + D * (D + 1) / 2;
+  Vec4 centre[D], sum[kWidth];
+  for (std::size_t a = 0; a < D; ++a) centre[a] = Vec4{mean[a], mean[a], mean[a], mean[a]};
+  for (std::size_t t = 0; t < kWidth; ++t) sum[t] = load4(&lanes.sums[t * kLanes]);
+  const Vec4 cut = {cut2, cut2, cut2, cut2}, far = {reach2, reach2, reach2, reach2};
+  const Mask4 lane_rows = {count[0], count[1], count[2], count[3]};
+  Mask4 within = {};
+  for (std::size_t r = 0; r < rows; ++r) {
+    Vec4 v[D], diff[D];
+    for (std::size_t a = 0; a < D; ++a) {
+      v[a] = load4(x[a] + r * kLanes);
+      diff[a] = v[a] - centre[a];
+    }
+    Vec4 q = diff[0] * inverse[0] * diff[0];
+    for (std::size_t a = 0; a < D; ++a)
+      for (std::size_t b = 0; b < D; ++b)
+        if (a + b > 0) q += diff[a] * inverse[a * D + b] * diff[b];
+    const auto row = static_cast<std::int64_t>(r);
+    const Mask4 valid = Mask4{row, row, row, row} < lane_rows;
+    const Mask4 in = ~(q > cut) & valid;
+    std::size_t t = 0;
+    for (std::size_t a = 0; a < D; ++a) sum[t++] += masked(v[a], in);
+    for (std::size_t a = 0; a < D; ++a)
+      for (std::size_t b = a; b < D; ++b) sum[t++] += masked(v[a] * v[b], in);
+    within -= in;  // -1 where in
+    if (near) {
+      const Mask4 close = ~(q > far) & valid;
+      for (std::size_t j = 0; j < kLanes; ++j) {
+        const auto at = static_cast<std::size_t>(placed[j]) * kLanes + j;
+        for (std::size_t a = 0; a < D; ++a) near[a][at] = v[a][j];
+        placed[j] -= close[j];
       }
     }
-  });
-  inside.clear();
-  for (const auto& b : block_inside) inside.insert(inside.end(), b.begin(), b.end());
+  }
+  for (std::size_t t = 0; t < kWidth; ++t) std::memcpy(&lanes.sums[t * kLanes], &sum[t], sizeof sum[t]);
+  lanes.count += static_cast<std::size_t>(within[0] + within[1] + within[2] + within[3]);
+}
+
+// The same for any number of dimensions, one event at a time.
+void rows_within_any(std::span<const double* const> x, std::size_t rows, const std::int64_t* count, const double* mean,
+                     const double* inverse, double cut2, double reach2, Lanes& lanes, double* const* near,
+                     std::int64_t* placed) {
+  const std::size_t dims = x.size();
+  std::vector<double> v(dims);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < kLanes; ++j) {
+      if (static_cast<std::int64_t>(r) >= count[j]) continue;
+      for (std::size_t a = 0; a < dims; ++a) v[a] = x[a][r * kLanes + j];
+      double q = 0;
+      for (std::size_t a = 0; a < dims; ++a)
+        for (std::size_t b = 0; b < dims; ++b) q += (v[a] - mean[a]) * inverse[a * dims + b] * (v[b] - mean[b]);
+      const bool in = !(q > cut2);
+      std::size_t s = j;
+      for (std::size_t a = 0; a < dims; ++a, s += kLanes) lanes.sums[s] += in ? v[a] : 0.0;
+      for (std::size_t a = 0; a < dims; ++a)
+        for (std::size_t b = a; b < dims; ++b, s += kLanes) lanes.sums[s] += in ? v[a] * v[b] : 0.0;
+      lanes.count += in;
+      if (near && !(q > reach2)) {
+        for (std::size_t a = 0; a < dims; ++a) near[a][static_cast<std::size_t>(placed[j]) * kLanes + j] = v[a];
+        ++placed[j];
+      }
+    }
+}
+
+// Also compiled for AVX2 and picked at run time where the CPU has it: the same operations on the
+// same lanes (AVX2 alone, without FMA, so no multiply-add is fused): the same bits.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void rows_within(std::span<const double* const> x, std::size_t rows, const std::int64_t* count, const double* mean,
+                 const double* inverse, double cut2, double reach2, Lanes& lanes, double* const* near,
+                 std::int64_t* placed) {
+  switch (x.size()) {
+    case 1: return rows_within_fixed<1>(x, rows, count, mean, inverse, cut2, reach2, lanes, near, placed);
+    case 2: return rows_within_fixed<2>(x, rows, count, mean, inverse, cut2, reach2, lanes, near, placed);
+    case 3: return rows_within_fixed<3>(x, rows, count, mean, inverse, cut2, reach2, lanes, near, placed);
+    case 4: return rows_within_fixed<4>(x, rows, count, mean, inverse, cut2, reach2, lanes, near, placed);
+    default: return rows_within_any(x, rows, count, mean, inverse, cut2, reach2, lanes, near, placed);
+  }
+}
+#pragma GCC diagnostic pop
+
+// The count of the events within an ellipse, the sum of each coordinate and of each product of two
+// coordinates: `sums` holds dims coordinate sums, then the products' (a <= b, row by row).
+struct WithinSums {
+  std::size_t count = 0;
+  std::vector<double> sums;
+};
+
+// The count and sums of the events within squared distance cut2 of (mean, inverse): among the
+// neighbourhood's events when the ellipse lies inside it, else among all events, making the
+// neighbourhood anew around this ellipse. Blocks in parallel, their sums added in block order.
+WithinSums sums_within(std::span<const std::span<const double>> columns, std::span<const double> mean,
+                       std::span<const double> cov, std::span<const double> inverse, double cut2, Neighbourhood& near) {
+  const std::size_t dims = columns.size(), n = columns[0].size(), width = dims + dims * (dims + 1) / 2;
+  const bool among_near = inside_neighbourhood(near, mean, cov, cut2);
+  // Reach of a new neighbourhood: room for the ellipse to move and widen a little (at the same
+  // shape the trace bound needs sqrt(dims x cut2) of it); twice that around the start, which is
+  // narrow on purpose (the iterations widen it to the population's spread).
+  const double room = near.valid ? 1.0 : 2.0;
+  const double reach = room * (std::sqrt(static_cast<double>(dims)) + 0.75) * std::sqrt(cut2);
+  const double reach2 = among_near ? near.reach2 : reach * reach;
+  const std::size_t blocks = among_near ? near.blocks.size() : (n + kBlock - 1) / kBlock;
+  std::vector<Lanes> partial(blocks);
+  std::vector<NearBlock> made(among_near ? 0 : blocks);
+  std::vector<double*> out;
   if (!among_near) {
+    // A block's near events go first to its own place (block x kBlock on), rows of kLanes: the
+    // last block's may end up to kLanes - 1 past the events.
+    if (near.values.empty())
+      for (std::size_t a = 0; a < dims; ++a) near.values.push_back(detail::ValueBuffers::shared().take(n + kLanes));
+    for (auto& v : near.values) out.push_back(v.data());
+  }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1), [&](const auto& r) {
+    std::vector<const double*> x(dims);
+    std::vector<double*> to(dims);
+    for (std::size_t b = r.begin(); b < r.end(); ++b) {
+      Lanes& lanes = partial[b];
+      lanes.sums.assign(width * kLanes, 0.0);
+      if (among_near) {
+        const NearBlock& nb = near.blocks[b];
+        for (std::size_t a = 0; a < dims; ++a) x[a] = near.values[a].data() + nb.offset;
+        rows_within(x, nb.rows, nb.count.data(), mean.data(), inverse.data(), cut2, reach2, lanes, nullptr, nullptr);
+        continue;
+      }
+      // Every event of the block: whole rows in place, the last few (fewer than kLanes) from a
+      // copy padded with lanes that do not count.
+      const std::size_t lo = b * kBlock, hi = std::min(n, lo + kBlock), whole = (hi - lo) / kLanes;
+      NearBlock& nb = made[b];
+      nb.block = b;
+      for (std::size_t a = 0; a < dims; ++a) {
+        x[a] = columns[a].data() + lo;
+        to[a] = out[a] + lo;
+      }
+      const std::int64_t all[kLanes] = {static_cast<std::int64_t>(whole), static_cast<std::int64_t>(whole),
+                                        static_cast<std::int64_t>(whole), static_cast<std::int64_t>(whole)};
+      rows_within(x, whole, all, mean.data(), inverse.data(), cut2, reach2, lanes, to.data(), nb.count.data());
+      if (const std::size_t rest = hi - lo - whole * kLanes; rest > 0) {
+        std::vector<double> tail(dims * kLanes, 0.0);
+        std::int64_t some[kLanes] = {};
+        for (std::size_t a = 0; a < dims; ++a) {
+          for (std::size_t j = 0; j < rest; ++j) tail[a * kLanes + j] = x[a][whole * kLanes + j];
+          x[a] = tail.data() + a * kLanes;
+        }
+        for (std::size_t j = 0; j < rest; ++j) some[j] = 1;
+        // Its near events go on where each lane's left off.
+        rows_within(x, 1, some, mean.data(), inverse.data(), cut2, reach2, lanes, to.data(), nb.count.data());
+      }
+      // Lanes shorter than the longest are padded (the pad never counts).
+      for (std::int64_t c : nb.count) nb.rows = std::max(nb.rows, static_cast<std::size_t>(c));
+      for (std::size_t j = 0; j < kLanes; ++j)
+        for (std::size_t t = static_cast<std::size_t>(nb.count[j]); t < nb.rows; ++t)
+          for (std::size_t a = 0; a < dims; ++a) to[a][t * kLanes + j] = 0.0;
+    }
+  });
+  WithinSums s;
+  s.sums.assign(width, 0.0);
+  for (const Lanes& lanes : partial) {
+    s.count += lanes.count;
+    for (std::size_t t = 0; t < width; ++t) {
+      const double* l = lanes.sums.data() + t * kLanes;
+      s.sums[t] += (l[0] + l[1]) + (l[2] + l[3]);
+    }
+  }
+  if (!among_near) {
+    // Each block's near rows to their place after the blocks before it (blocks with none left out).
+    std::size_t offset = 0;
+    near.blocks.clear();
+    for (NearBlock& nb : made) {
+      if (nb.rows == 0) continue;
+      const std::size_t from = nb.block * kBlock, size = nb.rows * kLanes;
+      for (double* column : out) std::copy(column + from, column + from + size, column + offset);
+      nb.offset = offset;
+      offset += size;
+      near.blocks.push_back(nb);
+    }
     near.mean.assign(mean.begin(), mean.end());
     near.inverse.assign(inverse.begin(), inverse.end());
     near.reach2 = reach2;
-    near.events.clear();
-    for (const auto& b : block_near) near.events.insert(near.events.end(), b.begin(), b.end());
     near.valid = true;
   }
+  return s;
 }
 
 FoundGate ellipse(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
-  const std::size_t dims = spec.dimensions.size(), n = f.size();
+  const std::size_t dims = spec.dimensions.size();
   // Start: the highest density peak (2-D histogram for two dimensions, per-axis KDE otherwise),
   // or the given point.
   std::vector<double> mean(dims);
@@ -939,44 +1098,21 @@ FoundGate ellipse(const FinderSpec& spec, const Finite& f, FinderReport report, 
   };
   std::size_t kept = 0;
   Neighbourhood near;
-  std::vector<std::uint32_t> inside;
   for (int iter = 0; iter < 30; ++iter) {
     const auto inverse = invert_matrix(cov, dims);
     if (!inverse) throw Error(label + ": the peak's covariance is singular (the values lie on a line)");
-    std::vector<double> sum(dims, 0.0), sum2(dims * dims, 0.0);
-    // The events within the ellipse, in event order; their sums in that order (as one loop over
-    // all events adding the kept ones gave them, bit for bit).
-    events_within(f.columns, mean, cov, *inverse, cut2, near, inside);
-    kept = inside.size();
-    if (dims == 2) {  // the same sums in registers
-      const double *x = f.columns[0].data(), *y = f.columns[1].data();
-      double sx = 0, sy = 0, sxx = 0, sxy = 0, syx = 0, syy = 0;
-      for (const std::uint32_t i : inside) {
-        sx += x[i];
-        sxx += x[i] * x[i];
-        sxy += x[i] * y[i];
-        sy += y[i];
-        syx += y[i] * x[i];
-        syy += y[i] * y[i];
-      }
-      sum = {sx, sy};
-      sum2 = {sxx, sxy, syx, syy};
-    } else {
-      for (const std::uint32_t i : inside)
-        for (std::size_t a = 0; a < dims; ++a) {
-          sum[a] += f.columns[a][i];
-          for (std::size_t b = 0; b < dims; ++b) sum2[a * dims + b] += f.columns[a][i] * f.columns[b][i];
-        }
-    }
+    const WithinSums within = sums_within(f.columns, mean, cov, *inverse, cut2, near);
+    kept = within.count;
     if (kept < std::max<std::size_t>(spec.min_events / 2, dims + 2))
       throw Error(label + ": only " + std::to_string(kept) + " events around the peak: no ellipse can be fitted");
     std::vector<double> next_mean(dims), next_cov(dims * dims);
-    for (std::size_t a = 0; a < dims; ++a) next_mean[a] = sum[a] / static_cast<double>(kept);
+    for (std::size_t a = 0; a < dims; ++a) next_mean[a] = within.sums[a] / static_cast<double>(kept);
     const double factor = truncation_factor(cut2);
-    for (std::size_t a = 0; a < dims; ++a)
-      for (std::size_t b = 0; b < dims; ++b)
-        next_cov[a * dims + b] =
-            (sum2[a * dims + b] / static_cast<double>(kept) - next_mean[a] * next_mean[b]) / factor;
+    for (std::size_t a = 0, t = dims; a < dims; ++a)
+      for (std::size_t b = a; b < dims; ++b, ++t) {
+        const double c = (within.sums[t] / static_cast<double>(kept) - next_mean[a] * next_mean[b]) / factor;
+        next_cov[a * dims + b] = next_cov[b * dims + a] = c;
+      }
     double change = 0;
     for (std::size_t a = 0; a < dims; ++a) change = std::max(change, std::abs(next_mean[a] - mean[a]) / std::sqrt(next_cov[a * dims + a]));
     mean = std::move(next_mean);

@@ -2,6 +2,7 @@
 // drawn (independent of the finder's code), the YAML form, and degenerate input (all equal, 10
 // events, a channel of zeros, one peak, NaN values): a clear Error or the documented fallback.
 #include <gtest/gtest.h>
+#include <tbb/global_control.h>
 
 #include <algorithm>
 #include <cmath>
@@ -240,6 +241,97 @@ TEST(FinderEllipse, FindsTheMeanAndCovarianceOfTheChosenPeak) {
   EXPECT_NEAR(std::sqrt(e.covariance[0]), 4, 0.4);
   EXPECT_NEAR(std::sqrt(e.covariance[3]), 2, 0.2);
   EXPECT_DOUBLE_EQ(e.distance_square, 9.0);
+}
+
+// Two balls of radius 1 in `dims` dimensions, events spread evenly (uniformly) in each: `first`
+// events around (100, 110, 120, ...), `second` around a point 40 further on every axis, in random
+// order. Each ball lies well within 3 of the ellipse's SDs of its own centre (its radius is at
+// most 2.7 of its SDs per axis), far from the other: an ellipse on a ball settles on its exact
+// mean and covariance. The counts used (130,003 in all) span several of the finder's blocks of
+// 16384 events and end in a partial row of its four lanes.
+constexpr double kSecondBall = 40;
+std::vector<std::vector<double>> two_balls(std::size_t dims, std::size_t first, std::size_t second) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> n01(0, 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<std::vector<double>> columns(dims);
+  std::vector<bool> in_first(first + second, false);
+  std::fill(in_first.begin(), in_first.begin() + static_cast<std::ptrdiff_t>(first), true);
+  std::shuffle(in_first.begin(), in_first.end(), rng);
+  for (const bool in : in_first) {
+    std::vector<double> v(dims);
+    double norm = 0;
+    for (double& c : v) {
+      c = n01(rng);
+      norm += c * c;
+    }
+    const double radius = std::pow(u(rng), 1.0 / static_cast<double>(dims)) / std::sqrt(norm);
+    for (std::size_t d = 0; d < dims; ++d)
+      columns[d].push_back(100 + 10 * static_cast<double>(d) + (in ? 0 : kSecondBall) + radius * v[d]);
+  }
+  return columns;
+}
+
+TEST(FinderEllipse, SettlesOnTheExactMeanAndCovarianceOfTheBallItFinds) {
+  for (const std::size_t dims : {1u, 2u, 3u, 5u}) {
+    SCOPED_TRACE("dimensions " + std::to_string(dims));
+    // 40 % in the first ball: each axis's quartiles lie in different balls, so the start (each
+    // axis's KDE bandwidth, or two bins of the 2-D histogram) already takes in a whole ball.
+    const auto columns = two_balls(dims, 52'001, 78'002);
+    FinderSpec spec;
+    spec.method = FinderMethod::Ellipse;
+    std::vector<std::span<const double>> values;
+    std::vector<double> centre;
+    for (std::size_t d = 0; d < dims; ++d) {
+      spec.dimensions.push_back(on_channel("X" + std::to_string(d)));
+      values.push_back(columns[d]);
+      centre.push_back(100 + 10 * static_cast<double>(d));
+    }
+    if (dims != 2) spec.near = centre;  // 2-D: the histogram's highest peak (the second ball)
+    const auto g = find_gate(spec, values, "test");
+    const auto& e = std::get<EllipsoidGate>(g.gate);
+    const bool second = e.mean[0] > centre[0] + kSecondBall / 2;
+    EXPECT_EQ(second, dims == 2);
+    // That ball's moments in long double, independently of the finder's sums.
+    std::vector<long double> mean(dims, 0), cross(dims * dims, 0);
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < columns[0].size(); ++i) {
+      if ((columns[0][i] > centre[0] + kSecondBall / 2) != second) continue;
+      ++count;
+      for (std::size_t a = 0; a < dims; ++a) {
+        mean[a] += columns[a][i];
+        for (std::size_t b = 0; b < dims; ++b) cross[a * dims + b] += static_cast<long double>(columns[a][i]) * columns[b][i];
+      }
+    }
+    ASSERT_EQ(count, second ? 78'002u : 52'001u);
+    for (auto& m : mean) m /= static_cast<long double>(count);
+    // A normal's variance within the cut (3 SDs), per dimension: what the finder divides by.
+    const double r2 = 9, ex = std::exp(-0.5 * r2);
+    const double factor = dims == 1 ? 1 - 2 * 3 * (ex / std::sqrt(2 * M_PI)) / std::erf(3 / std::sqrt(2.0))
+                                    : (1 - ex * (1 + 0.5 * r2)) / (1 - ex);
+    for (std::size_t a = 0; a < dims; ++a) {
+      EXPECT_NEAR(e.mean[a], static_cast<double>(mean[a]), 1e-12 * e.mean[a]) << a;
+      for (std::size_t b = 0; b < dims; ++b) {
+        const double cov = static_cast<double>((cross[a * dims + b] / static_cast<long double>(count) - mean[a] * mean[b]) / factor);
+        // The finder's sums are of the values themselves (not of their distances from the mean):
+        // its covariance carries their rounding, about 1e-16 x mean^2 (here < 1e-11) absolute.
+        EXPECT_NEAR(e.covariance[a * dims + b], cov, 1e-9) << a << "," << b;
+      }
+    }
+  }
+}
+
+TEST(FinderEllipse, SameGateOnOneThreadAsOnMany) {
+  // Its sums are added in fixed blocks of events whatever the threads: bit for bit the same.
+  const auto columns = two_balls(2, 100'003, 30'000);
+  FinderSpec spec;
+  spec.method = FinderMethod::Ellipse;
+  spec.dimensions = {on_channel("X"), on_channel("Y")};
+  const auto many = std::get<EllipsoidGate>(run2(spec, columns[0], columns[1]).gate);
+  const tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+  const auto single = std::get<EllipsoidGate>(run2(spec, columns[0], columns[1]).gate);
+  EXPECT_EQ(many.mean, single.mean);
+  EXPECT_EQ(many.covariance, single.covariance);
 }
 
 TEST(FinderSinglets, BandFollowsTheDiagonalAndLeavesDoubletsOut) {
