@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <future>
 #include <iostream>
 #include <map>
 #include <numeric>
@@ -295,37 +296,61 @@ struct GateCommand {
     wo.all_keywords = false;  // files are matched with the samples' identifying keywords only
     // Samples with the same gates keep one copy; each file's strategy is built as it is gated.
     wo.share_alike = true;
-    // Each file's metadata; a file whose metadata cannot be read is named and left out (`usable`
-    // maps the metadata read back to the files).
+    // Each file's metadata, read on a second thread while the workspace is scanned (matching
+    // needs both); a file whose metadata cannot be read is named (in file order) and left out
+    // (`usable` maps the metadata read back to the files).
     Failures failed(files.size());
     std::vector<fcs::Sample> metadata;
     std::vector<std::size_t> usable;
-    fcs::ReadOptions meta;
-    meta.read_events = false;
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      try {
-        metadata.push_back(gating::matching_metadata(fcs::read_fcs(files[i], meta)));
-        usable.push_back(i);
-      } catch (const Error& e) {
-        failed.add(i, e.what());
+    auto reading = std::async(std::launch::async, [&] {
+      fcs::ReadOptions meta;
+      meta.read_events = false;
+      for (std::size_t i = 0; i < files.size(); ++i) {
+        try {
+          metadata.push_back(gating::matching_metadata(fcs::read_fcs(files[i], meta)));
+          usable.push_back(i);
+        } catch (const Error& e) {
+          failed.add(i, e.what());
+        }
       }
-    }
-    if (usable.empty()) return failed.finish();
+    });
+    bool files_read = false;
+    auto wait_for_files = [&] {
+      if (!reading.valid()) return;
+      reading.get();
+      files_read = true;
+    };
+    struct NoFileUsable {};
     // Files are matched on the samples' identities; only the matched samples are read in full.
     gating::SampleMatch match;
-    const gating::Workspace ws = gating::load_workspace(workspace_file, wo, [&](const gating::Workspace& identities) {
-      const auto candidates = identities.group(group);
-      match = gating::match_samples(candidates, metadata);
-      if (!match.unmatched_files.empty())
-        throw Error("the workspace has no sample for " + std::to_string(match.unmatched_files.size()) +
-                        " of the files (a file is matched by its name against a sample's $FIL, name or DataSet "
-                        "uri, then by its own $FIL, then by $TOT with $BTIM/$ETIM/$DATE or GUID):\n" +
-                        match.report(),
-                    ErrorContext{workspace_file, group.empty() ? "" : "group " + group});
-      std::vector<std::size_t> read;
-      for (const auto& c : match.sample_of_file) read.push_back(static_cast<std::size_t>(candidates[*c] - identities.samples.data()));
-      return read;
-    });
+    std::optional<gating::Workspace> loaded;
+    try {
+      loaded = gating::load_workspace(workspace_file, wo, [&](const gating::Workspace& identities) {
+        wait_for_files();
+        if (usable.empty()) throw NoFileUsable{};
+        const auto candidates = identities.group(group);
+        match = gating::match_samples(candidates, metadata);
+        if (!match.unmatched_files.empty())
+          throw Error("the workspace has no sample for " + std::to_string(match.unmatched_files.size()) +
+                          " of the files (a file is matched by its name against a sample's $FIL, name or DataSet "
+                          "uri, then by its own $FIL, then by $TOT with $BTIM/$ETIM/$DATE or GUID):\n" +
+                          match.report(),
+                      ErrorContext{workspace_file, group.empty() ? "" : "group " + group});
+        std::vector<std::size_t> read;
+        for (const auto& c : match.sample_of_file)
+          read.push_back(static_cast<std::size_t>(candidates[*c] - identities.samples.data()));
+        return read;
+      });
+    } catch (const NoFileUsable&) {
+      return failed.finish();
+    } catch (...) {
+      // As when the files were read first: their faults come first, and with no file usable only
+      // they are reported (the workspace's fault is not).
+      wait_for_files();
+      if (files_read && usable.empty()) return failed.finish();
+      throw;
+    }
+    const gating::Workspace& ws = *loaded;
     const auto candidates = ws.group(group);
     if (!match.unmatched_samples.empty())
       std::cerr << "note: " << match.unmatched_samples.size() << " of the " << candidates.size() << " samples of "
