@@ -66,7 +66,7 @@ TEST(BlockCounts, GatingMlReferenceCountsAndGateSampleBlockByBlock) {
     const auto whole = cytopipe::gating::gate_sample(strategy, cytopipe::fcs::read_fcs(fcs, options));
     const cytopipe::fcs::EventBlocks blocks(fcs, options);
     ASSERT_TRUE(cytopipe::gating::counts_block_by_block(strategy, blocks));
-    for (std::size_t block : {std::size_t{64}, std::size_t{64 * 37}, std::size_t{65536}})
+    for (std::size_t block : {std::size_t{64}, std::size_t{64 * 37}, cytopipe::gating::kGateBlockEvents, std::size_t{65536}})
       for (bool parallel : {false, true}) {
         const auto c = cytopipe::gating::count_populations(strategy, blocks, parallel, block);
         EXPECT_EQ(c.events, whole.events());
@@ -117,7 +117,7 @@ TEST(BlockCounts, GateInBlocksHasGateSampleMemberships) {
       }
       // One word, an odd number of words (the last block partial), the default (one block for
       // the smaller files: gate_sample itself).
-      for (std::size_t block : {std::size_t{64}, std::size_t{64 * 37}, std::size_t{65536}}) {
+      for (std::size_t block : {std::size_t{64}, std::size_t{64 * 37}, cytopipe::gating::kGateBlockEvents, std::size_t{65536}}) {
         const auto b = cytopipe::gating::gate_in_blocks(strategy, sample, block);
         EXPECT_EQ(b.events(), whole.events());
         ASSERT_EQ(b.populations().size(), whole.populations().size());
