@@ -5,7 +5,9 @@
 #   1. import: `gate --workspace` of a 100-sample x 30-gate workspace (written by `--write-wsp`),
 #      gating one 19k-event file, against `gate --strategy` of the Gating-ML file on that file
 #      (only the matched sample is read in full: the best case), then all 100 files (every
-#      sample read in full: the worst);
+#      sample read; they share one set of gates, as FlowJo's group gating writes them, so one
+#      is read in full and the others share its reading), and the same with every sample's
+#      gates different (each read in full: the worst);
 #   2. gating: both on four 1,000,000-event files (the same bytes under four names);
 #   3. the round trip at 1,000,000 events: the strategy written by --write-wsp over one big file and
 #      read back, per evaluation mode, how many population counts equal the written run's (all in
@@ -73,6 +75,17 @@ for i in 002 003 004; do ln -s "$work/big/s001.fcs" "$work/big/s$i.fcs"; done
 
 "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work"/small/s*.fcs --write-wsp "$work/w100.wsp" > /dev/null
 echo "workspace: 100 samples x $(grep -c '<Population \|<AndNode ' "$work/w100.wsp" | awk '{print $1 / 100}') populations (30 gates; the quadrant is 4), $(du -h "$work/w100.wsp" | cut -f1)"
+# The same workspace with every sample's gates different (the first polygon vertex moved by a
+# thousandth per sample), so that no sample shares another's reading: a workspace gated sample by
+# sample rather than by group.
+python3 - "$work/w100.wsp" "$work/w100d.wsp" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+head, *samples = text.split('<Sample>')
+def moved(i, s):
+    return re.sub(r'data-type:value="([^"]+)"', lambda m: f'data-type:value="{float(m.group(1)) + i / 1000}"', s, count=1)
+open(sys.argv[2], 'w').write(head + ''.join('<Sample>' + moved(i, s) for i, s in enumerate(samples)))
+PY
 
 best() {  # best wall and best CPU (user + sys) time of $runs runs of the command
   local w="" c=""
@@ -89,6 +102,7 @@ echo "import (100-sample workspace) + gate one 19k-event file: $(best "$binary" 
 echo "Gating-ML strategy          + gate one 19k-event file: $(best "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work/small/s001.fcs")"
 echo "import + gate 100 19k-event files (every sample): $(best "$binary" gate --workspace "$work/w100.wsp" "$work"/small/s*.fcs)"
 echo "Gating-ML   + gate 100 19k-event files:            $(best "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work"/small/s*.fcs)"
+echo "import + gate 100 files, every sample's gates different: $(best "$binary" gate --workspace "$work/w100d.wsp" "$work"/small/s*.fcs)"
 echo "workspace: gate 4 x 1,000,000 events:  $(best "$binary" gate --workspace "$work/w100.wsp" "$work"/big/s00[1-4].fcs)"
 echo "Gating-ML: gate 4 x 1,000,000 events:  $(best "$binary" gate --strategy "$work/strategy.xml" --values flowcore "$work"/big/s00[1-4].fcs)"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
