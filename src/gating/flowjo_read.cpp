@@ -958,6 +958,9 @@ Workspace read_workspace(const xml::Input& input, std::string_view name, const W
           if (keep) ++next;
           return keep ? Keep::HandOver : Keep::LeaveOut;
         }
+        // A sample's keywords (hundreds of elements) when only those matching uses are kept: the
+        // first pass holds them (read_sample reads none).
+        if (depth == 4 && !options.all_keywords && n == "Keywords") return Keep::LeaveOut;
         return Keep::Build;
       },
       [&](const xmlNode* el) {
@@ -965,9 +968,11 @@ Workspace read_workspace(const xml::Input& input, std::string_view name, const W
         read_alike_before(c);
         WorkspaceSample& s = ws.samples[c];
         const int line = s.line;  // the first pass's line is exact beyond libxml2's 65535-line node limit
+        std::map<std::string, std::string> matching = std::move(s.keywords);
         const auto model = slots.find(c);
         s = reader.read_sample(el, model == slots.end() ? nullptr : &model->second);
         s.line = line;
+        if (!options.all_keywords) s.keywords = std::move(matching);
       });
   if (next != full.size())
     throw Error("the workspace changed while it was read (its second reading holds fewer samples)",
