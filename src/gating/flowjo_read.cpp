@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <array>
 #include <fstream>
 #include <functional>
@@ -731,7 +732,7 @@ class IdentityScan {
       open_[e.depth] = Open::Sample;
       sample_depth_ = e.depth;
       rest_.emplace_back();
-      described_.clear();
+      used_ = 0;
     } else if (parent == Open::Sample && n == "DataSet" && !first_.data) {
       first_.data = true;
       ws_.samples.back().uri = value("uri");
@@ -807,26 +808,46 @@ class IdentityScan {
       auto c = e.attribute("count");
       r.counts.push_back({c ? std::optional<std::string>(std::string(*c)) : std::nullopt, e.line});
     }
-    auto put = [&](std::string_view v) {
-      const auto size = static_cast<std::uint32_t>(v.size());
-      described_.append(reinterpret_cast<const char*>(&size), sizeof size).append(v);
+    auto skipped = [&](const xml::Attribute& a) {
+      return (first_data && (a.name == "uri" || a.name == "sampleID")) ||
+             (first_node && (a.name == "name" || a.name == "sampleID" || a.name == "count")) ||
+             (population && a.name == "count");
     };
-    const auto depth = static_cast<std::uint32_t>(e.depth - sample_depth_);
-    described_.append(reinterpret_cast<const char*>(&depth), sizeof depth);
+    // Written in one piece (this runs for every element of every sample): the depth, the name,
+    // the number of attributes, each one's name and value (each with its length), and below the
+    // SampleNode the line.
+    std::size_t n = 3 * sizeof(std::uint32_t) + e.name.size() + (below_node ? sizeof(int) : 0);
+    std::uint32_t attributes = 0;
+    for (const auto& a : e.attributes)
+      if (!skipped(a)) {
+        n += 2 * sizeof(std::uint32_t) + a.name.size() + a.value.size();
+        ++attributes;
+      }
+    char* out = room(n);
+    auto raw = [&](const auto& v) {
+      std::memcpy(out, &v, sizeof v);
+      out += sizeof v;
+    };
+    auto put = [&](std::string_view v) {
+      raw(static_cast<std::uint32_t>(v.size()));
+      std::memcpy(out, v.data(), v.size());
+      out += v.size();
+    };
+    raw(static_cast<std::uint32_t>(e.depth - sample_depth_));
     put(e.name);
-    for (const auto& a : e.attributes) {
-      if ((first_data && (a.name == "uri" || a.name == "sampleID")) ||
-          (first_node && (a.name == "name" || a.name == "sampleID" || a.name == "count")) ||
-          (population && a.name == "count"))
-        continue;
-      put(a.name);
-      put(a.value);
-    }
-    described_.push_back('\n');
-    if (below_node) {
-      const int line = e.line - r.node_line;
-      described_.append(reinterpret_cast<const char*>(&line), sizeof line);
-    }
+    raw(attributes);
+    for (const auto& a : e.attributes)
+      if (!skipped(a)) {
+        put(a.name);
+        put(a.value);
+      }
+    if (below_node) raw(e.line - r.node_line);
+  }
+  char* room(std::size_t n) {
+    if (used_ + n > described_.size()) described_.resize(std::max(2 * described_.size(), used_ + n + 4096));
+    char* at = described_.data() + used_;
+    used_ += n;
+    return at;
   }
   bool in_keywords(std::size_t depth) const {
     for (std::size_t d = sample_depth_ + 1; d < depth && d < open_.size(); ++d)
@@ -837,14 +858,15 @@ class IdentityScan {
   void classify() {
     SampleRest& r = rest_.back();
     r.same_as = rest_.size() - 1;
-    auto& heads = alike_[std::hash<std::string_view>{}(described_)];
+    const std::string_view described(described_.data(), used_);
+    auto& heads = alike_[std::hash<std::string_view>{}(described)];
     for (std::size_t h : heads)
-      if (descriptions_[h] == described_) {
+      if (descriptions_[h] == described) {
         r.same_as = h;
         return;
       }
     heads.push_back(r.same_as);
-    descriptions_[r.same_as] = described_;
+    descriptions_[r.same_as] = std::string(described);
   }
 
   Workspace ws_;
@@ -859,7 +881,8 @@ class IdentityScan {
   bool all_keywords_;  // SampleRest::keywords holds every keyword, else those matching uses
   std::size_t sample_depth_ = 0, node_depth_ = 0;  // of the open <Sample> / its first SampleNode, 0 none
   std::vector<SampleRest> rest_;                   // per sample
-  std::string described_;                          // the open sample's description
+  std::string described_;                          // the open sample's description (its first
+  std::size_t used_ = 0;                           // used_ bytes)
   std::unordered_map<std::size_t, std::vector<std::size_t>> alike_;  // description hash -> first samples
   std::unordered_map<std::size_t, std::string> descriptions_;        // of those first samples
 };
