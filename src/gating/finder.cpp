@@ -756,20 +756,23 @@ FoundGate singlets(const FinderSpec& spec, const Finite& f, FinderReport report,
 // which events a pass looks at, as long as it looks at every event within (the lanes of the
 // events it skips would only have added zeros).
 constexpr std::size_t kBlock = 1 << 14;  // a multiple of kLanes
-constexpr std::size_t kLanes = 4;
+constexpr std::size_t kLanes = 8;
 
-// Four doubles as one value (GCC/Clang vector extension: one AVX register, or two SSE ones); the
-// helpers are always inlined, so GCC's ABI note for non-AVX builds does not apply.
-using Vec4 = double __attribute__((vector_size(32)));
-using Mask4 = std::int64_t __attribute__((vector_size(32)));
+// kLanes doubles as one value (GCC/Clang vector extension: one AVX-512 register, two AVX or four
+// SSE ones); the helpers are always inlined, so GCC's ABI note for other builds does not apply.
+using Lane = double __attribute__((vector_size(kLanes * sizeof(double))));
+using LaneMask = std::int64_t __attribute__((vector_size(kLanes * sizeof(double))));
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
-[[gnu::always_inline]] inline Vec4 load4(const double* p) {
-  Vec4 v;
+[[gnu::always_inline]] inline Lane load_lanes(const double* p) {
+  Lane v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-[[gnu::always_inline]] inline Vec4 masked(Vec4 v, Mask4 m) { return reinterpret_cast<Vec4>(reinterpret_cast<Mask4>(v) & m); }
+[[gnu::always_inline]] inline Lane masked(Lane v, LaneMask m) {
+  return reinterpret_cast<Lane>(reinterpret_cast<LaneMask>(v) & m);
+}
+[[gnu::always_inline]] inline Lane all_lanes(double v) { return Lane{} + v; }
 
 // The events near an earlier ellipse of the iteration (within `reach2`, a wider squared distance
 // than the cut), their values copied side by side: while the current ellipse lies inside that
@@ -835,48 +838,55 @@ struct Lanes {
 // When `near` is given, the events within reach2 are also copied there, lane by lane in rows
 // (`placed`: how many each lane holds so far). The squared distance has the arithmetic (so the
 // bits) of a plain double loop: the sum over a, then b, of diff[a] x inverse[a][b] x diff[b].
-// D dimensions known at compile time (up to 4), four lanes at once.
+// D dimensions known at compile time (up to 4), all lanes at once.
 template <std::size_t D>
 [[gnu::always_inline]] inline void rows_within_fixed(std::span<const double* const> x, std::size_t rows,
                                                      const std::int64_t* count, const double* mean,
                                                      const double* inverse, double cut2, double reach2, Lanes& lanes,
                                                      double* const* near, std::int64_t* placed) {
   constexpr std::size_t kWidth = D + D * (D + 1) / 2;
-  Vec4 centre[D], sum[kWidth];
-  for (std::size_t a = 0; a < D; ++a) centre[a] = Vec4{mean[a], mean[a], mean[a], mean[a]};
-  for (std::size_t t = 0; t < kWidth; ++t) sum[t] = load4(&lanes.sums[t * kLanes]);
-  const Vec4 cut = {cut2, cut2, cut2, cut2}, far = {reach2, reach2, reach2, reach2};
-  const Mask4 lane_rows = {count[0], count[1], count[2], count[3]};
-  Mask4 within = {};
+  Lane centre[D], weight[D * D], sum[kWidth];
+  for (std::size_t a = 0; a < D; ++a) centre[a] = all_lanes(mean[a]);
+  for (std::size_t k = 0; k < D * D; ++k) weight[k] = all_lanes(inverse[k]);
+  for (std::size_t t = 0; t < kWidth; ++t) sum[t] = load_lanes(&lanes.sums[t * kLanes]);
+  const Lane cut = all_lanes(cut2), far = all_lanes(reach2);
+  LaneMask lane_rows, within = {};
+  for (std::size_t j = 0; j < kLanes; ++j) lane_rows[j] = count[j];
+  const double* column[D];
+  for (std::size_t a = 0; a < D; ++a) column[a] = x[a];
+  std::int64_t next[kLanes];  // where each lane's next near event goes
+  if (near)
+    for (std::size_t j = 0; j < kLanes; ++j) next[j] = placed[j];
   for (std::size_t r = 0; r < rows; ++r) {
-    Vec4 v[D], diff[D];
+    Lane v[D], diff[D];
     for (std::size_t a = 0; a < D; ++a) {
-      v[a] = load4(x[a] + r * kLanes);
+      v[a] = load_lanes(column[a] + r * kLanes);
       diff[a] = v[a] - centre[a];
     }
-    Vec4 q = diff[0] * inverse[0] * diff[0];
+    Lane q = diff[0] * weight[0] * diff[0];
     for (std::size_t a = 0; a < D; ++a)
       for (std::size_t b = 0; b < D; ++b)
-        if (a + b > 0) q += diff[a] * inverse[a * D + b] * diff[b];
-    const auto row = static_cast<std::int64_t>(r);
-    const Mask4 valid = Mask4{row, row, row, row} < lane_rows;
-    const Mask4 in = ~(q > cut) & valid;
+        if (a + b > 0) q += diff[a] * weight[a * D + b] * diff[b];
+    const LaneMask valid = (LaneMask{} + static_cast<std::int64_t>(r)) < lane_rows;
+    const LaneMask in = ~(q > cut) & valid;
     std::size_t t = 0;
     for (std::size_t a = 0; a < D; ++a) sum[t++] += masked(v[a], in);
     for (std::size_t a = 0; a < D; ++a)
       for (std::size_t b = a; b < D; ++b) sum[t++] += masked(v[a] * v[b], in);
     within -= in;  // -1 where in
     if (near) {
-      const Mask4 close = ~(q > far) & valid;
+      const LaneMask close = ~(q > far) & valid;
       for (std::size_t j = 0; j < kLanes; ++j) {
-        const auto at = static_cast<std::size_t>(placed[j]) * kLanes + j;
+        const auto at = static_cast<std::size_t>(next[j]) * kLanes + j;
         for (std::size_t a = 0; a < D; ++a) near[a][at] = v[a][j];
-        placed[j] -= close[j];
+        next[j] -= close[j];
       }
     }
   }
   for (std::size_t t = 0; t < kWidth; ++t) std::memcpy(&lanes.sums[t * kLanes], &sum[t], sizeof sum[t]);
-  lanes.count += static_cast<std::size_t>(within[0] + within[1] + within[2] + within[3]);
+  for (std::size_t j = 0; j < kLanes; ++j) lanes.count += static_cast<std::size_t>(within[j]);
+  if (near)
+    for (std::size_t j = 0; j < kLanes; ++j) placed[j] = next[j];
 }
 
 // The same for any number of dimensions, one event at a time.
@@ -905,10 +915,12 @@ void rows_within_any(std::span<const double* const> x, std::size_t rows, const s
     }
 }
 
-// Also compiled for AVX2 and picked at run time where the CPU has it: the same operations on the
-// same lanes (AVX2 alone, without FMA, so no multiply-add is fused): the same bits.
+// Also compiled for AVX-512 and for AVX2, one picked at run time by what the CPU has: the same
+// operations on the same lanes, and no multiply-add fused (fp-contract off), so the same bits.
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void rows_within(std::span<const double* const> x, std::size_t rows, const std::int64_t* count, const double* mean,
                  const double* inverse, double cut2, double reach2, Lanes& lanes, double* const* near,
@@ -921,6 +933,9 @@ void rows_within(std::span<const double* const> x, std::size_t rows, const std::
     default: return rows_within_any(x, rows, count, mean, inverse, cut2, reach2, lanes, near, placed);
   }
 }
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 #pragma GCC diagnostic pop
 
 // The count of the events within an ellipse, the sum of each coordinate and of each product of two
@@ -975,8 +990,8 @@ WithinSums sums_within(std::span<const std::span<const double>> columns, std::sp
         x[a] = columns[a].data() + lo;
         to[a] = out[a] + lo;
       }
-      const std::int64_t all[kLanes] = {static_cast<std::int64_t>(whole), static_cast<std::int64_t>(whole),
-                                        static_cast<std::int64_t>(whole), static_cast<std::int64_t>(whole)};
+      std::int64_t all[kLanes];
+      std::fill_n(all, kLanes, static_cast<std::int64_t>(whole));
       rows_within(x, whole, all, mean.data(), inverse.data(), cut2, reach2, lanes, to.data(), nb.count.data());
       if (const std::size_t rest = hi - lo - whole * kLanes; rest > 0) {
         std::vector<double> tail(dims * kLanes, 0.0);
@@ -1002,7 +1017,8 @@ WithinSums sums_within(std::span<const std::span<const double>> columns, std::sp
     s.count += lanes.count;
     for (std::size_t t = 0; t < width; ++t) {
       const double* l = lanes.sums.data() + t * kLanes;
-      s.sums[t] += (l[0] + l[1]) + (l[2] + l[3]);
+      static_assert(kLanes == 8);
+      s.sums[t] += ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
     }
   }
   if (!among_near) {
