@@ -105,17 +105,18 @@ Spread value_spread(std::span<const double> values, ValueOrder* order) {
   return spread_quantiles(copy);
 }
 
-// The sample SD of the values, from a mean and a sum of squares each added up in order (their
-// bits depend on that order). Where the spread is then min(SD, cap), a parallel estimate that is
-// clearly above `cap` (by far more than the rounding of either sum, about n x 1e-16 relative)
-// settles it without the two serial passes; the estimate is returned then, and only compared.
-// `moments` (sums in any order, from the order's first pass), when given, settle it without the
-// parallel passes too where their rounding bound (n x 2^-53 of the sum of squares at most, as
-// the sums of the parallel estimate and the serial passes) leaves no doubt either way.
+// The sample SD of the values, from a mean and a sum of squares each added up in fixed blocks of
+// kSelectGrain values (each block in order, the blocks joined as tbb::parallel_deterministic_reduce
+// splits them: the same bits on any number of threads). A column of one block (a file's worth)
+// is added in order, as it always was; a larger one's blocks in parallel (before, in one serial
+// pass each, whose additions each waited for the one before: a stated change in the last bits).
+// Where the spread is then min(SD, cap): `moments` (sums in any order, from a pass before), when
+// given, settle it without the two passes where their rounding bound (n x 2^-53 of the sum of
+// squares at most, as the sums of the passes) leaves no doubt that the SD is above the cap (it is
+// returned then, and only compared); on a file's worth, an estimate from eight running sums does.
 double sample_sd(std::span<const double> values, double cap, const ValueOrder::Moments* moments) {
   const std::size_t n = values.size();
-  bool estimate_first = n >= kSelectMinimum && cap < kUnbounded;
-  if (moments && estimate_first) {
+  if (moments && n >= kSelectMinimum && cap < kUnbounded) {
     constexpr double u = 0x1p-53;
     const auto count = static_cast<double>(n);
     const double numerator = moments->sum2 - moments->sum * moments->sum / count;  // (n - 1) variance
@@ -123,27 +124,9 @@ double sample_sd(std::span<const double> values, double cap, const ValueOrder::M
     const double target = (count - 1) * (cap * (1 + 1e-6)) * (cap * (1 + 1e-6));
     const double slack = 4 * (count + 4) * u * target;  // the other sums' own rounding
     if (numerator - bound > target + slack) return std::sqrt(numerator / (count - 1));
-    if (numerator + bound < target - slack) estimate_first = false;  // the estimate would not settle it
-  }
-  if (estimate_first) {
-    using Range = tbb::blocked_range<std::size_t>;
-    const auto sum = [&](auto term) {
-      return tbb::parallel_deterministic_reduce(
-          Range(0, n, kSelectGrain), 0.0,
-          [&](const Range& r, double partial) {
-            for (std::size_t i = r.begin(); i < r.end(); ++i) partial += term(values[i]);
-            return partial;
-          },
-          std::plus<>());
-    };
-    const double mean = sum([](double v) { return v; }) / static_cast<double>(n);
-    const double ss = sum([&](double v) { return (v - mean) * (v - mean); });
-    const double estimate = std::sqrt(ss / static_cast<double>(n - 1));
-    if (estimate > cap * (1 + 1e-6)) return estimate;
   } else if (n > 1 && n < kSelectMinimum && cap < kUnbounded) {
-    // A file's worth: the same estimate from eight running sums (vectorised), which settles it
-    // as the parallel one does (both zeros of a bimodal marker: the SD is well above the IQR's)
-    // without the two serial passes, whose additions each wait for the one before.
+    // A file's worth: an estimate from eight running sums (vectorised), which settles it (both
+    // zeros of a bimodal marker: the SD is well above the IQR's) without the two passes in order.
     const auto sum = [&](auto term) {
       std::array<double, 8> lanes{};
       const std::size_t whole = n / 8 * 8;
@@ -158,12 +141,49 @@ double sample_sd(std::span<const double> values, double cap, const ValueOrder::M
     const double estimate = std::sqrt(sum([&](double v) { return (v - mean) * (v - mean); }) / static_cast<double>(n - 1));
     if (estimate > cap * (1 + 1e-6)) return estimate;
   }
-  double mean = 0;
-  for (double v : values) mean += v;
-  mean /= static_cast<double>(n);
-  double ss = 0;
-  for (double v : values) ss += (v - mean) * (v - mean);
+  using Range = tbb::blocked_range<std::size_t>;
+  const auto sum = [&](auto term) {
+    return tbb::parallel_deterministic_reduce(
+        Range(0, n, kSelectGrain), 0.0,
+        [&](const Range& r, double partial) {
+          for (std::size_t i = r.begin(); i < r.end(); ++i) partial += term(values[i]);
+          return partial;
+        },
+        std::plus<>());
+  };
+  const double mean = sum([](double v) { return v; }) / static_cast<double>(n);
+  const double ss = sum([&](double v) { return (v - mean) * (v - mean); });
   return std::sqrt(ss / static_cast<double>(n > 1 ? n - 1 : 1));
+}
+
+// Linear binning: each value split between its two neighbouring grid points (lo + i step), the
+// values added in event order (so each point's sum has the bits it always had). A block's positions
+// are computed first (vectorised, branch-free: a value off the grid goes to two discarded points
+// past its end, grid and grid + 1, as does the empty upper share of a value on the last point),
+// then added. Also compiled for AVX-512 and AVX2 (their divisions several at once), one picked at
+// run time: a division is exact in any width, so the same bits.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void linear_binning(std::span<const double> values, double lo, double step, std::size_t grid, double* counts) {
+  const std::size_t n = values.size();
+  const double last = static_cast<double>(grid - 1);
+  const auto off_grid = static_cast<std::int32_t>(grid);
+  constexpr std::size_t kBlock = 512;
+  double position[kBlock];
+  for (std::size_t first = 0; first < n; first += kBlock) {
+    const std::size_t m = std::min(kBlock, n - first);
+    const double* v = values.data() + first;
+    for (std::size_t k = 0; k < m; ++k) position[k] = (v[k] - lo) / step;
+    for (std::size_t k = 0; k < m; ++k) {
+      const double pos = position[k];
+      const bool on = pos >= 0 && pos <= last;
+      const std::int32_t i = on ? static_cast<std::int32_t>(pos) : off_grid;
+      const double upper = on ? pos - static_cast<double>(i) : 0.0;
+      counts[static_cast<std::size_t>(i)] += 1 - upper;
+      counts[static_cast<std::size_t>(i) + 1] += upper;
+    }
+  }
 }
 
 }  // namespace
@@ -215,31 +235,9 @@ Density kernel_density(std::span<const double> values, double adjust, const std:
   const double lo = q001 - 3 * d.bandwidth, hi = q999 + 3 * d.bandwidth;
   d.lo = lo;
   d.step = (hi - lo) / static_cast<double>(grid - 1);
-  // Linear binning: each value split between its two neighbouring grid points, the values added
-  // in event order (so each point's sum has the bits it always had). A block's positions are
-  // computed first (vectorised, branch-free: a value off the grid goes to two discarded points
-  // past its end, as does the empty upper share of a value on the last point), then added.
   std::vector<double> counts(grid + 2, 0.0);
-  {
-    const double step = d.step, last = static_cast<double>(grid - 1);
-    const auto off_grid = static_cast<std::int32_t>(grid);
-    constexpr std::size_t kBlock = 512;
-    double position[kBlock];
-    for (std::size_t first = 0; first < n; first += kBlock) {
-      const std::size_t m = std::min(kBlock, n - first);
-      const double* v = values.data() + first;
-      for (std::size_t k = 0; k < m; ++k) position[k] = (v[k] - lo) / step;
-      for (std::size_t k = 0; k < m; ++k) {
-        const double pos = position[k];
-        const bool on = pos >= 0 && pos <= last;
-        const std::int32_t i = on ? static_cast<std::int32_t>(pos) : off_grid;
-        const double upper = on ? pos - static_cast<double>(i) : 0.0;
-        counts[static_cast<std::size_t>(i)] += 1 - upper;
-        counts[static_cast<std::size_t>(i) + 1] += upper;
-      }
-    }
-    counts.resize(grid);
-  }
+  linear_binning(values, lo, d.step, grid, counts.data());
+  counts.resize(grid);
   const double h = d.bandwidth / d.step;  // bandwidth in grid steps
   const auto reach = static_cast<std::ptrdiff_t>(std::ceil(4 * h));
   std::vector<double> kernel(static_cast<std::size_t>(2 * reach + 1));

@@ -2,6 +2,7 @@
 // the one std::nth_element leaves there (bit for bit), the quantiles those of a sorted copy by
 // R's type-7 definition, and every input where that could fail is declined, not answered.
 #include <gtest/gtest.h>
+#include <tbb/global_control.h>
 
 #include <algorithm>
 #include <bit>
@@ -258,6 +259,39 @@ TEST(FinderRanks, KernelDensityBandwidthIsSilvermansWhicheverSpreadIsSmaller) {
       EXPECT_EQ(bits(d.bandwidth), bits(reference_bandwidth(*v))) << n;
     }
   }
+}
+
+TEST(FinderRanks, KernelDensityBandwidthOfManyBlocksIsTheSameOnOneThreadAndNearTheExactSd) {
+  // Two close peaks (the SD is the smaller spread) in more values than one block of the SD's sums:
+  // the blocks are added in parallel, in a fixed order, so the bits do not depend on the threads;
+  // the value is the exact one's (long double) up to the sums' rounding.
+  std::mt19937_64 rng(23);
+  std::normal_distribution<double> a(0.35, 0.05), b(0.75, 0.04);
+  std::bernoulli_distribution second(0.3);
+  std::vector<double> v(200'003);
+  for (double& x : v) x = second(rng) ? b(rng) : a(rng);
+  const Density many = kernel_density(v, 1.0, "test");
+  Density one;
+  {
+    const tbb::global_control single(tbb::global_control::max_allowed_parallelism, 1);
+    one = kernel_density(v, 1.0, "test");
+  }
+  EXPECT_EQ(bits(many.bandwidth), bits(one.bandwidth));
+  long double mean = 0, ss = 0;
+  for (const double x : v) mean += x;
+  mean /= static_cast<long double>(v.size());
+  for (const double x : v) ss += (x - mean) * (x - mean);
+  const auto sd = static_cast<double>(std::sqrt(ss / static_cast<long double>(v.size() - 1)));
+  std::vector<double> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  const auto q = [&](double p) {
+    const double h = (static_cast<double>(sorted.size()) - 1) * p;
+    const auto k = static_cast<std::size_t>(std::floor(h));
+    return sorted[k] + (h - static_cast<double>(k)) * (sorted[k + 1] - sorted[k]);
+  };
+  const double iqr = (q(0.75) - q(0.25)) / 1.34;
+  ASSERT_LT(sd, iqr);
+  EXPECT_NEAR(many.bandwidth, 0.9 * sd * std::pow(static_cast<double>(v.size()), -0.2), 1e-13 * many.bandwidth);
 }
 
 }  // namespace
