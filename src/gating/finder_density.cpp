@@ -1,5 +1,6 @@
 #include "gating/finder_density.hpp"
 
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
@@ -7,12 +8,15 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <optional>
 
 #include "cytopipe/error.hpp"
 #include "cytopipe/gating/gate.hpp"
 #include "gating/finder_order.hpp"
 #include "gating/finder_ranks.hpp"
 #include "gating/finder_select.hpp"
+#include "gating/finder_simd.hpp"
 
 namespace cytopipe::gating::detail {
 
@@ -103,6 +107,45 @@ Spread value_spread(std::span<const double> values, ValueOrder* order) {
     return {q[0], q[1], q[2], q[3]};
   std::vector<double> copy(values.begin(), values.end());
   return spread_quantiles(copy);
+}
+
+// A large column's four spread quantiles by one bracketed pass (finder_select.hpp), which also
+// adds up the values' moments (from the first value, as ValueOrder's first pass) while each block
+// is in cache; nothing where the bracketed selection declines.
+struct Summary {
+  Spread spread;
+  ValueOrder::Moments moments;
+  double least = 0;
+};
+std::optional<Summary> summarise(std::span<const double> values) {
+  struct Sums {
+    double sum = 0, sum2 = 0, low = std::numeric_limits<double>::infinity();
+  };
+  tbb::enumerable_thread_specific<Sums> sums;
+  struct Summed {
+    std::span<const double> column;
+    double shift;
+    tbb::enumerable_thread_specific<Sums>* sums;
+    bool operator()(std::size_t i, double& v) const {
+      v = column[i];
+      return true;
+    }
+    void block(std::size_t begin, std::size_t end) const {
+      Sums& s = sums->local();
+      add_moments(column.data() + begin, end - begin, shift, s.sum, s.sum2, s.low);
+    }
+  };
+  const Summed summed{values, values[0], &sums};
+  const auto q = bracketed_quantiles(values.size(), summed, kSpreadPs);
+  if (!q) return std::nullopt;
+  Summary out{{(*q)[0], (*q)[1], (*q)[2], (*q)[3]}, {values[0], 0, 0}};
+  out.least = std::numeric_limits<double>::infinity();
+  for (const Sums& s : sums) {
+    out.moments.sum += s.sum;
+    out.moments.sum2 += s.sum2;
+    out.least = s.low < out.least ? s.low : out.least;
+  }
+  return out;
 }
 
 // The sample SD of the values, from a mean and a sum of squares each added up in fixed blocks of
@@ -223,14 +266,19 @@ std::size_t Density::index_of(double x) const {
 Density kernel_density(std::span<const double> values, double adjust, const std::string& label, std::size_t grid,
                        ValueOrder* order) {
   const std::size_t n = values.size();
-  const auto [q001, q25, q75, q999] = value_spread(values, order);
+  std::optional<Summary> summary;
+  if (!order && n >= kSelectMinimum) summary = summarise(values);
+  const auto [q001, q25, q75, q999] = summary ? summary->spread : value_spread(values, order);
   const double iqr = (q75 - q25) / 1.34;
-  const double sd = sample_sd(values, iqr > 0 ? iqr : kUnbounded, order ? &order->moments() : nullptr);
+  const ValueOrder::Moments* moments = order ? &order->moments() : summary ? &summary->moments : nullptr;
+  const double sd = sample_sd(values, iqr > 0 ? iqr : kUnbounded, moments);
   const double spread = iqr > 0 ? std::min(sd, iqr) : sd;
   if (!(spread > 0) || !(q999 > q001))
     throw Error(label + ": all " + std::to_string(n) + " values are (nearly) equal (" + std::to_string(q001) +
                 "): no density to place a gate on");
   Density d;
+  // Over finite values their minimum is order-free but for the sign of a zero (then not given).
+  if (summary && summary->least != 0) d.least = summary->least;
   d.bandwidth = 0.9 * spread * std::pow(static_cast<double>(n), -0.2) * adjust;
   const double lo = q001 - 3 * d.bandwidth, hi = q999 + 3 * d.bandwidth;
   d.lo = lo;
@@ -300,6 +348,26 @@ double one_sided_sd(std::span<const double> values, double centre, bool below, V
     return 1.4826 * (lower + (h - static_cast<double>(k)) * (upper - lower));
   }
   if (values.size() >= kSelectMinimum) {
+    // As with the order: two ranks of the side's own values, by one bracketed pass over the
+    // values, which counts the side's as it goes.
+    const SideValues side{values, below ? -1 : 1, centre};
+    const auto ranks_for = [&](std::size_t m) {  // the distances' ranks k and k + 1 as the values'
+      if (m == 0) return std::vector<std::size_t>{};
+      const auto k = static_cast<std::size_t>(std::floor((static_cast<double>(m) - 1) * 0.5));
+      const std::size_t k1 = k + 1 < m ? k + 1 : k;
+      return below ? std::vector<std::size_t>{m - 1 - k, m - 1 - k1} : std::vector<std::size_t>{k, k1};
+    };
+    constexpr double half[] = {0.5};
+    if (const auto found = bracketed_select(values.size(), side, half, ranks_for)) {
+      const std::size_t m = found->count;
+      if (m == 0) return 0;
+      const double h = (static_cast<double>(m) - 1) * 0.5;
+      const auto k = static_cast<std::size_t>(std::floor(h));
+      const double lower = std::abs(found->values[0] - centre);
+      if (k + 1 >= m) return 1.4826 * lower;
+      const double upper = std::abs(found->values[1] - centre);
+      return 1.4826 * (lower + (h - static_cast<double>(k)) * (upper - lower));
+    }
     const auto value = [&](std::size_t i, double& v) {
       const double x = values[i];
       v = std::abs(x - centre);

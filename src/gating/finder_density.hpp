@@ -2,6 +2,7 @@
 // One-dimensional pieces the finders share: finite values, quantiles, a binned Gaussian kernel
 // density estimate and its peaks. Each works on whole arrays (no per-event allocation).
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ double quantile7(std::span<double> values, double p);
 struct Density {
   double lo = 0, step = 1, bandwidth = 0;
   std::vector<double> density;
+  std::optional<double> least;  // the smallest value, where the estimate's pass found it (not 0)
   double at(std::size_t i) const { return lo + static_cast<double>(i) * step; }
   std::size_t index_of(double x) const;
 };

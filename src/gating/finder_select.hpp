@@ -23,6 +23,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "gating/finder_ranks.hpp"
 #include "gating/finder_simd.hpp"
 
 namespace cytopipe::gating::detail {
@@ -356,12 +357,25 @@ struct PooledValues {
   double* end() { return s.data.get() + size; }
 };
 
-// The values of a column, every one counted, as a Value of the selections below.
+// The values of a column, every one counted, as a Value of the selections below. (A Value with a
+// `column` may also have a `block(begin, end)`, called once for each block of the pass, in any
+// order and from any thread, right after the block was counted.)
 struct ColumnValues {
   std::span<const double> column;
   bool operator()(std::size_t i, double& v) const {
     v = column[i];
     return true;
+  }
+};
+
+// The values of a column on one side of a bound (side -1: those <= bound, +1: those >= bound).
+struct SideValues {
+  std::span<const double> column;
+  int side;
+  double bound;
+  bool operator()(std::size_t i, double& v) const {
+    v = column[i];
+    return side < 0 ? v <= bound : v >= bound;
   }
 };
 
@@ -399,16 +413,28 @@ std::optional<Bracketed> bracketed_select(std::size_t n, const Value& value, std
   struct Range {
     double lo, hi;
   };
+  // Each range's bounds: the sample's values at ranks a margin either side of the fraction's
+  // (all of them by one bucketed selection, else std::nth_element each).
+  std::vector<std::size_t> bound_ranks;
+  for (double p : ps) {
+    const double centre = p * (m - 1), margin = 4 * std::sqrt(m * p * (1 - p)) + 24;
+    if (centre - margin > 0) bound_ranks.push_back(static_cast<std::size_t>(std::floor(centre - margin)));
+    if (centre + margin < m - 1) bound_ranks.push_back(static_cast<std::size_t>(std::ceil(centre + margin)));
+  }
+  std::vector<double> bound_values(bound_ranks.size());
+  const bool selected = select_ranks(sample, bound_ranks, bound_values);
+  std::size_t next = 0;
+  const auto at = [&](double j) {
+    const auto k = static_cast<std::ptrdiff_t>(j);
+    if (selected) return bound_values[next++];
+    std::nth_element(sample.begin(), sample.begin() + k, sample.end());
+    return sample[static_cast<std::size_t>(k)];
+  };
   std::vector<Range> ranges;
   for (double p : ps) {
     const double centre = p * (m - 1), margin = 4 * std::sqrt(m * p * (1 - p)) + 24;
-    const auto at = [&](double j) {
-      const auto k = static_cast<std::ptrdiff_t>(j);
-      std::nth_element(sample.begin(), sample.begin() + k, sample.end());
-      return sample[static_cast<std::size_t>(k)];
-    };
-    ranges.push_back({centre - margin <= 0 ? -kInf : at(std::floor(centre - margin)),
-                      centre + margin >= m - 1 ? kInf : at(std::ceil(centre + margin))});
+    const double lo = centre - margin <= 0 ? -kInf : at(std::floor(centre - margin));
+    ranges.push_back({lo, centre + margin >= m - 1 ? kInf : at(std::ceil(centre + margin))});
   }
   std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.lo < b.lo; });
   std::vector<Range> merged;
@@ -445,7 +471,12 @@ std::optional<Bracketed> bracketed_select(std::size_t n, const Value& value, std
       // A chunk's values first, then counted and bracketed two at a time (finder_simd.hpp); a
       // column's own values without a copy.
       if constexpr (requires { value.column; }) {
-        bracket_chunk<G>(value.column.data() + r.begin(), nullptr, r.size(), lo, hi, count, not_finite, below, out, size);
+        if constexpr (requires { value.side; })
+          bracket_chunk<G>(value.column.data() + r.begin(), nullptr, r.size(), lo, hi, count, not_finite, below, out,
+                           size, value.side, value.bound);
+        else
+          bracket_chunk<G>(value.column.data() + r.begin(), nullptr, r.size(), lo, hi, count, not_finite, below, out, size);
+        if constexpr (requires { value.block(r.begin(), r.end()); }) value.block(r.begin(), r.end());  // while in cache
       } else {
         constexpr std::size_t kChunk = 256;
         double v[kChunk];
@@ -488,15 +519,38 @@ std::optional<Bracketed> bracketed_select(std::size_t n, const Value& value, std
     }
   }
   if (not_finite) return std::nullopt;
-  for (std::size_t rank : ranks_for(out.count)) {
+  // Each rank among its range's values: every rank of a range by one bucketed selection
+  // (finder_ranks.hpp: no zero, no reordering), else std::nth_element each.
+  const std::vector<std::size_t> ranks = ranks_for(out.count);
+  std::vector<std::size_t> group_of(ranks.size());
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
     std::size_t g = 0;
-    while (g < groups && !(rank >= below[g] && rank - below[g] < inside[g].size)) ++g;
+    while (g < groups && !(ranks[i] >= below[g] && ranks[i] - below[g] < inside[g].size)) ++g;
     if (g == groups) return std::nullopt;
+    group_of[i] = g;
+  }
+  out.values.assign(ranks.size(), 0.0);
+  for (std::size_t g = 0; g < groups; ++g) {
+    std::vector<std::size_t> local, which;
+    for (std::size_t i = 0; i < ranks.size(); ++i)
+      if (group_of[i] == g) {
+        local.push_back(ranks[i] - below[g]);
+        which.push_back(i);
+      }
+    if (local.empty()) continue;
     PooledValues& c = inside[g];
-    const auto k = static_cast<std::ptrdiff_t>(rank - below[g]);
-    std::nth_element(c.begin(), c.begin() + k, c.end());
-    if (c.begin()[k] == 0) return std::nullopt;
-    out.values.push_back(c.begin()[k]);
+    std::vector<double> found(local.size());
+    if (!select_ranks(std::span<const double>(c.begin(), c.size), local, found)) {
+      for (std::size_t j = 0; j < local.size(); ++j) {
+        const auto k = static_cast<std::ptrdiff_t>(local[j]);
+        std::nth_element(c.begin(), c.begin() + k, c.end());
+        found[j] = c.begin()[k];
+      }
+    }
+    for (std::size_t j = 0; j < local.size(); ++j) {
+      if (found[j] == 0) return std::nullopt;
+      out.values[which[j]] = found[j];
+    }
   }
   return out;
 }
