@@ -604,7 +604,25 @@ Diagonal fit_diagonal(std::span<const double> area, std::span<const double> heig
   // 20 medians need no more than 100,000 events: larger files are strided evenly.
   const std::size_t stride = std::max<std::size_t>((area.size() + 99'999) / 100'000, 1);
   std::vector<double> xs, ys;
-  const Binned binned = ranked_bin_medians(area, height, stride, xs, ys);
+  Binned binned = Binned::Declined;
+  if (stride == 1 || area.size() / stride < detail::kRankMinimum) {
+    binned = ranked_bin_medians(area, height, stride, xs, ys);
+  } else {
+    // The strided events side by side in pooled buffers, then binned by their boundary values as
+    // a file's own events are (the same bins and medians as partitioning them).
+    const std::size_t m = (area.size() + stride - 1) / stride;
+    detail::PooledValues a, h;
+    a.s.reserve(m, 0);
+    h.s.reserve(m, 0);
+    a.size = h.size = m;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m, 1 << 13), [&](const auto& r) {
+      for (std::size_t k = r.begin(); k < r.end(); ++k) {
+        a.begin()[k] = area[k * stride];
+        h.begin()[k] = height[k * stride];
+      }
+    });
+    binned = ranked_bin_medians(std::span<const double>(a.begin(), m), std::span<const double>(h.begin(), m), 1, xs, ys);
+  }
   if (binned == Binned::Tie || (binned == Binned::Declined && !partitioned_bin_medians(area, height, stride, xs, ys))) {
     xs.clear();
     ys.clear();
