@@ -137,17 +137,6 @@ SideSpread side_spread(std::span<const double> x, double centre, bool below, dou
   return out;
 }
 
-// The values of a large column in order buckets (every quantile, side spread and count the 1-D
-// finders ask for, without a pass over the events each); null for a small column or one where
-// ranks are not exact (the finders then select as before).
-struct ColumnOrder {
-  std::optional<detail::ValueOrder> order;
-  explicit ColumnOrder(std::span<const double> x) {
-    if (x.size() >= detail::kSelectMinimum) order.emplace(x);
-  }
-  detail::ValueOrder* get() { return order && order->exact() ? &*order : nullptr; }
-};
-
 FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
   const auto& x = f.columns[0];
   // No order buckets: the few order statistics the valley asks for each take one bracketed pass,
@@ -228,8 +217,9 @@ FoundGate valley(const FinderSpec& spec, const Finite& f, FinderReport report, c
 
 FoundGate tail(const FinderSpec& spec, const Finite& f, FinderReport report, const std::string& label) {
   const auto& x = f.columns[0];
-  ColumnOrder column_order(x);
-  detail::ValueOrder* order = column_order.get();
+  // No order buckets (as the valley): the KDE's spread quantiles and the side's robust SD each
+  // take one bracketed pass, which costs less than the buckets' scatter of every value.
+  detail::ValueOrder* order = nullptr;
   const Density d = detail::kernel_density(x, spec.adjust, label, 512, order);
   const auto peaks = detail::density_peaks(d, spec.min_peak);
   for (auto p : peaks) report.peaks.push_back(d.at(p));
