@@ -483,7 +483,10 @@ std::optional<Bracketed> bracketed_select(std::size_t n, const Value& value, std
         std::uint64_t use[kChunk];
         for (std::size_t first = r.begin(); first < r.end(); first += kChunk) {
           const std::size_t m = std::min(kChunk, r.end() - first);
-          for (std::size_t k = 0; k < m; ++k) use[k] = std::uint64_t{0} - static_cast<std::uint64_t>(value(first + k, v[k]));
+          if constexpr (requires { value.fill(first, m, v, use); })
+            value.fill(first, m, v, use);  // a chunk at once (use: all ones where counted)
+          else
+            for (std::size_t k = 0; k < m; ++k) use[k] = std::uint64_t{0} - static_cast<std::uint64_t>(value(first + k, v[k]));
           bracket_chunk<G>(v, use, m, lo, hi, count, not_finite, below, out, size);
         }
       }
