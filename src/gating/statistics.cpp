@@ -1146,17 +1146,114 @@ struct TableScratch {
     slots.resize(populations);
     quads.resize(populations);
   }
+  // The atoms' chunk of finite values and key histograms (see Atoms).
+  std::vector<std::vector<double>> atom_values;
+  std::vector<ZeroBins<std::uint32_t>> atom_counts;
+  void ensure_atoms(std::size_t atoms) {
+    if (atom_values.size() >= atoms) return;
+    atom_values.resize(atoms, std::vector<double>(kChunkEvents));
+    atom_counts.resize(atoms);
+  }
 };
 TableScratch& table_scratch() {
   thread_local TableScratch s;
   return s;
 }
 
+// The large populations (4096+ members) split into atoms: the disjoint sets of events that
+// belong to the same populations (gates5's ten populations are unions of four). What adds up
+// over disjoint sets (key histograms, counts of positive values) and min/max are found per atom,
+// once per event and channel, then combined per population, instead of once per population an
+// event belongs to. The sums stay per population, in event order.
+struct Atoms {
+  std::vector<Membership> sets;               // disjoint, none empty
+  std::vector<std::vector<std::size_t>> of;   // of[p]: the atoms population p is the union of
+};
+constexpr std::size_t kMaxAtoms = 32;
+std::optional<Atoms> atoms_of(std::span<const Membership* const> members, std::span<const std::size_t> order) {
+  std::vector<std::size_t> large;
+  for (std::size_t p : order)
+    if (members[p]->count() >= 4096) large.push_back(p);
+  if (large.size() < 2) return std::nullopt;
+  const std::size_t events = members[large[0]]->events();
+  const std::size_t words = members[large[0]]->words().size();
+  // Start from the union, split by each population in turn (an atom's populations as a list).
+  Atoms a;
+  std::vector<std::vector<std::size_t>> in;  // per atom: the populations holding it
+  {
+    Membership all(events);
+    auto w = all.words();
+    for (std::size_t p : large)
+      for (std::size_t k = 0; k < words; ++k) w[k] |= members[p]->words()[k];
+    a.sets.push_back(std::move(all));
+    in.emplace_back();
+  }
+  std::size_t values = 0;
+  for (std::size_t p : large) {
+    values += members[p]->count();
+    const auto pw = members[p]->words();
+    std::vector<Membership> next;
+    std::vector<std::vector<std::size_t>> next_in;
+    for (std::size_t i = 0; i < a.sets.size(); ++i) {
+      Membership inside(events), outside(events);
+      const auto aw = a.sets[i].words();
+      auto iw = inside.words(), ow = outside.words();
+      std::uint64_t any_in = 0, any_out = 0;
+      for (std::size_t k = 0; k < words; ++k) {
+        iw[k] = aw[k] & pw[k];
+        ow[k] = aw[k] & ~pw[k];
+        any_in |= iw[k];
+        any_out |= ow[k];
+      }
+      if (any_in) {
+        next.push_back(std::move(inside));
+        next_in.push_back(in[i]);
+        next_in.back().push_back(p);
+      }
+      if (any_out) {
+        next.push_back(std::move(outside));
+        next_in.push_back(in[i]);
+      }
+      if (next.size() > kMaxAtoms) return std::nullopt;  // too fragmented: per population
+    }
+    a.sets = std::move(next);
+    in = std::move(next_in);
+  }
+  // Worth it when the populations hold each of their events twice or more on average.
+  std::size_t union_count = 0;
+  for (const auto& m : a.sets) union_count += m.count();
+  if (values < 2 * union_count) return std::nullopt;
+  a.of.resize(members.size());
+  for (std::size_t i = 0; i < a.sets.size(); ++i)
+    for (std::size_t p : in[i]) a.of[p].push_back(i);
+  return a;
+}
+
+// min/max of the finite member values in event order (member_pass()'s rule: first smallest, last
+// largest), for a population whose extreme is a zero: which of -0 and +0 comes first (last) is
+// not known from the atoms.
+void exact_extremes(const double* values, std::span<const std::uint64_t> words, double& lo, double& hi) {
+  bool any = false;
+  for (std::size_t w = 0; w < words.size(); ++w)
+    for (std::uint64_t bits = words[w]; bits; bits &= bits - 1) {
+      const double x = values[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))];
+      if (!std::isfinite(x)) continue;
+      if (!any) {
+        lo = hi = x;
+        any = true;
+      } else {
+        if (x < lo) lo = x;
+        if (!(x < hi)) hi = x;
+      }
+    }
+}
+
 // Every population (`order`: largest first) on one channel: out[p * stride] for members[p].
+// With `atoms`, min/max, positive counts and key histograms come from the atoms' scans.
 void channel_task(std::span<const double> column, std::span<const Membership* const> members,
                   std::span<const std::size_t> order, std::span<const std::size_t> parent_counts,
                   std::size_t total_events, const StatisticsOptions& options, PopulationStatistics* out,
-                  std::size_t stride) {
+                  std::size_t stride, const Atoms* atoms) {
   std::vector<PopulationPass> passes;
   for (std::size_t p : order) {
     if (members[p]->count() < 4096) {  // small: the plain path
@@ -1182,15 +1279,27 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
                 ts.key_counts[i].data()};
   // The bins a histogram used lie between those of min and max, but for zeros: lo or hi may be
   // +0 or -0 whichever came first (last), while both may have been counted.
+  const auto used_bins = [](double lo, double hi) {
+    std::uint64_t first = order_key(lo) >> kKeyShift, last = order_key(hi) >> kKeyShift;
+    if (lo == 0) first = std::min(first, order_key(-0.0) >> kKeyShift);
+    if (hi == 0) last = std::max(last, order_key(0.0) >> kKeyShift);
+    return std::pair{first, last + 1};
+  };
   const auto clear_key_counts = [&] {
     for (std::size_t i = 0; i < passes.size(); ++i) {
       if (passes[i].n == 0) continue;
-      std::uint64_t first = order_key(scans[i].lo) >> kKeyShift, last = order_key(scans[i].hi) >> kKeyShift;
-      if (scans[i].lo == 0) first = std::min(first, order_key(-0.0) >> kKeyShift);
-      if (scans[i].hi == 0) last = std::max(last, order_key(0.0) >> kKeyShift);
-      std::fill(ts.key_counts[i].data() + first, ts.key_counts[i].data() + last + 1, 0u);
+      const auto [first, end] = used_bins(scans[i].lo, scans[i].hi);
+      std::fill(ts.key_counts[i].data() + first, ts.key_counts[i].data() + end, 0u);
     }
   };
+  // The atoms' scans (atoms: one item per atom, over every event of the populations).
+  const std::size_t atom_count = atoms ? atoms->sets.size() : 0;
+  if (atoms) ts.ensure_atoms(atom_count);
+  std::vector<ScanItem> atom_scans(atom_count);
+  std::vector<std::size_t> atom_n(atom_count, 0);
+  for (std::size_t a = 0; a < atom_count; ++a)
+    atom_scans[a] = {nullptr, 0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0,
+                     ts.atom_counts[a].data()};
 
   // First sweep: the logs of the chunk's events (0, which leaves a log sum as it is, for values
   // without one: a sum of logs is never -0), then each population's finite members.
@@ -1207,12 +1316,47 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       const std::size_t n = gather_finite(values, chunk_logs, members[c.index]->words(), w0, w1, v, ts.logs[i].data());
       add_in_fours(c.sum, c.pending, c.pending_n, v, n);
       c.n += n;
-      scans[i].data = v;
-      scans[i].left = n;
+      if (!atoms) {
+        scans[i].data = v;
+        scans[i].left = n;
+      }
       chain_items[i] = {ts.logs[i].data(), n, 0.0, &chains[i]};
     }
-    in_lanes(std::span<ScanItem>(scans), [](auto K, ScanItem* const* lane, std::size_t m) { scan_kernel<K()>(lane, m); });
+    for (std::size_t a = 0; a < atom_count; ++a) {
+      double* v = ts.atom_values[a].data();
+      const std::size_t n = gather_finite(values, nullptr, atoms->sets[a].words(), w0, w1, v, nullptr);
+      atom_n[a] += n;
+      atom_scans[a].data = v;
+      atom_scans[a].left = n;
+    }
+    in_lanes(std::span<ScanItem>(atoms ? atom_scans : scans),
+             [](auto K, ScanItem* const* lane, std::size_t m) { scan_kernel<K()>(lane, m); });
     run_chains<false>(chain_items);
+  }
+  if (atoms) {
+    // Each population's min/max, positive count and key histogram from its atoms'. Values other
+    // than zeros compare equal only to themselves, so min and max are the population's; for a
+    // zero at either end the event order decides its sign (exact_extremes).
+    for (std::size_t i = 0; i < passes.size(); ++i) {
+      auto& scan = scans[i];
+      std::uint32_t* counts = ts.key_counts[i].data();
+      for (std::size_t a : atoms->of[passes[i].index]) {
+        if (atom_n[a] == 0) continue;
+        const ScanItem& at = atom_scans[a];
+        if (at.lo < scan.lo) scan.lo = at.lo;
+        if (at.hi > scan.hi) scan.hi = at.hi;
+        scan.positive += at.positive;
+        const auto [first, end] = used_bins(at.lo, at.hi);
+        for (std::uint64_t b = first; b < end; ++b) counts[b] += at.counts[b];
+      }
+      if (passes[i].n > 0 && (scan.lo == 0 || scan.hi == 0))
+        exact_extremes(values, members[passes[i].index]->words(), scan.lo, scan.hi);
+    }
+    for (std::size_t a = 0; a < atom_count; ++a)
+      if (atom_n[a] > 0) {
+        const auto [first, end] = used_bins(atom_scans[a].lo, atom_scans[a].hi);
+        std::fill(ts.atom_counts[a].data() + first, ts.atom_counts[a].data() + end, 0u);
+      }
   }
 
   // The populations with at least 4096 finite values go on to the second sweep (the others take
@@ -1299,8 +1443,10 @@ std::vector<PopulationStatistics> population_statistics_table(std::span<const st
   for (std::size_t p = 0; p < order.size(); ++p) order[p] = p;
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return members[a]->count() > members[b]->count(); });
+  const std::optional<Atoms> atoms = atoms_of(members, order);
   tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
-    channel_task(channels[c], members, order, parent_counts, total_events, options, out.data() + c, width);
+    channel_task(channels[c], members, order, parent_counts, total_events, options, out.data() + c, width,
+                 atoms ? &*atoms : nullptr);
   });
   return out;
 }

@@ -394,6 +394,71 @@ TEST(Statistics, TableEqualsOnePopulationAtATimeToTheBit) {
                cytopipe::Error);
 }
 
+// The table's overlapping populations take their min/max, positive counts and key histograms
+// from atoms (the disjoint sets of events in the same populations); a zero at either end takes
+// its sign from the population's first (last) zero in event order, not from an atom's. Here the
+// union's first zero is -0 in one atom and its last is +0 in another; a channel of zeros only
+// (the mode is then the minimum itself, sign and all) and one of mixed values; populations
+// nested, overlapping and disjoint, also too many independent ones to split (per population).
+TEST(Statistics, TableFromAtomsKeepsTheSignOfZeroExtremes) {
+  const std::size_t events = 30000;
+  std::mt19937_64 rng(77);
+  std::vector<double> zeros(events), mixed(events);
+  for (std::size_t e = 0; e < events; ++e) {
+    zeros[e] = e % 2 ? 0.0 : -0.0;
+    mixed[e] = e % 5 == 0 ? (e % 3 ? 0.0 : -0.0) : static_cast<double>(rng() % 1000) - (e % 7 == 0 ? 0 : 500);
+  }
+  zeros[10] = -0.0, zeros[11] = 0.0;  // event 10 in A only, 11 in B only
+  std::vector<Membership> populations;
+  const auto add = [&](auto rule) {
+    Membership m(events);
+    for (std::size_t e = 0; e < events; ++e)
+      if (rule(e)) m.set(e);
+    populations.push_back(std::move(m));
+  };
+  add([](std::size_t e) { return e == 10 || (e > 11 && e % 3 != 0); });  // A
+  add([](std::size_t e) { return e == 11 || (e > 11 && e % 3 != 1); });  // B, overlapping A
+  add([&](std::size_t e) { return populations[0].test(e) || populations[1].test(e); });
+  add([&](std::size_t e) { return populations[0].test(e) && populations[1].test(e); });
+  add([&](std::size_t e) { return populations[0].test(e) && !populations[1].test(e); });
+  add([&](std::size_t e) { return populations[2].test(e) && e > 20000; });
+  for (int independent = 0; independent < 2; ++independent) {
+    std::vector<Membership> pops = populations;
+    if (independent)  // 2^7 combinations: too fragmented for atoms
+      for (int k = 0; k < 7; ++k) {
+        Membership m(events);
+        for (std::size_t e = 0; e < events; ++e)
+          if (rng() % 2) m.set(e);
+        pops.push_back(std::move(m));
+      }
+    std::vector<const Membership*> members;
+    std::vector<std::size_t> parents;
+    for (const auto& m : pops) {
+      members.push_back(&m);
+      parents.push_back(events);
+    }
+    StatisticsOptions o;
+    o.percentiles = {0, 50, 100};
+    const std::vector<std::span<const double>> columns = {zeros, mixed};
+    const auto table = population_statistics_table(columns, members, parents, events, o);
+    const auto same = [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); };
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      for (std::size_t p = 0; p < pops.size(); ++p) {
+        SCOPED_TRACE("channel " + std::to_string(c) + ", population " + std::to_string(p));
+        const auto want = population_statistics(columns[c], log_values(columns[c]), pops[p], events, events, o);
+        const auto& s = table[p * columns.size() + c];
+        EXPECT_TRUE(same(s.mode, want.mode)) << s.mode << " " << want.mode;
+        EXPECT_TRUE(same(s.median, want.median)) << s.median << " " << want.median;
+        EXPECT_TRUE(same(s.mean, want.mean) && same(s.sd, want.sd) && same(s.geometric_mean, want.geometric_mean));
+        EXPECT_EQ(s.geometric_mean_excluded, want.geometric_mean_excluded);
+        for (std::size_t i = 0; i < want.percentiles.size(); ++i)
+          EXPECT_TRUE(same(s.percentiles[i].second, want.percentiles[i].second)) << want.percentiles[i].first;
+      }
+    // The union (population 2) starts with -0: its mode on the channel of zeros is -0.
+    EXPECT_TRUE(std::signbit(table[2 * columns.size()].mode));
+  }
+}
+
 // gather() (AVX-512 where the CPU has it; ctest runs this again with CYTOPIPE_NO_AVX512=1):
 // every member's value, in event order, for sparse, dense, full and empty words and a partial
 // last word, and a clear error when the output is too small.

@@ -50,7 +50,9 @@ PopulationStatistics population_statistics(std::span<const double> values, std::
 // Every population's statistics on every channel: out[p * channels.size() + c] equals
 // population_statistics(channels[c], log_values(channels[c]), *members[p], parent_counts[p],
 // total_events, options) bit for bit. In parallel (TBB), a task per channel: two sweeps over the
-// column in cache-sized chunks serve every population (its logs made there, once per event).
+// column in cache-sized chunks serve every population (its logs made there, once per event);
+// overlapping populations' min/max and key histograms come from the disjoint sets of events they
+// share (scanned once per event), their sums in each population's event order.
 std::vector<PopulationStatistics> population_statistics_table(std::span<const std::span<const double>> channels,
                                                                std::span<const Membership* const> members,
                                                                std::span<const std::size_t> parent_counts,
