@@ -558,7 +558,11 @@ Binned ranked_bin_medians(std::span<const double> area, std::span<const double> 
   std::array<std::size_t, kBins + 1> cursor{};
   cursor[0] = last - first;
   for (std::size_t b = 0; b < kBins; ++b) cursor[b + 1] = edge[b] - first;
-  std::vector<double> heights = detail::ValueBuffers::shared().take(last - first + 1);
+  // A pooled buffer of its own (a shared event-length one shrunk here would be zeroed again when
+  // the band's ratios take it back at full length).
+  detail::PooledValues height_buffer;
+  height_buffer.s.reserve(last - first + 1, 0);
+  const std::span<double> heights(height_buffer.begin(), last - first + 1);
   for (std::size_t i = 0; i < n; ++i) {
     const double a = area[i];
     std::size_t p = 0;  // how many bounds are <= a: the bin is p - 1 for p in 1..20
@@ -581,7 +585,6 @@ Binned ranked_bin_medians(std::span<const double> area, std::span<const double> 
       ys.push_back(detail::quantile7(std::span(heights).subspan(lo - first, m), 0.5));
     }
   }
-  detail::ValueBuffers::shared().give(std::move(heights));
   if (!counted) {  // cannot happen without a tie; partitioned as before if it does
     xs.clear();
     ys.clear();

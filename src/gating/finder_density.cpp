@@ -253,6 +253,13 @@ double maximum(std::span<const double> values, double start) {
     return m;
   };
   if (values.size() < kSelectMinimum) return block_max(Range(0, values.size()), start);
+  // Blocks in lanes (largest_of): the same value, as only equal values can stand in for one
+  // another, unless it is a zero (which sign comes first is the order's); then in order.
+  const double m = tbb::parallel_deterministic_reduce(
+      Range(0, values.size(), kSelectGrain), start,
+      [&](const Range& r, double m) { return largest_of(values.data() + r.begin(), r.size(), m); },
+      [](double left, double right) { return left < right ? right : left; });
+  if (m != 0) return m;
   return tbb::parallel_deterministic_reduce(Range(0, values.size(), kSelectGrain), start, block_max,
                                             [](double left, double right) { return left < right ? right : left; });
 }

@@ -122,6 +122,30 @@ inline void add_moments(const double* v, std::size_t n, double shift, double& su
   }
 }
 
+// The largest of `start` and the n values, as `m = m < v ? v : m` gives it from m = start, in
+// independent lanes: the same value unless it is a zero (a lane may keep the other zero).
+inline double largest_of(const double* v, std::size_t n, double start) {
+  std::size_t i = 0;
+  double m = start;
+#if defined(__SSE2__)
+  __m128d a = _mm_set1_pd(start), b = a, c = a, d = a;
+  for (; i + 8 <= n; i += 8) {  // MAXPD(x, m) is x > m ? x : m
+    a = _mm_max_pd(_mm_loadu_pd(v + i), a);
+    b = _mm_max_pd(_mm_loadu_pd(v + i + 2), b);
+    c = _mm_max_pd(_mm_loadu_pd(v + i + 4), c);
+    d = _mm_max_pd(_mm_loadu_pd(v + i + 6), d);
+  }
+  double lanes[8];
+  _mm_storeu_pd(lanes, a);
+  _mm_storeu_pd(lanes + 2, b);
+  _mm_storeu_pd(lanes + 4, c);
+  _mm_storeu_pd(lanes + 6, d);
+  for (const double l : lanes) m = m < l ? l : m;
+#endif
+  for (; i < n; ++i) m = m < v[i] ? v[i] : m;
+  return m;
+}
+
 // One chunk of a bracketed selection's pass over G value ranges [lo[g], hi[g]]: of the m values
 // whose `use` is all ones (counted; 0: left out; null: counted by `side`: 0 every value, -1
 // those <= bound, +1 those >= bound), adds how many there are to
