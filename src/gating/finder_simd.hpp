@@ -204,6 +204,50 @@ void bracket_chunk(const double* v, const std::uint64_t* use, std::size_t m, con
   }
 }
 
+#if defined(CYTOPIPE_FINDER_AVX512)
+// (GCC 12's own AVX-512 headers pass an undefined vector as the unused merge source of the
+// conversion and rounding: -Wmaybe-uninitialized warns about it there, not about this code.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// grid_slots' first m / 8 x 8 events (its contract below), eight at a time; returns how many it
+// took. `exact(k)` redoes event k by division.
+template <class Exact>
+__attribute__((target("avx512f"))) std::size_t grid_slots_avx512(const double* x, const double* y, std::size_t m,
+                                                                 double x0, double y0, double ix, double iy, int bins,
+                                                                 std::uint32_t* slot, const Exact& exact) {
+  const __m512d x08 = _mm512_set1_pd(x0), y08 = _mm512_set1_pd(y0), ix8 = _mm512_set1_pd(ix), iy8 = _mm512_set1_pd(iy);
+  const __m512d zero = _mm512_setzero_pd(), top = _mm512_set1_pd(bins), low = _mm512_set1_pd(-1),
+                high = _mm512_set1_pd(bins + 1.0), tol = _mm512_set1_pd(1e-6);
+  const __m256i width = _mm256_set1_epi32(bins), one = _mm256_set1_epi32(1);
+  std::size_t k = 0;
+  for (; k + 8 <= m; k += 8) {
+    const __m512d qx = _mm512_mul_pd(_mm512_sub_pd(_mm512_loadu_pd(x + k), x08), ix8);
+    const __m512d qy = _mm512_mul_pd(_mm512_sub_pd(_mm512_loadu_pd(y + k), y08), iy8);
+    const __mmask8 in = _mm512_cmp_pd_mask(qx, zero, _CMP_GE_OQ) & _mm512_cmp_pd_mask(qx, top, _CMP_LT_OQ) &
+                        _mm512_cmp_pd_mask(qy, zero, _CMP_GE_OQ) & _mm512_cmp_pd_mask(qy, top, _CMP_LT_OQ);
+    // Truncated bins of the events inside (0 elsewhere, so the conversion stays in range).
+    const __m256i bx = _mm512_cvttpd_epi32(_mm512_maskz_mov_pd(in, qx));
+    const __m256i by = _mm512_cvttpd_epi32(_mm512_maskz_mov_pd(in, qy));
+    const __m256i s = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(by, width), bx), one);
+    alignas(32) std::uint32_t lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), s);
+    for (std::size_t j = 0; j < 8; ++j) slot[k + j] = (in >> j) & 1 ? lanes[j] : 0u;
+    // Doubtful: within [-1, bins + 1] and 1e-6 of a whole number.
+    const __mmask8 rx = _mm512_cmp_pd_mask(qx, low, _CMP_GE_OQ) & _mm512_cmp_pd_mask(qx, high, _CMP_LE_OQ);
+    const __mmask8 ry = _mm512_cmp_pd_mask(qy, low, _CMP_GE_OQ) & _mm512_cmp_pd_mask(qy, high, _CMP_LE_OQ);
+    const __m512d wx = _mm512_roundscale_pd(qx, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512d wy = _mm512_roundscale_pd(qy, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __mmask8 nx = _mm512_mask_cmp_pd_mask(rx, _mm512_abs_pd(_mm512_sub_pd(qx, wx)), tol, _CMP_LT_OQ);
+    const __mmask8 ny = _mm512_mask_cmp_pd_mask(ry, _mm512_abs_pd(_mm512_sub_pd(qy, wy)), tol, _CMP_LT_OQ);
+    if (const unsigned d = static_cast<unsigned>(nx | ny))
+      for (std::size_t j = 0; j < 8; ++j)
+        if ((d >> j) & 1) exact(k + j);
+  }
+  return k;
+}
+#pragma GCC diagnostic pop
+#endif
+
 // The bin of each of m events on a bins x bins grid, as
 //   cx = (x - x0) / dx, cy = (y - y0) / dy; outside unless 0 <= cx, cy < bins;
 //   slot = 1 + int(cy) x bins + int(cx) (0: outside)
@@ -224,6 +268,10 @@ inline void grid_slots(const double* x, const double* y, std::size_t m, double x
   std::size_t k = 0;
 #if defined(__SSE2__)
   if (!(std::isfinite(ix) && std::isfinite(iy))) k = m;  // a bin too narrow for a reciprocal: divide
+#if defined(CYTOPIPE_FINDER_AVX512)
+  else if (finder_avx512())
+    k = grid_slots_avx512(x, y, m, x0, y0, ix, iy, bins, slot, exact);
+#endif
   const __m128d x02 = _mm_set1_pd(x0), y02 = _mm_set1_pd(y0), ix2 = _mm_set1_pd(ix), iy2 = _mm_set1_pd(iy);
   const __m128d zero = _mm_setzero_pd(), top2 = _mm_set1_pd(top), low = _mm_set1_pd(-1), high = _mm_set1_pd(top + 1);
   const __m128d tol = _mm_set1_pd(1e-6), sign = _mm_set1_pd(-0.0);
