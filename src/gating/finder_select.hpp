@@ -507,7 +507,9 @@ std::optional<Bracketed> bracketed_select(std::size_t n, const Value& value, std
   std::vector<std::size_t> below(groups, 0);
   std::vector<PooledValues> inside(groups);
   std::size_t not_finite = 0;
-  for (std::size_t g = 0; g < groups; ++g) {
+  // One thread's kept values are taken over as they are; several threads' are joined.
+  const bool one = locals.size() == 1;
+  for (std::size_t g = 0; g < groups && !one; ++g) {
     std::size_t total = 0;
     for (Local& l : locals) total += l.inside[g].size;
     inside[g].s.reserve(total, 0);
@@ -517,6 +519,11 @@ std::optional<Bracketed> bracketed_select(std::size_t n, const Value& value, std
     not_finite += l.not_finite;
     for (std::size_t g = 0; g < groups; ++g) {
       below[g] += l.below[g];
+      if (one) {
+        std::swap(inside[g].s, l.inside[g].s);
+        std::swap(inside[g].size, l.inside[g].size);
+        continue;
+      }
       std::copy(l.inside[g].begin(), l.inside[g].end(), inside[g].end());
       inside[g].size += l.inside[g].size;
     }
