@@ -149,10 +149,11 @@ std::optional<Summary> summarise(std::span<const double> values) {
 }
 
 // The sample SD of the values, from a mean and a sum of squares each added up in fixed blocks of
-// kSelectGrain values (each block in order, the blocks joined as tbb::parallel_deterministic_reduce
-// splits them: the same bits on any number of threads). A column of one block (a file's worth)
-// is added in order, as it always was; a larger one's blocks in parallel (before, in one serial
-// pass each, whose additions each waited for the one before: a stated change in the last bits).
+// kSelectGrain values (the blocks joined as tbb::parallel_deterministic_reduce splits them: the
+// same bits on any number of threads). A column of one block (a file's worth) is added in order,
+// as it always was; a larger one's blocks in parallel, each in eight running sums by place
+// (before, in one serial pass each, whose additions each waited for the one before: a stated
+// change in the last bits).
 // Where the spread is then min(SD, cap): `moments` (sums in any order, from a pass before), when
 // given, settle it without the two passes where their rounding bound (n x 2^-53 of the sum of
 // squares at most, as the sums of the passes) leaves no doubt that the SD is above the cap (it is
@@ -189,8 +190,17 @@ double sample_sd(std::span<const double> values, double cap, const ValueOrder::M
     return tbb::parallel_deterministic_reduce(
         Range(0, n, kSelectGrain), 0.0,
         [&](const Range& r, double partial) {
-          for (std::size_t i = r.begin(); i < r.end(); ++i) partial += term(values[i]);
-          return partial;
+          if (n <= kSelectGrain) {  // one block: in order
+            for (std::size_t i = r.begin(); i < r.end(); ++i) partial += term(values[i]);
+            return partial;
+          }
+          // Eight running sums by place in the block (vectorised), joined pairwise.
+          double lane[8] = {};
+          std::size_t i = r.begin();
+          for (; i + 8 <= r.end(); i += 8)
+            for (std::size_t j = 0; j < 8; ++j) lane[j] += term(values[i + j]);
+          for (std::size_t j = 0; i < r.end(); ++i, ++j) lane[j] += term(values[i]);
+          return partial + (((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
         },
         std::plus<>());
   };
