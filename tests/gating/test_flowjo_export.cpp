@@ -54,7 +54,9 @@ TEST(FlowJoExport, RoundTripOfFlowJosOwnWorkspaceKeepsEveryCount) {
     EXPECT_EQ(second.samples[0].compensation, "Acquisition-defined");
     EXPECT_EQ(second.samples[0].strategy.matrices(), first.samples[0].strategy.matrices());
     // In the flowjo mode the polygons carry their biex axes, written as FlowJo transforms.
-    if (mode == WorkspaceEvaluation::FlowJo) EXPECT_EQ(second.samples[0].scales.at("Comp-APC-A").kind, "biex");
+    if (mode == WorkspaceEvaluation::FlowJo) {
+      EXPECT_EQ(second.samples[0].scales.at("Comp-APC-A").kind, "biex");
+    }
   }
 }
 

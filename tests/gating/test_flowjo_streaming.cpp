@@ -180,7 +180,9 @@ TEST(FlowJoStreaming, AFileReadInPiecesEqualsItsText) {
     for (std::size_t i = 0; i < 3; ++i) {
       expect_same_identity(a.samples[i], b.samples[i]);
       EXPECT_EQ(a.samples[i].read_in_full, b.samples[i].read_in_full);
-      if (a.samples[i].read_in_full) EXPECT_EQ(min_of(a.samples[i]), static_cast<double>(i + 1));
+      if (a.samples[i].read_in_full) {
+        EXPECT_EQ(min_of(a.samples[i]), static_cast<double>(i + 1));
+      }
     }
   }
   const std::string curly = workspace(rect(2, "CurlyGate"));
@@ -213,7 +215,9 @@ TEST(FlowJoStreaming, SharedWorkspacesSampleBySampleEqualTheFullRead) {
         for (std::size_t g = 0; g < b.strategy.gates().size(); ++g) {
           EXPECT_EQ(a.strategy.gates()[g].id, b.strategy.gates()[g].id);
           // (FlowJo's biex look-up tables are shared by pointer, so not equal across reads.)
-          if (mode == WorkspaceEvaluation::GatingMl) EXPECT_TRUE(a.strategy.gates()[g].gate == b.strategy.gates()[g].gate);
+          if (mode == WorkspaceEvaluation::GatingMl) {
+            EXPECT_TRUE(a.strategy.gates()[g].gate == b.strategy.gates()[g].gate);
+          }
         }
         // Every population's count on the folder's FCS file.
         for (const auto& f : fs::directory_iterator(entry.path().parent_path()))

@@ -25,7 +25,7 @@ struct GateNode {
   ErrorContext origin;  // file and line it was read from (for messages); empty when built in code
   // Set for a gate placed from each sample's data (`find:` in YAML): `gate` is then a
   // placeholder of the right shape until place_gates places it.
-  std::optional<FinderSpec> finder;
+  std::optional<FinderSpec> finder{};
   // FlowJo's exclusion gate (eventsInside="0"): the population is the parent's events outside
   // the gate.
   bool exclude = false;
