@@ -720,6 +720,19 @@ void finish_statistics(PopulationStatistics& s, std::span<double> v, double mean
   large.finish(ss);
 }
 
+// min/max in event order as std::minmax_element finds them: the first smallest and the last
+// largest, so which of -0 and +0 is an extreme follows the events. `any` is false until the first
+// value.
+inline void widen_extremes(double x, bool& any, double& lo, double& hi) {
+  if (!any) {
+    lo = hi = x;
+    any = true;
+  } else {
+    if (x < lo) lo = x;
+    if (!(x < hi)) hi = x;
+  }
+}
+
 // Drops the non-finite values of v, keeping order; min/max as std::minmax_element finds them
 // (first smallest, last largest) and, when `logs`, the log sum in order.
 struct Compacted {
@@ -737,13 +750,7 @@ Compacted compact(std::span<double> v, bool logs) {
     const double x = v[i];
     if (!std::isfinite(x)) continue;
     v[n++] = x;
-    if (!any) {
-      lo = hi = x;
-      any = true;
-    } else {
-      if (x < lo) lo = x;
-      if (!(x < hi)) hi = x;
-    }
+    widen_extremes(x, any, lo, hi);
     if (logs && x > 0) {
       c.log_sum += std::log(x);
       ++c.positive;
@@ -1238,13 +1245,7 @@ void exact_extremes(const double* values, std::span<const std::uint64_t> words, 
     for (std::uint64_t bits = words[w]; bits; bits &= bits - 1) {
       const double x = values[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))];
       if (!std::isfinite(x)) continue;
-      if (!any) {
-        lo = hi = x;
-        any = true;
-      } else {
-        if (x < lo) lo = x;
-        if (!(x < hi)) hi = x;
-      }
+      widen_extremes(x, any, lo, hi);
     }
 }
 
