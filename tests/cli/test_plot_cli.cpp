@@ -212,9 +212,9 @@ TEST_F(PlotCli, GatingSheetOfATubeInEveryFormat) {
     EXPECT_NE(r.out.find("not drawn: dead: a boolean gate"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("not drawn: targets_live: a boolean gate"), std::string::npos) << r.out;
     const std::string bytes = read_all(out);
-    if (std::string(ext) == ".svg") EXPECT_NE(bytes.find("<svg"), std::string::npos);
-    if (std::string(ext) == ".pdf") EXPECT_EQ(bytes.substr(0, 5), "%PDF-");
-    if (std::string(ext) == ".png") EXPECT_EQ(bytes.substr(1, 3), "PNG");
+    if (std::string(ext) == ".svg") { EXPECT_NE(bytes.find("<svg"), std::string::npos); }
+    if (std::string(ext) == ".pdf") { EXPECT_EQ(bytes.substr(0, 5), "%PDF-"); }
+    if (std::string(ext) == ".png") { EXPECT_EQ(bytes.substr(1, 3), "PNG"); }
   }
   const PlotRun neither = run({"gates", (root / "sample_fcs/cocult_MM1S_0nM_r1.fcs").string(), "-o",
                                (dir_ / "x.svg").string()});

@@ -119,7 +119,7 @@ TEST(ShardCli, SlurmDryRunWritesTheThreeJobsWithTheirDependencies) {
             std::string::npos) << r.out;
   EXPECT_NE(r.out.find("--array=1-5 --dependency=afterok:<thresholds (array 1-5)>"), std::string::npos) << r.out;
   const auto thresholds = read_text_file(s.path / "work" / "thresholds.sbatch");
-  for (const std::string line : {std::string("#SBATCH --array=1-5"), std::string("--thresholds-only --control-group \"${SLURM_ARRAY_TASK_ID}/5\""),
+  for (const std::string& line : {std::string("#SBATCH --array=1-5"), std::string("--thresholds-only --control-group \"${SLURM_ARRAY_TASK_ID}/5\""),
                                  "-o '" + (s.path / "work" / "thresholds" / "group-").string() + "'\"${SLURM_ARRAY_TASK_ID}\""})
     EXPECT_NE(thresholds.find(line), std::string::npos) << line << "\n" << thresholds;
   EXPECT_NE(r.out.find("would submit merge: sbatch --parsable --dependency=afterok:<shards"), std::string::npos) << r.out;

@@ -250,7 +250,9 @@ TEST(HistogramFigure, GateLabelsStayClearOfTheirOwnLines) {
           << c.label << ": '" << labels[0]->text << "' spans x " << box.x0 << ".." << box.x1 << ", its line is at " << line->from.x;
     EXPECT_GE(box.x0, -0.5) << c.label;
     EXPECT_LE(box.x1, figure.width + 0.5) << c.label;
-    if (c.min && !c.max && *c.min > 90) EXPECT_LT(box.x1, lines[0]->from.x) << "room is left of a threshold near the right edge";
+    if (c.min && !c.max && *c.min > 90) {
+      EXPECT_LT(box.x1, lines[0]->from.x) << "room is left of a threshold near the right edge";
+    }
   }
 }
 

@@ -48,7 +48,9 @@ TEST(TimeCourse, CmaxCircledAtTmaxWithATmaxLinePerSubject) {
     EXPECT_FALSE(l->stroke.dash.empty());
     // In its subject's colour: the marker's at the same x.
     for (const Circle* m : markers)
-      if (std::abs(m->centre.x - l->from.x) < 1e-9) EXPECT_EQ(l->stroke.colour, m->stroke.colour);
+      if (std::abs(m->centre.x - l->from.x) < 1e-9) {
+        EXPECT_EQ(l->stroke.colour, m->stroke.colour);
+      }
   }
   std::vector<std::string> legend, labels;
   for (const Text* t : figure.find<Text>("legend-label")) legend.push_back(t->text);

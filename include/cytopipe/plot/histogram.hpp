@@ -19,10 +19,10 @@ struct HistogramSeries {
   bool filled = true;             // a filled tinted area, else an outline only
   // This series' own positivity threshold (a threshold placed per group on matched controls):
   // a dashed line in the series' colour, and "<positive_label> 63.2 %" after its legend name.
-  std::optional<double> threshold;
+  std::optional<double> threshold = std::nullopt;
   // The % positive to print (e.g. the gate's exact % of parent, when `values` is a subsample);
   // default: percent_above(values, threshold).
-  std::optional<double> percent_positive;
+  std::optional<double> percent_positive = std::nullopt;
 };
 
 // A 1-D gate on the histogram's axis (plotted units): its bounds drawn as vertical lines, its

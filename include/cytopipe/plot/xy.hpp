@@ -29,7 +29,7 @@ struct XyMarker {                   // a highlighted point with a short label (C
 struct XyReferenceLine {            // a vertical dashed line at x (Tmax, EC50)
   double x = 0;
   std::string label;                // at the top; labels that would overlap are stacked
-  std::optional<Rgb> colour;        // default grey
+  std::optional<Rgb> colour = std::nullopt;  // default grey
 };
 
 struct XyFigure {
