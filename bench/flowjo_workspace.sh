@@ -12,15 +12,19 @@
 #   3. the round trip at 1,000,000 events: the strategy written by --write-wsp over one big file and
 #      read back, per evaluation mode, how many population counts equal the written run's (all in
 #      the default mode; the flowjo mode counts polygons on FlowJo's gate grid).
-# Times: best wall and best CPU (user + sys) of N runs, with the load average around them.
-#   bench/flowjo_workspace.sh [path/to/cytopipe] [runs]
+# Times: best wall (nanosecond clock) and best CPU (user + sys of the child, from wait4) of N runs,
+# with the load average around them; given an OLD binary, its runs alternate with the new one's
+# and its figures follow in parentheses (the same load for both).
+#   bench/flowjo_workspace.sh [path/to/cytopipe] [runs] [path/to/old/cytopipe]
 # Needs python3 (to write the strategy and lengthen the file).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 binary=${1:-$root/build/cytopipe}
 runs=${2:-3}
+old=${3:-}
 src=$root/../shared/gatingml_ref/flowjo/FlowSOM_example/68983.fcs
 [ -x "$binary" ] || { echo "no cytopipe binary at $binary (build it first)" >&2; exit 2; }
+[ -z "$old" ] || [ -x "$old" ] || { echo "no old cytopipe binary at $old" >&2; exit 2; }
 [ -f "$src" ] || { echo "missing $src" >&2; exit 2; }
 
 work=$(mktemp -d)
@@ -87,15 +91,11 @@ def moved(i, s):
 open(sys.argv[2], 'w').write(head + ''.join('<Sample>' + moved(i, s) for i, s in enumerate(samples)))
 PY
 
-best() {  # best wall and best CPU (user + sys) time of $runs runs of the command
-  local w="" c=""
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %U %S" -o "$work/time" "$@" > /dev/null 2> "$work/stderr"
-    read -r e u s < <(tail -1 "$work/time")
-    w=$(python3 -c "import sys; a=float(sys.argv[1]); b=sys.argv[2]; print(a if not b else min(a, float(b)))" "$e" "$w")
-    c=$(python3 -c "import sys; a=float(sys.argv[1])+float(sys.argv[2]); b=sys.argv[3]; print(a if not b else min(a, float(b)))" "$u" "$s" "$c")
-  done
-  printf '%.3f s wall, %.3f s CPU' "$w" "$c"
+best() {  # best wall and best CPU of $runs runs of the command (and of the old binary's, alternating)
+  local cmds=("$@")
+  [ -z "$old" ] || cmds+=(--- "$old" "${@:2}")
+  python3 "$root/bench/best_time.py" "$runs" "$work/stderr" "${cmds[@]}" |
+    awk -v old="$old" 'NR == 1 { printf "%.4f s wall, %.4f s CPU", $1, $2 } NR == 2 { printf "   (old: %.4f s wall, %.4f s CPU)", $1, $2 }'
 }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores); best of $runs runs"
 echo "import (100-sample workspace) + gate one 19k-event file: $(best "$binary" gate --workspace "$work/w100.wsp" "$work/small/s001.fcs")"
