@@ -536,9 +536,11 @@ class LargeStatistics {
   // `ranks` = wanted_ranks(n, options.percentiles); `arena`: room for
   // RankSelection::candidates_needed(ranks, key_counts) values; `slots` as RankSelection takes
   // them; `quad` the mode's four interleaved count arrays.
+  // Without `slots` (nullptr), no candidates are collected: finish() is then given the ranks'
+  // values (the table's atoms select them, AtomRanks).
   LargeStatistics(PopulationStatistics& s, std::size_t n, double mean, double lo, double hi, long double log_sum,
                   std::size_t positive, std::vector<std::size_t> ranks, const std::uint32_t* key_counts,
-                  ZeroBins<std::int32_t>& slots, double* arena, std::vector<std::size_t>& quad,
+                  ZeroBins<std::int32_t>* slots, double* arena, std::vector<std::size_t>& quad,
                   const StatisticsOptions& options)
       : s_(s),
         n_(n),
@@ -548,9 +550,9 @@ class LargeStatistics {
         spread_(hi > lo),
         width_((hi - lo) / static_cast<double>(bins_)),
         ranks_(std::move(ranks)),
-        selection_(ranks_, key_counts, slots, arena, RankSelection::first_bin(lo)),
         quad_(quad),
         options_(options) {
+    if (slots) selection_.emplace(ranks_, key_counts, *slots, arena, RankSelection::first_bin(lo));
     s.mean = mean;
     s.geometric_mean = positive ? std::exp(static_cast<double>(log_sum / static_cast<long double>(positive))) : kNaN;
     s.geometric_mean_excluded = n - positive;
@@ -570,10 +572,10 @@ class LargeStatistics {
       for (double x : v) {
         auto b = static_cast<std::size_t>((x - lo_) / width_);
         q[4 * std::min(b, bins_ - 1) + (j++ & 3)]++;
-        selection_.collect(x);
+        if (selection_) selection_->collect(x);
       }
-    } else {
-      for (double x : v) selection_.collect(x);
+    } else if (selection_) {
+      for (double x : v) selection_->collect(x);
     }
   }
 #if defined(__x86_64__)
@@ -592,7 +594,7 @@ class LargeStatistics {
       const std::size_t left = std::min<std::size_t>(8, v.size() - j);
       const auto valid = static_cast<__mmask8>((1u << left) - 1);
       const __m512d x = _mm512_maskz_loadu_pd(valid, v.data() + j);
-      selection_.collect8(x, valid);
+      if (selection_) selection_->collect8(x, valid);
       if (!spread_) continue;
       if (vector_bins) {
         const __m512i bin =
@@ -614,7 +616,11 @@ class LargeStatistics {
 #endif
   void finish(long double ss) {
     std::vector<double> values(ranks_.size());
-    selection_.finish(values);
+    selection_->finish(values);
+    finish(ss, values);
+  }
+  // With the value of each rank (values[i] for ranks()[i]).
+  void finish(long double ss, std::span<const double> values) {
     auto& s = s_;
     const std::size_t n = n_;
     s.sd = n < 2 ? kNaN : std::sqrt(static_cast<double>(ss / static_cast<long double>(n - 1)));
@@ -650,7 +656,7 @@ class LargeStatistics {
   bool spread_;
   double width_;
   std::vector<std::size_t> ranks_;
-  RankSelection selection_;
+  std::optional<RankSelection> selection_;
   std::vector<std::size_t>& quad_;
   const StatisticsOptions& options_;
 };
@@ -712,7 +718,7 @@ void finish_statistics(PopulationStatistics& s, std::span<double> v, double mean
   if (scratch_.candidates.events() < room)
     scratch_.candidates = fcs::EventMatrix(std::max(room, scratch_.values.events()), 1);
   LargeStatistics large(s, n, mean, lo, hi, log_sum, positive, std::move(ranks), key_counts().data(),
-                        scratch_.slot_of_bin, scratch_.candidates.data(), quad, options);
+                        &scratch_.slot_of_bin, scratch_.candidates.data(), quad, options);
   // The sum of squares in a loop (and function) of its own: there the x87 sum stays in a
   // register; fused with the rest, it went through memory every value.
   ss = sum_of_squares(v, mean);
@@ -1156,10 +1162,12 @@ struct TableScratch {
   // The atoms' chunk of finite values and key histograms (see Atoms).
   std::vector<std::vector<double>> atom_values;
   std::vector<ZeroBins<std::uint32_t>> atom_counts;
+  std::vector<ZeroBins<std::int32_t>> atom_slots;  // AtomRanks' lists
   void ensure_atoms(std::size_t atoms) {
     if (atom_values.size() >= atoms) return;
     atom_values.resize(atoms, std::vector<double>(kChunkEvents));
     atom_counts.resize(atoms);
+    atom_slots.resize(atoms);
   }
 };
 TableScratch& table_scratch() {
@@ -1235,6 +1243,173 @@ std::optional<Atoms> atoms_of(std::span<const Membership* const> members, std::s
     for (std::size_t p : in[i]) a.of[p].push_back(i);
   return a;
 }
+
+// The key bin holding each of `ranks` (sorted) in the histogram `counts` and how many values lie
+// in smaller bins (bins below `first` are empty).
+void bins_of_ranks(std::span<const std::size_t> ranks, const std::uint32_t* counts, std::uint64_t first,
+                   std::vector<std::uint64_t>& bins, std::vector<std::size_t>& below) {
+  bins.resize(ranks.size());
+  below.resize(ranks.size());
+  std::uint64_t bin = first;
+  std::size_t under = 0;
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    while (under + counts[bin] <= ranks[i]) under += counts[bin++];
+    bins[i] = bin;
+    below[i] = under;
+  }
+}
+
+// Order statistics of the table's overlapping populations from their atoms: each atom keeps its
+// values in the key bins where any of its populations has a wanted rank, once per event, instead
+// of each population keeping its own copy. A population's candidates in a bin are then the union
+// of its atoms' lists there, exactly its values in that bin (the atoms are disjoint), so the
+// r-th of them by key is the value RankSelection finds (a key names one value; the order in
+// which the candidates were kept does not matter). Each list is ordered by the next key bits
+// (one counting sort per atom), so a rank reads only the few values of one sub-bin of each list.
+class AtomRanks {
+ public:
+  // `atom_counts[a]`: atom a's key histogram; `bins[a]`: the distinct bins, sorted, whose values
+  // atom a keeps (each with a count > 0); `slots[a]`: all 0 (and left so); `arena`: room for
+  // room(atom_counts, bins) values.
+  static std::size_t room(std::span<const std::uint32_t* const> atom_counts,
+                          const std::vector<std::vector<std::uint64_t>>& bins) {
+    std::size_t total = 0;
+    for (std::size_t a = 0; a < bins.size(); ++a) {
+      for (std::uint64_t b : bins[a]) total += 2 * std::size_t{atom_counts[a][b]};
+      total += kSpare;
+    }
+    return total;
+  }
+  AtomRanks(std::span<const std::uint32_t* const> atom_counts, const std::vector<std::vector<std::uint64_t>>& bins,
+            std::span<ZeroBins<std::int32_t>> slots, double* arena)
+      : atoms_(bins.size()) {
+    for (std::size_t a = 0; a < bins.size(); ++a) {
+      Atom& atom = atoms_[a];
+      atom.slots = slots[a].data();
+      std::size_t kept = 0;
+      for (std::uint64_t b : bins[a]) {
+        List l;
+        l.bin = b;
+        l.n = atom_counts[a][b];
+        kept += l.n;
+        // Sub-bin bits by the bin's values over all atoms (the same for every list of a bin, so
+        // the lists' sub-bin counts add up): about 32 values per sub-bin, at most 12 bits.
+        std::size_t total = 0;
+        for (std::size_t o = 0; o < bins.size(); ++o) total += atom_counts[o][b];
+        l.bits = std::clamp(static_cast<int>(std::bit_width(total / 32)), 0, 12);
+        atom.lists.push_back(std::move(l));
+        atom.slots[b] = static_cast<std::int32_t>(atom.lists.size());
+      }
+      atom.kept = arena;
+      atom.sorted = arena + kept + kSpare;
+      arena += 2 * kept + kSpare;
+    }
+  }
+  AtomRanks(const AtomRanks&) = delete;
+  AtomRanks& operator=(const AtomRanks&) = delete;
+  ~AtomRanks() {
+    for (auto& atom : atoms_)
+      for (const auto& l : atom.lists) atom.slots[l.bin] = 0;
+  }
+  bool keeps(std::size_t a) const { return !atoms_[a].lists.empty(); }
+  // Keeps atom a's values of the kept bins, in order (calls in event order). Branch-free: every
+  // value is written and only a kept one advances the end (room has kSpare values past it).
+  void collect(std::size_t a, std::span<const double> v) {
+    Atom& atom = atoms_[a];
+    const std::int32_t* slots = atom.slots;
+    double* out = atom.kept;
+    std::size_t m = atom.m;
+    for (double x : v) {
+      out[m] = x;
+      m += slots[order_key(x) >> kKeyShift] != 0;
+    }
+    atom.m = m;
+  }
+  // After the last collect(): each atom's kept values sorted into its lists, each list by its
+  // sub-bins.
+  void sort() {
+    thread_local std::vector<std::uint32_t> offsets;
+    thread_local std::vector<std::size_t> base;
+    for (auto& atom : atoms_) {
+      if (atom.lists.empty()) continue;
+      base.resize(atom.lists.size() + 1);
+      base[0] = 0;
+      for (std::size_t l = 0; l < atom.lists.size(); ++l) base[l + 1] = base[l] + (std::size_t{1} << atom.lists[l].bits);
+      offsets.assign(base.back() + 1, 0);
+      const auto bucket = [&](double x) {
+        const std::uint64_t key = order_key(x);
+        const auto l = static_cast<std::size_t>(atom.slots[key >> kKeyShift] - 1);
+        const int bits = atom.lists[l].bits;
+        const std::uint64_t sub = bits ? (key >> (kKeyShift - bits)) & ((std::uint64_t{1} << bits) - 1) : 0;
+        return base[l] + static_cast<std::size_t>(sub);
+      };
+      for (std::size_t j = 0; j < atom.m; ++j) ++offsets[bucket(atom.kept[j]) + 1];
+      for (std::size_t b = 0; b < base.back(); ++b) offsets[b + 1] += offsets[b];
+      for (std::size_t l = 0; l < atom.lists.size(); ++l) {
+        List& list = atom.lists[l];
+        list.data = atom.sorted + offsets[base[l]];
+        list.starts.resize((std::size_t{1} << list.bits) + 1);
+        for (std::size_t k = 0; k < list.starts.size(); ++k) list.starts[k] = offsets[base[l] + k] - offsets[base[l]];
+      }
+      for (std::size_t j = 0; j < atom.m; ++j) {
+        const double x = atom.kept[j];
+        atom.sorted[offsets[bucket(x)]++] = x;
+      }
+    }
+  }
+  // The r-th smallest by key (0-based) of the values in key bin `bin` of the atoms `atoms`
+  // (after sort()).
+  double value(std::span<const std::size_t> atoms, std::uint64_t bin, std::size_t r) {
+    thread_local std::vector<const List*> in;
+    in.clear();
+    for (std::size_t a : atoms) {
+      const std::int32_t slot = atoms_[a].slots[bin];
+      if (slot > 0) in.push_back(&atoms_[a].lists[static_cast<std::size_t>(slot) - 1]);
+    }
+    // The sub-bin holding rank r over the lists: the first whose end lies past r.
+    const std::size_t subs = std::size_t{1} << in.front()->bits;
+    const auto end_of = [&](std::size_t sub) {
+      std::size_t e = 0;
+      for (const List* l : in) e += l->starts[sub + 1];
+      return e;
+    };
+    std::size_t lo = 0, hi = subs - 1;
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (end_of(mid) > r) hi = mid;
+      else lo = mid + 1;
+    }
+    std::size_t below = 0;
+    thread_local std::vector<double> narrowed;
+    narrowed.clear();
+    for (const List* l : in) {
+      below += l->starts[lo];
+      narrowed.insert(narrowed.end(), l->data + l->starts[lo], l->data + l->starts[lo + 1]);
+    }
+    const std::size_t k = r - below;
+    const auto by_key = [](double a, double b) { return order_key(a) < order_key(b); };
+    std::nth_element(narrowed.begin(), narrowed.begin() + static_cast<std::ptrdiff_t>(k), narrowed.end(), by_key);
+    return narrowed[k];
+  }
+
+ private:
+  static constexpr std::size_t kSpare = 1;  // collect()'s store past the end
+  struct List {
+    std::uint64_t bin = 0;
+    std::size_t n = 0;
+    int bits = 0;
+    const double* data = nullptr;       // the list's values, by sub-bin (after sort())
+    std::vector<std::uint32_t> starts;  // per sub-bin; starts[subs] = n
+  };
+  struct Atom {
+    std::int32_t* slots = nullptr;  // 1 + the list of a kept bin, else 0
+    std::vector<List> lists;
+    double* kept = nullptr;    // collect()'s values, in order
+    std::size_t m = 0;
+    double* sorted = nullptr;  // the lists, back to back
+  };
+  std::vector<Atom> atoms_;
+};
 
 // min/max of the finite member values in event order (member_pass()'s rule: first smallest, last
 // largest), for a population whose extreme is a zero: which of -0 and +0 comes first (last) is
@@ -1353,17 +1528,24 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       if (passes[i].n > 0 && (scan.lo == 0 || scan.hi == 0))
         exact_extremes(values, members[passes[i].index]->words(), scan.lo, scan.hi);
     }
+  }
+  // The atoms' histograms are kept for AtomRanks until the end.
+  const auto clear_atom_counts = [&] {
     for (std::size_t a = 0; a < atom_count; ++a)
       if (atom_n[a] > 0) {
         const auto [first, end] = used_bins(atom_scans[a].lo, atom_scans[a].hi);
         std::fill(ts.atom_counts[a].data() + first, ts.atom_counts[a].data() + end, 0u);
       }
-  }
+  };
 
   // The populations with at least 4096 finite values go on to the second sweep (the others take
-  // the plain path); their candidates' room is laid out in one arena.
+  // the plain path). Without atoms, their candidates' room is laid out in one arena; with atoms,
+  // the atoms keep the candidates (AtomRanks), in the bins holding a rank of any of their
+  // populations.
   std::vector<std::size_t> large;
   std::vector<std::vector<std::size_t>> ranks(passes.size());
+  std::vector<std::vector<std::uint64_t>> rank_bins(passes.size());
+  std::vector<std::vector<std::size_t>> rank_below(passes.size());
   std::vector<std::size_t> room(passes.size(), 0);
   std::size_t total_room = 0;
   for (std::size_t i = 0; i < passes.size(); ++i) {
@@ -1377,13 +1559,39 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
     const long double total = (c.sum[0] + c.sum[1]) + (c.sum[2] + c.sum[3]);
     means[i] = static_cast<double>(total / static_cast<long double>(c.n));
     ranks[i] = wanted_ranks(c.n, options.percentiles);
-    room[i] = RankSelection::candidates_needed(ranks[i], ts.key_counts[i].data(), RankSelection::first_bin(scans[i].lo));
-    total_room += room[i];
+    if (atoms) {
+      bins_of_ranks(ranks[i], ts.key_counts[i].data(), RankSelection::first_bin(scans[i].lo), rank_bins[i],
+                    rank_below[i]);
+    } else {
+      room[i] = RankSelection::candidates_needed(ranks[i], ts.key_counts[i].data(), RankSelection::first_bin(scans[i].lo));
+      total_room += room[i];
+    }
     large.push_back(i);
   }
-  if (large.empty()) return clear_key_counts();
+  if (large.empty()) {
+    clear_atom_counts();
+    return clear_key_counts();
+  }
+  // Each atom's kept bins: those of its populations' ranks where it has values.
+  std::vector<std::vector<std::uint64_t>> atom_bins(atom_count);
+  std::vector<const std::uint32_t*> atom_counts(atom_count);
+  for (std::size_t a = 0; a < atom_count; ++a) atom_counts[a] = ts.atom_counts[a].data();
+  if (atoms) {
+    for (std::size_t i : large)
+      for (std::size_t a : atoms->of[passes[i].index])
+        for (std::uint64_t b : rank_bins[i])
+          if (atom_n[a] > 0 && atom_counts[a][b] > 0) atom_bins[a].push_back(b);
+    for (std::size_t a = 0; a < atom_count; ++a) {
+      auto& bins = atom_bins[a];
+      std::sort(bins.begin(), bins.end());
+      bins.erase(std::unique(bins.begin(), bins.end()), bins.end());
+    }
+    total_room = AtomRanks::room(atom_counts, atom_bins);
+  }
   if (ts.arena.events() < total_room) ts.arena = fcs::EventMatrix(std::max(total_room, std::size_t{1} << 19), 1);
   double* arena = ts.arena.data();
+  std::optional<AtomRanks> atom_ranks;
+  if (atoms) atom_ranks.emplace(atom_counts, atom_bins, std::span(ts.atom_slots).first(atom_count), arena);
   for (std::size_t i : large) {
     auto& c = passes[i];
     const std::size_t p = c.index;
@@ -1393,8 +1601,8 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
     s.percent_parent = parent_counts[p] ? 100.0 * static_cast<double>(s.count) / static_cast<double>(parent_counts[p]) : kNaN;
     s.percent_total = total_events ? 100.0 * static_cast<double>(s.count) / static_cast<double>(total_events) : kNaN;
     c.large = std::make_unique<LargeStatistics>(s, c.n, means[i], scans[i].lo, scans[i].hi, chains[i], scans[i].positive,
-                                                std::move(ranks[i]),
-                                                ts.key_counts[i].data(), ts.slots[i], arena, ts.quads[i], options);
+                                                atoms ? ranks[i] : std::move(ranks[i]), ts.key_counts[i].data(),
+                                                atoms ? nullptr : &ts.slots[i], arena, ts.quads[i], options);
     arena += room[i];
   }
 
@@ -1410,12 +1618,30 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       passes[i].large->add({v, n});
       chain_items[j] = {v, n, means[i], &chains[i]};
     }
+    for (std::size_t a = 0; a < atom_count; ++a) {
+      if (!atom_ranks->keeps(a)) continue;
+      double* v = ts.atom_values[a].data();
+      const std::size_t n = gather_finite(values, nullptr, atoms->sets[a].words(), w0, w1, v, nullptr);
+      atom_ranks->collect(a, {v, n});
+    }
     run_chains<true>(chain_items);
   }
+  if (atoms) atom_ranks->sort();
+  std::vector<double> rank_values;
   for (std::size_t i : large) {
-    passes[i].large->finish(chains[i]);
+    if (atoms) {
+      rank_values.resize(ranks[i].size());
+      const auto& of = atoms->of[passes[i].index];
+      for (std::size_t k = 0; k < ranks[i].size(); ++k)
+        rank_values[k] = atom_ranks->value(of, rank_bins[i][k], ranks[i][k] - rank_below[i][k]);
+      passes[i].large->finish(chains[i], rank_values);
+    } else {
+      passes[i].large->finish(chains[i]);
+    }
     passes[i].large.reset();  // frees its slots before the next channel
   }
+  atom_ranks.reset();
+  clear_atom_counts();
   clear_key_counts();
 }
 

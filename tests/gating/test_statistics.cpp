@@ -459,6 +459,78 @@ TEST(Statistics, TableFromAtomsKeepsTheSignOfZeroExtremes) {
   }
 }
 
+// The table's order statistics of overlapping populations (unions of four disjoint sets, as
+// gates5's: their candidates are kept once per atom and ordered by sub-bins) against the plain
+// definition: each population's finite values gathered by a loop, fully sorted (-0 before +0)
+// and type-7 interpolated. Channels: spread values with NaN, +-inf and both zeros; zeros only
+// (-0 and +0 mixed, ranks on each side of the sign); all equal; crowded ties in one key bin (a
+// sub-bin of many equal values); two values; mostly NaN (some populations under 4096 finite
+// values).
+TEST(Statistics, TableOrderStatisticsFromAtomsEqualSortedValues) {
+  const std::size_t events = 150001;
+  std::mt19937_64 rng(4242);
+  std::lognormal_distribution<double> spread(4, 3);
+  std::vector<std::vector<double>> channels(7, std::vector<double>(events));
+  for (std::size_t e = 0; e < events; ++e) {
+    const auto r = rng() % 100;
+    channels[0][e] = r == 0 ? NAN : r == 1 ? INFINITY : r == 2 ? -INFINITY : r == 3 ? -0.0 : r == 4 ? 0.0
+                   : (r % 3 ? 1.0 : -1.0) * spread(rng);
+    channels[1][e] = rng() % 2 ? 0.0 : -0.0;
+    channels[2][e] = 7.25;
+    channels[3][e] = 1000 + static_cast<double>(rng() % 3) * 0x1p-40;
+    channels[4][e] = rng() % 2 ? 3.0 : -3.0;
+    channels[5][e] = rng() % 40 ? NAN : spread(rng);
+    channels[6][e] = std::ldexp(1.0, static_cast<int>(rng() % 5)) * (1 + static_cast<double>(rng() % 1000) / 1000);
+  }
+  // Four disjoint sets (some events in none) and populations made of them.
+  std::vector<int> set_of(events);
+  for (auto& s : set_of) s = static_cast<int>(rng() % 5) - 1;  // -1: in no set
+  const std::vector<std::vector<int>> unions = {{0, 1}, {1, 2}, {0, 1, 2}, {1, 2, 3}, {0, 3}, {0, 1, 2, 3}, {2}, {3, 1}};
+  std::vector<Membership> populations;
+  for (const auto& u : unions) {
+    Membership m(events);
+    for (std::size_t e = 0; e < events; ++e)
+      if (std::find(u.begin(), u.end(), set_of[e]) != u.end()) m.set(e);
+    populations.push_back(std::move(m));
+  }
+  std::vector<const Membership*> members;
+  std::vector<std::size_t> parents;
+  for (const auto& m : populations) {
+    members.push_back(&m);
+    parents.push_back(events);
+  }
+  StatisticsOptions o;
+  o.percentiles = {0, 0.1, 1, 5, 25, 49.9, 50.1, 75, 95, 99, 99.9, 100};
+  std::vector<std::span<const double>> columns(channels.begin(), channels.end());
+  const auto table = population_statistics_table(columns, members, parents, events, o);
+  const auto same = [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); };
+  const auto before = [](double a, double b) { return a < b || (a == b && std::signbit(a) && !std::signbit(b)); };
+  for (std::size_t c = 0; c < channels.size(); ++c)
+    for (std::size_t p = 0; p < populations.size(); ++p) {
+      SCOPED_TRACE("channel " + std::to_string(c) + ", population " + std::to_string(p));
+      std::vector<double> v;
+      for (std::size_t e = 0; e < events; ++e)
+        if (populations[p].test(e) && std::isfinite(channels[c][e])) v.push_back(channels[c][e]);
+      std::sort(v.begin(), v.end(), before);
+      const auto type7 = [&](double percent) {
+        const double h = (static_cast<double>(v.size()) - 1) * percent / 100.0;
+        const auto lo = static_cast<std::size_t>(std::floor(h));
+        if (lo + 1 >= v.size() || h == static_cast<double>(lo)) return v[lo];
+        return v[lo] + (h - static_cast<double>(lo)) * (v[lo + 1] - v[lo]);
+      };
+      const auto& s = table[p * channels.size() + c];
+      ASSERT_FALSE(v.empty());
+      EXPECT_TRUE(same(s.median, type7(50))) << s.median << " " << type7(50);
+      const double rsd = 0.5 * (type7(84.13) - type7(15.87));
+      EXPECT_TRUE(same(s.robust_sd, rsd)) << s.robust_sd << " " << rsd;
+      EXPECT_TRUE(same(s.robust_cv, 100.0 * rsd / type7(50)));
+      ASSERT_EQ(s.percentiles.size(), o.percentiles.size());
+      for (std::size_t i = 0; i < o.percentiles.size(); ++i)
+        EXPECT_TRUE(same(s.percentiles[i].second, type7(o.percentiles[i])))
+            << o.percentiles[i] << ": " << s.percentiles[i].second << " " << type7(o.percentiles[i]);
+    }
+}
+
 // gather() (AVX-512 where the CPU has it; ctest runs this again with CYTOPIPE_NO_AVX512=1):
 // every member's value, in event order, for sparse, dense, full and empty words and a partial
 // last word, and a clear error when the output is too small.
