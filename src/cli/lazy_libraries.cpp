@@ -1,4 +1,4 @@
-// The resolver behind the stubs of cytopipe's lazily loaded libraries (OpenCV, Cairo; see
+// The resolver behind the stubs of cytopipe's lazily loaded libraries (OpenCV, Cairo, ICU, zlib, liblzma; see
 // cmake/lazy_library_stubs.cmake): on a function's first call its library is loaded and the
 // function looked up, and its slot set so that later calls jump straight to it.
 #ifdef CYTOPIPE_LAZY_LIBRARIES
@@ -31,7 +31,7 @@ void* cytopipe_lazy_resolve(std::size_t index) {
   if (!handles[group]) {
     handles[group] = ::dlopen(cytopipe_lazy_sonames[group], RTLD_NOW | RTLD_LOCAL);
     if (!handles[group]) {
-      std::fprintf(stderr, "cytopipe: cannot load %s (needed for plots and finder gates): %s\n",
+      std::fprintf(stderr, "cytopipe: cannot load %s (needed by this command): %s\n",
                    cytopipe_lazy_sonames[group], ::dlerror());
       std::_Exit(127);
     }

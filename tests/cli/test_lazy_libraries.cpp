@@ -2,7 +2,8 @@
 // cmake/lazy_library_stubs.cmake, resolved by src/cli/lazy_libraries.cpp): neither library is
 // needed at start-up, a command that calls neither never loads them, and the commands that do
 // (a cells finder: OpenCV's contours; a PNG figure: Cairo) load them on first use and give the
-// results the directly linked libraries give in this process.
+// results the directly linked libraries give in this process. libxml2 and yaml-cpp are linked
+// from their archives, and what libxml2 calls of ICU, zlib and liblzma is loaded the same way.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -17,11 +18,13 @@
 #include <vector>
 
 #include "cytopipe/fcs/reader.hpp"
+#include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/find_gates.hpp"
 #include "cytopipe/gating/io.hpp"
 #include "cytopipe/plot/density.hpp"
 #include "cytopipe/plot/render.hpp"
 #include "support/cli_run.hpp"
+#include "support/shared_data.hpp"
 
 namespace {
 
@@ -122,6 +125,56 @@ TEST(LazyLibraries, LoadedOnlyByTheCommandsThatCallThem) {
     EXPECT_GT(bytes.size(), 1000u);
     EXPECT_EQ(bytes, file_bytes(here)) << "the binary's figure differs from the one rendered in process";
   }
+  fs::remove_all(dir);
+}
+
+// Gating-ML (libxml2 from its archive): counts only loads neither ICU, zlib, liblzma nor
+// yaml-cpp; a strategy declared in an encoding that only ICU converts (SCSU; glibc's iconv has
+// no such converter) loads ICU on first use. Both give the counts of gating in this process.
+TEST(LazyLibraries, GatingMlLoadsIcuOnlyForAnEncodingThatNeedsIt) {
+#if !defined(CYTOPIPE_LAZY_LIBRARIES) || !defined(CYTOPIPE_STATIC_ARCHIVES)
+  GTEST_SKIP() << "cytopipe built without CYTOPIPE_LAZY_LIBRARIES or without libxml2's static archive";
+#endif
+  CYTOPIPE_SHARED_OR_SKIP(xml, "gatingml_ref/gatingMLData/Gating-MLFiles/gates5.xml");
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/gatingMLData/FCSFiles/9399_1_3_NKR.fcs");
+  const fs::path dir = fs::temp_directory_path() / ("cytopipe_lazy_xml_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    const std::string command = "readelf -d '" + std::string(CYTOPIPE_BINARY) + "' > '" + (dir / "dynamic.txt").string() + "'";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    const std::string dynamic = file_bytes(dir / "dynamic.txt");
+    for (const char* library : {"libxml2", "libicu", "liblzma", "libz.", "libyaml-cpp"})
+      EXPECT_EQ(dynamic.find(library), std::string::npos) << library << " is needed at start-up:\n" << dynamic;
+  }
+  // Reference counts: the same files gated here (libxml2 and ICU linked as the tests link them).
+  cytopipe::fcs::ReadOptions options;
+  options.values = cytopipe::fcs::ValueRule::FlowCoreWithGain;
+  const std::string text = file_bytes(xml);
+  const auto here = cytopipe::gating::gate_sample(cytopipe::gating::parse_gatingml(text, xml.string()),
+                                                  cytopipe::fcs::read_fcs(fcs, options));
+  ASSERT_EQ(here.populations().size(), 11u);
+  auto expect_counts = [&](const cytopipe::test::CliResult& r) {
+    for (const auto& p : here.populations())
+      EXPECT_NE(r.out.find("  " + p.path + "  " + std::to_string(p.count) + "  ("), std::string::npos)
+          << p.path << ": " << p.count << " expected in\n" << r.out;
+  };
+
+  auto r = run_traced({"gate", "--strategy", xml.string(), fcs.string()}, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* library : {"libicuuc", "libicudata", "liblzma", "libz.", "libxml2", "libyaml-cpp"})
+    EXPECT_FALSE(loaded(r.err, library)) << library;
+  expect_counts(r);
+
+  const std::string declaration = "encoding=\"UTF-8\"";
+  const auto at = text.find(declaration);
+  ASSERT_NE(at, std::string::npos);
+  const fs::path scsu = dir / "gates5_scsu.xml";
+  std::ofstream(scsu, std::ios::binary) << text.substr(0, at) << "encoding=\"SCSU\"" << text.substr(at + declaration.size());
+  r = run_traced({"gate", "--strategy", scsu.string(), fcs.string()}, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(loaded(r.err, "libicuuc"));
+  EXPECT_FALSE(loaded(r.err, "liblzma"));
+  expect_counts(r);
   fs::remove_all(dir);
 }
 
