@@ -257,27 +257,59 @@ bool EventBlocks::block_by_block() const noexcept {
   return layout.datatype != DataType::Ascii && layout.range_from_max.empty();
 }
 
-void EventBlocks::decode(std::size_t first_event, std::size_t count, EventMatrix& out) const {
-  const State& st = *state_;
-  const auto& layout = st.layout;
-  if (!block_by_block())
+namespace {
+
+// EventBlocks::decode of `plan`'s channels (the layout's, or some of them with the same event
+// layout) into columns 0, 1, ... of `out`, after the checks every decode makes (`columns`: the
+// number of columns `out` must have).
+void decode_checked(const ByteSource& source, const detail::Layout& layout, const detail::DataPlan& plan,
+                    const Sample& metadata, bool block_by_block, std::size_t first_event, std::size_t count,
+                    std::size_t columns, EventMatrix& out) {
+  if (!block_by_block)
     throw FcsError(FcsErrorKind::Other, "events cannot be decoded block by block (ASCII data, or a range taken from a column maximum): read the whole sample",
-                   {st.metadata.source, "$DATATYPE"});
-  if (first_event % 64 != 0 || first_event + count > layout.events || count > out.events() ||
-      out.channels() != st.metadata.channels.size())
+                   {metadata.source, "$DATATYPE"});
+  if (first_event % 64 != 0 || first_event + count > layout.events || count > out.events() || out.channels() != columns)
     throw Error("EventBlocks::decode: events " + std::to_string(first_event) + "+" + std::to_string(count) +
                     " of " + std::to_string(layout.events) + " into " + std::to_string(out.events()) + " x " +
                     std::to_string(out.channels()) + " (whole 64-event words, one column per channel)",
-                {st.metadata.source, ""});
+                {metadata.source, ""});
   if (count == 0) return;
   // Each thread reads into its own buffer, kept for its next block (see decode_chunked).
   thread_local detail::ScratchBuffer scratch;
-  const std::size_t begin = layout.plan.bytes_for(first_event);
-  const std::size_t length = layout.plan.bytes_for(first_event + count) - begin;
+  const std::size_t begin = plan.bytes_for(first_event);
+  const std::size_t length = plan.bytes_for(first_event + count) - begin;
   const auto at = layout.data_begin + begin;
-  const auto bytes = st.source.is_file() ? st.source.view(at, length, scratch.get(length))
-                                         : st.source.view(at, length, std::span<std::byte>());
-  detail::decode_block(layout.plan, bytes, count, out, 0);
+  const auto bytes = source.is_file() ? source.view(at, length, scratch.get(length))
+                                      : source.view(at, length, std::span<std::byte>());
+  detail::decode_block(plan, bytes, count, out, 0);
+}
+
+}  // namespace
+
+void EventBlocks::decode(std::size_t first_event, std::size_t count, EventMatrix& out) const {
+  const State& st = *state_;
+  decode_checked(st.source, st.layout, st.layout.plan, st.metadata, block_by_block(), first_event, count,
+                 st.metadata.channels.size(), out);
+}
+
+void EventBlocks::decode(std::size_t first_event, std::size_t count, std::span<const std::size_t> channels,
+                         EventMatrix& out) const {
+  const State& st = *state_;
+  detail::DataPlan plan;
+  plan.bits_per_event = st.layout.plan.bits_per_event;
+  plan.packed = st.layout.plan.packed;
+  if (block_by_block()) {  // else decode_checked refuses (an ASCII layout's plan is not per channel)
+    plan.channels.reserve(channels.size());
+    for (std::size_t c : channels) {
+      if (c >= st.metadata.channels.size())
+        throw Error("EventBlocks::decode: channel index " + std::to_string(c) + " of " +
+                        std::to_string(st.metadata.channels.size()),
+                    {st.metadata.source, ""});
+      // Each channel keeps its offsets within the event, so it decodes as in the full plan.
+      plan.channels.push_back(st.layout.plan.channels[c]);
+    }
+  }
+  decode_checked(st.source, st.layout, plan, st.metadata, block_by_block(), first_event, count, channels.size(), out);
 }
 
 void EventBlocks::decode_rows(std::size_t first_event, std::size_t count, std::span<const std::size_t> channels,

@@ -85,15 +85,26 @@ void compare(const fs::path& file, const ReadOptions& options, std::size_t block
   EXPECT_EQ(meta.notices, whole->notices);
   const std::size_t n = blocks->events(), channels = meta.channels.size();
   EventMatrix out(block, channels);
-  std::size_t mismatches = 0;
+  // Some channels only: every other one from the last, then the first again (any order, repeats).
+  std::vector<std::size_t> some;
+  for (std::size_t c = channels; c-- > 0;)
+    if ((channels - 1 - c) % 2 == 0) some.push_back(c);
+  some.push_back(0);
+  EventMatrix some_out(block, some.size());
+  std::size_t mismatches = 0, some_mismatches = 0;
   for (std::size_t first = 0; first < n; first += block) {
     const std::size_t count = std::min(block, n - first);
     blocks->decode(first, count, out);
     for (std::size_t c = 0; c < channels; ++c)
       for (std::size_t e = 0; e < count; ++e)
         mismatches += bits(out.column(c)[e]) != bits(whole->events.column(c)[first + e]);
+    blocks->decode(first, count, some, some_out);
+    for (std::size_t j = 0; j < some.size(); ++j)
+      for (std::size_t e = 0; e < count; ++e)
+        some_mismatches += bits(some_out.column(j)[e]) != bits(whole->events.column(some[j])[first + e]);
   }
   EXPECT_EQ(mismatches, 0u);
+  EXPECT_EQ(some_mismatches, 0u) << "decoding some channels";
   ++decoded;
 }
 
@@ -134,6 +145,47 @@ TEST(EventBlocks, ChannelSelectionAndBadArguments) {
   EXPECT_THROW(blocks.decode(blocks.events() - blocks.events() % 64, 128, out), cytopipe::Error);  // past the end
   EventMatrix wrong(128, 3);
   EXPECT_THROW(blocks.decode(0, 64, wrong), cytopipe::Error);  // one column per channel
+
+  // Some channels: the same checks, and a channel index past the last is refused by name.
+  const std::vector<std::size_t> last{1};
+  EventMatrix one(128, 1);
+  blocks.decode(64, 128, last, one);
+  for (std::size_t e = 0; e < 128; ++e) EXPECT_EQ(bits(one.column(0)[e]), bits(out.column(1)[e]));
+  EXPECT_THROW(blocks.decode(32, 64, last, one), cytopipe::Error);
+  EXPECT_THROW(blocks.decode(0, 256, last, one), cytopipe::Error);
+  EXPECT_THROW(blocks.decode(blocks.events() - blocks.events() % 64, 128, last, one), cytopipe::Error);
+  EXPECT_THROW(blocks.decode(0, 64, last, out), cytopipe::Error);  // one column per index
+  const std::vector<std::size_t> past{0, 2};
+  try {
+    blocks.decode(0, 64, past, out);
+    ADD_FAILURE() << "channel index 2 of 2 accepted";
+  } catch (const cytopipe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("channel index 2 of 2"), std::string::npos) << e.what();
+  }
+}
+
+// A truncated file is refused when it is opened, as read_fcs refuses it, before any block (of
+// some channels or all) is decoded.
+TEST(EventBlocks, TruncatedFileRefusedAsReadFcsRefusesIt) {
+  CYTOPIPE_SHARED_OR_SKIP(file, "gatingml_ref/gatingMLData/FCSFiles/data1.fcs");
+  std::ifstream in(file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const fs::path cut = fs::temp_directory_path() / ("cytopipe_truncated_" + std::to_string(::getpid()) + ".fcs");
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() - 1000);
+  std::string whole_error, blocks_error;
+  try {
+    cytopipe::fcs::read_fcs(cut);
+  } catch (const FcsError& e) {
+    whole_error = e.what();
+  }
+  try {
+    EventBlocks blocks(cut);
+  } catch (const FcsError& e) {
+    blocks_error = e.what();
+  }
+  fs::remove(cut);
+  EXPECT_FALSE(whole_error.empty());
+  EXPECT_EQ(blocks_error, whole_error);
 }
 
 std::vector<std::byte> file_bytes(const fs::path& p) {

@@ -136,6 +136,45 @@ TEST(BlockCounts, GateInBlocksHasGateSampleMemberships) {
   EXPECT_GT(compared, 100u);
 }
 
+// Every reference strategy on every reference file, those written for another file included
+// (channels the file lacks, a compensation's detectors missing): count_populations, which decodes
+// only the channels the gates read, refuses what gate_sample refuses with the same message, and
+// counts the rest as gate_sample does.
+TEST(BlockCounts, ErrorsAndCountsOfEveryStrategyOnEveryFileAreGateSamples) {
+  CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/gatingMLData");
+  std::size_t refused = 0, counted = 0;
+  for (const auto& x : fs::directory_iterator(dir / "Gating-MLFiles"))
+    for (const char* file : {"data1.fcs", "data2.fcs", "9399_1_3_NKR.fcs"}) {
+      const fs::path fcs = dir / "FCSFiles" / file;
+      if (x.path().extension() != ".xml" || !fs::exists(fcs)) continue;
+      SCOPED_TRACE(x.path().filename().string() + " on " + file);
+      const auto strategy = cytopipe::gating::parse_gatingml(slurp(x.path()), x.path().string());
+      cytopipe::fcs::ReadOptions options;
+      options.values = cytopipe::fcs::ValueRule::FlowCoreWithGain;
+      const cytopipe::fcs::EventBlocks blocks(fcs, options);
+      std::string error;
+      cytopipe::gating::GatingResults whole;
+      try {
+        whole = cytopipe::gating::gate_sample(strategy, cytopipe::fcs::read_fcs(fcs, options));
+      } catch (const cytopipe::Error& e) {
+        error = e.what();
+      }
+      try {
+        const auto c = cytopipe::gating::count_populations(strategy, blocks, true, 64 * 37);
+        ASSERT_TRUE(error.empty()) << "gate_sample refused it: " << error;
+        ASSERT_EQ(c.populations.size(), whole.populations().size());
+        for (std::size_t p = 0; p < c.populations.size(); ++p)
+          EXPECT_EQ(c.populations[p].count, whole.populations()[p].count) << c.populations[p].name;
+        ++counted;
+      } catch (const cytopipe::Error& e) {
+        EXPECT_EQ(e.what(), error);
+        ++refused;
+      }
+    }
+  EXPECT_GT(refused, 3u);
+  EXPECT_GT(counted, 3u);
+}
+
 TEST(BlockCounts, BadBlockSizeAndUncountableInputAreRefused) {
   CYTOPIPE_SHARED_OR_SKIP(xml, "gatingml_ref/gatingMLData/Gating-MLFiles/gates1.xml");
   CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/gatingMLData/FCSFiles/data1.fcs");

@@ -35,6 +35,11 @@ class EventBlocks {
   // rules: every value equals read_fcs's. first_event is a multiple of 64. Safe to call
   // concurrently (each thread reads into its own buffer).
   void decode(std::size_t first_event, std::size_t count, EventMatrix& out) const;
+  // As decode, for the channels `channels` only (indices into metadata().channels, any order):
+  // column j of `out` (one column per index) gets channel channels[j], each value decode's. The
+  // other channels' values are not converted (counts-only gating reads a few of a file's channels).
+  void decode(std::size_t first_event, std::size_t count, std::span<const std::size_t> channels,
+              EventMatrix& out) const;
   // Events [first_event, first_event + count) as float32, event-major: out[e * channels.size() + j]
   // = static_cast<float>(decode's value of event first_event + e, channel channels[j]) (indices
   // into metadata().channels). Float32 channels without value rules go from the bytes in one
