@@ -725,7 +725,7 @@ class IdentityScan {
       ws_.groups.back().sample_ids.push_back(value("sampleID"));
     } else if (parent == Open::SampleList && n == "Sample") {
       ws_.samples.emplace_back().line = e.line;
-      sample_offsets_.push_back(e.offset);
+      sample_offsets_.push_back(e.offset());
       first_ = {};
       data_id_.clear();
       node_id_.clear();
@@ -763,7 +763,7 @@ class IdentityScan {
     }
   }
 
-  void end(std::string_view, std::size_t depth) {
+  void end(std::size_t depth) {
     if (open_[depth] == Open::SampleNode) node_depth_ = 0;
     if (open_[depth] == Open::Sample) {
       ws_.samples.back().id = data_id_.empty() ? node_id_ : data_id_;
@@ -913,7 +913,7 @@ Workspace read_workspace(const xml::Input& input, std::string_view name, const W
   IdentityScan scan{std::string(name), options.all_keywords};
   xml::scan_untrusted(input, std::string(name), limits,
                       {[&](const xml::Element& e) { scan.start(e); },
-                       [&](std::string_view n, std::size_t depth) { scan.end(n, depth); }});
+                       [&](std::size_t depth) { scan.end(depth); }});
   Workspace ws = scan.finish();
 
   std::vector<std::size_t> chosen = choose(ws);

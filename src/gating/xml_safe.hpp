@@ -46,16 +46,19 @@ struct Element {
   std::span<const Attribute> attributes;
   int line = 0;
   std::size_t depth = 0;
-  std::size_t offset = 0;  // bytes of the text read when the start tag was (before its '>')
   std::optional<std::string_view> attribute(std::string_view local) const {
     for (const auto& a : attributes)
       if (a.name == local) return a.value;
     return std::nullopt;
   }
+  // Bytes of the text read when the start tag was (before its '>'). Asked of the parser only
+  // when wanted (a few elements of the tens of thousands a workspace holds).
+  std::size_t offset() const;
+  const void* parser = nullptr;  // the parse reporting this element
 };
 struct ElementHandlers {
   std::function<void(const Element&)> start;  // may throw Error: the pass stops and rethrows it
-  std::function<void(std::string_view name, std::size_t depth)> end;
+  std::function<void(std::size_t depth)> end;  // the element at `depth` ended
 };
 
 // One pass over `text` that builds no tree, refused exactly as read_untrusted refuses (the same
