@@ -14,6 +14,7 @@
 #include <numeric>
 #include <optional>
 #include <sstream>
+#include <utility>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -221,11 +222,12 @@ struct GateCommand {
   // blocks and, as in the full path, over at most `held` files at once, printed in file order. A
   // file that cannot be (ASCII data, a strategy with finders, no events) is read and gated whole
   // (`parallel`: over blocks of events). Counts go to `counts` when given; a file that fails is
-  // named and left out.
+  // named and left out. `texts`, when given, holds files' TEXT already read with `read` (taken
+  // from there, by file index).
   template <class StrategyOf>
   void count_only(const std::vector<std::size_t>& which, const StrategyOf& strategy_of, const fcs::ReadOptions& read,
                   std::size_t held, bool parallel, std::vector<std::map<std::string, std::size_t>>* counts,
-                  Failures& failed) const {
+                  Failures& failed, std::vector<std::optional<fcs::EventBlocks::Text>>* texts = nullptr) const {
     struct Counted {
       std::string source;
       gating::PopulationCounts counts;
@@ -236,7 +238,9 @@ struct GateCommand {
         [&](std::size_t k) {
           const gating::GatingStrategy& strategy = strategy_of(which[k]);
           try {
-            const fcs::EventBlocks blocks(files[which[k]], read);
+            auto* text = texts ? &(*texts)[which[k]] : nullptr;
+            const fcs::EventBlocks blocks =
+                text && *text ? fcs::EventBlocks(*std::exchange(*text, std::nullopt)) : fcs::EventBlocks(files[which[k]], read);
             if (gating::counts_block_by_block(strategy, blocks))
               return Counted{blocks.metadata().source, gating::count_populations(strategy, blocks), {}};
             const fcs::Sample sample = fcs::read_fcs(files[which[k]], read);
@@ -296,18 +300,23 @@ struct GateCommand {
     wo.all_keywords = false;  // files are matched with the samples' identifying keywords only
     // Samples with the same gates keep one copy; each file's strategy is built as it is gated.
     wo.share_alike = true;
+    fcs::ReadOptions read;  // FlowJo gates raw values (no $PnG division)
+    if (values == "gain") read.values = fcs::ValueRule::FlowCoreWithGain;
     // Each file's metadata, read on a second thread while the workspace is scanned (matching
     // needs both); a file whose metadata cannot be read is named (in file order) and left out
-    // (`usable` maps the metadata read back to the files).
+    // (`usable` maps the metadata read back to the files). What was read is kept for counting
+    // (`texts`, without the keywords), which then reads only each file's DATA.
     Failures failed(files.size());
     std::vector<fcs::Sample> metadata;
     std::vector<std::size_t> usable;
+    std::vector<std::optional<fcs::EventBlocks::Text>> texts(files.size());
     auto reading = std::async(std::launch::async, [&] {
-      fcs::ReadOptions meta;
-      meta.read_events = false;
       for (std::size_t i = 0; i < files.size(); ++i) {
         try {
-          metadata.push_back(gating::matching_metadata(fcs::read_fcs(files[i], meta)));
+          fcs::EventBlocks::Text text(files[i], read);
+          metadata.push_back(gating::matching_metadata(text.sample()));
+          text.drop_keywords();
+          texts[i] = std::move(text);
           usable.push_back(i);
         } catch (const Error& e) {
           failed.add(i, e.what());
@@ -371,8 +380,6 @@ struct GateCommand {
       }
     }
     if (gated.empty()) return failed.finish();
-    fcs::ReadOptions read;  // FlowJo gates raw values (no $PnG division)
-    if (values == "gain") read.values = fcs::ValueRule::FlowCoreWithGain;
     const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
     const std::size_t held = in_flight > 0 ? in_flight : static_cast<std::size_t>(workers);
     tbb::task_arena arena(workers);
@@ -381,7 +388,7 @@ struct GateCommand {
       arena.execute([&] {
         count_only(
             gated, [&](std::size_t i) { return ws.strategy_of(*sample_of[i]); }, read, held,
-            held < static_cast<std::size_t>(workers), nullptr, failed);
+            held < static_cast<std::size_t>(workers), nullptr, failed, &texts);
       });
       return failed.finish();
     }

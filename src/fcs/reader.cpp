@@ -245,6 +245,44 @@ EventBlocks::EventBlocks(const std::filesystem::path& file, const ReadOptions& o
   check_memory(st.layout.events, st.metadata.channels.size(), options.max_memory, file.string());
 }
 
+struct EventBlocks::Text::State {
+  std::filesystem::path file;
+  std::uint64_t size = 0;
+  detail::Layout layout;
+  Sample metadata;
+  ReadOptions options;
+};
+
+EventBlocks::Text::Text(const std::filesystem::path& file, const ReadOptions& options)
+    : state_(std::make_unique<State>()) {
+  const ByteSource source(file);
+  State& st = *state_;
+  st.file = file;
+  st.size = source.size();
+  st.options = options;
+  st.metadata = read_metadata(source, file.string(), options, {}, st.layout);
+}
+
+EventBlocks::Text::~Text() = default;
+EventBlocks::Text::Text(Text&&) noexcept = default;
+EventBlocks::Text& EventBlocks::Text::operator=(Text&&) noexcept = default;
+const Sample& EventBlocks::Text::sample() const noexcept { return state_->metadata; }
+void EventBlocks::Text::drop_keywords() noexcept { state_->metadata.keywords = {}; }
+
+EventBlocks::EventBlocks(Text&& text) : state_(std::make_unique<State>(text.state_->file)) {
+  State& st = *state_;
+  Text::State& read = *text.state_;
+  st.options = read.options;
+  const std::string file = read.file.string();
+  if (st.source.size() == read.size) {
+    st.metadata = std::move(read.metadata);
+    st.layout = std::move(read.layout);
+  } else {  // rewritten since its TEXT was read
+    st.metadata = read_metadata(st.source, file, st.options, {}, st.layout);
+  }
+  check_memory(st.layout.events, st.metadata.channels.size(), st.options.max_memory, file);
+}
+
 EventBlocks::~EventBlocks() = default;
 EventBlocks::EventBlocks(EventBlocks&&) noexcept = default;
 EventBlocks& EventBlocks::operator=(EventBlocks&&) noexcept = default;

@@ -1077,10 +1077,10 @@ SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates, st
   return out;
 }
 
-fcs::Sample matching_metadata(fcs::Sample file) {
+fcs::Sample matching_metadata(const fcs::Sample& file) {
   fcs::Sample out;
-  out.source = std::move(file.source);
-  out.channels = std::move(file.channels);
+  out.source = file.source;
+  out.channels = file.channels;
   for (const auto key : kMatchingKeywords)
     if (const auto v = file.keywords.find(key)) out.keywords.set(key, std::string(*v));
   return out;

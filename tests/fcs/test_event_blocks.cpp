@@ -43,9 +43,10 @@ std::vector<fs::path> shared_fcs_files() {
 
 std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v); }
 
-// Reads `file` both ways; returns how many files were compared value by value.
+// Reads `file` both ways (the blocks from a Text read first when `through_text`); returns how
+// many files were compared value by value.
 void compare(const fs::path& file, const ReadOptions& options, std::size_t block, std::size_t& decoded,
-             std::size_t& refused) {
+             std::size_t& refused, bool through_text = false) {
   SCOPED_TRACE(file.filename().string() + " block " + std::to_string(block));
   std::optional<Sample> whole;
   std::string whole_error;
@@ -58,7 +59,8 @@ void compare(const fs::path& file, const ReadOptions& options, std::size_t block
   }
   std::optional<EventBlocks> blocks;
   try {
-    blocks.emplace(file, options);
+    if (through_text) blocks.emplace(EventBlocks::Text(file, options));
+    else blocks.emplace(file, options);
   } catch (const FcsError& e) {
     EXPECT_EQ(e.what(), whole_error) << "refused by EventBlocks only, or with another message";
     EXPECT_EQ(e.kind(), whole_kind);
@@ -124,6 +126,76 @@ TEST(EventBlocks, EverySharedFileDecodesBlockByBlockAsReadFcsReadsIt) {
   // Most of the corpus is binary (the comparison above must not pass by skipping).
   EXPECT_GT(decoded, files.size() * 4);
   EXPECT_GT(refused, 0u);  // the corpus has refused files: their refusal was compared
+}
+
+// Blocks made from a file's Text (its TEXT read once, beforehand) are the file's blocks: the same
+// refusals, metadata and values as read_fcs on the whole corpus.
+TEST(EventBlocks, FromTextReadBeforeTheSameAsFromTheFile) {
+  const auto files = shared_fcs_files();
+  if (files.empty()) {
+    CYTOPIPE_SHARED_OR_SKIP(corpus, "fcs_corpus/MANIFEST.tsv");
+  }
+  std::size_t decoded = 0, refused = 0;
+  for (const auto& file : files)
+    for (ValueRule rule : {ValueRule::FlowCore, ValueRule::FlowCoreWithGain}) {
+      ReadOptions options;
+      options.values = rule;
+      compare(file, options, 192, decoded, refused, true);
+    }
+  EXPECT_GT(decoded, files.size());
+  EXPECT_GT(refused, 0u);
+}
+
+// A Text holds no file open and checks no memory limit; its blocks do (as EventBlocks(file) does),
+// read the TEXT afresh when the file's size changed since, and hold no keywords once dropped.
+TEST(EventBlocks, TextAfterwardsMemoryLimitChangedFileAndDroppedKeywords) {
+  namespace t = cytopipe::test;
+  const fs::path path = fs::temp_directory_path() / ("cytopipe_text_" + std::to_string(::getpid()) + ".fcs");
+  auto write = [&](std::size_t events) {
+    auto b = t::basic_fcs("F", 2, events, 32, "262144");
+    for (std::size_t e = 0; e < events; ++e)
+      for (int c = 0; c < 2; ++c) t::put_f32_le(b.data, static_cast<float>(e * 10 + static_cast<std::size_t>(c)));
+    const auto bytes = t::build_fcs(b);
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  };
+  write(100);
+  ReadOptions tight;
+  tight.max_memory = 100 * 2 * 8 - 1;  // one byte short of 100 events x 2 channels as doubles
+  EventBlocks::Text small(path, tight);
+  EXPECT_EQ(small.sample().event_total, 100u);
+  std::string from_file;
+  try {
+    EventBlocks refused(path, tight);
+  } catch (const FcsError& e) {
+    from_file = e.what();
+  }
+  ASSERT_FALSE(from_file.empty());
+  try {
+    EventBlocks refused(std::move(small));
+    ADD_FAILURE() << "the memory limit was not checked";
+  } catch (const FcsError& e) {
+    EXPECT_EQ(e.what(), from_file);
+  }
+
+  EventBlocks::Text before(path, {});
+  EXPECT_GT(before.sample().keywords.size(), 0u);
+  write(300);  // rewritten (a larger DATA segment) after its TEXT was read
+  const EventBlocks blocks(std::move(before));
+  ASSERT_EQ(blocks.events(), 300u);
+  EventMatrix out(300, 2);
+  blocks.decode(0, 300, out);
+  EXPECT_EQ(out.column(0)[299], 2990.0);
+  EXPECT_EQ(out.column(1)[299], 2991.0);
+
+  EventBlocks::Text dropped(path, {});
+  dropped.drop_keywords();
+  EXPECT_EQ(dropped.sample().keywords.size(), 0u);
+  const EventBlocks without(std::move(dropped));
+  EXPECT_EQ(without.metadata().keywords.size(), 0u);
+  ASSERT_EQ(without.metadata().channels.size(), 2u);
+  without.decode(64, 64, out);
+  EXPECT_EQ(out.column(1)[0], 641.0);
+  fs::remove(path);
 }
 
 TEST(EventBlocks, ChannelSelectionAndBadArguments) {

@@ -19,6 +19,31 @@ class EventBlocks {
   // the whole sample's decoded size, though it is never held); no event is decoded yet.
   // options.read_events does not apply.
   explicit EventBlocks(const std::filesystem::path& file, const ReadOptions& options = {});
+
+  // What the constructor above reads before any event (HEADER, TEXT and the DATA layout planned
+  // from them), held without the file open: for a caller that needs a file's metadata first (to
+  // match files to workspace samples) and its events later, so that the file's TEXT is read and
+  // parsed once. The same checks and FcsErrors as the constructor, except the memory limit,
+  // which is checked when the blocks are made.
+  class Text {
+   public:
+    explicit Text(const std::filesystem::path& file, const ReadOptions& options = {});
+    ~Text();
+    Text(Text&&) noexcept;
+    Text& operator=(Text&&) noexcept;
+    const Sample& sample() const noexcept;
+    // Frees the keywords (sample() and the blocks' metadata() then hold none): gating reads the
+    // channels, spillover and source only, and a batch holds one Text per file until it is gated.
+    void drop_keywords() noexcept;
+
+   private:
+    friend class EventBlocks;
+    struct State;
+    std::unique_ptr<State> state_;
+  };
+  // Blocks of the file `text` was read from, without reading its TEXT again (unless the file's
+  // size changed since: then it is read afresh, as by the constructor above).
+  explicit EventBlocks(Text&& text);
   ~EventBlocks();
   EventBlocks(EventBlocks&&) noexcept;
   EventBlocks& operator=(EventBlocks&&) noexcept;

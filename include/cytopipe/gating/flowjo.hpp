@@ -176,6 +176,6 @@ void check_workspace_sample(const Workspace& workspace, const WorkspaceSample& s
 // Of a file's metadata, what match_samples and check_workspace_sample read (its source, channels
 // and the keywords matching uses): a file's TEXT holds hundreds of keywords, which a caller
 // holding every file's metadata at once need not keep.
-fcs::Sample matching_metadata(fcs::Sample file);
+fcs::Sample matching_metadata(const fcs::Sample& file);
 
 }  // namespace cytopipe::gating
