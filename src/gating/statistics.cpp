@@ -1021,9 +1021,9 @@ std::size_t gather_finite(const double* values, const double* logs, std::span<co
 // ends, so the work of different runs (each a chain of dependent adds or increments) overlaps.
 // An Item has `data` and `left` (values still to do); kernel(K, lanes, m) does m values of each
 // of the K lanes and advances them. An item's values are done in order.
-template <typename Item, typename Kernel>
+template <std::size_t kLanes = 4, typename Item, typename Kernel>
 void in_lanes(std::span<Item> items, Kernel&& kernel) {
-  constexpr std::size_t kLanes = 4;
+  static_assert(kLanes >= 4 && kLanes <= 6);
   Item* lane[kLanes];
   std::size_t lanes = 0, next = 0;
   for (;;) {
@@ -1038,7 +1038,13 @@ void in_lanes(std::span<Item> items, Kernel&& kernel) {
       case 1: kernel(std::integral_constant<std::size_t, 1>{}, lane, m); break;
       case 2: kernel(std::integral_constant<std::size_t, 2>{}, lane, m); break;
       case 3: kernel(std::integral_constant<std::size_t, 3>{}, lane, m); break;
-      default: kernel(std::integral_constant<std::size_t, 4>{}, lane, m); break;
+      case 4: kernel(std::integral_constant<std::size_t, 4>{}, lane, m); break;
+      case 5:
+        if constexpr (kLanes >= 5) kernel(std::integral_constant<std::size_t, 5>{}, lane, m);
+        break;
+      default:
+        if constexpr (kLanes >= 6) kernel(std::integral_constant<std::size_t, 6>{}, lane, m);
+        break;
     }
     std::size_t kept = 0;
     for (std::size_t k = 0; k < lanes; ++k)
@@ -1070,39 +1076,66 @@ template <std::size_t K, bool kSquares>
     }
   for (std::size_t k = 0; k < K; ++k) *lane[k]->sum = s[k], lane[k]->data += m, lane[k]->left -= m;
 }
+// Chains at once: an x87 add waits for the one before it in its chain (several cycles), so
+// more chains keep the adder busy; six sums and a value fit the x87 stack's eight registers.
+constexpr std::size_t kChainLanes = 6;
 template <bool kSquares>
 void run_chains(std::span<ChainItem> items) {
-  in_lanes(items, [](auto K, ChainItem* const* lane, std::size_t m) { chain_kernel<K(), kSquares>(lane, m); });
+  in_lanes<kChainLanes>(items, [](auto K, ChainItem* const* lane, std::size_t m) { chain_kernel<K(), kSquares>(lane, m); });
 }
 
 // A run scanned for min/max (member_pass()'s: first smallest, last largest), the values > 0
-// (those with a log) and the key histogram.
+// (those with a log) and the key histogram, with the pages of it written (bit p: bins
+// [p * kPageBins, (p + 1) * kPageBins)). Only those pages are read, added or cleared after: the
+// bins between the negative and the positive values (half the histogram when a channel has
+// both) are never touched, so never faulted in.
+constexpr int kPageShift = 10;  // 1024 bins of 4 bytes
+constexpr std::uint64_t kPageBins = std::uint64_t{1} << kPageShift;
+static_assert(kKeyBins / kPageBins == 64);
 struct ScanItem {
   const double* data;
   std::size_t left;
   double lo, hi;
   std::size_t positive;
   std::uint32_t* counts;
+  std::uint64_t pages;
 };
+// The walk to the bin holding `rank` in a histogram written only in `pages`: bins below `bin`
+// hold `below` values. Unwritten pages are stepped over whole (they are all zero).
+inline void walk_to_rank(const std::uint32_t* counts, std::uint64_t pages, std::size_t rank, std::uint64_t& bin,
+                         std::size_t& below) {
+  for (;;) {
+    if (!((pages >> (bin >> kPageShift)) & 1)) {
+      bin = ((bin >> kPageShift) + 1) << kPageShift;
+      continue;
+    }
+    if (below + counts[bin] > rank) return;
+    below += counts[bin++];
+  }
+}
 template <std::size_t K>
 [[gnu::noinline]] void scan_kernel(ScanItem* const* lane, std::size_t m) {
   double lo[K], hi[K];
   std::size_t positive[K];
   const double* d[K];
   std::uint32_t* counts[K];
+  std::uint64_t pages[K];
   for (std::size_t k = 0; k < K; ++k)
     lo[k] = lane[k]->lo, hi[k] = lane[k]->hi, positive[k] = lane[k]->positive, d[k] = lane[k]->data,
-    counts[k] = lane[k]->counts;
+    counts[k] = lane[k]->counts, pages[k] = lane[k]->pages;
   for (std::size_t j = 0; j < m; ++j)
     for (std::size_t k = 0; k < K; ++k) {
       const double x = d[k][j];
       if (x < lo[k]) lo[k] = x;
       if (!(x < hi[k])) hi[k] = x;
       positive[k] += x > 0;
-      ++counts[k][order_key(x) >> kKeyShift];
+      const std::uint64_t top = order_key(x) >> kKeyShift;
+      ++counts[k][top];
+      pages[k] |= std::uint64_t{1} << (top >> kPageShift);
     }
   for (std::size_t k = 0; k < K; ++k)
-    lane[k]->lo = lo[k], lane[k]->hi = hi[k], lane[k]->positive = positive[k], lane[k]->data += m, lane[k]->left -= m;
+    lane[k]->lo = lo[k], lane[k]->hi = hi[k], lane[k]->positive = positive[k], lane[k]->pages = pages[k],
+    lane[k]->data += m, lane[k]->left -= m;
 }
 
 // The mean's four partial sums (finite_mean()'s: value j to sum j % 4, the last n % 4 values to
@@ -1130,6 +1163,56 @@ template <std::size_t K>
   }
   for (; j < n; ++j) pending[pending_n++] = v[j];
   sum[0] = s0, sum[1] = s1, sum[2] = s2, sum[3] = s3;
+}
+
+// The same for two runs at once (each its own sums, pending values and order): eight chains
+// of x87 adds instead of four, so the adder is not left waiting on the add before (several
+// cycles) as often. Every sum takes the same values in the same order as add_in_fours gives it.
+struct FourSums {
+  long double* sum;
+  double* pending;
+  std::size_t* pending_n;
+  const double* v;
+  std::size_t n;
+};
+// Whole groups of four of both runs: a's and b's next `groups` groups.
+[[gnu::noinline]] void add_fours_pair(long double* a, const double* va, long double* b, const double* vb,
+                                      std::size_t groups) {
+  long double a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  long double b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+  for (std::size_t g = 0; g < groups; ++g, va += 4, vb += 4) {
+    a0 += va[0];
+    b0 += vb[0];
+    a1 += va[1];
+    b1 += vb[1];
+    a2 += va[2];
+    b2 += vb[2];
+    a3 += va[3];
+    b3 += vb[3];
+  }
+  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
+  b[0] = b0, b[1] = b1, b[2] = b2, b[3] = b3;
+}
+void add_in_fours_pair(FourSums x, FourSums y) {
+  // Each run's pending group completed first (add_in_fours on its head), then the whole groups
+  // common to both together, the rest of each alone (add_in_fours also keeps its tail pending).
+  const auto head = [](FourSums& r) {
+    if (*r.pending_n == 0) return;
+    const std::size_t take = std::min(r.n, 4 - *r.pending_n);
+    add_in_fours(r.sum, r.pending, *r.pending_n, r.v, take);
+    r.v += take;
+    r.n -= take;
+  };
+  head(x);
+  head(y);
+  if (*x.pending_n == 0 && *y.pending_n == 0) {
+    const std::size_t groups = std::min(x.n, y.n) / 4;
+    add_fours_pair(x.sum, x.v, y.sum, y.v, groups);
+    x.v += 4 * groups, x.n -= 4 * groups;
+    y.v += 4 * groups, y.n -= 4 * groups;
+  }
+  add_in_fours(x.sum, x.pending, *x.pending_n, x.v, x.n);
+  add_in_fours(y.sum, y.pending, *y.pending_n, y.v, y.n);
 }
 
 // One population's state in a channel's sweeps.
@@ -1244,16 +1327,16 @@ std::optional<Atoms> atoms_of(std::span<const Membership* const> members, std::s
   return a;
 }
 
-// The key bin holding each of `ranks` (sorted) in the histogram `counts` and how many values lie
-// in smaller bins (bins below `first` are empty).
-void bins_of_ranks(std::span<const std::size_t> ranks, const std::uint32_t* counts, std::uint64_t first,
+// The key bin holding each of `ranks` (sorted) in the histogram `counts` (written only in
+// `pages`, see ScanItem) and how many values lie in smaller bins.
+void bins_of_ranks(std::span<const std::size_t> ranks, const std::uint32_t* counts, std::uint64_t pages,
                    std::vector<std::uint64_t>& bins, std::vector<std::size_t>& below) {
   bins.resize(ranks.size());
   below.resize(ranks.size());
-  std::uint64_t bin = first;
+  std::uint64_t bin = 0;
   std::size_t under = 0;
   for (std::size_t i = 0; i < ranks.size(); ++i) {
-    while (under + counts[bin] <= ranks[i]) under += counts[bin++];
+    walk_to_rank(counts, pages, ranks[i], bin, under);
     bins[i] = bin;
     below[i] = under;
   }
@@ -1273,12 +1356,14 @@ class AtomRanks {
   // room(atom_counts, bins) values.
   static std::size_t room(std::span<const std::uint32_t* const> atom_counts,
                           const std::vector<std::vector<std::uint64_t>>& bins) {
-    std::size_t total = 0;
+    std::size_t total = 0, most = 0;
     for (std::size_t a = 0; a < bins.size(); ++a) {
-      for (std::uint64_t b : bins[a]) total += 2 * std::size_t{atom_counts[a][b]};
-      total += kSpare;
+      std::size_t kept = 0;
+      for (std::uint64_t b : bins[a]) kept += atom_counts[a][b];
+      total += kept + kSpare;
+      most = std::max(most, kept);
     }
-    return total;
+    return total + most;  // and a copy of the most any atom keeps, for sort()
   }
   AtomRanks(std::span<const std::uint32_t* const> atom_counts, const std::vector<std::vector<std::uint64_t>>& bins,
             std::span<ZeroBins<std::int32_t>> slots, double* arena)
@@ -1293,17 +1378,18 @@ class AtomRanks {
         l.n = atom_counts[a][b];
         kept += l.n;
         // Sub-bin bits by the bin's values over all atoms (the same for every list of a bin, so
-        // the lists' sub-bin counts add up): about 32 values per sub-bin, at most 12 bits.
+        // the lists' sub-bin counts add up): about 128 values per sub-bin (fewer sub-bins to count
+        // and lay out; a rank's selection runs on one), at most 12 bits.
         std::size_t total = 0;
         for (std::size_t o = 0; o < bins.size(); ++o) total += atom_counts[o][b];
-        l.bits = std::clamp(static_cast<int>(std::bit_width(total / 32)), 0, 12);
+        l.bits = std::clamp(static_cast<int>(std::bit_width(total / 128)), 0, 12);
         atom.lists.push_back(std::move(l));
         atom.slots[b] = static_cast<std::int32_t>(atom.lists.size());
       }
       atom.kept = arena;
-      atom.sorted = arena + kept + kSpare;
-      arena += 2 * kept + kSpare;
+      arena += kept + kSpare;
     }
+    unsorted_ = arena;
   }
   AtomRanks(const AtomRanks&) = delete;
   AtomRanks& operator=(const AtomRanks&) = delete;
@@ -1325,8 +1411,8 @@ class AtomRanks {
     }
     atom.m = m;
   }
-  // After the last collect(): each atom's kept values sorted into its lists, each list by its
-  // sub-bins.
+  // After the last collect(): each atom's kept values sorted in place into its lists, each list
+  // by its sub-bins (from a copy in room reused by every atom: the arena holds each value once).
   void sort() {
     thread_local std::vector<std::uint32_t> offsets;
     thread_local std::vector<std::size_t> base;
@@ -1347,14 +1433,12 @@ class AtomRanks {
       for (std::size_t b = 0; b < base.back(); ++b) offsets[b + 1] += offsets[b];
       for (std::size_t l = 0; l < atom.lists.size(); ++l) {
         List& list = atom.lists[l];
-        list.data = atom.sorted + offsets[base[l]];
+        list.data = atom.kept + offsets[base[l]];
         list.starts.resize((std::size_t{1} << list.bits) + 1);
         for (std::size_t k = 0; k < list.starts.size(); ++k) list.starts[k] = offsets[base[l] + k] - offsets[base[l]];
       }
-      for (std::size_t j = 0; j < atom.m; ++j) {
-        const double x = atom.kept[j];
-        atom.sorted[offsets[bucket(x)]++] = x;
-      }
+      std::copy(atom.kept, atom.kept + atom.m, unsorted_);
+      for (std::size_t j = 0; j < atom.m; ++j) atom.kept[offsets[bucket(unsorted_[j])]++] = unsorted_[j];
     }
   }
   // The r-th smallest by key (0-based) of the values in key bin `bin` of the atoms `atoms`
@@ -1404,11 +1488,11 @@ class AtomRanks {
   struct Atom {
     std::int32_t* slots = nullptr;  // 1 + the list of a kept bin, else 0
     std::vector<List> lists;
-    double* kept = nullptr;    // collect()'s values, in order
+    double* kept = nullptr;  // collect()'s values, in order; after sort() the lists, back to back
     std::size_t m = 0;
-    double* sorted = nullptr;  // the lists, back to back
   };
   std::vector<Atom> atoms_;
+  double* unsorted_ = nullptr;  // room for the values any one atom keeps
 };
 
 // min/max of the finite member values in event order (member_pass()'s rule: first smallest, last
@@ -1452,21 +1536,16 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
   std::vector<double> means(passes.size(), kNaN);
   for (std::size_t i = 0; i < passes.size(); ++i)
     scans[i] = {nullptr, 0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0,
-                ts.key_counts[i].data()};
-  // The bins a histogram used lie between those of min and max, but for zeros: lo or hi may be
-  // +0 or -0 whichever came first (last), while both may have been counted.
-  const auto used_bins = [](double lo, double hi) {
-    std::uint64_t first = order_key(lo) >> kKeyShift, last = order_key(hi) >> kKeyShift;
-    if (lo == 0) first = std::min(first, order_key(-0.0) >> kKeyShift);
-    if (hi == 0) last = std::max(last, order_key(0.0) >> kKeyShift);
-    return std::pair{first, last + 1};
+                ts.key_counts[i].data(), 0};
+  // A histogram's written pages back to zero.
+  const auto clear_pages = [](std::uint32_t* counts, std::uint64_t pages) {
+    for (; pages; pages &= pages - 1) {
+      const std::uint64_t first = static_cast<std::uint64_t>(std::countr_zero(pages)) << kPageShift;
+      std::fill(counts + first, counts + first + kPageBins, 0u);
+    }
   };
   const auto clear_key_counts = [&] {
-    for (std::size_t i = 0; i < passes.size(); ++i) {
-      if (passes[i].n == 0) continue;
-      const auto [first, end] = used_bins(scans[i].lo, scans[i].hi);
-      std::fill(ts.key_counts[i].data() + first, ts.key_counts[i].data() + end, 0u);
-    }
+    for (std::size_t i = 0; i < passes.size(); ++i) clear_pages(ts.key_counts[i].data(), scans[i].pages);
   };
   // The atoms' scans (atoms: one item per atom, over every event of the populations).
   const std::size_t atom_count = atoms ? atoms->sets.size() : 0;
@@ -1475,11 +1554,12 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
   std::vector<std::size_t> atom_n(atom_count, 0);
   for (std::size_t a = 0; a < atom_count; ++a)
     atom_scans[a] = {nullptr, 0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0,
-                     ts.atom_counts[a].data()};
+                     ts.atom_counts[a].data(), 0};
 
   // First sweep: the logs of the chunk's events (0, which leaves a log sum as it is, for values
   // without one: a sum of logs is never -0), then each population's finite members.
   double* chunk_logs = ts.chunk_logs.data();
+  std::vector<FourSums> fours(passes.size());
   for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
     const std::size_t w1 = std::min(words, w0 + kChunkWords);
     for (std::size_t i = w0 * 64; i < std::min(w1 * 64, column.size()); ++i) {
@@ -1490,13 +1570,18 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       auto& c = passes[i];
       double* v = ts.values[i].data();
       const std::size_t n = gather_finite(values, chunk_logs, members[c.index]->words(), w0, w1, v, ts.logs[i].data());
-      add_in_fours(c.sum, c.pending, c.pending_n, v, n);
+      fours[i] = {c.sum, c.pending, &c.pending_n, v, n};
       c.n += n;
       if (!atoms) {
         scans[i].data = v;
         scans[i].left = n;
       }
       chain_items[i] = {ts.logs[i].data(), n, 0.0, &chains[i]};
+    }
+    for (std::size_t i = 0; i + 1 < passes.size(); i += 2) add_in_fours_pair(fours[i], fours[i + 1]);
+    if (passes.size() % 2) {
+      const FourSums& last = fours[passes.size() - 1];
+      add_in_fours(last.sum, last.pending, *last.pending_n, last.v, last.n);
     }
     for (std::size_t a = 0; a < atom_count; ++a) {
       double* v = ts.atom_values[a].data();
@@ -1522,8 +1607,11 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
         if (at.lo < scan.lo) scan.lo = at.lo;
         if (at.hi > scan.hi) scan.hi = at.hi;
         scan.positive += at.positive;
-        const auto [first, end] = used_bins(at.lo, at.hi);
-        for (std::uint64_t b = first; b < end; ++b) counts[b] += at.counts[b];
+        scan.pages |= at.pages;
+        for (std::uint64_t pages = at.pages; pages; pages &= pages - 1) {
+          const std::uint64_t first = static_cast<std::uint64_t>(std::countr_zero(pages)) << kPageShift;
+          for (std::uint64_t b = first; b < first + kPageBins; ++b) counts[b] += at.counts[b];
+        }
       }
       if (passes[i].n > 0 && (scan.lo == 0 || scan.hi == 0))
         exact_extremes(values, members[passes[i].index]->words(), scan.lo, scan.hi);
@@ -1531,11 +1619,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
   }
   // The atoms' histograms are kept for AtomRanks until the end.
   const auto clear_atom_counts = [&] {
-    for (std::size_t a = 0; a < atom_count; ++a)
-      if (atom_n[a] > 0) {
-        const auto [first, end] = used_bins(atom_scans[a].lo, atom_scans[a].hi);
-        std::fill(ts.atom_counts[a].data() + first, ts.atom_counts[a].data() + end, 0u);
-      }
+    for (std::size_t a = 0; a < atom_count; ++a) clear_pages(ts.atom_counts[a].data(), atom_scans[a].pages);
   };
 
   // The populations with at least 4096 finite values go on to the second sweep (the others take
@@ -1560,8 +1644,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
     means[i] = static_cast<double>(total / static_cast<long double>(c.n));
     ranks[i] = wanted_ranks(c.n, options.percentiles);
     if (atoms) {
-      bins_of_ranks(ranks[i], ts.key_counts[i].data(), RankSelection::first_bin(scans[i].lo), rank_bins[i],
-                    rank_below[i]);
+      bins_of_ranks(ranks[i], ts.key_counts[i].data(), scans[i].pages, rank_bins[i], rank_below[i]);
     } else {
       room[i] = RankSelection::candidates_needed(ranks[i], ts.key_counts[i].data(), RankSelection::first_bin(scans[i].lo));
       total_room += room[i];
