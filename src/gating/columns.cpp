@@ -61,7 +61,7 @@ std::string column_key(const Dimension& d) {
 ColumnCache::ColumnCache(const GatingStrategy& strategy, const fcs::Sample& sample, bool parallel)
     : strategy_(strategy), sample_(sample), parallel_(parallel) {}
 
-const ColumnCache::Compensated* ColumnCache::compensated(const std::string& compensation) {
+ColumnCache::Compensated* ColumnCache::compensated(const std::string& compensation) {
   if (compensation == kUncompensated) return nullptr;
   if (auto it = compensations_.find(compensation); it != compensations_.end())
     return it->second.get();
@@ -83,30 +83,17 @@ const ColumnCache::Compensated* ColumnCache::compensated(const std::string& comp
 
   auto out = std::make_unique<Compensated>();
   out->outputs = spectrum->fluorochromes;
+  out->values.resize(out->outputs.size());
+  out->done.assign(out->outputs.size(), 0);
   if (inverted) {
-    // Gating-ML's matrix-inverted-already: the matrix is the (detectors x outputs) solution itself.
-    const std::size_t f = spectrum->fluorochromes.size();
-    const std::size_t d = spectrum->detectors.size();
-    const std::vector<double>& p = spectrum->values;
-    std::vector<std::span<const double>> raw;
-    for (const auto& det : spectrum->detectors) raw.push_back(sample_.values(det));
-    const std::size_t n = sample_.event_count();
-    out->values = fcs::EventMatrix(n, f);
-    for_blocks(n, parallel_, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t o = 0; o < f; ++o) {
-        double* dst = out->values.column(o).data();
-        std::fill(dst + begin, dst + end, 0.0);
-        for (std::size_t k = 0; k < d; ++k) {
-          const double w = p[k * f + o];
-          const double* src = raw[k].data();
-          for (std::size_t e = begin; e < end; ++e) dst[e] += w * src[e];
-        }
-      }
-    });
+    // Every detector is read: a missing one is an error now, whichever outputs are read later.
+    for (const auto& det : spectrum->detectors) (void)sample_.values(det);
+    out->inverted = spectrum;
   } else {
     // The one compensation of the project (LU / least squares with a condition-number check).
     try {
-      out->values = transform::Compensation(*spectrum, compensation).compensate(sample_);
+      out->solved.emplace(*spectrum, compensation);
+      (void)out->solved->detector_columns(sample_);
     } catch (const Error& e) {
       if (!e.context().file.empty()) throw;
       throw Error(e.message(), ErrorContext{sample_.source, e.context().where, 0, 0});
@@ -117,11 +104,66 @@ const ColumnCache::Compensated* ColumnCache::compensated(const std::string& comp
   return ptr;
 }
 
+void ColumnCache::compute(Compensated& c, const std::vector<std::size_t>& which) const {
+  const std::size_t n = sample_.event_count();
+  fcs::EventMatrix values;
+  if (c.inverted) {
+    // Gating-ML's matrix-inverted-already: the matrix is the (detectors x outputs) solution itself.
+    const fcs::Spillover& spectrum = *c.inverted;
+    const std::size_t f = spectrum.fluorochromes.size();
+    const std::size_t d = spectrum.detectors.size();
+    const std::vector<double>& p = spectrum.values;
+    std::vector<std::span<const double>> raw;
+    for (const auto& det : spectrum.detectors) raw.push_back(sample_.values(det));
+    values = fcs::EventMatrix(n, which.size());
+    for_blocks(n, parallel_, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t j = 0; j < which.size(); ++j) {
+        const std::size_t o = which[j];
+        double* dst = values.column(j).data();
+        std::fill(dst + begin, dst + end, 0.0);
+        for (std::size_t k = 0; k < d; ++k) {
+          const double w = p[k * f + o];
+          const double* src = raw[k].data();
+          for (std::size_t e = begin; e < end; ++e) dst[e] += w * src[e];
+        }
+      }
+    });
+  } else {
+    values = c.solved->compensate(sample_, which);
+  }
+  for (std::size_t j = 0; j < which.size(); ++j) {
+    c.values[which[j]] = values.column(j);
+    c.done[which[j]] = 1;
+  }
+  c.storage.push_back(std::move(values));
+}
+
 std::span<const double> ColumnCache::base(const std::string& compensation,
                                           const std::string& name) {
-  if (const Compensated* c = compensated(compensation)) {
-    for (std::size_t i = 0; i < c->outputs.size(); ++i)
-      if (c->outputs[i] == name) return c->values.column(i);
+  if (Compensated* c = compensated(compensation)) {
+    const auto at = std::find(c->outputs.begin(), c->outputs.end(), name);
+    if (at != c->outputs.end()) {
+      const auto i = static_cast<std::size_t>(at - c->outputs.begin());
+      if (!c->done[i]) {
+        // The outputs the strategy's gates read through this compensation, when `name` is one;
+        // else every output not computed yet.
+        std::vector<char> read(c->outputs.size(), 0);
+        for (const auto& node : strategy_.gates())
+          for (const Dimension* d : dimensions_of(node.gate)) {
+            if (d->compensation != compensation) continue;
+            for (const std::string* n : {&d->channel, d->ratio ? &d->ratio->numerator : nullptr,
+                                         d->ratio ? &d->ratio->denominator : nullptr})
+              if (n)
+                if (const auto o = std::find(c->outputs.begin(), c->outputs.end(), *n); o != c->outputs.end())
+                  read[static_cast<std::size_t>(o - c->outputs.begin())] = 1;
+          }
+        std::vector<std::size_t> which;
+        for (std::size_t j = 0; j < c->outputs.size(); ++j)
+          if (!c->done[j] && (!read[i] || read[j])) which.push_back(j);
+        compute(*c, which);
+      }
+      return c->values[i];
+    }
   }
   // Channels outside the matrix are read as they are.
   return sample_.values(name);

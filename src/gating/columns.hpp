@@ -3,6 +3,7 @@
 // column is computed once per sample and shared by every gate that reads it.
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "cytopipe/fcs/sample.hpp"
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/strategy.hpp"
+#include "cytopipe/transform/compensation.hpp"
 
 namespace cytopipe::gating {
 
@@ -46,13 +48,23 @@ class ColumnCache {
   void fill(const LazyColumn& column, const Membership* need, std::size_t begin_word, std::size_t end_word) const;
 
  private:
+  // A compensation's outputs, each computed when first read: at once every output the strategy's
+  // dimensions read through this compensation, and any other output read (statistics on all
+  // channels) together with the rest. The matrix is solved and the sample checked (detectors)
+  // when the compensation is first named, as when every output was computed then.
   struct Compensated {
-    std::vector<std::string> outputs;
-    fcs::EventMatrix values;  // one column per output
+    std::vector<std::string> outputs;                // the matrix's
+    std::vector<std::span<const double>> values;     // per output, once computed
+    std::vector<char> done;                          // per output: computed
+    std::vector<fcs::EventMatrix> storage;           // the computed columns
+    std::optional<transform::Compensation> solved;   // unless the matrix is inverted already
+    const fcs::Spillover* inverted = nullptr;        // Gating-ML matrix-inverted-already
   };
   // A channel (or compensation output) before any ratio or scale.
   std::span<const double> base(const std::string& compensation, const std::string& name);
-  const Compensated* compensated(const std::string& compensation);
+  Compensated* compensated(const std::string& compensation);
+  // Computes the outputs `which` (indices, not computed yet) of `c`.
+  void compute(Compensated& c, const std::vector<std::size_t>& which) const;
 
   const GatingStrategy& strategy_;
   const fcs::Sample& sample_;

@@ -194,19 +194,32 @@ Compensation::Compensation(fcs::Spillover spillover, std::string name)
 }
 
 fcs::EventMatrix Compensation::compensate(const fcs::Sample& sample) const {
-  const std::size_t outputs = spillover_.rows();
+  std::vector<std::size_t> all(spillover_.rows());
+  for (std::size_t j = 0; j < all.size(); ++j) all[j] = j;
+  return compensate(sample, all);
+}
+
+fcs::EventMatrix Compensation::compensate(const fcs::Sample& sample, std::span<const std::size_t> outputs) const {
+  const std::size_t rows = spillover_.rows(), k = outputs.size();
+  for (std::size_t j : outputs)
+    if (j >= rows)
+      throw Error("output " + std::to_string(j) + " of " + std::to_string(rows), where(name_));
+  // The inverse's columns of those outputs (detectors x k): each output is the same sum, in the
+  // same order, whichever outputs are computed beside it.
+  std::vector<double> inverse(spillover_.cols() * k);
+  for (std::size_t i = 0; i < spillover_.cols(); ++i)
+    for (std::size_t j = 0; j < k; ++j) inverse[i * k + j] = inverse_[i * rows + outputs[j]];
   std::vector<const double*> in;
   for (std::size_t index : detector_columns(sample))
     in.push_back(sample.events.column(index).data());
   const std::size_t n = sample.event_count();
-  fcs::EventMatrix out(n, outputs);
+  fcs::EventMatrix out(n, k);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, kEventBlock),
                     [&](const tbb::blocked_range<std::size_t>& r) {
-                      std::vector<double*> dst(outputs);
-                      for (std::size_t j = 0; j < outputs; ++j)
+                      std::vector<double*> dst(k);
+                      for (std::size_t j = 0; j < k; ++j)
                         dst[j] = out.column(j).data() + r.begin();
-                      combine(in, inverse_.data(), outputs, r.begin(), r.end() - r.begin(),
-                              dst.data());
+                      combine(in, inverse.data(), k, r.begin(), r.end() - r.begin(), dst.data());
                     });
   return out;
 }

@@ -3,7 +3,9 @@
 // equations (non-square unmixing).
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -271,3 +273,44 @@ TEST(Compensation, RunByRunInPlaceEqualsWholeSample) {
 }
 
 }  // namespace
+
+// Some outputs only: each column equals, to the bit, that output's column of the whole
+// compensation (computed there among four-output groups and a remainder, here in other groups),
+// for a square and an unmixing matrix, over a count of events that ends mid-chunk; an output past
+// the last is an Error.
+TEST(Compensation, SomeOutputsEqualThoseOfAllOutputs) {
+  const std::vector<std::string> names{"A", "B", "C", "D", "E", "F"};
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> spill(0, 0.3);
+  fcs::Spillover six = square(names, std::vector<double>(36));
+  for (std::size_t r = 0; r < 6; ++r)
+    for (std::size_t c = 0; c < 6; ++c) six.values[r * 6 + c] = r == c ? 1 : spill(rng);
+  fcs::Spillover unmix;
+  unmix.keyword = "unmixing";
+  unmix.detectors = names;
+  unmix.fluorochromes = {"P", "Q", "R", "S", "T"};
+  for (std::size_t r = 0; r < 5; ++r)
+    for (std::size_t c = 0; c < 6; ++c) unmix.values.push_back(r == c ? 1 : spill(rng));
+  const fcs::Sample sample = make_sample({"FSC-A", "F", "E", "D", "C", "B", "A"}, 70001, 5);
+  for (const fcs::Spillover& matrix : {six, unmix}) {
+    SCOPED_TRACE(matrix.keyword);
+    const ct::Compensation comp(matrix, matrix.keyword);
+    const fcs::EventMatrix all = comp.compensate(sample);
+    const std::size_t outputs = matrix.rows();
+    std::vector<std::vector<std::size_t>> subsets{{0}, {outputs - 1}, {1, 2, 3, 4}, {outputs - 1, 0, 2}, {3, 3}, {}};
+    for (std::size_t j = 0; j < outputs; ++j) subsets.push_back({j});
+    for (const auto& subset : subsets) {
+      const fcs::EventMatrix some = comp.compensate(sample, subset);
+      ASSERT_EQ(some.channels(), subset.size());
+      ASSERT_EQ(some.events(), sample.event_count());
+      for (std::size_t j = 0; j < subset.size(); ++j) {
+        std::size_t mismatches = 0;
+        for (std::size_t e = 0; e < sample.event_count(); ++e)
+          mismatches += std::bit_cast<std::uint64_t>(some.column(j)[e]) !=
+                        std::bit_cast<std::uint64_t>(all.column(subset[j])[e]);
+        EXPECT_EQ(mismatches, 0u) << "output " << subset[j] << " computed as output " << j << " of " << subset.size();
+      }
+    }
+    EXPECT_THROW((void)comp.compensate(sample, std::vector<std::size_t>{outputs}), cytopipe::Error);
+  }
+}

@@ -29,6 +29,10 @@ class Compensation {
   // The compensated columns, in outputs() order, as a column-major matrix. Missing detectors
   // are an Error listing what the sample has. Parallel over blocks of events.
   fcs::EventMatrix compensate(const fcs::Sample& sample) const;
+  // The compensated columns of the outputs `outputs` only (indices into outputs(), any order),
+  // column j for output outputs[j]: each value equal to compensate()'s, for the work of those
+  // outputs alone (gates often read a few of a matrix's outputs).
+  fcs::EventMatrix compensate(const fcs::Sample& sample, std::span<const std::size_t> outputs) const;
   // Replaces the detector columns of `sample` with compensated values (square matrices only).
   void apply_in_place(fcs::Sample& sample) const;
   // The sample's columns of the matrix's detectors, in detector order (an Error listing what the
