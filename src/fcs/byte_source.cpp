@@ -15,8 +15,13 @@ namespace cytopipe::fcs::detail {
 ByteSource::ByteSource(std::span<const std::byte> bytes) : memory_(bytes), size_(bytes.size()) {}
 
 ByteSource::ByteSource(const std::filesystem::path& file) : name_(file.string()) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below (no effect on a
-  // regular file's reads).
+  // Anything but a regular file is refused before it is opened: even a moment's open of a FIFO
+  // for reading lets a writer waiting on it in (and test_cli's FifoInput.* saw it, now and then).
+  struct stat before {};
+  if (::stat(file.c_str(), &before) == 0 && !S_ISREG(before.st_mode))
+    throw FcsError(FcsErrorKind::Other, std::string("not a regular file (") + file_kind(before.st_mode) + ")", {name_, ""});
+  // O_NONBLOCK: should the path become a FIFO after that check, opening it must not wait for a
+  // writer; it is refused below (no effect on a regular file's reads).
   fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd_ < 0)
     throw FcsError(FcsErrorKind::Other, std::string("cannot open: ") + std::strerror(errno), {name_, ""});

@@ -2,9 +2,18 @@
 // read past the buffer (run this suite under -DCYTOPIPE_SANITIZE=ON too).
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
+#include "cytopipe/fcs/event_blocks.hpp"
 #include "cytopipe/fcs/reader.hpp"
 #include "fcs_builder.hpp"
 #include "support/shared_data.hpp"
@@ -182,3 +191,33 @@ TEST(BadInput, CorpusTruncatedAndMutated) {
 }
 
 }  // namespace
+
+// A FIFO given as an FCS file is refused without being opened for reading, so a writer waiting
+// to open it stays waiting (a moment's open with O_NONBLOCK let it in).
+TEST(BadInput, FifoRefusedWithoutOpeningIt) {
+  const auto fifo = std::filesystem::temp_directory_path() / ("cytopipe_fifo_" + std::to_string(::getpid()) + ".fcs");
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::atomic<bool> writer_in{false};
+  std::thread writer([&] {
+    const int fd = ::open(fifo.c_str(), O_WRONLY);  // blocks until a reader opens the FIFO
+    writer_in = true;
+    if (fd >= 0) ::close(fd);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the writer waits in open()
+  for (int i = 0; i < 2; ++i) {
+    try {
+      if (i == 0) (void)cytopipe::fcs::read_fcs(fifo);
+      else (void)cytopipe::fcs::EventBlocks(fifo);
+      ADD_FAILURE() << "a FIFO was read";
+    } catch (const FcsError& e) {
+      EXPECT_NE(std::string(e.what()).find("not a regular file (a FIFO)"), std::string::npos) << e.what();
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(writer_in) << "the FIFO was opened for reading";
+  const int release = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);  // lets the writer finish
+  writer.join();
+  if (release >= 0) ::close(release);
+  std::filesystem::remove(fifo);
+}
