@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <cstdio>
 #include <cstdlib>
@@ -269,9 +270,13 @@ EventBlocks::Text& EventBlocks::Text::operator=(Text&&) noexcept = default;
 const Sample& EventBlocks::Text::sample() const noexcept { return state_->metadata; }
 void EventBlocks::Text::drop_keywords() noexcept { state_->metadata.keywords = {}; }
 
-EventBlocks::EventBlocks(Text&& text) : state_(std::make_unique<State>(text.state_->file)) {
+EventBlocks::EventBlocks(Text&& text) {
+  // Taken over: a Text makes one EventBlocks.
+  const std::unique_ptr<Text::State> taken = std::move(text.state_);
+  if (!taken) throw std::logic_error("EventBlocks: a Text already used");
+  Text::State& read = *taken;
+  state_ = std::make_unique<State>(read.file);
   State& st = *state_;
-  Text::State& read = *text.state_;
   st.options = read.options;
   const std::string file = read.file.string();
   if (st.source.size() == read.size) {

@@ -267,23 +267,35 @@ class Feed {
   }
   // Fewer bytes than asked only at the end; -1 (an I/O error for the parser) if reading fails.
   int read(char* to, int size) {
-    std::size_t n = std::min(left_, static_cast<std::size_t>(std::max(size, 0)));
-    if (fd_ >= 0 && rest_.empty() && n > 0) {
-      ssize_t got = 0;
-      do got = ::read(fd_, buffer_.get(), kPiece);
-      while (got < 0 && errno == EINTR);
-      if (got < 0) return -1;
-      rest_ = std::string_view(buffer_.get(), static_cast<std::size_t>(got));
+    const std::size_t want = std::min(left_, static_cast<std::size_t>(std::max(size, 0)));
+    std::size_t n = 0;
+    while (n < want) {
+      if (rest_.empty() && !refill()) break;
+      const std::size_t k = std::min(want - n, rest_.size());
+      std::copy_n(rest_.data(), k, to + n);
+      rest_.remove_prefix(k);
+      n += k;
     }
-    n = std::min(n, rest_.size());
-    std::copy_n(rest_.data(), n, to);
-    rest_.remove_prefix(n);
+    if (failed_) return -1;
     left_ -= n;
     return static_cast<int>(n);
   }
 
  private:
+  // The file's next piece into the buffer; false at its end (or on an error: failed_).
+  bool refill() {
+    if (fd_ < 0) return false;
+    ssize_t got = 0;
+    do got = ::read(fd_, buffer_.get(), kPiece);
+    while (got < 0 && errno == EINTR);
+    failed_ = got < 0;
+    if (got <= 0) return false;
+    rest_ = std::string_view(buffer_.get(), static_cast<std::size_t>(got));
+    return true;
+  }
+
   static constexpr std::size_t kPiece = 64 * 1024;
+  bool failed_ = false;
   std::string_view rest_;  // bytes not handed over yet: of the text, or of the file's last piece
   std::size_t left_;
   int fd_ = -1;

@@ -13,6 +13,7 @@
 #include <numeric>
 #include <unistd.h>
 #include <optional>
+#include <stdexcept>
 
 #include "cytopipe/fcs/event_blocks.hpp"
 #include "cytopipe/fcs/reader.hpp"
@@ -186,6 +187,8 @@ TEST(EventBlocks, TextAfterwardsMemoryLimitChangedFileAndDroppedKeywords) {
   blocks.decode(0, 300, out);
   EXPECT_EQ(out.column(0)[299], 2990.0);
   EXPECT_EQ(out.column(1)[299], 2991.0);
+
+  EXPECT_THROW(EventBlocks again(std::move(before)), std::logic_error);  // a Text makes one EventBlocks
 
   EventBlocks::Text dropped(path, {});
   dropped.drop_keywords();

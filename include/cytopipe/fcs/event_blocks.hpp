@@ -31,7 +31,7 @@ class EventBlocks {
     ~Text();
     Text(Text&&) noexcept;
     Text& operator=(Text&&) noexcept;
-    const Sample& sample() const noexcept;
+    const Sample& sample() const noexcept;  // (not of a Text used or moved from)
     // Frees the keywords (sample() and the blocks' metadata() then hold none): gating reads the
     // channels, spillover and source only, and a batch holds one Text per file until it is gated.
     void drop_keywords() noexcept;
@@ -42,7 +42,8 @@ class EventBlocks {
     std::unique_ptr<State> state_;
   };
   // Blocks of the file `text` was read from, without reading its TEXT again (unless the file's
-  // size changed since: then it is read afresh, as by the constructor above).
+  // size changed since: then it is read afresh, as by the constructor above). Takes `text` over
+  // (a Text makes one EventBlocks; std::logic_error for a Text already used or moved from).
   explicit EventBlocks(Text&& text);
   ~EventBlocks();
   EventBlocks(EventBlocks&&) noexcept;
