@@ -527,6 +527,47 @@ class RankSelection {
   return ss;
 }
 
+// The mode's histogram of values in [lo, hi] (hi > lo): bin (x - lo) / width, truncated, the
+// last bin also taking hi, counted in four interleaved arrays (quad[4 * bin + lane]) as
+// LargeStatistics::add counts them: the same bin for every value on either path (vector division
+// only where every quotient is far inside the integer range, as there). For the table's atoms,
+// whose populations with the same extremes share one binning (ModeGroup).
+void count_mode_bins(std::span<const double> v, double lo, double hi, std::size_t bins, std::size_t* quad);
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512dq"))) void count_mode_bins_avx512(std::span<const double> v, double lo_,
+                                                                        double width_, std::size_t bins,
+                                                                        std::size_t* q) {
+  const __m512d lo = _mm512_set1_pd(lo_), width = _mm512_set1_pd(width_);
+  const __m512i last = _mm512_set1_epi64(static_cast<std::int64_t>(bins - 1));
+  alignas(64) std::int64_t b[8];
+  std::size_t j = 0;
+  for (; j + 8 <= v.size(); j += 8) {
+    const __m512d x = _mm512_loadu_pd(v.data() + j);
+    const __m512i bin =
+        _mm512_maskz_min_epi64(0xFF, _mm512_maskz_cvttpd_epi64(0xFF, _mm512_div_pd(_mm512_sub_pd(x, lo), width)), last);
+    _mm512_store_si512(b, bin);
+    for (std::size_t k = 0; k < 8; ++k) q[4 * static_cast<std::size_t>(b[k]) + (k & 3)]++;
+  }
+  for (; j < v.size(); ++j) {
+    auto bin = static_cast<std::size_t>((v[j] - lo_) / width_);
+    q[4 * std::min(bin, bins - 1) + (j & 3)]++;
+  }
+}
+#endif
+void count_mode_bins(std::span<const double> v, double lo, double hi, std::size_t bins, std::size_t* q) {
+  const double width = (hi - lo) / static_cast<double>(bins);
+#if defined(__x86_64__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                             std::getenv("CYTOPIPE_NO_AVX512") == nullptr;
+  const double top = (hi - lo) / width;
+  if (avx512 && top >= 0 && top < 9.0e15) return count_mode_bins_avx512(v, lo, width, bins, q);
+#endif
+  for (std::size_t j = 0; j < v.size(); ++j) {
+    auto bin = static_cast<std::size_t>((v[j] - lo) / width);
+    q[4 * std::min(bin, bins - 1) + (j & 3)]++;
+  }
+}
+
 // The large path (n >= 4096 finite values) of finish_statistics as a sink of values: add() takes
 // them (all at once or in chunks, in any order), makes the mode's histogram and collects the
 // percentiles' candidates from the key histogram given; the caller sums the squares itself (a
@@ -619,6 +660,9 @@ class LargeStatistics {
     selection_->finish(values);
     finish(ss, values);
   }
+  // The mode's four interleaved count arrays (all zero until add()), for a caller that counts
+  // the values elsewhere (the table's atoms, count_mode_bins); empty without a spread.
+  std::span<std::size_t> mode_quad() { return spread_ ? std::span<std::size_t>(quad_) : std::span<std::size_t>(); }
   // With the value of each rank (values[i] for ranks()[i]).
   void finish(long double ss, std::span<const double> values) {
     auto& s = s_;
@@ -1688,6 +1732,32 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
                                                 atoms ? nullptr : &ts.slots[i], arena, ts.quads[i], options);
     arena += room[i];
   }
+  // With atoms, the modes too: populations with the same extremes (bit for bit) bin their values
+  // alike, so each such group counts its atoms' values once (an atom's values all belong to each
+  // of its populations), and a population's counts are the sums of its atoms'.
+  struct ModeGroup {
+    double lo, hi;
+    std::vector<std::vector<std::size_t>> quads;  // per atom (empty: not counted)
+  };
+  std::vector<ModeGroup> groups;
+  std::vector<std::size_t> group_of(passes.size(), 0);
+  std::vector<bool> atom_binned(atom_count, false);
+  const std::size_t mode_bins = std::max<std::size_t>(1, options.mode_bins);
+  if (atoms)
+    for (std::size_t i : large) {
+      const double lo = scans[i].lo, hi = scans[i].hi;
+      if (!(hi > lo)) continue;  // no spread: the mode is lo
+      std::size_t g = 0;
+      const auto same = [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); };
+      while (g < groups.size() && !(same(groups[g].lo, lo) && same(groups[g].hi, hi))) ++g;
+      if (g == groups.size()) groups.push_back({lo, hi, std::vector<std::vector<std::size_t>>(atom_count)});
+      group_of[i] = g;
+      for (std::size_t a : atoms->of[passes[i].index])
+        if (atom_n[a] > 0 && groups[g].quads[a].empty()) {
+          groups[g].quads[a].assign(4 * mode_bins, 0);
+          atom_binned[a] = true;
+        }
+    }
 
   // Second sweep.
   std::fill(chains.begin(), chains.end(), 0.0L);
@@ -1698,14 +1768,16 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       const std::size_t i = large[j];
       double* v = ts.values[i].data();
       const std::size_t n = gather_finite(values, nullptr, members[passes[i].index]->words(), w0, w1, v, nullptr);
-      passes[i].large->add({v, n});
+      if (!atoms) passes[i].large->add({v, n});  // with atoms, candidates and modes come from the atoms
       chain_items[j] = {v, n, means[i], &chains[i]};
     }
     for (std::size_t a = 0; a < atom_count; ++a) {
-      if (!atom_ranks->keeps(a)) continue;
+      if (!atom_ranks->keeps(a) && !atom_binned[a]) continue;
       double* v = ts.atom_values[a].data();
       const std::size_t n = gather_finite(values, nullptr, atoms->sets[a].words(), w0, w1, v, nullptr);
-      atom_ranks->collect(a, {v, n});
+      if (atom_ranks->keeps(a)) atom_ranks->collect(a, {v, n});
+      for (auto& g : groups)
+        if (!g.quads[a].empty()) count_mode_bins({v, n}, g.lo, g.hi, mode_bins, g.quads[a].data());
     }
     run_chains<true>(chain_items);
   }
@@ -1717,6 +1789,13 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       const auto& of = atoms->of[passes[i].index];
       for (std::size_t k = 0; k < ranks[i].size(); ++k)
         rank_values[k] = atom_ranks->value(of, rank_bins[i][k], ranks[i][k] - rank_below[i][k]);
+      const std::span<std::size_t> quad = passes[i].large->mode_quad();
+      if (!quad.empty())
+        for (std::size_t a : of) {
+          const auto& counted = groups[group_of[i]].quads[a];
+          if (counted.empty()) continue;  // an atom without values here
+          for (std::size_t k = 0; k < quad.size(); ++k) quad[k] += counted[k];
+        }
       passes[i].large->finish(chains[i], rank_values);
     } else {
       passes[i].large->finish(chains[i]);
