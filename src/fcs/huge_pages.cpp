@@ -17,8 +17,12 @@ constexpr std::size_t cache_entries = 32;  // a batch file: its matrix plus a fe
 constexpr std::size_t cache_bytes = std::size_t{512} << 20;
 
 // False before the cache is built and after it is destroyed at exit (a matrix released later,
-// e.g. a static one, is unmapped directly).
+// e.g. a static one, is then left to the kernel: see `exiting`).
 constinit bool cache_alive = false;
+// Set when the cache is destroyed, at exit: mappings are then left to the kernel, which tears the
+// whole address space down anyway. Unmapping them one by one took ~17 munmap calls at the end of
+// every command (each splitting a huge page and flushing the other CPU's TLB).
+constinit bool exiting = false;
 
 // Buffers of at most half a huge page share huge pages: a 2 MiB page is split into equal pieces
 // of the next power of two from 256 KiB (the heap takes anything smaller). A whole page each
@@ -42,7 +46,7 @@ struct MappingCache {
   MappingCache() { cache_alive = true; }
   ~MappingCache() {
     cache_alive = false;
-    drop();
+    exiting = true;
   }
   void drop() noexcept {
     for (const auto& m : free) ::munmap(m.data, m.length);
@@ -139,7 +143,7 @@ HugeMapping map_huge(std::size_t bytes) noexcept {
 }
 
 void unmap_huge(HugeMapping mapping) noexcept {
-  if (!mapping.data) return;
+  if (!mapping.data || exiting) return;
   if (mapping.length < huge_page_bytes && cache_alive) {  // a piece
     auto& c = cache();
     std::lock_guard lock(c.mutex);
