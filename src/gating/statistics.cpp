@@ -1067,7 +1067,7 @@ std::size_t gather_finite(const double* values, const double* logs, std::span<co
 // of the K lanes and advances them. An item's values are done in order.
 template <std::size_t kLanes = 4, typename Item, typename Kernel>
 void in_lanes(std::span<Item> items, Kernel&& kernel) {
-  static_assert(kLanes >= 4 && kLanes <= 6);
+  static_assert(kLanes >= 4 && kLanes <= 8);
   Item* lane[kLanes];
   std::size_t lanes = 0, next = 0;
   for (;;) {
@@ -1086,8 +1086,14 @@ void in_lanes(std::span<Item> items, Kernel&& kernel) {
       case 5:
         if constexpr (kLanes >= 5) kernel(std::integral_constant<std::size_t, 5>{}, lane, m);
         break;
-      default:
+      case 6:
         if constexpr (kLanes >= 6) kernel(std::integral_constant<std::size_t, 6>{}, lane, m);
+        break;
+      case 7:
+        if constexpr (kLanes >= 7) kernel(std::integral_constant<std::size_t, 7>{}, lane, m);
+        break;
+      default:
+        if constexpr (kLanes >= 8) kernel(std::integral_constant<std::size_t, 8>{}, lane, m);
         break;
     }
     std::size_t kept = 0;
@@ -1121,8 +1127,9 @@ template <std::size_t K, bool kSquares>
   for (std::size_t k = 0; k < K; ++k) *lane[k]->sum = s[k], lane[k]->data += m, lane[k]->left -= m;
 }
 // Chains at once: an x87 add waits for the one before it in its chain (several cycles), so
-// more chains keep the adder busy; six sums and a value fit the x87 stack's eight registers.
-constexpr std::size_t kChainLanes = 6;
+// more chains keep the adder busy; eight sums fill the x87 stack's eight registers (each value
+// is added from memory, so GCC needs no register for it and spills nothing in the loop).
+constexpr std::size_t kChainLanes = 8;
 template <bool kSquares>
 void run_chains(std::span<ChainItem> items) {
   in_lanes<kChainLanes>(items, [](auto K, ChainItem* const* lane, std::size_t m) { chain_kernel<K(), kSquares>(lane, m); });
