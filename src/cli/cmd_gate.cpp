@@ -329,6 +329,44 @@ struct GateCommand {
       reading.get();
       files_read = true;
     };
+    const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+    // One file, counts only: the first sample the file matches alone is read and the file counted
+    // on a second thread as soon as the first pass has passed that sample, while it reads on
+    // through the workspace (the scan of megabytes would otherwise come before any counting).
+    // Used only if, once the whole workspace is read, the file's match is that sample (its
+    // counts are then those the file's strategy gives); otherwise, or if any of it failed, the
+    // file is read and counted as usual, its faults reported as usual.
+    struct Early {
+      std::size_t sample = 0;
+      std::string source;
+      gating::PopulationCounts counts;
+    };
+    std::future<std::optional<Early>> early;
+    std::optional<Early> early_result;
+    bool use_early = false;
+    if (files.size() == 1 && group.empty() && stats_out.empty() && events_out.empty()) {
+      gating::WorkspaceOptions one = wo;
+      wo.scanned = [&, one](std::size_t index, const gating::WorkspaceSample& identity) {
+        if (early.valid()) return;
+        reading.wait();
+        if (usable.empty()) return;
+        const gating::WorkspaceSample* candidate = &identity;
+        if (!gating::match_samples({&candidate, 1}, metadata).sample_of_file.front()) return;
+        early = std::async(std::launch::async, [&, one, index]() -> std::optional<Early> {
+          try {
+            const gating::WorkspaceSample s = gating::load_workspace_sample(workspace_file, index, one);
+            s.strategy.check_sample(metadata.front());
+            const fcs::EventBlocks blocks(files.front(), read);
+            if (!gating::counts_block_by_block(s.strategy, blocks)) return std::nullopt;
+            tbb::task_arena arena(workers);
+            return arena.execute(
+                [&] { return Early{index, blocks.metadata().source, gating::count_populations(s.strategy, blocks)}; });
+          } catch (...) {  // any fault: left to the usual reading, which reports it
+            return std::nullopt;
+          }
+        });
+      };
+    }
     struct NoFileUsable {};
     // Files are matched on the samples' identities; only the matched samples are read in full.
     gating::SampleMatch match;
@@ -345,10 +383,16 @@ struct GateCommand {
                           "uri, then by its own $FIL, then by $TOT with $BTIM/$ETIM/$DATE or GUID):\n" +
                           match.report(),
                       ErrorContext{workspace_file, group.empty() ? "" : "group " + group});
-        std::vector<std::size_t> read;
+        std::vector<std::size_t> chosen;
         for (const auto& c : match.sample_of_file)
-          read.push_back(static_cast<std::size_t>(candidates[*c] - identities.samples.data()));
-        return read;
+          chosen.push_back(static_cast<std::size_t>(candidates[*c] - identities.samples.data()));
+        // The file counted early with the sample it matches: no sample need be read now.
+        if (early.valid()) {
+          early_result = early.get();
+          use_early = chosen.size() == 1 && early_result && early_result->sample == chosen.front();
+          if (use_early) chosen.clear();
+        }
+        return chosen;
       });
     } catch (const NoFileUsable&) {
       return failed.finish();
@@ -366,6 +410,12 @@ struct GateCommand {
                 << (group.empty() ? std::string("the workspace") : "group '" + group + "'")
                 << " match none of the files given and are not gated:\n"
                 << match.report();
+    if (use_early) {  // as count_only prints a file (its channels were checked against the sample's gates)
+      std::cout << early_result->source << " (" << early_result->counts.events << " events)\n";
+      for (const auto& p : early_result->counts.populations)
+        print_count(p.path, p.count, early_result->counts.parent_count(p));
+      return failed.finish();
+    }
     // A file whose sample gates a channel it lacks is named and left out too.
     std::vector<const gating::WorkspaceSample*> sample_of(files.size());
     std::vector<std::size_t> gated;  // files to gate
@@ -380,7 +430,6 @@ struct GateCommand {
       }
     }
     if (gated.empty()) return failed.finish();
-    const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
     const std::size_t held = in_flight > 0 ? in_flight : static_cast<std::size_t>(workers);
     tbb::task_arena arena(workers);
     if (stats_out.empty() && events_out.empty()) {

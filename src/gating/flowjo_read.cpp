@@ -690,7 +690,10 @@ namespace {
 // <SampleRefs>, <DataSet>, <SampleNode> and <Keywords> of their parents).
 class IdentityScan {
  public:
-  IdentityScan(std::string file, bool all_keywords) : all_keywords_(all_keywords) { ws_.file = std::move(file); }
+  IdentityScan(std::string file, const WorkspaceOptions& options)
+      : all_keywords_(options.all_keywords), scanned_(options.scanned) {
+    ws_.file = std::move(file);
+  }
 
   void start(const xml::Element& e) {
     std::string_view n = e.name;
@@ -769,6 +772,7 @@ class IdentityScan {
       ws_.samples.back().id = data_id_.empty() ? node_id_ : data_id_;
       sample_depth_ = 0;
       classify();
+      if (scanned_) scanned_(ws_.samples.size() - 1, ws_.samples.back());
     }
   }
 
@@ -879,6 +883,7 @@ class IdentityScan {
   std::string data_id_, node_id_;
   std::vector<std::size_t> sample_offsets_;
   bool all_keywords_;  // SampleRest::keywords holds every keyword, else those matching uses
+  const std::function<void(std::size_t, const WorkspaceSample&)>& scanned_;
   std::size_t sample_depth_ = 0, node_depth_ = 0;  // of the open <Sample> / its first SampleNode, 0 none
   std::vector<SampleRest> rest_;                   // per sample
   std::string described_;                          // the open sample's description (its first
@@ -910,7 +915,7 @@ namespace {
 Workspace read_workspace(const xml::Input& input, std::string_view name, const WorkspaceOptions& options,
                          const SampleChooser& choose) {
   const xml::UntrustedLimits limits{kMaxWorkspaceBytes, kMaxWorkspaceDepth, "FlowJo workspace"};
-  IdentityScan scan{std::string(name), options.all_keywords};
+  IdentityScan scan{std::string(name), options};
   xml::scan_untrusted(input, std::string(name), limits,
                       {[&](const xml::Element& e) { scan.start(e); },
                        [&](std::size_t depth) { scan.end(depth); }});
@@ -1019,6 +1024,40 @@ Workspace load_workspace(const std::filesystem::path& file, const WorkspaceOptio
                 ErrorContext{file.string(), "", 0, 0});
   // Read from the file piece by piece, twice, rather than held whole (the parser's reading).
   return read_workspace(xml::Input{{}, file, std::string_view::npos}, file.string(), options, choose);
+}
+
+WorkspaceSample load_workspace_sample(const std::filesystem::path& file, std::size_t index,
+                                      const WorkspaceOptions& options) {
+  require_regular_file(file, "FlowJo workspace");
+  const xml::UntrustedLimits limits{kMaxWorkspaceBytes, kMaxWorkspaceDepth, "FlowJo workspace"};
+  Reader reader{file.string(), options, {}, {}, nullptr, {}};
+  std::optional<WorkspaceSample> out;
+  using xml::Keep;
+  bool list_seen = false, in_list = false;
+  std::size_t sample = 0;
+  // As read_workspace's second pass chooses the one sample (the same elements built).
+  xml::read_untrusted(
+      xml::Input{{}, file, std::string_view::npos}, file.string(), limits,
+      [&](std::string_view n, std::size_t depth) {
+        if (depth == 1) return Keep::Build;
+        if (depth == 2) {
+          in_list = n == "SampleList" && !list_seen;
+          list_seen = list_seen || in_list;
+          return in_list ? Keep::Build : Keep::LeaveOut;
+        }
+        if (depth == 3) {
+          if (!in_list || n != "Sample") return Keep::LeaveOut;
+          if (sample > index) return Keep::Stop;
+          return sample++ == index ? Keep::HandOver : Keep::LeaveOut;
+        }
+        if (depth == 4 && !options.all_keywords && n == "Keywords") return Keep::LeaveOut;
+        return Keep::Build;
+      },
+      [&](const xmlNode* el) { out = reader.read_sample(el); });
+  if (!out)
+    throw Error("the workspace holds no sample " + std::to_string(index + 1) + " (it holds " + std::to_string(sample) + ")",
+                ErrorContext{file.string(), "", 0, 0});
+  return std::move(*out);
 }
 
 SampleMatch match_samples(std::span<const WorkspaceSample* const> candidates, std::span<const fcs::Sample> metadata) {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
 
 #include <unistd.h>
@@ -14,7 +16,18 @@
 namespace {
 
 namespace fs = std::filesystem;
+using cytopipe::test::read_text_file;
 using cytopipe::test::run_cytopipe;
+
+std::set<std::string> count_lines(const std::string& out) {
+  std::set<std::string> lines;
+  for (std::size_t at = 0, end; at < out.size(); at = end + 1) {
+    end = out.find('\n', at);
+    if (end == std::string::npos) end = out.size();
+    if (out.compare(at, 3, "  /") == 0) lines.insert(out.substr(at, end - at));
+  }
+  return lines;
+}
 
 TEST(GateWorkspaceCounts, CountsOnlyPrintsWhatTheFullPathPrints) {
   CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/flowjo");
@@ -45,6 +58,54 @@ TEST(GateWorkspaceCounts, CountsOnlyPrintsWhatTheFullPathPrints) {
   fs::remove_all(scratch);
   // 68983's workspace, the diamond and line examples: at least 8 gated pairs in both modes.
   EXPECT_GE(compared, 16u);
+}
+
+// One file is counted while the workspace is still being read, with the first sample it matches
+// alone; that count is used only if the file's final match is that sample. Here the file b.fcs
+// matches sample a.fcs first by its $FIL (both are copies of 68983.fcs), but sample b.fcs by
+// name, which wins: its counts must be sample b's gates' (the Gating-ML strategy's, which wrote
+// them), not sample a's (whose first gate is changed), alone as in a batch.
+TEST(GateWorkspaceCounts, OneFileCountedEarlyOnlyWithTheSampleItFinallyMatches) {
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/flowjo/FlowSOM_example/68983.fcs");
+  const fs::path scratch = fs::temp_directory_path() / ("cytopipe_ws_early_" + std::to_string(::getpid()));
+  fs::create_directories(scratch);
+  const fs::path a = scratch / "a.fcs", b = scratch / "b.fcs", xml = scratch / "s.xml", wsp = scratch / "w.wsp";
+  fs::copy_file(fcs, a);
+  fs::copy_file(fcs, b);
+  std::ofstream(xml) << "<?xml version=\"1.0\"?>\n<gating:Gating-ML"
+                        " xmlns:gating=\"http://www.isac-net.org/std/Gating-ML/v2.0/gating\""
+                        " xmlns:data-type=\"http://www.isac-net.org/std/Gating-ML/v2.0/datatypes\">\n"
+                        "<gating:RectangleGate gating:id=\"big\"><gating:dimension gating:min=\"60000\">"
+                        "<data-type:fcs-dimension data-type:name=\"FSC-A\"/></gating:dimension></gating:RectangleGate>\n"
+                        "<gating:RectangleGate gating:id=\"side\" gating:parent_id=\"big\"><gating:dimension gating:min=\"30000\">"
+                        "<data-type:fcs-dimension data-type:name=\"SSC-A\"/></gating:dimension></gating:RectangleGate>\n"
+                        "</gating:Gating-ML>\n";
+  const auto written = run_cytopipe({"gate", "--strategy", xml.string(), "--values", "flowcore", a.string(), b.string(),
+                                     "--write-wsp", wsp.string()},
+                                    scratch);
+  ASSERT_EQ(written.code, 0) << written.err;
+  // Sample a's first gate moved (the first min of the first <Sample>).
+  std::string text = read_text_file(wsp);
+  const std::size_t first_sample = text.find("<Sample>");
+  const std::string from = "gating:min=\"60000\"";
+  const std::size_t min = text.find(from, first_sample);
+  ASSERT_NE(min, std::string::npos);
+  text.replace(min, from.size(), "gating:min=\"90000\"");
+  std::ofstream(wsp, std::ios::trunc) << text;
+
+  const auto alone = run_cytopipe({"gate", "--workspace", wsp.string(), b.string()}, scratch);
+  const auto batch = run_cytopipe({"gate", "--workspace", wsp.string(), a.string(), b.string()}, scratch);
+  const auto a_alone = run_cytopipe({"gate", "--workspace", wsp.string(), a.string()}, scratch);
+  ASSERT_EQ(alone.code, 0) << alone.err;
+  ASSERT_EQ(batch.code, 0) << batch.err;
+  ASSERT_EQ(a_alone.code, 0) << a_alone.err;
+  const std::string b_in_batch = batch.out.substr(batch.out.find(b.string() + " ("));
+  EXPECT_EQ(alone.out, b_in_batch);
+  const std::string b_by_strategy = written.out.substr(written.out.find(b.string() + " ("));
+  EXPECT_EQ(count_lines(alone.out), count_lines(b_by_strategy));
+  EXPECT_NE(count_lines(a_alone.out), count_lines(alone.out));  // sample a's gates count otherwise
+  EXPECT_EQ(count_lines(a_alone.out), count_lines(batch.out.substr(0, batch.out.find(b.string() + " ("))));
+  fs::remove_all(scratch);
 }
 
 }  // namespace

@@ -68,6 +68,7 @@ void expect_contains(const std::string& text, std::initializer_list<std::string>
 double min_of_p(const WorkspaceSample& s) {
   return std::get<RectangleGate>(s.strategy.find_gate("P")->gate).intervals[0].min.value();
 }
+int b_line(const Workspace& w, std::size_t i) { return w.samples[i].line; }
 double min_of(const WorkspaceSample& s) {
   return std::get<RectangleGate>(s.strategy.find_gate("P")->gate).intervals[0].min.value();
 }
@@ -196,6 +197,41 @@ TEST(FlowJoStreaming, AFileReadInPiecesEqualsItsText) {
   fs::remove(file);
 }
 
+// WorkspaceOptions::scanned sees each sample's identity in document order as the first pass
+// completes it; load_workspace_sample reads one sample as a full read does, reading the file only
+// up to the next sample (a fault after it is not seen), and names a sample the file lacks.
+TEST(FlowJoStreaming, OneSampleEarlyAndEachIdentityAsScanned) {
+  const fs::path file = fs::temp_directory_path() / ("cytopipe_one_sample_" + std::to_string(::getpid()) + ".wsp");
+  const std::string text = workspace(rect(2));
+  std::ofstream(file, std::ios::binary) << text;
+  std::vector<std::pair<std::size_t, std::string>> seen;
+  WorkspaceOptions options;
+  options.scanned = [&](std::size_t index, const WorkspaceSample& identity) {
+    seen.emplace_back(index, identity.name + " " + identity.keywords.at("$FIL"));
+  };
+  const Workspace full = load_workspace(file, options);
+  ASSERT_EQ(seen.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(seen[i].first, i);
+    EXPECT_EQ(seen[i].second, full.samples[i].name + " " + full.samples[i].keywords.at("$FIL"));
+    const WorkspaceSample one = load_workspace_sample(file, i);
+    EXPECT_EQ(one.name, full.samples[i].name);
+    EXPECT_EQ(one.line, full.samples[i].line);
+    EXPECT_EQ(min_of(one), static_cast<double>(i + 1));
+    EXPECT_EQ(one.stored_counts, full.samples[i].stored_counts);
+    EXPECT_EQ(one.keywords, full.samples[i].keywords);
+  }
+  expect_contains(error_of([&] { load_workspace_sample(file, 3); }), {file.string(), "no sample 4", "it holds 3"});
+  // A fault in the second sample: the others read, the second refused as a full read refuses it.
+  const std::string curly = workspace(rect(2, "CurlyGate"));
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << curly;
+  EXPECT_EQ(min_of(load_workspace_sample(file, 0)), 1.0);
+  EXPECT_EQ(min_of(load_workspace_sample(file, 2)), 3.0);
+  expect_contains(error_of([&] { load_workspace_sample(file, 1); }),
+                  {file.string() + ":" + std::to_string(line_of(curly, "<gating:CurlyGate>")), "unknown gate type"});
+  fs::remove(file);
+}
+
 // The shared FlowJo workspaces: each sample read alone equals the same sample of a full read.
 TEST(FlowJoStreaming, SharedWorkspacesSampleBySampleEqualTheFullRead) {
   CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/flowjo");
@@ -207,6 +243,19 @@ TEST(FlowJoStreaming, SharedWorkspacesSampleBySampleEqualTheFullRead) {
       for (std::size_t i = 0; i < full.samples.size(); ++i, ++samples) {
         const Workspace one = load_workspace(entry.path(), {mode}, these({i}));
         const auto& a = one.samples[i];
+        {
+          const WorkspaceSample early = load_workspace_sample(entry.path(), i, {mode});  // read alone, early
+          EXPECT_EQ(early.line, b_line(full, i));
+          EXPECT_EQ(early.stored_counts, full.samples[i].stored_counts);
+          EXPECT_TRUE(early.strategy.matrices() == full.samples[i].strategy.matrices());
+          ASSERT_EQ(early.strategy.gates().size(), full.samples[i].strategy.gates().size());
+          for (std::size_t g = 0; g < early.strategy.gates().size(); ++g) {
+            EXPECT_EQ(early.strategy.gates()[g].id, full.samples[i].strategy.gates()[g].id);
+            if (mode == WorkspaceEvaluation::GatingMl) {
+              EXPECT_TRUE(early.strategy.gates()[g].gate == full.samples[i].strategy.gates()[g].gate);
+            }
+          }
+        }
         const auto& b = full.samples[i];
         SCOPED_TRACE(entry.path().string() + " sample " + b.name);
         expect_same_identity(a, b);

@@ -28,6 +28,8 @@ namespace cytopipe::gating {
 //   FlowJo's look-up table), as FlowJo evaluates it. Rectangles are the same in both modes.
 enum class WorkspaceEvaluation { GatingMl, FlowJo };
 
+struct WorkspaceSample;
+
 struct WorkspaceOptions {
   WorkspaceEvaluation evaluation = WorkspaceEvaluation::GatingMl;
   // False: a sample read in full keeps only the keywords match_samples uses (as an identity
@@ -38,6 +40,10 @@ struct WorkspaceOptions {
   // Workspace::strategy_of builds the sample's strategy when it is needed, so a caller gating
   // file by file holds one strategy per distinct sample, not per sample.
   bool share_alike = false;
+  // Called by the first pass as each sample's identity is complete (its index in document order
+  // and the identity as SampleChooser sees it), for a caller that starts work before the whole
+  // workspace is read (load_workspace_sample). An Error it throws comes out of the reader.
+  std::function<void(std::size_t index, const WorkspaceSample& identity)> scanned = {};
 };
 
 // One channel's axis transform as FlowJo stores it (kept for export) and as a Transform.
@@ -120,6 +126,14 @@ Workspace parse_workspace(std::string_view xml, std::string_view name = "<worksp
                           const WorkspaceOptions& options = {}, const SampleChooser& choose = every_sample());
 Workspace load_workspace(const std::filesystem::path& file, const WorkspaceOptions& options = {},
                          const SampleChooser& choose = every_sample());
+
+// Sample `index` (document order) read in full as load_workspace reads a chosen sample, the file
+// read only up to the sample after it: for work started while load_workspace is still reading
+// (WorkspaceOptions::scanned). The rest of the file is not checked, so what this returns may be
+// used only once load_workspace has read the same file without an error. With
+// options.all_keywords false the sample holds no keywords.
+WorkspaceSample load_workspace_sample(const std::filesystem::path& file, std::size_t index,
+                                      const WorkspaceOptions& options = {});
 
 // Pairing FCS files with a workspace's samples: by file name ($FIL keyword, SampleNode name or
 // the DataSet uri's file name), then by the file's own $FIL, then by keywords that identify an
