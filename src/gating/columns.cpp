@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -38,6 +40,24 @@ void ratio_run(const double* __restrict__ num, const double* __restrict__ den, d
     const double v = A * (num[e] - B) / (den[e] - C);
     out[e] = v < lo ? lo : (hi < v ? hi : v);  // std::clamp
   }
+}
+
+// The matrix solved (SVD condition check, LU or least squares), or a copy of the one this thread
+// solved last when it is the same: a counts-only gate builds a cache per block of 32,768 events,
+// and solving its file's matrix for each of them was ~1 % of the run.
+transform::Compensation solved(const fcs::Spillover& spectrum, const std::string& name) {
+  thread_local std::unique_ptr<transform::Compensation> last;
+  const auto same = [&](const fcs::Spillover& s) {
+    // Values compared bit for bit (-0 is not 0 here: the inverse could differ in a zero's sign).
+    return s.keyword == spectrum.keyword && s.detectors == spectrum.detectors &&
+           s.fluorochromes == spectrum.fluorochromes && s.values.size() == spectrum.values.size() &&
+           std::memcmp(s.values.data(), spectrum.values.data(), s.values.size() * sizeof(double)) == 0;
+  };
+  if (!last || last->name() != name || !same(last->spillover())) {
+    last.reset();
+    last = std::make_unique<transform::Compensation>(spectrum, name);  // throws for a bad matrix
+  }
+  return *last;
 }
 
 }  // namespace
@@ -92,7 +112,7 @@ ColumnCache::Compensated* ColumnCache::compensated(const std::string& compensati
   } else {
     // The one compensation of the project (LU / least squares with a condition-number check).
     try {
-      out->solved.emplace(*spectrum, compensation);
+      out->solved.emplace(solved(*spectrum, compensation));
       (void)out->solved->detector_columns(sample_);
     } catch (const Error& e) {
       if (!e.context().file.empty()) throw;

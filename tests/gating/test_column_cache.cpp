@@ -106,4 +106,32 @@ TEST(ColumnCache, MatrixErrorsRaisedWhenTheCompensationIsFirstNamed) {
   }
 }
 
+// Caches on one thread naming matrices that differ in one value, in a name or only in a zero's
+// sign, one after the other: each gives the values of its own matrix solved afresh (a thread
+// reuses the matrix it solved last only when it is the same).
+TEST(ColumnCache, EachMatrixSolvedAsItsOwnWhenCachesFollowEachOther) {
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/gatingMLData/FCSFiles/9399_1_3_NKR.fcs");
+  const auto sample = cytopipe::fcs::read_fcs(fcs);
+  auto matrix = [](double off, double zero) {
+    cytopipe::gating::SpectrumMatrix m;
+    m.spectrum.detectors = {"PE-A", "APC-A", "FSC-A"};
+    m.spectrum.fluorochromes = m.spectrum.detectors;
+    m.spectrum.values = {1, off, zero, 0.05, 1, 0.01, 0.002, 0.03, 1};
+    return m;
+  };
+  const std::vector<std::pair<std::string, cytopipe::gating::SpectrumMatrix>> matrices{
+      {"A", matrix(0.2, 0.0)}, {"A", matrix(0.2, -0.0)}, {"B", matrix(0.2, 0.0)}, {"A", matrix(0.25, 0.0)},
+      {"A", matrix(0.2, 0.0)}};
+  for (int round = 0; round < 2; ++round)
+    for (const auto& [name, m] : matrices) {
+      cytopipe::gating::GatingStrategy strategy;
+      strategy.add_matrix(name, m);
+      ColumnCache cache(strategy, sample);
+      const auto whole = cytopipe::transform::Compensation(m.spectrum, name).compensate(sample);
+      for (std::size_t o = 0; o < 3; ++o)
+        EXPECT_EQ(mismatches(cache.get(compensated(m.spectrum.fluorochromes[o], name)), whole.column(o)), 0u)
+            << name << " output " << o;
+    }
+}
+
 }  // namespace
