@@ -912,6 +912,32 @@ SampleChooser samples_of_group(std::string group) {
 
 namespace {
 
+// The elements a reading of chosen samples builds: the root, the first <SampleList> and, of its
+// <Sample>s, what `choose(i)` says for the i-th (HandOver, LeaveOut or Stop); a handed-over
+// sample without its <Keywords> (hundreds of elements) when only those matching uses are kept
+// (the first pass holds them; read_sample reads none).
+template <class Choose>
+xml::ElementFilter chosen_samples(const WorkspaceOptions& options, Choose choose) {
+  return [all_keywords = options.all_keywords, choose = std::move(choose), list_seen = false, in_list = false,
+          sample = std::size_t{0}](std::string_view n, std::size_t depth) mutable {
+    using xml::Keep;
+    if (depth == 1) return Keep::Build;
+    if (depth == 2) {
+      in_list = n == "SampleList" && !list_seen;
+      list_seen = list_seen || in_list;
+      return in_list ? Keep::Build : Keep::LeaveOut;
+    }
+    if (depth == 3) {
+      if (!in_list || n != "Sample") return Keep::LeaveOut;
+      const Keep keep = choose(sample);
+      if (keep != Keep::Stop) ++sample;
+      return keep;
+    }
+    if (depth == 4 && !all_keywords && n == "Keywords") return Keep::LeaveOut;
+    return Keep::Build;
+  };
+}
+
 Workspace read_workspace(const xml::Input& input, std::string_view name, const WorkspaceOptions& options,
                          const SampleChooser& choose) {
   const xml::UntrustedLimits limits{kMaxWorkspaceBytes, kMaxWorkspaceDepth, "FlowJo workspace"};
@@ -966,31 +992,17 @@ Workspace read_workspace(const xml::Input& input, std::string_view name, const W
   xml::Input head = input;
   if (const std::size_t after = full.back() + 1; after < scan.sample_offsets().size())
     head.limit = scan.sample_offsets()[after] + 2;  // + "/>"
-  bool list_seen = false, in_list = false;
-  std::size_t sample = 0, next = 0;
+  std::size_t next = 0;
   // Each sample is read as soon as its subtree is complete, then freed.
   xml::read_untrusted(
       head, ws.file, limits,
-      [&](std::string_view n, std::size_t depth) {
-        if (depth == 1) return Keep::Build;
-        if (depth == 2) {
-          in_list = n == "SampleList" && !list_seen;
-          list_seen = list_seen || in_list;
-          return in_list ? Keep::Build : Keep::LeaveOut;
-        }
-        if (depth == 3) {
-          if (!in_list || n != "Sample") return Keep::LeaveOut;
-          if (next == full.size()) return Keep::Stop;
-          const bool keep = full[next] == sample;
-          ++sample;
-          if (keep) ++next;
-          return keep ? Keep::HandOver : Keep::LeaveOut;
-        }
-        // A sample's keywords (hundreds of elements) when only those matching uses are kept: the
-        // first pass holds them (read_sample reads none).
-        if (depth == 4 && !options.all_keywords && n == "Keywords") return Keep::LeaveOut;
-        return Keep::Build;
-      },
+      chosen_samples(options,
+                     [&](std::size_t sample) {
+                       if (next == full.size()) return Keep::Stop;
+                       if (full[next] != sample) return Keep::LeaveOut;
+                       ++next;
+                       return Keep::HandOver;
+                     }),
       [&](const xmlNode* el) {
         const std::size_t c = full[next - 1];
         read_alike_before(c);
@@ -1033,29 +1045,18 @@ WorkspaceSample load_workspace_sample(const std::filesystem::path& file, std::si
   Reader reader{file.string(), options, {}, {}, nullptr, {}};
   std::optional<WorkspaceSample> out;
   using xml::Keep;
-  bool list_seen = false, in_list = false;
-  std::size_t sample = 0;
+  std::size_t seen = 0;  // samples in the list, as far as it was read
   // As read_workspace's second pass chooses the one sample (the same elements built).
-  xml::read_untrusted(
-      xml::Input{{}, file, std::string_view::npos}, file.string(), limits,
-      [&](std::string_view n, std::size_t depth) {
-        if (depth == 1) return Keep::Build;
-        if (depth == 2) {
-          in_list = n == "SampleList" && !list_seen;
-          list_seen = list_seen || in_list;
-          return in_list ? Keep::Build : Keep::LeaveOut;
-        }
-        if (depth == 3) {
-          if (!in_list || n != "Sample") return Keep::LeaveOut;
-          if (sample > index) return Keep::Stop;
-          return sample++ == index ? Keep::HandOver : Keep::LeaveOut;
-        }
-        if (depth == 4 && !options.all_keywords && n == "Keywords") return Keep::LeaveOut;
-        return Keep::Build;
-      },
-      [&](const xmlNode* el) { out = reader.read_sample(el); });
+  xml::read_untrusted(xml::Input{{}, file, std::string_view::npos}, file.string(), limits,
+                      chosen_samples(options,
+                                     [&](std::size_t sample) {
+                                       if (sample > index) return Keep::Stop;
+                                       seen = sample + 1;
+                                       return sample == index ? Keep::HandOver : Keep::LeaveOut;
+                                     }),
+                      [&](const xmlNode* el) { out = reader.read_sample(el); });
   if (!out)
-    throw Error("the workspace holds no sample " + std::to_string(index + 1) + " (it holds " + std::to_string(sample) + ")",
+    throw Error("the workspace holds no sample " + std::to_string(index + 1) + " (it holds " + std::to_string(seen) + ")",
                 ErrorContext{file.string(), "", 0, 0});
   return std::move(*out);
 }
