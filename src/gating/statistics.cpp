@@ -122,9 +122,10 @@ double type7(double h, std::size_t lo, std::size_t n, double a, double b) {
 // The k-th smallest value of `v` and the one after it (NaN when k is the last), as
 // std::nth_element and std::min_element find them, by key bins fitted to v's range: one pass for
 // the range, one for a 1024-bin histogram, one collecting the values of the k-th's bin, then
-// nth_element on those few (nth_element on all of v is branchy and several times slower). Only
-// where the result cannot differ from nth_element's: every value finite and not both -0 and +0
-// (the one pair of different values that operator< calls equal); nullopt otherwise.
+// nth_element on those few (nth_element on all of v is branchy and several times slower; a bin
+// holding many is split further first). Only where the result cannot differ from nth_element's:
+// every value finite and not both -0 and +0 (the one pair of different values that operator<
+// calls equal); nullopt otherwise.
 std::optional<std::pair<double, double>> fitted_order_pair(std::span<const double> v, std::size_t k) {
   std::uint64_t low = ~std::uint64_t{0}, high = 0;
   bool finite = true, negative_zero = false, positive_zero = false;
@@ -138,7 +139,8 @@ std::optional<std::pair<double, double>> fitted_order_pair(std::span<const doubl
   }
   if (!finite || (negative_zero && positive_zero)) return std::nullopt;
   constexpr int kBinBits = 10;
-  const int shift = std::max(0, static_cast<int>(std::bit_width(high - low)) - kBinBits);
+  constexpr std::size_t kNarrowAbove = 128;  // candidates nth_element takes as they are
+  int shift = std::max(0, static_cast<int>(std::bit_width(high - low)) - kBinBits);
   std::uint32_t counts[std::size_t{1} << kBinBits] = {};
   for (double x : v) ++counts[(order_key(x) - low) >> shift];
   std::uint64_t bin = 0;
@@ -153,7 +155,32 @@ std::optional<std::pair<double, double>> fitted_order_pair(std::span<const doubl
     if (b == bin) candidates.push_back(x);
     else if (b > bin) above = std::min(above, key);
   }
-  return select_in_bin(candidates, k - below, above);
+  // A bin spans 2^shift keys: with negative and positive values (compensated fluorescence), or
+  // one far outlier, that is several octaves, and most values can share it. Such a bin is split
+  // by its next 10 key bits, as often as needed, so that nth_element sorts out a few values
+  // only. Key order is value order here, so the k-th value and the one after it are the same.
+  std::size_t r = k - below;
+  while (candidates.size() > kNarrowAbove && shift > 0) {
+    const std::uint64_t base = low + (bin << shift);  // the bin's first key
+    const int fine = std::max(0, shift - kBinBits);
+    std::fill(std::begin(counts), std::end(counts), 0u);
+    for (double x : candidates) ++counts[(order_key(x) - base) >> fine];
+    bin = 0;
+    below = 0;
+    while (below + counts[bin] <= r) below += counts[bin++];
+    std::size_t kept = 0;
+    for (double x : candidates) {
+      const std::uint64_t key = order_key(x);
+      const std::uint64_t b = (key - base) >> fine;
+      if (b == bin) candidates[kept++] = x;
+      else if (b > bin) above = std::min(above, key);
+    }
+    candidates.resize(kept);
+    r -= below;
+    low = base;
+    shift = fine;
+  }
+  return select_in_bin(candidates, r, above);
 }
 
 // Type-7 percentile of `v` (may reorder it).

@@ -134,7 +134,8 @@ TEST(Statistics, PercentileIsExactAgainstSortOnHardInputs) {
 // Populations of 64 to 4095 values select within key bins fitted to their range instead of
 // nth_element on all of them: bit for bit the value nth_element (and min_element for the next
 // rank) gives on the same input, for ties, one crowded octave, negatives, -0 alone, +0 alone,
-// and -0 with +0 together (where only nth_element's choice is the old answer, so it is kept).
+// -0 with +0 together (where only nth_element's choice is the old answer, so it is kept), and
+// inputs whose fitted bin holds most values (split again by finer key bits).
 TEST(Statistics, SmallPercentilesEqualNthElementToTheBit) {
   std::mt19937_64 rng(64);
   std::normal_distribution<double> z(0, 1);
@@ -149,7 +150,7 @@ TEST(Statistics, SmallPercentilesEqualNthElementToTheBit) {
   };
   const auto bits = [](double x) { return std::bit_cast<std::uint64_t>(x); };
   for (std::size_t n : {std::size_t{64}, std::size_t{65}, std::size_t{1000}, std::size_t{4095}}) {
-    for (int kind = 0; kind < 6; ++kind) {
+    for (int kind = 0; kind < 9; ++kind) {
       std::vector<double> v(n);
       for (auto& x : v) {
         switch (kind) {
@@ -158,9 +159,13 @@ TEST(Statistics, SmallPercentilesEqualNthElementToTheBit) {
           case 2: x = std::sinh(5 * z(rng)); break;                   // signed, many decades
           case 3: x = rng() % 4 ? std::fabs(z(rng)) : -0.0; break;    // -0 alone
           case 4: x = rng() % 4 ? -std::fabs(z(rng)) : 0.0; break;    // +0 alone
-          default: x = rng() % 3 == 0 ? 0.0 : rng() % 2 ? -0.0 : z(rng);  // both zeros
+          case 5: x = rng() % 3 == 0 ? 0.0 : rng() % 2 ? -0.0 : z(rng); break;  // both zeros
+          case 6: x = 300 + 150 * z(rng); break;  // compensated-like: a few negatives, most in one fitted bin
+          case 7: x = 1 + std::ldexp(static_cast<double>(rng() % 4096), -52); break;  // 4096 neighbouring doubles
+          default: x = std::round(std::ldexp(z(rng), 20));  // integers, ties, both signs
         }
       }
+      if (kind == 7) v[n / 2] = -1e300;  // one far outlier: its neighbours share a bin down to the last key bits
       for (double p : {0.0, 2.5, 15.87, 50.0, 62.5, 84.13, 99.0, 100.0}) {
         std::vector<double> work = v;
         EXPECT_EQ(bits(percentile(work, p)), bits(old_way(v, p))) << n << " values, kind " << kind << ", " << p << " %";
