@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "cytopipe/gating/gating_set.hpp"
@@ -132,6 +134,49 @@ TEST(GatingSet, StreamStopsWhenConsumeSaysSo) {
       });
   EXPECT_EQ(consumed, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
   EXPECT_LE(started.load(), 4u + 1u + 2u);  // at most the in-flight ones beyond the stop
+}
+
+// A result that counts its live copies.
+struct Counted {
+  static inline std::atomic<int> alive{0};
+  explicit Counted(std::size_t i) : index(i) { ++alive; }
+  Counted(const Counted& o) : index(o.index) { ++alive; }
+  Counted(Counted&& o) noexcept : index(o.index) { ++alive; }
+  Counted& operator=(const Counted&) = default;
+  Counted& operator=(Counted&&) noexcept = default;
+  ~Counted() { --alive; }
+  std::size_t index;
+};
+
+// An exception from one sample cancels the others; every result made by then, consumed or not,
+// is destroyed (TBB leaves the items of a cancelled pipeline undestroyed, so results must not
+// wait in them).
+TEST(GatingSet, StreamDestroysEveryResultWhenASampleThrows) {
+  for (std::size_t in_flight : {std::size_t{2}, std::size_t{4}, std::size_t{64}}) {
+    Counted::alive = 0;
+    std::atomic<std::size_t> made{0};
+    std::vector<std::size_t> consumed;
+    EXPECT_THROW(stream_samples<Counted>(
+                     12, in_flight,
+                     [&](std::size_t i) {
+                       // Sample 5 waits, so later ones finish and wait for it to be consumed.
+                       if (i == 5) {
+                         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                         throw std::runtime_error("sample 5 is bad");
+                       }
+                       ++made;
+                       return Counted(i);
+                     },
+                     [&](std::size_t i, Counted&& c) {
+                       EXPECT_EQ(c.index, i);
+                       consumed.push_back(i);
+                       return true;
+                     }),
+                 std::runtime_error);
+    EXPECT_EQ(Counted::alive.load(), 0) << in_flight << " in flight, " << made.load() << " made";
+    ASSERT_LE(consumed.size(), 5u) << in_flight << " in flight";  // none after the bad sample
+    for (std::size_t i = 0; i < consumed.size(); ++i) EXPECT_EQ(consumed[i], i);
+  }
 }
 
 TEST(GatingSet, AnErrorInOneSampleReachesTheCaller) {

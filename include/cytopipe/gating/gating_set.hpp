@@ -5,12 +5,14 @@
 // of samples in memory, results handed over per sample in sample order.
 #include <tbb/parallel_pipeline.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cytopipe/fcs/sample.hpp"
@@ -55,12 +57,14 @@ void stream_samples(std::size_t count, std::size_t in_flight, const std::functio
   if (count == 0) return;
   std::size_t next = 0;
   std::atomic<bool> stop{false};
-  struct Item {
-    std::size_t index = 0;
-    std::optional<Result> result;
-  };
+  const std::size_t tokens = std::min(in_flight_for(in_flight), count);  // no more slots than samples
+  // Results wait in slots owned here, not in the items the filters pass on: TBB does not destroy
+  // the items a cancelled pipeline holds, so an exception from one sample leaked the results of
+  // the others in flight. At most `tokens` items are alive and the last filter takes them in index
+  // order, so the indices alive at once are distinct modulo `tokens`.
+  std::vector<std::optional<Result>> slots(tokens);
   tbb::parallel_pipeline(
-      in_flight_for(in_flight),
+      tokens,
       tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
                                           [&](tbb::flow_control& fc) -> std::size_t {
                                             if (next >= count || stop.load()) {
@@ -69,16 +73,15 @@ void stream_samples(std::size_t count, std::size_t in_flight, const std::functio
                                             }
                                             return next++;
                                           }) &
-          tbb::make_filter<std::size_t, Item>(tbb::filter_mode::parallel,
-                                              [&](std::size_t i) {
-                                                Item item;
-                                                item.index = i;
-                                                if (!stop.load()) item.result.emplace(work(i));
-                                                return item;
-                                              }) &
-          tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](Item item) {
-            if (!item.result || stop.load()) return;
-            if (!consume(item.index, std::move(*item.result))) stop.store(true);
+          tbb::make_filter<std::size_t, std::size_t>(tbb::filter_mode::parallel,
+                                                     [&](std::size_t i) {
+                                                       if (!stop.load()) slots[i % tokens].emplace(work(i));
+                                                       return i;
+                                                     }) &
+          tbb::make_filter<std::size_t, void>(tbb::filter_mode::serial_in_order, [&](std::size_t i) {
+            std::optional<Result> result = std::exchange(slots[i % tokens], std::nullopt);
+            if (!result || stop.load()) return;
+            if (!consume(i, std::move(*result))) stop.store(true);
           }));
 }
 
