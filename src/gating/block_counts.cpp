@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "cytopipe/gating/evaluate.hpp"
+#include "gating/dimension_channels.hpp"
 
 namespace cytopipe::gating {
 namespace {
@@ -43,12 +44,7 @@ std::vector<std::size_t> channels_read(const GatingStrategy& strategy, const fcs
   };
   for (const auto& node : strategy.gates())
     for (const Dimension* d : dimensions_of(node.gate)) {
-      if (d->ratio) {
-        add(d->ratio->numerator);
-        add(d->ratio->denominator);
-      } else {
-        add(d->channel);
-      }
+      for_each_channel(*d, add);
       if (d->compensation == kUncompensated) continue;
       const fcs::Spillover* matrix = nullptr;
       if (d->compensation == kFileCompensation) {

@@ -11,6 +11,7 @@
 
 #include "cytopipe/base/number_text.hpp"
 #include "cytopipe/transform/compensation.hpp"
+#include "gating/dimension_channels.hpp"
 
 namespace cytopipe::gating {
 namespace {
@@ -171,11 +172,10 @@ std::span<const double> ColumnCache::base(const std::string& compensation,
         for (const auto& node : strategy_.gates())
           for (const Dimension* d : dimensions_of(node.gate)) {
             if (d->compensation != compensation) continue;
-            for (const std::string* n : {&d->channel, d->ratio ? &d->ratio->numerator : nullptr,
-                                         d->ratio ? &d->ratio->denominator : nullptr})
-              if (n)
-                if (const auto o = std::find(c->outputs.begin(), c->outputs.end(), *n); o != c->outputs.end())
-                  read[static_cast<std::size_t>(o - c->outputs.begin())] = 1;
+            for_each_channel(*d, [&](const std::string& n) {
+              if (const auto o = std::find(c->outputs.begin(), c->outputs.end(), n); o != c->outputs.end())
+                read[static_cast<std::size_t>(o - c->outputs.begin())] = 1;
+            });
           }
         std::vector<std::size_t> which;
         for (std::size_t j = 0; j < c->outputs.size(); ++j)

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "cytopipe/overloaded.hpp"
+#include "gating/dimension_channels.hpp"
 #include "gating/linear_algebra.hpp"
 #include "gating/population_lookup.hpp"
 
@@ -372,10 +373,7 @@ void GatingStrategy::check_sample(const fcs::Sample& sample) const {
   };
   for (const auto& g : gates_) {
     for (const Dimension* d : dimensions_of(g.gate)) {
-      std::vector<std::string> names;
-      if (d->ratio) names = {d->ratio->numerator, d->ratio->denominator};
-      else names = {d->channel};
-      for (const auto& n : names)
+      for_each_channel(*d, [&](const std::string& n) {
         if (!has_channel(d->compensation, n)) {
           // A marker name ($PnS) is not a channel name: a pipeline's panel: maps markers to
           // channels (and compensates first); said so, since the file does show the marker.
@@ -389,6 +387,7 @@ void GatingStrategy::check_sample(const fcs::Sample& sample) const {
                                                            ": gates name channels by $PnN, or by the markers a "
                                                            "pipeline's panel: gives them (cytopipe run)"));
         }
+      });
     }
     for (const Dimension* d : dimensions_of(g.gate)) {
       if (auto it = matrices_.find(d->compensation); it != matrices_.end())
