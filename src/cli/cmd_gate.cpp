@@ -258,11 +258,9 @@ struct GateCommand {
         [&](std::size_t k, Counted&& c) {
           const std::size_t i = which[k];
           if (!c.error.empty()) return failed.add(i, c.error);
-          std::cout << c.source << " (" << c.counts.events << " events)\n";
-          for (const auto& p : c.counts.populations) {
-            print_count(p.path, p.count, c.counts.parent_count(p));
-            if (counts) (*counts)[i][p.name] = p.count;
-          }
+          print_counts(c.source, c.counts);
+          if (counts)
+            for (const auto& p : c.counts.populations) (*counts)[i][p.name] = p.count;
           return true;
         });
   }
@@ -411,9 +409,7 @@ struct GateCommand {
                 << " match none of the files given and are not gated:\n"
                 << match.report();
     if (use_early) {  // as count_only prints a file (its channels were checked against the sample's gates)
-      std::cout << early_result->source << " (" << early_result->counts.events << " events)\n";
-      for (const auto& p : early_result->counts.populations)
-        print_count(p.path, p.count, early_result->counts.parent_count(p));
+      print_counts(early_result->source, early_result->counts);
       return failed.finish();
     }
     // A file whose sample gates a channel it lacks is named and left out too.
@@ -493,6 +489,11 @@ struct GateCommand {
   static void print_counts(const gating::GatingSet::Gated& g) {
     std::cout << g.sample.source << " (" << g.results.events() << " events)\n";
     for (const auto& p : g.results.populations()) print_count(p.path, p.count, g.results.parent_count(p.name));
+  }
+  // The same of counts made block by block (count_only).
+  static void print_counts(const std::string& source, const gating::PopulationCounts& counts) {
+    std::cout << source << " (" << counts.events << " events)\n";
+    for (const auto& p : counts.populations) print_count(p.path, p.count, counts.parent_count(p));
   }
   // What each finder placed on the file: the cut (1-D) or centre (2-D) on its dimension's scale,
   // and the fallback it took when it did not find what it looks for.
