@@ -9,8 +9,6 @@
 #include <bit>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +16,7 @@
 #include "cytopipe/gating/io.hpp"
 #include "cytopipe/transform/compensation.hpp"
 #include "gating/columns.hpp"
+#include "support/cli_run.hpp"
 #include "support/shared_data.hpp"
 
 namespace {
@@ -25,13 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using cytopipe::gating::ColumnCache;
 using cytopipe::gating::Dimension;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 Dimension compensated(const std::string& channel, const std::string& compensation = "FCS") {
   Dimension d;
@@ -50,7 +42,7 @@ std::size_t mismatches(std::span<const double> a, std::span<const double> b) {
 TEST(ColumnCache, CompensationOutputsComputedWhenReadEqualTheWholeCompensation) {
   CYTOPIPE_SHARED_OR_SKIP(xml, "gatingml_ref/gatingMLData/Gating-MLFiles/gates5.xml");
   CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/gatingMLData/FCSFiles/9399_1_3_NKR.fcs");
-  const auto strategy = cytopipe::gating::parse_gatingml(slurp(xml), xml.string());
+  const auto strategy = cytopipe::gating::parse_gatingml(cytopipe::test::read_text_file(xml), xml.string());
   cytopipe::fcs::ReadOptions options;
   options.values = cytopipe::fcs::ValueRule::FlowCoreWithGain;
   const auto sample = cytopipe::fcs::read_fcs(fcs, options);
