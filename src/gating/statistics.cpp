@@ -1021,9 +1021,12 @@ namespace {
 // in chunks of kChunkWords words (the chunk's values, logs and each population's finite members
 // stay in cache). The first sweep makes the means' four partial sums, the log sums, min/max and
 // the key histograms; the second the sums of squares, the modes' histograms and the
-// percentiles' candidates. Every sum is the same long double chain, in the same order, as
-// member_pass() and finish_statistics() make it, so the results are the same to the bit; only
-// the chains of different populations run interleaved (one x87 chain waits ~6 cycles per add).
+// percentiles' candidates. Without atoms, every sum is the same long double chain, in the same
+// order, as member_pass() and finish_statistics() make it, so the results are the same to the
+// bit; only the chains of different populations run interleaved (one x87 chain waits ~6 cycles
+// per add). With atoms (overlapping populations, see Atoms) the sums are the atoms' combined, in
+// another order: mean, SD, CV and geometric mean may then differ from one population at a time
+// in their last bits (order statistics, modes, extremes and counts never do).
 constexpr std::size_t kChunkWords = 32;
 constexpr std::size_t kChunkEvents = kChunkWords * 64;
 
@@ -1293,6 +1296,24 @@ void add_in_fours_pair(FourSums x, FourSums y) {
   add_in_fours(y.sum, y.pending, *y.pending_n, y.v, y.n);
 }
 
+// One atom's sums in a channel's sweeps (see Atoms): the four partial sums of its finite values
+// (as a population's), the sum of their logs and, in the second sweep, of their squares about
+// the atom's mean.
+struct AtomSums {
+  long double sum[4] = {0, 0, 0, 0};
+  double pending[4] = {};
+  std::size_t pending_n = 0;
+  long double logs = 0, squares = 0;
+  long double total = 0;  // after finish()
+  double mean = kNaN;
+  void finish(std::size_t n) {
+    for (std::size_t j = 0; j < pending_n; ++j) sum[0] += pending[j];
+    pending_n = 0;
+    total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    if (n > 0) mean = static_cast<double>(total / static_cast<long double>(n));
+  }
+};
+
 // One population's state in a channel's sweeps.
 struct PopulationPass {
   std::size_t index = 0;  // in the caller's list
@@ -1320,13 +1341,14 @@ struct TableScratch {
     slots.resize(populations);
     quads.resize(populations);
   }
-  // The atoms' chunk of finite values and key histograms (see Atoms).
-  std::vector<std::vector<double>> atom_values;
+  // The atoms' chunk of finite values and their logs, and key histograms (see Atoms).
+  std::vector<std::vector<double>> atom_values, atom_logs;
   std::vector<ZeroBins<std::uint32_t>> atom_counts;
   std::vector<ZeroBins<std::int32_t>> atom_slots;  // AtomRanks' lists
   void ensure_atoms(std::size_t atoms) {
     if (atom_values.size() >= atoms) return;
     atom_values.resize(atoms, std::vector<double>(kChunkEvents));
+    atom_logs.resize(atoms, std::vector<double>(kChunkEvents));
     atom_counts.resize(atoms);
     atom_slots.resize(atoms);
   }
@@ -1340,7 +1362,7 @@ TableScratch& table_scratch() {
 // belong to the same populations (gates5's ten populations are unions of four). What adds up
 // over disjoint sets (key histograms, counts of positive values) and min/max are found per atom,
 // once per event and channel, then combined per population, instead of once per population an
-// event belongs to. The sums stay per population, in event order.
+// event belongs to; so are the long double sums (values, logs, squares about the atom's mean).
 struct Atoms {
   std::vector<Membership> sets;               // disjoint, none empty
   std::vector<std::vector<std::size_t>> of;   // of[p]: the atoms population p is the union of
@@ -1634,8 +1656,15 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
     atom_scans[a] = {nullptr, 0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0,
                      ts.atom_counts[a].data(), 0};
 
+  // With atoms, the sums are made per atom as well (the four partial sums of the values, the log
+  // chain, then the squares about the atom's own mean), and a population's are its atoms'
+  // combined: one pass over each event instead of one per population holding it.
+  std::vector<AtomSums> atom_sums(atom_count);
+  std::vector<FourSums> atom_fours(atom_count);
+  std::vector<ChainItem> atom_chains(atom_count);
+
   // First sweep: the logs of the chunk's events (0, which leaves a log sum as it is, for values
-  // without one: a sum of logs is never -0), then each population's finite members.
+  // without one: a sum of logs is never -0), then each population's (or atom's) finite members.
   double* chunk_logs = ts.chunk_logs.data();
   std::vector<FourSums> fours(passes.size());
   for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
@@ -1644,7 +1673,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       const double x = values[i];
       chunk_logs[i - w0 * 64] = std::isfinite(x) && x > 0 ? std::log(x) : 0.0;
     }
-    for (std::size_t i = 0; i < passes.size(); ++i) {
+    for (std::size_t i = 0; i < passes.size() && !atoms; ++i) {
       auto& c = passes[i];
       double* v = ts.values[i].data();
       const std::size_t n = gather_finite(values, chunk_logs, members[c.index]->words(), w0, w1, v, ts.logs[i].data());
@@ -1656,23 +1685,43 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       }
       chain_items[i] = {ts.logs[i].data(), n, 0.0, &chains[i]};
     }
-    for (std::size_t i = 0; i + 1 < passes.size(); i += 2) add_in_fours_pair(fours[i], fours[i + 1]);
-    if (passes.size() % 2) {
-      const FourSums& last = fours[passes.size() - 1];
-      add_in_fours(last.sum, last.pending, *last.pending_n, last.v, last.n);
-    }
     for (std::size_t a = 0; a < atom_count; ++a) {
       double* v = ts.atom_values[a].data();
-      const std::size_t n = gather_finite(values, nullptr, atoms->sets[a].words(), w0, w1, v, nullptr);
+      double* logs = ts.atom_logs[a].data();
+      const std::size_t n = gather_finite(values, chunk_logs, atoms->sets[a].words(), w0, w1, v, logs);
       atom_n[a] += n;
       atom_scans[a].data = v;
       atom_scans[a].left = n;
+      AtomSums& t = atom_sums[a];
+      atom_fours[a] = {t.sum, t.pending, &t.pending_n, v, n};
+      atom_chains[a] = {logs, n, 0.0, &t.logs};
+    }
+    std::span<FourSums> runs = atoms ? std::span(atom_fours) : std::span(fours).first(passes.size());
+    for (std::size_t i = 0; i + 1 < runs.size(); i += 2) add_in_fours_pair(runs[i], runs[i + 1]);
+    if (runs.size() % 2) {
+      const FourSums& last = runs.back();
+      add_in_fours(last.sum, last.pending, *last.pending_n, last.v, last.n);
     }
     in_lanes(std::span<ScanItem>(atoms ? atom_scans : scans),
              [](auto K, ScanItem* const* lane, std::size_t m) { scan_kernel<K()>(lane, m); });
-    run_chains<false>(chain_items);
+    run_chains<false>(atoms ? atom_chains : chain_items);
   }
   if (atoms) {
+    // Each atom's total and mean, then each population's count, total (handed on as its first
+    // partial sum) and log sum from its atoms'.
+    for (std::size_t a = 0; a < atom_count; ++a) atom_sums[a].finish(atom_n[a]);
+    for (std::size_t i = 0; i < passes.size(); ++i) {
+      auto& c = passes[i];
+      long double total = 0, logs = 0;
+      for (std::size_t a : atoms->of[c.index]) {
+        if (atom_n[a] == 0) continue;
+        c.n += atom_n[a];
+        total += atom_sums[a].total;
+        logs += atom_sums[a].logs;
+      }
+      c.sum[0] = total;
+      chains[i] = logs;
+    }
     // Each population's min/max, positive count and key histogram from its atoms'. Values other
     // than zeros compare equal only to themselves, so min and max are the population's; for a
     // zero at either end the event order decides its sign (exact_extremes).
@@ -1798,7 +1847,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
   chain_items.resize(large.size());
   for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
     const std::size_t w1 = std::min(words, w0 + kChunkWords);
-    for (std::size_t j = 0; j < large.size(); ++j) {
+    for (std::size_t j = 0; j < large.size() && !atoms; ++j) {
       const std::size_t i = large[j];
       double* v = ts.values[i].data();
       const std::size_t n = gather_finite(values, nullptr, members[passes[i].index]->words(), w0, w1, v, nullptr);
@@ -1806,15 +1855,32 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       chain_items[j] = {v, n, means[i], &chains[i]};
     }
     for (std::size_t a = 0; a < atom_count; ++a) {
-      if (!atom_ranks->keeps(a) && !atom_binned[a]) continue;
+      atom_chains[a].left = 0;
+      if (atom_n[a] == 0) continue;
       double* v = ts.atom_values[a].data();
       const std::size_t n = gather_finite(values, nullptr, atoms->sets[a].words(), w0, w1, v, nullptr);
       if (atom_ranks->keeps(a)) atom_ranks->collect(a, {v, n});
       for (auto& g : groups)
         if (!g.quads[a].empty()) count_mode_bins({v, n}, g.lo, g.hi, mode_bins, g.quads[a].data());
+      atom_chains[a] = {v, n, atom_sums[a].mean, &atom_sums[a].squares};
     }
-    run_chains<true>(chain_items);
+    run_chains<true>(atoms ? atom_chains : chain_items);
   }
+  // A population's sum of squares about its mean from its atoms' about theirs: with d = m_a - m,
+  // sum (x - m)^2 = sum (x - m_a)^2 + 2 d sum (x - m_a) + n_a d^2 over each atom a, in long
+  // double (sum (x - m_a) is the atom's total less n_a m_a: m_a is rounded to double).
+  if (atoms)
+    for (std::size_t i : large) {
+      long double ss = 0;
+      for (std::size_t a : atoms->of[passes[i].index]) {
+        const AtomSums& t = atom_sums[a];
+        if (atom_n[a] == 0) continue;
+        const long double n = static_cast<long double>(atom_n[a]);
+        const long double d = static_cast<long double>(t.mean) - static_cast<long double>(means[i]);
+        ss += t.squares + 2 * d * (t.total - n * static_cast<long double>(t.mean)) + n * d * d;
+      }
+      chains[i] = ss;
+    }
   if (atoms) atom_ranks->sort();
   std::vector<double> rank_values;
   for (std::size_t i : large) {
