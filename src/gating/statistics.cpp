@@ -24,6 +24,8 @@
 
 #include <tbb/parallel_for.h>
 
+#include "gating/vector_log.hpp"
+
 namespace cytopipe::gating {
 namespace {
 
@@ -348,10 +350,10 @@ std::vector<double> select(std::span<const double> values, const Membership& mem
 
 namespace {
 
-// kKeyBins entries, all zero, straight from the kernel (an anonymous mapping): only the pages of
+// kBins entries, all zero, straight from the kernel (an anonymous mapping): only the pages of
 // the bins a population's values fall in are ever touched, where a vector's zero fill faulted
 // in all 64 of them per array (a few thousand page faults per process, on each thread).
-template <typename T>
+template <typename T, std::size_t kBins = kKeyBins>
 class ZeroBins {
  public:
   ZeroBins() = default;
@@ -365,7 +367,7 @@ class ZeroBins {
   }
   T* data() {
     if (!data_) {
-      void* p = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      void* p = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
       if (p == MAP_FAILED) throw std::bad_alloc();
       data_ = static_cast<T*>(p);
     }
@@ -373,9 +375,16 @@ class ZeroBins {
   }
 
  private:
-  static constexpr std::size_t kBytes = kKeyBins * sizeof(T);
+  static constexpr std::size_t kBytes = kBins * sizeof(T);
   T* data_ = nullptr;
 };
+
+// The atoms' finer key histograms (see AtomRanks): the top 22 bits of order_key, 64 fine bins to
+// a bin of the 16-bit histogram (1024 to an octave), so that the fine bin holding a rank has few
+// values (a 16-bit bin holds a sixteenth of an octave: up to ~10 % of a channel's values).
+constexpr int kFineShift = 46;
+constexpr std::size_t kFineBins = std::size_t{1} << (64 - kFineShift);
+constexpr int kFinePerBinBits = kKeyShift - kFineShift;
 
 // Per-thread buffers of the fused path, reused across populations and channels.
 struct Scratch {
@@ -1180,6 +1189,7 @@ struct ScanItem {
   std::size_t positive;
   std::uint32_t* counts;
   std::uint64_t pages;
+  std::uint32_t* fine = nullptr;  // an atom's finer histogram (kFineShift), counted alongside
 };
 // The walk to the bin holding `rank` in a histogram written only in `pages`: bins below `bin`
 // hold `below` values. Unwritten pages are stepped over whole (they are all zero).
@@ -1194,24 +1204,27 @@ inline void walk_to_rank(const std::uint32_t* counts, std::uint64_t pages, std::
     below += counts[bin++];
   }
 }
-template <std::size_t K>
+template <std::size_t K, bool kFine = false>
 [[gnu::noinline]] void scan_kernel(ScanItem* const* lane, std::size_t m) {
   double lo[K], hi[K];
   std::size_t positive[K];
   const double* d[K];
   std::uint32_t* counts[K];
+  std::uint32_t* fine[K];
   std::uint64_t pages[K];
   for (std::size_t k = 0; k < K; ++k)
     lo[k] = lane[k]->lo, hi[k] = lane[k]->hi, positive[k] = lane[k]->positive, d[k] = lane[k]->data,
-    counts[k] = lane[k]->counts, pages[k] = lane[k]->pages;
+    counts[k] = lane[k]->counts, fine[k] = lane[k]->fine, pages[k] = lane[k]->pages;
   for (std::size_t j = 0; j < m; ++j)
     for (std::size_t k = 0; k < K; ++k) {
       const double x = d[k][j];
       if (x < lo[k]) lo[k] = x;
       if (!(x < hi[k])) hi[k] = x;
       positive[k] += x > 0;
-      const std::uint64_t top = order_key(x) >> kKeyShift;
+      const std::uint64_t key = order_key(x);
+      const std::uint64_t top = key >> kKeyShift;
       ++counts[k][top];
+      if constexpr (kFine) ++fine[k][key >> kFineShift];
       pages[k] |= std::uint64_t{1} << (top >> kPageShift);
     }
   for (std::size_t k = 0; k < K; ++k)
@@ -1333,23 +1346,29 @@ struct TableScratch {
   std::vector<std::vector<std::size_t>> quads;
   std::vector<double> chunk_logs = std::vector<double>(kChunkEvents);
   fcs::EventMatrix arena;
-  void ensure(std::size_t populations) {
-    if (values.size() >= populations) return;
-    values.resize(populations, std::vector<double>(kChunkEvents));
-    logs.resize(populations, std::vector<double>(kChunkEvents));
-    key_counts.resize(populations);
-    slots.resize(populations);
-    quads.resize(populations);
+  // `gathers`: each population's chunk of values and logs too (only without atoms).
+  void ensure(std::size_t populations, bool gathers) {
+    if (key_counts.size() < populations) {
+      key_counts.resize(populations);
+      slots.resize(populations);
+      quads.resize(populations);
+    }
+    if (gathers && values.size() < populations) {
+      values.resize(populations, std::vector<double>(kChunkEvents));
+      logs.resize(populations, std::vector<double>(kChunkEvents));
+    }
   }
   // The atoms' chunk of finite values and their logs, and key histograms (see Atoms).
   std::vector<std::vector<double>> atom_values, atom_logs;
   std::vector<ZeroBins<std::uint32_t>> atom_counts;
-  std::vector<ZeroBins<std::int32_t>> atom_slots;  // AtomRanks' lists
+  std::vector<ZeroBins<std::uint32_t, kFineBins>> atom_fine;  // the finer histograms
+  std::vector<ZeroBins<std::int32_t, kFineBins>> atom_slots;  // AtomRanks' lists, by fine bin
   void ensure_atoms(std::size_t atoms) {
     if (atom_values.size() >= atoms) return;
     atom_values.resize(atoms, std::vector<double>(kChunkEvents));
     atom_logs.resize(atoms, std::vector<double>(kChunkEvents));
     atom_counts.resize(atoms);
+    atom_fine.resize(atoms);
     atom_slots.resize(atoms);
   }
 };
@@ -1427,18 +1446,42 @@ std::optional<Atoms> atoms_of(std::span<const Membership* const> members, std::s
   return a;
 }
 
-// The key bin holding each of `ranks` (sorted) in the histogram `counts` (written only in
-// `pages`, see ScanItem) and how many values lie in smaller bins.
-void bins_of_ranks(std::span<const std::size_t> ranks, const std::uint32_t* counts, std::uint64_t pages,
-                   std::vector<std::uint64_t>& bins, std::vector<std::size_t>& below) {
+// The fine bin (kFineShift) holding each of `ranks` (sorted) among the values of `atoms`, and how
+// many of those values lie in smaller fine bins, from the atoms' 16-bit histograms `counts` (all
+// written only in `pages`) and finer ones `fine`: the 16-bit bin as walk_to_rank finds it in
+// their sum, then the fine bins within it. No population histogram is made.
+void fine_bins_of_ranks(std::span<const std::size_t> ranks, std::span<const std::size_t> atoms,
+                        std::span<const std::uint32_t* const> counts, std::span<const std::uint32_t* const> fine,
+                        std::uint64_t pages, std::vector<std::uint64_t>& bins, std::vector<std::size_t>& below) {
   bins.resize(ranks.size());
   below.resize(ranks.size());
+  const auto count = [&](std::span<const std::uint32_t* const> h, std::uint64_t b) {
+    std::size_t c = 0;
+    for (std::size_t a : atoms) c += h[a][b];
+    return c;
+  };
   std::uint64_t bin = 0;
   std::size_t under = 0;
   for (std::size_t i = 0; i < ranks.size(); ++i) {
-    walk_to_rank(counts, pages, ranks[i], bin, under);
-    bins[i] = bin;
-    below[i] = under;
+    for (;;) {
+      if (!((pages >> (bin >> kPageShift)) & 1)) {
+        bin = ((bin >> kPageShift) + 1) << kPageShift;
+        continue;
+      }
+      const std::size_t c = count(counts, bin);
+      if (under + c > ranks[i]) break;
+      under += c;
+      ++bin;
+    }
+    std::uint64_t f = bin << kFinePerBinBits;
+    std::size_t u = under;
+    for (;; ++f) {
+      const std::size_t c = count(fine, f);
+      if (u + c > ranks[i]) break;
+      u += c;
+    }
+    bins[i] = f;
+    below[i] = u;
   }
 }
 
@@ -1451,8 +1494,8 @@ void bins_of_ranks(std::span<const std::size_t> ranks, const std::uint32_t* coun
 // (one counting sort per atom), so a rank reads only the few values of one sub-bin of each list.
 class AtomRanks {
  public:
-  // `atom_counts[a]`: atom a's key histogram; `bins[a]`: the distinct bins, sorted, whose values
-  // atom a keeps (each with a count > 0); `slots[a]`: all 0 (and left so); `arena`: room for
+  // `atom_counts[a]`: atom a's fine key histogram (kFineShift); `bins[a]`: the distinct fine
+  // bins, sorted, whose values atom a keeps (each with a count > 0); `slots[a]`: all 0 (and left so); `arena`: room for
   // room(atom_counts, bins) values.
   static std::size_t room(std::span<const std::uint32_t* const> atom_counts,
                           const std::vector<std::vector<std::uint64_t>>& bins) {
@@ -1466,7 +1509,7 @@ class AtomRanks {
     return total + most;  // and a copy of the most any atom keeps, for sort()
   }
   AtomRanks(std::span<const std::uint32_t* const> atom_counts, const std::vector<std::vector<std::uint64_t>>& bins,
-            std::span<ZeroBins<std::int32_t>> slots, double* arena)
+            std::span<ZeroBins<std::int32_t, kFineBins>> slots, double* arena)
       : atoms_(bins.size()) {
     for (std::size_t a = 0; a < bins.size(); ++a) {
       Atom& atom = atoms_[a];
@@ -1507,7 +1550,7 @@ class AtomRanks {
     std::size_t m = atom.m;
     for (double x : v) {
       out[m] = x;
-      m += slots[order_key(x) >> kKeyShift] != 0;
+      m += slots[order_key(x) >> kFineShift] != 0;
     }
     atom.m = m;
   }
@@ -1524,9 +1567,9 @@ class AtomRanks {
       offsets.assign(base.back() + 1, 0);
       const auto bucket = [&](double x) {
         const std::uint64_t key = order_key(x);
-        const auto l = static_cast<std::size_t>(atom.slots[key >> kKeyShift] - 1);
+        const auto l = static_cast<std::size_t>(atom.slots[key >> kFineShift] - 1);
         const int bits = atom.lists[l].bits;
-        const std::uint64_t sub = bits ? (key >> (kKeyShift - bits)) & ((std::uint64_t{1} << bits) - 1) : 0;
+        const std::uint64_t sub = bits ? (key >> (kFineShift - bits)) & ((std::uint64_t{1} << bits) - 1) : 0;
         return base[l] + static_cast<std::size_t>(sub);
       };
       for (std::size_t j = 0; j < atom.m; ++j) ++offsets[bucket(atom.kept[j]) + 1];
@@ -1624,7 +1667,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
   }
   if (passes.empty()) return;
   auto& ts = table_scratch();
-  ts.ensure(passes.size());
+  ts.ensure(passes.size(), !atoms);
   // Key histograms are all zero between uses: each is cleared over the range it used.
   for (std::size_t i = 0; i < passes.size(); ++i)
     ts.key_counts[i].data();
@@ -1654,7 +1697,11 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
   std::vector<std::size_t> atom_n(atom_count, 0);
   for (std::size_t a = 0; a < atom_count; ++a)
     atom_scans[a] = {nullptr, 0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0,
-                     ts.atom_counts[a].data(), 0};
+                     ts.atom_counts[a].data(), 0, ts.atom_fine[a].data()};
+
+  std::vector<std::uint64_t> atom_pages(atoms ? passes.size() : 0);  // per population: its atoms' pages
+  std::vector<const std::uint32_t*> atom_counts(atom_count), atom_fine(atom_count);
+  for (std::size_t a = 0; a < atom_count; ++a) atom_counts[a] = ts.atom_counts[a].data(), atom_fine[a] = ts.atom_fine[a].data();
 
   // With atoms, the sums are made per atom as well (the four partial sums of the values, the log
   // chain, then the squares about the atom's own mean), and a population's are its atoms'
@@ -1669,9 +1716,14 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
   std::vector<FourSums> fours(passes.size());
   for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
     const std::size_t w1 = std::min(words, w0 + kChunkWords);
-    for (std::size_t i = w0 * 64; i < std::min(w1 * 64, column.size()); ++i) {
-      const double x = values[i];
-      chunk_logs[i - w0 * 64] = std::isfinite(x) && x > 0 ? std::log(x) : 0.0;
+    const std::size_t first = w0 * 64, end = std::min(w1 * 64, column.size());
+    if (atoms) {  // the vector log (within an ulp of std::log): these sums are not event-order ones
+      detail::logs_of_positive({values + first, end - first}, {chunk_logs, end - first});
+    } else {
+      for (std::size_t i = first; i < end; ++i) {
+        const double x = values[i];
+        chunk_logs[i - first] = std::isfinite(x) && x > 0 ? std::log(x) : 0.0;
+      }
     }
     for (std::size_t i = 0; i < passes.size() && !atoms; ++i) {
       auto& c = passes[i];
@@ -1702,8 +1754,11 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       const FourSums& last = runs.back();
       add_in_fours(last.sum, last.pending, *last.pending_n, last.v, last.n);
     }
-    in_lanes(std::span<ScanItem>(atoms ? atom_scans : scans),
-             [](auto K, ScanItem* const* lane, std::size_t m) { scan_kernel<K()>(lane, m); });
+    if (atoms)
+      in_lanes(std::span<ScanItem>(atom_scans),
+               [](auto K, ScanItem* const* lane, std::size_t m) { scan_kernel<K(), true>(lane, m); });
+    else
+      in_lanes(std::span<ScanItem>(scans), [](auto K, ScanItem* const* lane, std::size_t m) { scan_kernel<K()>(lane, m); });
     run_chains<false>(atoms ? atom_chains : chain_items);
   }
   if (atoms) {
@@ -1722,31 +1777,37 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       c.sum[0] = total;
       chains[i] = logs;
     }
-    // Each population's min/max, positive count and key histogram from its atoms'. Values other
-    // than zeros compare equal only to themselves, so min and max are the population's; for a
-    // zero at either end the event order decides its sign (exact_extremes).
+    // Each population's min/max, positive count and the pages of its atoms' histograms (its
+    // ranks are found in their sum, fine_bins_of_ranks). Values other than zeros compare equal
+    // only to themselves, so min and max are the population's; for a zero at either end the
+    // event order decides its sign (exact_extremes).
     for (std::size_t i = 0; i < passes.size(); ++i) {
       auto& scan = scans[i];
-      std::uint32_t* counts = ts.key_counts[i].data();
       for (std::size_t a : atoms->of[passes[i].index]) {
         if (atom_n[a] == 0) continue;
         const ScanItem& at = atom_scans[a];
         if (at.lo < scan.lo) scan.lo = at.lo;
         if (at.hi > scan.hi) scan.hi = at.hi;
         scan.positive += at.positive;
-        scan.pages |= at.pages;
-        for (std::uint64_t pages = at.pages; pages; pages &= pages - 1) {
-          const std::uint64_t first = static_cast<std::uint64_t>(std::countr_zero(pages)) << kPageShift;
-          for (std::uint64_t b = first; b < first + kPageBins; ++b) counts[b] += at.counts[b];
-        }
+        atom_pages[i] |= at.pages;
       }
       if (passes[i].n > 0 && (scan.lo == 0 || scan.hi == 0))
         exact_extremes(values, members[passes[i].index]->words(), scan.lo, scan.hi);
     }
   }
-  // The atoms' histograms are kept for AtomRanks until the end.
+  // The atoms' histograms are kept for AtomRanks until the end. The fine bins written are those
+  // under the 16-bit bins written: only they are cleared (and so ever touched).
   const auto clear_atom_counts = [&] {
-    for (std::size_t a = 0; a < atom_count; ++a) clear_pages(ts.atom_counts[a].data(), atom_scans[a].pages);
+    for (std::size_t a = 0; a < atom_count; ++a) {
+      std::uint32_t* counts = ts.atom_counts[a].data();
+      std::uint32_t* fine = ts.atom_fine[a].data();
+      for (std::uint64_t pages = atom_scans[a].pages; pages; pages &= pages - 1) {
+        const std::uint64_t first = static_cast<std::uint64_t>(std::countr_zero(pages)) << kPageShift;
+        for (std::uint64_t b = first; b < first + kPageBins; ++b)
+          if (counts[b]) std::fill_n(fine + (b << kFinePerBinBits), std::size_t{1} << kFinePerBinBits, 0u);
+      }
+      clear_pages(counts, atom_scans[a].pages);
+    }
   };
 
   // The populations with at least 4096 finite values go on to the second sweep (the others take
@@ -1771,7 +1832,8 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
     means[i] = static_cast<double>(total / static_cast<long double>(c.n));
     ranks[i] = wanted_ranks(c.n, options.percentiles);
     if (atoms) {
-      bins_of_ranks(ranks[i], ts.key_counts[i].data(), scans[i].pages, rank_bins[i], rank_below[i]);
+      fine_bins_of_ranks(ranks[i], atoms->of[passes[i].index], atom_counts, atom_fine, atom_pages[i], rank_bins[i],
+                         rank_below[i]);
     } else {
       room[i] = RankSelection::candidates_needed(ranks[i], ts.key_counts[i].data(), RankSelection::first_bin(scans[i].lo));
       total_room += room[i];
@@ -1782,26 +1844,27 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
     clear_atom_counts();
     return clear_key_counts();
   }
-  // Each atom's kept bins: those of its populations' ranks where it has values.
+  // Each atom's kept fine bins: those of its populations' ranks where it has values.
   std::vector<std::vector<std::uint64_t>> atom_bins(atom_count);
-  std::vector<const std::uint32_t*> atom_counts(atom_count);
-  for (std::size_t a = 0; a < atom_count; ++a) atom_counts[a] = ts.atom_counts[a].data();
   if (atoms) {
     for (std::size_t i : large)
       for (std::size_t a : atoms->of[passes[i].index])
         for (std::uint64_t b : rank_bins[i])
-          if (atom_n[a] > 0 && atom_counts[a][b] > 0) atom_bins[a].push_back(b);
+          if (atom_n[a] > 0 && atom_fine[a][b] > 0) atom_bins[a].push_back(b);
     for (std::size_t a = 0; a < atom_count; ++a) {
       auto& bins = atom_bins[a];
       std::sort(bins.begin(), bins.end());
       bins.erase(std::unique(bins.begin(), bins.end()), bins.end());
     }
-    total_room = AtomRanks::room(atom_counts, atom_bins);
+    total_room = AtomRanks::room(atom_fine, atom_bins);
   }
-  if (ts.arena.events() < total_room) ts.arena = fcs::EventMatrix(std::max(total_room, std::size_t{1} << 19), 1);
+  // Room for the populations' candidates (without atoms; sized for the largest at once) or the
+  // atoms' (a few values per fine bin).
+  if (ts.arena.events() < total_room)
+    ts.arena = fcs::EventMatrix(std::max(total_room, std::size_t{1} << (atoms ? 16 : 19)), 1);
   double* arena = ts.arena.data();
   std::optional<AtomRanks> atom_ranks;
-  if (atoms) atom_ranks.emplace(atom_counts, atom_bins, std::span(ts.atom_slots).first(atom_count), arena);
+  if (atoms) atom_ranks.emplace(atom_fine, atom_bins, std::span(ts.atom_slots).first(atom_count), arena);
   for (std::size_t i : large) {
     auto& c = passes[i];
     const std::size_t p = c.index;

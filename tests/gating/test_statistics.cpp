@@ -322,8 +322,9 @@ std::uint64_t ulps_apart(double a, double b) {
 // different populations interleaved or, for overlapping populations, made per atom and combined,
 // vector bins and candidates) against population_statistics one population and channel at a
 // time: every field to the bit but the sums' (mean, SD, CV, geometric mean), which a different
-// order of long double additions may move by a few units in the last place (up to 16 seen, for
-// the geometric mean of a constant: exp turns the log mean's last bit into several), on
+// order of long double additions, and the geometric mean's vector log (within an ulp of
+// std::log), may move by a few units in the last place (up to 16 seen, for the geometric mean
+// of a constant: exp turns the log mean's last bit into several), on
 // channels with NaN, +-inf,
 // -0/+0, negative values, ties crowded into one key bin, a constant, a range too wide for the
 // mode's vector bins (+-1e308) and no positive value; for nested, disjoint, empty, small (<4096),
@@ -472,7 +473,10 @@ TEST(Statistics, TableFromAtomsKeepsTheSignOfZeroExtremes) {
         const auto& s = table[p * columns.size() + c];
         EXPECT_TRUE(same(s.mode, want.mode)) << s.mode << " " << want.mode;
         EXPECT_TRUE(same(s.median, want.median)) << s.median << " " << want.median;
-        EXPECT_TRUE(same(s.mean, want.mean) && same(s.sd, want.sd) && same(s.geometric_mean, want.geometric_mean));
+        // The sums' statistics within the last-place bounds of TableEqualsOnePopulationAtATime.
+        EXPECT_LE(ulps_apart(s.mean, want.mean), 2u);
+        EXPECT_LE(ulps_apart(s.sd, want.sd), 4u);
+        EXPECT_LE(ulps_apart(s.geometric_mean, want.geometric_mean), 64u);
         EXPECT_EQ(s.geometric_mean_excluded, want.geometric_mean_excluded);
         for (std::size_t i = 0; i < want.percentiles.size(); ++i)
           EXPECT_TRUE(same(s.percentiles[i].second, want.percentiles[i].second)) << want.percentiles[i].first;
