@@ -6,6 +6,7 @@
 #include "cytopipe/gating/statistics.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -1387,54 +1388,59 @@ struct Atoms {
   std::vector<std::vector<std::size_t>> of;   // of[p]: the atoms population p is the union of
 };
 constexpr std::size_t kMaxAtoms = 32;
+// Word by word: the union's bits split by each large population in turn into parts with one
+// signature each (the populations holding them), each part's bits written to its atom's set
+// (made at the signature's first appearance). Only the atoms' sets are allocated (a split
+// population by population made two bitsets per atom and population, most of them fresh pages).
 std::optional<Atoms> atoms_of(std::span<const Membership* const> members, std::span<const std::size_t> order) {
   std::vector<std::size_t> large;
   for (std::size_t p : order)
     if (members[p]->count() >= 4096) large.push_back(p);
-  if (large.size() < 2) return std::nullopt;
+  if (large.size() < 2 || large.size() > 64) return std::nullopt;  // signatures are 64-bit words
   const std::size_t events = members[large[0]]->events();
   const std::size_t words = members[large[0]]->words().size();
-  // Start from the union, split by each population in turn (an atom's populations as a list).
-  Atoms a;
-  std::vector<std::vector<std::size_t>> in;  // per atom: the populations holding it
-  {
-    Membership all(events);
-    auto w = all.words();
-    for (std::size_t p : large)
-      for (std::size_t k = 0; k < words; ++k) w[k] |= members[p]->words()[k];
-    a.sets.push_back(std::move(all));
-    in.emplace_back();
-  }
+  std::vector<const std::uint64_t*> pw(large.size());
   std::size_t values = 0;
-  for (std::size_t p : large) {
-    values += members[p]->count();
-    const auto pw = members[p]->words();
-    std::vector<Membership> next;
-    std::vector<std::vector<std::size_t>> next_in;
-    for (std::size_t i = 0; i < a.sets.size(); ++i) {
-      Membership inside(events), outside(events);
-      const auto aw = a.sets[i].words();
-      auto iw = inside.words(), ow = outside.words();
-      std::uint64_t any_in = 0, any_out = 0;
-      for (std::size_t k = 0; k < words; ++k) {
-        iw[k] = aw[k] & pw[k];
-        ow[k] = aw[k] & ~pw[k];
-        any_in |= iw[k];
-        any_out |= ow[k];
+  for (std::size_t j = 0; j < large.size(); ++j) {
+    pw[j] = members[large[j]]->words().data();
+    values += members[large[j]]->count();
+  }
+  Atoms a;
+  std::vector<std::uint64_t> signatures;  // per atom
+  struct Part {
+    std::uint64_t bits, signature;
+  };
+  std::array<Part, 64> parts;  // disjoint, non-empty parts of one word: at most 64
+  for (std::size_t w = 0; w < words; ++w) {
+    std::uint64_t all = 0;
+    for (const std::uint64_t* p : pw) all |= p[w];
+    if (!all) continue;
+    std::size_t n = 1;
+    parts[0] = {all, 0};
+    for (std::size_t j = 0; j < pw.size(); ++j) {
+      const std::uint64_t in = pw[j][w];
+      const std::size_t before = n;
+      for (std::size_t k = 0; k < before; ++k) {
+        const std::uint64_t inside = parts[k].bits & in, outside = parts[k].bits & ~in;
+        if (!inside) continue;
+        if (outside) {
+          parts[k].bits = outside;
+          parts[n++] = {inside, parts[k].signature | (std::uint64_t{1} << j)};
+        } else {
+          parts[k].signature |= std::uint64_t{1} << j;
+        }
       }
-      if (any_in) {
-        next.push_back(std::move(inside));
-        next_in.push_back(in[i]);
-        next_in.back().push_back(p);
-      }
-      if (any_out) {
-        next.push_back(std::move(outside));
-        next_in.push_back(in[i]);
-      }
-      if (next.size() > kMaxAtoms) return std::nullopt;  // too fragmented: per population
     }
-    a.sets = std::move(next);
-    in = std::move(next_in);
+    for (std::size_t k = 0; k < n; ++k) {
+      std::size_t atom = 0;
+      while (atom < signatures.size() && signatures[atom] != parts[k].signature) ++atom;
+      if (atom == signatures.size()) {
+        if (atom == kMaxAtoms) return std::nullopt;  // too fragmented: per population
+        signatures.push_back(parts[k].signature);
+        a.sets.emplace_back(events);
+      }
+      a.sets[atom].words()[w] = parts[k].bits;
+    }
   }
   // Worth it when the populations hold each of their events twice or more on average.
   std::size_t union_count = 0;
@@ -1442,7 +1448,7 @@ std::optional<Atoms> atoms_of(std::span<const Membership* const> members, std::s
   if (values < 2 * union_count) return std::nullopt;
   a.of.resize(members.size());
   for (std::size_t i = 0; i < a.sets.size(); ++i)
-    for (std::size_t p : in[i]) a.of[p].push_back(i);
+    for (std::uint64_t sig = signatures[i]; sig; sig &= sig - 1) a.of[large[static_cast<std::size_t>(std::countr_zero(sig))]].push_back(i);
   return a;
 }
 
