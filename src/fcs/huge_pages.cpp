@@ -25,11 +25,13 @@ constinit bool cache_alive = false;
 constinit bool exiting = false;
 
 // Buffers of at most half a huge page share huge pages: a 2 MiB page is split into equal pieces
-// of the next power of two from 256 KiB (the heap takes anything smaller). A whole page each
-// was zeroed by the kernel at first touch for a quarter of it used: the four scaled gate columns
-// of a 64k-event block (512 KiB each) faulted in 8 MiB where 2 MiB now serve.
-constexpr std::size_t smallest_piece = std::size_t{256} << 10;
-constexpr std::size_t piece_classes = 3;  // 256 KiB, 512 KiB, 1 MiB
+// of the next power of two from 32 KiB. A whole page each was zeroed by the kernel at first
+// touch for a quarter of it used: the four scaled gate columns of a 64k-event block (512 KiB
+// each) faulted in 8 MiB where 2 MiB now serve. The small classes serve gating's bitsets (a
+// 1M-event population is 122 KiB; gating/membership.cpp), while EventMatrix and ScratchBuffer
+// ask for pieces from huge_buffer_threshold.
+constexpr std::size_t smallest_piece = std::size_t{32} << 10;
+constexpr std::size_t piece_classes = 6;  // 32 KiB, 64 KiB, ..., 1 MiB
 static_assert(smallest_piece << (piece_classes - 1) == huge_page_bytes / 2);
 std::size_t piece_class(std::size_t bytes) noexcept {
   std::size_t c = 0;

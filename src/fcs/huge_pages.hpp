@@ -30,7 +30,7 @@ struct HugeMapping {
   std::size_t length = 0;  // whole huge pages
 };
 // At least `bytes` of uninitialised memory (fresh from the kernel, or a released mapping reused;
-// at most 1 MiB: a piece of a shared huge page, `length` its power-of-two size from 256 KiB);
+// at most 1 MiB: a piece of a shared huge page, `length` its power-of-two size from 32 KiB);
 // {nullptr, 0} when mmap fails.
 HugeMapping map_huge(std::size_t bytes) noexcept;
 // As map_huge, but always a new mapping from the kernel (never a cached one); release it with

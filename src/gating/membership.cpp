@@ -1,111 +1,79 @@
-// Membership: the bitset of a population, with its storage recycled between samples.
+// Membership: the bitset of a population, on huge-page pieces when large.
 #include <algorithm>
-#include <mutex>
-#include <vector>
+#include <cstring>
 
 #include "cytopipe/gating/evaluate.hpp"
+#include "fcs/huge_pages.hpp"
 #include "gating/word_kernels.hpp"
 
 namespace cytopipe::gating {
 
 namespace {
 
-// Recycled word storage for Membership (see evaluate.hpp). Bounded in entries and bytes; small
-// bitsets are not worth a lock and go straight to the heap.
-class WordPool {
- public:
-  static constexpr std::size_t kMinWords = 1024;  // 65536 events
-  static constexpr std::size_t kEntries = 256;
-  static constexpr std::size_t kBytes = std::size_t{64} << 20;
+namespace huge = fcs::detail;
 
-  static WordPool* instance() noexcept {
-    static WordPool pool;
-    return alive_ ? &pool : nullptr;  // null during and after static destruction
-  }
-  // `words` zeroed words, recycled when the pool has a block of about that size.
-  std::vector<std::uint64_t> take(std::size_t words) {
-    std::vector<std::uint64_t> found;
-    {
-      std::lock_guard lock(mutex_);
-      for (std::size_t i = free_.size(); i-- > 0;) {
-        const std::size_t cap = free_[i].capacity();
-        if (cap >= words && cap - words <= words / 4) {
-          found = std::move(free_[i]);
-          free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
-          bytes_ -= cap * sizeof(std::uint64_t);
-          break;
-        }
-      }
-    }
-    found.assign(words, 0);
-    return found;
-  }
-  void give(std::vector<std::uint64_t>&& words) noexcept {
-    const std::size_t bytes = words.capacity() * sizeof(std::uint64_t);
-    std::lock_guard lock(mutex_);
-    if (free_.size() >= kEntries || bytes_ + bytes > kBytes) return;  // freed by the caller
-    free_.push_back(std::move(words));  // capacity reserved: never allocates
-    bytes_ += bytes;
-  }
-
- private:
-  WordPool() {
-    free_.reserve(kEntries);
-    alive_ = true;
-  }
-  ~WordPool() { alive_ = false; }
-  static inline bool alive_ = false;
-  std::mutex mutex_;
-  std::vector<std::vector<std::uint64_t>> free_;
-  std::size_t bytes_ = 0;
-};
-
-std::vector<std::uint64_t> zeroed_words(std::size_t words) {
-  if (words >= WordPool::kMinWords)
-    if (auto* pool = WordPool::instance()) return pool->take(words);
-  return std::vector<std::uint64_t>(words, 0);
-}
-
-void recycle(std::vector<std::uint64_t>& words) noexcept {
-  if (words.capacity() < WordPool::kMinWords) return;
-  if (auto* pool = WordPool::instance()) pool->give(std::move(words));
-}
+// From this size a bitset is a piece of a shared 2 MiB huge page (fcs/huge_pages.hpp). A fresh
+// 4 KiB page costs ~12-22 us of CPU here and a whole huge page ~0.15 ms, so already at 32 KiB
+// (8 pages, 262,144 events) a piece is cheaper once a few bitsets share the page, which they do:
+// a gating makes a bitset per population and statistics make more. Released pieces are handed
+// out again by map_huge, so a batch of files of similar size faults its bitsets in once.
+// Smaller bitsets stay on the heap, which recycles them itself.
+constexpr std::size_t huge_bitset_bytes = std::size_t{32} << 10;
 
 }  // namespace
 
-Membership::Membership(const Membership& other) : events_(other.events_), words_(zeroed_words(other.words_.size())) {
-  std::copy(other.words_.begin(), other.words_.end(), words_.begin());
+void Membership::Release::operator()(std::uint64_t* words) const noexcept {
+  if (mapped_bytes > 0)
+    huge::unmap_huge({words, mapped_bytes});
+  else
+    std::default_delete<std::uint64_t[]>()(words);
+}
+
+Membership::Storage Membership::allocate(std::size_t words) {
+  if (words == 0) return {};
+  const std::size_t bytes = words * sizeof(std::uint64_t);
+  if (huge::huge_buffers_enabled && bytes >= huge_bitset_bytes)
+    if (const auto mapping = huge::map_huge(bytes); mapping.data)
+      return Storage(static_cast<std::uint64_t*>(mapping.data), Release{mapping.length});
+  return Storage(std::make_unique_for_overwrite<std::uint64_t[]>(words).release(), Release{0});
+}
+
+// Storage may be a reused piece holding an earlier bitset's words: every word is written here.
+Membership::Membership(std::size_t events, bool all) : events_(events), words_(allocate(word_count())) {
+  const std::size_t n = word_count();
+  if (n == 0) return;
+  std::fill_n(words_.get(), n, all ? ~std::uint64_t{0} : std::uint64_t{0});
+  if (all && events % 64) words_[n - 1] = (std::uint64_t{1} << (events % 64)) - 1;
+}
+
+Membership::Membership(const Membership& other) : events_(other.events_), words_(allocate(other.word_count())) {
+  if (const std::size_t n = word_count(); n > 0) std::memcpy(words_.get(), other.words_.get(), n * sizeof(std::uint64_t));
 }
 
 Membership& Membership::operator=(const Membership& other) {
-  if (this != &other) {
-    Membership copy(other);
-    *this = std::move(copy);
+  if (this == &other) return *this;
+  if (words_ && word_count() == other.word_count()) {  // same size: keep our storage
+    events_ = other.events_;
+    std::memcpy(words_.get(), other.words_.get(), word_count() * sizeof(std::uint64_t));
+  } else {
+    *this = Membership(other);
   }
   return *this;
 }
 
 Membership& Membership::operator=(Membership&& other) noexcept {
   if (this != &other) {
-    recycle(words_);
-    events_ = other.events_;
-    words_ = std::move(other.words_);
-    other.events_ = 0;
-    other.words_.clear();
+    events_ = std::exchange(other.events_, 0);
+    words_ = std::move(other.words_);  // releases ours (back to map_huge's pieces when one)
   }
   return *this;
 }
 
-Membership::~Membership() { recycle(words_); }
-
-Membership::Membership(std::size_t events, bool all) : events_(events), words_(zeroed_words((events + 63) / 64)) {
-  if (all && events > 0) {
-    std::fill(words_.begin(), words_.end(), ~std::uint64_t{0});
-    if (events % 64) words_.back() = (std::uint64_t{1} << (events % 64)) - 1;
-  }
+bool Membership::operator==(const Membership& other) const noexcept {
+  return events_ == other.events_ && std::ranges::equal(words(), other.words());
 }
 
-std::size_t Membership::count() const noexcept { return detail::popcount_words(words_.data(), words_.size()); }
+std::size_t Membership::count() const noexcept { return detail::popcount_words(words_.get(), word_count()); }
 
 std::vector<std::uint8_t> Membership::to_flags() const {
   std::vector<std::uint8_t> out(events_);

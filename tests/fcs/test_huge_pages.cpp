@@ -1,6 +1,6 @@
-// The huge-page buffers behind EventMatrix and ScratchBuffer: sizes up to 1 MiB are pieces of a
-// shared 2 MiB page (power-of-two sizes from 256 KiB), larger ones whole pages; pieces never
-// overlap, are reused once released, and hold what is written to them.
+// The huge-page buffers behind EventMatrix, ScratchBuffer and gating's bitsets: sizes up to
+// 1 MiB are pieces of a shared 2 MiB page (power-of-two sizes from 32 KiB), larger ones whole
+// pages; pieces never overlap, are reused once released, and hold what is written to them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -28,8 +28,9 @@ bool overlap(const HugeMapping& a, const HugeMapping& b) {
 TEST(HugePages, SmallBuffersArePiecesOfASharedPage) {
   const std::size_t kib = 1024;
   const std::vector<std::pair<std::size_t, std::size_t>> sizes = {
-      {1, 256 * kib}, {256 * kib, 256 * kib}, {256 * kib + 1, 512 * kib}, {512 * kib, 512 * kib},
-      {700 * kib, 1024 * kib}, {1024 * kib, 1024 * kib}, {1024 * kib + 8, 2048 * kib}, {3 * 1024 * kib, 4096 * kib}};
+      {1, 32 * kib}, {256 * kib, 256 * kib}, {256 * kib + 1, 512 * kib}, {512 * kib, 512 * kib},
+      {700 * kib, 1024 * kib}, {1024 * kib, 1024 * kib}, {1024 * kib + 8, 2048 * kib}, {3 * 1024 * kib, 4096 * kib},
+      {32 * kib + 1, 64 * kib}, {125'000, 128 * kib}, {200 * kib, 256 * kib}};
   std::vector<HugeMapping> held;
   for (int round = 0; round < 3; ++round)
     for (const auto& [bytes, length] : sizes) {

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cytopipe/fcs/sample.hpp"
@@ -16,33 +17,41 @@
 namespace cytopipe::gating {
 
 // Which events belong to a population: bit i of word i/64 is event i.
-// Storage of large memberships is recycled between samples (a bounded process-wide pool): a
-// batch creates a dozen 125 KB bitsets per file, and fresh heap pages for them cost more in
-// page faults than gating the file.
+// Large bitsets are pieces of transparent huge pages, recycled between samples (see
+// membership.cpp): a 1M-event bitset is 122 KiB, which on fresh heap pages cost 31 page faults
+// of ~15 us each, and a gating with statistics makes dozens of them.
 class Membership {
  public:
   Membership() = default;
   explicit Membership(std::size_t events, bool all = false);
   Membership(const Membership& other);
-  Membership(Membership&& other) noexcept = default;
+  Membership(Membership&& other) noexcept
+      : events_(std::exchange(other.events_, 0)), words_(std::move(other.words_)) {}
   Membership& operator=(const Membership& other);
   Membership& operator=(Membership&& other) noexcept;
-  ~Membership();
+  ~Membership() = default;
   std::size_t events() const noexcept { return events_; }
   bool test(std::size_t event) const noexcept { return (words_[event >> 6] >> (event & 63)) & 1u; }
   void set(std::size_t event) noexcept { words_[event >> 6] |= std::uint64_t{1} << (event & 63); }
   std::size_t count() const noexcept;
-  std::span<const std::uint64_t> words() const noexcept { return words_; }
-  std::span<std::uint64_t> words() noexcept { return words_; }
+  std::span<const std::uint64_t> words() const noexcept { return {words_.get(), word_count()}; }
+  std::span<std::uint64_t> words() noexcept { return {words_.get(), word_count()}; }
   // One byte per event (0/1), e.g. for fcs::WriteOptions::keep_event.
   std::vector<std::uint8_t> to_flags() const;
-  bool operator==(const Membership& other) const noexcept {
-    return events_ == other.events_ && words_ == other.words_;
-  }
+  bool operator==(const Membership& other) const noexcept;
 
  private:
+  // mapped_bytes > 0: the words are a huge-page piece of that length; 0: a heap block.
+  struct Release {
+    std::size_t mapped_bytes;  // no initialiser: unique_ptr value-initialises it (to 0)
+    void operator()(std::uint64_t* words) const noexcept;
+  };
+  using Storage = std::unique_ptr<std::uint64_t[], Release>;
+  static Storage allocate(std::size_t words);  // uninitialised
+  std::size_t word_count() const noexcept { return (events_ + 63) / 64; }
+
   std::size_t events_ = 0;
-  std::vector<std::uint64_t> words_;  // bits past events() are always 0
+  Storage words_;  // word_count() words; bits past events() are always 0
 };
 
 struct PopulationResult {
