@@ -42,6 +42,7 @@ std::vector<std::size_t> channels_read(const GatingStrategy& strategy, const fcs
   auto add = [&](const std::string& name) {
     if (const auto c = metadata.find_channel(name)) read[*c] = 1;
   };
+  std::vector<const fcs::Spillover*> matrices;  // whose detectors are added
   for (const auto& node : strategy.gates())
     for (const Dimension* d : dimensions_of(node.gate)) {
       for_each_channel(*d, add);
@@ -52,8 +53,11 @@ std::vector<std::size_t> channels_read(const GatingStrategy& strategy, const fcs
       } else if (const auto it = strategy.matrices().find(d->compensation); it != strategy.matrices().end()) {
         matrix = &it->second.spectrum;
       }
-      if (matrix)
+      // Each matrix's detectors once (most dimensions share one matrix of a dozen detectors).
+      if (matrix && std::find(matrices.begin(), matrices.end(), matrix) == matrices.end()) {
+        matrices.push_back(matrix);
         for (const auto& detector : matrix->detectors) add(detector);
+      }
     }
   std::vector<std::size_t> out;
   for (std::size_t c = 0; c < read.size(); ++c)

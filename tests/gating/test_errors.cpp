@@ -88,6 +88,57 @@ TEST(SampleErrors, ChannelAbsentFromSampleNamesGateAndChannel) {
   expect_error([&] { gate_sample(s, sample); }, {"gate 'cd3'", "'CD3'", "tube1.fcs", "FSC-A"});
 }
 
+// A compensation's detectors are looked up at the first dimension it compensates: a detector the
+// sample lacks is named at the first gate using that matrix (not at a later one), a second
+// matrix's missing detector at the first gate using the second, and the matrices' detectors
+// present, every dimension passes.
+TEST(SampleErrors, MissingDetectorNamedAtTheFirstGateItsCompensationIsUsedIn) {
+  const auto sample = cytopipe::gating::test::make_sample({{"A", {1, 2}}, {"B", {3, 4}}, {"C", {5, 6}}}, "t.fcs");
+  auto matrix = [](std::vector<std::string> detectors) {
+    SpectrumMatrix m;
+    m.spectrum.detectors = detectors;
+    m.spectrum.fluorochromes = detectors;
+    m.spectrum.values.assign(detectors.size() * detectors.size(), 0.0);
+    for (std::size_t i = 0; i < detectors.size(); ++i) m.spectrum.values[i * detectors.size() + i] = 1.0;
+    return m;
+  };
+  auto range = [](std::string id, std::string parent, std::string channel, std::string compensation) {
+    GateNode g;
+    g.id = std::move(id);
+    g.parent = std::move(parent);
+    RectangleGate r;
+    Dimension d;
+    d.channel = std::move(channel);
+    d.compensation = std::move(compensation);
+    r.dimensions = {d};
+    r.intervals = {Interval{0.0, std::nullopt}};
+    g.gate = r;
+    return g;
+  };
+  auto strategy = [&](const std::vector<std::string>& first, const std::vector<std::string>& second) {
+    GatingStrategy s;
+    s.add_matrix("M", matrix(first));
+    s.add_matrix("N", matrix(second));
+    s.add(range("plain", "", "A", std::string(kUncompensated)));
+    s.add(range("m1", "plain", "A", "M"));
+    s.add(range("m2", "m1", "B", "M"));
+    s.add(range("n1", "m2", "A", "N"));
+    s.add(range("n2", "n1", "C", "N"));
+    return s;
+  };
+  EXPECT_NO_THROW(strategy({"A", "B"}, {"A", "C"}).check_sample(sample));
+  expect_error([&] { strategy({"A", "Z"}, {"A", "C"}).check_sample(sample); },
+               {"gate 'm1'", "compensation 'M' needs detector 'Z'", "t.fcs"});
+  expect_error([&] { strategy({"A", "B"}, {"Y", "C"}).check_sample(sample); },
+               {"gate 'n1'", "compensation 'N' needs detector 'Y'", "t.fcs"});
+  // The first gate's error, not a later one's.
+  try {
+    strategy({"A", "Z"}, {"A", "C"}).check_sample(sample);
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find("gate 'm2'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(SampleErrors, UnknownPopulationInResults) {
   const auto sample = cytopipe::gating::test::make_sample({{"X", {1, 2}}});
   const auto s = parse_strategy_yaml(std::string(kHeader) + "  - {id: a, type: range, dimension: X, min: 0}\n");
