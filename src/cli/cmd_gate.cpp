@@ -20,10 +20,12 @@
 #include <malloc.h>
 #endif
 
+#include <tbb/info.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include "cli/command.hpp"
+#include "cli/workspace_early_counts.hpp"
 #include "cytopipe/atomic_file.hpp"
 #include "cytopipe/base/csv.hpp"
 #include "cytopipe/base/number_text.hpp"
@@ -223,11 +225,12 @@ struct GateCommand {
   // file that cannot be (ASCII data, a strategy with finders, no events) is read and gated whole
   // (`parallel`: over blocks of events). Counts go to `counts` when given; a file that fails is
   // named and left out. `texts`, when given, holds files' TEXT already read with `read` (taken
-  // from there, by file index).
+  // from there, by file index); `counted`, files already counted with their strategy (by index).
   template <class StrategyOf>
   void count_only(const std::vector<std::size_t>& which, const StrategyOf& strategy_of, const fcs::ReadOptions& read,
                   std::size_t held, bool parallel, std::vector<std::map<std::string, std::size_t>>* counts,
-                  Failures& failed, std::vector<std::optional<fcs::EventBlocks::Text>>* texts = nullptr) const {
+                  Failures& failed, std::vector<std::optional<fcs::EventBlocks::Text>>* texts = nullptr,
+                  std::vector<std::optional<WorkspaceEarlyCounts::Counted>>* counted = nullptr) const {
     struct Counted {
       std::string source;
       gating::PopulationCounts counts;
@@ -236,6 +239,10 @@ struct GateCommand {
     gating::stream_samples<Counted>(
         which.size(), held,
         [&](std::size_t k) {
+          if (counted && (*counted)[which[k]]) {
+            auto& c = *(*counted)[which[k]];
+            return Counted{std::move(c.source), std::move(c.counts), {}};
+          }
           const gating::GatingStrategy& strategy = strategy_of(which[k]);
           try {
             auto* text = texts ? &(*texts)[which[k]] : nullptr;
@@ -344,7 +351,7 @@ struct GateCommand {
     bool use_early = false;
     if (files.size() == 1 && group.empty() && stats_out.empty() && events_out.empty()) {
       gating::WorkspaceOptions one = wo;
-      wo.scanned = [&, one](std::size_t index, const gating::WorkspaceSample& identity) {
+      wo.scanned = [&, one](std::size_t index, const gating::WorkspaceSample& identity, std::size_t) {
         if (early.valid()) return;
         reading.wait();
         if (usable.empty()) return;
@@ -365,6 +372,20 @@ struct GateCommand {
         });
       };
     }
+    // Several files, counts only: files counted on the counting arena's worker threads while this
+    // thread reads the workspace (WorkspaceEarlyCounts), each count used only with the file's final
+    // match. Not with one thread, nor with more than the machine has (TBB would then warn on
+    // stderr as the scan starts, not where it did).
+    tbb::task_arena arena(workers);
+    std::optional<WorkspaceEarlyCounts> batch_early;
+    if (files.size() > 1 && group.empty() && stats_out.empty() && events_out.empty() && workers > 1 &&
+        workers <= tbb::info::default_concurrency()) {
+      batch_early.emplace(workspace_file, wo, arena, metadata, usable, texts);
+      wo.scanned = [&](std::size_t index, const gating::WorkspaceSample& identity, std::size_t described_as) {
+        reading.wait();
+        if (!usable.empty()) batch_early->scanned(index, identity, described_as);
+      };
+    }
     struct NoFileUsable {};
     // Files are matched on the samples' identities; only the matched samples are read in full.
     gating::SampleMatch match;
@@ -372,6 +393,7 @@ struct GateCommand {
     try {
       loaded = gating::load_workspace(workspace_file, wo, [&](const gating::Workspace& identities) {
         wait_for_files();
+        if (batch_early) batch_early->stop();  // the files left are counted below, on every core
         if (usable.empty()) throw NoFileUsable{};
         const auto candidates = identities.group(group);
         match = gating::match_samples(candidates, metadata);
@@ -427,13 +449,17 @@ struct GateCommand {
     }
     if (gated.empty()) return failed.finish();
     const std::size_t held = in_flight > 0 ? in_flight : static_cast<std::size_t>(workers);
-    tbb::task_arena arena(workers);
     if (stats_out.empty() && events_out.empty()) {
-      // Counts only, as the strategy path counts, each file with its sample's strategy.
+      // Counts only, as the strategy path counts, each file with its sample's strategy (a file
+      // counted early with the sample it matched: those counts).
+      std::vector<std::optional<WorkspaceEarlyCounts::Counted>> counted(files.size());
+      if (batch_early)
+        for (std::size_t i : gated)
+          counted[i] = batch_early->take(i, static_cast<std::size_t>(sample_of[i] - ws.samples.data()));
       arena.execute([&] {
         count_only(
             gated, [&](std::size_t i) { return ws.strategy_of(*sample_of[i]); }, read, held,
-            held < static_cast<std::size_t>(workers), nullptr, failed, &texts);
+            held < static_cast<std::size_t>(workers), nullptr, failed, &texts, &counted);
       });
       return failed.finish();
     }

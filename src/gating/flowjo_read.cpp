@@ -772,7 +772,7 @@ class IdentityScan {
       ws_.samples.back().id = data_id_.empty() ? node_id_ : data_id_;
       sample_depth_ = 0;
       classify();
-      if (scanned_) scanned_(ws_.samples.size() - 1, ws_.samples.back());
+      if (scanned_) scanned_(ws_.samples.size() - 1, ws_.samples.back(), rest_.back().same_as);
     }
   }
 
@@ -883,7 +883,7 @@ class IdentityScan {
   std::string data_id_, node_id_;
   std::vector<std::size_t> sample_offsets_;
   bool all_keywords_;  // SampleRest::keywords holds every keyword, else those matching uses
-  const std::function<void(std::size_t, const WorkspaceSample&)>& scanned_;
+  const std::function<void(std::size_t, const WorkspaceSample&, std::size_t)>& scanned_;
   std::size_t sample_depth_ = 0, node_depth_ = 0;  // of the open <Sample> / its first SampleNode, 0 none
   std::vector<SampleRest> rest_;                   // per sample
   std::string described_;                          // the open sample's description (its first

@@ -108,4 +108,84 @@ TEST(GateWorkspaceCounts, OneFileCountedEarlyOnlyWithTheSampleItFinallyMatches) 
   fs::remove_all(scratch);
 }
 
+
+// Several files, counts only: files are counted on a second thread while the workspace is still
+// read, each with the first sample its name matches, and such a count is used only if that is
+// the file's final match. Two copies of 68983.fcs both named x.fcs (in two folders) match the two
+// samples named x.fcs in turn, but both match the first by name first: the second file's early
+// count (with the first sample's gates, whose first gate is moved here) must not be used. Many
+// samples after them keep the reading going while the files are counted. Every output equals the
+// run on one thread (-j 1: no early counting) and each file's counts its own sample's gates'.
+// A file whose DATA is cut short (its TEXT intact: read for matching, then refused while counted)
+// is named and left out as on one thread, the batch going on.
+TEST(GateWorkspaceCounts, FilesCountedWhileTheWorkspaceIsReadAsOnOneThread) {
+  CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/flowjo/FlowSOM_example/68983.fcs");
+  const fs::path scratch = fs::temp_directory_path() / ("cytopipe_ws_batch_early_" + std::to_string(::getpid()));
+  fs::create_directories(scratch / "one");
+  fs::create_directories(scratch / "two");
+  fs::create_directories(scratch / "pad");
+  const fs::path x1 = scratch / "one" / "x.fcs", x2 = scratch / "two" / "x.fcs", y = scratch / "y.fcs",
+                 cut = scratch / "cut.fcs", xml = scratch / "s.xml", wsp = scratch / "w.wsp";
+  for (const auto& f : {x1, x2, y, cut}) fs::copy_file(fcs, f);
+  std::vector<std::string> args = {"gate", "--strategy", xml.string(), "--values", "flowcore", x1.string(), x2.string(),
+                                   y.string(), cut.string()};
+  for (int i = 0; i < 150; ++i) {
+    const fs::path pad = scratch / "pad" / ("p" + std::to_string(i) + ".fcs");
+    fs::create_symlink(fcs, pad);
+    args.push_back(pad.string());
+  }
+  args.insert(args.end(), {"--write-wsp", wsp.string()});
+  std::ofstream(xml) << "<?xml version=\"1.0\"?>\n<gating:Gating-ML"
+                        " xmlns:gating=\"http://www.isac-net.org/std/Gating-ML/v2.0/gating\""
+                        " xmlns:data-type=\"http://www.isac-net.org/std/Gating-ML/v2.0/datatypes\">\n"
+                        "<gating:RectangleGate gating:id=\"big\"><gating:dimension gating:min=\"60000\">"
+                        "<data-type:fcs-dimension data-type:name=\"FSC-A\"/></gating:dimension></gating:RectangleGate>\n"
+                        "<gating:RectangleGate gating:id=\"side\" gating:parent_id=\"big\"><gating:dimension gating:min=\"30000\">"
+                        "<data-type:fcs-dimension data-type:name=\"SSC-A\"/></gating:dimension></gating:RectangleGate>\n"
+                        "</gating:Gating-ML>\n";
+  const auto written = run_cytopipe(args, scratch);
+  ASSERT_EQ(written.code, 0) << written.err;
+  // The first sample's first gate moved.
+  std::string text = read_text_file(wsp);
+  const std::size_t first_sample = text.find("<Sample>");
+  const std::string from = "gating:min=\"60000\"";
+  const std::size_t min = text.find(from, first_sample);
+  ASSERT_NE(min, std::string::npos);
+  ASSERT_LT(min, text.find("<Sample>", first_sample + 1));
+  text.replace(min, from.size(), "gating:min=\"90000\"");
+  std::ofstream(wsp, std::ios::trunc) << text;
+  // cut.fcs: its last 1000 bytes of DATA gone.
+  fs::resize_file(cut, fs::file_size(cut) - 1000);
+
+  const std::vector<std::string> files = {x1.string(), x2.string(), y.string()};
+  auto gate = [&](std::vector<std::string> given, const char* threads) {
+    std::vector<std::string> a = {"gate", "--workspace", wsp.string(), "-j", threads};
+    a.insert(a.end(), given.begin(), given.end());
+    return run_cytopipe(a, scratch);
+  };
+  for (int run = 0; run < 3; ++run) {
+    const auto batch = gate(files, "2"), alone = gate(files, "1");
+    ASSERT_EQ(batch.code, 0) << batch.err;
+    EXPECT_EQ(batch.out, alone.out);
+    EXPECT_EQ(batch.err, alone.err);
+    const auto with_cut = gate({x1.string(), cut.string(), x2.string(), y.string()}, "2");
+    const auto with_cut_alone = gate({x1.string(), cut.string(), x2.string(), y.string()}, "1");
+    EXPECT_EQ(with_cut.code, 1);
+    EXPECT_EQ(with_cut.code, with_cut_alone.code);
+    EXPECT_EQ(with_cut.out, with_cut_alone.out);
+    EXPECT_EQ(with_cut.err, with_cut_alone.err);
+    EXPECT_NE(with_cut.err.find(cut.string()), std::string::npos) << with_cut.err;
+    EXPECT_EQ(with_cut.out, batch.out);  // the other three gated as without it
+    // x2 and y have the strategy's counts; x1 (the moved gate) others.
+    auto of = [](const std::string& out, const fs::path& f) {
+      const std::size_t at = out.find(f.string() + " (");
+      return count_lines(out.substr(at, out.find(" events)\n", out.find('\n', at)) - at));
+    };
+    EXPECT_EQ(of(batch.out, x2), of(written.out, x2));
+    EXPECT_EQ(of(batch.out, y), of(written.out, y));
+    EXPECT_NE(of(batch.out, x1), of(written.out, x1));
+  }
+  fs::remove_all(scratch);
+}
+
 }  // namespace

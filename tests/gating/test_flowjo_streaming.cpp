@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -205,12 +206,15 @@ TEST(FlowJoStreaming, OneSampleEarlyAndEachIdentityAsScanned) {
   const std::string text = workspace(rect(2));
   std::ofstream(file, std::ios::binary) << text;
   std::vector<std::pair<std::size_t, std::string>> seen;
+  std::vector<std::size_t> described_as;
   WorkspaceOptions options;
-  options.scanned = [&](std::size_t index, const WorkspaceSample& identity) {
+  options.scanned = [&](std::size_t index, const WorkspaceSample& identity, std::size_t alike) {
     seen.emplace_back(index, identity.name + " " + identity.keywords.at("$FIL"));
+    described_as.push_back(alike);
   };
   const Workspace full = load_workspace(file, options);
   ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(described_as, (std::vector<std::size_t>{0, 1, 2}));  // three gates, each its own min
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(seen[i].first, i);
     EXPECT_EQ(seen[i].second, full.samples[i].name + " " + full.samples[i].keywords.at("$FIL"));
@@ -222,6 +226,18 @@ TEST(FlowJoStreaming, OneSampleEarlyAndEachIdentityAsScanned) {
     EXPECT_EQ(one.keywords, full.samples[i].keywords);
   }
   expect_contains(error_of([&] { load_workspace_sample(file, 3); }), {file.string(), "no sample 4", "it holds 3"});
+  // The second sample's gate the first's (only the keywords, ids, names and stored counts differ):
+  // described as the first, whose reading (a full read's, alike) counts it.
+  const std::string twice = workspace(rect(1));
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << twice;
+  described_as.clear();
+  options.share_alike = true;
+  const Workspace shared = load_workspace(file, options);
+  EXPECT_EQ(described_as, (std::vector<std::size_t>{0, 0, 2}));
+  ASSERT_EQ(shared.samples.size(), 3u);
+  EXPECT_EQ(shared.samples[1].alike_of, std::optional<std::size_t>(0));
+  EXPECT_EQ(min_of(load_workspace_sample(file, 1)), min_of(load_workspace_sample(file, 0)));
+  EXPECT_NE(min_of(load_workspace_sample(file, 2)), min_of(load_workspace_sample(file, 0)));
   // A fault in the second sample: the others read, the second refused as a full read refuses it.
   const std::string curly = workspace(rect(2, "CurlyGate"));
   std::ofstream(file, std::ios::binary | std::ios::trunc) << curly;

@@ -42,8 +42,11 @@ struct WorkspaceOptions {
   bool share_alike = false;
   // Called by the first pass as each sample's identity is complete (its index in document order
   // and the identity as SampleChooser sees it), for a caller that starts work before the whole
-  // workspace is read (load_workspace_sample). An Error it throws comes out of the reader.
-  std::function<void(std::size_t index, const WorkspaceSample& identity)> scanned = {};
+  // workspace is read (load_workspace_sample). `described_as` is the first sample (itself if
+  // none) described alike this one: a full read gives both the same gates, compensation and
+  // transforms (only the gates' origin lines differ), so one's reading counts the other's events.
+  // An Error it throws comes out of the reader.
+  std::function<void(std::size_t index, const WorkspaceSample& identity, std::size_t described_as)> scanned = {};
 };
 
 // One channel's axis transform as FlowJo stores it (kept for export) and as a Transform.
