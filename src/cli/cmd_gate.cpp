@@ -119,15 +119,22 @@ struct GateCommand {
           gating::GateOptions options;
           options.parallel = held < static_cast<std::size_t>(workers);
           GatedFile f;
-          f.gated.sample = fcs::read_fcs(files[i], read);
           if (finders) {
+            f.gated.sample = fcs::read_fcs(files[i], read);
             gating::PlacedGates p = gating::place_gates(strategy, f.gated.sample, options);
             f.gated.results = std::move(p.results);
             f.placed = std::move(p.strategy);
             f.reports = std::move(p.reports);
-          } else {
-            f.gated.results = gating::gate_in_blocks(strategy, f.gated.sample);
+            return f;
           }
+          // Each run of events gated as soon as it is decoded (still in cache), on the decoding
+          // threads; a data set without events is gated after.
+          std::optional<gating::BlockGating> blocks;
+          fcs::DecodeHooks hooks;
+          hooks.prepare = [&](fcs::Sample& s) { blocks.emplace(strategy, s); };
+          hooks.decoded = [&](std::size_t first, std::size_t count) { blocks->gate(first, count); };
+          f.gated.sample = fcs::read_fcs(files[i], read, hooks);
+          f.gated.results = blocks ? std::move(*blocks).finish() : gating::gate_in_blocks(strategy, f.gated.sample);
           return f;
         },
         [&](std::size_t i, const GatedFile& f, std::ostream* stats) {

@@ -160,53 +160,80 @@ PopulationCounts count_populations(const GatingStrategy& strategy, const fcs::Ev
   return out;
 }
 
-GatingResults gate_in_blocks(const GatingStrategy& strategy, const fcs::Sample& sample, std::size_t block_events) {
+struct BlockGating::Workers {
+  tbb::combinable<std::optional<fcs::Sample>> samples;
+};
+
+BlockGating::~BlockGating() = default;
+
+BlockGating::BlockGating(const GatingStrategy& strategy, const fcs::Sample& sample, std::size_t block_events)
+    : strategy_(strategy), sample_(sample), block_events_(block_events), workers_(std::make_unique<Workers>()) {
   if (block_events == 0 || block_events % 64 != 0)
     throw Error("gate_in_blocks: blocks of " + std::to_string(block_events) + " events (a multiple of 64 is needed)");
-  const std::size_t n = sample.event_count();
+  if (strategy.has_finders())
+    throw Error("gate_in_blocks: a strategy with finders places its gates on the whole sample first");
   GateOptions options;
-  options.parallel = false;  // parallel over blocks instead
-  // One block (or finders, which gate_sample refuses): the sample as it is.
-  if (n <= block_events || strategy.has_finders()) return gate_sample(strategy, sample, options);
-  GatingResults out;
+  options.parallel = false;
   // The strategy against the sample's metadata first, with no events: every error surfaces here,
   // once, as gate_sample raises it (count_populations' check); and the populations' names and paths.
   {
     const fcs::Sample empty = block_sample(sample);
     GatingRun run(strategy, empty, options);
-    out = run.finish();
+    out_ = run.finish();
   }
-  out.events_ = n;
-  for (auto& p : out.populations_) p.members = Membership(n);
+  const std::size_t n = sample.event_count();
+  out_.events_ = n;
+  for (auto& p : out_.populations_) p.members = Membership(n);
+}
 
-  const std::size_t channels = sample.channels.size();
+void BlockGating::gate(std::size_t first, std::size_t count) {
+  GateOptions options;
+  options.parallel = false;  // parallel over blocks instead
+  const std::size_t channels = sample_.channels.size();
+  for (std::size_t at = first; at < first + count; at += block_events_) {
+    const std::size_t events = std::min(block_events_, first + count - at);
+    // Isolated: a thread waiting in a nested parallel loop must not start another block (another
+    // decoded run's hook, or gate_in_blocks' next block) on its own block sample.
+    tbb::this_task_arena::isolate([&] {
+      std::optional<fcs::Sample>& w = workers_->samples.local();
+      if (!w) w = block_sample(sample_);
+      fcs::Sample& s = *w;
+      if (s.events.events() != events) s.events = fcs::EventMatrix(events, channels);
+      for (std::size_t c = 0; c < channels; ++c) {
+        const auto from = sample_.events.column(c).subspan(at, events);
+        std::copy(from.begin(), from.end(), s.events.column(c).begin());
+      }
+      GatingRun run(strategy_, s, options);
+      run.evaluate(0, events);
+      const GatingResults block = run.finish();
+      for (std::size_t p = 0; p < out_.populations_.size(); ++p) {
+        const auto words = block.populations()[p].members.words();
+        std::copy(words.begin(), words.end(), out_.populations_[p].members.words().begin() + static_cast<std::ptrdiff_t>(at / 64));
+      }
+    });
+  }
+}
+
+GatingResults BlockGating::finish() && {
+  for (auto& p : out_.populations_) p.count = p.members.count();
+  return std::move(out_);
+}
+
+GatingResults gate_in_blocks(const GatingStrategy& strategy, const fcs::Sample& sample, std::size_t block_events) {
+  if (block_events == 0 || block_events % 64 != 0)
+    throw Error("gate_in_blocks: blocks of " + std::to_string(block_events) + " events (a multiple of 64 is needed)");
+  const std::size_t n = sample.event_count();
+  GateOptions options;
+  options.parallel = false;
+  // One block (or finders, which gate_sample refuses): the sample as it is.
+  if (n <= block_events || strategy.has_finders()) return gate_sample(strategy, sample, options);
+  BlockGating gating(strategy, sample, block_events);
   const std::size_t block_count = (n + block_events - 1) / block_events;
-  tbb::combinable<std::optional<fcs::Sample>> workers;
-  auto gate_one_block = [&](std::size_t b) {
-    std::optional<fcs::Sample>& w = workers.local();
-    if (!w) w = block_sample(sample);
-    const std::size_t first = b * block_events, count = std::min(block_events, n - first);
-    fcs::Sample& s = *w;
-    if (s.events.events() != count) s.events = fcs::EventMatrix(count, channels);
-    for (std::size_t c = 0; c < channels; ++c) {
-      const auto from = sample.events.column(c).subspan(first, count);
-      std::copy(from.begin(), from.end(), s.events.column(c).begin());
-    }
-    GatingRun run(strategy, s, options);
-    run.evaluate(0, count);
-    const GatingResults block = run.finish();
-    for (std::size_t p = 0; p < out.populations_.size(); ++p) {
-      const auto words = block.populations()[p].members.words();
-      std::copy(words.begin(), words.end(), out.populations_[p].members.words().begin() + static_cast<std::ptrdiff_t>(first / 64));
-    }
-  };
-  // Isolated, as count_populations' blocks: a thread waiting in a nested loop must not start
-  // another block on its own block sample.
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, block_count, 1), [&](const tbb::blocked_range<std::size_t>& r) {
-    for (std::size_t b = r.begin(); b != r.end(); ++b) tbb::this_task_arena::isolate([&] { gate_one_block(b); });
+    for (std::size_t b = r.begin(); b != r.end(); ++b)
+      gating.gate(b * block_events, std::min(block_events, n - b * block_events));
   });
-  for (auto& p : out.populations_) p.count = p.members.count();
-  return out;
+  return std::move(gating).finish();
 }
 
 }  // namespace cytopipe::gating

@@ -7,9 +7,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <tbb/parallel_for.h>
 
 #include "cytopipe/fcs/event_blocks.hpp"
 #include "cytopipe/fcs/reader.hpp"
@@ -86,6 +89,69 @@ TEST(BlockCounts, GatingMlReferenceCountsAndGateSampleBlockByBlock) {
       }
   }
   EXPECT_GT(compared, 100u);
+}
+
+// BlockGating (gate_in_blocks' work run by run, as `gate --stats` gates each run of events in
+// the reader's decoded hook): fed by read_fcs' own hooks, and by hand with runs of odd lengths
+// given in reverse order from several threads, its memberships and counts are gate_sample's on
+// every Gating-ML reference pair; a strategy for another file raises gate_sample's error when
+// made, before any event is gated.
+TEST(BlockCounts, GatedRunByRunAsDecodedHasGateSampleMemberships) {
+  CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/gatingMLData");
+  using cytopipe::gating::BlockGating;
+  std::size_t compared = 0, refused = 0;
+  for (int set = 1; set <= 5; ++set)
+    for (const char* file : {"data1.fcs", "data2.fcs", "9399_1_3_NKR.fcs"}) {
+      const fs::path xml = dir / "Gating-MLFiles" / ("gates" + std::to_string(set) + ".xml");
+      const fs::path fcs = dir / "FCSFiles" / file;
+      if (!fs::exists(xml) || !fs::exists(fcs)) continue;
+      SCOPED_TRACE(xml.filename().string() + " on " + file);
+      const auto strategy = cytopipe::gating::parse_gatingml(slurp(xml), xml.string());
+      cytopipe::fcs::ReadOptions options;
+      options.values = cytopipe::fcs::ValueRule::FlowCoreWithGain;
+      const auto sample = cytopipe::fcs::read_fcs(fcs, options);
+      cytopipe::gating::GatingResults whole;
+      try {
+        whole = cytopipe::gating::gate_sample(strategy, sample);
+      } catch (const cytopipe::Error& e) {
+        try {
+          BlockGating refusing(strategy, sample);
+          ADD_FAILURE() << "gate_sample refused it: " << e.what();
+        } catch (const cytopipe::Error& f) {
+          EXPECT_STREQ(f.what(), e.what());
+          ++refused;
+        }
+        continue;
+      }
+      const auto same = [&](const cytopipe::gating::GatingResults& b, const std::string& how) {
+        EXPECT_EQ(b.events(), whole.events()) << how;
+        ASSERT_EQ(b.populations().size(), whole.populations().size()) << how;
+        for (std::size_t p = 0; p < b.populations().size(); ++p) {
+          EXPECT_EQ(b.populations()[p].path, whole.populations()[p].path) << how;
+          EXPECT_EQ(b.populations()[p].count, whole.populations()[p].count) << b.populations()[p].name << ", " << how;
+          EXPECT_TRUE(b.populations()[p].members == whole.populations()[p].members) << b.populations()[p].name << ", " << how;
+          ++compared;
+        }
+      };
+      // The reader's hooks, as gate --stats uses them.
+      std::optional<BlockGating> hooked;
+      cytopipe::fcs::DecodeHooks hooks;
+      hooks.prepare = [&](cytopipe::fcs::Sample& s) { hooked.emplace(strategy, s, 128); };
+      hooks.decoded = [&](std::size_t first, std::size_t count) { hooked->gate(first, count); };
+      const auto again = cytopipe::fcs::read_fcs(fcs, options, hooks);
+      ASSERT_TRUE(hooked.has_value());
+      same(std::move(*hooked).finish(), "in the reader's hooks");
+      // By hand: runs of 3 words (the last partial), last run first, on TBB's threads.
+      BlockGating by_hand(strategy, sample, 64);
+      const std::size_t n = sample.event_count(), run = 3 * 64, runs = (n + run - 1) / run;
+      tbb::parallel_for(std::size_t{0}, runs, [&](std::size_t r) {
+        const std::size_t first = (runs - 1 - r) * run;
+        by_hand.gate(first, std::min(run, n - first));
+      });
+      same(std::move(by_hand).finish(), "by hand");
+    }
+  EXPECT_GT(compared, 100u);
+  EXPECT_GT(refused, 0u);
 }
 
 TEST(BlockCounts, GateInBlocksHasGateSampleMemberships) {

@@ -4,6 +4,7 @@
 // kept. Every event's membership depends on that event's values alone (compensation, scales
 // and gates are per event), so the counts equal gate_sample's on the whole sample.
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,5 +53,30 @@ PopulationCounts count_populations(const GatingStrategy& strategy, const fcs::Ev
 // is gated; a strategy with finders is refused as gate_sample refuses it.
 GatingResults gate_in_blocks(const GatingStrategy& strategy, const fcs::Sample& sample,
                              std::size_t block_events = kGateBlockEvents);
+
+// gate_in_blocks' work run by run, for a caller that gates events while they are decoded (in
+// cache) rather than after: made once the sample's metadata is final and its event matrix
+// allocated (fcs::DecodeHooks::prepare; the strategy is checked against the metadata here, with
+// gate_sample's errors), gate() for each run of final events (fcs::DecodeHooks::decoded: `first`
+// a multiple of 64; from several threads at once, each event once), then finish(), which gives
+// gate_sample's memberships and counts. The sample must outlive the gate() calls only; a
+// strategy with finders is refused (its gates are placed on the whole sample first).
+class BlockGating {
+ public:
+  BlockGating(const GatingStrategy& strategy, const fcs::Sample& sample, std::size_t block_events = kGateBlockEvents);
+  BlockGating(const BlockGating&) = delete;
+  BlockGating& operator=(const BlockGating&) = delete;
+  ~BlockGating();
+  void gate(std::size_t first, std::size_t count);
+  GatingResults finish() &&;
+
+ private:
+  struct Workers;  // each thread's block sample
+  const GatingStrategy& strategy_;
+  const fcs::Sample& sample_;
+  std::size_t block_events_;
+  GatingResults out_;
+  std::unique_ptr<Workers> workers_;
+};
 
 }  // namespace cytopipe::gating

@@ -88,7 +88,7 @@ class GatingResults {
 
  private:
   friend class GatingRun;
-  friend GatingResults gate_in_blocks(const GatingStrategy& strategy, const fcs::Sample& sample, std::size_t block_events);
+  friend class BlockGating;
   std::size_t events_ = 0;
   std::vector<PopulationResult> populations_;
 };
