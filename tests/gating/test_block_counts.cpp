@@ -91,15 +91,11 @@ TEST(BlockCounts, GatingMlReferenceCountsAndGateSampleBlockByBlock) {
   EXPECT_GT(compared, 100u);
 }
 
-// BlockGating (gate_in_blocks' work run by run, as `gate --stats` gates each run of events in
-// the reader's decoded hook): fed by read_fcs' own hooks, and by hand with runs of odd lengths
-// given in reverse order from several threads, its memberships and counts are gate_sample's on
-// every Gating-ML reference pair; a strategy for another file raises gate_sample's error when
-// made, before any event is gated.
-TEST(BlockCounts, GatedRunByRunAsDecodedHasGateSampleMemberships) {
-  CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/gatingMLData");
-  using cytopipe::gating::BlockGating;
-  std::size_t compared = 0, refused = 0;
+// Each Gating-ML reference strategy (gates1-5) over each reference file, read with flowCore's
+// values: `gated(strategy, file, options, sample, whole)` for the pairs gate_sample gates (whole:
+// its results), `refused(strategy, sample, error)` for the others (a set made for another file).
+template <typename Gated, typename Refused>
+void for_each_reference_pair(const fs::path& dir, Gated gated, Refused refused) {
   for (int set = 1; set <= 5; ++set)
     for (const char* file : {"data1.fcs", "data2.fcs", "9399_1_3_NKR.fcs"}) {
       const fs::path xml = dir / "Gating-MLFiles" / ("gates" + std::to_string(set) + ".xml");
@@ -114,42 +110,61 @@ TEST(BlockCounts, GatedRunByRunAsDecodedHasGateSampleMemberships) {
       try {
         whole = cytopipe::gating::gate_sample(strategy, sample);
       } catch (const cytopipe::Error& e) {
-        try {
-          BlockGating refusing(strategy, sample);
-          ADD_FAILURE() << "gate_sample refused it: " << e.what();
-        } catch (const cytopipe::Error& f) {
-          EXPECT_STREQ(f.what(), e.what());
-          ++refused;
-        }
+        refused(strategy, sample, e);
         continue;
       }
-      const auto same = [&](const cytopipe::gating::GatingResults& b, const std::string& how) {
-        EXPECT_EQ(b.events(), whole.events()) << how;
-        ASSERT_EQ(b.populations().size(), whole.populations().size()) << how;
-        for (std::size_t p = 0; p < b.populations().size(); ++p) {
-          EXPECT_EQ(b.populations()[p].path, whole.populations()[p].path) << how;
-          EXPECT_EQ(b.populations()[p].count, whole.populations()[p].count) << b.populations()[p].name << ", " << how;
-          EXPECT_TRUE(b.populations()[p].members == whole.populations()[p].members) << b.populations()[p].name << ", " << how;
-          ++compared;
-        }
-      };
-      // The reader's hooks, as gate --stats uses them.
-      std::optional<BlockGating> hooked;
-      cytopipe::fcs::DecodeHooks hooks;
-      hooks.prepare = [&](cytopipe::fcs::Sample& s) { hooked.emplace(strategy, s, 128); };
-      hooks.decoded = [&](std::size_t first, std::size_t count) { hooked->gate(first, count); };
-      const auto again = cytopipe::fcs::read_fcs(fcs, options, hooks);
-      ASSERT_TRUE(hooked.has_value());
-      same(std::move(*hooked).finish(), "in the reader's hooks");
-      // By hand: runs of 3 words (the last partial), last run first, on TBB's threads.
-      BlockGating by_hand(strategy, sample, 64);
-      const std::size_t n = sample.event_count(), run = 3 * 64, runs = (n + run - 1) / run;
-      tbb::parallel_for(std::size_t{0}, runs, [&](std::size_t r) {
-        const std::size_t first = (runs - 1 - r) * run;
-        by_hand.gate(first, std::min(run, n - first));
-      });
-      same(std::move(by_hand).finish(), "by hand");
+      gated(strategy, fcs, options, sample, whole);
     }
+}
+
+// BlockGating (gate_in_blocks' work run by run, as `gate --stats` gates each run of events in
+// the reader's decoded hook): fed by read_fcs' own hooks, and by hand with runs of odd lengths
+// given in reverse order from several threads, its memberships and counts are gate_sample's on
+// every Gating-ML reference pair; a strategy for another file raises gate_sample's error when
+// made, before any event is gated.
+TEST(BlockCounts, GatedRunByRunAsDecodedHasGateSampleMemberships) {
+  CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/gatingMLData");
+  using cytopipe::gating::BlockGating;
+  std::size_t compared = 0, refused = 0;
+  const auto gated = [&](const cytopipe::gating::GatingStrategy& strategy, const fs::path& fcs,
+                         const cytopipe::fcs::ReadOptions& options, const cytopipe::fcs::Sample& sample,
+                         const cytopipe::gating::GatingResults& whole) {
+    const auto same = [&](const cytopipe::gating::GatingResults& b, const std::string& how) {
+      EXPECT_EQ(b.events(), whole.events()) << how;
+      ASSERT_EQ(b.populations().size(), whole.populations().size()) << how;
+      for (std::size_t p = 0; p < b.populations().size(); ++p) {
+        EXPECT_EQ(b.populations()[p].path, whole.populations()[p].path) << how;
+        EXPECT_EQ(b.populations()[p].count, whole.populations()[p].count) << b.populations()[p].name << ", " << how;
+        EXPECT_TRUE(b.populations()[p].members == whole.populations()[p].members) << b.populations()[p].name << ", " << how;
+        ++compared;
+      }
+    };
+    // The reader's hooks, as gate --stats uses them.
+    std::optional<BlockGating> hooked;
+    cytopipe::fcs::DecodeHooks hooks;
+    hooks.prepare = [&](cytopipe::fcs::Sample& s) { hooked.emplace(strategy, s, 128); };
+    hooks.decoded = [&](std::size_t first, std::size_t count) { hooked->gate(first, count); };
+    const auto again = cytopipe::fcs::read_fcs(fcs, options, hooks);
+    ASSERT_TRUE(hooked.has_value());
+    same(std::move(*hooked).finish(), "in the reader's hooks");
+    // By hand: runs of 3 words (the last partial), last run first, on TBB's threads.
+    BlockGating by_hand(strategy, sample, 64);
+    const std::size_t n = sample.event_count(), run = 3 * 64, runs = (n + run - 1) / run;
+    tbb::parallel_for(std::size_t{0}, runs, [&](std::size_t r) {
+      const std::size_t first = (runs - 1 - r) * run;
+      by_hand.gate(first, std::min(run, n - first));
+    });
+    same(std::move(by_hand).finish(), "by hand");
+  };
+  for_each_reference_pair(dir, gated, [&](const auto& strategy, const auto& sample, const cytopipe::Error& e) {
+    try {
+      BlockGating refusing(strategy, sample);
+      ADD_FAILURE() << "gate_sample refused it: " << e.what();
+    } catch (const cytopipe::Error& f) {
+      EXPECT_STREQ(f.what(), e.what());
+      ++refused;
+    }
+  });
   EXPECT_GT(compared, 100u);
   EXPECT_GT(refused, 0u);
 }
@@ -157,48 +172,38 @@ TEST(BlockCounts, GatedRunByRunAsDecodedHasGateSampleMemberships) {
 TEST(BlockCounts, GateInBlocksHasGateSampleMemberships) {
   CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/gatingMLData");
   std::size_t compared = 0;
-  for (int set = 1; set <= 5; ++set)
-    for (const char* file : {"data1.fcs", "data2.fcs", "9399_1_3_NKR.fcs"}) {
-      const fs::path xml = dir / "Gating-MLFiles" / ("gates" + std::to_string(set) + ".xml");
-      const fs::path fcs = dir / "FCSFiles" / file;
-      if (!fs::exists(xml) || !fs::exists(fcs)) continue;
-      SCOPED_TRACE(xml.filename().string() + " on " + file);
-      const auto strategy = cytopipe::gating::parse_gatingml(slurp(xml), xml.string());
-      cytopipe::fcs::ReadOptions options;
-      options.values = cytopipe::fcs::ValueRule::FlowCoreWithGain;
-      const auto sample = cytopipe::fcs::read_fcs(fcs, options);
-      cytopipe::gating::GatingResults whole;
-      try {
-        whole = cytopipe::gating::gate_sample(strategy, sample);
-      } catch (const cytopipe::Error& e) {  // a set for another file: the same error, in blocks too
-        for (std::size_t block : {std::size_t{64}, std::size_t{65536}}) {
-          try {
-            (void)cytopipe::gating::gate_in_blocks(strategy, sample, block);
-            ADD_FAILURE() << "gate_sample refused it: " << e.what();
-          } catch (const cytopipe::Error& f) {
-            EXPECT_STREQ(f.what(), e.what());
-          }
-        }
-        continue;
-      }
-      // One word, an odd number of words (the last block partial), the default (one block for
-      // the smaller files: gate_sample itself).
-      for (std::size_t block : {std::size_t{64}, std::size_t{64 * 37}, cytopipe::gating::kGateBlockEvents, std::size_t{65536}}) {
-        const auto b = cytopipe::gating::gate_in_blocks(strategy, sample, block);
-        EXPECT_EQ(b.events(), whole.events());
-        ASSERT_EQ(b.populations().size(), whole.populations().size());
-        for (std::size_t p = 0; p < b.populations().size(); ++p) {
-          const auto& ours = b.populations()[p];
-          const auto& ref = whole.populations()[p];
-          EXPECT_EQ(ours.name, ref.name);
-          EXPECT_EQ(ours.parent, ref.parent);
-          EXPECT_EQ(ours.path, ref.path);
-          EXPECT_EQ(ours.count, ref.count) << ours.name << " in blocks of " << block;
-          EXPECT_TRUE(ours.members == ref.members) << ours.name << " in blocks of " << block;
-          ++compared;
-        }
+  const auto gated = [&](const cytopipe::gating::GatingStrategy& strategy, const fs::path&,
+                         const cytopipe::fcs::ReadOptions&, const cytopipe::fcs::Sample& sample,
+                         const cytopipe::gating::GatingResults& whole) {
+    // One word, an odd number of words (the last block partial), the default (one block for
+    // the smaller files: gate_sample itself).
+    for (std::size_t block : {std::size_t{64}, std::size_t{64 * 37}, cytopipe::gating::kGateBlockEvents, std::size_t{65536}}) {
+      const auto b = cytopipe::gating::gate_in_blocks(strategy, sample, block);
+      EXPECT_EQ(b.events(), whole.events());
+      ASSERT_EQ(b.populations().size(), whole.populations().size());
+      for (std::size_t p = 0; p < b.populations().size(); ++p) {
+        const auto& ours = b.populations()[p];
+        const auto& ref = whole.populations()[p];
+        EXPECT_EQ(ours.name, ref.name);
+        EXPECT_EQ(ours.parent, ref.parent);
+        EXPECT_EQ(ours.path, ref.path);
+        EXPECT_EQ(ours.count, ref.count) << ours.name << " in blocks of " << block;
+        EXPECT_TRUE(ours.members == ref.members) << ours.name << " in blocks of " << block;
+        ++compared;
       }
     }
+  };
+  // A set for another file: the same error, in blocks too.
+  for_each_reference_pair(dir, gated, [](const auto& strategy, const auto& sample, const cytopipe::Error& e) {
+    for (std::size_t block : {std::size_t{64}, std::size_t{65536}}) {
+      try {
+        (void)cytopipe::gating::gate_in_blocks(strategy, sample, block);
+        ADD_FAILURE() << "gate_sample refused it: " << e.what();
+      } catch (const cytopipe::Error& f) {
+        EXPECT_STREQ(f.what(), e.what());
+      }
+    }
+  });
   EXPECT_GT(compared, 100u);
 }
 
