@@ -6,6 +6,7 @@
 // cannot be read or gated is named with its problem and left out; the others are written and the
 // exit code is 1.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <future>
@@ -389,8 +390,8 @@ struct GateCommand {
         workers <= tbb::info::default_concurrency()) {
       batch_early.emplace(workspace_file, wo, arena, metadata, usable, texts);
       wo.scanned = [&](std::size_t index, const gating::WorkspaceSample& identity, std::size_t described_as) {
-        reading.wait();
-        if (!usable.empty()) batch_early->scanned(index, identity, described_as);
+        const bool read = reading.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+        if (!read || !usable.empty()) batch_early->scanned(index, identity, described_as, read);
       };
     }
     struct NoFileUsable {};

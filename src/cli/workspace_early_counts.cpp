@@ -33,7 +33,18 @@ WorkspaceEarlyCounts::WorkspaceEarlyCounts(std::filesystem::path workspace, gati
 WorkspaceEarlyCounts::~WorkspaceEarlyCounts() { stop(); }
 
 void WorkspaceEarlyCounts::scanned(std::size_t index, const gating::WorkspaceSample& identity,
-                                   std::size_t described_as) {
+                                   std::size_t described_as, bool files_read) {
+  if (!files_read) {
+    passed_.push_back({index, identity, described_as});
+    return;
+  }
+  for (const auto& p : passed_) match(p.index, p.identity, p.described_as);
+  passed_.clear();
+  match(index, identity, described_as);
+}
+
+void WorkspaceEarlyCounts::match(std::size_t index, const gating::WorkspaceSample& identity,
+                                 std::size_t described_as) {
   if (model_ && *model_ != described_as) return;  // another sample's gates: not read early
   if (!indexed_) {
     indexed_ = true;

@@ -40,7 +40,7 @@ class WorkspaceEarlyCounts {
   };
   // The files' metadata as matching reads them (`metadata[k]` is file `usable[k]`) and their
   // TEXT as read for gating (`texts`, by file index: a file counted early takes its own over), all
-  // complete before the first scanned() and left alone by the caller until stop(). Files are
+  // complete when scanned() is first told so and left alone by the caller until stop(). Files are
   // counted by a task in `arena`, the one the caller counts the other files in afterwards: on
   // its worker threads (the caller's thread is reading the workspace), which then count the rest
   // with memory already theirs.
@@ -52,9 +52,12 @@ class WorkspaceEarlyCounts {
   WorkspaceEarlyCounts& operator=(const WorkspaceEarlyCounts&) = delete;
   ~WorkspaceEarlyCounts();
 
-  // WorkspaceOptions::scanned (the reading thread): queues the files this sample is the first to
-  // match, if its gates are the model's.
-  void scanned(std::size_t index, const gating::WorkspaceSample& identity, std::size_t described_as);
+  // WorkspaceOptions::scanned (the thread reading the workspace): queues the files this sample is
+  // the first to match, if its gates are the model's. Until `files_read` (the metadata complete)
+  // the sample is kept and matched later: the workspace is read on meanwhile (waiting for the
+  // files there put their reading, ~50 us each, before the scan instead of beside it).
+  void scanned(std::size_t index, const gating::WorkspaceSample& identity, std::size_t described_as,
+               bool files_read);
   // No file is started after this; the one being counted is finished (the caller's thread joins
   // the arena to help).
   void stop();
@@ -69,6 +72,7 @@ class WorkspaceEarlyCounts {
     std::size_t model = 0;   // the sample whose reading counts it (described alike)
   };
   void work();
+  void match(std::size_t index, const gating::WorkspaceSample& identity, std::size_t described_as);
 
   std::filesystem::path workspace_;
   gating::WorkspaceOptions options_;  // without `scanned`
@@ -79,6 +83,12 @@ class WorkspaceEarlyCounts {
   // Files by name (as match_samples takes it from the path). Built at the first scanned().
   std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
   bool indexed_ = false;
+  struct Passed {
+    std::size_t index = 0;
+    gating::WorkspaceSample identity;
+    std::size_t described_as = 0;
+  };
+  std::vector<Passed> passed_;  // samples scanned before the files were read
   std::vector<bool> queued_;  // by k
   std::optional<std::size_t> model_;  // the sample whose gates early files are counted with
 
