@@ -1723,15 +1723,15 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
   std::vector<FourSums> fours(passes.size());
   for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
     const std::size_t w1 = std::min(words, w0 + kChunkWords);
+    // Without atoms, the chunk's logs for the populations' gathers; the atoms take the vector log
+    // of their own gathered values (within an ulp of std::log: their sums are not event-order
+    // ones anyway).
     const std::size_t first = w0 * 64, end = std::min(w1 * 64, column.size());
-    if (atoms) {  // the vector log (within an ulp of std::log): these sums are not event-order ones
-      detail::logs_of_positive({values + first, end - first}, {chunk_logs, end - first});
-    } else {
+    if (!atoms)
       for (std::size_t i = first; i < end; ++i) {
         const double x = values[i];
         chunk_logs[i - first] = std::isfinite(x) && x > 0 ? std::log(x) : 0.0;
       }
-    }
     for (std::size_t i = 0; i < passes.size() && !atoms; ++i) {
       auto& c = passes[i];
       double* v = ts.values[i].data();
@@ -1747,7 +1747,8 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
     for (std::size_t a = 0; a < atom_count; ++a) {
       double* v = ts.atom_values[a].data();
       double* logs = ts.atom_logs[a].data();
-      const std::size_t n = gather_finite(values, chunk_logs, atoms->sets[a].words(), w0, w1, v, logs);
+      const std::size_t n = gather_finite(values, nullptr, atoms->sets[a].words(), w0, w1, v, nullptr);
+      detail::logs_of_positive({v, n}, {logs, n});
       atom_n[a] += n;
       atom_scans[a].data = v;
       atom_scans[a].left = n;
