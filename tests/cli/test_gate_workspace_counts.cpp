@@ -60,6 +60,32 @@ TEST(GateWorkspaceCounts, CountsOnlyPrintsWhatTheFullPathPrints) {
   EXPECT_GE(compared, 16u);
 }
 
+// Two nested rectangle gates on FSC-A and SSC-A as Gating-ML: "big" (FSC-A >= 60000) and "side"
+// within it (SSC-A >= 30000).
+void write_two_rectangles(const fs::path& xml) {
+  std::ofstream(xml) << "<?xml version=\"1.0\"?>\n<gating:Gating-ML"
+                        " xmlns:gating=\"http://www.isac-net.org/std/Gating-ML/v2.0/gating\""
+                        " xmlns:data-type=\"http://www.isac-net.org/std/Gating-ML/v2.0/datatypes\">\n"
+                        "<gating:RectangleGate gating:id=\"big\"><gating:dimension gating:min=\"60000\">"
+                        "<data-type:fcs-dimension data-type:name=\"FSC-A\"/></gating:dimension></gating:RectangleGate>\n"
+                        "<gating:RectangleGate gating:id=\"side\" gating:parent_id=\"big\"><gating:dimension gating:min=\"30000\">"
+                        "<data-type:fcs-dimension data-type:name=\"SSC-A\"/></gating:dimension></gating:RectangleGate>\n"
+                        "</gating:Gating-ML>\n";
+}
+
+// In a workspace written from write_two_rectangles' strategy, the first sample's "big" gate
+// moved from 60000 to 90000 (the first min of the first <Sample>, which must lie within it).
+void move_first_samples_first_gate(const fs::path& wsp) {
+  std::string text = read_text_file(wsp);
+  const std::size_t first_sample = text.find("<Sample>");
+  const std::string from = "gating:min=\"60000\"";
+  const std::size_t min = text.find(from, first_sample);
+  ASSERT_NE(min, std::string::npos);
+  ASSERT_LT(min, text.find("<Sample>", first_sample + 1));
+  text.replace(min, from.size(), "gating:min=\"90000\"");
+  std::ofstream(wsp, std::ios::trunc) << text;
+}
+
 // One file is counted while the workspace is still being read, with the first sample it matches
 // alone; that count is used only if the file's final match is that sample. Here the file b.fcs
 // matches sample a.fcs first by its $FIL (both are copies of 68983.fcs), but sample b.fcs by
@@ -72,26 +98,13 @@ TEST(GateWorkspaceCounts, OneFileCountedEarlyOnlyWithTheSampleItFinallyMatches) 
   const fs::path a = scratch / "a.fcs", b = scratch / "b.fcs", xml = scratch / "s.xml", wsp = scratch / "w.wsp";
   fs::copy_file(fcs, a);
   fs::copy_file(fcs, b);
-  std::ofstream(xml) << "<?xml version=\"1.0\"?>\n<gating:Gating-ML"
-                        " xmlns:gating=\"http://www.isac-net.org/std/Gating-ML/v2.0/gating\""
-                        " xmlns:data-type=\"http://www.isac-net.org/std/Gating-ML/v2.0/datatypes\">\n"
-                        "<gating:RectangleGate gating:id=\"big\"><gating:dimension gating:min=\"60000\">"
-                        "<data-type:fcs-dimension data-type:name=\"FSC-A\"/></gating:dimension></gating:RectangleGate>\n"
-                        "<gating:RectangleGate gating:id=\"side\" gating:parent_id=\"big\"><gating:dimension gating:min=\"30000\">"
-                        "<data-type:fcs-dimension data-type:name=\"SSC-A\"/></gating:dimension></gating:RectangleGate>\n"
-                        "</gating:Gating-ML>\n";
+  write_two_rectangles(xml);
   const auto written = run_cytopipe({"gate", "--strategy", xml.string(), "--values", "flowcore", a.string(), b.string(),
                                      "--write-wsp", wsp.string()},
                                     scratch);
   ASSERT_EQ(written.code, 0) << written.err;
-  // Sample a's first gate moved (the first min of the first <Sample>).
-  std::string text = read_text_file(wsp);
-  const std::size_t first_sample = text.find("<Sample>");
-  const std::string from = "gating:min=\"60000\"";
-  const std::size_t min = text.find(from, first_sample);
-  ASSERT_NE(min, std::string::npos);
-  text.replace(min, from.size(), "gating:min=\"90000\"");
-  std::ofstream(wsp, std::ios::trunc) << text;
+  // Sample a's first gate moved.
+  ASSERT_NO_FATAL_FAILURE(move_first_samples_first_gate(wsp));
 
   const auto alone = run_cytopipe({"gate", "--workspace", wsp.string(), b.string()}, scratch);
   const auto batch = run_cytopipe({"gate", "--workspace", wsp.string(), a.string(), b.string()}, scratch);
@@ -135,25 +148,11 @@ TEST(GateWorkspaceCounts, FilesCountedWhileTheWorkspaceIsReadAsOnOneThread) {
     args.push_back(pad.string());
   }
   args.insert(args.end(), {"--write-wsp", wsp.string()});
-  std::ofstream(xml) << "<?xml version=\"1.0\"?>\n<gating:Gating-ML"
-                        " xmlns:gating=\"http://www.isac-net.org/std/Gating-ML/v2.0/gating\""
-                        " xmlns:data-type=\"http://www.isac-net.org/std/Gating-ML/v2.0/datatypes\">\n"
-                        "<gating:RectangleGate gating:id=\"big\"><gating:dimension gating:min=\"60000\">"
-                        "<data-type:fcs-dimension data-type:name=\"FSC-A\"/></gating:dimension></gating:RectangleGate>\n"
-                        "<gating:RectangleGate gating:id=\"side\" gating:parent_id=\"big\"><gating:dimension gating:min=\"30000\">"
-                        "<data-type:fcs-dimension data-type:name=\"SSC-A\"/></gating:dimension></gating:RectangleGate>\n"
-                        "</gating:Gating-ML>\n";
+  write_two_rectangles(xml);
   const auto written = run_cytopipe(args, scratch);
   ASSERT_EQ(written.code, 0) << written.err;
   // The first sample's first gate moved.
-  std::string text = read_text_file(wsp);
-  const std::size_t first_sample = text.find("<Sample>");
-  const std::string from = "gating:min=\"60000\"";
-  const std::size_t min = text.find(from, first_sample);
-  ASSERT_NE(min, std::string::npos);
-  ASSERT_LT(min, text.find("<Sample>", first_sample + 1));
-  text.replace(min, from.size(), "gating:min=\"90000\"");
-  std::ofstream(wsp, std::ios::trunc) << text;
+  ASSERT_NO_FATAL_FAILURE(move_first_samples_first_gate(wsp));
   // cut.fcs: its last 1000 bytes of DATA gone.
   fs::resize_file(cut, fs::file_size(cut) - 1000);
 
