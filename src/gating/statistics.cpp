@@ -1193,17 +1193,20 @@ struct ScanItem {
   std::uint64_t pages;
   std::uint32_t* fine = nullptr;  // an atom's finer histogram (kFineShift), counted alongside
 };
-// The walk to the bin holding `rank` in a histogram written only in `pages`: bins below `bin`
-// hold `below` values. Unwritten pages are stepped over whole (they are all zero).
-inline void walk_to_rank(const std::uint32_t* counts, std::uint64_t pages, std::size_t rank, std::uint64_t& bin,
-                         std::size_t& below) {
+// The walk to the bin holding `rank` in a histogram whose bin b holds count(b) values, written
+// only in `pages`: bins below `bin` hold `below` values. Unwritten pages are stepped over whole
+// (they are all zero).
+template <typename Count>
+void walk_to_rank(const Count& count, std::uint64_t pages, std::size_t rank, std::uint64_t& bin, std::size_t& below) {
   for (;;) {
     if (!((pages >> (bin >> kPageShift)) & 1)) {
       bin = ((bin >> kPageShift) + 1) << kPageShift;
       continue;
     }
-    if (below + counts[bin] > rank) return;
-    below += counts[bin++];
+    const std::size_t c = count(bin);
+    if (below + c > rank) return;
+    below += c;
+    ++bin;
   }
 }
 template <std::size_t K, bool kFine = false>
@@ -1259,6 +1262,14 @@ template <std::size_t K, bool kFine = false>
   }
   for (; j < n; ++j) pending[pending_n++] = v[j];
   sum[0] = s0, sum[1] = s1, sum[2] = s2, sum[3] = s3;
+}
+
+// The total of add_in_fours' four partial sums, the pending values of an incomplete group added to
+// the first (finite_mean()'s order).
+long double four_sums_total(long double* sum, const double* pending, std::size_t& pending_n) {
+  for (std::size_t j = 0; j < pending_n; ++j) sum[0] += pending[j];
+  pending_n = 0;
+  return (sum[0] + sum[1]) + (sum[2] + sum[3]);
 }
 
 // The same for two runs at once (each its own sums, pending values and order): eight chains
@@ -1322,9 +1333,7 @@ struct AtomSums {
   long double total = 0;  // after finish()
   double mean = kNaN;
   void finish(std::size_t n) {
-    for (std::size_t j = 0; j < pending_n; ++j) sum[0] += pending[j];
-    pending_n = 0;
-    total = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    total = four_sums_total(sum, pending, pending_n);
     if (n > 0) mean = static_cast<double>(total / static_cast<long double>(n));
   }
 };
@@ -1455,35 +1464,30 @@ std::optional<Atoms> atoms_of(std::span<const Membership* const> members, std::s
 
 // The fine bin (kFineShift) holding each of `ranks` (sorted) among the values of `atoms`, and how
 // many of those values lie in smaller fine bins, from the atoms' 16-bit histograms `counts` (all
-// written only in `pages`) and finer ones `fine`: the 16-bit bin as walk_to_rank finds it in
-// their sum, then the fine bins within it. No population histogram is made.
+// written only in `pages`) and finer ones `fine`: the 16-bit bin walk_to_rank finds in their
+// sum, then the fine bins within it. No population histogram is made.
 void fine_bins_of_ranks(std::span<const std::size_t> ranks, std::span<const std::size_t> atoms,
                         std::span<const std::uint32_t* const> counts, std::span<const std::uint32_t* const> fine,
                         std::uint64_t pages, std::vector<std::uint64_t>& bins, std::vector<std::size_t>& below) {
   bins.resize(ranks.size());
   below.resize(ranks.size());
-  const auto count = [&](std::span<const std::uint32_t* const> h, std::uint64_t b) {
-    std::size_t c = 0;
-    for (std::size_t a : atoms) c += h[a][b];
-    return c;
+  const auto summed = [&](std::span<const std::uint32_t* const> h) {
+    return [&atoms, h](std::uint64_t b) {
+      std::size_t c = 0;
+      for (std::size_t a : atoms) c += h[a][b];
+      return c;
+    };
   };
+  const auto count = summed(counts), fine_count = summed(fine);
   std::uint64_t bin = 0;
   std::size_t under = 0;
   for (std::size_t i = 0; i < ranks.size(); ++i) {
-    for (;;) {
-      if (!((pages >> (bin >> kPageShift)) & 1)) {
-        bin = ((bin >> kPageShift) + 1) << kPageShift;
-        continue;
-      }
-      const std::size_t c = count(counts, bin);
-      if (under + c > ranks[i]) break;
-      under += c;
-      ++bin;
-    }
+    walk_to_rank(count, pages, ranks[i], bin, under);
+    // Then that bin's fine bins (the rank lies among them).
     std::uint64_t f = bin << kFinePerBinBits;
     std::size_t u = under;
     for (;; ++f) {
-      const std::size_t c = count(fine, f);
+      const std::size_t c = fine_count(f);
       if (u + c > ranks[i]) break;
       u += c;
     }
@@ -1502,8 +1506,8 @@ void fine_bins_of_ranks(std::span<const std::size_t> ranks, std::span<const std:
 class AtomRanks {
  public:
   // `atom_counts[a]`: atom a's fine key histogram (kFineShift); `bins[a]`: the distinct fine
-  // bins, sorted, whose values atom a keeps (each with a count > 0); `slots[a]`: all 0 (and left so); `arena`: room for
-  // room(atom_counts, bins) values.
+  // bins, sorted, whose values atom a keeps (each with a count > 0); `slots[a]`: all 0 (and left
+  // so); `arena`: room for room(atom_counts, bins) values.
   static std::size_t room(std::span<const std::uint32_t* const> atom_counts,
                           const std::vector<std::vector<std::uint64_t>>& bins) {
     std::size_t total = 0, most = 0;
@@ -1835,8 +1839,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       out[p * stride] = population_statistics(column, *members[p], parent_counts[p], total_events, options);
       continue;
     }
-    for (std::size_t j = 0; j < c.pending_n; ++j) c.sum[0] += c.pending[j];
-    const long double total = (c.sum[0] + c.sum[1]) + (c.sum[2] + c.sum[3]);
+    const long double total = four_sums_total(c.sum, c.pending, c.pending_n);
     means[i] = static_cast<double>(total / static_cast<long double>(c.n));
     ranks[i] = wanted_ranks(c.n, options.percentiles);
     if (atoms) {
@@ -1895,7 +1898,6 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
   };
   std::vector<ModeGroup> groups;
   std::vector<std::size_t> group_of(passes.size(), 0);
-  std::vector<bool> atom_binned(atom_count, false);
   const std::size_t mode_bins = std::max<std::size_t>(1, options.mode_bins);
   if (atoms)
     for (std::size_t i : large) {
@@ -1907,10 +1909,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
       if (g == groups.size()) groups.push_back({lo, hi, std::vector<std::vector<std::size_t>>(atom_count)});
       group_of[i] = g;
       for (std::size_t a : atoms->of[passes[i].index])
-        if (atom_n[a] > 0 && groups[g].quads[a].empty()) {
-          groups[g].quads[a].assign(4 * mode_bins, 0);
-          atom_binned[a] = true;
-        }
+        if (atom_n[a] > 0 && groups[g].quads[a].empty()) groups[g].quads[a].assign(4 * mode_bins, 0);
     }
 
   // Second sweep.

@@ -87,13 +87,4 @@ void logs_of_positive(std::span<const double> x, std::span<double> out) {
   scalar_logs(x, out);
 }
 
-const char* vector_log_kind() {
-#ifdef CYTOPIPE_VECTOR_LOG
-  const VectorLog& v = vector_log();
-  if (v.log8) return "avx512";
-  if (v.log4) return "avx2";
-#endif
-  return "scalar";
-}
-
 }  // namespace cytopipe::gating::detail

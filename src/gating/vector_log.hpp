@@ -12,8 +12,4 @@ namespace cytopipe::gating::detail {
 // out.size() must equal x.size().
 void logs_of_positive(std::span<const double> x, std::span<double> out);
 
-// Which implementation logs_of_positive uses here: "avx512", "avx2" or "scalar" (CYTOPIPE_NO_AVX512
-// and CYTOPIPE_NO_AVX2 turn the vector ones off, as for the gating kernels).
-const char* vector_log_kind();
-
 }  // namespace cytopipe::gating::detail

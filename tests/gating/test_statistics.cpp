@@ -9,6 +9,7 @@
 #include <random>
 
 #include "cytopipe/gating/statistics.hpp"
+#include "gating/ulps.hpp"
 
 namespace {
 
@@ -305,18 +306,7 @@ TEST(Statistics, MaskedPassEqualsGatheredValueStatisticsToTheBit) {
   }
 }
 
-// How many doubles lie between a and b (0: the same bits). Different NaN-ness, infinities that
-// differ, or a sign change count as far apart.
-std::uint64_t ulps_apart(double a, double b) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0 : UINT64_MAX;
-  if (std::isinf(a) || std::isinf(b)) return a == b ? 0 : UINT64_MAX;
-  const auto key = [](double x) {
-    const auto u = std::bit_cast<std::uint64_t>(x);
-    return u >> 63 ? ~u : u | (std::uint64_t{1} << 63);
-  };
-  const std::uint64_t ka = key(a), kb = key(b);
-  return ka > kb ? ka - kb : kb - ka;
-}
+using cytopipe::gating::test::ulps_apart;
 
 // The table path (every population on every channel, a sweep per channel in chunks, the sums of
 // different populations interleaved or, for overlapping populations, made per atom and combined,

@@ -8,17 +8,14 @@
 #include <random>
 #include <vector>
 
+#include "gating/ulps.hpp"
 #include "gating/vector_log.hpp"
 
 namespace {
 
 using cytopipe::gating::detail::logs_of_positive;
 
-// Doubles between a and b (both finite, same sign).
-std::uint64_t ulps_apart(double a, double b) {
-  const auto ua = std::bit_cast<std::uint64_t>(a), ub = std::bit_cast<std::uint64_t>(b);
-  return ua > ub ? ua - ub : ub - ua;
-}
+using cytopipe::gating::test::ulps_apart;
 
 // Every finite positive value within one unit in the last place of std::log (the vector log's
 // documented bound; 0 for exact results such as log(1)), every other value 0; on positive values
