@@ -31,6 +31,13 @@ fcs::Sample block_sample(const fcs::Sample& metadata) {
   return s;
 }
 
+// Each block gated on one thread: the parallelism is over blocks.
+GateOptions serial_options() {
+  GateOptions options;
+  options.parallel = false;
+  return options;
+}
+
 // The channels of `metadata` (indices, in file order) that gating `strategy` reads: each
 // dimension's channel (or a ratio's two), found as the gates find it, and every detector of a
 // compensation a dimension uses. Names the file lacks are left out: the strategy's check against
@@ -102,8 +109,7 @@ PopulationCounts count_populations(const GatingStrategy& strategy, const fcs::Ev
   };
   tbb::combinable<Worker> workers;
   PopulationCounts out;
-  GateOptions options;
-  options.parallel = false;  // parallel over blocks instead
+  const GateOptions options = serial_options();
   auto gate_one_block = [&](std::size_t b) {
     Worker& w = workers.local();
     if (!w.sample) {
@@ -160,6 +166,16 @@ PopulationCounts count_populations(const GatingStrategy& strategy, const fcs::Ev
   return out;
 }
 
+namespace {
+
+// Blocks are whole bitset words.
+void check_block_events(std::size_t block_events) {
+  if (block_events == 0 || block_events % 64 != 0)
+    throw Error("gate_in_blocks: blocks of " + std::to_string(block_events) + " events (a multiple of 64 is needed)");
+}
+
+}  // namespace
+
 struct BlockGating::Workers {
   tbb::combinable<std::optional<fcs::Sample>> samples;
 };
@@ -168,12 +184,10 @@ BlockGating::~BlockGating() = default;
 
 BlockGating::BlockGating(const GatingStrategy& strategy, const fcs::Sample& sample, std::size_t block_events)
     : strategy_(strategy), sample_(sample), block_events_(block_events), workers_(std::make_unique<Workers>()) {
-  if (block_events == 0 || block_events % 64 != 0)
-    throw Error("gate_in_blocks: blocks of " + std::to_string(block_events) + " events (a multiple of 64 is needed)");
+  check_block_events(block_events);
   if (strategy.has_finders())
     throw Error("gate_in_blocks: a strategy with finders places its gates on the whole sample first");
-  GateOptions options;
-  options.parallel = false;
+  const GateOptions options = serial_options();
   // The strategy against the sample's metadata first, with no events: every error surfaces here,
   // once, as gate_sample raises it (count_populations' check); and the populations' names and paths.
   {
@@ -187,8 +201,7 @@ BlockGating::BlockGating(const GatingStrategy& strategy, const fcs::Sample& samp
 }
 
 void BlockGating::gate(std::size_t first, std::size_t count) {
-  GateOptions options;
-  options.parallel = false;  // parallel over blocks instead
+  const GateOptions options = serial_options();
   const std::size_t channels = sample_.channels.size();
   for (std::size_t at = first; at < first + count; at += block_events_) {
     const std::size_t events = std::min(block_events_, first + count - at);
@@ -220,11 +233,9 @@ GatingResults BlockGating::finish() && {
 }
 
 GatingResults gate_in_blocks(const GatingStrategy& strategy, const fcs::Sample& sample, std::size_t block_events) {
-  if (block_events == 0 || block_events % 64 != 0)
-    throw Error("gate_in_blocks: blocks of " + std::to_string(block_events) + " events (a multiple of 64 is needed)");
+  check_block_events(block_events);
   const std::size_t n = sample.event_count();
-  GateOptions options;
-  options.parallel = false;
+  const GateOptions options = serial_options();
   // One block (or finders, which gate_sample refuses): the sample as it is.
   if (n <= block_events || strategy.has_finders()) return gate_sample(strategy, sample, options);
   BlockGating gating(strategy, sample, block_events);
