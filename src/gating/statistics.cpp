@@ -1042,17 +1042,18 @@ constexpr std::size_t kChunkWords = 32;
 constexpr std::size_t kChunkEvents = kChunkWords * 64;
 
 // The finite member values of words [w0, w1) in event order into `out` and, with `logs`, the
-// matching entries of `logs` (logs[i - w0 * 64] for event i) into `out_logs`; returns how many.
+// matching entries of `logs` into `out_logs`; returns how many. `values` and `logs` hold the
+// chunk's events only: event i at [i - w0 * 64] (a chunk of a column or of a streamed window).
 std::size_t gather_finite_words(const double* values, const double* logs, std::span<const std::uint64_t> words,
                                 std::size_t w0, std::size_t w1, double* out, double* out_logs) {
   std::size_t n = 0;
   for (std::size_t w = w0; w < w1; ++w) {
     std::uint64_t bits = words[w];
     while (bits) {
-      const std::size_t i = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+      const std::size_t i = (w - w0) * 64 + static_cast<std::size_t>(std::countr_zero(bits));
       bits &= bits - 1;
       if (!std::isfinite(values[i])) continue;
-      if (logs) out_logs[n] = logs[i - w0 * 64];
+      if (logs) out_logs[n] = logs[i];
       out[n++] = values[i];
     }
   }
@@ -1071,7 +1072,7 @@ __attribute__((target("avx512f,popcnt"))) std::size_t gather_finite_avx512(const
   for (std::size_t w = w0; w < w1; ++w) {
     const std::uint64_t bits = words[w];
     if (bits == 0) continue;
-    const std::size_t base = w * 64;
+    const std::size_t base = (w - w0) * 64;  // in the chunk
     for (int j = 0; j < 8; ++j) {
       const auto mask = static_cast<__mmask8>(bits >> (8 * j));
       if (mask == 0) continue;
@@ -1081,7 +1082,7 @@ __attribute__((target("avx512f,popcnt"))) std::size_t gather_finite_avx512(const
       const auto first = static_cast<__mmask8>((1u << n) - 1);
       _mm512_mask_storeu_pd(next, first, _mm512_maskz_compress_pd(keep, x));
       if constexpr (kLogs) {
-        const __m512d l = _mm512_maskz_loadu_pd(keep, logs + (base - w0 * 64) + 8 * j);
+        const __m512d l = _mm512_maskz_loadu_pd(keep, logs + base + 8 * j);
         _mm512_mask_storeu_pd(out_logs + (next - out), first, _mm512_maskz_compress_pd(keep, l));
       }
       next += n;
@@ -1649,332 +1650,463 @@ class AtomRanks {
   double* unsorted_ = nullptr;  // room for the values any one atom keeps
 };
 
-// min/max of the finite member values in event order (member_pass()'s rule: first smallest, last
-// largest), for a population whose extreme is a zero: which of -0 and +0 comes first (last) is
-// not known from the atoms.
-void exact_extremes(const double* values, std::span<const std::uint64_t> words, double& lo, double& hi) {
-  bool any = false;
-  for (std::size_t w = 0; w < words.size(); ++w)
+// min/max of the finite member values of words [w0, w1) in event order (member_pass()'s rule:
+// first smallest, last largest), widening lo/hi (`any`: a value was seen), for a population whose
+// extreme is a zero: which of -0 and +0 comes first (last) is not known from the atoms. `values`:
+// the chunk's events (event i at [i - w0 * 64]).
+void exact_extremes(const double* values, std::span<const std::uint64_t> words, std::size_t w0, std::size_t w1,
+                    bool& any, double& lo, double& hi) {
+  for (std::size_t w = w0; w < w1; ++w)
     for (std::uint64_t bits = words[w]; bits; bits &= bits - 1) {
-      const double x = values[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))];
+      const double x = values[(w - w0) * 64 + static_cast<std::size_t>(std::countr_zero(bits))];
       if (!std::isfinite(x)) continue;
       widen_extremes(x, any, lo, hi);
     }
 }
 
-// Every population (`order`: largest first) on one channel: out[p * stride] for members[p].
-// With `atoms`, min/max, positive counts and key histograms come from the atoms' scans.
-void channel_task(std::span<const double> column, std::span<const Membership* const> members,
-                  std::span<const std::size_t> order, std::span<const std::size_t> parent_counts,
-                  std::size_t total_events, const StatisticsOptions& options, PopulationStatistics* out,
-                  std::size_t stride, const Atoms* atoms) {
-  std::vector<PopulationPass> passes;
-  for (std::size_t p : order) {
-    if (members[p]->count() < 4096) {  // small: the plain path
-      out[p * stride] = population_statistics(column, *members[p], parent_counts[p], total_events, options);
-      continue;
+// Every member value of words [w0, w1), finite or not, in event order, appended to `out`:
+// a population taking the plain path on a streamed channel (population_statistics on these
+// equals it on the column, as member_pass reads the members in event order).
+void append_members(const double* values, std::span<const std::uint64_t> words, std::size_t w0, std::size_t w1,
+                    std::vector<double>& out) {
+  for (std::size_t w = w0; w < w1; ++w)
+    for (std::uint64_t bits = words[w]; bits; bits &= bits - 1)
+      out.push_back(values[(w - w0) * 64 + static_cast<std::size_t>(std::countr_zero(bits))]);
+}
+
+// Every population (`order`: largest first) on one channel: out[p * stride] for members[p],
+// computed chunk by chunk in two sweeps (first(), then second() once before_second() says it is
+// wanted), with exact_sweep() between them when needs_exact_sweep(). The chunks of a sweep come
+// in order, each a run of kChunkWords words (the last maybe shorter) with its events' values.
+// With `column` (the whole channel in memory), populations taking the plain path are computed
+// from it at once; without it (a streamed channel) their values are gathered in the sweeps.
+// With `atoms`, min/max, positive counts and key histograms come from the atoms' scans. `ts`
+// holds the histograms and buffers between the calls: one per channel in progress.
+class ChannelTable {
+ public:
+  ChannelTable(std::span<const Membership* const> members, std::span<const std::size_t> order,
+               std::span<const std::size_t> parent_counts, std::size_t total_events,
+               const StatisticsOptions& options, PopulationStatistics* out, std::size_t stride, const Atoms* atoms,
+               TableScratch& ts, std::span<const double> column)
+      : members_(members), parent_counts_(parent_counts), total_events_(total_events), options_(options), out_(out),
+        stride_(stride), atoms_(atoms), ts_(ts), column_(column) {
+    for (std::size_t p : order) {
+      if (members[p]->count() < 4096) {  // small: the plain path
+        plain(p, plain_first_);
+        continue;
+      }
+      passes_.emplace_back().index = p;
     }
-    passes.emplace_back().index = p;
+    if (passes_.empty()) return;
+    ts.ensure(passes_.size(), !atoms);
+    const std::size_t n = passes_.size();
+    chain_items_.resize(n);
+    scans_.resize(n);
+    chains_.assign(n, 0.0L);
+    means_.assign(n, kNaN);
+    fours_.resize(n);
+    for (std::size_t i = 0; i < n; ++i)
+      scans_[i] = {nullptr, 0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0,
+                   ts.key_counts[i].data(), 0};
+    atom_count_ = atoms ? atoms->sets.size() : 0;
+    if (atoms) ts.ensure_atoms(atom_count_);
+    atom_scans_.resize(atom_count_);
+    atom_n_.assign(atom_count_, 0);
+    for (std::size_t a = 0; a < atom_count_; ++a)
+      atom_scans_[a] = {nullptr, 0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                        0, ts.atom_counts[a].data(), 0, ts.atom_fine[a].data()};
+    atom_pages_.assign(atoms ? n : 0, 0);
+    atom_counts_.resize(atom_count_);
+    atom_fine_.resize(atom_count_);
+    for (std::size_t a = 0; a < atom_count_; ++a)
+      atom_counts_[a] = ts.atom_counts[a].data(), atom_fine_[a] = ts.atom_fine[a].data();
+    // With atoms, the sums are made per atom as well (the four partial sums of the values, the
+    // log chain, then the squares about the atom's own mean), and a population's are its atoms'
+    // combined: one pass over each event instead of one per population holding it.
+    atom_sums_.resize(atom_count_);
+    atom_fours_.resize(atom_count_);
+    atom_chains_.resize(atom_count_);
+    exact_.assign(n, 0);
   }
-  if (passes.empty()) return;
-  auto& ts = table_scratch();
-  ts.ensure(passes.size(), !atoms);
-  // Key histograms are all zero between uses: each is cleared over the range it used.
-  for (std::size_t i = 0; i < passes.size(); ++i)
-    ts.key_counts[i].data();
-  const std::size_t words = members[passes[0].index]->words().size();
-  const double* values = column.data();
-  std::vector<ChainItem> chain_items(passes.size());
-  std::vector<ScanItem> scans(passes.size());
-  std::vector<long double> chains(passes.size(), 0.0L);
-  std::vector<double> means(passes.size(), kNaN);
-  for (std::size_t i = 0; i < passes.size(); ++i)
-    scans[i] = {nullptr, 0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0,
-                ts.key_counts[i].data(), 0};
-  // A histogram's written pages back to zero.
-  const auto clear_pages = [](std::uint32_t* counts, std::uint64_t pages) {
-    for (; pages; pages &= pages - 1) {
-      const std::uint64_t first = static_cast<std::uint64_t>(std::countr_zero(pages)) << kPageShift;
-      std::fill(counts + first, counts + first + kPageBins, 0u);
-    }
-  };
-  const auto clear_key_counts = [&] {
-    for (std::size_t i = 0; i < passes.size(); ++i) clear_pages(ts.key_counts[i].data(), scans[i].pages);
-  };
-  // The atoms' scans (atoms: one item per atom, over every event of the populations).
-  const std::size_t atom_count = atoms ? atoms->sets.size() : 0;
-  if (atoms) ts.ensure_atoms(atom_count);
-  std::vector<ScanItem> atom_scans(atom_count);
-  std::vector<std::size_t> atom_n(atom_count, 0);
-  for (std::size_t a = 0; a < atom_count; ++a)
-    atom_scans[a] = {nullptr, 0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), 0,
-                     ts.atom_counts[a].data(), 0, ts.atom_fine[a].data()};
-
-  std::vector<std::uint64_t> atom_pages(atoms ? passes.size() : 0);  // per population: its atoms' pages
-  std::vector<const std::uint32_t*> atom_counts(atom_count), atom_fine(atom_count);
-  for (std::size_t a = 0; a < atom_count; ++a) atom_counts[a] = ts.atom_counts[a].data(), atom_fine[a] = ts.atom_fine[a].data();
-
-  // With atoms, the sums are made per atom as well (the four partial sums of the values, the log
-  // chain, then the squares about the atom's own mean), and a population's are its atoms'
-  // combined: one pass over each event instead of one per population holding it.
-  std::vector<AtomSums> atom_sums(atom_count);
-  std::vector<FourSums> atom_fours(atom_count);
-  std::vector<ChainItem> atom_chains(atom_count);
+  ChannelTable(const ChannelTable&) = delete;
+  ChannelTable& operator=(const ChannelTable&) = delete;
 
   // First sweep: the logs of the chunk's events (0, which leaves a log sum as it is, for values
   // without one: a sum of logs is never -0), then each population's (or atom's) finite members.
-  double* chunk_logs = ts.chunk_logs.data();
-  std::vector<FourSums> fours(passes.size());
-  for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
-    const std::size_t w1 = std::min(words, w0 + kChunkWords);
+  void first(const double* values, std::size_t w0, std::size_t w1) {
+    gather_plain(plain_first_, values, w0, w1);
+    if (passes_.empty()) return;
+    auto& ts = ts_;
     // Without atoms, the chunk's logs for the populations' gathers; the atoms take the vector log
     // of their own gathered values (within an ulp of std::log: their sums are not event-order
     // ones anyway).
-    const std::size_t first = w0 * 64, end = std::min(w1 * 64, column.size());
-    if (!atoms)
-      for (std::size_t i = first; i < end; ++i) {
+    double* chunk_logs = ts.chunk_logs.data();
+    if (!atoms_) {
+      const std::size_t events = std::min(w1 * 64, total_events_) - w0 * 64;
+      for (std::size_t i = 0; i < events; ++i) {
         const double x = values[i];
-        chunk_logs[i - first] = std::isfinite(x) && x > 0 ? std::log(x) : 0.0;
+        chunk_logs[i] = std::isfinite(x) && x > 0 ? std::log(x) : 0.0;
       }
-    for (std::size_t i = 0; i < passes.size() && !atoms; ++i) {
-      auto& c = passes[i];
-      double* v = ts.values[i].data();
-      const std::size_t n = gather_finite(values, chunk_logs, members[c.index]->words(), w0, w1, v, ts.logs[i].data());
-      fours[i] = {c.sum, c.pending, &c.pending_n, v, n};
-      c.n += n;
-      if (!atoms) {
-        scans[i].data = v;
-        scans[i].left = n;
+      for (std::size_t i = 0; i < passes_.size(); ++i) {
+        auto& c = passes_[i];
+        double* v = ts.values[i].data();
+        const std::size_t n =
+            gather_finite(values, chunk_logs, members_[c.index]->words(), w0, w1, v, ts.logs[i].data());
+        fours_[i] = {c.sum, c.pending, &c.pending_n, v, n};
+        c.n += n;
+        scans_[i].data = v;
+        scans_[i].left = n;
+        chain_items_[i] = {ts.logs[i].data(), n, 0.0, &chains_[i]};
       }
-      chain_items[i] = {ts.logs[i].data(), n, 0.0, &chains[i]};
     }
-    for (std::size_t a = 0; a < atom_count; ++a) {
+    for (std::size_t a = 0; a < atom_count_; ++a) {
       double* v = ts.atom_values[a].data();
       double* logs = ts.atom_logs[a].data();
-      const std::size_t n = gather_finite(values, nullptr, atoms->sets[a].words(), w0, w1, v, nullptr);
+      const std::size_t n = gather_finite(values, nullptr, atoms_->sets[a].words(), w0, w1, v, nullptr);
       detail::logs_of_positive({v, n}, {logs, n});
-      atom_n[a] += n;
-      atom_scans[a].data = v;
-      atom_scans[a].left = n;
-      AtomSums& t = atom_sums[a];
-      atom_fours[a] = {t.sum, t.pending, &t.pending_n, v, n};
-      atom_chains[a] = {logs, n, 0.0, &t.logs};
+      atom_n_[a] += n;
+      atom_scans_[a].data = v;
+      atom_scans_[a].left = n;
+      AtomSums& t = atom_sums_[a];
+      atom_fours_[a] = {t.sum, t.pending, &t.pending_n, v, n};
+      atom_chains_[a] = {logs, n, 0.0, &t.logs};
     }
-    std::span<FourSums> runs = atoms ? std::span(atom_fours) : std::span(fours).first(passes.size());
+    std::span<FourSums> runs = atoms_ ? std::span(atom_fours_) : std::span(fours_);
     for (std::size_t i = 0; i + 1 < runs.size(); i += 2) add_in_fours_pair(runs[i], runs[i + 1]);
     if (runs.size() % 2) {
       const FourSums& last = runs.back();
       add_in_fours(last.sum, last.pending, *last.pending_n, last.v, last.n);
     }
-    if (atoms)
-      in_lanes(std::span<ScanItem>(atom_scans),
+    if (atoms_)
+      in_lanes(std::span<ScanItem>(atom_scans_),
                [](auto K, ScanItem* const* lane, std::size_t m) { scan_kernel<K(), true>(lane, m); });
     else
-      in_lanes(std::span<ScanItem>(scans), [](auto K, ScanItem* const* lane, std::size_t m) { scan_kernel<K()>(lane, m); });
-    run_chains<false>(atoms ? atom_chains : chain_items);
+      in_lanes(std::span<ScanItem>(scans_),
+               [](auto K, ScanItem* const* lane, std::size_t m) { scan_kernel<K()>(lane, m); });
+    run_chains<false>(atoms_ ? std::span(atom_chains_) : std::span(chain_items_));
   }
-  if (atoms) {
+
+  // After the first sweep: with atoms, each population's sums, min/max and positive count from
+  // its atoms'. Whether a population's extreme is a zero whose sign the atoms cannot tell (then
+  // exact_sweep() runs, unless the column is in memory).
+  bool needs_exact_sweep() {
+    if (!atoms_ || passes_.empty()) return false;
     // Each atom's total and mean, then each population's count, total (handed on as its first
     // partial sum) and log sum from its atoms'.
-    for (std::size_t a = 0; a < atom_count; ++a) atom_sums[a].finish(atom_n[a]);
-    for (std::size_t i = 0; i < passes.size(); ++i) {
-      auto& c = passes[i];
+    for (std::size_t a = 0; a < atom_count_; ++a) atom_sums_[a].finish(atom_n_[a]);
+    bool any = false;
+    for (std::size_t i = 0; i < passes_.size(); ++i) {
+      auto& c = passes_[i];
       long double total = 0, logs = 0;
-      for (std::size_t a : atoms->of[c.index]) {
-        if (atom_n[a] == 0) continue;
-        c.n += atom_n[a];
-        total += atom_sums[a].total;
-        logs += atom_sums[a].logs;
+      for (std::size_t a : atoms_->of[c.index]) {
+        if (atom_n_[a] == 0) continue;
+        c.n += atom_n_[a];
+        total += atom_sums_[a].total;
+        logs += atom_sums_[a].logs;
       }
       c.sum[0] = total;
-      chains[i] = logs;
-    }
-    // Each population's min/max, positive count and the pages of its atoms' histograms (its
-    // ranks are found in their sum, fine_bins_of_ranks). Values other than zeros compare equal
-    // only to themselves, so min and max are the population's; for a zero at either end the
-    // event order decides its sign (exact_extremes).
-    for (std::size_t i = 0; i < passes.size(); ++i) {
-      auto& scan = scans[i];
-      for (std::size_t a : atoms->of[passes[i].index]) {
-        if (atom_n[a] == 0) continue;
-        const ScanItem& at = atom_scans[a];
+      chains_[i] = logs;
+      // Min/max, positive count and the pages of its atoms' histograms (its ranks are found in
+      // their sum, fine_bins_of_ranks). Values other than zeros compare equal only to
+      // themselves, so min and max are the population's; for a zero at either end the event
+      // order decides its sign (exact_extremes).
+      auto& scan = scans_[i];
+      for (std::size_t a : atoms_->of[c.index]) {
+        if (atom_n_[a] == 0) continue;
+        const ScanItem& at = atom_scans_[a];
         if (at.lo < scan.lo) scan.lo = at.lo;
         if (at.hi > scan.hi) scan.hi = at.hi;
         scan.positive += at.positive;
-        atom_pages[i] |= at.pages;
+        atom_pages_[i] |= at.pages;
       }
-      if (passes[i].n > 0 && (scan.lo == 0 || scan.hi == 0))
-        exact_extremes(values, members[passes[i].index]->words(), scan.lo, scan.hi);
+      if (c.n > 0 && (scan.lo == 0 || scan.hi == 0)) {
+        exact_[i] = 1;
+        any = true;
+      }
+    }
+    exact_seen_.assign(passes_.size(), 0);
+    if (!any || column_.empty()) return any;
+    const std::size_t words = (total_events_ + 63) / 64;
+    for (std::size_t i = 0; i < passes_.size(); ++i)
+      if (exact_[i]) {
+        bool seen = false;
+        exact_extremes(column_.data(), members_[passes_[i].index]->words(), 0, words, seen, scans_[i].lo, scans_[i].hi);
+      }
+    return false;
+  }
+  void exact_sweep(const double* values, std::size_t w0, std::size_t w1) {
+    for (std::size_t i = 0; i < passes_.size(); ++i)
+      if (exact_[i]) {
+        bool seen = exact_seen_[i] != 0;
+        exact_extremes(values, members_[passes_[i].index]->words(), w0, w1, seen, scans_[i].lo, scans_[i].hi);
+        exact_seen_[i] = seen;
+      }
+  }
+
+  // Between the sweeps: the populations with at least 4096 finite values go on to the second
+  // sweep (the others take the plain path). Without atoms, their candidates' room is laid out in
+  // one arena; with atoms, the atoms keep the candidates (AtomRanks), in the bins holding a rank
+  // of any of their populations. Whether the second sweep is wanted.
+  bool before_second() {
+    auto& ts = ts_;
+    std::vector<std::size_t> room(passes_.size(), 0);
+    std::size_t total_room = 0;
+    ranks_.resize(passes_.size());
+    rank_bins_.resize(passes_.size());
+    rank_below_.resize(passes_.size());
+    for (std::size_t i = 0; i < passes_.size(); ++i) {
+      auto& c = passes_[i];
+      const std::size_t p = c.index;
+      if (c.n < 4096) {
+        plain(p, plain_second_);
+        continue;
+      }
+      const long double total = four_sums_total(c.sum, c.pending, c.pending_n);
+      means_[i] = static_cast<double>(total / static_cast<long double>(c.n));
+      ranks_[i] = wanted_ranks(c.n, options_.percentiles);
+      if (atoms_) {
+        fine_bins_of_ranks(ranks_[i], atoms_->of[passes_[i].index], atom_counts_, atom_fine_, atom_pages_[i],
+                           rank_bins_[i], rank_below_[i]);
+      } else {
+        room[i] = RankSelection::candidates_needed(ranks_[i], ts.key_counts[i].data(),
+                                                   RankSelection::first_bin(scans_[i].lo));
+        total_room += room[i];
+      }
+      large_.push_back(i);
+    }
+    if (large_.empty()) return !plain_second_.empty();
+    // Each atom's kept fine bins: those of its populations' ranks where it has values.
+    std::vector<std::vector<std::uint64_t>> atom_bins(atom_count_);
+    if (atoms_) {
+      for (std::size_t i : large_)
+        for (std::size_t a : atoms_->of[passes_[i].index])
+          for (std::uint64_t b : rank_bins_[i])
+            if (atom_n_[a] > 0 && atom_fine_[a][b] > 0) atom_bins[a].push_back(b);
+      for (std::size_t a = 0; a < atom_count_; ++a) {
+        auto& bins = atom_bins[a];
+        std::sort(bins.begin(), bins.end());
+        bins.erase(std::unique(bins.begin(), bins.end()), bins.end());
+      }
+      total_room = AtomRanks::room(atom_fine_, atom_bins);
+    }
+    // Room for the populations' candidates (without atoms; sized for the largest at once) or the
+    // atoms' (a few values per fine bin).
+    if (ts.arena.events() < total_room)
+      ts.arena = fcs::EventMatrix(std::max(total_room, std::size_t{1} << (atoms_ ? 16 : 19)), 1);
+    double* arena = ts.arena.data();
+    if (atoms_) atom_ranks_.emplace(atom_fine_, atom_bins, std::span(ts.atom_slots).first(atom_count_), arena);
+    for (std::size_t i : large_) {
+      auto& c = passes_[i];
+      const std::size_t p = c.index;
+      PopulationStatistics& s = out_[p * stride_];
+      s = {};
+      s.count = members_[p]->count();
+      s.percent_parent =
+          parent_counts_[p] ? 100.0 * static_cast<double>(s.count) / static_cast<double>(parent_counts_[p]) : kNaN;
+      s.percent_total = total_events_ ? 100.0 * static_cast<double>(s.count) / static_cast<double>(total_events_) : kNaN;
+      c.large = std::make_unique<LargeStatistics>(s, c.n, means_[i], scans_[i].lo, scans_[i].hi, chains_[i],
+                                                  scans_[i].positive, atoms_ ? ranks_[i] : std::move(ranks_[i]),
+                                                  ts.key_counts[i].data(), atoms_ ? nullptr : &ts.slots[i], arena,
+                                                  ts.quads[i], options_);
+      arena += room[i];
+    }
+    // With atoms, the modes too: populations with the same extremes (bit for bit) bin their
+    // values alike, so each such group counts its atoms' values once (an atom's values all belong
+    // to each of its populations), and a population's counts are the sums of its atoms'.
+    group_of_.assign(passes_.size(), 0);
+    mode_bins_ = std::max<std::size_t>(1, options_.mode_bins);
+    if (atoms_)
+      for (std::size_t i : large_) {
+        const double lo = scans_[i].lo, hi = scans_[i].hi;
+        if (!(hi > lo)) continue;  // no spread: the mode is lo
+        std::size_t g = 0;
+        const auto same = [](double a, double b) {
+          return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
+        };
+        while (g < groups_.size() && !(same(groups_[g].lo, lo) && same(groups_[g].hi, hi))) ++g;
+        if (g == groups_.size()) groups_.push_back({lo, hi, std::vector<std::vector<std::size_t>>(atom_count_)});
+        group_of_[i] = g;
+        for (std::size_t a : atoms_->of[passes_[i].index])
+          if (atom_n_[a] > 0 && groups_[g].quads[a].empty()) groups_[g].quads[a].assign(4 * mode_bins_, 0);
+      }
+    std::fill(chains_.begin(), chains_.end(), 0.0L);
+    chain_items_.resize(large_.size());
+    return true;
+  }
+
+  // Second sweep: the sums of squares, the modes' histograms and the percentiles' candidates.
+  void second(const double* values, std::size_t w0, std::size_t w1) {
+    gather_plain(plain_second_, values, w0, w1);
+    auto& ts = ts_;
+    for (std::size_t j = 0; j < large_.size() && !atoms_; ++j) {
+      const std::size_t i = large_[j];
+      double* v = ts.values[i].data();
+      const std::size_t n = gather_finite(values, nullptr, members_[passes_[i].index]->words(), w0, w1, v, nullptr);
+      passes_[i].large->add({v, n});  // with atoms, candidates and modes come from the atoms
+      chain_items_[j] = {v, n, means_[i], &chains_[i]};
+    }
+    if (large_.empty()) return;
+    for (std::size_t a = 0; a < atom_count_; ++a) {
+      atom_chains_[a].left = 0;
+      if (atom_n_[a] == 0) continue;
+      double* v = ts.atom_values[a].data();
+      const std::size_t n = gather_finite(values, nullptr, atoms_->sets[a].words(), w0, w1, v, nullptr);
+      if (atom_ranks_->keeps(a)) atom_ranks_->collect(a, {v, n});
+      for (auto& g : groups_)
+        if (!g.quads[a].empty()) count_mode_bins({v, n}, g.lo, g.hi, mode_bins_, g.quads[a].data());
+      atom_chains_[a] = {v, n, atom_sums_[a].mean, &atom_sums_[a].squares};
+    }
+    run_chains<true>(atoms_ ? std::span(atom_chains_) : std::span(chain_items_));
+  }
+
+  // The populations' statistics written; the histograms back to zero for the next channel.
+  void finish() {
+    finish_plain(plain_first_);
+    finish_plain(plain_second_);
+    if (!large_.empty()) finish_large();
+    clear_atom_counts();
+    for (std::size_t i = 0; i < passes_.size(); ++i) clear_pages(ts_.key_counts[i].data(), scans_[i].pages);
+  }
+
+ private:
+  // A population whose statistics come from the plain path: at once from the column, else from
+  // its values gathered in a sweep (`list`).
+  void plain(std::size_t p, std::vector<std::pair<std::size_t, std::vector<double>>>& list) {
+    if (!column_.empty())
+      out_[p * stride_] =
+          population_statistics(column_, *members_[p], parent_counts_[p], total_events_, options_);
+    else
+      list.emplace_back(p, std::vector<double>()).second.reserve(members_[p]->count());
+  }
+  void gather_plain(std::vector<std::pair<std::size_t, std::vector<double>>>& list, const double* values,
+                    std::size_t w0, std::size_t w1) {
+    for (auto& [p, gathered] : list) append_members(values, members_[p]->words(), w0, w1, gathered);
+  }
+  void finish_plain(std::vector<std::pair<std::size_t, std::vector<double>>>& list) {
+    for (auto& [p, gathered] : list) {
+      const Membership all(gathered.size(), true);
+      out_[p * stride_] = population_statistics(gathered, all, parent_counts_[p], total_events_, options_);
+    }
+    list.clear();
+  }
+
+  void finish_large() {
+    // A population's sum of squares about its mean from its atoms' about theirs: with
+    // d = m_a - m, sum (x - m)^2 = sum (x - m_a)^2 + 2 d sum (x - m_a) + n_a d^2 over each atom a,
+    // in long double (sum (x - m_a) is the atom's total less n_a m_a: m_a is rounded to double).
+    if (atoms_)
+      for (std::size_t i : large_) {
+        long double ss = 0;
+        for (std::size_t a : atoms_->of[passes_[i].index]) {
+          const AtomSums& t = atom_sums_[a];
+          if (atom_n_[a] == 0) continue;
+          const long double n = static_cast<long double>(atom_n_[a]);
+          const long double d = static_cast<long double>(t.mean) - static_cast<long double>(means_[i]);
+          ss += t.squares + 2 * d * (t.total - n * static_cast<long double>(t.mean)) + n * d * d;
+        }
+        chains_[i] = ss;
+      }
+    if (atoms_) atom_ranks_->sort();
+    std::vector<double> rank_values;
+    for (std::size_t i : large_) {
+      if (atoms_) {
+        rank_values.resize(ranks_[i].size());
+        const auto& of = atoms_->of[passes_[i].index];
+        for (std::size_t k = 0; k < ranks_[i].size(); ++k)
+          rank_values[k] = atom_ranks_->value(of, rank_bins_[i][k], ranks_[i][k] - rank_below_[i][k]);
+        const std::span<std::size_t> quad = passes_[i].large->mode_quad();
+        if (!quad.empty())
+          for (std::size_t a : of) {
+            const auto& counted = groups_[group_of_[i]].quads[a];
+            if (counted.empty()) continue;  // an atom without values here
+            for (std::size_t k = 0; k < quad.size(); ++k) quad[k] += counted[k];
+          }
+        passes_[i].large->finish(chains_[i], rank_values);
+      } else {
+        passes_[i].large->finish(chains_[i]);
+      }
+      passes_[i].large.reset();  // frees its slots before the next channel
+    }
+    atom_ranks_.reset();
+  }
+
+  // A histogram's written pages back to zero.
+  static void clear_pages(std::uint32_t* counts, std::uint64_t pages) {
+    for (; pages; pages &= pages - 1) {
+      const std::uint64_t first = static_cast<std::uint64_t>(std::countr_zero(pages)) << kPageShift;
+      std::fill(counts + first, counts + first + kPageBins, 0u);
     }
   }
   // The atoms' histograms are kept for AtomRanks until the end. The fine bins written are those
   // under the 16-bit bins written: only they are cleared (and so ever touched).
-  const auto clear_atom_counts = [&] {
-    for (std::size_t a = 0; a < atom_count; ++a) {
-      std::uint32_t* counts = ts.atom_counts[a].data();
-      std::uint32_t* fine = ts.atom_fine[a].data();
-      for (std::uint64_t pages = atom_scans[a].pages; pages; pages &= pages - 1) {
+  void clear_atom_counts() {
+    for (std::size_t a = 0; a < atom_count_; ++a) {
+      std::uint32_t* counts = ts_.atom_counts[a].data();
+      std::uint32_t* fine = ts_.atom_fine[a].data();
+      for (std::uint64_t pages = atom_scans_[a].pages; pages; pages &= pages - 1) {
         const std::uint64_t first = static_cast<std::uint64_t>(std::countr_zero(pages)) << kPageShift;
         for (std::uint64_t b = first; b < first + kPageBins; ++b)
           if (counts[b]) std::fill_n(fine + (b << kFinePerBinBits), std::size_t{1} << kFinePerBinBits, 0u);
       }
-      clear_pages(counts, atom_scans[a].pages);
+      clear_pages(counts, atom_scans_[a].pages);
     }
-  };
+  }
 
-  // The populations with at least 4096 finite values go on to the second sweep (the others take
-  // the plain path). Without atoms, their candidates' room is laid out in one arena; with atoms,
-  // the atoms keep the candidates (AtomRanks), in the bins holding a rank of any of their
-  // populations.
-  std::vector<std::size_t> large;
-  std::vector<std::vector<std::size_t>> ranks(passes.size());
-  std::vector<std::vector<std::uint64_t>> rank_bins(passes.size());
-  std::vector<std::vector<std::size_t>> rank_below(passes.size());
-  std::vector<std::size_t> room(passes.size(), 0);
-  std::size_t total_room = 0;
-  for (std::size_t i = 0; i < passes.size(); ++i) {
-    auto& c = passes[i];
-    const std::size_t p = c.index;
-    if (c.n < 4096) {
-      out[p * stride] = population_statistics(column, *members[p], parent_counts[p], total_events, options);
-      continue;
-    }
-    const long double total = four_sums_total(c.sum, c.pending, c.pending_n);
-    means[i] = static_cast<double>(total / static_cast<long double>(c.n));
-    ranks[i] = wanted_ranks(c.n, options.percentiles);
-    if (atoms) {
-      fine_bins_of_ranks(ranks[i], atoms->of[passes[i].index], atom_counts, atom_fine, atom_pages[i], rank_bins[i],
-                         rank_below[i]);
-    } else {
-      room[i] = RankSelection::candidates_needed(ranks[i], ts.key_counts[i].data(), RankSelection::first_bin(scans[i].lo));
-      total_room += room[i];
-    }
-    large.push_back(i);
-  }
-  if (large.empty()) {
-    clear_atom_counts();
-    return clear_key_counts();
-  }
-  // Each atom's kept fine bins: those of its populations' ranks where it has values.
-  std::vector<std::vector<std::uint64_t>> atom_bins(atom_count);
-  if (atoms) {
-    for (std::size_t i : large)
-      for (std::size_t a : atoms->of[passes[i].index])
-        for (std::uint64_t b : rank_bins[i])
-          if (atom_n[a] > 0 && atom_fine[a][b] > 0) atom_bins[a].push_back(b);
-    for (std::size_t a = 0; a < atom_count; ++a) {
-      auto& bins = atom_bins[a];
-      std::sort(bins.begin(), bins.end());
-      bins.erase(std::unique(bins.begin(), bins.end()), bins.end());
-    }
-    total_room = AtomRanks::room(atom_fine, atom_bins);
-  }
-  // Room for the populations' candidates (without atoms; sized for the largest at once) or the
-  // atoms' (a few values per fine bin).
-  if (ts.arena.events() < total_room)
-    ts.arena = fcs::EventMatrix(std::max(total_room, std::size_t{1} << (atoms ? 16 : 19)), 1);
-  double* arena = ts.arena.data();
-  std::optional<AtomRanks> atom_ranks;
-  if (atoms) atom_ranks.emplace(atom_fine, atom_bins, std::span(ts.atom_slots).first(atom_count), arena);
-  for (std::size_t i : large) {
-    auto& c = passes[i];
-    const std::size_t p = c.index;
-    PopulationStatistics& s = out[p * stride];
-    s = {};
-    s.count = members[p]->count();
-    s.percent_parent = parent_counts[p] ? 100.0 * static_cast<double>(s.count) / static_cast<double>(parent_counts[p]) : kNaN;
-    s.percent_total = total_events ? 100.0 * static_cast<double>(s.count) / static_cast<double>(total_events) : kNaN;
-    c.large = std::make_unique<LargeStatistics>(s, c.n, means[i], scans[i].lo, scans[i].hi, chains[i], scans[i].positive,
-                                                atoms ? ranks[i] : std::move(ranks[i]), ts.key_counts[i].data(),
-                                                atoms ? nullptr : &ts.slots[i], arena, ts.quads[i], options);
-    arena += room[i];
-  }
-  // With atoms, the modes too: populations with the same extremes (bit for bit) bin their values
-  // alike, so each such group counts its atoms' values once (an atom's values all belong to each
-  // of its populations), and a population's counts are the sums of its atoms'.
   struct ModeGroup {
     double lo, hi;
     std::vector<std::vector<std::size_t>> quads;  // per atom (empty: not counted)
   };
-  std::vector<ModeGroup> groups;
-  std::vector<std::size_t> group_of(passes.size(), 0);
-  const std::size_t mode_bins = std::max<std::size_t>(1, options.mode_bins);
-  if (atoms)
-    for (std::size_t i : large) {
-      const double lo = scans[i].lo, hi = scans[i].hi;
-      if (!(hi > lo)) continue;  // no spread: the mode is lo
-      std::size_t g = 0;
-      const auto same = [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); };
-      while (g < groups.size() && !(same(groups[g].lo, lo) && same(groups[g].hi, hi))) ++g;
-      if (g == groups.size()) groups.push_back({lo, hi, std::vector<std::vector<std::size_t>>(atom_count)});
-      group_of[i] = g;
-      for (std::size_t a : atoms->of[passes[i].index])
-        if (atom_n[a] > 0 && groups[g].quads[a].empty()) groups[g].quads[a].assign(4 * mode_bins, 0);
-    }
 
-  // Second sweep.
-  std::fill(chains.begin(), chains.end(), 0.0L);
-  chain_items.resize(large.size());
-  for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
-    const std::size_t w1 = std::min(words, w0 + kChunkWords);
-    for (std::size_t j = 0; j < large.size() && !atoms; ++j) {
-      const std::size_t i = large[j];
-      double* v = ts.values[i].data();
-      const std::size_t n = gather_finite(values, nullptr, members[passes[i].index]->words(), w0, w1, v, nullptr);
-      if (!atoms) passes[i].large->add({v, n});  // with atoms, candidates and modes come from the atoms
-      chain_items[j] = {v, n, means[i], &chains[i]};
-    }
-    for (std::size_t a = 0; a < atom_count; ++a) {
-      atom_chains[a].left = 0;
-      if (atom_n[a] == 0) continue;
-      double* v = ts.atom_values[a].data();
-      const std::size_t n = gather_finite(values, nullptr, atoms->sets[a].words(), w0, w1, v, nullptr);
-      if (atom_ranks->keeps(a)) atom_ranks->collect(a, {v, n});
-      for (auto& g : groups)
-        if (!g.quads[a].empty()) count_mode_bins({v, n}, g.lo, g.hi, mode_bins, g.quads[a].data());
-      atom_chains[a] = {v, n, atom_sums[a].mean, &atom_sums[a].squares};
-    }
-    run_chains<true>(atoms ? atom_chains : chain_items);
-  }
-  // A population's sum of squares about its mean from its atoms' about theirs: with d = m_a - m,
-  // sum (x - m)^2 = sum (x - m_a)^2 + 2 d sum (x - m_a) + n_a d^2 over each atom a, in long
-  // double (sum (x - m_a) is the atom's total less n_a m_a: m_a is rounded to double).
-  if (atoms)
-    for (std::size_t i : large) {
-      long double ss = 0;
-      for (std::size_t a : atoms->of[passes[i].index]) {
-        const AtomSums& t = atom_sums[a];
-        if (atom_n[a] == 0) continue;
-        const long double n = static_cast<long double>(atom_n[a]);
-        const long double d = static_cast<long double>(t.mean) - static_cast<long double>(means[i]);
-        ss += t.squares + 2 * d * (t.total - n * static_cast<long double>(t.mean)) + n * d * d;
-      }
-      chains[i] = ss;
-    }
-  if (atoms) atom_ranks->sort();
-  std::vector<double> rank_values;
-  for (std::size_t i : large) {
-    if (atoms) {
-      rank_values.resize(ranks[i].size());
-      const auto& of = atoms->of[passes[i].index];
-      for (std::size_t k = 0; k < ranks[i].size(); ++k)
-        rank_values[k] = atom_ranks->value(of, rank_bins[i][k], ranks[i][k] - rank_below[i][k]);
-      const std::span<std::size_t> quad = passes[i].large->mode_quad();
-      if (!quad.empty())
-        for (std::size_t a : of) {
-          const auto& counted = groups[group_of[i]].quads[a];
-          if (counted.empty()) continue;  // an atom without values here
-          for (std::size_t k = 0; k < quad.size(); ++k) quad[k] += counted[k];
-        }
-      passes[i].large->finish(chains[i], rank_values);
-    } else {
-      passes[i].large->finish(chains[i]);
-    }
-    passes[i].large.reset();  // frees its slots before the next channel
-  }
-  atom_ranks.reset();
-  clear_atom_counts();
-  clear_key_counts();
+  std::span<const Membership* const> members_;
+  std::span<const std::size_t> parent_counts_;
+  std::size_t total_events_;
+  const StatisticsOptions& options_;
+  PopulationStatistics* out_;
+  std::size_t stride_;
+  const Atoms* atoms_;
+  TableScratch& ts_;
+  std::span<const double> column_;  // empty: streamed
+
+  std::vector<PopulationPass> passes_;
+  std::vector<std::pair<std::size_t, std::vector<double>>> plain_first_, plain_second_;  // (population, values)
+  std::vector<ChainItem> chain_items_;
+  std::vector<ScanItem> scans_;
+  std::vector<long double> chains_;
+  std::vector<double> means_;
+  std::vector<FourSums> fours_;
+  std::size_t atom_count_ = 0;
+  std::vector<ScanItem> atom_scans_;
+  std::vector<std::size_t> atom_n_;
+  std::vector<std::uint64_t> atom_pages_;  // per population: its atoms' pages
+  std::vector<const std::uint32_t*> atom_counts_, atom_fine_;
+  std::vector<AtomSums> atom_sums_;
+  std::vector<FourSums> atom_fours_;
+  std::vector<ChainItem> atom_chains_;
+  std::vector<char> exact_, exact_seen_;  // per population: its extremes found by exact_sweep()
+  std::vector<std::size_t> large_;
+  std::vector<std::vector<std::size_t>> ranks_;
+  std::vector<std::vector<std::uint64_t>> rank_bins_;
+  std::vector<std::vector<std::size_t>> rank_below_;
+  std::optional<AtomRanks> atom_ranks_;
+  std::vector<ModeGroup> groups_;
+  std::vector<std::size_t> group_of_;
+  std::size_t mode_bins_ = 1;
+};
+
+// The in-memory path: the whole column, swept chunk by chunk on the calling thread.
+void channel_task(std::span<const double> column, std::span<const Membership* const> members,
+                  std::span<const std::size_t> order, std::span<const std::size_t> parent_counts,
+                  std::size_t total_events, const StatisticsOptions& options, PopulationStatistics* out,
+                  std::size_t stride, const Atoms* atoms) {
+  ChannelTable t(members, order, parent_counts, total_events, options, out, stride, atoms, table_scratch(), column);
+  const std::size_t words = (total_events + 63) / 64;
+  const auto sweep = [&](auto&& step) {
+    for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) step(column.data() + w0 * 64, w0, std::min(words, w0 + kChunkWords));
+  };
+  sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.first(v, w0, w1); });
+  t.needs_exact_sweep();  // with the column, found at once
+  if (t.before_second()) sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.second(v, w0, w1); });
+  t.finish();
 }
 
 }  // namespace
