@@ -33,6 +33,7 @@
 #include "cytopipe/fcs/event_blocks.hpp"
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/gating/block_counts.hpp"
+#include "cytopipe/gating/block_statistics.hpp"
 #include "cytopipe/gating/find_gates.hpp"
 #include "cytopipe/gating/flowjo.hpp"
 #include "cytopipe/gating/gating.hpp"
@@ -128,6 +129,27 @@ struct GateCommand {
             f.reports = std::move(p.reports);
             return f;
           }
+          // Statistics without --events: no event matrix. Each block is gated as it is decoded
+          // and the table's channels are kept, as float32 where every value is one (at most half
+          // the matrix, whose fresh pages took most of a run's time).
+          if (events_out.empty()) {
+            fcs::EventBlocks blocks(files[i], read);
+            if (const auto keep = table_channels(blocks); keep && gating::counts_block_by_block(strategy, blocks)) {
+              gating::GatedBlocks gated = gating::gate_blocks_keeping(strategy, blocks, *keep);
+              f.gated.results = std::move(gated.results);
+              f.kept = std::move(gated.kept);
+              // What the counts and the table read of the sample (no events, no keywords).
+              const fcs::Sample& m = blocks.metadata();
+              f.gated.sample.source = m.source;
+              f.gated.sample.version = m.version;
+              f.gated.sample.datatype = m.datatype;
+              f.gated.sample.dataset_index = m.dataset_index;
+              f.gated.sample.channels = m.channels;
+              f.gated.sample.spillover = m.spillover;
+              f.gated.sample.event_total = m.event_total;
+              return f;
+            }
+          }
           // Each run of events gated as soon as it is decoded (still in cache), on the decoding
           // threads; a data set without events is gated after.
           std::optional<gating::BlockGating> blocks;
@@ -143,7 +165,7 @@ struct GateCommand {
           const gating::GatingStrategy& used = f.placed ? *f.placed : strategy;
           print_found(f.reports);
           for (const auto& p : g.results.populations()) counts[i][p.name] = p.count;
-          if (stats) write_stats(*stats, used, g, f.reports);
+          if (stats) write_stats(*stats, used, g, f.reports, f.kept ? &*f.kept : nullptr);
           if (!placed.empty()) placed[i] = used;
         });
     if (!written) return failed.finish();
@@ -224,6 +246,8 @@ struct GateCommand {
     gating::GatingSet::Gated gated;
     std::optional<gating::GatingStrategy> placed;
     std::vector<gating::FinderReport> reports;
+    // Set: the table's channels, kept as the file was gated (gated.sample then holds no events).
+    std::optional<gating::KeptChannels> kept;
     std::string error;  // set: the file could not be read or gated (what and why)
   };
 
@@ -552,8 +576,28 @@ struct GateCommand {
               << number(parent > 0 ? 100.0 * static_cast<double>(count) / parent : NAN) << "% of parent)\n";
   }
 
+  // The file's channels (indices) the statistics table reads, when they can be kept while the
+  // file is gated block by block: every one found and uncompensated (a compensation needs its
+  // detectors); nullopt otherwise (the table then reads the sample's matrix, and a channel the
+  // file lacks is named there).
+  std::optional<std::vector<std::size_t>> table_channels(const fcs::EventBlocks& blocks) const {
+    if (compensation == "file") return std::nullopt;
+    const fcs::Sample& m = blocks.metadata();
+    std::vector<std::size_t> out;
+    if (channels.empty()) {
+      for (std::size_t c = 0; c < m.channels.size(); ++c) out.push_back(c);
+      return out;
+    }
+    for (const auto& name : channels) {
+      const auto c = m.find_channel(name);
+      if (!c) return std::nullopt;
+      out.push_back(*c);
+    }
+    return out;
+  }
+
   void write_stats(std::ostream& out, const gating::GatingStrategy& strategy, const gating::GatingSet::Gated& g,
-                   std::span<const gating::FinderReport> found) const {
+                   std::span<const gating::FinderReport> found, const gating::KeptChannels* kept) const {
     const auto& s = g.sample;
     std::vector<std::string> names = channels;
     if (names.empty())
@@ -563,14 +607,15 @@ struct GateCommand {
       dims[c].channel = names[c];
       if (compensation == "file") dims[c].compensation = std::string(gating::kFileCompensation);
     }
-    write_stats(out, strategy, g, names, dims, nullptr, found);
+    write_stats(out, strategy, g, names, dims, nullptr, found, kept);
   }
 
   // One row per sample x population x statistic x channel. `flowjo`, when given, adds FlowJo's
   // percent of grandparent and its stored count (workspace mode).
   void write_stats(std::ostream& out, const gating::GatingStrategy& strategy, const gating::GatingSet::Gated& g,
                    const std::vector<std::string>& names, const std::vector<gating::Dimension>& dims,
-                   const gating::WorkspaceSample* flowjo, std::span<const gating::FinderReport> found = {}) const {
+                   const gating::WorkspaceSample* flowjo, std::span<const gating::FinderReport> found = {},
+                   const gating::KeptChannels* kept = nullptr) const {
     gating::StatisticsOptions options;
     options.percentiles = percentiles;
     const auto& s = g.sample;
@@ -601,8 +646,15 @@ struct GateCommand {
       parents.push_back(g.results.parent_count(populations[pi].name));
     }
     tbb::this_task_arena::isolate([&] {
-      for (std::size_t c = 0; c < names.size(); ++c) columns[c] = cache.get(dims[c]);
-      auto table = gating::population_statistics_table(columns, members, parents, g.results.events(), options);
+      std::vector<gating::PopulationStatistics> table;
+      if (kept) {  // the channels in `names` order (table_channels)
+        std::vector<gating::ChannelValues> values(names.size());
+        for (std::size_t c = 0; c < names.size(); ++c) values[c] = kept->values(c);
+        table = gating::population_statistics_table(values, members, parents, g.results.events(), options);
+      } else {
+        for (std::size_t c = 0; c < names.size(); ++c) columns[c] = cache.get(dims[c]);
+        table = gating::population_statistics_table(columns, members, parents, g.results.events(), options);
+      }
       for (std::size_t d = 0; d < distinct.size(); ++d)
         for (std::size_t c = 0; c < names.size(); ++c)
           results[distinct[d] * names.size() + c] = std::move(table[d * names.size() + c]);

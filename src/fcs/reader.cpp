@@ -300,6 +300,17 @@ bool EventBlocks::block_by_block() const noexcept {
   return layout.datatype != DataType::Ascii && layout.range_from_max.empty();
 }
 
+bool EventBlocks::exact_in_float(std::size_t channel) const noexcept {
+  if (!block_by_block() || channel >= state_->layout.plan.channels.size()) return false;
+  const auto& ch = state_->layout.plan.channels[channel];
+  using Kind = detail::ChannelPlan::Kind;
+  // A float32 as stored, or an integer below 2^24, and at most clamped at a range that is a
+  // float itself; nothing scaled.
+  const bool stored = ch.kind == Kind::Float32 || ((ch.kind == Kind::UInt || ch.kind == Kind::Packed) && ch.bits <= 24);
+  const bool range_exact = !ch.truncate || static_cast<double>(static_cast<float>(ch.range)) == ch.range;
+  return stored && range_exact && !ch.linearise && ch.divide_by == 1;
+}
+
 namespace {
 
 // EventBlocks::decode of `plan`'s channels (the layout's, or some of them with the same event

@@ -13,13 +13,12 @@
 #include <optional>
 
 #include "cytopipe/gating/evaluate.hpp"
+#include "gating/block_sample.hpp"
 #include "gating/dimension_channels.hpp"
 
 namespace cytopipe::gating {
-namespace {
 
-// The metadata gating reads (channels, spillover, source); the keywords stay with the reader.
-fcs::Sample block_sample(const fcs::Sample& metadata) {
+fcs::Sample detail::block_sample(const fcs::Sample& metadata) {
   fcs::Sample s;
   s.source = metadata.source;
   s.version = metadata.version;
@@ -31,45 +30,52 @@ fcs::Sample block_sample(const fcs::Sample& metadata) {
   return s;
 }
 
-// Each block gated on one thread: the parallelism is over blocks.
-GateOptions serial_options() {
-  GateOptions options;
-  options.parallel = false;
-  return options;
-}
-
-// The channels of `metadata` (indices, in file order) that gating `strategy` reads: each
-// dimension's channel (or a ratio's two), found as the gates find it, and every detector of a
-// compensation a dimension uses. Names the file lacks are left out: the strategy's check against
-// the whole metadata has named them already. A channel found among these is found as the same
-// channel among all: find_channel takes the first channel at the best kind of match, and none
-// before it matches better or as well among all channels, so none does among these.
-std::vector<std::size_t> channels_read(const GatingStrategy& strategy, const fcs::Sample& metadata) {
+std::vector<std::size_t> detail::channels_read(std::span<const Dimension* const> dimensions,
+                                               const GatingStrategy& strategy, const fcs::Sample& metadata) {
   std::vector<char> read(metadata.channels.size(), 0);
   auto add = [&](const std::string& name) {
     if (const auto c = metadata.find_channel(name)) read[*c] = 1;
   };
   std::vector<const fcs::Spillover*> matrices;  // whose detectors are added
-  for (const auto& node : strategy.gates())
-    for (const Dimension* d : dimensions_of(node.gate)) {
-      for_each_channel(*d, add);
-      if (d->compensation == kUncompensated) continue;
-      const fcs::Spillover* matrix = nullptr;
-      if (d->compensation == kFileCompensation) {
-        if (metadata.spillover) matrix = &*metadata.spillover;
-      } else if (const auto it = strategy.matrices().find(d->compensation); it != strategy.matrices().end()) {
-        matrix = &it->second.spectrum;
-      }
-      // Each matrix's detectors once (most dimensions share one matrix of a dozen detectors).
-      if (matrix && std::find(matrices.begin(), matrices.end(), matrix) == matrices.end()) {
-        matrices.push_back(matrix);
-        for (const auto& detector : matrix->detectors) add(detector);
-      }
+  for (const Dimension* d : dimensions) {
+    for_each_channel(*d, add);
+    if (d->compensation == kUncompensated) continue;
+    const fcs::Spillover* matrix = nullptr;
+    if (d->compensation == kFileCompensation) {
+      if (metadata.spillover) matrix = &*metadata.spillover;
+    } else if (const auto it = strategy.matrices().find(d->compensation); it != strategy.matrices().end()) {
+      matrix = &it->second.spectrum;
     }
+    // Each matrix's detectors once (most dimensions share one matrix of a dozen detectors).
+    if (matrix && std::find(matrices.begin(), matrices.end(), matrix) == matrices.end()) {
+      matrices.push_back(matrix);
+      for (const auto& detector : matrix->detectors) add(detector);
+    }
+  }
   std::vector<std::size_t> out;
   for (std::size_t c = 0; c < read.size(); ++c)
     if (read[c]) out.push_back(c);
   return out;
+}
+
+std::vector<std::size_t> detail::channels_read(const GatingStrategy& strategy, const fcs::Sample& metadata) {
+  std::vector<const Dimension*> dimensions;
+  for (const auto& node : strategy.gates())
+    for (const Dimension* d : dimensions_of(node.gate)) dimensions.push_back(d);
+  return channels_read(dimensions, strategy, metadata);
+}
+
+namespace {
+
+using detail::block_sample;
+using detail::channels_read;
+
+
+// Each block gated on one thread: the parallelism is over blocks.
+GateOptions serial_options() {
+  GateOptions options;
+  options.parallel = false;
+  return options;
 }
 
 }  // namespace
@@ -183,7 +189,11 @@ struct BlockGating::Workers {
 BlockGating::~BlockGating() = default;
 
 BlockGating::BlockGating(const GatingStrategy& strategy, const fcs::Sample& sample, std::size_t block_events)
-    : strategy_(strategy), sample_(sample), block_events_(block_events), workers_(std::make_unique<Workers>()) {
+    : BlockGating(strategy, sample, sample.event_count(), block_events) {}
+
+BlockGating::BlockGating(const GatingStrategy& strategy, const fcs::Sample& metadata, std::size_t events,
+                         std::size_t block_events)
+    : strategy_(strategy), sample_(metadata), block_events_(block_events), workers_(std::make_unique<Workers>()) {
   check_block_events(block_events);
   if (strategy.has_finders())
     throw Error("gate_in_blocks: a strategy with finders places its gates on the whole sample first");
@@ -191,17 +201,15 @@ BlockGating::BlockGating(const GatingStrategy& strategy, const fcs::Sample& samp
   // The strategy against the sample's metadata first, with no events: every error surfaces here,
   // once, as gate_sample raises it (count_populations' check); and the populations' names and paths.
   {
-    const fcs::Sample empty = block_sample(sample);
+    const fcs::Sample empty = block_sample(metadata);
     GatingRun run(strategy, empty, options);
     out_ = run.finish();
   }
-  const std::size_t n = sample.event_count();
-  out_.events_ = n;
-  for (auto& p : out_.populations_) p.members = Membership(n);
+  out_.events_ = events;
+  for (auto& p : out_.populations_) p.members = Membership(events);
 }
 
 void BlockGating::gate(std::size_t first, std::size_t count) {
-  const GateOptions options = serial_options();
   const std::size_t channels = sample_.channels.size();
   for (std::size_t at = first; at < first + count; at += block_events_) {
     const std::size_t events = std::min(block_events_, first + count - at);
@@ -216,14 +224,22 @@ void BlockGating::gate(std::size_t first, std::size_t count) {
         const auto from = sample_.events.column(c).subspan(at, events);
         std::copy(from.begin(), from.end(), s.events.column(c).begin());
       }
-      GatingRun run(strategy_, s, options);
-      run.evaluate(0, events);
-      const GatingResults block = run.finish();
-      for (std::size_t p = 0; p < out_.populations_.size(); ++p) {
-        const auto words = block.populations()[p].members.words();
-        std::copy(words.begin(), words.end(), out_.populations_[p].members.words().begin() + static_cast<std::ptrdiff_t>(at / 64));
-      }
+      gate_block(at, s);
     });
+  }
+}
+
+void BlockGating::gate_block(std::size_t first, const fcs::Sample& block) {
+  const std::size_t events = block.event_count();
+  if (first % 64 != 0 || first + events > out_.events_)
+    throw Error("BlockGating: events [" + std::to_string(first) + ", " + std::to_string(first + events) + ") of " +
+                std::to_string(out_.events_) + " (the first must be a multiple of 64)");
+  GatingRun run(strategy_, block, serial_options());
+  run.evaluate(0, events);
+  const GatingResults gated = run.finish();
+  for (std::size_t p = 0; p < out_.populations_.size(); ++p) {
+    const auto words = gated.populations()[p].members.words();
+    std::copy(words.begin(), words.end(), out_.populations_[p].members.words().begin() + static_cast<std::ptrdiff_t>(first / 64));
   }
 }
 

@@ -565,11 +565,15 @@ class RankSelection {
   return ss;
 }
 
+// Lanes of the mode's counts, interleaved (quad[kModeLanes * bin + lane]): a value's count goes
+// to lane (its position % kModeLanes), so that a vector's eight values never increment one
+// counter twice in a row (a chain of dependent increments where values crowd into the peak).
+constexpr std::size_t kModeLanes = 8;
 // The mode's histogram of values in [lo, hi] (hi > lo): bin (x - lo) / width, truncated, the
-// last bin also taking hi, counted in four interleaved arrays (quad[4 * bin + lane]) as
-// LargeStatistics::add counts them: the same bin for every value on either path (vector division
-// only where every quotient is far inside the integer range, as there). For the table's atoms,
-// whose populations with the same extremes share one binning (ModeGroup).
+// last bin also taking hi, counted in kModeLanes interleaved arrays as LargeStatistics::add
+// counts them: the same bin for every value on either path (vector division only where every
+// quotient is far inside the integer range, as there). For the table's atoms, whose populations
+// with the same extremes share one binning (ModeGroup).
 void count_mode_bins(std::span<const double> v, double lo, double hi, std::size_t bins, std::size_t* quad);
 #if defined(__x86_64__)
 __attribute__((target("avx512f,avx512dq"))) void count_mode_bins_avx512(std::span<const double> v, double lo_,
@@ -584,11 +588,11 @@ __attribute__((target("avx512f,avx512dq"))) void count_mode_bins_avx512(std::spa
     const __m512i bin =
         _mm512_maskz_min_epi64(0xFF, _mm512_maskz_cvttpd_epi64(0xFF, _mm512_div_pd(_mm512_sub_pd(x, lo), width)), last);
     _mm512_store_si512(b, bin);
-    for (std::size_t k = 0; k < 8; ++k) q[4 * static_cast<std::size_t>(b[k]) + (k & 3)]++;
+    for (std::size_t k = 0; k < 8; ++k) q[kModeLanes * static_cast<std::size_t>(b[k]) + (k & (kModeLanes - 1))]++;
   }
   for (; j < v.size(); ++j) {
     auto bin = static_cast<std::size_t>((v[j] - lo_) / width_);
-    q[4 * std::min(bin, bins - 1) + (j & 3)]++;
+    q[kModeLanes * std::min(bin, bins - 1) + (j & (kModeLanes - 1))]++;
   }
 }
 #endif
@@ -602,7 +606,7 @@ void count_mode_bins(std::span<const double> v, double lo, double hi, std::size_
 #endif
   for (std::size_t j = 0; j < v.size(); ++j) {
     auto bin = static_cast<std::size_t>((v[j] - lo) / width);
-    q[4 * std::min(bin, bins - 1) + (j & 3)]++;
+    q[kModeLanes * std::min(bin, bins - 1) + (j & (kModeLanes - 1))]++;
   }
 }
 
@@ -637,7 +641,7 @@ class LargeStatistics {
     s.geometric_mean_excluded = n - positive;
     // Four interleaved count arrays, summed after: runs of values in one bin would otherwise
     // wait on each other's increment of the same counter.
-    if (spread_) quad_.assign(4 * bins_, 0);
+    if (spread_) quad_.assign(kModeLanes * bins_, 0);
   }
   void add(std::span<const double> v) {
 #if defined(__x86_64__)
@@ -650,7 +654,7 @@ class LargeStatistics {
       std::size_t j = 0;
       for (double x : v) {
         auto b = static_cast<std::size_t>((x - lo_) / width_);
-        q[4 * std::min(b, bins_ - 1) + (j++ & 3)]++;
+        q[kModeLanes * std::min(b, bins_ - 1) + (j++ & (kModeLanes - 1))]++;
         if (selection_) selection_->collect(x);
       }
     } else if (selection_) {
@@ -680,14 +684,14 @@ class LargeStatistics {
             _mm512_maskz_min_epi64(0xFF, _mm512_maskz_cvttpd_epi64(0xFF, _mm512_div_pd(_mm512_sub_pd(x, lo), width)), last);
         _mm512_store_si512(b, bin);
         if (left == 8) {
-          for (std::size_t k = 0; k < 8; ++k) q[4 * static_cast<std::size_t>(b[k]) + (k & 3)]++;
+          for (std::size_t k = 0; k < 8; ++k) q[kModeLanes * static_cast<std::size_t>(b[k]) + (k & (kModeLanes - 1))]++;
         } else {
-          for (std::size_t k = 0; k < left; ++k) q[4 * static_cast<std::size_t>(b[k]) + (k & 3)]++;
+          for (std::size_t k = 0; k < left; ++k) q[kModeLanes * static_cast<std::size_t>(b[k]) + (k & (kModeLanes - 1))]++;
         }
       } else {
         for (std::size_t k = 0; k < left; ++k) {
           auto bin = static_cast<std::size_t>((v[j + k] - lo_) / width_);
-          q[4 * std::min(bin, bins_ - 1) + (k & 3)]++;
+          q[kModeLanes * std::min(bin, bins_ - 1) + (k & (kModeLanes - 1))]++;
         }
       }
     }
@@ -710,7 +714,8 @@ class LargeStatistics {
     if (spread_) {
       std::size_t best = 0, most = 0;  // the first fullest bin
       for (std::size_t b = 0; b < bins_; ++b) {
-        const std::size_t c = (quad_[4 * b] + quad_[4 * b + 1]) + (quad_[4 * b + 2] + quad_[4 * b + 3]);
+        std::size_t c = 0;
+        for (std::size_t lane = 0; lane < kModeLanes; ++lane) c += quad_[kModeLanes * b + lane];
         if (c > most) most = c, best = b;
       }
       s.mode = lo_ + (static_cast<double>(best) + 0.5) * width_;
@@ -1075,7 +1080,6 @@ __attribute__((target("avx512f,popcnt"))) std::size_t gather_finite_avx512(const
     const std::size_t base = (w - w0) * 64;  // in the chunk
     for (int j = 0; j < 8; ++j) {
       const auto mask = static_cast<__mmask8>(bits >> (8 * j));
-      if (mask == 0) continue;
       const __m512d x = _mm512_maskz_loadu_pd(mask, values + base + 8 * j);
       const __mmask8 keep = _mm512_mask_cmp_pd_mask(mask, _mm512_abs_pd(x), infinity, _CMP_LT_OQ);
       const int n = __builtin_popcount(keep);
@@ -1927,7 +1931,7 @@ class ChannelTable {
         if (g == groups_.size()) groups_.push_back({lo, hi, std::vector<std::vector<std::size_t>>(atom_count_)});
         group_of_[i] = g;
         for (std::size_t a : atoms_->of[passes_[i].index])
-          if (atom_n_[a] > 0 && groups_[g].quads[a].empty()) groups_[g].quads[a].assign(4 * mode_bins_, 0);
+          if (atom_n_[a] > 0 && groups_[g].quads[a].empty()) groups_[g].quads[a].assign(kModeLanes * mode_bins_, 0);
       }
     std::fill(chains_.begin(), chains_.end(), 0.0L);
     chain_items_.resize(large_.size());
@@ -2111,7 +2115,46 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
 
 }  // namespace
 
+namespace {
+
+// A channel's sweeps over float32 values: each chunk widened into a buffer in cache (the whole
+// column is half the bytes of a double one), handed to a column-less ChannelTable.
+void float_channel_task(std::span<const float> column, std::span<const Membership* const> members,
+                        std::span<const std::size_t> order, std::span<const std::size_t> parent_counts,
+                        std::size_t total_events, const StatisticsOptions& options, PopulationStatistics* out,
+                        std::size_t stride, const Atoms* atoms) {
+  ChannelTable t(members, order, parent_counts, total_events, options, out, stride, atoms, table_scratch(),
+                 std::span<const double>());
+  thread_local std::vector<double> chunk(kChunkEvents);
+  const std::size_t words = (total_events + 63) / 64;
+  const auto sweep = [&](auto&& step) {
+    for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
+      const std::size_t w1 = std::min(words, w0 + kChunkWords);
+      const std::size_t first = w0 * 64, end = std::min(w1 * 64, total_events);
+      std::copy(column.begin() + static_cast<std::ptrdiff_t>(first), column.begin() + static_cast<std::ptrdiff_t>(end),
+                chunk.begin());
+      step(chunk.data(), w0, w1);
+    }
+  };
+  sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.first(v, w0, w1); });
+  if (t.needs_exact_sweep()) sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.exact_sweep(v, w0, w1); });
+  if (t.before_second()) sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.second(v, w0, w1); });
+  t.finish();
+}
+
+}  // namespace
+
 std::vector<PopulationStatistics> population_statistics_table(std::span<const std::span<const double>> channels,
+                                                               std::span<const Membership* const> members,
+                                                               std::span<const std::size_t> parent_counts,
+                                                               std::size_t total_events,
+                                                               const StatisticsOptions& options) {
+  std::vector<ChannelValues> values(channels.size());
+  for (std::size_t c = 0; c < channels.size(); ++c) values[c].doubles = channels[c];
+  return population_statistics_table(values, members, parent_counts, total_events, options);
+}
+
+std::vector<PopulationStatistics> population_statistics_table(std::span<const ChannelValues> channels,
                                                                std::span<const Membership* const> members,
                                                                std::span<const std::size_t> parent_counts,
                                                                std::size_t total_events,
@@ -2135,9 +2178,14 @@ std::vector<PopulationStatistics> population_statistics_table(std::span<const st
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return members[a]->count() > members[b]->count(); });
   const std::optional<Atoms> atoms = atoms_of(members, order);
+  const Atoms* shared = atoms ? &*atoms : nullptr;
   tbb::parallel_for(std::size_t{0}, width, [&](std::size_t c) {
-    channel_task(channels[c], members, order, parent_counts, total_events, options, out.data() + c, width,
-                 atoms ? &*atoms : nullptr);
+    if (!channels[c].floats.empty())
+      float_channel_task(channels[c].floats, members, order, parent_counts, total_events, options, out.data() + c,
+                         width, shared);
+    else
+      channel_task(channels[c].doubles, members, order, parent_counts, total_events, options, out.data() + c, width,
+                   shared);
   });
   return out;
 }

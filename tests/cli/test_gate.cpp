@@ -193,6 +193,61 @@ TEST(GateCommand, StreamsFilesInOrderWhateverIsInFlight) {
   for (const auto& n : names) fs::remove(n);
 }
 
+// `gate --stats` without --events keeps only the table's channels while each file is gated block
+// by block (float32 where every value is one); with --events it reads the whole event matrix.
+// Both give the same table, byte for byte, and the same counts: gates5 on NKR (float channels and
+// a Time channel divided by its gain, kept as doubles), gates1 on data1 (integer channels), all
+// channels and a reordered subset, two files at once; and the same error for a channel the file
+// lacks.
+TEST(GateCommand, StatsWithoutEventsEqualTheEventMatrixPath) {
+  CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/gatingMLData");
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  const fs::path xml5 = dir / "Gating-MLFiles/gates5.xml", xml1 = dir / "Gating-MLFiles/gates1.xml";
+  const fs::path nkr = dir / "FCSFiles/9399_1_3_NKR.fcs", data1 = dir / "FCSFiles/data1.fcs";
+  struct Case {
+    fs::path xml;
+    std::string files, options;
+  };
+  const std::vector<Case> cases = {
+      {xml5, "'" + nkr.string() + "'", ""},
+      {xml5, "'" + nkr.string() + "'", "--channels Time,PE-A,FSC-A --percentiles 1,50,99"},
+      {xml1, "'" + data1.string() + "' '" + data1.string() + "'", "-j 2"},
+      {xml1, "'" + data1.string() + "'", "--channels FL2-H,FL1-H"},
+  };
+  std::size_t rows = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.xml.filename().string() + " " + c.files + " " + c.options);
+    const fs::path kept = temp("kept.csv"), whole = temp("whole.csv"), events = temp("kept_events.csv");
+    const auto a = run("gate --strategy '" + c.xml.string() + "' " + c.files + " --stats '" + kept.string() + "' " + c.options);
+    const auto b = run("gate --strategy '" + c.xml.string() + "' " + c.files + " --stats '" + whole.string() +
+                       "' --events '" + events.string() + "' " + c.options);
+    ASSERT_EQ(a.code, 0) << a.output;
+    ASSERT_EQ(b.code, 0) << b.output;
+    EXPECT_EQ(a.output, b.output);
+    const std::string table = slurp(kept);
+    EXPECT_EQ(table, slurp(whole));
+    rows += static_cast<std::size_t>(std::count(table.begin(), table.end(), '\n'));
+    for (const auto& f : {kept, whole, events}) fs::remove(f);
+  }
+  EXPECT_GT(rows, 1000u);
+  // A channel the file lacks: named alike on both paths.
+  const fs::path s1 = temp("lack1.csv"), s2 = temp("lack2.csv"), e2 = temp("lack_events.csv");
+  const auto a = run("gate --strategy '" + xml1.string() + "' '" + data1.string() + "' --stats '" + s1.string() +
+                     "' --channels FL1-H,No-Such");
+  const auto b = run("gate --strategy '" + xml1.string() + "' '" + data1.string() + "' --stats '" + s2.string() +
+                     "' --events '" + e2.string() + "' --channels FL1-H,No-Such");
+  EXPECT_EQ(a.code, 1);
+  EXPECT_EQ(a.code, b.code);
+  EXPECT_NE(a.output.find("No-Such"), std::string::npos) << a.output;
+  EXPECT_EQ(a.output, b.output);
+  for (const auto& f : {s1, s2, e2}) fs::remove(f);
+}
+
 TEST(GateCommand, ZeroOrNegativeThreadsOrInFlightAreUsageErrors) {
   CYTOPIPE_SHARED_OR_SKIP(xml, "gatingml_ref/gatingMLData/Gating-MLFiles/gates1.xml");
   CYTOPIPE_SHARED_OR_SKIP(fcs, "gatingml_ref/gatingMLData/FCSFiles/data1.fcs");

@@ -129,6 +129,49 @@ TEST(EventBlocks, EverySharedFileDecodesBlockByBlockAsReadFcsReadsIt) {
   EXPECT_GT(refused, 0u);  // the corpus has refused files: their refusal was compared
 }
 
+// exact_in_float names only channels every value of which is a float32 exactly (as read_fcs
+// reads it), on every shared file under each value rule; it names many (float32 and small
+// integer channels) and refuses many, every channel divided by its gain among them.
+TEST(EventBlocks, ExactInFloatOnlyWhereEveryValueIsAFloat) {
+  const auto files = shared_fcs_files();
+  if (files.empty()) {
+    CYTOPIPE_SHARED_OR_SKIP(corpus, "fcs_corpus/MANIFEST.tsv");
+  }
+  std::size_t exact = 0, not_exact = 0, divided = 0;
+  for (const auto& file : files)
+    for (ValueRule rule : {ValueRule::FlowCore, ValueRule::FlowCoreWithGain, ValueRule::Raw}) {
+      SCOPED_TRACE(file.filename().string() + " rule " + std::to_string(static_cast<int>(rule)));
+      ReadOptions options;
+      options.values = rule;
+      std::optional<EventBlocks> blocks;
+      std::optional<Sample> whole;
+      try {
+        blocks.emplace(file, options);
+        whole = cytopipe::fcs::read_fcs(file, options);
+      } catch (const FcsError&) {
+        continue;  // refused files: EverySharedFileDecodesBlockByBlockAsReadFcsReadsIt
+      }
+      EXPECT_FALSE(blocks->exact_in_float(whole->channels.size()));  // past the last channel
+      for (std::size_t c = 0; c < whole->channels.size(); ++c) {
+        if (!blocks->exact_in_float(c)) {
+          ++not_exact;
+          continue;
+        }
+        ++exact;
+        EXPECT_FALSE(whole->channels[c].gain_applied) << whole->channels[c].name;
+        const auto v = whole->events.column(c);
+        const auto lost = std::find_if(v.begin(), v.end(), [](double x) {
+          return !std::isnan(x) && static_cast<double>(static_cast<float>(x)) != x;
+        });
+        EXPECT_TRUE(lost == v.end()) << whole->channels[c].name << ": " << *lost << " is not a float";
+      }
+      for (const auto& ch : whole->channels) divided += ch.gain_applied;
+    }
+  EXPECT_GT(exact, 100u);
+  EXPECT_GT(not_exact, 20u);
+  EXPECT_GT(divided, 0u);  // (each of them counted among not_exact, by the check above)
+}
+
 // Blocks made from a file's Text (its TEXT read once, beforehand) are the file's blocks: the same
 // refusals, metadata and values as read_fcs on the whole corpus.
 TEST(EventBlocks, FromTextReadBeforeTheSameAsFromTheFile) {

@@ -4,6 +4,8 @@
 // memory gated in blocks) against gate_sample's memberships, event for event.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,6 +19,7 @@
 #include "cytopipe/fcs/event_blocks.hpp"
 #include "cytopipe/fcs/reader.hpp"
 #include "cytopipe/gating/block_counts.hpp"
+#include "cytopipe/gating/block_statistics.hpp"
 #include "cytopipe/gating/evaluate.hpp"
 #include "cytopipe/gating/io.hpp"
 #include "support/shared_data.hpp"
@@ -205,6 +208,71 @@ TEST(BlockCounts, GateInBlocksHasGateSampleMemberships) {
     }
   });
   EXPECT_GT(compared, 100u);
+}
+
+// gate_blocks_keeping (gate --stats without --events): its memberships are gate_sample's on every
+// Gating-ML reference pair, in blocks of an odd number of words and the CLI's; the kept channels
+// hold read_fcs' values to the bit, as float32 where exact_in_float (the 10-bit integer channels
+// of data1/data2, NKR's float channels) and as doubles elsewhere (NKR's Time, divided by its
+// gain); a strategy for another file raises gate_sample's error, and a channel past the file's is
+// refused.
+TEST(BlockCounts, GatedKeepingChannelsHasGateSampleMembershipsAndReadFcsValues) {
+  CYTOPIPE_SHARED_OR_SKIP(dir, "gatingml_ref/gatingMLData");
+  std::size_t compared = 0, as_float = 0, as_double = 0, refused = 0;
+  const auto gated = [&](const cytopipe::gating::GatingStrategy& strategy, const fs::path& fcs,
+                         const cytopipe::fcs::ReadOptions& options, const cytopipe::fcs::Sample& sample,
+                         const cytopipe::gating::GatingResults& whole) {
+    const cytopipe::fcs::EventBlocks blocks(fcs, options);
+    // Every channel, last first (keep's order is the kept columns' order).
+    std::vector<std::size_t> keep(sample.channels.size());
+    for (std::size_t j = 0; j < keep.size(); ++j) keep[j] = keep.size() - 1 - j;
+    for (std::size_t block : {std::size_t{64 * 37}, cytopipe::gating::kGateBlockEvents}) {
+      SCOPED_TRACE("blocks of " + std::to_string(block));
+      const auto g = cytopipe::gating::gate_blocks_keeping(strategy, blocks, keep, block);
+      EXPECT_EQ(g.results.events(), whole.events());
+      ASSERT_EQ(g.results.populations().size(), whole.populations().size());
+      for (std::size_t p = 0; p < whole.populations().size(); ++p) {
+        EXPECT_EQ(g.results.populations()[p].path, whole.populations()[p].path);
+        EXPECT_EQ(g.results.populations()[p].count, whole.populations()[p].count) << whole.populations()[p].name;
+        EXPECT_TRUE(g.results.populations()[p].members == whole.populations()[p].members) << whole.populations()[p].name;
+        ++compared;
+      }
+      ASSERT_EQ(g.kept.channels(), keep.size());
+      for (std::size_t j = 0; j < keep.size(); ++j) {
+        const auto want = sample.events.column(keep[j]);
+        const auto v = g.kept.values(j);
+        ASSERT_EQ(v.size(), want.size()) << sample.channels[keep[j]].name;
+        EXPECT_EQ(!v.floats.empty(), blocks.exact_in_float(keep[j])) << sample.channels[keep[j]].name;
+        std::size_t differ = 0;
+        for (std::size_t e = 0; e < want.size(); ++e) {
+          const double x = v.floats.empty() ? v.doubles[e] : static_cast<double>(v.floats[e]);
+          differ += std::bit_cast<std::uint64_t>(x) != std::bit_cast<std::uint64_t>(want[e]);
+        }
+        EXPECT_EQ(differ, 0u) << sample.channels[keep[j]].name;
+        (v.floats.empty() ? as_double : as_float) += 1;
+      }
+    }
+    std::vector<std::size_t> past = {sample.channels.size()};
+    EXPECT_THROW(cytopipe::gating::gate_blocks_keeping(strategy, blocks, past), cytopipe::Error);
+  };
+  for_each_reference_pair(dir, gated, [&](const auto& strategy, const auto& sample, const cytopipe::Error& e) {
+    try {
+      const cytopipe::fcs::EventBlocks blocks(sample.source, [] {
+        cytopipe::fcs::ReadOptions options;
+        options.values = cytopipe::fcs::ValueRule::FlowCoreWithGain;
+        return options;
+      }());
+      (void)cytopipe::gating::gate_blocks_keeping(strategy, blocks, std::vector<std::size_t>{0});
+      ADD_FAILURE() << "gate_sample refused it: " << e.what();
+    } catch (const cytopipe::Error& f) {
+      EXPECT_STREQ(f.what(), e.what());
+      ++refused;
+    }
+  });
+  EXPECT_GT(compared, 100u);
+  EXPECT_GT(as_float, 10u);
+  EXPECT_GT(as_double, 0u);
+  EXPECT_GT(refused, 0u);
 }
 
 // Every reference strategy on every reference file, those written for another file included

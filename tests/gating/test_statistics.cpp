@@ -408,6 +408,100 @@ TEST(Statistics, TableEqualsOnePopulationAtATime) {
                cytopipe::Error);
 }
 
+// Float32 columns (ChannelValues::floats, as `gate --stats` keeps a file's float channels) give
+// the results of double columns holding the same values, every field to the bit: overlapping
+// populations (atoms) and disjoint ones, small populations (the plain path, from values gathered
+// in the sweeps), populations with fewer than 4096 finite values, zeros of both signs at the
+// extremes (the extra sweep that finds their signs), NaN and infinities; float and double
+// columns mixed in one table.
+TEST(Statistics, FloatColumnsGiveTheDoubleColumnsResultsToTheBit) {
+  std::mt19937_64 rng(3131);
+  std::lognormal_distribution<float> spread(5, 2);
+  std::normal_distribution<float> z;
+  const std::size_t events = 70003;
+  std::vector<std::vector<float>> floats(6, std::vector<float>(events));
+  for (std::size_t e = 0; e < events; ++e) {
+    const auto r = rng() % 100;
+    floats[0][e] = r == 0 ? NAN : r == 1 ? INFINITY : r == 2 ? -INFINITY : r == 3 ? -0.0f : r == 4 ? 0.0f : spread(rng);
+    floats[1][e] = 300 * z(rng) - 20;
+    floats[2][e] = rng() % 2 ? -0.0f : 0.0f;  // zeros only: both extremes a zero
+    floats[3][e] = 17.25f;
+    floats[4][e] = e % 3 ? NAN : static_cast<float>(rng() % 50);
+    floats[5][e] = static_cast<float>(rng() % 1024);  // a 10-bit integer channel
+  }
+  std::vector<std::vector<double>> doubles(floats.size());
+  for (std::size_t c = 0; c < floats.size(); ++c) doubles[c].assign(floats[c].begin(), floats[c].end());
+  const auto population_sets = [&] {
+    std::vector<std::vector<Membership>> sets(2);
+    const auto add = [&](std::vector<Membership>& set, auto rule) {
+      Membership m(events);
+      for (std::size_t e = 0; e < events; ++e)
+        if (rule(e)) m.set(e);
+      set.push_back(std::move(m));
+    };
+    auto& overlapping = sets[0];
+    add(overlapping, [](std::size_t) { return true; });
+    add(overlapping, [&](std::size_t) { return rng() % 3 != 0; });
+    add(overlapping, [&](std::size_t e) { return overlapping[1].test(e) && rng() % 2; });
+    add(overlapping, [&](std::size_t e) { return !overlapping[1].test(e); });
+    add(overlapping, [](std::size_t e) { return e % 29 == 0; });               // small
+    add(overlapping, [](std::size_t e) { return e % 3 != 0 && e < 9000; });    // no finite value on channel 4
+    add(overlapping, [&](std::size_t e) { return e >= events - 5000; });        // the partial last word
+    auto& disjoint = sets[1];
+    add(disjoint, [](std::size_t e) { return e % 2 == 0 && e < 40000; });
+    add(disjoint, [](std::size_t e) { return e % 2 == 1; });
+    add(disjoint, [](std::size_t e) { return e % 2 == 0 && e >= 40000 && e % 7 == 0; });  // small
+    add(disjoint, [](std::size_t) { return false; });                                      // empty
+    return sets;
+  }();
+  StatisticsOptions o;
+  o.percentiles = {0, 2.5, 15.87, 50, 84.13, 99, 100};
+  const auto same = [](double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); };
+  for (std::size_t set = 0; set < population_sets.size(); ++set) {
+    const auto& populations = population_sets[set];
+    std::vector<const Membership*> members;
+    std::vector<std::size_t> parents;
+    for (const auto& m : populations) {
+      members.push_back(&m);
+      parents.push_back(events);
+    }
+    std::vector<std::span<const double>> columns(doubles.begin(), doubles.end());
+    const auto want = population_statistics_table(columns, members, parents, events, o);
+    // Floats on every channel, then floats and doubles alternating.
+    for (int mix = 0; mix < 2; ++mix) {
+      std::vector<ChannelValues> values(floats.size());
+      for (std::size_t c = 0; c < floats.size(); ++c)
+        if (mix == 0 || c % 2 == 0) values[c].floats = floats[c];
+        else values[c].doubles = doubles[c];
+      const auto got = population_statistics_table(values, members, parents, events, o);
+      ASSERT_EQ(got.size(), want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        SCOPED_TRACE("set " + std::to_string(set) + ", mix " + std::to_string(mix) + ", population " +
+                     std::to_string(i / floats.size()) + ", channel " + std::to_string(i % floats.size()));
+        const auto& g = got[i];
+        const auto& w = want[i];
+        EXPECT_EQ(g.count, w.count);
+        EXPECT_EQ(g.geometric_mean_excluded, w.geometric_mean_excluded);
+        for (auto field : {&PopulationStatistics::percent_parent, &PopulationStatistics::percent_total,
+                           &PopulationStatistics::mean, &PopulationStatistics::median,
+                           &PopulationStatistics::geometric_mean, &PopulationStatistics::mode, &PopulationStatistics::sd,
+                           &PopulationStatistics::cv, &PopulationStatistics::robust_sd, &PopulationStatistics::robust_cv})
+          EXPECT_TRUE(same(g.*field, w.*field)) << g.*field << " " << w.*field;
+        ASSERT_EQ(g.percentiles.size(), w.percentiles.size());
+        for (std::size_t k = 0; k < w.percentiles.size(); ++k)
+          EXPECT_TRUE(same(g.percentiles[k].second, w.percentiles[k].second)) << w.percentiles[k].first;
+      }
+    }
+  }
+  // One value per event on every channel.
+  std::vector<float> short_column(events - 1);
+  std::vector<ChannelValues> bad(1);
+  bad[0].floats = short_column;
+  std::vector<const Membership*> one = {&population_sets[0][0]};
+  std::vector<std::size_t> parent = {events};
+  EXPECT_THROW(population_statistics_table(bad, one, parent, events, o), cytopipe::Error);
+}
+
 // The table's overlapping populations take their min/max, positive counts and key histograms
 // from atoms (the disjoint sets of events in the same populations); a zero at either end takes
 // its sign from the population's first (last) zero in event order, not from an atom's. Here the

@@ -56,6 +56,10 @@ class EventBlocks {
   // data, and a float channel without a valid $PnR (its range is the column's maximum), need
   // read_fcs.
   bool block_by_block() const noexcept;
+  // Whether every value decode() gives of `channel` is a float32 exactly (a float32 channel or an
+  // integer one of at most 24 bits, neither scaled nor divided, clamped at most at a $PnR that is
+  // a float itself): a caller may then keep it as float32 and lose nothing.
+  bool exact_in_float(std::size_t channel) const noexcept;
   // Decodes events [first_event, first_event + count) of metadata().channels into rows
   // [0, count) of `out` (one column per channel; at least `count` rows), with read_fcs's value
   // rules: every value equals read_fcs's. first_event is a multiple of 64. Safe to call

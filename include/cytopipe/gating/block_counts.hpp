@@ -64,10 +64,17 @@ GatingResults gate_in_blocks(const GatingStrategy& strategy, const fcs::Sample& 
 class BlockGating {
  public:
   BlockGating(const GatingStrategy& strategy, const fcs::Sample& sample, std::size_t block_events = kGateBlockEvents);
+  // For events that never sit in one matrix (fcs::EventBlocks, gate_blocks_keeping):
+  // `metadata`'s channels and spillover, `events` in all, each block handed to gate_block().
+  BlockGating(const GatingStrategy& strategy, const fcs::Sample& metadata, std::size_t events,
+              std::size_t block_events);
   BlockGating(const BlockGating&) = delete;
   BlockGating& operator=(const BlockGating&) = delete;
   ~BlockGating();
   void gate(std::size_t first, std::size_t count);
+  // Gates `block`: events [first, first + block.event_count()) (first a multiple of 64), with the
+  // metadata's channels or those the strategy reads. From several threads at once, each event once.
+  void gate_block(std::size_t first, const fcs::Sample& block);
   GatingResults finish() &&;
 
  private:

@@ -58,6 +58,20 @@ std::vector<PopulationStatistics> population_statistics_table(std::span<const st
                                                                std::span<const std::size_t> parent_counts,
                                                                std::size_t total_events,
                                                                const StatisticsOptions& options = {});
+// One channel's values for the table: doubles, or float32 values (widened to double as the
+// sweeps read them, so a float column gives the results of a double column holding the same
+// values, bit for bit). Exactly one is set (both empty: a sample without events).
+struct ChannelValues {
+  std::span<const double> doubles;
+  std::span<const float> floats;
+  std::size_t size() const noexcept { return doubles.empty() ? floats.size() : doubles.size(); }
+};
+// population_statistics_table of channels given as doubles or floats (e.g. gate_blocks_keeping's).
+std::vector<PopulationStatistics> population_statistics_table(std::span<const ChannelValues> channels,
+                                                               std::span<const Membership* const> members,
+                                                               std::span<const std::size_t> parent_counts,
+                                                               std::size_t total_events,
+                                                               const StatisticsOptions& options = {});
 // log(x) of each finite positive value, -inf for the others.
 std::vector<double> log_values(std::span<const double> values);
 // The same into `logs` (one per value; e.g. uninitialised storage reused between samples).
