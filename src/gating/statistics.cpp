@@ -27,7 +27,6 @@
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 
-#include "gating/vector_log.hpp"
 
 namespace cytopipe::gating {
 namespace {
@@ -1329,13 +1328,13 @@ void add_in_fours_pair(FourSums x, FourSums y) {
   add_in_fours(y.sum, y.pending, *y.pending_n, y.v, y.n);
 }
 
-// A sum kept as double-doubles in eight lanes (value j of a run into lane j % 8): each add an
-// error-free TwoSum, so that the sum is within ~2^-100 of its size: more accurate than a long double
-// chain in any order, at a fraction of its cost (eight lanes of vector adds, where an
-// x87 chain adds one value per cycle at best). For the atoms' log sums and sums of squares, whose
-// order is not any population's event order anyway.
-// A sum past the double range (terms near DBL_MAX: a long double chain holds it, a lane would
-// overflow) goes on in long double from there (`spilled`).
+// A sum of squares kept as double-doubles in eight lanes (value j of a run into lane j % 8):
+// each add an error-free TwoSum, so that the sum is within ~2^-100 of its size: more accurate
+// than a long double chain in any order, at a fraction of its cost (eight lanes of vector adds,
+// where an x87 chain adds one value per cycle at best). For the atoms' sums of squares about
+// their means, whose order is not any population's event order anyway. A sum past the double
+// range (squares near DBL_MAX: a long double chain holds it, a lane would overflow) goes on in
+// long double from there (`spilled`).
 struct LaneSums {
   alignas(64) double hi[8] = {};
   alignas(64) double lo[8] = {};
@@ -1348,33 +1347,27 @@ struct LaneSums {
     return t;
   }
 };
-// Adds v[0, n) (kSquares: (v[j] - mean)^2, the square rounded to double as the x87 chains' terms
-// are) to `s`. The vector and scalar paths give the same bits (the same operations per lane; no
+// Adds (v[j] - mean)^2 over v[0, n) to `s`, each square rounded to double as the x87 chains'
+// terms are. The vector and scalar paths give the same bits (the same operations per lane; no
 // contraction into fused multiply-adds in ISO C++ mode).
-template <bool kSquares>
-void add_in_lanes_scalar(LaneSums& s, const double* v, std::size_t n, double mean) {
+void add_squares_scalar(LaneSums& s, const double* v, std::size_t n, double mean) {
   for (std::size_t j = 0; j < n; ++j) {
     const std::size_t k = j % 8;
-    double x = v[j];
-    if constexpr (kSquares) x = (x - mean) * (x - mean);
+    const double x = (v[j] - mean) * (v[j] - mean);
     const double sum = s.hi[k] + x, back = sum - s.hi[k];
     s.lo[k] += (s.hi[k] - (sum - back)) + (x - back);
     s.hi[k] = sum;
   }
 }
 #if defined(__x86_64__)
-template <bool kSquares>
-__attribute__((target("avx512f"))) void add_in_lanes_avx512(LaneSums& s, const double* v, std::size_t n, double mean_) {
+__attribute__((target("avx512f"))) void add_squares_avx512(LaneSums& s, const double* v, std::size_t n, double mean_) {
   __m512d hi = _mm512_load_pd(s.hi), lo = _mm512_load_pd(s.lo);
   const __m512d mean = _mm512_set1_pd(mean_);
   for (std::size_t j = 0; j < n; j += 8) {
     // The last run's missing lanes add 0, which changes neither part (TwoSum of 0 is exact).
     const auto in = static_cast<__mmask8>(n - j >= 8 ? 0xFF : (1u << (n - j)) - 1);
-    __m512d x = _mm512_maskz_loadu_pd(in, v + j);
-    if constexpr (kSquares) {
-      const __m512d d = _mm512_sub_pd(x, mean);
-      x = _mm512_maskz_mul_pd(in, d, d);
-    }
+    const __m512d d = _mm512_sub_pd(_mm512_maskz_loadu_pd(in, v + j), mean);
+    const __m512d x = _mm512_maskz_mul_pd(in, d, d);
     const __m512d sum = _mm512_add_pd(hi, x), back = _mm512_sub_pd(sum, hi);
     lo = _mm512_add_pd(lo, _mm512_add_pd(_mm512_sub_pd(hi, _mm512_sub_pd(sum, back)), _mm512_sub_pd(x, back)));
     hi = sum;
@@ -1383,26 +1376,83 @@ __attribute__((target("avx512f"))) void add_in_lanes_avx512(LaneSums& s, const d
   _mm512_store_pd(s.lo, lo);
 }
 #endif
-template <bool kSquares>
-void add_in_lanes(LaneSums& s, std::span<const double> v, double mean = 0) {
+void add_squares(LaneSums& s, std::span<const double> v, double mean) {
   if (!s.spilled) {
     const LaneSums before = s;
 #if defined(__x86_64__)
     static const bool avx512 = __builtin_cpu_supports("avx512f") && std::getenv("CYTOPIPE_NO_AVX512") == nullptr;
     if (avx512)
-      add_in_lanes_avx512<kSquares>(s, v.data(), v.size(), mean);
+      add_squares_avx512(s, v.data(), v.size(), mean);
     else
 #endif
-      add_in_lanes_scalar<kSquares>(s, v.data(), v.size(), mean);
+      add_squares_scalar(s, v.data(), v.size(), mean);
     if (std::all_of(std::begin(s.hi), std::end(s.hi), [](double h) { return std::isfinite(h); })) return;
-    // A lane overflowed (or a term is infinite): this run again, in long double after the sum so far.
+    // A lane overflowed (or a square is infinite): this run again, in long double after the sum so far.
     s = before;
     s.spill = before.total();
     s.spilled = true;
   }
   long double t = s.spill;
-  for (double x : v) t += kSquares ? (x - mean) * (x - mean) : x;
+  for (double x : v) t += (x - mean) * (x - mean);
   s.spill = t;
+}
+
+// The sum of the logs of the positive values, as exponents and mantissa products: x = m 2^e with
+// m in [1, 2), so sum log x = ln 2 * sum e + log prod m. Eight lanes (value j of a run in lane
+// j % 8), each product brought back to [1, 2) after every multiplication (its exponent moved to
+// the lane's exponent sum, an integer held exactly): no log per value (a vector log per value was
+// most of the first sweep's cost), and each value counts with a relative error of 2^-53 at most,
+// where a rounded log of a value near 1e154 is off by up to half an ulp of 355.
+struct LogSums {
+  alignas(64) double mantissa[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  alignas(64) double exponent[8] = {};
+  long double total() const {
+    constexpr long double ln2 = 0.693147180559945309417232121458176568L;
+    long double t = 0;
+    for (std::size_t k = 0; k < 8; ++k)
+      t += ln2 * static_cast<long double>(exponent[k]) + std::log(static_cast<long double>(mantissa[k]));
+    return t;
+  }
+};
+// Adds the values > 0 of v[0, n) to `s`; the vector and scalar paths give the same bits (frexp and
+// getexp/getmant split a value alike, subnormals included; the products round alike).
+void add_logs_scalar(LogSums& s, const double* v, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) {
+    if (!(v[j] > 0)) continue;
+    const std::size_t k = j % 8;
+    int e = 0;
+    const double m = 2 * std::frexp(v[j], &e);  // in [1, 2): v[j] = m 2^(e - 1)
+    int p = 0;
+    const double product = 2 * std::frexp(s.mantissa[k] * m, &p);
+    s.mantissa[k] = product;
+    s.exponent[k] += static_cast<double>(e - 1) + static_cast<double>(p - 1);
+  }
+}
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) void add_logs_avx512(LogSums& s, const double* v, std::size_t n) {
+  __m512d mantissa = _mm512_load_pd(s.mantissa), exponent = _mm512_load_pd(s.exponent);
+  const __m512d zero = _mm512_setzero_pd();
+  for (std::size_t j = 0; j < n; j += 8) {
+    const auto in = static_cast<__mmask8>(n - j >= 8 ? 0xFF : (1u << (n - j)) - 1);
+    const __m512d x = _mm512_maskz_loadu_pd(in, v + j);
+    const __mmask8 positive = _mm512_mask_cmp_pd_mask(in, x, zero, _CMP_GT_OQ);
+    // (The maskz forms with every lane: GCC 12 warns about the plain ones' undefined source.)
+    const __m512d product =
+        _mm512_mul_pd(mantissa, _mm512_maskz_getmant_pd(0xFF, x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src));
+    const __m512d e = _mm512_add_pd(_mm512_maskz_getexp_pd(0xFF, x), _mm512_maskz_getexp_pd(0xFF, product));
+    mantissa = _mm512_mask_getmant_pd(mantissa, positive, product, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
+    exponent = _mm512_mask_add_pd(exponent, positive, exponent, e);
+  }
+  _mm512_store_pd(s.mantissa, mantissa);
+  _mm512_store_pd(s.exponent, exponent);
+}
+#endif
+void add_logs(LogSums& s, std::span<const double> v) {
+#if defined(__x86_64__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f") && std::getenv("CYTOPIPE_NO_AVX512") == nullptr;
+  if (avx512) return add_logs_avx512(s, v.data(), v.size());
+#endif
+  add_logs_scalar(s, v.data(), v.size());
 }
 
 // One atom's sums in a channel's sweeps (see Atoms): the four partial sums of its finite values
@@ -1412,7 +1462,8 @@ struct AtomSums {
   long double sum[4] = {0, 0, 0, 0};
   double pending[4] = {};
   std::size_t pending_n = 0;
-  LaneSums logs, squares;
+  LogSums logs;
+  LaneSums squares;
   long double total = 0;  // after finish()
   double mean = kNaN;
   void finish(std::size_t n) {
@@ -1452,15 +1503,14 @@ struct TableScratch {
       logs.resize(populations, std::vector<double>(kChunkEvents));
     }
   }
-  // The atoms' chunk of finite values and their logs, and key histograms (see Atoms).
-  std::vector<std::vector<double>> atom_values, atom_logs;
+  // The atoms' chunk of finite values, and key histograms (see Atoms).
+  std::vector<std::vector<double>> atom_values;
   std::vector<ZeroBins<std::uint32_t>> atom_counts;
   std::vector<ZeroBins<std::uint32_t, kFineBins>> atom_fine;  // the finer histograms
   std::vector<ZeroBins<std::int32_t, kFineBins>> atom_slots;  // AtomRanks' lists, by fine bin
   void ensure_atoms(std::size_t atoms) {
     if (atom_values.size() >= atoms) return;
     atom_values.resize(atoms, std::vector<double>(kChunkEvents));
-    atom_logs.resize(atoms, std::vector<double>(kChunkEvents));
     atom_counts.resize(atoms);
     atom_fine.resize(atoms);
     atom_slots.resize(atoms);
@@ -1842,15 +1892,13 @@ class ChannelTable {
     }
     for (std::size_t a = 0; a < atom_count_; ++a) {
       double* v = ts.atom_values[a].data();
-      double* logs = ts.atom_logs[a].data();
       const std::size_t n = gather_finite(values, nullptr, atoms_->sets[a].words(), w0, w1, v, nullptr);
-      detail::logs_of_positive({v, n}, {logs, n});
       atom_n_[a] += n;
       atom_scans_[a].data = v;
       atom_scans_[a].left = n;
       AtomSums& t = atom_sums_[a];
       atom_fours_[a] = {t.sum, t.pending, &t.pending_n, v, n};
-      add_in_lanes<false>(t.logs, {logs, n});
+      add_logs(t.logs, {v, n});
     }
     std::span<FourSums> runs = atoms_ ? std::span(atom_fours_) : std::span(fours_);
     for (std::size_t i = 0; i + 1 < runs.size(); i += 2) add_in_fours_pair(runs[i], runs[i + 1]);
@@ -2034,7 +2082,7 @@ class ChannelTable {
       if (atom_ranks_->keeps(a)) atom_ranks_->collect(a, {v, n});
       for (auto& g : groups_)
         if (!g.quads[a].empty()) count_mode_bins({v, n}, g.lo, g.hi, mode_bins_, g.quads[a].data());
-      add_in_lanes<true>(atom_sums_[a].squares, {v, n}, atom_sums_[a].mean);
+      add_squares(atom_sums_[a].squares, {v, n}, atom_sums_[a].mean);
     }
     if (!atoms_) run_chains<true>(chain_items_);
   }
