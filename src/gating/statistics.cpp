@@ -1782,18 +1782,27 @@ class AtomRanks {
   double* unsorted_ = nullptr;  // room for the values any one atom keeps
 };
 
-// min/max of the finite member values of words [w0, w1) in event order (member_pass()'s rule:
-// first smallest, last largest), widening lo/hi (`any`: a value was seen), for a population whose
-// extreme is a zero: which of -0 and +0 comes first (last) is not known from the atoms. `values`:
-// the chunk's events (event i at [i - w0 * 64]).
-void exact_extremes(const double* values, std::span<const std::uint64_t> words, std::size_t w0, std::size_t w1,
-                    bool& any, double& lo, double& hi) {
-  for (std::size_t w = w0; w < w1; ++w)
-    for (std::uint64_t bits = words[w]; bits; bits &= bits - 1) {
-      const double x = values[(w - w0) * 64 + static_cast<std::size_t>(std::countr_zero(bits))];
-      if (!std::isfinite(x)) continue;
-      widen_extremes(x, any, lo, hi);
+// The first (last) member value equal to zero in event order, of a population whose minimum
+// (maximum) is a zero: member_pass() keeps the first smallest and the last largest value, so
+// which of -0 and +0 is the extreme follows the events, which the atoms cannot tell. Scans from
+// the front (back) and stops at the first zero found; value_at(i) is event i's value. (Only the
+// minimum's sign shows in a statistic, as a mode without spread; the maximum is kept alike.)
+template <typename ValueAt>
+double first_zero(std::span<const std::uint64_t> words, const ValueAt& value_at) {
+  for (std::size_t w = 0; w < words.size(); ++w)
+    for (std::uint64_t bits = words[w]; bits; bits &= bits - 1)
+      if (const double x = value_at(w * 64 + static_cast<std::size_t>(std::countr_zero(bits))); x == 0) return x;
+  return 0.0;  // (not reached: the minimum is a member's zero)
+}
+template <typename ValueAt>
+double last_zero(std::span<const std::uint64_t> words, const ValueAt& value_at) {
+  for (std::size_t w = words.size(); w-- > 0;)
+    for (std::uint64_t bits = words[w]; bits;) {
+      const auto b = static_cast<std::size_t>(63 - std::countl_zero(bits));
+      bits &= ~(std::uint64_t{1} << b);
+      if (const double x = value_at(w * 64 + b); x == 0) return x;
     }
+  return 0.0;  // (not reached)
 }
 
 // Every member value of words [w0, w1), finite or not, in event order, appended to `out`:
@@ -1807,9 +1816,9 @@ void append_members(const double* values, std::span<const std::uint64_t> words, 
 }
 
 // Every population (`order`: largest first) on one channel: out[p * stride] for members[p],
-// computed chunk by chunk in two sweeps (first(), then second() once before_second() says it is
-// wanted), with exact_sweep() between them when needs_exact_sweep(). The chunks of a sweep come
-// in order, each a run of kChunkWords words (the last maybe shorter) with its events' values.
+// computed chunk by chunk in two sweeps (first(), combine_atoms(), then second() once
+// before_second() says it is wanted). The chunks of a sweep come in order, each a run of
+// kChunkWords words (the last maybe shorter) with its events' values.
 // With `column` (the whole channel in memory), populations taking the plain path are computed
 // from it at once; without it (a streamed channel) their values are gathered in the sweeps.
 // With `atoms`, min/max, positive counts and key histograms come from the atoms' scans. `ts`
@@ -1857,7 +1866,6 @@ class ChannelTable {
     // combined: one pass over each event instead of one per population holding it.
     atom_sums_.resize(atom_count_);
     atom_fours_.resize(atom_count_);
-    exact_.assign(n, 0);
   }
   ChannelTable(const ChannelTable&) = delete;
   ChannelTable& operator=(const ChannelTable&) = delete;
@@ -1916,14 +1924,14 @@ class ChannelTable {
   }
 
   // After the first sweep: with atoms, each population's sums, min/max and positive count from
-  // its atoms'. Whether a population's extreme is a zero whose sign the atoms cannot tell (then
-  // exact_sweep() runs, unless the column is in memory).
-  bool needs_exact_sweep() {
-    if (!atoms_ || passes_.empty()) return false;
+  // its atoms'; a zero at either end looked up by value_at(i), event i's value (first_zero,
+  // last_zero).
+  template <typename ValueAt>
+  void combine_atoms(const ValueAt& value_at) {
+    if (!atoms_ || passes_.empty()) return;
     // Each atom's total and mean, then each population's count, total (handed on as its first
     // partial sum) and log sum from its atoms'.
     for (std::size_t a = 0; a < atom_count_; ++a) atom_sums_[a].finish(atom_n_[a]);
-    bool any = false;
     for (std::size_t i = 0; i < passes_.size(); ++i) {
       auto& c = passes_[i];
       long double total = 0, logs = 0;
@@ -1938,7 +1946,7 @@ class ChannelTable {
       // Min/max, positive count and the pages of its atoms' histograms (its ranks are found in
       // their sum, fine_bins_of_ranks). Values other than zeros compare equal only to
       // themselves, so min and max are the population's; for a zero at either end the event
-      // order decides its sign (exact_extremes).
+      // order decides its sign.
       auto& scan = scans_[i];
       for (std::size_t a : atoms_->of[c.index]) {
         if (atom_n_[a] == 0) continue;
@@ -1948,28 +1956,11 @@ class ChannelTable {
         scan.positive += at.positive;
         atom_pages_[i] |= at.pages;
       }
-      if (c.n > 0 && (scan.lo == 0 || scan.hi == 0)) {
-        exact_[i] = 1;
-        any = true;
-      }
+      if (c.n == 0) continue;
+      const auto words = members_[c.index]->words();
+      if (scan.lo == 0) scan.lo = first_zero(words, value_at);
+      if (scan.hi == 0) scan.hi = last_zero(words, value_at);
     }
-    exact_seen_.assign(passes_.size(), 0);
-    if (!any || column_.empty()) return any;
-    const std::size_t words = (total_events_ + 63) / 64;
-    for (std::size_t i = 0; i < passes_.size(); ++i)
-      if (exact_[i]) {
-        bool seen = false;
-        exact_extremes(column_.data(), members_[passes_[i].index]->words(), 0, words, seen, scans_[i].lo, scans_[i].hi);
-      }
-    return false;
-  }
-  void exact_sweep(const double* values, std::size_t w0, std::size_t w1) {
-    for (std::size_t i = 0; i < passes_.size(); ++i)
-      if (exact_[i]) {
-        bool seen = exact_seen_[i] != 0;
-        exact_extremes(values, members_[passes_[i].index]->words(), w0, w1, seen, scans_[i].lo, scans_[i].hi);
-        exact_seen_[i] = seen;
-      }
   }
 
   // Between the sweeps: the populations with at least 4096 finite values go on to the second
@@ -2209,7 +2200,6 @@ class ChannelTable {
   std::vector<const std::uint32_t*> atom_counts_, atom_fine_;
   std::vector<AtomSums> atom_sums_;
   std::vector<FourSums> atom_fours_;
-  std::vector<char> exact_, exact_seen_;  // per population: its extremes found by exact_sweep()
   std::vector<std::size_t> large_;
   std::vector<std::vector<std::size_t>> ranks_;
   std::vector<std::vector<std::uint64_t>> rank_bins_;
@@ -2231,7 +2221,7 @@ void channel_task(std::span<const double> column, std::span<const Membership* co
     for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) step(column.data() + w0 * 64, w0, std::min(words, w0 + kChunkWords));
   };
   sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.first(v, w0, w1); });
-  t.needs_exact_sweep();  // with the column, found at once
+  t.combine_atoms([&](std::size_t i) { return column[i]; });
   if (t.before_second()) sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.second(v, w0, w1); });
   t.finish();
 }
@@ -2260,7 +2250,7 @@ void float_channel_task(std::span<const float> column, std::span<const Membershi
     }
   };
   sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.first(v, w0, w1); });
-  if (t.needs_exact_sweep()) sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.exact_sweep(v, w0, w1); });
+  t.combine_atoms([&](std::size_t i) { return static_cast<double>(column[i]); });
   if (t.before_second()) sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.second(v, w0, w1); });
   t.finish();
 }

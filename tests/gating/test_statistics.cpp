@@ -419,7 +419,7 @@ TEST(Statistics, TableEqualsOnePopulationAtATime) {
 // the results of double columns holding the same values, every field to the bit: overlapping
 // populations (atoms) and disjoint ones, small populations (the plain path, from values gathered
 // in the sweeps), populations with fewer than 4096 finite values, zeros of both signs at the
-// extremes (the extra sweep that finds their signs), NaN and infinities; float and double
+// extremes (their signs looked up in event order), NaN and infinities; float and double
 // columns mixed in one table.
 TEST(Statistics, FloatColumnsGiveTheDoubleColumnsResultsToTheBit) {
   std::mt19937_64 rng(3131);
