@@ -70,7 +70,6 @@ namespace {
 using detail::block_sample;
 using detail::channels_read;
 
-
 // Each block gated on one thread: the parallelism is over blocks.
 GateOptions serial_options() {
   GateOptions options;
@@ -210,6 +209,10 @@ BlockGating::BlockGating(const GatingStrategy& strategy, const fcs::Sample& meta
 }
 
 void BlockGating::gate(std::size_t first, std::size_t count) {
+  // (Made from metadata alone, the sample holds no events: its blocks come by gate_block.)
+  if (first + count > sample_.event_count())
+    throw Error("BlockGating::gate: events [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                ") of a sample holding " + std::to_string(sample_.event_count()));
   const std::size_t channels = sample_.channels.size();
   for (std::size_t at = first; at < first + count; at += block_events_) {
     const std::size_t events = std::min(block_events_, first + count - at);

@@ -323,6 +323,10 @@ TEST(BlockCounts, BadBlockSizeAndUncountableInputAreRefused) {
   EXPECT_THROW(cytopipe::gating::count_populations(strategy, blocks, true, 0), cytopipe::Error);
   const auto sample = cytopipe::fcs::read_fcs(fcs);
   EXPECT_THROW(cytopipe::gating::gate_in_blocks(strategy, sample, 100), cytopipe::Error);
+  // Made from metadata alone (no events in memory): runs come by gate_block, gate() is refused.
+  cytopipe::gating::BlockGating from_metadata(strategy, blocks.metadata(), blocks.events(), 64);
+  EXPECT_THROW(from_metadata.gate(0, 64), cytopipe::Error);
+  EXPECT_THROW(from_metadata.gate_block(1, sample), cytopipe::Error);  // not on a word's start
 }
 
 }  // namespace
