@@ -63,7 +63,7 @@ void KeptChannels::set(std::size_t j, std::size_t first, std::span<const double>
 GatedBlocks gate_blocks_keeping(const GatingStrategy& strategy, const fcs::EventBlocks& blocks,
                                 std::span<const std::size_t> keep, std::size_t block_events) {
   if (!counts_block_by_block(strategy, blocks))
-    throw Error("gate_blocks: the strategy has finders, or the events cannot be decoded block by block",
+    throw Error("gate_blocks_keeping: the strategy has finders, or the events cannot be decoded block by block",
                 {blocks.metadata().source, ""});
   const fcs::Sample& metadata = blocks.metadata();
   std::vector<char> as_float(keep.size());

@@ -1049,7 +1049,7 @@ constexpr std::size_t kChunkEvents = kChunkWords * 64;
 
 // The finite member values of words [w0, w1) in event order into `out` and, with `logs`, the
 // matching entries of `logs` into `out_logs`; returns how many. `values` and `logs` hold the
-// chunk's events only: event i at [i - w0 * 64] (a chunk of a column or of a streamed window).
+// chunk's events only: event i at [i - w0 * 64] (a chunk of a column, or of a float column widened).
 std::size_t gather_finite_words(const double* values, const double* logs, std::span<const std::uint64_t> words,
                                 std::size_t w0, std::size_t w1, double* out, double* out_logs) {
   std::size_t n = 0;
@@ -1805,9 +1805,9 @@ double last_zero(std::span<const std::uint64_t> words, const ValueAt& value_at) 
   return 0.0;  // (not reached)
 }
 
-// Every member value of words [w0, w1), finite or not, in event order, appended to `out`:
-// a population taking the plain path on a streamed channel (population_statistics on these
-// equals it on the column, as member_pass reads the members in event order).
+// Every member value of words [w0, w1), finite or not, in event order, appended to `out`: a
+// population taking the plain path on a float column, read chunk by chunk (population_statistics
+// on these equals it on the column, as member_pass reads the members in event order).
 void append_members(const double* values, std::span<const std::uint64_t> words, std::size_t w0, std::size_t w1,
                     std::vector<double>& out) {
   for (std::size_t w = w0; w < w1; ++w)
@@ -1820,9 +1820,9 @@ void append_members(const double* values, std::span<const std::uint64_t> words, 
 // before_second() says it is wanted). The chunks of a sweep come in order, each a run of
 // kChunkWords words (the last maybe shorter) with its events' values.
 // With `column` (the whole channel in memory), populations taking the plain path are computed
-// from it at once; without it (a streamed channel) their values are gathered in the sweeps.
-// With `atoms`, min/max, positive counts and key histograms come from the atoms' scans. `ts`
-// holds the histograms and buffers between the calls: one per channel in progress.
+// from it at once; without it (a float column, read chunk by chunk) their values are gathered in
+// the sweeps. With `atoms`, min/max, positive counts and key histograms come from the atoms'
+// scans. `ts` holds the histograms and buffers between the calls.
 class ChannelTable {
  public:
   ChannelTable(std::span<const Membership* const> members, std::span<const std::size_t> order,
@@ -2184,7 +2184,7 @@ class ChannelTable {
   std::size_t stride_;
   const Atoms* atoms_;
   TableScratch& ts_;
-  std::span<const double> column_;  // empty: streamed
+  std::span<const double> column_;  // empty: the values come chunk by chunk only
 
   std::vector<PopulationPass> passes_;
   std::vector<std::pair<std::size_t, std::vector<double>>> plain_first_, plain_second_;  // (population, values)

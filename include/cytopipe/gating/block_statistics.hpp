@@ -60,11 +60,12 @@ struct GatedBlocks {
   KeptChannels kept;      // kept channel j: channel keep[j] of every event
 };
 
-// gate_blocks' results, and the channels `keep` (indices into blocks.metadata().channels) of
-// every event, as float32 where exact_in_float, else as doubles (at most half the memory of the
-// event matrix, which read_fcs would fill), both from one decoding of each block, in parallel over
-// blocks (TBB). The conditions are count_populations' (counts_block_by_block), and so are the
-// errors; a channel index past the metadata's is an Error.
+// gate_sample's results (the same memberships and counts) for the events of `blocks`, and the
+// channels `keep` (indices into blocks.metadata().channels) of every event, as float32 where
+// exact_in_float, else as doubles (half the memory of the event matrix read_fcs would fill where
+// channels are float32, and only the channels kept), both from one decoding of each block, in
+// parallel over blocks (TBB). The conditions are count_populations' (counts_block_by_block), and so
+// are the errors; a channel index past the metadata's is an Error.
 GatedBlocks gate_blocks_keeping(const GatingStrategy& strategy, const fcs::EventBlocks& blocks,
                                 std::span<const std::size_t> keep, std::size_t block_events = kGateBlockEvents);
 
