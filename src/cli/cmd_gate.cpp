@@ -39,6 +39,7 @@
 #include "cytopipe/gating/gating.hpp"
 #include "cytopipe/gating/gating_set.hpp"
 #include "cytopipe/gating/population_table.hpp"
+#include "gating/block_sample.hpp"
 #include "gating/columns.hpp"
 
 namespace cytopipe::cli {
@@ -132,21 +133,14 @@ struct GateCommand {
           // Statistics without --events: no event matrix. Each block is gated as it is decoded
           // and the table's channels are kept, as float32 where every value is one (at most half
           // the matrix, whose fresh pages took most of a run's time).
-          if (events_out.empty()) {
+          if (events_out.empty() && compensation != "file") {
             fcs::EventBlocks blocks(files[i], read);
             if (const auto keep = table_channels(blocks); keep && gating::counts_block_by_block(strategy, blocks)) {
               gating::GatedBlocks gated = gating::gate_blocks_keeping(strategy, blocks, *keep);
               f.gated.results = std::move(gated.results);
               f.kept = std::move(gated.kept);
               // What the counts and the table read of the sample (no events, no keywords).
-              const fcs::Sample& m = blocks.metadata();
-              f.gated.sample.source = m.source;
-              f.gated.sample.version = m.version;
-              f.gated.sample.datatype = m.datatype;
-              f.gated.sample.dataset_index = m.dataset_index;
-              f.gated.sample.channels = m.channels;
-              f.gated.sample.spillover = m.spillover;
-              f.gated.sample.event_total = m.event_total;
+              f.gated.sample = gating::detail::block_sample(blocks.metadata());
               return f;
             }
           }
@@ -576,12 +570,11 @@ struct GateCommand {
               << number(parent > 0 ? 100.0 * static_cast<double>(count) / parent : NAN) << "% of parent)\n";
   }
 
-  // The file's channels (indices) the statistics table reads, when they can be kept while the
-  // file is gated block by block: every one found and uncompensated (a compensation needs its
-  // detectors); nullopt otherwise (the table then reads the sample's matrix, and a channel the
-  // file lacks is named there).
+  // The file's channels (indices) the statistics table reads (uncompensated: the caller has
+  // checked), when they can be kept while the file is gated block by block: every one found;
+  // nullopt otherwise (the table then reads the sample's matrix, and a channel the file lacks is
+  // named there).
   std::optional<std::vector<std::size_t>> table_channels(const fcs::EventBlocks& blocks) const {
-    if (compensation == "file") return std::nullopt;
     const fcs::Sample& m = blocks.metadata();
     std::vector<std::size_t> out;
     if (channels.empty()) {

@@ -2210,43 +2210,31 @@ class ChannelTable {
   std::size_t mode_bins_ = 1;
 };
 
-// The in-memory path: the whole column, swept chunk by chunk on the calling thread.
-void channel_task(std::span<const double> column, std::span<const Membership* const> members,
+// One channel, swept chunk by chunk on the calling thread. A double column is read in place
+// (and serves the plain path whole); a float32 column is widened chunk by chunk into a buffer in
+// cache (half the bytes of a double column to read), its plain populations gathered in the sweeps.
+template <typename Value>
+void channel_task(std::span<const Value> column, std::span<const Membership* const> members,
                   std::span<const std::size_t> order, std::span<const std::size_t> parent_counts,
                   std::size_t total_events, const StatisticsOptions& options, PopulationStatistics* out,
                   std::size_t stride, const Atoms* atoms) {
-  ChannelTable t(members, order, parent_counts, total_events, options, out, stride, atoms, table_scratch(), column);
-  const std::size_t words = (total_events + 63) / 64;
-  const auto sweep = [&](auto&& step) {
-    for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) step(column.data() + w0 * 64, w0, std::min(words, w0 + kChunkWords));
-  };
-  sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.first(v, w0, w1); });
-  t.combine_atoms([&](std::size_t i) { return column[i]; });
-  if (t.before_second()) sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.second(v, w0, w1); });
-  t.finish();
-}
-
-}  // namespace
-
-namespace {
-
-// A channel's sweeps over float32 values: each chunk widened into a buffer in cache (the whole
-// column is half the bytes of a double one), handed to a column-less ChannelTable.
-void float_channel_task(std::span<const float> column, std::span<const Membership* const> members,
-                        std::span<const std::size_t> order, std::span<const std::size_t> parent_counts,
-                        std::size_t total_events, const StatisticsOptions& options, PopulationStatistics* out,
-                        std::size_t stride, const Atoms* atoms) {
-  ChannelTable t(members, order, parent_counts, total_events, options, out, stride, atoms, table_scratch(),
-                 std::span<const double>());
+  constexpr bool kDoubles = std::is_same_v<Value, double>;
+  std::span<const double> whole;
+  if constexpr (kDoubles) whole = column;
+  ChannelTable t(members, order, parent_counts, total_events, options, out, stride, atoms, table_scratch(), whole);
   thread_local std::vector<double> chunk(kChunkEvents);
   const std::size_t words = (total_events + 63) / 64;
   const auto sweep = [&](auto&& step) {
     for (std::size_t w0 = 0; w0 < words; w0 += kChunkWords) {
       const std::size_t w1 = std::min(words, w0 + kChunkWords);
       const std::size_t first = w0 * 64, end = std::min(w1 * 64, total_events);
-      std::copy(column.begin() + static_cast<std::ptrdiff_t>(first), column.begin() + static_cast<std::ptrdiff_t>(end),
-                chunk.begin());
-      step(chunk.data(), w0, w1);
+      if constexpr (kDoubles) {
+        step(column.data() + first, w0, w1);
+      } else {
+        std::copy(column.begin() + static_cast<std::ptrdiff_t>(first),
+                  column.begin() + static_cast<std::ptrdiff_t>(end), chunk.begin());
+        step(chunk.data(), w0, w1);
+      }
     }
   };
   sweep([&](const double* v, std::size_t w0, std::size_t w1) { t.first(v, w0, w1); });
@@ -2297,8 +2285,8 @@ std::vector<PopulationStatistics> population_statistics_table(std::span<const Ch
       [&](const tbb::blocked_range<std::size_t>& r) {
         for (std::size_t c = r.begin(); c != r.end(); ++c)
           if (!channels[c].floats.empty())
-            float_channel_task(channels[c].floats, members, order, parent_counts, total_events, options,
-                               out.data() + c, width, shared);
+            channel_task(channels[c].floats, members, order, parent_counts, total_events, options, out.data() + c,
+                         width, shared);
           else
             channel_task(channels[c].doubles, members, order, parent_counts, total_events, options, out.data() + c,
                          width, shared);
